@@ -1,0 +1,28 @@
+# The few verbs everyone uses. `make run` and `make test` work on a fresh machine.
+.PHONY: run test setup lint format bench clean
+
+setup:
+	@bash scripts/bootstrap.sh
+
+run: setup
+	@.venv/bin/python scripts/run.py
+
+test: setup
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium
+	@.venv/bin/python scripts/test.py $(SUITES)
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/mypy libs/chassis/src libs/contracts/src services/*/src
+
+format: setup
+	.venv/bin/ruff format .
+	.venv/bin/ruff check --fix .
+
+bench: setup
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis
+	.venv/bin/python bench/run.py
+
+clean:
+	rm -rf var/ .venv/ node_modules/

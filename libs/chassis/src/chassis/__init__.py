@@ -1,0 +1,1 @@
+"""The service chassis: what every help desk service needs once, written once."""

@@ -1,0 +1,172 @@
+"""What a nameko service needs at run time, as one DependencyProvider, plus the process runner.
+
+Import this module only in nameko worker processes (they run under eventlet); FastAPI processes
+use `chassis.web` and `chassis.rpc_client` instead.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from chassis.consumer import DeadLetters, consume
+from chassis.db import make_engine, make_sessionmaker, ping, unit_of_work
+from chassis.logging import configure_logging, get_logger
+from chassis.metrics import start_ops_server
+from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
+from chassis.settings import ServiceSettings
+from contracts.envelope import Envelope, EventPayload
+
+log = get_logger(__name__)
+S = TypeVar("S", bound=ServiceSettings)
+
+
+@dataclass
+class Runtime:
+    """Handed to every worker: settings, transactions, the outbox and the dead-letter queue."""
+
+    settings: ServiceSettings
+    engine: Engine
+    session_factory: sessionmaker[Session]
+    outbox_model: type[OutboxMessageMixin]
+    processed_model: type[ProcessedEventMixin]
+    relay: OutboxRelay
+    dead_letters: DeadLetters
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def transaction(self) -> Any:
+        """A unit of work; events added with `emit` inside it are relayed right after commit."""
+        return _RelayingUnitOfWork(self)
+
+    def emit(self, session: Session, payload: EventPayload, correlation_id: str | None = None) -> Envelope:
+        return add_event(
+            session, self.outbox_model, payload, source=self.settings.service_name, correlation_id=correlation_id
+        )
+
+
+class _RelayingUnitOfWork:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._cm = unit_of_work(runtime.session_factory)
+
+    def __enter__(self) -> Session:
+        return self._cm.__enter__()
+
+    def __exit__(self, *exc: Any) -> Any:
+        result = self._cm.__exit__(*exc)
+        if exc[0] is None:
+            self.runtime.relay.wake()
+        return result
+
+
+class ServiceRuntime(DependencyProvider):
+    """Builds the Runtime once per container; starts the outbox relay and the ops HTTP server."""
+
+    def __init__(
+        self,
+        settings_factory: Callable[[], ServiceSettings],
+        outbox_model: type[OutboxMessageMixin],
+        processed_model: type[ProcessedEventMixin],
+        health_checks: dict[str, Callable[[Runtime], str]] | None = None,
+    ) -> None:
+        self.settings_factory = settings_factory
+        self.outbox_model = outbox_model
+        self.processed_model = processed_model
+        self.health_checks = health_checks or {}
+        self.runtime: Runtime | None = None
+
+    def setup(self) -> None:
+        settings = self.settings_factory()
+        amqp_uri = self.container.config.get("AMQP_URI", settings.amqp_uri)
+        engine = make_engine(settings.db_url)
+        factory = make_sessionmaker(engine)
+        self.runtime = Runtime(
+            settings=settings,
+            engine=engine,
+            session_factory=factory,
+            outbox_model=self.outbox_model,
+            processed_model=self.processed_model,
+            relay=OutboxRelay(
+                service=settings.service_name, session_factory=factory, model=self.outbox_model, amqp_uri=amqp_uri
+            ),
+            dead_letters=DeadLetters(amqp_uri, settings.service_name),
+        )
+
+    def start(self) -> None:
+        assert self.runtime is not None
+        runtime = self.runtime
+        self.container.spawn_managed_thread(runtime.relay.run, identifier="outbox-relay")
+        if runtime.settings.ops_port:
+
+            def health() -> dict[str, Any]:
+                checks = {"database": ping(runtime.engine)}
+                for name, check in self.health_checks.items():
+                    checks[name] = check(runtime)
+                return checks
+
+            self._ops = start_ops_server(runtime.settings.ops_port, health, runtime.settings.bind_host)
+
+    def stop(self) -> None:
+        if self.runtime is not None:
+            self.runtime.relay.stop()
+        ops = getattr(self, "_ops", None)
+        if ops is not None:
+            ops.shutdown()
+
+    def kill(self) -> None:
+        self.stop()
+
+    def get_dependency(self, worker_ctx: Any) -> Runtime:
+        assert self.runtime is not None
+        return self.runtime
+
+
+def idempotent(fn: Callable[[Any, Session, Envelope], None]) -> Callable[[Any, Any], str]:
+    """Make a nameko event handler `(self, session, envelope)` exactly-once; needs `self.runtime`.
+
+    Apply it under `@event_handler(..., requeue_on_error=True)`.
+    """
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, body: Any) -> str:
+        runtime: Runtime = self.runtime
+        outcome = consume(
+            body,
+            service=runtime.settings.service_name,
+            consumer=f"{runtime.settings.service_name}.{fn.__name__}",
+            session_factory=runtime.session_factory,
+            processed_model=runtime.processed_model,
+            handler=lambda session, envelope: fn(self, session, envelope),
+            dead_letters=runtime.dead_letters,
+        )
+        if outcome == "applied":
+            runtime.relay.wake()
+        return outcome
+
+    return wrapper
+
+
+def run_service(service_cls: type, settings: ServiceSettings, max_workers: int = 10) -> None:
+    """Run one nameko service in this process until SIGTERM/SIGINT."""
+    from nameko.cli.run import run
+
+    configure_logging(settings.service_name, settings.log_level, settings.log_format)
+    log.info("starting", amqp=_redact(settings.amqp_uri), database=_redact(settings.db_url))
+    config = {"AMQP_URI": settings.amqp_uri, "max_workers": max_workers, "serializer": "json"}
+    run([service_cls], config)
+
+
+def _redact(url: str) -> str:
+    """Hide the password in a URL for logs."""
+    if "@" in url and "://" in url:
+        scheme, rest = url.split("://", 1)
+        creds, host = rest.rsplit("@", 1)
+        user = creds.split(":", 1)[0]
+        return f"{scheme}://{user}:***@{host}"
+    return url

@@ -1,0 +1,108 @@
+"""Async client for nameko's RPC protocol, for the FastAPI processes (no eventlet there).
+
+Protocol: publish `{"args": [...], "kwargs": {...}}` to exchange `nameko-rpc` with routing key
+`<service>.<method>`, `reply_to` = our own queue bound to `nameko-rpc`, and a correlation id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from typing import Any
+
+import aio_pika
+from aio_pika.abc import AbstractIncomingMessage
+
+from chassis.logging import get_logger
+from contracts import errors
+
+log = get_logger(__name__)
+
+RPC_EXCHANGE = "nameko-rpc"
+
+
+def remote_error(data: dict[str, Any]) -> errors.DomainError:
+    """Turn a nameko error reply back into a DomainError (one mapping, at the edge)."""
+    args = data.get("exc_args") or []
+    if len(args) >= 2 and isinstance(args[0], str) and args[0] in errors.HTTP_STATUS:
+        return errors.DomainError(args[0], str(args[1]), args[2] if len(args) > 2 else None)
+    exc_type = data.get("exc_type", "RemoteError")
+    if exc_type in {"MethodNotFound", "IncorrectSignature", "MalformedRequest"}:
+        return errors.DomainError(errors.INTERNAL_ERROR, f"RPC contract mismatch: {exc_type}: {data.get('value')}")
+    log.error("rpc_remote_error", exc_type=exc_type, value=data.get("value"))
+    return errors.DomainError(errors.INTERNAL_ERROR, f"internal error ({exc_type})")
+
+
+class RpcClient:
+    """One connection and one reply queue per process; many concurrent calls."""
+
+    def __init__(self, amqp_uri: str, *, timeout: float = 10.0, name: str = "client") -> None:
+        self.amqp_uri = amqp_uri
+        self.timeout = timeout
+        self.name = name
+        self._connection: aio_pika.abc.AbstractRobustConnection | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._reply_queue: str = ""
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+
+    async def connect(self) -> None:
+        self._connection = await aio_pika.connect_robust(self.amqp_uri)
+        channel = await self._connection.channel(publisher_confirms=True)
+        self._exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        queue = await channel.declare_queue(
+            f"rpc.reply-{self.name}-{uuid.uuid4().hex}", exclusive=True, auto_delete=True
+        )
+        await queue.bind(self._exchange, routing_key=queue.name)
+        await queue.consume(self._on_reply, no_ack=True)
+        self._reply_queue = queue.name
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None
+
+    @property
+    def connected(self) -> bool:
+        return self._connection is not None and not self._connection.is_closed
+
+    async def _on_reply(self, message: AbstractIncomingMessage) -> None:
+        future = self._pending.pop(message.correlation_id or "", None)
+        if future is not None and not future.done():
+            try:
+                future.set_result(json.loads(message.body))
+            except ValueError as exc:
+                future.set_exception(exc)
+
+    async def call(self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any) -> Any:
+        """Call `service.method(*args, **kwargs)`; raise DomainError on a remote error or time-out."""
+        if self._exchange is None:
+            raise errors.DomainError(errors.SERVICE_UNAVAILABLE, "message broker not connected")
+        timeout = timeout or self.timeout
+        correlation_id = uuid.uuid4().hex
+        future: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[correlation_id] = future
+        try:
+            await self._exchange.publish(
+                aio_pika.Message(
+                    json.dumps({"args": list(args), "kwargs": kwargs}).encode(),
+                    content_type="application/json",
+                    correlation_id=correlation_id,
+                    reply_to=self._reply_queue,
+                    # a request nobody took in time is dropped, never executed late
+                    expiration=timeout,
+                ),
+                routing_key=f"{service}.{method}",
+            )
+            reply = await asyncio.wait_for(future, timeout)
+        except TimeoutError:
+            raise errors.DomainError(
+                errors.SERVICE_UNAVAILABLE, f"{service} did not answer within {timeout:.0f}s"
+            ) from None
+        except aio_pika.exceptions.AMQPError as exc:
+            raise errors.DomainError(errors.SERVICE_UNAVAILABLE, f"message broker error: {exc}") from exc
+        finally:
+            self._pending.pop(correlation_id, None)
+        if reply.get("error"):
+            raise remote_error(reply["error"])
+        return reply.get("result")

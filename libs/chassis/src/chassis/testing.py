@@ -1,0 +1,252 @@
+"""Test support shared by every service's tests: real PostgreSQL databases, RabbitMQ vhosts, processes.
+
+Nothing here is faked: a test gets its own PostgreSQL database and its own RabbitMQ vhost, and
+runs services as the real processes `python -m <package> <command>`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kombu import Connection, Exchange, Queue
+
+from chassis.settings import repo_root
+
+PG_ADMIN_URL = os.environ.get("HELPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+AMQP_BASE = os.environ.get("HELPDESK_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def pg_database(prefix: str) -> Iterator[str]:
+    """A fresh, empty PostgreSQL database; dropped afterwards. Yields its SQLAlchemy URL."""
+    import psycopg
+
+    name = f"t_{prefix}_{uuid.uuid4().hex[:8]}"
+    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield f"{base}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def _rabbitmqctl(*args: str) -> None:
+    subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
+
+
+@contextlib.contextmanager
+def amqp_vhost() -> Iterator[str]:
+    """A fresh RabbitMQ vhost for guest, so tests never see each other's queues. Yields the AMQP URI."""
+    vhost = f"t-{uuid.uuid4().hex[:10]}"
+    _rabbitmqctl("add_vhost", vhost)
+    _rabbitmqctl("set_permissions", "-p", vhost, "guest", ".*", ".*", ".*")
+    try:
+        yield f"{AMQP_BASE}/{vhost}"
+    finally:
+        with contextlib.suppress(Exception):
+            _rabbitmqctl("delete_vhost", vhost)
+
+
+def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
+    """Wait until `url` answers 200 (e.g. a /healthz)."""
+    deadline = time.monotonic() + timeout
+    last: Exception | None = None
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"process exited with {proc.returncode} before {url} was healthy")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as resp:  # noqa: S310 - http URLs we built
+                if resp.status == 200:
+                    return
+        except Exception as exc:
+            last = exc
+        time.sleep(0.1)
+    raise TimeoutError(f"{url} not healthy after {timeout}s: {last}")
+
+
+class ServiceProcess:
+    """A service run as its real process (`python -m <package> <command>`), output to a log file."""
+
+    def __init__(self, package: str, command: str, env: dict[str, str], health_url: str | None, log_dir: Path) -> None:
+        self.package = package
+        self.command = command
+        self.env = env
+        self.health_url = health_url
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"{package}-{command}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> ServiceProcess:
+        env = {**os.environ, "HELPDESK_ENV": "test", "HELPDESK_LOG_FORMAT": "json", **self.env}
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", self.package, self.command],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=repo_root(),
+            start_new_session=True,
+        )
+        if self.health_url:
+            try:
+                wait_http(self.health_url, timeout, self.proc)
+            except Exception:
+                self.stop()
+                raise RuntimeError(f"{self.package} {self.command} did not start; log:\n{self.log_tail()}") from None
+        return self
+
+    def stop(self, timeout: float = 15.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(10)
+
+    def log_tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+
+class SyncRpc:
+    """A blocking nameko-protocol RPC client on kombu (no eventlet), for tests, seeds and benches."""
+
+    def __init__(self, amqp_uri: str, timeout: float = 15.0) -> None:
+        self.timeout = timeout
+        self.conn = Connection(amqp_uri)
+        self.exchange = Exchange("nameko-rpc", type="topic", durable=True)
+        self.reply_queue = Queue(
+            f"rpc.reply-test-{uuid.uuid4().hex}", exchange=self.exchange, exclusive=True, auto_delete=True
+        )
+        self.reply_queue.routing_key = self.reply_queue.name
+        self.channel = self.conn.channel()
+        self.reply_queue(self.channel).declare()
+        self._replies: dict[str, Any] = {}
+        self.consumer = self.conn.Consumer(self.reply_queue, callbacks=[self._on_reply], accept=["json"], no_ack=True)
+        self.consumer.consume()
+        self.producer = self.conn.Producer(self.channel)
+
+    def _on_reply(self, body: Any, message: Any) -> None:
+        self._replies[message.properties.get("correlation_id")] = body
+
+    def call(self, service: str, method: str, *args: Any, **kwargs: Any) -> Any:
+        from chassis.rpc_client import remote_error
+
+        correlation_id = uuid.uuid4().hex
+        self.producer.publish(
+            {"args": list(args), "kwargs": kwargs},
+            exchange=self.exchange,
+            routing_key=f"{service}.{method}",
+            reply_to=self.reply_queue.name,
+            correlation_id=correlation_id,
+            serializer="json",
+            declare=[self.exchange],
+        )
+        deadline = time.monotonic() + self.timeout
+        while correlation_id not in self._replies:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"{service}.{method} did not answer within {self.timeout}s")
+            with contextlib.suppress(socket.timeout, TimeoutError):
+                self.conn.drain_events(timeout=min(remaining, 0.5))
+        reply = self._replies.pop(correlation_id)
+        if reply.get("error"):
+            raise remote_error(reply["error"])
+        return reply.get("result")
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.release()
+
+
+class EventCollector:
+    """Binds a private queue to `<service>.events` exchanges and collects the envelopes published."""
+
+    def __init__(self, amqp_uri: str, sources: list[str], routing_key: str = "#") -> None:
+        self.conn = Connection(amqp_uri)
+        self.events: list[dict[str, Any]] = []
+        name = f"test-collector-{uuid.uuid4().hex[:8]}"
+        bindings = [
+            Queue(
+                name,
+                exchange=Exchange(f"{s}.events", type="topic", durable=True),
+                routing_key=routing_key,
+                exclusive=True,
+                auto_delete=True,
+            )
+            for s in sources
+        ]
+        self.channel = self.conn.channel()
+        for q in bindings:
+            q(self.channel).declare()
+        self.consumer = self.conn.Consumer(bindings[0], callbacks=[self._on_event], accept=["json"], no_ack=True)
+        self.consumer.consume()
+
+    def _on_event(self, body: Any, _message: Any) -> None:
+        self.events.append(body if isinstance(body, dict) else json.loads(body))
+
+    def wait_for(
+        self, event_type: str, count: int = 1, timeout: float = 10.0, **payload_match: Any
+    ) -> list[dict[str, Any]]:
+        """Wait until `count` events of `event_type` (whose payload matches) have arrived; return them."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = [
+                e
+                for e in self.events
+                if e.get("event_type") == event_type and _matches(e.get("payload", {}), payload_match)
+            ]
+            if len(found) >= count:
+                return found
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                seen = [e.get("event_type") for e in self.events]
+                raise TimeoutError(f"{count} x {event_type} {payload_match} not seen in {timeout}s; saw {seen}")
+            with contextlib.suppress(socket.timeout, TimeoutError):
+                self.conn.drain_events(timeout=min(remaining, 0.2))
+
+    def close(self) -> None:
+        with contextlib.suppress(Exception):
+            self.conn.release()
+
+
+def _matches(payload: dict[str, Any], expected: dict[str, Any]) -> bool:
+    for dotted, value in expected.items():
+        current: Any = payload
+        for part in dotted.split("__"):
+            if not isinstance(current, dict) or part not in current:
+                return False
+            current = current[part]
+        if current != value:
+            return False
+    return True

@@ -1,0 +1,162 @@
+"""The outbox relay and the idempotent consumer against real PostgreSQL and RabbitMQ."""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import Integer, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from chassis.consumer import DEAD_LETTER_QUEUE, DeadLetters, TransientError, consume
+from chassis.db import make_engine, make_sessionmaker, new_base, unit_of_work
+from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
+from chassis.testing import amqp_vhost, pg_database
+from contracts.envelope import Envelope, EventPayload
+
+Base = new_base()
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    __tablename__ = "outbox_message"
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    __tablename__ = "processed_event"
+
+
+class Thing(Base):
+    __tablename__ = "thing"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50))
+
+
+class ThingMade(EventPayload):
+    EVENT_TYPE = "thing_made"
+    name: str
+
+
+@pytest.fixture
+def db() -> Iterator[sessionmaker[Session]]:
+    with pg_database("chassis") as url:
+        engine = make_engine(url)
+        Base.metadata.create_all(engine)
+        yield make_sessionmaker(engine)
+        engine.dispose()
+
+
+@pytest.fixture
+def amqp() -> Iterator[str]:
+    with amqp_vhost() as uri:
+        yield uri
+
+
+def _drain(uri: str, queue: Queue, expect: int, timeout: float = 5.0) -> list[Any]:
+    got: list[Any] = []
+    with (
+        Connection(uri) as conn,
+        conn.Consumer(
+            queue, callbacks=[lambda body, msg: (got.append((body, msg.headers)), msg.ack())], accept=["json"]
+        ),contextlib.suppress(socket.timeout, TimeoutError)
+    ):
+        while len(got) < expect:
+            conn.drain_events(timeout=timeout)
+    return got
+
+
+def test_events_written_with_the_change_are_relayed_once_and_marked(db, amqp):
+    listener = Queue("listener", exchange=Exchange("chassis_test.events", type="topic", durable=True), routing_key="#")
+    with Connection(amqp) as conn:
+        listener(conn.channel()).declare()
+    with unit_of_work(db) as session:
+        session.add(Thing(name="a"))
+        add_event(session, OutboxMessage, ThingMade(name="a"), source="chassis_test")
+        add_event(session, OutboxMessage, ThingMade(name="b"), source="chassis_test")
+    # a rolled-back transaction leaves no event behind
+    with pytest.raises(RuntimeError), unit_of_work(db) as session:
+        add_event(session, OutboxMessage, ThingMade(name="ghost"), source="chassis_test")
+        raise RuntimeError("boom")
+
+    relay = OutboxRelay(service="chassis_test", session_factory=db, model=OutboxMessage, amqp_uri=amqp)
+    assert relay.relay_once() == 2
+    assert relay.relay_once() == 0
+    assert relay.pending() == 0
+    received = _drain(amqp, listener, expect=2)
+    names = [Envelope.model_validate(body).open(ThingMade).name for body, _headers in received]
+    assert names == ["a", "b"]
+    envelope = Envelope.model_validate(received[0][0])
+    assert envelope.event_type == "thing_made" and envelope.source == "chassis_test" and envelope.version == 1
+
+
+def test_relay_keeps_rows_when_the_broker_is_unreachable(db):
+    with unit_of_work(db) as session:
+        add_event(session, OutboxMessage, ThingMade(name="kept"), source="chassis_test")
+    relay = OutboxRelay(
+        service="chassis_test", session_factory=db, model=OutboxMessage, amqp_uri="amqp://guest:guest@127.0.0.1:1/"
+    )
+    with pytest.raises(Exception):
+        relay.relay_once()
+    with db() as session:
+        assert (
+            session.scalar(select(func.count()).select_from(OutboxMessage).where(OutboxMessage.published_at.is_(None)))
+            == 1
+        )
+
+
+def _consume(db: sessionmaker[Session], amqp: str, body: Any, handler: Any) -> str:
+    return consume(
+        body,
+        service="chassis_test",
+        consumer="chassis_test.on_thing",
+        session_factory=db,
+        processed_model=ProcessedEvent,
+        handler=handler,
+        dead_letters=DeadLetters(amqp, "chassis_test"),
+        retry_delay=0,
+    )
+
+
+def test_consumer_applies_an_event_once_and_dead_letters_poison(db, amqp):
+    def make_thing(session: Session, envelope: Envelope) -> None:
+        session.add(Thing(name=envelope.open(ThingMade).name))
+
+    body = Envelope.wrap(ThingMade(name="once"), source="x").model_dump(mode="json")
+    assert _consume(db, amqp, body, make_thing) == "applied"
+    assert _consume(db, amqp, body, make_thing) == "duplicate"
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Thing)) == 1
+
+    # a payload that fails validation goes to the dead-letter queue with the reason; nothing is written
+    poison = Envelope(event_type="thing_made", payload={"nom": 1}).model_dump(mode="json")
+    assert _consume(db, amqp, poison, make_thing) == "dead_lettered"
+    assert _consume(db, amqp, {"not": "an envelope"}, make_thing) == "dead_lettered"
+    dead = _drain(amqp, DEAD_LETTER_QUEUE, expect=2)
+    assert len(dead) == 2
+    assert "ValidationError" in dead[0][1]["x-dead-letter-reason"]
+    assert dead[0][1]["x-consumer"] == "chassis_test.on_thing"
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Thing)) == 1
+
+
+def test_consumer_rolls_back_and_raises_on_transient_failure_so_the_event_is_redelivered(db, amqp):
+    calls = []
+
+    def flaky(session: Session, envelope: Envelope) -> None:
+        session.add(Thing(name="half"))
+        calls.append(1)
+        if len(calls) == 1:
+            raise TransientError("database restarting")
+
+    body = Envelope.wrap(ThingMade(name="x"), source="x").model_dump(mode="json")
+    with pytest.raises(TransientError):
+        _consume(db, amqp, body, flaky)
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Thing)) == 0
+        assert session.scalar(select(func.count()).select_from(ProcessedEvent)) == 0
+    assert _consume(db, amqp, body, flaky) == "applied"
+    with db() as session:
+        assert session.scalar(select(func.count()).select_from(Thing)) == 1

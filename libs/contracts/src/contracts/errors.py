@@ -1,0 +1,73 @@
+"""Machine-readable error codes shared by every service, and the one table that maps them to HTTP."""
+
+from __future__ import annotations
+
+from typing import Any
+
+NOT_FOUND = "not_found"
+VALIDATION_ERROR = "validation_error"
+VERSION_CONFLICT = "version_conflict"
+PRECONDITION_REQUIRED = "precondition_required"
+INVALID_TRANSITION = "invalid_transition"
+IDEMPOTENCY_CONFLICT = "idempotency_conflict"
+UNAUTHORIZED = "unauthorized"
+FORBIDDEN = "forbidden"
+PAYLOAD_TOO_LARGE = "payload_too_large"
+RATE_LIMITED = "rate_limited"
+SERVICE_UNAVAILABLE = "service_unavailable"
+INTERNAL_ERROR = "internal_error"
+
+HTTP_STATUS: dict[str, int] = {
+    NOT_FOUND: 404,
+    VALIDATION_ERROR: 422,
+    VERSION_CONFLICT: 409,
+    PRECONDITION_REQUIRED: 428,
+    INVALID_TRANSITION: 422,
+    IDEMPOTENCY_CONFLICT: 409,
+    UNAUTHORIZED: 401,
+    FORBIDDEN: 403,
+    PAYLOAD_TOO_LARGE: 413,
+    RATE_LIMITED: 429,
+    SERVICE_UNAVAILABLE: 503,
+    INTERNAL_ERROR: 500,
+}
+
+
+class DomainError(Exception):
+    """A rule said no. Raised in a service, carried over RPC as exc_args, mapped once at the edge.
+
+    Subclass per code; keep the constructor signature (code, message, details) so the RPC
+    error (`exc_args`) can be turned back into the same error by the caller.
+    """
+
+    code: str = INTERNAL_ERROR
+
+    def __init__(self, code: str | None = None, message: str = "", details: Any = None) -> None:
+        self.code = code or type(self).code
+        self.message = message or self.code
+        self.details = details
+        super().__init__(self.code, self.message, details)
+
+    def __str__(self) -> str:
+        return f"{self.code}: {self.message}"
+
+
+class NotFound(DomainError):
+    code = NOT_FOUND
+
+
+class ValidationFailed(DomainError):
+    code = VALIDATION_ERROR
+
+
+class VersionConflict(DomainError):
+    code = VERSION_CONFLICT
+
+
+class InvalidTransition(DomainError):
+    code = INVALID_TRANSITION
+
+
+def http_status(code: str) -> int:
+    """HTTP status for an error code (500 for codes we do not know)."""
+    return HTTP_STATUS.get(code, 500)

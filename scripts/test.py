@@ -1,0 +1,75 @@
+"""`make test`: every test suite in its own pytest process (nameko suites need eventlet, web suites must not
+have it), two at a time, then one closing line with the totals.
+
+Usage: scripts/test.py [suite-path ...]   (default: all suites)
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SUITES = [
+    "libs/contracts/tests",
+    "libs/chassis/tests",
+    "services/cases/tests",
+    "services/mail-gateway/tests",
+    "services/notifications/tests",
+    "services/reports/tests",
+    "services/gateway/tests",
+    "services/portal/tests",
+    "tests/ops",
+    "tests/e2e",
+]
+
+
+def run_suite(suite: str, report_dir: Path) -> tuple[str, dict[str, int], str, float]:
+    report = report_dir / (suite.replace("/", "_") + ".xml")
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "python"), "-m", "pytest", suite, "-q", "-rfEs", f"--junitxml={report}"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
+    if report.exists():
+        for suite_el in ET.parse(report).getroot().iter("testsuite"):
+            for key in counts:
+                counts[key] += int(suite_el.get(key, 0))
+    if proc.returncode not in (0, 5) and counts["failures"] + counts["errors"] == 0:
+        counts["errors"] += 1  # pytest itself failed (collection, crash)
+    return suite, counts, proc.stdout + proc.stderr, time.monotonic() - started
+
+
+def main(argv: list[str]) -> int:
+    suites = argv or [s for s in SUITES if (ROOT / s).exists()]
+    jobs = int(os.environ.get("HELPDESK_TEST_JOBS", "2"))
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    with tempfile.TemporaryDirectory() as tmp, ThreadPoolExecutor(jobs) as pool:
+        for suite, counts, output, seconds in pool.map(lambda s: run_suite(s, Path(tmp)), suites):
+            failed = counts["failures"] + counts["errors"]
+            passed = counts["tests"] - failed - counts["skipped"]
+            totals["passed"] += passed
+            totals["failed"] += failed
+            totals["skipped"] += counts["skipped"]
+            print(f"\n===== {suite}: {passed} passed, {failed} failed, {counts['skipped']} skipped ({seconds:.0f}s)")
+            if failed or os.environ.get("VERBOSE"):
+                print(output)
+            else:
+                print("\n".join(output.strip().splitlines()[-3:]))
+            sys.stdout.flush()
+    print(f"\n{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    return 1 if totals["failed"] or totals["passed"] == 0 else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
