@@ -79,9 +79,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
-    kwargs.setdefault("pool_size", 5)
-    kwargs.setdefault("max_overflow", 10)
+    if "poolclass" not in kwargs:  # NullPool (migrations) takes no pool sizing
+        kwargs.setdefault("pool_size", 5)
+        kwargs.setdefault("max_overflow", 10)
     return create_engine(url, **kwargs)
+
+
+def make_worker_engine(url: str, **kwargs: Any) -> Engine:
+    """`make_engine` for eventlet workers: on SQLite, one pooled connection that greenthreads queue for.
+
+    sqlite3 waits for the file lock inside C, which blocks eventlet's hub: while one greenthread
+    holds a write transaction across network I/O (the outbox relay publishes inside its
+    transaction), another one waiting on the lock freezes the whole process until the busy
+    timeout. Queueing for the single connection in the (monkey-patched) pool yields instead.
+    """
+    if url.startswith("sqlite"):
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 60)
+    return make_engine(url, **kwargs)
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
@@ -100,6 +116,17 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+def dialect_insert(session: Session, table: Any) -> Any:
+    """An INSERT for `table` with the backend's `on_conflict_do_nothing/do_update` (PostgreSQL and SQLite)."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+        return pg_insert(table)
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+    return sqlite_insert(table)
 
 
 def ping(engine: Engine) -> str:

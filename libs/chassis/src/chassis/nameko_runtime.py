@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.consumer import DeadLetters, consume
-from chassis.db import make_engine, make_sessionmaker, ping, unit_of_work
+from chassis.db import make_sessionmaker, make_worker_engine, ping, unit_of_work
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
 from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
@@ -74,17 +74,20 @@ class ServiceRuntime(DependencyProvider):
         outbox_model: type[OutboxMessageMixin],
         processed_model: type[ProcessedEventMixin],
         health_checks: dict[str, Callable[[Runtime], str]] | None = None,
+        engine_factory: Callable[[str], Engine] | None = None,
     ) -> None:
         self.settings_factory = settings_factory
         self.outbox_model = outbox_model
         self.processed_model = processed_model
         self.health_checks = health_checks or {}
+        # eventlet workers must not block the hub on SQLite's file lock: see make_worker_engine
+        self.engine_factory = engine_factory or make_worker_engine
         self.runtime: Runtime | None = None
 
     def setup(self) -> None:
         settings = self.settings_factory()
         amqp_uri = self.container.config.get("AMQP_URI", settings.amqp_uri)
-        engine = make_engine(settings.db_url)
+        engine = self.engine_factory(settings.db_url)
         factory = make_sessionmaker(engine)
         self.runtime = Runtime(
             settings=settings,

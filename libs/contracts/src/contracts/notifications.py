@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict
+
 from contracts.envelope import EventPayload
 
 SERVICE = "notifications"
@@ -18,3 +22,24 @@ class NotificationSent(EventPayload):
     case_id: int | None = None
     case_message_id: int | None = None
     email_message_id: str | None = None
+
+
+class DeliveryRead(BaseModel):
+    """One entry of the delivery log (E5), as `notifications.list_deliveries` answers it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    kind: str
+    channel: str
+    recipient: str
+    case_id: int | None = None
+    case_message_id: int | None = None
+    email_message_id: str | None = None
+    subject: str = ""
+    status: str  # queued | sent | failed | suppressed | dead
+    attempts: int = 0
+    last_error: str | None = None
+    next_attempt_at: datetime | None = None
+    created_at: datetime
+    sent_at: datetime | None = None

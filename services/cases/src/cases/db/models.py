@@ -1,0 +1,175 @@
+"""Tables of the cases service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from chassis.db import JSONType, new_base, utcnow
+from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
+
+if TYPE_CHECKING:  # mypy cannot subclass a base built at run time; the shape is the same
+    from sqlalchemy.orm import DeclarativeBase as Base
+else:
+    Base = new_base()
+Base.metadata.info["service"] = "cases"
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    __tablename__ = "outbox_message"
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    __tablename__ = "processed_event"
+
+
+# -- directory ----------------------------------------------------------------------------
+
+
+class Agent(Base):
+    __tablename__ = "agent"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    name: Mapped[str] = mapped_column(String(200), default="")
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    memberships: Mapped[list[GroupMember]] = relationship(back_populates="agent", lazy="selectin")
+
+
+class Group(Base):
+    __tablename__ = "group"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class GroupMember(Base):
+    __tablename__ = "group_member"
+
+    group_id: Mapped[int] = mapped_column(ForeignKey("group.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"), primary_key=True)
+
+    agent: Mapped[Agent] = relationship(back_populates="memberships")
+
+
+class Contact(Base):
+    __tablename__ = "contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    # the first address (lowest id) is the one we write to
+    emails: Mapped[list[ContactEmail]] = relationship(
+        back_populates="contact", order_by="ContactEmail.id", lazy="selectin"
+    )
+
+    @property
+    def primary_email(self) -> str | None:
+        return self.emails[0].email if self.emails else None
+
+
+class ContactEmail(Base):
+    __tablename__ = "contact_email"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), index=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+
+    contact: Mapped[Contact] = relationship(back_populates="emails")
+
+
+# -- cases --------------------------------------------------------------------------------
+
+
+class CaseNumberSeq(Base):
+    """One counter row per sequence name; `UPDATE ... RETURNING` hands out the next case number."""
+
+    __tablename__ = "case_number_seq"
+
+    name: Mapped[str] = mapped_column(String(50), primary_key=True)
+    last_value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Case(Base):
+    __tablename__ = "case"
+    __table_args__ = (Index("ix_case_status_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[int] = mapped_column(Integer, unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    description: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20))
+    priority: Mapped[str] = mapped_column(String(20))
+    source: Mapped[str] = mapped_column(String(20))
+    requester_id: Mapped[int | None] = mapped_column(ForeignKey("contact.id"), index=True)
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("agent.id"), index=True)
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("group.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    first_response_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+
+    requester: Mapped[Contact | None] = relationship(lazy="joined")
+    assignee: Mapped[Agent | None] = relationship(lazy="joined")
+    group: Mapped[Group | None] = relationship(lazy="joined")
+
+
+class Message(Base):
+    __tablename__ = "message"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    author_type: Mapped[str] = mapped_column(String(20))
+    author_id: Mapped[int | None]
+    author_name: Mapped[str] = mapped_column(String(200), default="")
+    author_email: Mapped[str | None] = mapped_column(String(320))
+    visibility: Mapped[str] = mapped_column(String(20))
+    channel: Mapped[str] = mapped_column(String(20))
+    body_text: Mapped[str] = mapped_column(Text, default="")
+    body_html: Mapped[str | None] = mapped_column(Text)  # sanitised upstream (mail gateway)
+    email_message_id: Mapped[str | None] = mapped_column(String(998), index=True)
+    in_reply_to: Mapped[str | None] = mapped_column(String(998))
+    # the mail gateway's id of the inbound mail: a redelivered mail_received never adds it twice
+    inbound_mail_id: Mapped[int | None] = mapped_column(BigId, unique=True)
+    attachments: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseHistory(Base):
+    """Immutable log of every change to a case (B10): rows are only ever inserted."""
+
+    __tablename__ = "case_history"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), index=True)
+    field: Mapped[str] = mapped_column(String(100))
+    old_value: Mapped[str | None] = mapped_column(Text)
+    new_value: Mapped[str | None] = mapped_column(Text)
+    actor_type: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None]
+    actor_name: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class IdempotencyKey(Base):
+    """A create_case request already served: the same key returns the same case."""
+
+    __tablename__ = "idempotency_key"
+    __table_args__ = (UniqueConstraint("key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

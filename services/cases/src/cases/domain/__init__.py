@@ -1,0 +1,1 @@
+"""The case model's rules: pure Python, no I/O."""

@@ -1,0 +1,423 @@
+"""Use cases of the cases service: one function per command, one transaction each.
+
+Every change writes history rows and emits its events through the outbox in the same transaction.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases.db import repo
+from cases.db.models import Case, Group, IdempotencyKey, Message
+from cases.domain import workflow
+from cases.domain.changes import check_version, diff
+from cases.domain.mail import MailAction, decide
+from chassis.db import utcnow
+from chassis.logging import get_logger
+from contracts import errors
+from contracts.cases import (
+    Actor,
+    AuthorType,
+    CaseCreate,
+    CaseCreated,
+    CaseRead,
+    CaseUpdate,
+    CaseUpdated,
+    Channel,
+    MessageAdded,
+    MessageCreate,
+    MessageRead,
+    Source,
+    Status,
+    Visibility,
+)
+from contracts.envelope import Envelope, EventPayload
+from contracts.mail_gateway import MailReceived
+from contracts.notifications import NotificationSent
+
+log = get_logger(__name__)
+
+
+class Runtime(Protocol):
+    """What handlers need from the service runtime (chassis.nameko_runtime.Runtime provides it)."""
+
+    def transaction(self) -> AbstractContextManager[Session]: ...
+
+    def emit(self, session: Session, payload: EventPayload, correlation_id: str | None = None) -> Envelope: ...
+
+
+# -- create ----------------------------------------------------------------------------------
+
+
+def create_case(*, runtime: Runtime, data: CaseCreate, actor: Actor, idempotency_key: str | None = None) -> CaseRead:
+    """Open a case (A1/A4); a repeated idempotency key returns the case it created."""
+    request_hash = hashlib.sha256(json.dumps(data.model_dump(mode="json"), sort_keys=True).encode()).hexdigest()
+    if idempotency_key and (earlier := _replay(runtime, idempotency_key, request_hash)):
+        return earlier
+    try:
+        with runtime.transaction() as session:
+            requester = (
+                repo.get_or_create_contact(session, email=str(data.requester_email), name=data.requester_name)
+                if data.requester_email
+                else None
+            )
+            case = _open_case(
+                session,
+                runtime,
+                data=data,
+                requester_id=requester.id if requester else None,
+                actor=actor,
+            )
+            if idempotency_key:
+                session.add(IdempotencyKey(key=idempotency_key, request_hash=request_hash, case_id=case.id))
+            return repo.case_read(case)
+    except IntegrityError:
+        # a concurrent request with the same key won the race: answer with its case
+        if idempotency_key and (earlier := _replay(runtime, idempotency_key, request_hash)):
+            return earlier
+        raise
+
+
+def _replay(runtime: Runtime, key: str, request_hash: str) -> CaseRead | None:
+    with runtime.transaction() as session:
+        row = session.scalar(select(IdempotencyKey).where(IdempotencyKey.key == key))
+        if row is None:
+            return None
+        if row.request_hash != request_hash:
+            raise errors.DomainError(
+                errors.IDEMPOTENCY_CONFLICT,
+                "this idempotency key was used for a different request",
+                {"idempotency_key": key, "case_id": row.case_id},
+            )
+        return repo.case_read(repo.get_case(session, row.case_id))
+
+
+def _open_case(
+    session: Session,
+    runtime: Runtime,
+    *,
+    data: CaseCreate,
+    requester_id: int | None,
+    actor: Actor,
+    first_message: Message | None = None,
+    correlation_id: str | None = None,
+) -> Case:
+    if data.assignee_id is not None:
+        repo.require_agent(session, data.assignee_id)
+    if data.group_id is not None:
+        repo.require_group(session, data.group_id)
+    now = utcnow()
+    case = Case(
+        number=repo.next_case_number(session),
+        title=data.title,
+        description=data.description,
+        status=Status.NEW.value,
+        priority=data.priority.value,
+        source=data.source.value,
+        requester_id=requester_id,
+        assignee_id=data.assignee_id,
+        group_id=data.group_id,
+        version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(case)
+    session.flush()
+    repo.record_history(session, case=case, field="created", old=None, new=case.number, actor=actor)
+    first_read = None
+    if first_message is not None:
+        first_message.case_id = case.id
+        session.add(first_message)
+        session.flush()
+        first_read = repo.message_read(first_message)
+    case_read = repo.case_read(repo.refreshed(session, case))
+    runtime.emit(session, CaseCreated(case=case_read, first_message=first_read, actor=actor), correlation_id)
+    return case
+
+
+# -- update ----------------------------------------------------------------------------------
+
+# fields an update may clear; for the others None means "leave as is"
+_NULLABLE = frozenset({"assignee_id", "group_id"})
+
+
+def update_case(
+    *, runtime: Runtime, case_id: int, changes: CaseUpdate, expected_version: int | None, actor: Actor
+) -> CaseRead:
+    """Change a case's fields (B11: a stale `expected_version` raises VersionConflict)."""
+    with runtime.transaction() as session:
+        case = repo.lock_case(session, case_id)
+        check_version(
+            expected=expected_version,
+            actual=case.version,
+            current=lambda: repo.case_read(case).model_dump(mode="json"),
+        )
+        requested = {
+            k: v
+            for k, v in changes.model_dump(mode="json", exclude_unset=True).items()
+            if v is not None or k in _NULLABLE
+        }
+        delta = diff(_editable_values(case), requested)
+        if not delta:
+            return repo.case_read(case)
+        if delta.get("assignee_id", {}).get("new") is not None:
+            repo.require_agent(session, delta["assignee_id"]["new"])
+        if delta.get("group_id", {}).get("new") is not None:
+            repo.require_group(session, delta["group_id"]["new"])
+        if "status" in delta:
+            assignee = requested.get("assignee_id", case.assignee_id)
+            workflow.check_transition(
+                current=Status(case.status),
+                target=Status(delta["status"]["new"]),
+                has_assignee=assignee is not None,
+                actor_type=actor.type,
+            )
+        now = utcnow()
+        for name, change in delta.items():
+            setattr(case, name, change["new"])
+            repo.record_history(session, case=case, field=name, old=change["old"], new=change["new"], actor=actor)
+        if "status" in delta:
+            _stamp_status(case, Status(case.status), now)
+        _touch(case, now)
+        read = repo.case_read(repo.refreshed(session, case))
+        runtime.emit(session, CaseUpdated(case=read, changes=delta, actor=actor))
+        return read
+
+
+def _editable_values(case: Case) -> dict[str, Any]:
+    return {
+        "title": case.title,
+        "description": case.description,
+        "status": case.status,
+        "priority": case.priority,
+        "assignee_id": case.assignee_id,
+        "group_id": case.group_id,
+    }
+
+
+def _stamp_status(case: Case, status: Status, now: datetime) -> None:
+    stamps = workflow.timestamps_after(
+        target=status, previous=workflow.Timestamps(case.resolved_at, case.closed_at), now=now
+    )
+    case.resolved_at, case.closed_at = stamps.resolved_at, stamps.closed_at
+
+
+def _touch(case: Case, now: datetime) -> None:
+    # every write to a case or its conversation is a new version (B11)
+    case.version += 1
+    case.updated_at = now
+
+
+# -- conversation ----------------------------------------------------------------------------
+
+
+def add_message(*, runtime: Runtime, case_id: int, data: MessageCreate, actor: Actor) -> MessageRead:
+    """An agent's public reply or internal note (B4); replies move the status (B3)."""
+    with runtime.transaction() as session:
+        case = repo.lock_case(session, case_id)
+        message = Message(
+            author_type=actor.type.value,
+            author_id=actor.id,
+            author_name=actor.name,
+            author_email=actor.email,
+            visibility=data.visibility.value,
+            channel=actor.channel.value,
+            body_text=data.body,
+        )
+        return _post_message(session, runtime, case=case, message=message, actor=actor)
+
+
+def add_contact_message(*, runtime: Runtime, case_id: int, contact_id: int, body: str) -> MessageRead:
+    """A contact's reply through the portal, on one of their own cases only (D4/D10)."""
+    with runtime.transaction() as session:
+        case = repo.lock_case(session, case_id)
+        if case.requester_id != contact_id or case.requester is None:
+            raise errors.NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+        contact = case.requester
+        actor = Actor(
+            type=AuthorType.CONTACT,
+            id=contact.id,
+            name=contact.name,
+            email=contact.primary_email,
+            channel=Channel.PORTAL,
+        )
+        message = Message(
+            author_type=AuthorType.CONTACT.value,
+            author_id=contact.id,
+            author_name=contact.name,
+            author_email=contact.primary_email,
+            visibility=Visibility.PUBLIC.value,
+            channel=Channel.PORTAL.value,
+            body_text=body,
+        )
+        return _post_message(session, runtime, case=case, message=message, actor=actor)
+
+
+def _post_message(
+    session: Session,
+    runtime: Runtime,
+    *,
+    case: Case,
+    message: Message,
+    actor: Actor,
+    correlation_id: str | None = None,
+) -> MessageRead:
+    """Add `message` to `case`, apply the reply rules, write history, emit case_updated + message_added."""
+    now = utcnow()
+    message.case_id = case.id
+    message.created_at = now
+    session.add(message)
+    public = message.visibility == Visibility.PUBLIC.value
+    author = AuthorType(message.author_type)
+    delta: dict[str, dict[str, Any]] = {}
+    if workflow.is_first_response(author_type=author, public=public, first_response_at=case.first_response_at):
+        case.first_response_at = now
+    if public and author == AuthorType.AGENT:
+        if case.status == Status.NEW.value and case.assignee_id is None and _is_agent(session, actor):
+            # replying to an unowned new case takes ownership of it (B3: an owner is needed to leave New)
+            delta["assignee_id"] = {"old": None, "new": actor.id}
+            case.assignee_id = actor.id
+        target = workflow.status_after_agent_reply(Status(case.status), has_assignee=case.assignee_id is not None)
+    elif public and author == AuthorType.CONTACT:
+        target = workflow.status_after_contact_reply(Status(case.status))
+    else:
+        target = Status(case.status)
+    if target.value != case.status:
+        delta["status"] = {"old": case.status, "new": target.value}
+        case.status = target.value
+        _stamp_status(case, target, now)
+    for name, change in delta.items():
+        repo.record_history(session, case=case, field=name, old=change["old"], new=change["new"], actor=actor)
+    _touch(case, now)
+    session.flush()
+    case_read = repo.case_read(repo.refreshed(session, case))
+    message_read = repo.message_read(message)
+    if delta:
+        runtime.emit(session, CaseUpdated(case=case_read, changes=delta, actor=actor), correlation_id)
+    runtime.emit(
+        session, MessageAdded(case=case_read, message=message_read, in_reply_to=message.in_reply_to), correlation_id
+    )
+    return message_read
+
+
+def _is_agent(session: Session, actor: Actor) -> bool:
+    if actor.type != AuthorType.AGENT or actor.id is None:
+        return False
+    try:
+        repo.require_agent(session, actor.id)
+    except errors.ValidationFailed:
+        return False
+    return True
+
+
+# -- events from other services --------------------------------------------------------------
+
+
+def apply_mail_received(
+    *, runtime: Runtime, session: Session, payload: MailReceived, correlation_id: str | None = None
+) -> None:
+    """Email-to-case (A2): open a case, add the reply to its case, keep an auto-reply, or drop it."""
+    if session.scalar(select(Message.id).where(Message.inbound_mail_id == payload.inbound_mail_id)) is not None:
+        return  # this mail is already on a case (re-sent under a new event id)
+    try:
+        with session.begin_nested():
+            _apply_mail(runtime=runtime, session=session, payload=payload, correlation_id=correlation_id)
+    except IntegrityError as exc:
+        # the same mail under another event id, applied concurrently by another worker: it won
+        if "inbound_mail_id" not in str(exc.orig):
+            raise
+        log.info("mail_already_applied", inbound_mail_id=payload.inbound_mail_id)
+
+
+def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, correlation_id: str | None) -> None:
+    sender = payload.from_address
+    case = _threaded_case(session, payload.thread.case_id)
+    contact = repo.find_contact(session, sender.email)
+    action = decide(
+        kind=payload.kind,
+        threaded_case_exists=case is not None,
+        sender_is_requester=case is not None and contact is not None and case.requester_id == contact.id,
+    )
+    if action == MailAction.DROP:
+        log.info("mail_dropped", inbound_mail_id=payload.inbound_mail_id, kind=payload.kind.value)
+        return
+    if action in (MailAction.REPLY, MailAction.ATTACH_SYSTEM):
+        assert case is not None
+        is_reply = action == MailAction.REPLY
+        author_type = AuthorType.CONTACT if is_reply else AuthorType.SYSTEM
+        author_id = contact.id if is_reply and contact else None
+        actor = Actor(type=author_type, id=author_id, name=sender.name, email=sender.email, channel=Channel.EMAIL)
+        message = _mail_message(payload, actor, Visibility.PUBLIC if is_reply else Visibility.INTERNAL)
+        _post_message(session, runtime, case=case, message=message, actor=actor, correlation_id=correlation_id)
+        return
+    contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name)
+    actor = Actor(type=AuthorType.CONTACT, id=contact.id, name=contact.name, email=sender.email, channel=Channel.EMAIL)
+    data = CaseCreate(
+        title=(payload.subject.strip() or "(no subject)")[:500],
+        description=payload.text_body[:100_000],
+        source=Source.EMAIL,
+        group_id=_group_id(session, payload.default_group),
+    )
+    _open_case(
+        session,
+        runtime,
+        data=data,
+        requester_id=contact.id,
+        actor=actor,
+        first_message=_mail_message(payload, actor, Visibility.PUBLIC),
+        correlation_id=correlation_id,
+    )
+
+
+def _threaded_case(session: Session, case_id: int | None) -> Case | None:
+    if case_id is None:
+        return None
+    try:
+        return repo.lock_case(session, case_id)
+    except errors.NotFound:
+        return None
+
+
+def _group_id(session: Session, name: str | None) -> int | None:
+    if not name:
+        return None
+    return session.scalar(select(Group.id).where(Group.name == name))
+
+
+def _mail_message(payload: MailReceived, actor: Actor, visibility: Visibility) -> Message:
+    return Message(
+        author_type=actor.type.value,
+        author_id=actor.id,
+        author_name=actor.name,
+        author_email=repo.normalise_email(payload.from_address.email),
+        visibility=visibility.value,
+        channel=Channel.EMAIL.value,
+        body_text=payload.text_body,
+        body_html=payload.html_body,
+        email_message_id=payload.message_id,
+        in_reply_to=payload.in_reply_to[0] if payload.in_reply_to else None,
+        inbound_mail_id=payload.inbound_mail_id,
+        attachments=[a.model_dump(mode="json") for a in payload.attachments],
+    )
+
+
+def apply_notification_sent(*, session: Session, payload: NotificationSent) -> None:
+    """Remember the Message-ID our reply went out with, so the customer's answer threads back (E6)."""
+    if payload.case_message_id is None or not payload.email_message_id:
+        return
+    message = session.get(Message, payload.case_message_id)
+    if message is None or (payload.case_id is not None and message.case_id != payload.case_id):
+        raise errors.NotFound(
+            message=f"message {payload.case_message_id} not found", details={"case_id": payload.case_id}
+        )
+    # confirmations quote the customer's own message: its Message-ID is theirs and must stay
+    if message.author_type == AuthorType.AGENT.value:
+        message.email_message_id = payload.email_message_id

@@ -1,0 +1,146 @@
+"""Fixtures of the cases tests: a fresh PostgreSQL database and RabbitMQ vhost per module, the real worker."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import Engine, create_engine, text
+
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from contracts.envelope import Envelope, EventPayload
+
+
+@dataclass
+class CasesService:
+    """A running cases worker and the handles a test needs to talk to it and look inside."""
+
+    amqp_uri: str
+    db: Engine
+    rpc: SyncRpc
+    events: EventCollector
+    ops_url: str
+    process: ServiceProcess
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        return self.rpc.call("cases", method, **kwargs)
+
+    def publish(self, source: str, envelope: dict[str, Any]) -> None:
+        """Publish an event envelope as service `source` would (exchange `<source>.events`)."""
+        with Connection(self.amqp_uri) as conn:
+            conn.Producer().publish(
+                envelope,
+                exchange=Exchange(f"{source}.events", type="topic", durable=True),
+                routing_key=envelope.get("event_type", "unknown"),
+                serializer="json",
+                delivery_mode=2,
+                declare=[Exchange(f"{source}.events", type="topic", durable=True)],
+            )
+
+    def envelope(self, payload: EventPayload, source: str) -> dict[str, Any]:
+        return Envelope.wrap(payload, source=source, correlation_id=uuid.uuid4().hex).model_dump(mode="json")
+
+    def rows(self, sql: str, **params: Any) -> list[Any]:
+        with self.db.connect() as conn:
+            return list(conn.execute(text(sql), params))
+
+    def metric(self, name: str, **labels: str) -> float:
+        """The value of one Prometheus sample on the worker's ops port (0 when absent)."""
+        import urllib.request
+
+        with urllib.request.urlopen(f"{self.ops_url}/metrics", timeout=5) as resp:
+            lines = resp.read().decode().splitlines()
+        want = [f'{k}="{v}"' for k, v in labels.items()]
+        total = 0.0
+        for line in lines:
+            if line.startswith(name + "{") and all(w in line for w in want):
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    @staticmethod
+    def dead_letter_queue() -> Queue:
+        return Queue(
+            "helpdesk.dead-letter", exchange=Exchange("helpdesk.dead-letter", type="fanout", durable=True), durable=True
+        )
+
+    @staticmethod
+    def wait_until(check: Any, timeout: float = 10.0, what: str = "condition") -> Any:
+        """Poll `check()` until it returns something truthy."""
+        deadline = time.monotonic() + timeout
+        while True:
+            value = check()
+            if value:
+                return value
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{what} not reached in {timeout}s")
+            time.sleep(0.1)
+
+
+def _run(command: str, env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "cases", command],
+        env={**os.environ, "HELPDESK_ENV": "test", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"cases {command} failed:\n{result.stdout}\n{result.stderr}"
+
+
+def _wait_for_rpc(amqp_uri: str, timeout: float = 30.0) -> None:
+    # /healthz answers before the RPC queue is declared; a call sent earlier would be dropped
+    deadline = time.monotonic() + timeout
+    probe = SyncRpc(amqp_uri, timeout=1.0)
+    try:
+        while True:
+            try:
+                probe.call("cases", "health")
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+    finally:
+        probe.close()
+
+
+@pytest.fixture(scope="module")
+def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesService]:
+    with pg_database("cases") as db_url, amqp_vhost() as amqp_uri:
+        port = free_port()
+        env = {"CASES_DATABASE_URL": db_url, "HELPDESK_AMQP_URI": amqp_uri, "CASES_OPS_PORT": str(port)}
+        _run("migrate", env)
+        _run("seed", env)
+        log_dir = Path(tmp_path_factory.mktemp("cases-logs"))
+        ops_url = f"http://127.0.0.1:{port}"
+        process = ServiceProcess("cases", "worker", env, f"{ops_url}/healthz", log_dir).start()
+        engine = create_engine(db_url)
+        rpc = events = None
+        try:
+            _wait_for_rpc(amqp_uri)
+            rpc = SyncRpc(amqp_uri)
+            events = EventCollector(amqp_uri, ["cases"])
+            yield CasesService(amqp_uri, engine, rpc, events, ops_url, process)
+        finally:
+            for closable in (rpc, events):
+                if closable is not None:
+                    closable.close()
+            engine.dispose()
+            process.stop()
+            if os.environ.get("CASES_TEST_SHOW_LOG"):
+                print(process.log_tail(200))
+
+
+@pytest.fixture(scope="module")
+def admin(cases: CasesService) -> dict[str, Any]:
+    """The seeded admin agent as an RPC `actor`."""
+    agent = cases.call("get_agent_by_email", email="admin@example.com")
+    return {"type": "agent", "id": agent["id"], "name": agent["name"], "email": agent["email"], "channel": "web"}

@@ -1,0 +1,190 @@
+"""Events into the cases service: mail_received and notification_sent, exactly once, poison to dead letters."""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from typing import Any
+
+from kombu import Connection
+
+from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
+from contracts.notifications import NotificationSent
+
+_inbound_ids = itertools.count(int(time.time()))
+
+
+def _mail(sender: str = "kunde@example.com", **fields: Any) -> MailReceived:
+    fields.setdefault("subject", f"Skriveren virker ikke {uuid.uuid4().hex[:6]}")
+    return MailReceived(
+        inbound_mail_id=next(_inbound_ids),
+        mailbox="support@helpdesk.example.com",
+        default_group="Support",
+        message_id=f"<{uuid.uuid4().hex}@customer.example>",
+        from_address=MailAddress(email=sender, name="Kari Nordmann"),
+        text_body="Hei, skriveren virker ikke.",
+        **fields,
+    )
+
+
+def _deliver(cases: Any, mail: MailReceived) -> dict[str, Any]:
+    envelope = cases.envelope(mail, source="mail_gateway")
+    cases.publish("mail_gateway", envelope)
+    return envelope
+
+
+def test_mail_opens_a_case(cases: Any) -> None:
+    mail = _mail(attachments=[{"filename": "error.png", "sha256": "ab" * 32, "size": 10}])
+    _deliver(cases, mail)
+    event = cases.events.wait_for("case_created", case__title=mail.subject)[0]
+    case, first = event["payload"]["case"], event["payload"]["first_message"]
+    assert case["source"] == "email" and case["status"] == "new"
+    assert case["group"]["name"] == "Support"
+    assert case["requester"]["email"] == "kunde@example.com" and case["requester"]["name"] == "Kari Nordmann"
+    assert first["email_message_id"] == mail.message_id
+    assert first["author_type"] == "contact" and first["channel"] == "email" and first["visibility"] == "public"
+    assert first["attachments"][0]["filename"] == "error.png"
+    stored = cases.rows("SELECT case_id FROM message WHERE inbound_mail_id = :i", i=mail.inbound_mail_id)
+    assert [r.case_id for r in stored] == [case["id"]]
+
+
+def test_the_same_mail_twice_makes_one_case(cases: Any) -> None:
+    mail = _mail()
+    duplicates_before = cases.metric("helpdesk_events_consumed_total", event_type="mail_received", outcome="duplicate")
+    envelope = _deliver(cases, mail)
+    cases.publish("mail_gateway", envelope)  # redelivery of the same event
+    cases.publish("mail_gateway", cases.envelope(mail, source="mail_gateway"))  # the same mail, a new event id
+    cases.events.wait_for("case_created", case__title=mail.subject)
+    cases.wait_until(
+        lambda: (
+            cases.metric("helpdesk_events_consumed_total", event_type="mail_received", outcome="duplicate")
+            > duplicates_before
+        ),
+        what="duplicate event skipped",
+    )
+    cases.wait_until(
+        lambda: cases.rows(
+            "SELECT 1 FROM processed_event WHERE outcome = 'applied' AND event_id IN (:a)", a=envelope["event_id"]
+        ),
+        what="first event applied",
+    )
+    time.sleep(0.5)
+    assert cases.rows('SELECT count(*) FROM "case" WHERE title = :t', t=mail.subject)[0][0] == 1
+    assert (
+        len(
+            [
+                e
+                for e in cases.events.events
+                if e["payload"].get("case", {}).get("title") == mail.subject and e["event_type"] == "case_created"
+            ]
+        )
+        == 1
+    )
+
+
+def test_reply_threads_onto_its_case_and_reopens_it(cases: Any, admin: dict[str, Any]) -> None:
+    first = _mail()
+    _deliver(cases, first)
+    case = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]["case"]
+    # the agent takes the case and answers: it now waits for the customer
+    agent_reply = cases.call("add_message", case_id=case["id"], data={"body": "Prøv å restarte"}, actor=admin)
+    assert cases.call("get_case", case_id=case["id"])["status"] == "waiting"
+
+    reply = _mail(
+        subject=f"Re: {first.subject}",
+        in_reply_to=["<hd.1.2.abcdef01.0123456789abcdef@helpdesk.example.com>"],
+        thread=ThreadDecision(case_id=case["id"], reason="our_message_id"),
+    )
+    _deliver(cases, reply)
+    added = cases.events.wait_for("message_added", case__id=case["id"], message__email_message_id=reply.message_id)[0]
+    assert added["payload"]["in_reply_to"] == reply.in_reply_to[0]
+    assert added["payload"]["message"]["author_type"] == "contact"
+    assert added["payload"]["case"]["status"] == "open"
+    messages = cases.call("list_messages", case_id=case["id"])
+    assert [m["id"] for m in messages][1] == agent_reply["id"] and len(messages) == 3
+    assert cases.rows('SELECT count(*) FROM "case" WHERE title = :t', t=reply.subject)[0][0] == 0
+
+
+def test_a_stranger_on_the_thread_gets_a_case_of_their_own(cases: Any) -> None:
+    first = _mail()
+    _deliver(cases, first)
+    case = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]["case"]
+    intruder = _mail(sender="someone.else@example.org", subject="Re: hijack", thread=ThreadDecision(case_id=case["id"]))
+    _deliver(cases, intruder)
+    own = cases.events.wait_for("case_created", case__title="Re: hijack")[0]["payload"]["case"]
+    assert own["id"] != case["id"] and own["requester"]["email"] == "someone.else@example.org"
+
+
+def test_automatic_mail_never_opens_a_case(cases: Any) -> None:
+    first = _mail()
+    _deliver(cases, first)
+    case = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]["case"]
+    bounce = _mail(
+        sender="MAILER-DAEMON@mx.example.com", kind=MailKind.BOUNCE, thread=ThreadDecision(case_id=case["id"])
+    )
+    stray = _mail(kind=MailKind.AUTO_REPLY, subject="Out of office (stray)")
+    stray_event = _deliver(cases, stray)
+    _deliver(cases, bounce)
+    added = cases.events.wait_for("message_added", case__id=case["id"], message__email_message_id=bounce.message_id)[0]
+    message = added["payload"]["message"]
+    assert message["author_type"] == "system" and message["visibility"] == "internal"
+    assert added["payload"]["case"]["status"] == "new"
+    cases.wait_until(
+        lambda: cases.rows("SELECT outcome FROM processed_event WHERE event_id = :e", e=stray_event["event_id"]),
+        what="stray auto-reply processed",
+    )
+    assert not cases.rows("SELECT 1 FROM message WHERE inbound_mail_id = :i", i=stray.inbound_mail_id)
+    assert cases.rows('SELECT count(*) FROM "case" WHERE title = :t', t=stray.subject)[0][0] == 0
+    assert cases.rows("SELECT count(*) FROM contact_email WHERE email LIKE 'mailer-daemon%'")[0][0] == 0
+
+
+def test_poison_goes_to_dead_letters_and_the_queue_moves_on(cases: Any) -> None:
+    poison = {"event_id": str(uuid.uuid4()), "event_type": "mail_received", "payload": {"subject": "no sender"}}
+    cases.publish("mail_gateway", poison)
+    good = _mail()
+    _deliver(cases, good)
+    cases.events.wait_for("case_created", case__title=good.subject)
+
+    with Connection(cases.amqp_uri) as conn:
+        queue = cases.dead_letter_queue()(conn.channel())
+        message = cases.wait_until(lambda: queue.get(no_ack=True), what="dead letter")
+    assert message.payload["event_id"] == poison["event_id"]
+    assert "ValidationError" in message.headers["x-dead-letter-reason"]
+    assert message.headers["x-consumer"] == "cases.on_mail_received"
+    outcome = cases.rows("SELECT outcome FROM processed_event WHERE event_id = :e", e=poison["event_id"])
+    assert [r.outcome for r in outcome] == ["dead_lettered"]
+
+
+def test_notification_sent_sets_the_agent_messages_message_id(cases: Any, admin: dict[str, Any]) -> None:
+    first = _mail()
+    _deliver(cases, first)
+    created = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]
+    case_id, customer_message = created["case"]["id"], created["first_message"]
+    reply = cases.call("add_message", case_id=case_id, data={"body": "Svar fra oss"}, actor=admin)
+    ours = f"hd.{case_id}.{reply['id']}.0badcafe.0123456789abcdef@helpdesk.example.com"
+
+    for message_id, mid in ((reply["id"], ours), (customer_message["id"], "confirmation@helpdesk.example.com")):
+        sent = NotificationSent(
+            delivery_id=mid.__hash__() & 0xFFFF,
+            kind="reply",
+            channel="email",
+            recipient="kunde@example.com",
+            case_id=case_id,
+            case_message_id=message_id,
+            email_message_id=mid,
+        )
+        cases.publish("notifications", cases.envelope(sent, source="notifications"))
+
+    cases.wait_until(
+        lambda: cases.rows("SELECT 1 FROM message WHERE id = :i AND email_message_id = :m", i=reply["id"], m=ours),
+        what="email_message_id stored",
+    )
+    cases.wait_until(
+        lambda: len(cases.rows("SELECT 1 FROM processed_event WHERE consumer = 'cases.on_notification_sent'")) >= 2,
+        what="both notifications processed",
+    )
+    by_id = {m["id"]: m for m in cases.call("list_messages", case_id=case_id)}
+    assert by_id[reply["id"]]["email_message_id"] == ours
+    # the customer's own Message-ID is never overwritten by a confirmation of ours
+    assert by_id[customer_message["id"]]["email_message_id"] == first.message_id

@@ -1,0 +1,1 @@
+"""The portal service: customer self-service portal."""

@@ -1,0 +1,1 @@
+"""Rules of the portal: pure Python, no I/O."""

@@ -1,0 +1,54 @@
+"""Input rules of the portal's forms: e-mail addresses, replies, CSRF tokens, redirect targets."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from email_validator import EmailNotValidError, validate_email
+
+MAX_REPLY_CHARS = 200_000  # contracts.cases.MessageCreate.body
+
+
+class FormError(ValueError):
+    """A form value the customer must correct; the message is shown to them."""
+
+
+def normalize_email(raw: str) -> str:
+    """A syntactically valid address, lower-cased (addresses are matched case-insensitively)."""
+    text = raw.strip()
+    if not text or len(text) > 320:
+        raise FormError("Enter the e-mail address you use with us.")
+    try:
+        checked = validate_email(text, check_deliverability=False)
+    except EmailNotValidError:
+        raise FormError("That does not look like an e-mail address.") from None
+    return checked.normalized.lower()
+
+
+def clean_reply(raw: str) -> str:
+    """A reply body: not blank, not larger than the cases service accepts."""
+    text = raw.replace("\r\n", "\n").strip()
+    if not text:
+        raise FormError("Write a message before sending.")
+    if len(text) > MAX_REPLY_CHARS:
+        raise FormError(f"The message is too long (at most {MAX_REPLY_CHARS:,} characters).")
+    return text
+
+
+def new_csrf_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def csrf_matches(expected: str | None, given: str | None) -> bool:
+    """Constant-time comparison; a missing token on either side never matches."""
+    if not expected or not given:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def safe_next(path: str | None) -> str:
+    """Where to go after sign-in: only a path on this site (never `//evil` or a full URL)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path

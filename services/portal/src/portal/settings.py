@@ -1,0 +1,39 @@
+"""Settings of the portal service (env prefix PORTAL_, shared ones HELPDESK_)."""
+
+from pydantic import model_validator
+from pydantic_settings import SettingsConfigDict
+
+from chassis.settings import ServiceSettings
+
+
+class PortalSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="PORTAL_", extra="ignore")
+
+    service_name: str = "portal"
+    # empty: fall back to HELPDESK_BIND_HOST (127.0.0.1); containers set 0.0.0.0
+    host: str = ""
+    port: int = 8081
+    # the address customers reach us on; magic links in emails start with it
+    public_url: str = "http://127.0.0.1:8081"
+    magic_link_ttl_seconds: int = 15 * 60
+    # per e-mail address: at most `magic_link_rate_limit` links per `magic_link_rate_window_seconds`
+    magic_link_rate_limit: int = 5
+    magic_link_rate_window_seconds: int = 15 * 60
+    # Redis keys start with this, so several portals (or test runs) can share one Redis
+    redis_prefix: str = "portal"
+    session_max_age_seconds: int = 7 * 24 * 3600
+    session_cookie: str = "portal_session"
+    rpc_timeout_seconds: float = 10.0
+    page_size: int = 25
+
+    @model_validator(mode="after")
+    def _fill_host(self) -> "PortalSettings":
+        if not self.host:
+            self.host = self.bind_host
+        self.public_url = self.public_url.rstrip("/")
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Mark the session cookie Secure whenever customers reach us over HTTPS."""
+        return self.public_url.startswith("https://")

@@ -1,0 +1,73 @@
+"""My cases (D2) and one case with its public conversation and a reply form (D4)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from starlette.responses import RedirectResponse, Response
+
+from contracts.cases import AuthorType
+from portal.cases_client import CaseView
+from portal.domain.forms import FormError, clean_reply
+from portal.web.context import PortalContext, get_context
+from portal.web.session import SignedInContact, check_csrf, require_contact
+from portal.web.templating import ACTIVE_STATUSES, render
+
+router = APIRouter()
+
+Ctx = Annotated[PortalContext, Depends(get_context)]
+Contact = Annotated[SignedInContact, Depends(require_contact)]
+
+
+@router.get("/")
+async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | None = None) -> Response:
+    page = await ctx.cases.list_cases(contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size)
+    active = [c for c in page.items if c.status in ACTIVE_STATUSES]
+    finished = [c for c in page.items if c.status not in ACTIVE_STATUSES]
+    context = {"active": active, "finished": finished, "next_cursor": page.next, "paged": bool(cursor)}
+    return render(request, "cases.html", context)
+
+
+@router.get("/cases/{case_id}")
+async def case_page(request: Request, ctx: Ctx, contact: Contact, case_id: int) -> Response:
+    view = await ctx.cases.get_case(case_id=case_id, contact_id=contact.id)
+    return _render_case(request, view)
+
+
+@router.post("/cases/{case_id}/messages")
+async def reply(
+    request: Request,
+    ctx: Ctx,
+    contact: Contact,
+    case_id: int,
+    body: Annotated[str, Form()] = "",
+    csrf_token: Annotated[str, Form()] = "",
+) -> Response:
+    check_csrf(request, csrf_token)
+    try:
+        text = clean_reply(body)
+    except FormError as exc:
+        view = await ctx.cases.get_case(case_id=case_id, contact_id=contact.id)
+        return _render_case(request, view, error=str(exc), draft=body, status_code=422)
+    message = await ctx.cases.add_reply(case_id=case_id, contact_id=contact.id, body=text)
+    # post/redirect/get: a reload must not send the reply twice
+    return RedirectResponse(f"/cases/{case_id}?sent=1#message-{message.id}", status_code=303)
+
+
+def _render_case(
+    request: Request, view: CaseView, *, error: str | None = None, draft: str = "", status_code: int = 200
+) -> Response:
+    first = view.messages[0].body_text.strip() if view.messages else ""
+    # an e-mail case's description repeats its first message; show it only when it adds something
+    description = view.case.description.strip()
+    context = {
+        "case": view.case,
+        "messages": view.messages,
+        "description": description if description and description != first else "",
+        "contact_author": AuthorType.CONTACT,
+        "error": error,
+        "draft": draft,
+        "sent": request.query_params.get("sent") == "1",
+    }
+    return render(request, "case.html", context, status_code=status_code)

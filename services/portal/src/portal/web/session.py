@@ -1,0 +1,76 @@
+"""The signed session cookie: who is signed in, and the CSRF token of their forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from portal.domain.forms import csrf_matches, new_csrf_token, safe_next
+
+
+class SignInRequired(Exception):
+    """Raised by `require_contact`; answered with a redirect to /login."""
+
+
+class CsrfRejected(Exception):
+    """A POST without the form's CSRF token (stale form or a forged request)."""
+
+
+@dataclass(frozen=True)
+class SignedInContact:
+    id: int
+    email: str
+
+
+def has_session(request: Request) -> bool:
+    """False only while rendering a 500 page outside the session middleware."""
+    return "session" in request.scope
+
+
+def csrf_token(request: Request) -> str:
+    """The session's CSRF token, created on first use."""
+    if not has_session(request):
+        return ""
+    token = request.session.get("csrf")
+    if not token:
+        token = new_csrf_token()
+        request.session["csrf"] = token
+    return str(token)
+
+
+def check_csrf(request: Request, given: str | None) -> None:
+    if not csrf_matches(request.session.get("csrf"), given):
+        raise CsrfRejected()
+
+
+def current_contact(request: Request) -> SignedInContact | None:
+    if not has_session(request):
+        return None
+    contact_id = request.session.get("contact_id")
+    if not isinstance(contact_id, int):
+        return None
+    return SignedInContact(id=contact_id, email=str(request.session.get("email", "")))
+
+
+def require_contact(request: Request) -> SignedInContact:
+    """FastAPI dependency for pages behind sign-in; remembers where the customer wanted to go."""
+    contact = current_contact(request)
+    if contact is None:
+        if request.method == "GET":
+            request.session["next"] = safe_next(request.url.path)
+        raise SignInRequired()
+    return contact
+
+
+def sign_in(request: Request, *, contact_id: int, email: str) -> str:
+    """Start a fresh session for the contact (a new CSRF token too); returns where to go next."""
+    target = safe_next(request.session.get("next"))
+    # never carry anything over from before sign-in (session fixation)
+    request.session.clear()
+    request.session.update({"contact_id": contact_id, "email": email, "csrf": new_csrf_token()})
+    return target
+
+
+def sign_out(request: Request) -> None:
+    request.session.clear()
