@@ -1,0 +1,101 @@
+"""Tables of the mail-gateway service."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from chassis.db import JSONType, new_base, utcnow
+from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
+
+if TYPE_CHECKING:  # mypy cannot subclass a base returned by a function; this is what it is
+
+    class Base(DeclarativeBase):
+        pass
+
+else:
+    Base = new_base()
+Base.metadata.info["service"] = "mail_gateway"
+
+STATUS_RECEIVED = "received"
+STATUS_PROCESSED = "processed"
+STATUS_FAILED = "failed"
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    __tablename__ = "outbox_message"
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    __tablename__ = "processed_event"
+
+
+class Mailbox(Base):
+    """An address we receive mail for, and the group its new cases go to.
+
+    IMAP polling (host, port, user, secret reference, folder, last UID) is added by a later migration.
+    """
+
+    __tablename__ = "mailbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    address: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
+    name: Mapped[str] = mapped_column(String(200), default="")
+    default_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class InboundMail(Base):
+    """One mail as accepted for one mailbox: the raw bytes' hash, then what processing made of it."""
+
+    __tablename__ = "inbound_mail"
+    __table_args__ = (
+        # an MTA retry of the same bytes, or the same Message-ID again, must not make a second row
+        UniqueConstraint("mailbox_id", "raw_sha256", name="uq_inbound_mail_mailbox_raw"),
+        Index(
+            "uq_inbound_mail_mailbox_message_id",
+            "mailbox_id",
+            "message_id",
+            unique=True,
+            postgresql_where=text("message_id IS NOT NULL"),
+            sqlite_where=text("message_id IS NOT NULL"),
+        ),
+        # the worker's claim query only ever looks at unprocessed rows
+        Index(
+            "ix_inbound_mail_received",
+            "id",
+            postgresql_where=text("status = 'received'"),
+            sqlite_where=text("status = 'received'"),
+        ),
+        Index("ix_inbound_mail_message_id", "message_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id"))
+    source: Mapped[str] = mapped_column(String(10), default="smtp")
+    mail_from: Mapped[str | None] = mapped_column(String(320), nullable=True)  # SMTP envelope sender
+    rcpt_to: Mapped[list[Any]] = mapped_column(JSONType, default=list)  # SMTP envelope recipients
+    raw_sha256: Mapped[str] = mapped_column(String(64))
+    raw_size: Mapped[int] = mapped_column(Integer)
+    message_id: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    in_reply_to: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    references: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    from_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    subject: Mapped[str] = mapped_column(String(1000), default="")
+    status: Mapped[str] = mapped_column(String(20), default=STATUS_RECEIVED)
+    failure_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    kind: Mapped[str | None] = mapped_column(String(20), nullable=True)
+    kind_reason: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    thread_case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    thread_reason: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    case_id: Mapped[int | None] = mapped_column(Integer, nullable=True)  # learned from cases' events
+    attachments: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    defects: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+    mailbox: Mapped[Mailbox] = relationship(lazy="joined")

@@ -1,0 +1,35 @@
+"""Settings of the mail-gateway service (env prefix MAIL_GATEWAY_, shared ones HELPDESK_)."""
+
+from pathlib import Path
+
+from pydantic_settings import SettingsConfigDict
+
+from chassis.settings import ServiceSettings
+
+
+class MailGatewaySettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="MAIL_GATEWAY_", extra="ignore")
+
+    service_name: str = "mail_gateway"
+    ops_port: int = 9102  # the worker's /healthz and /metrics
+    smtp_host: str = ""  # empty means HELPDESK_BIND_HOST (127.0.0.1 unless a container sets 0.0.0.0)
+    smtp_port: int = 2525
+    smtp_ops_port: int = 9103  # the SMTP process's /healthz and /metrics
+    smtp_hostname: str = ""  # name in the SMTP banner; empty means HELPDESK_MAIL_DOMAIN
+    max_message_bytes: int = 25 * 1024 * 1024
+    blob_dir: Path | None = None  # empty means var/blobs/
+    batch_size: int = 20  # inbound mails one timer tick processes at most
+    max_body_chars: int = 1_000_000  # text/HTML bodies beyond this are cut (the raw mail keeps all)
+
+    @property
+    def blob_path(self) -> Path:
+        """Where raw mail and attachments are stored (content-addressed)."""
+        return self.blob_dir or self.var_dir / "blobs"
+
+    @property
+    def smtp_listen_host(self) -> str:
+        return self.smtp_host or self.bind_host
+
+    @property
+    def banner_hostname(self) -> str:
+        return self.smtp_hostname or self.mail_domain

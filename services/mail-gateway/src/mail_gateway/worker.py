@@ -1,0 +1,62 @@
+"""The mail-gateway nameko service: entrypoints only; the work happens in handlers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy.orm import Session
+
+from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from contracts.envelope import Envelope
+from contracts.mail_gateway import InboundMailFilter
+from mail_gateway import handlers
+from mail_gateway.blobstore import BlobStore
+from mail_gateway.db.models import OutboxMessage, ProcessedEvent
+from mail_gateway.dependencies import Blobs
+from mail_gateway.settings import MailGatewaySettings
+
+POLL_INTERVAL = 0.2  # seconds between looks for newly stored mail
+
+
+def _blob_check(runtime: Runtime) -> str:
+    return BlobStore(runtime.settings.blob_path).check()
+
+
+class MailGatewayService:
+    name = "mail_gateway"
+
+    runtime: Runtime = ServiceRuntime(
+        MailGatewaySettings, OutboxMessage, ProcessedEvent, health_checks={"blob_store": _blob_check}
+    )
+    blobs: BlobStore = Blobs()
+
+    @rpc
+    def health(self) -> dict[str, Any]:
+        return {"status": "ok"}
+
+    @rpc
+    def list_inbound_mail(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
+        page = handlers.list_inbound_mail(runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {}))
+        return page.model_dump(mode="json")
+
+    @timer(interval=POLL_INTERVAL)
+    def process_inbound_mail(self) -> None:
+        settings: MailGatewaySettings = self.runtime.settings
+        handlers.process_pending(runtime=self.runtime, blobs=self.blobs, limit=settings.batch_size)
+
+    @event_handler("cases", "message_added", requeue_on_error=True)
+    @idempotent
+    def on_message_added(self, session: Session, envelope: Envelope) -> None:
+        handlers.learn_case_of_message(session=session, envelope=envelope)
+
+    @event_handler("cases", "case_created", requeue_on_error=True)
+    @idempotent
+    def on_case_created(self, session: Session, envelope: Envelope) -> None:
+        handlers.learn_case_of_message(session=session, envelope=envelope)
+
+
+def main() -> None:
+    run_service(MailGatewayService, MailGatewaySettings())

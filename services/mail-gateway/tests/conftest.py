@@ -1,0 +1,202 @@
+"""Shared fixtures: the mail gateway's two real processes on a fresh PostgreSQL database and vhost."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import smtplib
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+from kombu import Connection, Exchange
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from chassis.db import make_engine
+from chassis.settings import repo_root
+from chassis.testing import EventCollector, ServiceProcess, amqp_vhost, free_port, pg_database
+from contracts.envelope import Envelope, EventPayload
+from mail_gateway.db.models import InboundMail
+
+SECRET = "test-secret-key-for-mail-gateway-0123456789"
+MAIL_DOMAIN = "helpdesk.example.com"
+MAX_MESSAGE_BYTES = 256 * 1024
+SUPPORT = "support@example.com"
+
+
+@dataclass
+class Stack:
+    """The running service: its env, processes, database and an event collector on `mail_gateway.events`."""
+
+    env: dict[str, str]
+    db_url: str
+    amqp_uri: str
+    blob_dir: Path
+    smtp_port: int
+    smtp: ServiceProcess
+    worker: ServiceProcess
+    engine: Engine
+    events: EventCollector
+    _counter: list[int] = field(default_factory=lambda: [0])
+
+    def unique(self, prefix: str = "m") -> str:
+        """A fresh Message-ID (without brackets) for a test mail."""
+        self._counter[0] += 1
+        return f"{prefix}-{self._counter[0]}-{time.monotonic_ns()}@customer.test"
+
+    support: str = SUPPORT
+
+    def mail(self, **kwargs: Any) -> bytes:
+        """A well-formed mail as bytes (see `make_mail`)."""
+        return make_mail(**kwargs)
+
+    def smtp_client(self) -> smtplib.SMTP:
+        return smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="client.test", timeout=30)
+
+    def send(self, raw: bytes, rcpt: list[str] | None = None, sender: str = "kari@customer.test") -> Any:
+        """Send one mail over real SMTP; returns smtplib's refused-recipients dict ({} when all accepted)."""
+        with self.smtp_client() as client:
+            return client.sendmail(sender, rcpt or [SUPPORT], raw)
+
+    def rows(self, **where: Any) -> list[InboundMail]:
+        with Session(self.engine) as session:
+            query = select(InboundMail).order_by(InboundMail.id)
+            for name, value in where.items():
+                query = query.where(getattr(InboundMail, name) == value)
+            return list(session.scalars(query).all())
+
+    def wait_rows(
+        self, predicate: Callable[[list[InboundMail]], bool], timeout: float = 15.0, **where: Any
+    ) -> list[InboundMail]:
+        deadline = time.monotonic() + timeout
+        while True:
+            rows = self.rows(**where)
+            if predicate(rows):
+                return rows
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"rows {where} never satisfied the condition: {[(r.id, r.status) for r in rows]}")
+            time.sleep(0.1)
+
+    def wait_emitted(self, message_ids: list[str], timeout: float = 30.0) -> dict[str, list[dict[str, Any]]]:
+        """Wait until a `mail_received` for each Message-ID has arrived; returns them by Message-ID."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with contextlib.suppress(TimeoutError):
+                self.events.wait_for("mail_received", count=10**9, timeout=0.2)
+            found: dict[str, list[dict[str, Any]]] = {mid: [] for mid in message_ids}
+            for event in self.events.events:
+                mid = event.get("payload", {}).get("message_id")
+                if event.get("event_type") == "mail_received" and mid in found:
+                    found[mid].append(event)
+            missing = [mid for mid, events in found.items() if not events]
+            if not missing:
+                return found
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"no mail_received for {len(missing)} mails, e.g. {missing[:3]}")
+
+    def publish_cases_event(self, payload: EventPayload) -> Envelope:
+        """Publish an event as the cases service would (exchange `cases.events`, routing key = type)."""
+        envelope = Envelope.wrap(payload, source="cases")
+        exchange = Exchange("cases.events", type="topic", durable=True)
+        with Connection(self.amqp_uri) as conn:
+            conn.Producer().publish(
+                envelope.model_dump(mode="json"),
+                exchange=exchange,
+                routing_key=payload.EVENT_TYPE,
+                serializer="json",
+                declare=[exchange],
+                delivery_mode=2,
+            )
+        return envelope
+
+
+def make_mail(
+    *,
+    message_id: str | None,
+    subject: str = "Printer on floor 3 is broken",
+    sender: str = "Kari Nordmann <kari@customer.test>",
+    to: str = SUPPORT,
+    body: str = "Hello,\nthe printer shows error E42.\n",
+    headers: dict[str, str] | None = None,
+    attachment: tuple[str, bytes] | None = None,
+) -> bytes:
+    """A well-formed mail as bytes, CRLF line endings as an MTA sends it."""
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Date"] = "Sun, 22 Nov 2026 10:00:00 +0100"
+    if message_id:
+        msg["Message-ID"] = f"<{message_id}>"
+    for name, value in (headers or {}).items():
+        msg[name] = value
+    msg.set_content(body)
+    if attachment:
+        msg.add_attachment(attachment[1], maintype="application", subtype="pdf", filename=attachment[0])
+    # on the wire, SMTP lines end in CRLF (smtplib does not convert bytes)
+    return msg.as_bytes(policy=msg.policy.clone(linesep="\r\n"))
+
+
+def _run(args: list[str], env: dict[str, str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "mail_gateway", *args],
+        env={**os.environ, **env},
+        cwd=repo_root(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"mail_gateway {args} failed:\n{result.stdout}\n{result.stderr}"
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    tmp = tmp_path_factory.mktemp("mail-gateway")
+    with pg_database("mail_gateway") as db_url, amqp_vhost() as amqp_uri:
+        smtp_port, smtp_ops, worker_ops = free_port(), free_port(), free_port()
+        env = {
+            "HELPDESK_ENV": "test",
+            "HELPDESK_AMQP_URI": amqp_uri,
+            "HELPDESK_SECRET_KEY": SECRET,
+            "HELPDESK_MAIL_DOMAIN": MAIL_DOMAIN,
+            "HELPDESK_VAR_DIR": str(tmp / "var"),
+            "MAIL_GATEWAY_DATABASE_URL": db_url,
+            "MAIL_GATEWAY_BLOB_DIR": str(tmp / "blobs"),
+            "MAIL_GATEWAY_SMTP_PORT": str(smtp_port),
+            "MAIL_GATEWAY_SMTP_OPS_PORT": str(smtp_ops),
+            "MAIL_GATEWAY_OPS_PORT": str(worker_ops),
+            "MAIL_GATEWAY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+        }
+        _run(["migrate"], env)
+        _run(["seed"], env)
+        events = EventCollector(amqp_uri, ["mail_gateway"])
+        logs = tmp / "logs"
+        smtp = ServiceProcess("mail_gateway", "smtp", env, f"http://127.0.0.1:{smtp_ops}/healthz", logs)
+        worker = ServiceProcess("mail_gateway", "worker", env, f"http://127.0.0.1:{worker_ops}/healthz", logs)
+        engine = make_engine(db_url)
+        try:
+            smtp.start()
+            worker.start()
+            yield Stack(
+                env=env,
+                db_url=db_url,
+                amqp_uri=amqp_uri,
+                blob_dir=tmp / "blobs",
+                smtp_port=smtp_port,
+                smtp=smtp,
+                worker=worker,
+                engine=engine,
+                events=events,
+            )
+        finally:
+            worker.stop()
+            smtp.stop()
+            events.close()
+            engine.dispose()
