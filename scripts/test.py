@@ -42,7 +42,8 @@ def run_suite(suite: str, report_dir: Path) -> tuple[str, dict[str, int], str, f
     )
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     if report.exists():
-        for suite_el in ET.parse(report).getroot().iter("testsuite"):
+        # our own pytest just wrote this file
+        for suite_el in ET.parse(report).getroot().iter("testsuite"):  # noqa: S314
             for key in counts:
                 counts[key] += int(suite_el.get(key, 0))
     if proc.returncode not in (0, 5) and counts["failures"] + counts["errors"] == 0:
