@@ -1,0 +1,1 @@
+"""The notifications service: every outbound message: email, SMS, in-app; delivery log."""

@@ -1,0 +1,70 @@
+"""Tables of the notifications service: the delivery log (with the rendered message) and thread references."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chassis.db import new_base, utcnow
+from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
+
+if TYPE_CHECKING:  # mypy cannot subclass a base built at run time; the shape is the same
+    from sqlalchemy.orm import DeclarativeBase as Base
+else:
+    Base = new_base()
+Base.metadata.info["service"] = "notifications"
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    __tablename__ = "outbox_message"
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    __tablename__ = "processed_event"
+
+
+class Delivery(Base):
+    """One outbound message to one recipient, from queueing to sent or dead (E5)."""
+
+    __tablename__ = "delivery"
+    __table_args__ = (
+        # a redelivered or replayed event never queues the same message twice
+        UniqueConstraint("source_event_id", "recipient", "kind", name="uq_delivery_source_event_id"),
+        Index("ix_delivery_due", "status", "next_attempt_at"),
+        Index("ix_delivery_case_id", "case_id"),
+        Index("ix_delivery_recipient", "recipient"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    kind: Mapped[str] = mapped_column(String(30))  # confirmation | reply | magic_link
+    channel: Mapped[str] = mapped_column(String(20), default="email")
+    recipient: Mapped[str] = mapped_column(String(320))
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    case_message_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    source_event_id: Mapped[str] = mapped_column(String(36))
+    email_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    subject: Mapped[str] = mapped_column(Text, default="")
+    # the rendered message: a retry sends these very bytes, with the same Message-ID
+    raw_message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|sent|failed|suppressed|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class ThreadRef(Base):
+    """A Message-ID seen on a case (the customer's, or one we sent), to thread our replies."""
+
+    __tablename__ = "thread_ref"
+    __table_args__ = (UniqueConstraint("case_id", "email_message_id", name="uq_thread_ref_case_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    email_message_id: Mapped[str] = mapped_column(String(998))
+    author_type: Mapped[str] = mapped_column(String(20))  # contact | agent | system
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,312 @@
+"""Use cases of the notifications service: one function per command, each inside the caller's transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.utils import make_msgid
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from chassis.db import dialect_insert, utcnow
+from chassis.logging import get_logger
+from chassis.nameko_runtime import Runtime
+from chassis.tokens import make_message_id
+from contracts.cases import CaseCreated, MessageAdded
+from contracts.envelope import Envelope
+from contracts.notifications import DeliveryRead, NotificationSent
+from contracts.portal import MagicLinkRequested
+from notifications.db.models import Delivery, ThreadRef
+from notifications.domain import compose, policy
+from notifications.domain.addresses import suppression_reason
+from notifications.domain.retry import SendFailure, backoff, classify
+from notifications.domain.threads import ThreadEntry, ThreadHeaders, normalise_message_id, reply_headers
+from notifications.mailer import Mailer
+from notifications.settings import NotificationsSettings
+
+log = get_logger(__name__)
+
+DUE_STATUSES = ("queued", "failed")
+# mail whose body is a bearer credential: its bytes are dropped once the delivery has ended
+SECRET_KINDS = frozenset({"magic_link"})
+
+
+def confirm_new_case(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+    """On `case_created`: remember the customer's Message-ID; queue a confirmation when it is safe to."""
+    event = envelope.open(CaseCreated)
+    case, first = event.case, event.first_message
+    customer_msgid = normalise_message_id(first.email_message_id) if first else None
+    if first is not None and customer_msgid:
+        remember_message_id(
+            session=session,
+            case_id=case.id,
+            email_message_id=customer_msgid,
+            author_type=first.author_type.value,
+            created_at=first.created_at,
+        )
+    recipient = policy.confirmation_recipient(case)
+    if recipient is None:
+        return
+    blocker = policy.confirmation_blocker(
+        recipient=recipient, first_message=first, own_addresses=_own_addresses(settings)
+    )
+    base = {"kind": "confirmation", "recipient": recipient, "envelope": envelope, "case_id": case.id}
+    if blocker:
+        _suppress(session=session, reason=blocker, **base)
+        return
+    message_id = make_message_id(
+        case_id=case.id, message_id=first.id if first else 0, secret=settings.secret_key, domain=settings.mail_domain
+    )
+    now = utcnow()
+    mail = compose.confirmation(
+        case=case,
+        to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
+        sender=_sender(settings),
+        message_id=message_id,
+        in_reply_to=customer_msgid,
+        date=now,
+    )
+    # the confirmation answers the customer's mail, not a message of the case: no case_message_id
+    _queue(session=session, mail=mail, case_message_id=None, now=now, **base)
+    remember_message_id(
+        session=session, case_id=case.id, email_message_id=message_id, author_type="system", created_at=now
+    )
+
+
+def mail_agent_reply(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+    """On `message_added`: remember its Message-ID; mail an agent's public reply to the requester."""
+    event = envelope.open(MessageAdded)
+    case, message = event.case, event.message
+    own_msgid = normalise_message_id(message.email_message_id)
+    if own_msgid:
+        remember_message_id(
+            session=session,
+            case_id=case.id,
+            email_message_id=own_msgid,
+            author_type=message.author_type.value,
+            created_at=message.created_at,
+        )
+    recipient = policy.reply_recipient(case, message)
+    if recipient is None:
+        return
+    base = {"kind": "reply", "recipient": recipient, "envelope": envelope, "case_id": case.id}
+    reason = suppression_reason(recipient, own_addresses=_own_addresses(settings))
+    if reason:
+        _suppress(session=session, reason=reason, case_message_id=message.id, **base)
+        return
+    threading = _threading_for(session=session, case_id=case.id, fallback=normalise_message_id(event.in_reply_to))
+    message_id = make_message_id(
+        case_id=case.id, message_id=message.id, secret=settings.secret_key, domain=settings.mail_domain
+    )
+    now = utcnow()
+    mail = compose.agent_reply(
+        case=case,
+        message=message,
+        to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
+        sender=_sender(settings),
+        message_id=message_id,
+        threading=threading,
+        date=now,
+    )
+    _queue(session=session, mail=mail, case_message_id=message.id, now=now, **base)
+    remember_message_id(
+        session=session,
+        case_id=case.id,
+        email_message_id=message_id,
+        author_type="agent",
+        created_at=max(message.created_at, now),
+    )
+
+
+def mail_magic_link(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+    """On `magic_link_requested`: mail the portal sign-in link."""
+    event = envelope.open(MagicLinkRequested)
+    base = {"kind": "magic_link", "recipient": event.email, "envelope": envelope, "case_id": None}
+    reason = suppression_reason(event.email, own_addresses=_own_addresses(settings))
+    if reason:
+        _suppress(session=session, reason=reason, **base)
+        return
+    now = utcnow()
+    # not a case mail: a plain Message-ID, so a reply to it can never thread onto a case
+    message_id = make_msgid(idstring="ml", domain=settings.mail_domain).strip("<>")
+    mail = compose.magic_link(
+        to=compose.Mailbox(event.email, event.name),
+        sender=_sender(settings),
+        link_url=event.link_url,
+        expires_at=event.expires_at,
+        message_id=message_id,
+        date=now,
+    )
+    _queue(session=session, mail=mail, case_message_id=None, now=now, **base)
+
+
+def remember_message_id(
+    *, session: Session, case_id: int, email_message_id: str, author_type: str, created_at: datetime
+) -> None:
+    """Record a Message-ID of a case once (concurrent events may carry the same one)."""
+    stmt = dialect_insert(session, ThreadRef.__table__).values(
+        case_id=case_id, email_message_id=email_message_id, author_type=author_type, created_at=created_at
+    )
+    session.execute(stmt.on_conflict_do_nothing(index_elements=["case_id", "email_message_id"]))
+
+
+def send_due(*, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer) -> int:
+    """Send what is due, one delivery per transaction; returns how many were attempted."""
+    attempted = 0
+    for _ in range(settings.send_batch_size):
+        with runtime.transaction() as session:
+            delivery = session.scalars(
+                select(Delivery)
+                .where(Delivery.status.in_(DUE_STATUSES), Delivery.next_attempt_at <= utcnow())
+                .order_by(Delivery.next_attempt_at, Delivery.id)
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if delivery is None:
+                break
+            failure = _attempt(session=session, runtime=runtime, settings=settings, mailer=mailer, delivery=delivery)
+        attempted += 1
+        if failure is not None and failure.relay_down:
+            # the relay is unreachable: the rest of the batch would only fail the same way
+            break
+    return attempted
+
+
+def list_deliveries(
+    *, session: Session, case_id: int | None = None, recipient: str | None = None, limit: int = 50
+) -> list[DeliveryRead]:
+    """The delivery log, newest first, optionally for one case or one recipient."""
+    query = select(Delivery).order_by(Delivery.id.desc()).limit(max(1, min(limit, 500)))
+    if case_id is not None:
+        query = query.where(Delivery.case_id == case_id)
+    if recipient is not None:
+        query = query.where(Delivery.recipient == recipient.strip().lower())
+    return [DeliveryRead.model_validate(row, from_attributes=True) for row in session.scalars(query)]
+
+
+def _attempt(
+    *, session: Session, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer, delivery: Delivery
+) -> SendFailure | None:
+    delivery.attempts += 1
+    try:
+        mailer.send(
+            delivery_id=delivery.id,
+            sender=settings.from_address,
+            recipient=delivery.recipient,
+            message_id=delivery.email_message_id or "",
+            raw=delivery.raw_message or b"",
+        )
+    except Exception as exc:
+        failure = classify(exc)
+        _record_failure(delivery=delivery, failure=failure, settings=settings)
+        return failure
+    delivery.status, delivery.sent_at = "sent", utcnow()
+    delivery.next_attempt_at, delivery.last_error = None, None
+    _forget_secrets(delivery)
+    runtime.emit(
+        session,
+        NotificationSent(
+            delivery_id=delivery.id,
+            kind=delivery.kind,
+            channel=delivery.channel,
+            recipient=delivery.recipient,
+            case_id=delivery.case_id,
+            case_message_id=delivery.case_message_id,
+            email_message_id=delivery.email_message_id,
+        ),
+    )
+    log.info("delivery_sent", delivery_id=delivery.id, kind=delivery.kind, attempts=delivery.attempts)
+    return None
+
+
+def _record_failure(*, delivery: Delivery, failure: SendFailure, settings: NotificationsSettings) -> None:
+    delivery.last_error = failure.reason[:2000]
+    if not failure.temporary or delivery.attempts >= settings.max_attempts:
+        delivery.status, delivery.next_attempt_at = "dead", None
+        _forget_secrets(delivery)
+        log.error("delivery_dead", delivery_id=delivery.id, attempts=delivery.attempts, reason=failure.reason)
+        return
+    delay = backoff(delivery.attempts, base=settings.retry_base_delay, cap=settings.retry_max_delay)
+    delivery.status, delivery.next_attempt_at = "failed", utcnow() + delay
+    log.warning("delivery_retry", delivery_id=delivery.id, attempts=delivery.attempts, reason=failure.reason)
+
+
+def _forget_secrets(delivery: Delivery) -> None:
+    if delivery.kind in SECRET_KINDS:
+        delivery.raw_message = None
+
+
+def _threading_for(*, session: Session, case_id: int, fallback: str | None) -> ThreadHeaders:
+    rows = session.scalars(select(ThreadRef).where(ThreadRef.case_id == case_id)).all()
+    headers = reply_headers([ThreadEntry(r.email_message_id, r.author_type, r.created_at) for r in rows])
+    if headers.in_reply_to is None and fallback:
+        # the event names the customer mail being answered, though we never saw it: still thread on it
+        refs = headers.references if fallback in headers.references else [*headers.references, fallback]
+        return ThreadHeaders(in_reply_to=fallback, references=refs)
+    return headers
+
+
+def _queue(
+    *,
+    session: Session,
+    kind: str,
+    recipient: str,
+    envelope: Envelope,
+    case_id: int | None,
+    case_message_id: int | None,
+    mail: compose.OutgoingMail,
+    now: datetime,
+) -> None:
+    session.add(
+        Delivery(
+            kind=kind,
+            channel="email",
+            recipient=recipient.strip().lower(),
+            case_id=case_id,
+            case_message_id=case_message_id,
+            source_event_id=envelope.event_id,
+            email_message_id=mail.message_id,
+            subject=mail.subject,
+            raw_message=mail.raw,
+            status="queued",
+            attempts=0,
+            next_attempt_at=now,
+            created_at=now,
+        )
+    )
+    log.info("delivery_queued", kind=kind, case_id=case_id, event_id=envelope.event_id)
+
+
+def _suppress(
+    *,
+    session: Session,
+    kind: str,
+    recipient: str,
+    envelope: Envelope,
+    case_id: int | None,
+    reason: str,
+    case_message_id: int | None = None,
+) -> None:
+    # kept in the log so "why did the customer get nothing?" has an answer (E5)
+    session.add(
+        Delivery(
+            kind=kind,
+            channel="email",
+            recipient=recipient.strip().lower(),
+            case_id=case_id,
+            case_message_id=case_message_id,
+            source_event_id=envelope.event_id,
+            status="suppressed",
+            last_error=reason,
+            attempts=0,
+        )
+    )
+    log.info("delivery_suppressed", kind=kind, case_id=case_id, reason=reason)
+
+
+def _sender(settings: NotificationsSettings) -> compose.Mailbox:
+    return compose.Mailbox(settings.from_address, settings.from_name)
+
+
+def _own_addresses(settings: NotificationsSettings) -> list[str]:
+    return [settings.from_address, *settings.own_addresses]

@@ -1,0 +1,47 @@
+"""Fixtures of the notifications tests: a fresh PostgreSQL database and RabbitMQ vhost per module."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from notifications_testkit import Publisher
+
+from chassis.testing import EventCollector, amqp_vhost, pg_database
+
+
+@pytest.fixture(scope="module")
+def db_url() -> Iterator[str]:
+    with pg_database("notifications") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def amqp_uri() -> Iterator[str]:
+    with amqp_vhost() as uri:
+        yield uri
+
+
+@pytest.fixture(scope="module")
+def publisher(amqp_uri: str) -> Iterator[Publisher]:
+    pub = Publisher(amqp_uri)
+    yield pub
+    pub.close()
+
+
+@pytest.fixture(scope="module")
+def sent_events(amqp_uri: str) -> Iterator[EventCollector]:
+    """Every event the worker emits on notifications.events."""
+    collector = EventCollector(amqp_uri, ["notifications"])
+    yield collector
+    collector.close()
+
+
+@pytest.fixture(scope="module")
+def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("notifications")

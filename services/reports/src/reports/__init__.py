@@ -1,0 +1,1 @@
+"""The reports service: read models built from events; dashboards."""

@@ -1,0 +1,12 @@
+"""Settings of the reports service (env prefix REPORTS_, shared ones HELPDESK_)."""
+
+from pydantic_settings import SettingsConfigDict
+
+from chassis.settings import ServiceSettings
+
+
+class ReportsSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="REPORTS_", extra="ignore")
+
+    service_name: str = "reports"
+    ops_port: int = 9105

@@ -1,0 +1,24 @@
+"""The open-cases report assembly, without I/O."""
+
+from __future__ import annotations
+
+from reports.domain.open_cases import build_report, is_open
+
+
+def test_resolved_and_closed_are_not_open() -> None:
+    assert is_open("new") and is_open("waiting") and is_open("open")
+    assert not is_open("resolved") and not is_open("closed")
+
+
+def test_report_lists_every_open_category_and_sorts_groups() -> None:
+    report = build_report(
+        by_status=[("open", 2), ("closed", 5), ("waiting", 1)],
+        by_group=[(None, None, 1), (7, "Billing", 1), (3, "Support", 2)],
+    )
+    assert report.total == 3
+    assert report.by_status == {"new": 0, "open": 2, "waiting": 1}
+    assert [(g.group_id, g.group_name, g.count) for g in report.by_group] == [
+        (3, "Support", 2),
+        (7, "Billing", 1),
+        (None, "No group", 1),
+    ]
