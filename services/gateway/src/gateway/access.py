@@ -1,0 +1,151 @@
+"""Use cases of access control: API keys and agent credentials, one transaction each."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from chassis.db import unit_of_work, utcnow
+from gateway.db.models import AgentCredential, ApiKey
+from gateway.domain import api_keys, passwords
+
+# last_used_at is a hint for operators, not an audit log: one write a minute per key is plenty
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class ApiPrincipal:
+    """Who is calling the API: the key, and the agent it acts as (if any)."""
+
+    key_id: int
+    name: str
+    is_admin: bool
+    scopes: tuple[str, ...] = field(default_factory=tuple)
+    agent_id: int | None = None
+    agent_email: str | None = None
+
+    @property
+    def owner(self) -> str:
+        """The namespace of this caller's idempotency keys."""
+        return f"api_key:{self.key_id}"
+
+
+def create_api_key(
+    *,
+    factory: sessionmaker[Session],
+    name: str,
+    secret: str | None = None,
+    scopes: list[str] | None = None,
+    is_admin: bool = False,
+    agent_id: int | None = None,
+    agent_email: str | None = None,
+) -> tuple[int, str]:
+    """Store a new key; return its id and the secret (the only time the secret is available)."""
+    secret = secret or api_keys.generate_key()
+    with unit_of_work(factory) as session:
+        key = ApiKey(
+            name=name,
+            prefix=api_keys.display_prefix(secret),
+            key_hash=api_keys.key_hash(secret),
+            scopes=list(scopes if scopes is not None else api_keys.ALL_SCOPES),
+            is_admin=is_admin,
+            agent_id=agent_id,
+            agent_email=agent_email,
+        )
+        session.add(key)
+        session.flush()
+        return key.id, secret
+
+
+def ensure_api_key(*, factory: sessionmaker[Session], name: str, secret: str, is_admin: bool, agent_email: str) -> bool:
+    """Create the key with exactly this secret unless it exists; True when created (seeding)."""
+    with unit_of_work(factory) as session:
+        if session.scalar(select(ApiKey.id).where(ApiKey.key_hash == api_keys.key_hash(secret))) is not None:
+            return False
+    try:
+        create_api_key(factory=factory, name=name, secret=secret, is_admin=is_admin, agent_email=agent_email)
+    except IntegrityError:  # another replica created it at the same moment
+        return False
+    return True
+
+
+def authenticate_api_key(
+    *, factory: sessionmaker[Session], secret: str, now: datetime | None = None
+) -> ApiPrincipal | None:
+    """The principal of a live key, or None for an unknown or revoked one; notes when it was used."""
+    now = now or utcnow()
+    with unit_of_work(factory) as session:
+        key = session.scalar(select(ApiKey).where(ApiKey.key_hash == api_keys.key_hash(secret)))
+        if key is None or key.revoked_at is not None:
+            return None
+        if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
+            key.last_used_at = now
+        return ApiPrincipal(
+            key_id=key.id,
+            name=key.name,
+            is_admin=key.is_admin,
+            scopes=tuple(str(s) for s in key.scopes or ()),
+            agent_id=key.agent_id,
+            agent_email=key.agent_email,
+        )
+
+
+def link_api_key_agent(*, factory: sessionmaker[Session], key_id: int, agent_id: int) -> None:
+    """Remember the agent id of a key that was created knowing only the agent's email."""
+    with unit_of_work(factory) as session:
+        key = session.get(ApiKey, key_id)
+        if key is not None:
+            key.agent_id = agent_id
+
+
+def revoke_api_key(*, factory: sessionmaker[Session], key_id: int) -> None:
+    """Stop a key from working (kept for the record)."""
+    with unit_of_work(factory) as session:
+        key = session.get(ApiKey, key_id)
+        if key is not None and key.revoked_at is None:
+            key.revoked_at = utcnow()
+
+
+def set_agent_password(*, factory: sessionmaker[Session], email: str, password: str) -> None:
+    """Create or replace an agent's web password."""
+    email = email.strip().lower()
+    with unit_of_work(factory) as session:
+        credential = session.scalar(select(AgentCredential).where(AgentCredential.email == email))
+        if credential is None:
+            session.add(AgentCredential(email=email, password_hash=passwords.hash_password(password)))
+        else:
+            credential.password_hash = passwords.hash_password(password)
+
+
+def has_credential(*, factory: sessionmaker[Session], email: str) -> bool:
+    """True when an agent with this email can sign in with a password."""
+    with unit_of_work(factory) as session:
+        found = session.scalar(select(AgentCredential.id).where(AgentCredential.email == email.strip().lower()))
+        return found is not None
+
+
+def check_agent_password(*, factory: sessionmaker[Session], email: str, password: str) -> bool:
+    """True when the email has a credential and the password matches."""
+    with unit_of_work(factory) as session:
+        credential = session.scalar(select(AgentCredential).where(AgentCredential.email == email.strip().lower()))
+        stored = credential.password_hash if credential is not None else None
+    if stored is None:
+        # spend the same time as a real check so unknown emails cannot be told apart by timing
+        passwords.verify_password(password, _DUMMY_HASH)
+        return False
+    return passwords.verify_password(password, stored)
+
+
+def link_credential_agent(*, factory: sessionmaker[Session], email: str, agent_id: int) -> None:
+    """Remember the cases agent id behind a credential (informational; sign-in always asks cases)."""
+    with unit_of_work(factory) as session:
+        credential = session.scalar(select(AgentCredential).where(AgentCredential.email == email.strip().lower()))
+        if credential is not None and credential.agent_id != agent_id:
+            credential.agent_id = agent_id
+
+
+_DUMMY_HASH = passwords.hash_password("not-a-real-password")

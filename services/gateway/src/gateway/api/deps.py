@@ -1,0 +1,69 @@
+"""Request dependencies of the API: who is calling (bearer key), what they may do, and as whom they write."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from fastapi import Depends, HTTPException, Request
+from fastapi.security import HTTPBearer
+from starlette.concurrency import run_in_threadpool
+
+from chassis.logging import get_logger
+from contracts import cases as c
+from contracts import errors
+from gateway import access, handlers
+from gateway.context import AppContext, get_context
+from gateway.domain import api_keys
+
+log = get_logger(__name__)
+
+# documents the scheme in OpenAPI; we parse the header ourselves so every failure is our 401
+_bearer_doc = HTTPBearer(auto_error=False, description="An API key: `Authorization: Bearer <key>`")
+
+
+def _unauthorized(message: str) -> HTTPException:
+    return HTTPException(status_code=401, detail=message, headers={"WWW-Authenticate": "Bearer"})
+
+
+async def principal(
+    request: Request, ctx: AppContext = Depends(get_context), _doc: object = Depends(_bearer_doc)
+) -> access.ApiPrincipal:
+    """The caller of the API, from a live bearer key (401 otherwise)."""
+    token = api_keys.parse_bearer(request.headers.get("authorization"))
+    if token is None:
+        raise _unauthorized("missing bearer API key")
+    found = await run_in_threadpool(access.authenticate_api_key, factory=ctx.db, secret=token)
+    if found is None:
+        raise _unauthorized("invalid or revoked API key")
+    return found
+
+
+def require(scope: str) -> Callable[..., Awaitable[access.ApiPrincipal]]:
+    """A dependency that lets the call through only with `scope` (403 forbidden otherwise)."""
+
+    async def _check(who: access.ApiPrincipal = Depends(principal)) -> access.ApiPrincipal:
+        if not api_keys.has_scope(scopes=who.scopes, is_admin=who.is_admin, needed=scope):
+            raise errors.DomainError(errors.FORBIDDEN, f"this API key lacks the scope {scope}", {"scope": scope})
+        return who
+
+    return _check
+
+
+async def writer(who: access.ApiPrincipal, ctx: AppContext) -> c.Actor:
+    """The actor of a write: the key's agent, or the API client itself when the key has no agent."""
+    if who.agent_email:
+        try:
+            agent = await handlers.get_agent_by_email(rpc=ctx.rpc, email=who.agent_email)
+        except errors.DomainError as exc:
+            if exc.code != errors.NOT_FOUND:
+                raise
+            log.warning("api_key_agent_unknown", key_id=who.key_id, agent_email=who.agent_email)
+        else:
+            if who.agent_id != agent.id:
+                await run_in_threadpool(access.link_api_key_agent, factory=ctx.db, key_id=who.key_id, agent_id=agent.id)
+            return c.Actor(
+                type=c.AuthorType.AGENT, id=agent.id, name=agent.name, email=agent.email, channel=c.Channel.API
+            )
+    if who.agent_id is not None:
+        return c.Actor(type=c.AuthorType.AGENT, id=who.agent_id, name=who.name, channel=c.Channel.API)
+    return c.Actor(type=c.AuthorType.SYSTEM, name=f"API client {who.name}", channel=c.Channel.API)

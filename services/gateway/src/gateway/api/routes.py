@@ -1,0 +1,162 @@
+"""Routes of /api/v1: parse, call a use case, shape the HTTP answer. No business rules here."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from contracts import cases as c
+from contracts import errors
+from contracts.reports import OpenCasesReport
+from gateway import handlers, idempotency
+from gateway.access import ApiPrincipal
+from gateway.api.deps import principal, require, writer
+from gateway.api.schemas import AgentList, ApiCaseCreate, ApiMessageCreate, GroupList, MessageList
+from gateway.context import AppContext, get_context
+from gateway.domain import api_keys
+from gateway.domain import idempotency as idem
+from gateway.domain.preconditions import etag, expected_version
+
+PREFIX = "/api/v1"
+
+_ERROR_EXAMPLE = {"error": {"code": "not_found", "message": "...", "details": None}}
+_ERROR = {"description": "Error", "content": {"application/json": {"example": _ERROR_EXAMPLE}}}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+
+router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
+
+CaseId = Annotated[int, Path(ge=1, description="The case id")]
+Ctx = Annotated[AppContext, Depends(get_context)]
+Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
+Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
+DirectoryReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_DIRECTORY_READ))]
+ReportsReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_REPORTS_READ))]
+
+
+def case_location(case_id: int) -> str:
+    return f"{PREFIX}/cases/{case_id}"
+
+
+def _case_response(case: c.CaseRead | dict[str, Any], status_code: int = 200, **headers: str) -> JSONResponse:
+    body = case.model_dump(mode="json") if isinstance(case, c.CaseRead) else case
+    return JSONResponse(body, status_code=status_code, headers={"ETag": etag(int(body["version"])), **headers})
+
+
+@router.post("/cases", status_code=201, response_model=c.CaseRead, responses={409: _ERROR})
+async def create_case(
+    data: ApiCaseCreate,
+    ctx: Ctx,
+    who: Writer,
+    idempotency_key: Annotated[str | None, Header(description="Same key + same body => the same case")] = None,
+) -> JSONResponse:
+    """Open a case. With an Idempotency-Key, a retry returns the first answer instead of a second case."""
+    actor = await writer(who, ctx)
+    create = c.CaseCreate.model_validate(data.model_dump())
+    if idempotency_key is None:
+        case = await handlers.create_case(rpc=ctx.rpc, data=create, actor=actor)
+        return _case_response(case, 201, Location=case_location(case.id))
+    if not idem.valid_key(idempotency_key):
+        raise errors.ValidationFailed(message="Idempotency-Key must be 1-200 printable characters")
+    incoming = idem.request_hash(create.model_dump(mode="json"))
+    stored = await run_in_threadpool(idempotency.find, factory=ctx.db, owner=who.owner, key=idempotency_key)
+    decision = idem.decide(stored_hash=stored.request_hash if stored else None, incoming_hash=incoming)
+    if decision is idem.Replay.NEW:
+        case = await handlers.create_case(
+            rpc=ctx.rpc,
+            data=create,
+            actor=actor,
+            # cases dedupes too, so two concurrent first tries still make one case
+            idempotency_key=idem.cases_idempotency_key(owner=who.owner, key=idempotency_key),
+        )
+        stored = await run_in_threadpool(
+            idempotency.save,
+            factory=ctx.db,
+            owner=who.owner,
+            key=idempotency_key,
+            request_hash=incoming,
+            status_code=201,
+            body=case.model_dump(mode="json"),
+        )
+        decision = idem.decide(stored_hash=stored.request_hash, incoming_hash=incoming)
+    assert stored is not None
+    if decision is idem.Replay.CONFLICT:
+        message = "this Idempotency-Key was used with a different request body"
+        raise errors.DomainError(errors.IDEMPOTENCY_CONFLICT, message, {"key": idempotency_key})
+    return _case_response(stored.body, stored.status_code, Location=case_location(int(stored.body["id"])))
+
+
+@router.get("/cases", response_model=c.CasePage)
+async def list_cases(
+    ctx: Ctx,
+    _who: Reader,
+    status: c.Status | None = None,
+    assignee: Annotated[int | None, Query(description="Assignee agent id")] = None,
+    group: Annotated[int | None, Query(description="Group id")] = None,
+    requester: Annotated[int | None, Query(description="Requester contact id")] = None,
+    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
+    cursor: Annotated[str | None, Query(max_length=500, description="`next` of the previous page")] = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 25,
+) -> c.CasePage:
+    """Cases matching the filters, a page at a time: follow `next` until it is null."""
+    filters = c.CaseFilter(
+        status=status, assignee_id=assignee, group_id=group, requester_id=requester, q=q, cursor=cursor, limit=limit
+    )
+    return await handlers.list_cases(rpc=ctx.rpc, filters=filters)
+
+
+@router.get("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR})
+async def get_case(case_id: CaseId, ctx: Ctx, _who: Reader) -> JSONResponse:
+    """One case; its `ETag` is the version to send back in `If-Match` when changing it."""
+    return _case_response(await handlers.get_case(rpc=ctx.rpc, case_id=case_id))
+
+
+@router.patch("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR, 409: _ERROR, 428: _ERROR})
+async def update_case(
+    case_id: CaseId,
+    changes: c.CaseUpdate,
+    ctx: Ctx,
+    who: Writer,
+    if_match: Annotated[str | None, Header(description='The version you read, e.g. "3" (from ETag)')] = None,
+) -> JSONResponse:
+    """Change fields; a stale If-Match gets 409 version_conflict with the current case in details.current."""
+    version = expected_version(if_match)
+    actor = await writer(who, ctx)
+    case = await handlers.update_case(
+        rpc=ctx.rpc, case_id=case_id, changes=changes, expected_version=version, actor=actor
+    )
+    return _case_response(case)
+
+
+@router.get("/cases/{case_id}/messages", response_model=MessageList, responses={404: _ERROR})
+async def list_messages(case_id: CaseId, ctx: Ctx, _who: Reader, visibility: c.Visibility | None = None) -> MessageList:
+    """The conversation of a case, oldest first (public replies and internal notes)."""
+    return MessageList(items=await handlers.list_messages(rpc=ctx.rpc, case_id=case_id, visibility=visibility))
+
+
+@router.post("/cases/{case_id}/messages", status_code=201, response_model=c.MessageRead, responses={404: _ERROR})
+async def add_message(case_id: CaseId, data: ApiMessageCreate, ctx: Ctx, who: Writer) -> c.MessageRead:
+    """Add a public reply (mailed to the requester) or an internal note (agents only)."""
+    actor = await writer(who, ctx)
+    create = c.MessageCreate.model_validate(data.model_dump())
+    return await handlers.add_message(rpc=ctx.rpc, case_id=case_id, data=create, actor=actor)
+
+
+@router.get("/groups", response_model=GroupList)
+async def list_groups(ctx: Ctx, _who: DirectoryReader) -> GroupList:
+    """All groups."""
+    return GroupList(items=await handlers.list_groups(rpc=ctx.rpc))
+
+
+@router.get("/agents", response_model=AgentList)
+async def list_agents(ctx: Ctx, _who: DirectoryReader) -> AgentList:
+    """All agents."""
+    return AgentList(items=await handlers.list_agents(rpc=ctx.rpc))
+
+
+@router.get("/reports/open-cases", response_model=OpenCasesReport)
+async def open_cases_report(ctx: Ctx, _who: ReportsReader) -> OpenCasesReport:
+    """Open cases by status and by group."""
+    return await handlers.open_cases_report(rpc=ctx.rpc)

@@ -1,0 +1,106 @@
+"""The gateway's FastAPI app: REST API v1, agent UI, static files, ops endpoints."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.responses import Response
+
+from chassis.db import ping
+from chassis.logging import configure_logging, get_logger
+from chassis.settings import repo_root
+from chassis.web import install_error_handlers, mount_ops
+from gateway.api.routes import router as api_router
+from gateway.context import AppContext
+from gateway.settings import GatewaySettings
+from gateway.ui import routes as ui
+from gateway.ui.session import LoginRequired
+
+log = get_logger(__name__)
+PACKAGE_DIR = Path(__file__).resolve().parent
+SESSION_COOKIE = "helpdesk_agent"
+
+
+def create_app(settings: GatewaySettings | None = None) -> FastAPI:
+    """The app; its context (database, RPC client) lives as long as the lifespan."""
+    settings = settings or GatewaySettings()
+    ctx = AppContext.build(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await ctx.start()
+        try:
+            yield
+        finally:
+            await ctx.stop()
+
+    app = FastAPI(
+        title="Help desk API",
+        version="1.0.0",
+        description="Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.ctx = ctx
+    install_error_handlers(app)
+    _install_ui_handlers(app)
+
+    async def database() -> str:
+        return await run_in_threadpool(ping, ctx.engine)
+
+    async def broker() -> str:
+        return "ok" if ctx.rpc.connected else "failing: not connected"
+
+    mount_ops(app, "gateway", {"database": database, "broker": broker})
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie=SESSION_COOKIE,
+        max_age=settings.session_max_age,
+        same_site="lax",
+        https_only=settings.env == "production",
+    )
+    app.include_router(api_router)
+    app.include_router(ui.router)
+    # htmx comes from the npm install (never copied into the repo); the UI works without it too
+    app.mount(
+        "/static/vendor",
+        StaticFiles(directory=repo_root() / "node_modules" / "htmx.org" / "dist", check_dir=False),
+        name="vendor",
+    )
+    app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
+    return app
+
+
+def _install_ui_handlers(app: FastAPI) -> None:
+    """Pages answer humans: a redirect to sign in, an HTML page for a forged form."""
+
+    @app.exception_handler(LoginRequired)
+    async def _login(_request: Request, exc: LoginRequired) -> Response:
+        return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(ui.CsrfFailed)
+    async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:
+        message = "The form was stale or forged. Reload the page and try again."
+        return ui.error_page(request, 403, "Form expired", message)
+
+
+def main() -> None:
+    """`python -m gateway web`: one uvicorn worker on GATEWAY_HOST:GATEWAY_PORT."""
+    import uvicorn
+
+    settings = GatewaySettings()
+    configure_logging("gateway", settings.log_level, settings.log_format)
+    log.info("gateway_starting", host=settings.listen_host, port=settings.port)
+    app = create_app(settings)
+    uvicorn.run(app, host=settings.listen_host, port=settings.port, workers=1, log_config=None, proxy_headers=True)

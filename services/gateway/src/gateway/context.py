@@ -1,0 +1,77 @@
+"""What the app holds for its lifetime: settings, the database, and the one RPC client of the process."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from dataclasses import dataclass, field
+
+from fastapi import Request
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+from starlette.concurrency import run_in_threadpool
+
+from chassis.db import make_engine, make_sessionmaker
+from chassis.logging import get_logger
+from chassis.rpc_client import RpcClient
+from gateway import access
+from gateway.settings import GatewaySettings
+
+log = get_logger(__name__)
+ADMIN_EMAIL = "admin@example.com"
+SEEDED_KEY_NAME = "admin (HELPDESK_API_KEY)"
+
+
+@dataclass
+class AppContext:
+    settings: GatewaySettings
+    engine: Engine
+    db: sessionmaker[Session]
+    rpc: RpcClient
+    _connector: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    def build(cls, settings: GatewaySettings) -> AppContext:
+        engine = make_engine(settings.db_url)
+        rpc = RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout, name="gateway")
+        return cls(settings=settings, engine=engine, db=make_sessionmaker(engine), rpc=rpc)
+
+    async def start(self) -> None:
+        """Connect to the broker in the background, so the app serves /healthz (as failing) meanwhile."""
+        if self.settings.api_key:
+            # HELPDESK_API_KEY is configuration: it works whether or not `seed` ran with it (compose sets it here)
+            await run_in_threadpool(
+                access.ensure_api_key,
+                factory=self.db,
+                name=SEEDED_KEY_NAME,
+                secret=self.settings.api_key,
+                is_admin=True,
+                agent_email=ADMIN_EMAIL,
+            )
+        self._connector = asyncio.create_task(self._connect_with_retry())
+
+    async def _connect_with_retry(self) -> None:
+        delay = 0.5
+        while True:
+            try:
+                await self.rpc.connect()
+                log.info("broker_connected")
+                return
+            except Exception as exc:  # the broker may still be starting (compose, k8s): keep trying
+                log.warning("broker_connect_failed", error=str(exc), retry_in=delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 10.0)
+
+    async def stop(self) -> None:
+        if self._connector is not None and not self._connector.done():
+            self._connector.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._connector
+        await self.rpc.close()
+        self.engine.dispose()
+
+
+def get_context(request: Request) -> AppContext:
+    """FastAPI dependency: the app's context."""
+    ctx: AppContext = request.app.state.ctx
+    return ctx

@@ -1,0 +1,74 @@
+"""Tables of the gateway service: API keys, agent credentials, idempotency records."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from chassis.db import new_base, utcnow
+from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
+
+if TYPE_CHECKING:  # new_base() returns a class made at runtime; tell the type checker what it is
+    from sqlalchemy.orm import DeclarativeBase as Base
+else:
+    Base = new_base()
+Base.metadata.info["service"] = "gateway"
+
+
+class OutboxMessage(OutboxMessageMixin, Base):
+    __tablename__ = "outbox_message"
+
+
+class ProcessedEvent(ProcessedEventMixin, Base):
+    __tablename__ = "processed_event"
+
+
+class ApiKey(Base):
+    """A bearer key of the public API; only the SHA-256 of the secret is kept."""
+
+    __tablename__ = "api_key"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    # the agent the key acts as: by id once known; by email when seeded before cases could be asked
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    agent_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    scopes: Mapped[list[Any]] = mapped_column(default=list)
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    revoked_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AgentCredential(Base):
+    """An agent's web sign-in: keyed by email; the agent id comes from cases at sign-in."""
+
+    __tablename__ = "agent_credential"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IdempotencyRecord(Base):
+    """The answer given to a POST with an Idempotency-Key, replayed for the same key and body."""
+
+    __tablename__ = "idempotency_record"
+    __table_args__ = (UniqueConstraint("owner", "key", name="uq_idempotency_record_owner_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    # who used the key (e.g. "api_key:7"): keys are only unique per client
+    owner: Mapped[str] = mapped_column(String(100))
+    key: Mapped[str] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+    status_code: Mapped[int] = mapped_column(Integer)
+    response_body: Mapped[dict[str, Any]] = mapped_column()
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

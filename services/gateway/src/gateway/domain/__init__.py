@@ -1,0 +1,1 @@
+"""Rules of the gateway: pure Python, no I/O."""

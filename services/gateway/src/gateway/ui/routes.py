@@ -1,0 +1,269 @@
+"""Pages of the agent UI. They call the same use cases as the API (gateway.handlers), never the API over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.responses import Response
+
+from contracts import cases as c
+from contracts import errors
+from gateway import access, handlers
+from gateway.context import AppContext, get_context
+from gateway.domain import csrf
+from gateway.ui import session as s
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[AppContext, Depends(get_context)]
+Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
+
+STATUS_LABELS = {
+    c.Status.NEW: "New",
+    c.Status.OPEN: "Open",
+    c.Status.WAITING: "Waiting on contact",
+    c.Status.RESOLVED: "Resolved",
+    c.Status.CLOSED: "Closed",
+}
+PAGE_SIZE = 25
+
+
+class CsrfFailed(Exception):
+    """A form came without the session's CSRF token."""
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form, once its CSRF token matched the session's."""
+    form = await request.form()
+    submitted = form.get(csrf.FIELD)
+    if not csrf.token_ok(request.session, submitted if isinstance(submitted, str) else None):
+        raise CsrfFailed()
+    return form
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _optional_int(form: FormData, name: str) -> int | None:
+    value = _text(form, name)
+    return int(value) if value.isdigit() else None
+
+
+def _see_other(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
+    return s.render(request, "error.html", {"title": title, "message": message}, status_code=status_code)
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+@router.get("/login")
+async def login_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
+    if s.signed_in(request):
+        return _see_other(s.safe_next(next_path))
+    return s.render(request, "login.html", {"next": s.safe_next(next_path), "email": ""})
+
+
+@router.post("/login")
+async def login(request: Request, ctx: Ctx) -> Response:
+    form = await checked_form(request)
+    email, password, next_path = _text(form, "email").lower(), str(form.get("password") or ""), _text(form, "next")
+    ok = bool(email and password) and await run_in_threadpool(
+        access.check_agent_password, factory=ctx.db, email=email, password=password
+    )
+    agent: c.AgentRead | None = None
+    if ok:
+        try:
+            agent = await handlers.get_agent_by_email(rpc=ctx.rpc, email=email)
+        except errors.DomainError as exc:
+            if exc.code != errors.NOT_FOUND:
+                raise
+    if agent is None:
+        # one message for every failure: do not tell which emails have accounts
+        context = {"next": s.safe_next(next_path), "email": email, "error": "Wrong email or password."}
+        return s.render(request, "login.html", context, status_code=401)
+    await run_in_threadpool(access.link_credential_agent, factory=ctx.db, email=email, agent_id=agent.id)
+    s.sign_in(request, agent)
+    return _see_other(s.safe_next(next_path))
+
+
+@router.post("/logout")
+async def logout(request: Request) -> Response:
+    await checked_form(request)
+    request.session.clear()
+    return _see_other("/login")
+
+
+# -- case list and new case --------------------------------------------------------------------
+
+
+@router.get("/")
+async def case_list(
+    request: Request, ctx: Ctx, agent: Agent, status: str = "", cursor: str | None = None, q: str = ""
+) -> Response:
+    chosen = c.Status(status) if status in set(c.Status) else None
+    filters = c.CaseFilter(status=chosen, cursor=cursor or None, q=q.strip()[:200] or None, limit=PAGE_SIZE)
+    page = await handlers.list_cases(rpc=ctx.rpc, filters=filters)
+    status_value = chosen.value if chosen else ""
+    context = {"page": page, "status": status_value, "q": q, "cursor": cursor, "labels": STATUS_LABELS}
+    return s.render(request, "case_list.html", context)
+
+
+@router.get("/cases/new")
+async def new_case_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
+    groups = await handlers.list_groups(rpc=ctx.rpc)
+    return s.render(request, "case_new.html", {"groups": groups, "priorities": list(c.Priority), "values": {}})
+
+
+@router.post("/cases/new")
+async def new_case(request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    values = {k: _text(form, k) for k in ("title", "description", "priority", "requester_email", "requester_name")}
+    try:
+        data = c.CaseCreate(
+            title=values["title"],
+            description=values["description"],
+            priority=c.Priority(values["priority"] or "medium"),
+            source=c.Source.AGENT,
+            requester_email=values["requester_email"] or None,
+            requester_name=values["requester_name"],
+            group_id=_optional_int(form, "group_id"),
+        )
+        case = await handlers.create_case(rpc=ctx.rpc, data=data, actor=s.actor(agent))
+    except (ValidationError, ValueError, errors.ValidationFailed) as exc:
+        groups = await handlers.list_groups(rpc=ctx.rpc)
+        context = {"groups": groups, "priorities": list(c.Priority), "values": values, "error": _describe(exc)}
+        return s.render(request, "case_new.html", context, status_code=422)
+    s.flash(request, f"Case #{case.number} created.")
+    return _see_other(f"/cases/{case.id}")
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    if isinstance(exc, errors.DomainError):
+        return exc.message
+    return str(exc)
+
+
+# -- case page ---------------------------------------------------------------------------------
+
+
+async def _case_page(
+    request: Request,
+    ctx: AppContext,
+    case_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+    template: str = "case_detail.html",
+) -> Response:
+    try:
+        fetched, messages, agents, groups = await asyncio.gather(
+            handlers.get_case(rpc=ctx.rpc, case_id=case_id),
+            handlers.list_messages(rpc=ctx.rpc, case_id=case_id),
+            handlers.list_agents(rpc=ctx.rpc),
+            handlers.list_groups(rpc=ctx.rpc),
+        )
+    except errors.DomainError as exc:
+        if exc.code == errors.NOT_FOUND:
+            return error_page(request, 404, "Case not found", f"There is no case with id {case_id}.")
+        raise
+    context = {
+        "case": fetched,
+        "messages": messages,
+        "agents": agents,
+        "groups": groups,
+        "labels": STATUS_LABELS,
+        "priorities": list(c.Priority),
+        "error": error,
+    }
+    return s.render(request, template, context, status_code=status_code)
+
+
+@router.get("/cases/{case_id}")
+async def case_page(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    return await _case_page(request, ctx, case_id)
+
+
+@router.post("/cases/{case_id}")
+async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    version = _optional_int(form, "version")
+    current = await handlers.get_case(rpc=ctx.rpc, case_id=case_id)
+    wanted: dict[str, Any] = {
+        "status": _text(form, "status") or current.status.value,
+        "priority": _text(form, "priority") or current.priority.value,
+        "assignee_id": _optional_int(form, "assignee_id"),
+        "group_id": _optional_int(form, "group_id"),
+    }
+    now = {
+        "status": current.status.value,
+        "priority": current.priority.value,
+        "assignee_id": current.assignee.id if current.assignee else None,
+        "group_id": current.group.id if current.group else None,
+    }
+    # send only what the agent changed, so history records real changes only
+    changes = {k: v for k, v in wanted.items() if v != now[k]}
+    if not changes:
+        return _see_other(f"/cases/{case_id}")
+    try:
+        update = c.CaseUpdate.model_validate(changes)
+        await handlers.update_case(
+            rpc=ctx.rpc, case_id=case_id, changes=update, expected_version=version, actor=s.actor(agent)
+        )
+    except ValidationError as exc:
+        return await _case_page(request, ctx, case_id, error=_describe(exc), status_code=422)
+    except errors.DomainError as exc:
+        if exc.code == errors.VERSION_CONFLICT:
+            message = (
+                "Someone else changed this case while you were looking at it. "
+                "Here is the current version; please check and save again."
+            )
+            return await _case_page(request, ctx, case_id, error=message, status_code=409)
+        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION}:
+            return await _case_page(request, ctx, case_id, error=exc.message, status_code=422)
+        raise
+    s.flash(request, "Case updated.")
+    return _see_other(f"/cases/{case_id}")
+
+
+@router.post("/cases/{case_id}/messages")
+async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    visibility = c.Visibility.INTERNAL if _text(form, "visibility") == "internal" else c.Visibility.PUBLIC
+    body = str(form.get("body") or "").strip()
+    error = None
+    if body:
+        data = c.MessageCreate(body=body, visibility=visibility)
+        await handlers.add_message(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+    else:
+        error = "Write something first."
+    if request.headers.get("hx-request") == "true":
+        # htmx swaps the conversation in place and refreshes the fields (status and version may have moved)
+        return await _case_page(request, ctx, case_id, error=error, template="_message_posted.html")
+    if error:
+        s.flash(request, error, "error")
+    else:
+        s.flash(request, "Internal note added." if visibility is c.Visibility.INTERNAL else "Reply sent.")
+    return _see_other(f"/cases/{case_id}#conversation")
+
+
+# -- dashboard ---------------------------------------------------------------------------------
+
+
+@router.get("/dashboard")
+async def dashboard(request: Request, ctx: Ctx, agent: Agent) -> Response:
+    report = await handlers.open_cases_report(rpc=ctx.rpc)
+    largest = max([*report.by_status.values(), *(g.count for g in report.by_group), 1])
+    return s.render(request, "dashboard.html", {"report": report, "largest": largest, "labels": STATUS_LABELS})

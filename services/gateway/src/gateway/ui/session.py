@@ -1,0 +1,85 @@
+"""The signed-in agent in the session cookie, flash messages, and the templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import nh3
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from starlette.responses import Response
+
+from contracts import cases as c
+from gateway.domain import csrf
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
+
+
+def _sanitize(html: str | None) -> Markup:
+    """HTML bodies are sanitised upstream; cleaning again here costs little and guards the agents' browsers."""
+    return Markup(nh3.clean(html or ""))  # noqa: S704 - nh3 output is safe by construction
+
+
+TEMPLATES.env.filters["sanitize"] = _sanitize
+AGENT_KEY = "agent"
+
+
+class LoginRequired(Exception):
+    """Raised by pages when nobody is signed in; answered with a redirect to /login."""
+
+    def __init__(self, next_path: str) -> None:
+        super().__init__(next_path)
+        self.next_path = next_path
+
+
+def signed_in(request: Request) -> dict[str, Any] | None:
+    """The agent of this session ({id, email, name, is_admin}) or None."""
+    agent = request.session.get(AGENT_KEY)
+    return agent if isinstance(agent, dict) and "id" in agent else None
+
+
+def require_agent(request: Request) -> dict[str, Any]:
+    """Dependency of every page: the signed-in agent, or a redirect to sign in."""
+    agent = signed_in(request)
+    if agent is None:
+        query = request.url.query
+        raise LoginRequired(request.url.path + (f"?{query}" if query else ""))
+    return agent
+
+
+def sign_in(request: Request, agent: c.AgentRead) -> None:
+    """Start a fresh session for the agent (a new CSRF token too: nothing survives from before sign-in)."""
+    request.session.clear()
+    request.session[AGENT_KEY] = {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}
+    csrf.ensure_token(request.session)
+
+
+def actor(agent: dict[str, Any]) -> c.Actor:
+    """The actor of a write made in the web UI."""
+    return c.Actor(
+        type=c.AuthorType.AGENT, id=agent["id"], name=agent["name"], email=agent["email"], channel=c.Channel.WEB
+    )
+
+
+def flash(request: Request, message: str, kind: str = "info") -> None:
+    """A message shown once, on the next page."""
+    request.session.setdefault("flash", []).append({"kind": kind, "message": message})
+
+
+def safe_next(path: str | None) -> str:
+    """Only same-site paths after sign-in (no open redirect to //evil.example)."""
+    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
+        return "/"
+    return path
+
+
+def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
+    """A page, with what every page needs: the agent, the CSRF token, pending flash messages."""
+    base = {
+        "agent": signed_in(request),
+        "csrf_token": csrf.ensure_token(request.session),
+        "flashes": request.session.pop("flash", []),
+    }
+    return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

@@ -1,0 +1,182 @@
+"""Fixtures of the gateway tests: real cases + reports workers and the gateway web process, per test module.
+
+Each module gets fresh PostgreSQL databases (cases, reports, gateway) and one fresh RabbitMQ vhost.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import httpx
+import pytest
+
+from chassis.db import make_engine, make_sessionmaker
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+
+T = TypeVar("T")
+ADMIN_EMAIL = "admin@example.com"
+
+
+@dataclass
+class Stack:
+    """The running services and what a test needs to drive them."""
+
+    base_url: str
+    amqp_uri: str
+    api_key: str
+    admin_password: str
+    gateway_db_url: str
+    var_dir: Path
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
+        """An HTTP client of the gateway authenticated with `key` (the seeded admin key by default)."""
+        headers = {"Authorization": f"Bearer {key or self.api_key}"}
+        return httpx.Client(base_url=self.base_url, headers=headers, timeout=20, **kwargs)
+
+    def anonymous(self) -> httpx.Client:
+        return httpx.Client(base_url=self.base_url, timeout=20)
+
+    def db(self) -> Any:
+        """A session factory on the gateway's own database (to create keys as an operator would)."""
+        return make_sessionmaker(make_engine(self.gateway_db_url))
+
+    def logs(self) -> str:
+        return "\n".join(f"--- {name}\n{p.log_tail(80)}" for name, p in self.processes.items())
+
+
+def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
+    """Poll `check()` until it returns something truthy."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout}s")
+        time.sleep(0.2)
+
+
+def _run(package: str, command: str, env: dict[str, str]) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", package, command],
+        env={**os.environ, "HELPDESK_ENV": "test", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, f"{package} {command} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+def _wait_for_rpc(amqp_uri: str, service: str, timeout: float = 30.0) -> None:
+    # a worker's /healthz answers before its RPC queue exists; a call sent earlier would be lost
+    deadline = time.monotonic() + timeout
+    probe = SyncRpc(amqp_uri, timeout=1.0)
+    try:
+        while True:
+            try:
+                probe.call(service, "health")
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+    finally:
+        probe.close()
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """cases + reports workers and `python -m gateway web`, each on its own fresh database, one vhost."""
+    tmp = Path(tmp_path_factory.mktemp("gateway-stack"))
+    with (
+        amqp_vhost() as amqp_uri,
+        pg_database("cases") as cases_db,
+        pg_database("reports") as reports_db,
+        pg_database("gateway") as gateway_db,
+    ):
+        common = {
+            "HELPDESK_AMQP_URI": amqp_uri,
+            "HELPDESK_VAR_DIR": str(tmp / "var"),
+            "HELPDESK_SECRET_KEY": secrets.token_urlsafe(32),
+        }
+        cases_port, reports_port, gateway_port = free_port(), free_port(), free_port()
+        cases_env = {**common, "CASES_DATABASE_URL": cases_db, "CASES_OPS_PORT": str(cases_port)}
+        reports_env = {**common, "REPORTS_DATABASE_URL": reports_db, "REPORTS_OPS_PORT": str(reports_port)}
+        stack = Stack(
+            base_url=f"http://127.0.0.1:{gateway_port}",
+            amqp_uri=amqp_uri,
+            api_key="hdk_test_" + secrets.token_urlsafe(24),
+            admin_password=secrets.token_urlsafe(12),
+            gateway_db_url=gateway_db,
+            var_dir=tmp / "var",
+        )
+        gateway_env = {
+            **common,
+            "GATEWAY_DATABASE_URL": gateway_db,
+            "GATEWAY_PORT": str(gateway_port),
+            "HELPDESK_API_KEY": stack.api_key,
+            "HELPDESK_ADMIN_PASSWORD": stack.admin_password,
+        }
+        _run("cases", "migrate", cases_env)
+        _run("cases", "seed", cases_env)
+        _run("reports", "migrate", reports_env)
+        _run("gateway", "migrate", gateway_env)
+        seeded = _run("gateway", "seed", gateway_env)
+        assert stack.api_key not in seeded and stack.admin_password not in seeded
+        logs = tmp / "logs"
+        try:
+            stack.processes["cases"] = ServiceProcess(
+                "cases", "worker", cases_env, f"http://127.0.0.1:{cases_port}/healthz", logs
+            ).start()
+            stack.processes["reports"] = ServiceProcess(
+                "reports", "worker", reports_env, f"http://127.0.0.1:{reports_port}/healthz", logs
+            ).start()
+            _wait_for_rpc(amqp_uri, "cases")
+            _wait_for_rpc(amqp_uri, "reports")
+            stack.processes["gateway"] = ServiceProcess(
+                "gateway", "web", gateway_env, f"{stack.base_url}/healthz", logs
+            ).start()
+            yield stack
+        finally:
+            for process in reversed(stack.processes.values()):
+                process.stop()
+            if os.environ.get("GATEWAY_TEST_SHOW_LOG"):
+                print(stack.logs())
+
+
+@pytest.fixture(scope="module")
+def events(stack: Stack) -> Iterator[EventCollector]:
+    """Every event the cases service publishes from now on."""
+    collector = EventCollector(stack.amqp_uri, ["cases"])
+    try:
+        yield collector
+    finally:
+        collector.close()
+
+
+@pytest.fixture(scope="module")
+def api(stack: Stack) -> Iterator[httpx.Client]:
+    """An HTTP client with the seeded admin API key."""
+    with stack.client() as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def admin_agent(api: httpx.Client) -> dict[str, Any]:
+    agents = api.get("/api/v1/agents").json()["items"]
+    return next(a for a in agents if a["email"] == ADMIN_EMAIL)
+
+
+@pytest.fixture(scope="module")
+def support_group(api: httpx.Client) -> dict[str, Any]:
+    groups = api.get("/api/v1/groups").json()["items"]
+    return next(g for g in groups if g["name"] == "Support")

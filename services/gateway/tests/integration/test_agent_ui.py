@@ -1,0 +1,275 @@
+"""The agent web UI: pages over HTTP (sign-in, CSRF, escaping) and in a real Chromium (Playwright)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_EMAIL, Stack
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chassis.settings import repo_root
+
+SCREENSHOTS = repo_root() / "docs" / "screenshots"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--no-sandbox",
+]
+DEMO_CASES = [
+    (
+        "VPN drops every 10 minutes",
+        "high",
+        "ingrid.hansen@example.no",
+        "Since Monday my VPN disconnects every ten minutes.",
+    ),
+    (
+        "New laptop for Erik",
+        "medium",
+        "erik.lund@example.se",
+        "Erik starts on the 1st and needs a laptop with docking.",
+    ),
+    (
+        "Invoice 4711 shows the wrong VAT",
+        "urgent",
+        "faktura@kunde.example",
+        "The VAT on invoice 4711 is 15% instead of 25%.",
+    ),
+    ("Password reset for the HR portal", "low", "sara.berg@example.no", "I forgot my password for the HR portal."),
+    ("Printer on 3rd floor jams", "medium", "ola.nordmann@example.no", "Paper jams on every second page."),
+]
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def demo_cases(api: httpx.Client, support_group: dict[str, Any], admin_agent: dict[str, Any]) -> list[dict[str, Any]]:
+    made = []
+    for i, (title, priority, email, description) in enumerate(DEMO_CASES):
+        body = {"title": title, "priority": priority, "requester_email": email, "description": description}
+        body["group_id"] = support_group["id"]
+        if i % 2 == 0:
+            body["assignee_id"] = admin_agent["id"]
+        resp = api.post("/api/v1/cases", json=body)
+        assert resp.status_code == 201, resp.text
+        made.append(resp.json())
+    return made
+
+
+@pytest.fixture(scope="module")
+def agent_http(stack: Stack) -> Iterator[httpx.Client]:
+    """A signed-in browser-like HTTP client (cookies kept, redirects not followed)."""
+    with httpx.Client(base_url=stack.base_url, timeout=20) as client:
+        token = _csrf(client.get("/login").text)
+        resp = client.post(
+            "/login", data={"email": ADMIN_EMAIL, "password": stack.admin_password, "csrf_token": token, "next": "/"}
+        )
+        assert resp.status_code == 303, resp.text
+        yield client
+
+
+# -- over HTTP ---------------------------------------------------------------------------------
+
+
+def test_pages_need_a_signed_in_agent(stack: Stack) -> None:
+    with stack.anonymous() as client:
+        for path in ("/", "/cases/1", "/dashboard", "/cases/new"):
+            resp = client.get(path)
+            assert resp.status_code == 303
+            assert resp.headers["location"].startswith("/login?next=")
+        assert client.get("/?status=open").headers["location"] == "/login?next=/%3Fstatus%3Dopen"
+
+
+def test_sign_in_rejects_wrong_passwords_and_missing_csrf(stack: Stack) -> None:
+    with stack.anonymous() as client:
+        token = _csrf(client.get("/login").text)
+        wrong = client.post("/login", data={"email": ADMIN_EMAIL, "password": "nope", "csrf_token": token})
+        assert wrong.status_code == 401
+        assert "Wrong email or password" in wrong.text
+        unknown = client.post("/login", data={"email": "ghost@example.com", "password": "nope", "csrf_token": token})
+        assert unknown.status_code == 401 and "Wrong email or password" in unknown.text
+        forged = client.post("/login", data={"email": ADMIN_EMAIL, "password": stack.admin_password})
+        assert forged.status_code == 403
+        assert client.get("/").status_code == 303, "a forged sign-in must not sign in"
+
+
+def test_forms_need_the_sessions_csrf_token(agent_http: httpx.Client, demo_cases: list[dict[str, Any]]) -> None:
+    case_id = demo_cases[0]["id"]
+    resp = agent_http.post(f"/cases/{case_id}/messages", data={"body": "sneaky", "visibility": "public"})
+    assert resp.status_code == 403
+    resp = agent_http.post(
+        f"/cases/{case_id}/messages", data={"body": "sneaky", "visibility": "public", "csrf_token": "forged"}
+    )
+    assert resp.status_code == 403
+    assert "sneaky" not in agent_http.get(f"/cases/{case_id}").text
+
+
+def test_bodies_are_escaped(agent_http: httpx.Client, api: httpx.Client, demo_cases: list[dict[str, Any]]) -> None:
+    case_id = demo_cases[1]["id"]
+    token = _csrf(agent_http.get(f"/cases/{case_id}").text)
+    evil = "<script>alert('x')</script><b>bold</b>"
+    resp = agent_http.post(
+        f"/cases/{case_id}/messages", data={"body": evil, "visibility": "internal", "csrf_token": token}
+    )
+    assert resp.status_code == 303
+    assert resp.headers["location"] == f"/cases/{case_id}#conversation"
+    page = agent_http.get(f"/cases/{case_id}").text
+    assert "&lt;script&gt;alert(" in page
+    assert "<script>alert(" not in page
+    stored = api.get(f"/api/v1/cases/{case_id}/messages").json()["items"]
+    assert [m["visibility"] for m in stored if m["body_text"] == evil] == ["internal"]
+
+
+def test_unknown_case_page_is_404(agent_http: httpx.Client) -> None:
+    resp = agent_http.get("/cases/987654321")
+    assert resp.status_code == 404
+    assert "Case not found" in resp.text
+
+
+def test_stale_form_shows_a_conflict(
+    agent_http: httpx.Client, api: httpx.Client, demo_cases: list[dict[str, Any]]
+) -> None:
+    case = api.get(f"/api/v1/cases/{demo_cases[3]['id']}").json()
+    token = _csrf(agent_http.get(f"/cases/{case['id']}").text)
+    # someone else saves first, through the API
+    api.patch(f"/api/v1/cases/{case['id']}", json={"priority": "high"}, headers={"If-Match": str(case["version"])})
+    form = {"csrf_token": token, "version": str(case["version"]), "status": case["status"], "priority": "urgent"}
+    resp = agent_http.post(f"/cases/{case['id']}", data=form)
+    assert resp.status_code == 409
+    assert "Someone else changed this case" in resp.text
+    assert api.get(f"/api/v1/cases/{case['id']}").json()["priority"] == "high"
+
+
+# -- in Chromium -------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@pytest.fixture(scope="module")
+def agent_page(chromium: Browser, stack: Stack) -> Iterator[Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def _shot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / name
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+@pytest.mark.browser
+def test_sign_in_and_see_the_case_list(agent_page: Page, stack: Stack, demo_cases: list[dict[str, Any]]) -> None:
+    page = agent_page
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(stack.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+    table = page.get_by_role("table")
+    for case in demo_cases:
+        expect(table.get_by_role("link", name=case["title"])).to_be_visible()
+    expect(page.get_by_role("navigation", name="Main")).to_be_visible()
+    assert _shot(page, "agent-list.png").stat().st_size > 10_000
+
+    page.get_by_label("Status").select_option("closed")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.get_by_text("No cases match.")).to_be_visible()
+
+
+@pytest.mark.browser
+def test_note_and_reply_on_the_case_page(agent_page: Page, api: httpx.Client, demo_cases: list[dict[str, Any]]) -> None:
+    page = agent_page
+    case = demo_cases[0]
+    page.goto("/")
+    page.get_by_role("link", name=case["title"]).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(case["title"])
+
+    page.get_by_label("Note (agents only").fill("Checked the logs: the VPN concentrator restarts every 10 min.")
+    page.get_by_role("button", name="Add note").click()
+    note = page.locator("article.message-internal").filter(has_text="VPN concentrator restarts")
+    expect(note).to_be_visible()
+    expect(note).to_contain_text("Internal note")
+    expect(page.get_by_label("Note (agents only")).to_have_value("")
+
+    page.get_by_label("Public reply").fill("Hi Ingrid, we found the cause and are fixing it today.")
+    page.get_by_role("button", name="Send reply").click()
+    reply = page.locator("article.message-public").filter(has_text="we found the cause")
+    expect(reply).to_be_visible()
+    expect(reply).to_contain_text("Public reply")
+
+    def look(locator: Any) -> tuple[str, str]:
+        return locator.evaluate("e => [getComputedStyle(e).backgroundColor, getComputedStyle(e).borderLeftStyle]")
+
+    assert look(note) != look(reply), "notes and replies must look different"
+
+    page.get_by_label("Status").select_option("open")
+    page.get_by_role("button", name="Save changes").click()
+    expect(page.get_by_role("status").filter(has_text="Case updated.")).to_be_visible()
+    page.reload()
+    assert _shot(page, "agent-case.png").stat().st_size > 10_000
+
+    stored = api.get(f"/api/v1/cases/{case['id']}/messages").json()["items"]
+    kinds = {m["body_text"][:20]: (m["visibility"], m["channel"]) for m in stored}
+    assert kinds["Checked the logs: th"] == ("internal", "web")
+    assert kinds["Hi Ingrid, we found "] == ("public", "web")
+    assert api.get(f"/api/v1/cases/{case['id']}").json()["status"] == "open"
+
+
+@pytest.mark.browser
+def test_dashboard_shows_open_cases(agent_page: Page, demo_cases: list[dict[str, Any]]) -> None:
+    page = agent_page
+    page.goto("/dashboard")
+    expect(page.get_by_role("heading", name="Open cases by status")).to_be_visible()
+    expect(page.get_by_role("heading", name="Open cases by group")).to_be_visible()
+    expect(page.get_by_role("row").filter(has_text="Support")).to_be_visible(timeout=20_000)
+
+
+@pytest.mark.browser
+def test_works_on_a_phone(chromium: Browser, stack: Stack, agent_page: Page, demo_cases: list[dict[str, Any]]) -> None:
+    phone = chromium.new_context(viewport={"width": 390, "height": 844}, base_url=stack.base_url, is_mobile=True)
+    try:
+        phone.add_cookies(agent_page.context.cookies())
+        mobile = phone.new_page()
+        for path in ("/", f"/cases/{demo_cases[0]['id']}"):
+            mobile.goto(path)
+            expect(mobile.get_by_role("main")).to_be_visible()
+            overflow = mobile.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
+    finally:
+        phone.close()
+
+
+@pytest.mark.browser
+def test_sign_out(agent_page: Page) -> None:
+    page = agent_page
+    page.goto("/")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto("/")
+    expect(page).to_have_url(re.compile(r"/login\?next="))
