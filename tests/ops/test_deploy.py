@@ -409,7 +409,10 @@ def test_init_script_is_mounted_and_postgres_is_16(services: dict) -> None:
 def test_dockerfile_shape(folder: str) -> None:
     _, main = SERVICES[folder]
     proc = PROCESS_BY_NAME[main]
-    instructions = parse_dockerfile(ROOT / "services" / folder / "Dockerfile")
+    all_instructions = parse_dockerfile(ROOT / "services" / folder / "Dockerfile")
+    # build stages (e.g. npm for web assets) may come first; the image is the last stage
+    last_from = max(i for i, (k, _) in enumerate(all_instructions) if k == "FROM")
+    instructions = all_instructions[last_from:]
     keywords = [k for k, _ in instructions]
     assert instructions[0] == ("FROM", "python:3.11-slim")
     assert "ENTRYPOINT" not in keywords, "no entrypoint script: migrations are one-shots"
@@ -458,7 +461,7 @@ def test_dockerfile_shape(folder: str) -> None:
 def test_dockerfile_copies_paths_that_exist(folder: str) -> None:
     sources = []
     for keyword, args in parse_dockerfile(ROOT / "services" / folder / "Dockerfile"):
-        if keyword == "COPY":
+        if keyword == "COPY" and "--from=" not in args:  # copies out of a build stage are not repo paths
             parts = [a for a in args.split() if not a.startswith("--")]
             sources.extend(parts[:-1])
     assert "requirements.lock" in sources
