@@ -8,23 +8,26 @@ from __future__ import annotations
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
 import urllib.request
 from pathlib import Path
+from urllib.parse import urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv" / "bin" / "python")
 PACKAGES = ["cases", "mail_gateway", "notifications", "reports", "gateway", "portal"]
+# process -> (port variable, default port) of its /healthz
 HEALTH = {
-    "cases": "http://127.0.0.1:9101/healthz",
-    "mail-gateway": "http://127.0.0.1:9102/healthz",
-    "smtp": "http://127.0.0.1:9103/healthz",
-    "notifications": "http://127.0.0.1:9104/healthz",
-    "reports": "http://127.0.0.1:9105/healthz",
-    "gateway": "http://127.0.0.1:8080/healthz",
-    "portal": "http://127.0.0.1:8081/healthz",
+    "cases": ("CASES_OPS_PORT", 9101),
+    "mail-gateway": ("MAIL_GATEWAY_OPS_PORT", 9102),
+    "smtp": ("MAIL_GATEWAY_SMTP_OPS_PORT", 9103),
+    "notifications": ("NOTIFICATIONS_OPS_PORT", 9104),
+    "reports": ("REPORTS_OPS_PORT", 9105),
+    "gateway": ("GATEWAY_PORT", 8080),
+    "portal": ("PORTAL_PORT", 8081),
 }
 
 
@@ -56,11 +59,44 @@ def environment() -> dict[str, str]:
     return env
 
 
+def reachable(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=3):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_infrastructure(env: dict[str, str]) -> bool:
+    """Start local RabbitMQ/Redis when needed; check remote ones; one clear line when either is missing."""
+    wanted = {
+        "rabbitmq": ("RabbitMQ", "HELPDESK_AMQP_URI", env.get("HELPDESK_AMQP_URI", "amqp://127.0.0.1:5672/"), 5672),
+        "redis": ("Redis", "HELPDESK_REDIS_URL", env.get("HELPDESK_REDIS_URL", "redis://127.0.0.1:6379/0"), 6379),
+    }
+    local = [name for name, (_, _, url, _) in wanted.items() if urlsplit(url).hostname in LOCAL_HOSTS]
+    if local:
+        infra = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-infra.sh"), *local], env=env)
+        if infra.returncode != 0:
+            return False
+    for label, variable, url, default_port in wanted.values():
+        parts = urlsplit(url)
+        host, port = parts.hostname or "127.0.0.1", parts.port or default_port
+        if not reachable(host, port):
+            print(
+                f"ERROR: {label} is not reachable at {host}:{port} ({variable}); start it or fix the URL",
+                file=sys.stderr,
+            )
+            return False
+    return True
+
+
+LOCAL_HOSTS = {"127.0.0.1", "localhost", "::1", None}
+
+
 def main() -> int:
     env = environment()
-    infra = subprocess.run(["bash", str(ROOT / "scripts" / "ensure-infra.sh"), "rabbitmq", "redis"], env=env)
-    if infra.returncode != 0:
-        return infra.returncode
+    if not ensure_infrastructure(env):
+        return 1
     for package in PACKAGES:
         for command in ("migrate", "seed"):
             result = subprocess.run([PY, "-m", package, command], env=env, cwd=ROOT, capture_output=True, text=True)
@@ -75,7 +111,10 @@ def main() -> int:
         start_new_session=True,
     )
 
+    stopping = []
+
     def stop(_signum: int, _frame: object) -> None:
+        stopping.append(True)
         if honcho.poll() is None:
             os.killpg(honcho.pid, signal.SIGTERM)
 
@@ -83,7 +122,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, stop)
 
     deadline = time.monotonic() + float(env.get("HELPDESK_START_TIMEOUT", "90"))
-    waiting = dict(HEALTH)
+    waiting = {name: f"http://127.0.0.1:{env.get(var, default)}/healthz" for name, (var, default) in HEALTH.items()}
     while waiting and honcho.poll() is None and time.monotonic() < deadline:
         waiting = {name: url for name, url in waiting.items() if not healthy(url)}
         time.sleep(0.5)
@@ -95,17 +134,27 @@ def main() -> int:
     credentials = Path(env["HELPDESK_VAR_DIR"]) / "demo-credentials.txt"
     relay = env.get("HELPDESK_SMTP_RELAY") or f"none: outgoing mail is written to {env['HELPDESK_VAR_DIR']}/outbox/"
     say("all services are healthy")
+    gateway, portal = env.get("GATEWAY_PORT", "8080"), env.get("PORTAL_PORT", "8081")
     print(
         "\n"
-        "  Agent UI + REST API   http://127.0.0.1:8080/        (API docs: /api/v1/docs)\n"
-        "  Customer portal       http://127.0.0.1:8081/\n"
-        "  Inbound SMTP          127.0.0.1:2525, mailbox support@example.com\n"
+        f"  Agent UI + REST API   http://127.0.0.1:{gateway}/        (API docs: /api/v1/docs)\n"
+        f"  Customer portal       http://127.0.0.1:{portal}/\n"
+        f"  Inbound SMTP          127.0.0.1:{env.get('MAIL_GATEWAY_SMTP_PORT', '2525')}, mailbox support@example.com\n"
         f"  Outgoing mail relay   {relay}\n"
-        + (f"  Sign-in               {credentials.read_text().strip()}\n" if credentials.exists() else "")
+        + (f"  Agent sign-in         {sign_in(credentials)}\n" if credentials.exists() else "")
         + "\n",
         flush=True,
     )
-    return honcho.wait()
+    code = honcho.wait()
+    return 0 if stopping else code
+
+
+def sign_in(credentials: Path) -> str:
+    """'email / password' from the file the gateway's seed wrote."""
+    fields = dict(
+        line.split(":", 1) for line in credentials.read_text().splitlines() if ":" in line and not line.startswith("#")
+    )
+    return f"{fields.get('email', '').strip()} / {fields.get('password', '').strip()}  ({credentials})"
 
 
 if __name__ == "__main__":
