@@ -1,5 +1,5 @@
 # The few verbs everyone uses. `make run` and `make test` work on a fresh machine.
-.PHONY: run test setup lint format bench clean
+.PHONY: run test setup lint format bench clean screenshots
 
 setup:
 	@bash scripts/bootstrap.sh
@@ -26,3 +26,8 @@ bench: setup
 
 clean:
 	rm -rf var/ .venv/ node_modules/
+
+screenshots: setup
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium
+	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/gateway/tests/integration/test_agent_ui.py
+	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/portal/tests/integration/test_browser.py
