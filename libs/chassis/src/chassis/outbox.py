@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from kombu import Exchange
-from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text
+from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, sessionmaker
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
@@ -114,28 +114,50 @@ class OutboxRelay:
         self._wake.set()
 
     def relay_once(self) -> int:
-        """Publish one batch; returns how many rows were published."""
+        """Publish one batch; returns how many rows were published.
+
+        Rows published before a failure are still marked (fewer duplicates after a broker hiccup);
+        the failing row records the error and the failure is raised after the commit.
+        """
         model = self.model
+        failure: Exception | None = None
         with unit_of_work(self.session_factory) as session:
-            rows = session.scalars(
-                select(model)
+            rows = session.execute(
+                select(model.id, model.event_id, model.event_type, model.envelope)
                 .where(model.published_at.is_(None))
                 .order_by(model.id)
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
+            published: list[int] = []
             for row in rows:
-                row.attempts += 1
-                self.publisher.publish(
-                    row.envelope,
-                    exchange=self.exchange,
-                    routing_key=row.event_type,
-                    message_id=row.event_id,
-                    headers={"event_type": row.event_type, "source": self.service},
-                )
-                row.published_at = utcnow()
+                try:
+                    self.publisher.publish(
+                        row.envelope,
+                        exchange=self.exchange,
+                        routing_key=row.event_type,
+                        message_id=row.event_id,
+                        headers={"event_type": row.event_type, "source": self.service},
+                    )
+                except Exception as exc:
+                    failure = exc
+                    session.execute(
+                        update(model)
+                        .where(model.id == row.id)
+                        .values(attempts=model.attempts + 1, last_error=str(exc)[:1000])
+                    )
+                    break
+                published.append(row.id)
                 EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
-        return len(rows)
+            if published:
+                session.execute(
+                    update(model)
+                    .where(model.id.in_(published))
+                    .values(published_at=utcnow(), attempts=model.attempts + 1)
+                )
+        if failure is not None:
+            raise failure
+        return len(published)
 
     def pending(self) -> int:
         with self.session_factory() as session:

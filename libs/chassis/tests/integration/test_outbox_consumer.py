@@ -61,7 +61,8 @@ def _drain(uri: str, queue: Queue, expect: int, timeout: float = 5.0) -> list[An
         Connection(uri) as conn,
         conn.Consumer(
             queue, callbacks=[lambda body, msg: (got.append((body, msg.headers)), msg.ack())], accept=["json"]
-        ),contextlib.suppress(socket.timeout, TimeoutError)
+        ),
+        contextlib.suppress(socket.timeout, TimeoutError),
     ):
         while len(got) < expect:
             conn.drain_events(timeout=timeout)

@@ -56,6 +56,17 @@ class MailReceived(EventPayload):
     defects: list[str] = []
 
 
+class MailBounced(EventPayload):
+    """A delivery status notification came back for mail we sent (E4, E5)."""
+
+    EVENT_TYPE = "mail_bounced"
+    recipient: str  # the address our mail could not be delivered to
+    status: str = ""  # the DSN status, e.g. "5.1.1"
+    hard: bool = False  # permanent failure: the address must be suppressed until cleared
+    original_message_id: str | None = None  # our Message-ID, without angle brackets
+    case_id: int | None = None
+
+
 # -- RPC `mail_gateway.list_inbound_mail` (the audit view of inbound mail) ---------------------
 
 

@@ -43,3 +43,16 @@ class DeliveryRead(BaseModel):
     next_attempt_at: datetime | None = None
     created_at: datetime
     sent_at: datetime | None = None
+
+
+class SuppressionRead(BaseModel):
+    """An address no mail goes to until an operator clears it (E4), as `list_suppressions` answers it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    address: str
+    reason: str
+    status: str = ""  # the DSN status of the bounce that caused it
+    case_id: int | None = None
+    original_message_id: str | None = None
+    created_at: datetime
