@@ -8,7 +8,7 @@ run: setup
 	@.venv/bin/python scripts/run.py
 
 test: setup
-	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium dovecot
 	@.venv/bin/python scripts/test.py $(SUITES)
 
 lint: setup

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the infrastructure named in the arguments is running on this machine:
-#   postgres rabbitmq redis chromium
+#   postgres rabbitmq redis chromium dovecot
 # Starts what is installed but stopped; installs missing Debian packages when allowed (root, apt-get,
 # HELPDESK_NO_APT unset). Says in one line what is wrong and exits non-zero when it cannot.
 set -u
@@ -65,12 +65,19 @@ ensure_chromium() {
   apt_install chromium || fail "Chromium is missing at /usr/bin/chromium and could not be installed (apt-get install chromium)"
 }
 
+ensure_dovecot() {
+  # the IMAP tests start their own unprivileged dovecot; they only need the binary
+  [ -x /usr/sbin/dovecot ] && return 0
+  apt_install dovecot-imapd || fail "dovecot is missing (/usr/sbin/dovecot) and could not be installed (apt-get install dovecot-imapd)"
+}
+
 for what in "$@"; do
   case "$what" in
     postgres) ensure_postgres ;;
     rabbitmq) ensure_rabbitmq ;;
     redis) ensure_redis ;;
     chromium) ensure_chromium ;;
+    dovecot) ensure_dovecot ;;
     *) fail "unknown infrastructure: $what" ;;
   esac
 done

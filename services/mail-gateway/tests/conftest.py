@@ -28,6 +28,8 @@ from mail_gateway.db.models import InboundMail
 SECRET = "test-secret-key-for-mail-gateway-0123456789"
 MAIL_DOMAIN = "helpdesk.example.com"
 MAX_MESSAGE_BYTES = 256 * 1024
+MAX_ATTACHMENT_BYTES = 64 * 1024
+IMAP_BATCH_SIZE = 4  # small, so a dozen mails take several polls (batches)
 SUPPORT = "support@example.com"
 
 
@@ -173,6 +175,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "MAIL_GATEWAY_SMTP_OPS_PORT": str(smtp_ops),
             "MAIL_GATEWAY_OPS_PORT": str(worker_ops),
             "MAIL_GATEWAY_MAX_MESSAGE_BYTES": str(MAX_MESSAGE_BYTES),
+            "MAIL_GATEWAY_MAX_ATTACHMENT_BYTES": str(MAX_ATTACHMENT_BYTES),
+            "MAIL_GATEWAY_IMAP_BATCH_SIZE": str(IMAP_BATCH_SIZE),
+            "MAIL_GATEWAY_IMAP_TIMEOUT": "5",
         }
         _run(["migrate"], env)
         _run(["seed"], env)

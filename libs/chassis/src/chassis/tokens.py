@@ -33,3 +33,43 @@ def case_id_from_message_id(message_id: str, *, secret: str) -> int | None:
     if not hmac.compare_digest(_sign(secret, core), m.group(4).lower()):
         return None
     return int(m.group(1))
+
+
+# -- signed plus-address and subject token (E6 rules 2 and 3) ----------------------------------
+# Each kind of token signs under its own label, so a signature taken from one place cannot be
+# replayed in another (a subject token is no valid plus-address, and neither is a Message-ID).
+
+_PLUS = re.compile(r"^c(\d+)-([0-9a-f]{16})$", re.IGNORECASE)
+_SUBJECT = re.compile(r"\[#(\d+)-([0-9a-f]{12})\]", re.IGNORECASE)
+
+
+def make_reply_address(*, address: str, case_id: int, secret: str) -> str:
+    """`support@x` -> `support+c<case_id>-<sig>@x`: a reply-to address that names its case."""
+    local, _, domain = address.partition("@")
+    local = local.split("+", 1)[0]
+    return f"{local}+c{case_id}-{_sign(secret, f'plus:{case_id}')}@{domain}"
+
+
+def case_id_from_address(address: str, *, secret: str) -> int | None:
+    """The case a signed plus-address names, or None (no tag, not ours, wrong signature)."""
+    local = address.strip().strip("<>").rpartition("@")[0]
+    _, plus, tag = local.partition("+")
+    m = _PLUS.match(tag) if plus else None
+    if not m:
+        return None
+    if not hmac.compare_digest(_sign(secret, f"plus:{m.group(1)}"), m.group(2).lower()):
+        return None
+    return int(m.group(1))
+
+
+def make_subject_token(*, number: int, secret: str) -> str:
+    """`[#<number>-<sig>]` for the subject of outgoing mail of case number `number`."""
+    return f"[#{number}-{_sign(secret, f'subject:{number}')[:12]}]"
+
+
+def case_number_from_subject(subject: str, *, secret: str) -> int | None:
+    """The case number of the first correctly signed subject token, or None."""
+    for m in _SUBJECT.finditer(subject or ""):
+        if hmac.compare_digest(_sign(secret, f"subject:{m.group(1)}")[:12], m.group(2).lower()):
+            return int(m.group(1))
+    return None

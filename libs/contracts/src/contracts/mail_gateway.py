@@ -56,17 +56,6 @@ class MailReceived(EventPayload):
     defects: list[str] = []
 
 
-class MailBounced(EventPayload):
-    """A delivery status notification came back for mail we sent (E4, E5)."""
-
-    EVENT_TYPE = "mail_bounced"
-    recipient: str  # the address our mail could not be delivered to
-    status: str = ""  # the DSN status, e.g. "5.1.1"
-    hard: bool = False  # permanent failure: the address must be suppressed until cleared
-    original_message_id: str | None = None  # our Message-ID, without angle brackets
-    case_id: int | None = None
-
-
 # -- RPC `mail_gateway.list_inbound_mail` (the audit view of inbound mail) ---------------------
 
 
@@ -74,6 +63,8 @@ class InboundMailStatus(StrEnum):
     RECEIVED = "received"
     PROCESSED = "processed"
     FAILED = "failed"
+    REJECTED = "rejected"  # over a size limit: recorded, no case, the sender is told (MailRejected)
+    QUARANTINED = "quarantined"  # nothing could be read, not even a sender: kept raw, alerted
 
 
 class InboundMailFilter(BaseModel):
@@ -117,3 +108,105 @@ class InboundMailPage(BaseModel):
     model_config = ConfigDict(extra="ignore")
     items: list[InboundMailRead]
     next_before_id: int | None = None
+
+
+# -- events for notifications: hard bounces (suppression list) and rejected mail (the notice) ---
+
+
+class MailBounced(EventPayload):
+    """A hard bounce of one recipient of our mail: notifications should stop mailing that address."""
+
+    EVENT_TYPE = "mail_bounced"
+    inbound_mail_id: int
+    recipient: str
+    status: str | None = None  # RFC 3463 code, e.g. "5.1.1"
+    diagnostic: str | None = None
+    original_message_id: str | None = None  # Message-ID of our mail that bounced
+    case_id: int | None = None
+
+
+class MailRejected(EventPayload):
+    """A mail (or some of its attachments) went over a size limit; `to` should get a notice.
+
+    Never emitted for auto-replies, bounces, mailing lists or our own mail (loop-safe).
+    """
+
+    EVENT_TYPE = "mail_rejected"
+    inbound_mail_id: int
+    mailbox: str
+    to: MailAddress
+    subject: str = ""
+    message_id: str | None = None
+    reason: str  # "message_too_large" | "attachment_too_large"
+    limit_bytes: int
+    size_bytes: int
+    filenames: list[str] = []  # the attachments left out
+    case_created: bool = False  # True when the rest of the mail still became (part of) a case
+
+
+# -- RPC: mailboxes (IMAP polling) and the raw message ----------------------------------------
+
+
+class MailboxSecurity(StrEnum):
+    SSL = "ssl"  # implicit TLS (port 993)
+    STARTTLS = "starttls"
+    NONE = "none"  # plain text: only for tests and local servers
+
+
+class MailboxWrite(BaseModel):
+    """Create or change a mailbox (`save_mailbox`); `imap_password` None keeps the stored one."""
+
+    model_config = ConfigDict(extra="ignore")
+    address: str
+    name: str = ""
+    default_group: str | None = None
+    active: bool = True
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_security: MailboxSecurity = MailboxSecurity.SSL
+    imap_user: str | None = None
+    imap_password: str | None = Field(default=None, repr=False)
+    imap_folder: str = "INBOX"
+    imap_move_to: str | None = None
+    imap_poll_seconds: int = Field(default=60, ge=1, le=86400)
+
+
+class MailboxRead(BaseModel):
+    """A mailbox as shown to admins: never the password, only whether one is set."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    address: str
+    name: str = ""
+    default_group: str | None = None
+    active: bool = True
+    imap_host: str | None = None
+    imap_port: int | None = None
+    imap_security: MailboxSecurity = MailboxSecurity.SSL
+    imap_user: str | None = None
+    imap_password_set: bool = False
+    imap_folder: str = "INBOX"
+    imap_move_to: str | None = None
+    imap_poll_seconds: int = 60
+    imap_last_uid: int = 0
+    imap_last_polled_at: datetime | None = None
+    imap_last_error: str | None = None
+
+
+class ConnectionCheck(BaseModel):
+    """Result of `verify_mailbox_connection`: ok, or the step that failed and a clear reason."""
+
+    model_config = ConfigDict(extra="ignore")
+    ok: bool
+    step: str  # connect, tls, login, select, done
+    reason: str = ""
+    messages: int | None = None  # messages in the folder, when it could be selected
+
+
+class RawMail(BaseModel):
+    """The raw bytes of one inbound mail (`get_raw_mail`), base64-encoded for the JSON transport."""
+
+    model_config = ConfigDict(extra="ignore")
+    id: int
+    raw_sha256: str
+    raw_base64: str

@@ -6,7 +6,7 @@ from typing import Any
 
 from nameko.extensions import DependencyProvider
 
-from mail_gateway.blobstore import BlobStore
+from chassis.blobstore import BlobStore
 from mail_gateway.settings import MailGatewaySettings
 
 

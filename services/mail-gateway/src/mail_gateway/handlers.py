@@ -2,26 +2,53 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
+from chassis.blobstore import BlobNotFound, BlobStore
 from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
+from chassis.tokens import case_number_from_subject
 from contracts.cases import AttachmentRef, CaseCreated, MessageAdded
-from contracts.envelope import Envelope
-from contracts.mail_gateway import InboundMailFilter, InboundMailPage, InboundMailRead, MailReceived
-from mail_gateway.blobstore import BlobStore
-from mail_gateway.db.models import STATUS_FAILED, STATUS_PROCESSED, STATUS_RECEIVED, InboundMail, Mailbox
+from contracts.envelope import Envelope, EventPayload
+from contracts.errors import NotFound
+from contracts.mail_gateway import (
+    InboundMailFilter,
+    InboundMailPage,
+    InboundMailRead,
+    MailAddress,
+    MailReceived,
+    RawMail,
+)
+from mail_gateway.db.models import (
+    STATUS_FAILED,
+    STATUS_PROCESSED,
+    STATUS_QUARANTINED,
+    STATUS_RECEIVED,
+    STATUS_REJECTED,
+    CaseRef,
+    InboundMail,
+    Mailbox,
+)
+from mail_gateway.domain.bounces import bounce_events
+from mail_gateway.domain.limits import (
+    ATTACHMENT_TOO_LARGE,
+    MESSAGE_TOO_LARGE,
+    may_notify_sender,
+    rejection,
+    split_attachments,
+)
 from mail_gateway.domain.mail_event import degraded_mail_received, mail_received
 from mail_gateway.domain.thread_decision import decide_thread, thread_candidates
 from mail_gateway.mail.classify import classify
 from mail_gateway.mail.parse import parse_message
-from mail_gateway.metrics import INBOUND_PROCESSED
+from mail_gateway.metrics import INBOUND_ALERTS, INBOUND_PROCESSED
 from mail_gateway.settings import MailGatewaySettings
 
 log = get_logger(__name__)
@@ -42,8 +69,8 @@ def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
             ).first()
             if row is None:
                 return done
-            event = _process_row(session, row, runtime, blobs)
-            runtime.emit(session, event)
+            for event in _process_row(session, row, runtime, blobs):
+                runtime.emit(session, event)
         INBOUND_PROCESSED.labels(row.kind or "unknown", row.status).inc()
         log.info(
             "inbound_mail_processed",
@@ -57,14 +84,25 @@ def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
     return done
 
 
-def _process_row(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> MailReceived:
+def _process_row(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
     """Parse, store attachments, classify, thread; on a content failure, a degraded event (never a retry loop)."""
+    settings: MailGatewaySettings = runtime.settings
     try:
-        event = _read_mail(session, row, runtime, blobs)
+        if row.raw_size > settings.max_message_bytes:
+            return _reject_oversized(session, row, runtime, blobs)
+        events = _read_mail(session, row, runtime, blobs)
     except SQLAlchemyError:
         raise  # the database is down: leave the row `received`, the next tick retries it
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
+        row.processed_at = utcnow()
+        if not (row.from_email or row.mail_from):
+            # nobody to answer and nothing to show: keep it raw and tell a person, never block the queue
+            log.error("inbound_mail_quarantined", inbound_mail_id=row.id, error=reason, alert=True)
+            INBOUND_ALERTS.labels("quarantined").inc()
+            row.status, row.failure_reason = STATUS_QUARANTINED, reason
+            row.kind, row.kind_reason, row.defects = None, "unreadable", [f"processing:{type(exc).__name__}"]
+            return []
         log.error("inbound_mail_unreadable", inbound_mail_id=row.id, error=reason)
         event = degraded_mail_received(
             inbound_mail_id=row.id,
@@ -76,7 +114,9 @@ def _process_row(session: Session, row: InboundMail, runtime: Runtime, blobs: Bl
             defects=[f"processing:{type(exc).__name__}"],
         )
         row.status, row.failure_reason = STATUS_FAILED, reason
+        events = [event]
     else:
+        event = cast(MailReceived, events[0])
         row.status = STATUS_FAILED if _parse_failed(event.defects) else STATUS_PROCESSED
         row.failure_reason = "; ".join(d for d in event.defects if d.startswith("parse:")) or None
     row.kind, row.kind_reason = event.kind.value, event.kind_reason
@@ -85,7 +125,7 @@ def _process_row(session: Session, row: InboundMail, runtime: Runtime, blobs: Bl
     row.attachments = [a.model_dump(mode="json") for a in event.attachments]
     row.defects = event.defects
     row.processed_at = utcnow()
-    return event
+    return events
 
 
 def _parse_failed(defects: list[str]) -> bool:
@@ -93,9 +133,11 @@ def _parse_failed(defects: list[str]) -> bool:
     return any(d.startswith("parse:") for d in defects)
 
 
-def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> MailReceived:
+def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
+    """`mail_received` first, then `mail_bounced` per hard-bounced recipient and `mail_rejected` if needed."""
     settings: MailGatewaySettings = runtime.settings
     parsed = parse_message(blobs.get(row.raw_sha256))
+    split = split_attachments(parsed.attachments, max_bytes=settings.max_attachment_bytes)
     attachments = [
         AttachmentRef(
             filename=a.filename,
@@ -105,24 +147,97 @@ def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: Blob
             content_id=a.content_id,
             inline=a.inline,
         )
-        for a in parsed.attachments
+        for a in split.kept
     ]
-    own_addresses = session.scalars(select(Mailbox.address)).all()
-    candidates = thread_candidates(parsed.in_reply_to, parsed.references)
-    return mail_received(
+    own_addresses = list(session.scalars(select(Mailbox.address)).all())
+    classification = classify(parsed, own_addresses)
+    bounced_id = classification.bounce.original_message_id if classification.bounce else None
+    candidates = thread_candidates(parsed.in_reply_to, [*parsed.references, *([bounced_id] if bounced_id else [])])
+    subject_number = case_number_from_subject(parsed.subject, secret=settings.secret_key)
+    thread = decide_thread(
+        candidates=candidates,
+        secret=settings.secret_key,
+        known_cases=_known_cases(session, candidates),
+        recipients=[*row.rcpt_to, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)],
+        subject=parsed.subject,
+        case_of_number=_case_of_number(session, subject_number),
+    )
+    event = mail_received(
         inbound_mail_id=row.id,
         mailbox=row.mailbox.address,
         default_group=row.mailbox.default_group,
         message_id=row.message_id,
         parsed=parsed,
-        classification=classify(parsed, own_addresses),
-        thread=decide_thread(
-            candidates=candidates, secret=settings.secret_key, known_cases=_known_cases(session, candidates)
-        ),
+        classification=classification,
+        thread=thread,
         attachments=attachments,
         envelope_sender=row.mail_from,
         max_body_chars=settings.max_body_chars,
     )
+    for left_out in split.left_out:
+        event.defects.append(f"attachment:too_large:{left_out.filename}")
+    events: list[EventPayload] = [event]
+    events.extend(bounce_events(inbound_mail_id=row.id, classification=classification, case_id=thread.case_id))
+    if split.left_out and may_notify_sender(
+        kind=classification.kind, sender=event.from_address.email, own_addresses=own_addresses
+    ):
+        INBOUND_ALERTS.labels("attachment_too_large").inc()
+        events.append(
+            rejection(
+                inbound_mail_id=row.id,
+                mailbox=row.mailbox.address,
+                sender=event.from_address,
+                subject=event.subject,
+                message_id=event.message_id,
+                reason=ATTACHMENT_TOO_LARGE,
+                limit_bytes=settings.max_attachment_bytes,
+                size_bytes=max(len(a.data) for a in split.left_out),
+                filenames=[a.filename for a in split.left_out],
+                case_created=classification.kind == "normal",
+            )
+        )
+    return events
+
+
+def _reject_oversized(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
+    """Over the message limit: recorded (raw kept), no case; only a person's mail gets the notice."""
+    settings: MailGatewaySettings = runtime.settings
+    raw = blobs.get(row.raw_sha256)
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]  # the headers are enough to classify
+    parsed = parse_message(head + b"\r\n\r\n")
+    own_addresses = list(session.scalars(select(Mailbox.address)).all())
+    classification = classify(parsed, own_addresses)
+    sender = parsed.from_address.email if parsed.from_address else (row.mail_from or "")
+    row.status, row.failure_reason = (
+        STATUS_REJECTED,
+        f"{MESSAGE_TOO_LARGE}: {row.raw_size} > {settings.max_message_bytes}",
+    )
+    row.kind, row.kind_reason = classification.kind, classification.reason
+    row.defects, row.processed_at = [MESSAGE_TOO_LARGE], utcnow()
+    INBOUND_ALERTS.labels(MESSAGE_TOO_LARGE).inc()
+    if not may_notify_sender(kind=classification.kind, sender=sender, own_addresses=own_addresses):
+        return []
+    name = parsed.from_address.name if parsed.from_address else ""
+    return [
+        rejection(
+            inbound_mail_id=row.id,
+            mailbox=row.mailbox.address,
+            sender=MailAddress(email=sender.lower(), name=name),
+            subject=parsed.subject or row.subject,
+            message_id=row.message_id,
+            reason=MESSAGE_TOO_LARGE,
+            limit_bytes=settings.max_message_bytes,
+            size_bytes=row.raw_size,
+        )
+    ]
+
+
+def _case_of_number(session: Session, number: int | None) -> dict[int, int]:
+    """The case id of a case number we learned from `case_created` (empty when unknown)."""
+    if number is None:
+        return {}
+    case_id = session.scalar(select(CaseRef.case_id).where(CaseRef.number == number))
+    return {number: case_id} if case_id is not None else {}
 
 
 def _known_cases(session: Session, message_ids: list[str]) -> dict[str, int]:
@@ -148,6 +263,7 @@ def learn_case_of_message(*, session: Session, envelope: Envelope) -> int:
         message, case_id = added.message, added.case.id
     else:
         created = envelope.open(CaseCreated)
+        _remember_case_number(session, number=created.case.number, case_id=created.case.id)
         if created.first_message is None:
             return 0
         message, case_id = created.first_message, created.case.id
@@ -158,6 +274,13 @@ def learn_case_of_message(*, session: Session, envelope: Envelope) -> int:
         update(InboundMail).where(InboundMail.message_id == email_message_id).values(case_id=case_id)
     )
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _remember_case_number(session: Session, *, number: int, case_id: int) -> None:
+    """Case numbers never change, so the first sighting is kept (a replay is a no-op)."""
+    if session.get(CaseRef, number) is None:
+        session.add(CaseRef(number=number, case_id=case_id))
+        session.flush()
 
 
 def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> InboundMailPage:
@@ -171,7 +294,10 @@ def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> Inboun
     if filters.kind:
         conditions.append(InboundMail.kind == filters.kind.value)
     if filters.case_id is not None:
-        conditions.append(InboundMail.case_id == filters.case_id)
+        # the case cases confirmed, else the one threading pointed at (an auto-reply kept on a case)
+        confirmed = InboundMail.case_id == filters.case_id
+        pointed = and_(InboundMail.case_id.is_(None), InboundMail.thread_case_id == filters.case_id)
+        conditions.append(or_(confirmed, pointed))
     if filters.message_id:
         conditions.append(InboundMail.message_id == filters.message_id.strip("<>"))
     if filters.before_id is not None:
@@ -180,6 +306,19 @@ def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> Inboun
         rows = session.scalars(query.where(*conditions)).all()
     items = [_read(row) for row in rows[: filters.limit]]
     return InboundMailPage(items=items, next_before_id=items[-1].id if len(rows) > filters.limit else None)
+
+
+def get_raw_mail(*, runtime: Runtime, blobs: BlobStore, inbound_mail_id: int) -> RawMail:
+    """The exact bytes we received, for the audit view's raw link."""
+    with runtime.session_factory() as session:
+        sha256 = session.scalar(select(InboundMail.raw_sha256).where(InboundMail.id == inbound_mail_id))
+    if sha256 is None:
+        raise NotFound(message=f"no inbound mail {inbound_mail_id}", details={"inbound_mail_id": inbound_mail_id})
+    try:
+        raw = blobs.get(sha256)
+    except BlobNotFound:
+        raise NotFound(message=f"the raw bytes of inbound mail {inbound_mail_id} are missing") from None
+    return RawMail(id=inbound_mail_id, raw_sha256=sha256, raw_base64=base64.b64encode(raw).decode("ascii"))
 
 
 def _read(row: InboundMail) -> InboundMailRead:

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from chassis.blobstore import BlobStore
 from chassis.db import unit_of_work
-from mail_gateway.blobstore import BlobStore
 from mail_gateway.db.models import InboundMail, Mailbox
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.domain.headers import HeaderPeek, peek_headers
@@ -38,13 +38,19 @@ def store_mail(
     mailbox_ids: Sequence[int],
     mail_from: str | None,
     rcpt_tos: Sequence[str],
+    source: str = "smtp",
 ) -> StoreResult:
     """Write the raw bytes durably, then one `received` row per mailbox, committed; idempotent.
 
     A mail already stored for a mailbox (same raw hash, or same Message-ID) is not stored again.
     """
     incoming = _Incoming(
-        sha256=blobs.put(raw), size=len(raw), peek=peek_headers(raw), mail_from=mail_from, rcpt_tos=list(rcpt_tos)
+        sha256=blobs.put(raw),
+        size=len(raw),
+        peek=peek_headers(raw),
+        mail_from=mail_from,
+        rcpt_tos=list(rcpt_tos),
+        source=source,
     )
     try:
         return _insert_rows(session_factory, incoming, mailbox_ids)
@@ -61,6 +67,7 @@ class _Incoming:
     peek: HeaderPeek
     mail_from: str | None
     rcpt_tos: list[str]
+    source: str = "smtp"
 
 
 def _insert_rows(
@@ -81,7 +88,7 @@ def _insert_rows(
                 continue
             row = InboundMail(
                 mailbox_id=mailbox_id,
-                source="smtp",
+                source=incoming.source,
                 mail_from=(incoming.mail_from or "")[:320] or None,
                 rcpt_to=incoming.rcpt_tos,
                 raw_sha256=incoming.sha256,

@@ -9,3 +9,10 @@ SMTP_RECIPIENTS = Counter("mail_gateway_smtp_recipients_total", "RCPT TO answers
 INBOUND_PROCESSED = Counter(
     "mail_gateway_inbound_processed_total", "Inbound mails processed, by kind and status", ["kind", "status"]
 )
+IMAP_POLLS = Counter("mail_gateway_imap_polls_total", "IMAP mailbox polls by outcome", ["outcome"])  # ok, failed
+IMAP_FETCHED = Counter(
+    "mail_gateway_imap_fetched_total", "Mails fetched over IMAP by outcome", ["outcome"]
+)  # stored, duplicate
+INBOUND_ALERTS = Counter(
+    "mail_gateway_inbound_alerts_total", "Inbound mails needing a person: quarantined or rejected", ["reason"]
+)

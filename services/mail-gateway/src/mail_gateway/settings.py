@@ -20,6 +20,9 @@ class MailGatewaySettings(ServiceSettings):
     blob_dir: Path | None = None  # empty means var/blobs/
     batch_size: int = 20  # inbound mails one timer tick processes at most
     max_body_chars: int = 1_000_000  # text/HTML bodies beyond this are cut (the raw mail keeps all)
+    max_attachment_bytes: int = 5 * 1024 * 1024  # larger attachments are left out; the sender is told
+    imap_batch_size: int = 50  # mails one poll of one IMAP mailbox fetches at most
+    imap_timeout: float = 30.0  # seconds for any one IMAP network operation
 
     @property
     def blob_path(self) -> Path:

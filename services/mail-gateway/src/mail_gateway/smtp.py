@@ -15,10 +15,10 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.orm import sessionmaker
 
+from chassis.blobstore import BlobStore
 from chassis.db import make_engine, make_sessionmaker, ping
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
-from mail_gateway.blobstore import BlobStore
 from mail_gateway.intake import find_active_mailbox, store_mail
 from mail_gateway.metrics import SMTP_MESSAGES, SMTP_RECIPIENTS
 from mail_gateway.settings import MailGatewaySettings

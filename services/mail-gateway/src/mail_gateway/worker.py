@@ -9,16 +9,17 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
+from chassis.blobstore import BlobStore
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
 from contracts.envelope import Envelope
-from contracts.mail_gateway import InboundMailFilter
-from mail_gateway import handlers
-from mail_gateway.blobstore import BlobStore
+from contracts.mail_gateway import InboundMailFilter, MailboxWrite
+from mail_gateway import handlers, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
 from mail_gateway.settings import MailGatewaySettings
 
 POLL_INTERVAL = 0.2  # seconds between looks for newly stored mail
+IMAP_TICK = 1.0  # seconds between looks for IMAP mailboxes that are due (each has its own interval)
 
 
 def _blob_check(runtime: Runtime) -> str:
@@ -41,6 +42,39 @@ class MailGatewayService:
     def list_inbound_mail(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
         page = handlers.list_inbound_mail(runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {}))
         return page.model_dump(mode="json")
+
+    @rpc
+    def get_raw_mail(self, inbound_mail_id: int) -> dict[str, Any]:
+        raw = handlers.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
+        return raw.model_dump(mode="json")
+
+    @rpc
+    def list_mailboxes(self) -> list[dict[str, Any]]:
+        return [m.model_dump(mode="json") for m in mailboxes.list_mailboxes(runtime=self.runtime)]
+
+    @rpc
+    def save_mailbox(self, data: dict[str, Any], mailbox_id: int | None = None) -> dict[str, Any]:
+        write = MailboxWrite.model_validate(data)
+        return mailboxes.save_mailbox(runtime=self.runtime, data=write, mailbox_id=mailbox_id).model_dump(mode="json")
+
+    @rpc
+    def verify_mailbox_connection(
+        self, mailbox_id: int | None = None, data: dict[str, Any] | None = None
+    ) -> dict[str, Any]:
+        check = mailboxes.verify_connection(
+            runtime=self.runtime,
+            mailbox_id=mailbox_id,
+            data=MailboxWrite.model_validate(data) if data is not None else None,
+            timeout=self.runtime.settings.imap_timeout,
+        )
+        return check.model_dump(mode="json")
+
+    @timer(interval=IMAP_TICK)
+    def poll_imap_mailboxes(self) -> None:
+        settings: MailGatewaySettings = self.runtime.settings
+        mailboxes.poll_due_mailboxes(
+            runtime=self.runtime, blobs=self.blobs, batch_size=settings.imap_batch_size, timeout=settings.imap_timeout
+        )
 
     @timer(interval=POLL_INTERVAL)
     def process_inbound_mail(self) -> None:

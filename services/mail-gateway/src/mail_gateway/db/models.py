@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from chassis.db import JSONType, new_base, utcnow
@@ -23,6 +23,8 @@ Base.metadata.info["service"] = "mail_gateway"
 STATUS_RECEIVED = "received"
 STATUS_PROCESSED = "processed"
 STATUS_FAILED = "failed"
+STATUS_REJECTED = "rejected"  # over the size limit: recorded, the sender told, no case
+STATUS_QUARANTINED = "quarantined"  # nothing could be read, not even a sender: kept raw, alerted
 
 
 class OutboxMessage(OutboxMessageMixin, Base):
@@ -34,10 +36,7 @@ class ProcessedEvent(ProcessedEventMixin, Base):
 
 
 class Mailbox(Base):
-    """An address we receive mail for, and the group its new cases go to.
-
-    IMAP polling (host, port, user, secret reference, folder, last UID) is added by a later migration.
-    """
+    """An address we receive mail for, the group its new cases go to, and where to poll it over IMAP."""
 
     __tablename__ = "mailbox"
 
@@ -47,6 +46,29 @@ class Mailbox(Base):
     default_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # IMAP polling: set `imap_host` to poll; the password is never logged nor returned by the API
+    imap_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    imap_security: Mapped[str] = mapped_column(String(10), default="ssl")  # ssl, starttls, none
+    imap_user: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    imap_password: Mapped[str | None] = mapped_column(Text, nullable=True)
+    imap_folder: Mapped[str] = mapped_column(String(200), default="INBOX")
+    imap_move_to: Mapped[str | None] = mapped_column(String(200), nullable=True)  # else flag it Seen
+    imap_poll_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    imap_uidvalidity: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    imap_last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    imap_next_poll_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    imap_last_polled_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    imap_last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+
+
+class CaseRef(Base):
+    """A case's number, learned from `case_created`, so a subject token `[#<number>-<sig>]` finds its case."""
+
+    __tablename__ = "case_ref"
+
+    number: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    case_id: Mapped[int] = mapped_column(Integer)
 
 
 class InboundMail(Base):

@@ -1,4 +1,4 @@
-"""Content-addressed blob store on the local filesystem (raw mail and attachments).
+"""Content-addressed blob store on the local filesystem (attachments, raw mail).
 
 The interface (put/get/exists by SHA-256) is all callers use, so an S3-compatible store can
 replace this class without touching them.

@@ -4,7 +4,7 @@ import hashlib
 
 import pytest
 
-from mail_gateway.blobstore import BlobNotFound, BlobStore
+from chassis.blobstore import BlobNotFound, BlobStore
 
 
 def test_put_is_content_addressed_and_idempotent(tmp_path):

@@ -1,0 +1,173 @@
+"""Admin API of inbound mail: the audit list, the raw message, mailboxes and their connection check (A2, E6)."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Body, Depends, Path, Query
+from fastapi.responses import Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from contracts import errors
+from contracts import mail_gateway as mg
+from contracts.cases import AttachmentRef
+from gateway.access import ApiPrincipal
+from gateway.api.deps import principal
+from gateway.context import AppContext, get_context
+
+PREFIX = "/api/v1"
+_ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
+
+router = APIRouter(prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR})
+_mailboxes = TypeAdapter(list[mg.MailboxRead])
+
+
+async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
+    """Inbound mail holds every customer's raw mail and mailbox settings: admin keys only."""
+    if not who.is_admin:
+        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may read inbound mail and mailboxes")
+    return who
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+Admin = Annotated[ApiPrincipal, Depends(admin)]
+MailId = Annotated[int, Path(ge=1, description="The inbound mail id")]
+MailboxId = Annotated[int, Path(ge=1, description="The mailbox id")]
+
+
+class InboundMailEntry(BaseModel):
+    """One inbound mail in the audit list: what came in, what we made of it, and why."""
+
+    model_config = ConfigDict(populate_by_name=True)
+    id: int
+    message_id: str | None
+    mailbox: str
+    source: str
+    from_: str | None = Field(default=None, serialization_alias="from", description="The sender address")
+    subject: str
+    status: mg.InboundMailStatus
+    classification: mg.MailKind | None
+    classification_reason: str | None
+    case_id: int | None
+    thread_reason: str | None
+    attachments: list[AttachmentRef]
+    defects: list[str]
+    failure_reason: str | None
+    raw_size: int
+    raw_url: str
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class InboundMailList(BaseModel):
+    items: list[InboundMailEntry]
+    next: str | None = None
+
+
+def _entry(item: mg.InboundMailRead) -> InboundMailEntry:
+    return InboundMailEntry(
+        id=item.id,
+        message_id=item.message_id,
+        mailbox=item.mailbox,
+        source=item.source,
+        from_=item.from_email or item.mail_from,
+        subject=item.subject,
+        status=item.status,
+        classification=item.kind,
+        classification_reason=item.kind_reason,
+        # what cases confirmed, else where threading pointed (an auto-reply is kept on that case)
+        case_id=item.case_id if item.case_id is not None else item.thread_case_id,
+        thread_reason=item.thread_reason,
+        attachments=item.attachments,
+        defects=item.defects,
+        failure_reason=item.failure_reason,
+        raw_size=item.raw_size,
+        raw_url=f"{PREFIX}/inbound-mail/{item.id}/raw",
+        received_at=item.received_at,
+        processed_at=item.processed_at,
+    )
+
+
+@router.get("/inbound-mail", response_model=InboundMailList)
+async def list_inbound_mail(
+    ctx: Ctx,
+    _who: Admin,
+    message_id: str | None = None,
+    mailbox: str | None = None,
+    classification: mg.MailKind | None = None,
+    case_id: Annotated[int | None, Query(ge=1)] = None,
+    status: mg.InboundMailStatus | None = None,
+    before_id: Annotated[int | None, Query(ge=1, description="Cursor: entries older than this id")] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> InboundMailList:
+    """Inbound mail, newest first, filterable by Message-ID, mailbox, classification, case and status."""
+    filters = mg.InboundMailFilter(
+        message_id=message_id,
+        mailbox=mailbox,
+        kind=classification,
+        case_id=case_id,
+        status=status,
+        before_id=before_id,
+        limit=limit,
+    )
+    page = mg.InboundMailPage.model_validate(
+        await ctx.rpc.call("mail_gateway", "list_inbound_mail", filters=filters.model_dump(mode="json"))
+    )
+    next_url = None
+    if page.next_before_id is not None:
+        query = {k: v for k, v in filters.model_dump(mode="json", exclude_none=True).items() if k != "before_id"}
+        query["classification"] = query.pop("kind", None)
+        params = {k: v for k, v in {**query, "before_id": page.next_before_id}.items() if v is not None}
+        next_url = f"{PREFIX}/inbound-mail?{urlencode(params)}"
+    return InboundMailList(items=[_entry(i) for i in page.items], next=next_url)
+
+
+@router.get(
+    "/inbound-mail/{mail_id}/raw",
+    response_class=Response,
+    responses={200: {"content": {"message/rfc822": {}}, "description": "The exact bytes we received"}},
+)
+async def raw_inbound_mail(mail_id: MailId, ctx: Ctx, _who: Admin) -> Response:
+    """The raw message exactly as received (`message/rfc822`)."""
+    raw = mg.RawMail.model_validate(await ctx.rpc.call("mail_gateway", "get_raw_mail", inbound_mail_id=mail_id))
+    return Response(
+        base64.b64decode(raw.raw_base64),
+        media_type="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="inbound-{mail_id}.eml"', "ETag": f'"{raw.raw_sha256}"'},
+    )
+
+
+@router.get("/mailboxes", response_model=list[mg.MailboxRead])
+async def list_mailboxes(ctx: Ctx, _who: Admin) -> list[mg.MailboxRead]:
+    """Mailboxes with their IMAP settings and last poll; passwords are never returned."""
+    return _mailboxes.validate_python(await ctx.rpc.call("mail_gateway", "list_mailboxes"))
+
+
+@router.post("/mailboxes", status_code=201, response_model=mg.MailboxRead)
+async def create_mailbox(data: mg.MailboxWrite, ctx: Ctx, _who: Admin) -> mg.MailboxRead:
+    """Add a mailbox (SMTP only, or polled over IMAP when `imap_host` is set)."""
+    saved = await ctx.rpc.call("mail_gateway", "save_mailbox", data=data.model_dump(mode="json"))
+    return mg.MailboxRead.model_validate(saved)
+
+
+@router.put("/mailboxes/{mailbox_id}", response_model=mg.MailboxRead)
+async def update_mailbox(mailbox_id: MailboxId, data: mg.MailboxWrite, ctx: Ctx, _who: Admin) -> mg.MailboxRead:
+    """Change a mailbox; leave `imap_password` out (null) to keep the stored one."""
+    saved = await ctx.rpc.call("mail_gateway", "save_mailbox", data=data.model_dump(mode="json"), mailbox_id=mailbox_id)
+    return mg.MailboxRead.model_validate(saved)
+
+
+@router.post("/mailboxes/{mailbox_id}/verify", response_model=mg.ConnectionCheck)
+async def verify_mailbox(
+    mailbox_id: MailboxId, ctx: Ctx, _who: Admin, data: Annotated[mg.MailboxWrite | None, Body()] = None
+) -> mg.ConnectionCheck:
+    """Log in to the mailbox's IMAP server and open its folder; on failure, the step and a clear reason.
+
+    With a body, the settings in it are tried (the stored password when the body has none).
+    """
+    payload = data.model_dump(mode="json") if data is not None else None
+    check = await ctx.rpc.call("mail_gateway", "verify_mailbox_connection", mailbox_id=mailbox_id, data=payload)
+    return mg.ConnectionCheck.model_validate(check)

@@ -1,0 +1,173 @@
+"""A small IMAP client for polling: connect (TLS, STARTTLS or plain), list new UIDs, fetch, mark or move.
+
+Every failure is an `ImapFailure` naming the step (connect, tls, login, select, fetch, mark) and a
+reason a person can act on; the password never appears in one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import imaplib
+import re
+import socket
+import ssl
+from dataclasses import dataclass, field
+
+STEP_CONNECT, STEP_TLS, STEP_LOGIN, STEP_SELECT, STEP_FETCH, STEP_MARK = (
+    "connect",
+    "tls",
+    "login",
+    "select",
+    "fetch",
+    "mark",
+)
+
+
+class ImapFailure(Exception):
+    """One step of talking to the IMAP server failed."""
+
+    def __init__(self, step: str, reason: str) -> None:
+        super().__init__(f"{step}: {reason}")
+        self.step = step
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ImapConfig:
+    host: str
+    port: int | None
+    security: str  # ssl, starttls, none
+    user: str
+    password: str = field(repr=False)
+    folder: str = "INBOX"
+    move_to: str | None = None
+    timeout: float = 30.0
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or (993 if self.security == "ssl" else 143)
+
+
+@dataclass
+class ImapSession:
+    """A logged-in connection with the folder selected."""
+
+    conn: imaplib.IMAP4
+    config: ImapConfig
+    uidvalidity: int | None
+    exists: int
+    capabilities: frozenset[str] = frozenset()
+
+    def new_uids(self, after_uid: int) -> list[int]:
+        """UIDs above `after_uid`, ascending (UID SEARCH `n:*` always returns the last one: filter)."""
+        typ, data = self.conn.uid("SEARCH", f"UID {after_uid + 1}:*")
+        if typ != "OK":
+            raise ImapFailure(STEP_FETCH, f"UID SEARCH refused: {_text(data)}")
+        uids = [int(u) for u in b" ".join(d for d in data if d).split()]
+        return sorted(u for u in uids if u > after_uid)
+
+    def fetch(self, uid: int) -> bytes | None:
+        """The raw message, without setting \\Seen (PEEK); None if it vanished meanwhile."""
+        typ, data = self.conn.uid("FETCH", str(uid), "(BODY.PEEK[])")
+        if typ != "OK":
+            raise ImapFailure(STEP_FETCH, f"UID FETCH {uid} refused: {_text(data)}")
+        for part in data:
+            if isinstance(part, tuple) and len(part) == 2:
+                return bytes(part[1])
+        return None
+
+    def mark_done(self, uid: int) -> None:
+        """Move the mail to `move_to` when set, else flag it \\Seen: called only after it is stored."""
+        target = self.config.move_to
+        if not target:
+            self._ok(self.conn.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Seen)"), f"flag {uid} seen")
+            return
+        if "MOVE" in self.capabilities:
+            self._ok(self.conn.uid("MOVE", str(uid), _quote(target)), f"move {uid} to {target}")
+            return
+        self._ok(self.conn.uid("COPY", str(uid), _quote(target)), f"copy {uid} to {target}")
+        self._ok(self.conn.uid("STORE", str(uid), "+FLAGS.SILENT", r"(\Deleted)"), f"delete {uid}")
+        self._ok(self.conn.expunge(), "expunge")
+
+    def close(self) -> None:
+        # the server may already have hung up; nothing of ours is pending
+        with contextlib.suppress(imaplib.IMAP4.error, OSError):
+            self.conn.logout()
+
+    @staticmethod
+    def _ok(result: tuple[str, list[object]], what: str) -> None:
+        typ, data = result
+        if typ != "OK":
+            raise ImapFailure(STEP_MARK, f"{what} refused: {_text(data)}")
+
+
+def open_session(config: ImapConfig) -> ImapSession:
+    """Connect, secure, log in and select the folder; raises ImapFailure at the step that failed."""
+    conn = _connect(config)
+    try:
+        if config.security == "starttls":
+            try:
+                conn.starttls(ssl_context=ssl.create_default_context())
+            except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
+                raise ImapFailure(STEP_TLS, f"STARTTLS failed: {exc}") from None
+        try:
+            conn.login(config.user, config.password)
+        except imaplib.IMAP4.error as exc:
+            raise ImapFailure(STEP_LOGIN, f"the server refused the user name or password ({_clean(exc)})") from None
+        typ, data = conn.select(_quote(config.folder))
+        if typ != "OK":
+            raise ImapFailure(STEP_SELECT, f"folder {config.folder!r} cannot be opened: {_text(data)}")
+        exists = int(data[0] or 0) if data and data[0] else 0
+        return ImapSession(
+            conn=conn, config=config, uidvalidity=_uidvalidity(conn), exists=exists, capabilities=_capabilities(conn)
+        )
+    except BaseException:
+        with contextlib.suppress(OSError):
+            conn.shutdown()
+        raise
+
+
+def _connect(config: ImapConfig) -> imaplib.IMAP4:
+    host, port = config.host, config.effective_port
+    try:
+        if config.security == "ssl":
+            return imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=config.timeout)
+        return imaplib.IMAP4(host, port, timeout=config.timeout)
+    except ssl.SSLError as exc:
+        raise ImapFailure(STEP_TLS, f"TLS handshake with {host}:{port} failed: {exc.reason or exc}") from None
+    except socket.gaierror:
+        raise ImapFailure(STEP_CONNECT, f"the host name {host!r} does not resolve") from None
+    except ConnectionRefusedError:
+        raise ImapFailure(STEP_CONNECT, f"{host}:{port} refused the connection (nothing listens there)") from None
+    except TimeoutError:
+        raise ImapFailure(STEP_CONNECT, f"{host}:{port} did not answer within {config.timeout:g} s") from None
+    except (OSError, imaplib.IMAP4.error) as exc:
+        raise ImapFailure(STEP_CONNECT, f"cannot talk IMAP to {host}:{port}: {_clean(exc)}") from None
+
+
+def _uidvalidity(conn: imaplib.IMAP4) -> int | None:
+    _, data = conn.response("UIDVALIDITY")
+    value = data[0] if data else None
+    return int(value) if value else None
+
+
+def _capabilities(conn: imaplib.IMAP4) -> frozenset[str]:
+    """Capabilities after login (servers announce more, e.g. MOVE, once authenticated)."""
+    typ, data = conn.capability()
+    return frozenset(_text(data).upper().split()) if typ == "OK" else frozenset(conn.capabilities)
+
+
+def _quote(folder: str) -> str:
+    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _text(data: object) -> str:
+    if isinstance(data, list):
+        return " ".join(_text(d) for d in data if d)
+    if isinstance(data, bytes):
+        return data.decode("utf-8", "replace")
+    return str(data)
+
+
+def _clean(exc: BaseException) -> str:
+    return re.sub(r"^b'|'$", "", str(exc)).strip() or type(exc).__name__

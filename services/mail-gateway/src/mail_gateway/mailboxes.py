@@ -1,0 +1,228 @@
+"""Use cases of mailboxes: configure them, verify an IMAP connection, poll due IMAP mailboxes."""
+
+from __future__ import annotations
+
+import imaplib
+from datetime import timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from chassis.blobstore import BlobStore
+from chassis.db import utcnow
+from chassis.logging import get_logger
+from chassis.nameko_runtime import Runtime
+from contracts.errors import NotFound, ValidationFailed
+from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity, MailboxWrite
+from mail_gateway.db.models import Mailbox
+from mail_gateway.domain.addresses import mailbox_key
+from mail_gateway.imap import ImapConfig, ImapFailure, ImapSession, open_session
+from mail_gateway.intake import store_mail
+from mail_gateway.metrics import IMAP_FETCHED, IMAP_POLLS
+
+log = get_logger(__name__)
+
+
+def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None = None) -> MailboxRead:
+    """Create a mailbox, or change one; a None password keeps the stored one."""
+    address = mailbox_key(data.address)
+    if "@" not in address:
+        raise ValidationFailed(message=f"not an e-mail address: {data.address!r}", details={"field": "address"})
+    if data.imap_host and not data.imap_user:
+        raise ValidationFailed(message="an IMAP mailbox needs a user name", details={"field": "imap_user"})
+    with runtime.transaction() as session:
+        if mailbox_id is None:
+            box = session.scalar(select(Mailbox).where(Mailbox.address == address)) or Mailbox(address=address)
+            session.add(box)
+        else:
+            box = _get(session, mailbox_id)
+            taken = session.scalar(select(Mailbox.id).where(Mailbox.address == address, Mailbox.id != mailbox_id))
+            if taken is not None:
+                raise ValidationFailed(message=f"{address} is already mailbox {taken}", details={"field": "address"})
+        fields = data.model_dump(exclude={"address", "imap_password"})
+        fields["imap_security"] = data.imap_security.value
+        for name, value in fields.items():
+            setattr(box, name, value)
+        box.address = address
+        if data.imap_password is not None:
+            box.imap_password = data.imap_password
+        box.imap_next_poll_at = None  # poll a changed mailbox at once
+        session.flush()
+        return mailbox_read(box)
+
+
+def list_mailboxes(*, runtime: Runtime) -> list[MailboxRead]:
+    with runtime.session_factory() as session:
+        return [mailbox_read(b) for b in session.scalars(select(Mailbox).order_by(Mailbox.id))]
+
+
+def mailbox_read(box: Mailbox) -> MailboxRead:
+    """The admin view of a mailbox: whether a password is set, never the password."""
+    return MailboxRead(
+        id=box.id,
+        address=box.address,
+        name=box.name,
+        default_group=box.default_group,
+        active=box.active,
+        imap_host=box.imap_host,
+        imap_port=box.imap_port,
+        imap_security=MailboxSecurity(box.imap_security or "ssl"),
+        imap_user=box.imap_user,
+        imap_password_set=bool(box.imap_password),
+        imap_folder=box.imap_folder or "INBOX",
+        imap_move_to=box.imap_move_to,
+        imap_poll_seconds=box.imap_poll_seconds or 60,
+        imap_last_uid=box.imap_last_uid or 0,
+        imap_last_polled_at=box.imap_last_polled_at,
+        imap_last_error=box.imap_last_error,
+    )
+
+
+def verify_connection(
+    *, runtime: Runtime, mailbox_id: int | None = None, data: MailboxWrite | None = None, timeout: float = 15.0
+) -> ConnectionCheck:
+    """Try to log in and open the folder of a stored mailbox, or of settings about to be saved."""
+    password = data.imap_password if data else None
+    stored: ImapConfig | None = None
+    if mailbox_id is not None:
+        with runtime.session_factory() as session:
+            box = _get(session, mailbox_id)
+            stored = _config(box, timeout)
+        if password is None and stored is not None:
+            password = stored.password
+    if data is not None:
+        if not data.imap_host or not data.imap_user:
+            return ConnectionCheck(ok=False, step="config", reason="IMAP host and user name are required")
+        config = ImapConfig(
+            host=data.imap_host,
+            port=data.imap_port,
+            security=data.imap_security.value,
+            user=data.imap_user,
+            password=password or "",
+            folder=data.imap_folder,
+            move_to=data.imap_move_to,
+            timeout=timeout,
+        )
+    elif mailbox_id is not None and stored is not None:
+        config = stored
+    else:
+        return ConnectionCheck(ok=False, step="config", reason="this mailbox has no IMAP server configured")
+    try:
+        imap = open_session(config)
+    except ImapFailure as exc:
+        return ConnectionCheck(ok=False, step=exc.step, reason=exc.reason)
+    imap.close()
+    return ConnectionCheck(ok=True, step="done", messages=imap.exists)
+
+
+def poll_due_mailboxes(*, runtime: Runtime, blobs: BlobStore, batch_size: int, timeout: float = 30.0) -> int:
+    """Poll every active IMAP mailbox whose time has come; returns how many mails were stored."""
+    now = utcnow()
+    due = (Mailbox.imap_next_poll_at.is_(None), Mailbox.imap_next_poll_at <= now)
+    with runtime.session_factory() as session:
+        boxes = session.execute(
+            select(Mailbox.id, Mailbox.imap_poll_seconds).where(
+                Mailbox.active.is_(True), Mailbox.imap_host.is_not(None), or_(*due)
+            )
+        ).all()
+    stored = 0
+    for box_id, seconds in boxes:
+        # claiming by moving the due time is atomic, so two worker replicas never poll one mailbox at once
+        with runtime.transaction() as session:
+            claimed = session.execute(
+                update(Mailbox)
+                .where(Mailbox.id == box_id, or_(*due))
+                .values(imap_next_poll_at=now + timedelta(seconds=seconds or 60))
+            )
+        if getattr(claimed, "rowcount", 0) == 1:
+            stored += poll_mailbox(
+                runtime=runtime, blobs=blobs, mailbox_id=box_id, batch_size=batch_size, timeout=timeout
+            )
+    return stored
+
+
+def poll_mailbox(*, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_size: int, timeout: float) -> int:
+    """Fetch up to `batch_size` new mails; each is stored (committed) before it is marked or moved."""
+    with runtime.session_factory() as session:
+        box = _get(session, mailbox_id)
+        config, last_uid, uidvalidity = _config(box, timeout), box.imap_last_uid or 0, box.imap_uidvalidity
+    if config is None:
+        return 0
+    stored, more, error = 0, False, None
+    try:
+        imap = open_session(config)
+        try:
+            if imap.uidvalidity != uidvalidity:
+                # the server renumbered the folder: start over; stored mail is recognised by hash/Message-ID
+                last_uid = 0
+            uids = imap.new_uids(last_uid)
+            more = len(uids) > batch_size
+            for uid in uids[:batch_size]:
+                stored += _take(runtime, blobs, imap, mailbox_id, uid)
+                last_uid = uid
+                _remember(runtime, mailbox_id, imap.uidvalidity, last_uid)
+        finally:
+            imap.close()
+    except ImapFailure as exc:
+        error = str(exc)
+        log.warning("imap_poll_failed", mailbox_id=mailbox_id, step=exc.step, reason=exc.reason)
+    except (OSError, imaplib.IMAP4.error) as exc:
+        # the server hung up or answered BAD mid-poll: what was stored stays stored, the rest waits
+        error = f"connection: {exc}"
+        log.warning("imap_poll_failed", mailbox_id=mailbox_id, step="connection", reason=str(exc))
+    IMAP_POLLS.labels("failed" if error else "ok").inc()
+    with runtime.transaction() as session:
+        values: dict[str, object] = {"imap_last_polled_at": utcnow(), "imap_last_error": error}
+        if more:
+            values["imap_next_poll_at"] = None  # a large mailbox: fetch the next batch on the next tick
+        session.execute(update(Mailbox).where(Mailbox.id == mailbox_id).values(**values))
+    if stored:
+        log.info("imap_poll_stored", mailbox_id=mailbox_id, stored=stored, more=more)
+    return stored
+
+
+def _take(runtime: Runtime, blobs: BlobStore, imap: ImapSession, mailbox_id: int, uid: int) -> int:
+    raw = imap.fetch(uid)
+    if raw is None:
+        return 0
+    result = store_mail(
+        session_factory=runtime.session_factory,
+        blobs=blobs,
+        raw=raw,
+        mailbox_ids=[mailbox_id],
+        mail_from=None,
+        rcpt_tos=[],
+        source="imap",
+    )
+    imap.mark_done(uid)  # only now: a crash before this line re-fetches, and the duplicate is recognised
+    IMAP_FETCHED.labels("stored" if result.stored else "duplicate").inc()
+    return len(result.stored)
+
+
+def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_uid: int) -> None:
+    with runtime.transaction() as session:
+        session.execute(
+            update(Mailbox).where(Mailbox.id == mailbox_id).values(imap_uidvalidity=uidvalidity, imap_last_uid=last_uid)
+        )
+
+
+def _config(box: Mailbox, timeout: float) -> ImapConfig | None:
+    if not box.imap_host or not box.imap_user:
+        return None
+    return ImapConfig(
+        host=box.imap_host,
+        port=box.imap_port,
+        security=box.imap_security or "ssl",
+        user=box.imap_user,
+        password=box.imap_password or "",
+        folder=box.imap_folder or "INBOX",
+        move_to=box.imap_move_to,
+        timeout=timeout,
+    )
+
+
+def _get(session: Session, mailbox_id: int) -> Mailbox:
+    box = session.get(Mailbox, mailbox_id)
+    if box is None:
+        raise NotFound(message=f"no mailbox {mailbox_id}", details={"mailbox_id": mailbox_id})
+    return box
