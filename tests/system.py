@@ -119,6 +119,8 @@ class System:
             "MAIL_GATEWAY_BLOB_DIR": str(self.var_dir / "blobs"),
             "NOTIFICATIONS_OPS_PORT": str(p["notifications_ops"]),
             "NOTIFICATIONS_RETRY_BASE_DELAY": "0.2",
+            # rate-limit counters are per run (the vhost is fresh each time), not shared with earlier runs
+            "NOTIFICATIONS_REDIS_PREFIX": f"test:notifications:{self.amqp_uri.rsplit('/', 1)[-1]}",
             "REPORTS_OPS_PORT": str(p["reports_ops"]),
             "GATEWAY_PORT": str(p["gateway"]),
             "GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{p['gateway']}",

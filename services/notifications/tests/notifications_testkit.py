@@ -10,6 +10,7 @@ import sys
 import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -35,6 +36,7 @@ EVENT_QUEUES = [
     "evt-cases-case_created--notifications.on_case_created",
     "evt-cases-message_added--notifications.on_message_added",
     "evt-portal-magic_link_requested--notifications.on_magic_link_requested",
+    "evt-mail_gateway-mail_bounced--notifications.on_mail_bounced",
 ]
 
 
@@ -125,7 +127,7 @@ class Publisher:
     """Publishes envelopes to `<service>.events` as the real services would (confirmed, persistent)."""
 
     def __init__(self, amqp_uri: str) -> None:
-        self.exchanges = {s: event_exchange(s) for s in ("cases", "portal")}
+        self.exchanges = {s: event_exchange(s) for s in ("cases", "portal", "mail_gateway")}
         self.publisher = ConfirmedPublisher(amqp_uri, declare=list(self.exchanges.values()))
 
     def publish(self, payload: EventPayload | Envelope, service: str = "cases") -> Envelope:
@@ -177,9 +179,14 @@ def make_case(
     source: str = "email",
     requester_email: str | None = "alice@customer.example",
     requester_name: str = "Alice Andersen",
+    requester_phone: str | None = None,
 ) -> CaseRead:
     case_id = case_id or next_id()
-    requester = {"id": next_id(), "email": requester_email, "name": requester_name} if requester_email else None
+    requester = (
+        {"id": next_id(), "email": requester_email, "name": requester_name, "phone": requester_phone}
+        if requester_email or requester_phone
+        else None
+    )
     return CaseRead.model_validate(
         {
             "id": case_id,
@@ -281,7 +288,14 @@ def migrate(env: dict[str, str]) -> None:
 
 @contextlib.contextmanager
 def running_worker(
-    *, db_url: str, amqp_uri: str, smtp_port: int | None, log_dir: Path, var_dir: Path, **settings: str
+    *,
+    db_url: str,
+    amqp_uri: str,
+    smtp_port: int | None,
+    log_dir: Path,
+    var_dir: Path,
+    extra_env: dict[str, str] | None = None,
+    **settings: str,
 ) -> Iterator[Worker]:
     """Migrate, then run `python -m notifications worker` until the block ends (no smtp_port: .eml files)."""
     ops_port = free_port()
@@ -295,7 +309,10 @@ def running_worker(
         "NOTIFICATIONS_RETRY_BASE_DELAY": "0.2",
         "NOTIFICATIONS_RETRY_MAX_DELAY": "1",
         "NOTIFICATIONS_SMTP_TIMEOUT": "3",
+        # rate-limit counters of one test run must not leak into the next one (shared Redis)
+        "NOTIFICATIONS_REDIS_PREFIX": f"test:notifications:{uuid.uuid4().hex}",
         **{f"NOTIFICATIONS_{k.upper()}": v for k, v in settings.items()},
+        **(extra_env or {}),
     }
     migrate(env)
     process = ServiceProcess("notifications", "worker", env, f"http://127.0.0.1:{ops_port}/healthz", log_dir)
@@ -311,3 +328,75 @@ def running_worker(
 def header_ids(value: str | None) -> list[str]:
     """Message-IDs in a header, without angle brackets."""
     return re.findall(r"<([^<>\s]+)>", value or "")
+
+
+# -- a local fake of Twilio's REST API ----------------------------------------------------------
+
+
+@dataclass
+class FakeTwilio:
+    """Twilio's `POST /2010-04-01/Accounts/<sid>/Messages.json` on 127.0.0.1; answers `fail_with` when set."""
+
+    account_sid: str = "AC" + "0" * 32
+    auth_token: str = "test-twilio-token"
+    received: list[dict[str, str]] = field(default_factory=list)
+    fail_with: tuple[int, int, str] | None = None  # (HTTP status, Twilio error code, message)
+    port: int = 0
+    _server: Any = None
+
+    def start(self) -> FakeTwilio:
+        import base64
+        import json
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+        from urllib.parse import parse_qs
+
+        fake = self
+        expected_auth = "Basic " + base64.b64encode(f"{self.account_sid}:{self.auth_token}".encode()).decode()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
+                path_ok = self.path == f"/2010-04-01/Accounts/{fake.account_sid}/Messages.json"
+                if self.headers.get("Authorization") != expected_auth or not path_ok:
+                    return self._answer(401, {"code": 20003, "message": "Authenticate", "status": 401})
+                if fake.fail_with is not None:
+                    status, code, message = fake.fail_with
+                    return self._answer(status, {"code": code, "message": message, "status": status})
+                fake.received.append(form)
+                sid = f"SM{len(fake.received):032d}"
+                return self._answer(201, {"sid": sid, "status": "queued", "to": form.get("To")})
+
+            def _answer(self, status: int, body: dict[str, Any]) -> None:
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: Any) -> None:
+                return None
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self._server.server_address[1]
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    @property
+    def settings(self) -> dict[str, str]:
+        """Keyword settings for `running_worker`."""
+        return {
+            "twilio_account_sid": self.account_sid,
+            "twilio_auth_token": self.auth_token,
+            "twilio_from_number": "+4790000000",
+            "twilio_base_url": f"http://127.0.0.1:{self.port}",
+        }
+
+    def to(self, number: str) -> list[dict[str, str]]:
+        return [m for m in list(self.received) if m.get("To") == number]

@@ -69,9 +69,15 @@ def add_event(
     *,
     source: str,
     correlation_id: str | None = None,
+    event_id: str | None = None,
 ) -> Envelope:
-    """Record an event in the outbox inside the caller's transaction."""
+    """Record an event in the outbox inside the caller's transaction.
+
+    A given `event_id` (derived from an outside id, e.g. a webhook's) makes a repeat a unique violation.
+    """
     envelope = Envelope.wrap(payload, source=source, correlation_id=correlation_id)
+    if event_id is not None:
+        envelope = envelope.model_copy(update={"event_id": event_id})
     session.add(
         model(  # type: ignore[call-arg]
             event_id=envelope.event_id,

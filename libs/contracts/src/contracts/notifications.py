@@ -56,3 +56,40 @@ class SuppressionRead(BaseModel):
     case_id: int | None = None
     original_message_id: str | None = None
     created_at: datetime
+
+
+class AgentNotified(EventPayload):
+    """An agent got an in-app notification (E2); the gateway pushes it to their open browsers."""
+
+    EVENT_TYPE = "agent_notified"
+    notification_id: int
+    agent_id: int
+    kind: str  # new_case_in_group | assigned_to_me | customer_replied
+    case_id: int
+    case_number: int
+    title: str
+    created_at: datetime
+
+
+class AgentNotificationRead(BaseModel):
+    """One in-app notification of an agent."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    agent_id: int
+    kind: str
+    case_id: int
+    case_number: int
+    title: str
+    created_at: datetime
+    read_at: datetime | None = None
+
+
+class AgentNotificationPage(BaseModel):
+    """An agent's newest notifications and how many are unread, as `list_agent_notifications` answers it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    items: list[AgentNotificationRead]
+    unread: int = 0

@@ -20,9 +20,14 @@ from notifications.db.models import Delivery, ThreadRef
 from notifications.domain import compose, policy
 from notifications.domain.addresses import suppression_reason
 from notifications.domain.retry import SendFailure, backoff, classify
+from notifications.domain.sms import sms_reply_recipient
 from notifications.domain.threads import ThreadEntry, ThreadHeaders, normalise_message_id, reply_headers
 from notifications.mailer import Mailer
+from notifications.ratelimit import Counter
 from notifications.settings import NotificationsSettings
+from notifications.sms import SmsSender, UnconfiguredSms
+from notifications.sms_notices import queue_sms_reply
+from notifications.suppressions import guard
 
 log = get_logger(__name__)
 
@@ -31,7 +36,9 @@ DUE_STATUSES = ("queued", "failed")
 SECRET_KINDS = frozenset({"magic_link"})
 
 
-def confirm_new_case(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+def confirm_new_case(
+    *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
+) -> None:
     """On `case_created`: remember the customer's Message-ID; queue a confirmation when it is safe to."""
     event = envelope.open(CaseCreated)
     case, first = event.case, event.first_message
@@ -49,6 +56,9 @@ def confirm_new_case(*, session: Session, settings: NotificationsSettings, envel
         return
     blocker = policy.confirmation_blocker(
         recipient=recipient, first_message=first, own_addresses=_own_addresses(settings)
+    )
+    blocker = blocker or guard(
+        session=session, settings=settings, counter=counter, kind="confirmation", recipient=recipient, case_id=case.id
     )
     base = {"kind": "confirmation", "recipient": recipient, "envelope": envelope, "case_id": case.id}
     if blocker:
@@ -73,7 +83,9 @@ def confirm_new_case(*, session: Session, settings: NotificationsSettings, envel
     )
 
 
-def mail_agent_reply(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+def mail_agent_reply(
+    *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
+) -> None:
     """On `message_added`: remember its Message-ID; mail an agent's public reply to the requester."""
     event = envelope.open(MessageAdded)
     case, message = event.case, event.message
@@ -86,11 +98,17 @@ def mail_agent_reply(*, session: Session, settings: NotificationsSettings, envel
             author_type=message.author_type.value,
             created_at=message.created_at,
         )
+    phone = sms_reply_recipient(case, message)
+    if phone is not None:
+        queue_sms_reply(session=session, envelope=envelope, case=case, message=message, phone=phone)
+        return
     recipient = policy.reply_recipient(case, message)
     if recipient is None:
         return
     base = {"kind": "reply", "recipient": recipient, "envelope": envelope, "case_id": case.id}
-    reason = suppression_reason(recipient, own_addresses=_own_addresses(settings))
+    reason = suppression_reason(recipient, own_addresses=_own_addresses(settings)) or guard(
+        session=session, settings=settings, counter=counter, kind="reply", recipient=recipient, case_id=case.id
+    )
     if reason:
         _suppress(session=session, reason=reason, case_message_id=message.id, **base)
         return
@@ -118,11 +136,15 @@ def mail_agent_reply(*, session: Session, settings: NotificationsSettings, envel
     )
 
 
-def mail_magic_link(*, session: Session, settings: NotificationsSettings, envelope: Envelope) -> None:
+def mail_magic_link(
+    *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
+) -> None:
     """On `magic_link_requested`: mail the portal sign-in link."""
     event = envelope.open(MagicLinkRequested)
     base = {"kind": "magic_link", "recipient": event.email, "envelope": envelope, "case_id": None}
-    reason = suppression_reason(event.email, own_addresses=_own_addresses(settings))
+    reason = suppression_reason(event.email, own_addresses=_own_addresses(settings)) or guard(
+        session=session, settings=settings, counter=counter, kind="magic_link", recipient=event.email, case_id=None
+    )
     if reason:
         _suppress(session=session, reason=reason, **base)
         return
@@ -150,7 +172,7 @@ def remember_message_id(
     session.execute(stmt.on_conflict_do_nothing(index_elements=["case_id", "email_message_id"]))
 
 
-def send_due(*, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer) -> int:
+def send_due(*, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer, sms: SmsSender | None = None) -> int:
     """Send what is due, one delivery per transaction; returns how many were attempted."""
     attempted = 0
     for _ in range(settings.send_batch_size):
@@ -164,7 +186,14 @@ def send_due(*, runtime: Runtime, settings: NotificationsSettings, mailer: Maile
             ).first()
             if delivery is None:
                 break
-            failure = _attempt(session=session, runtime=runtime, settings=settings, mailer=mailer, delivery=delivery)
+            failure = _attempt(
+                session=session,
+                runtime=runtime,
+                settings=settings,
+                mailer=mailer,
+                sms=sms or UnconfiguredSms(),
+                delivery=delivery,
+            )
         attempted += 1
         if failure is not None and failure.relay_down:
             # the relay is unreachable: the rest of the batch would only fail the same way
@@ -185,17 +214,26 @@ def list_deliveries(
 
 
 def _attempt(
-    *, session: Session, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer, delivery: Delivery
+    *,
+    session: Session,
+    runtime: Runtime,
+    settings: NotificationsSettings,
+    mailer: Mailer,
+    sms: SmsSender,
+    delivery: Delivery,
 ) -> SendFailure | None:
     delivery.attempts += 1
     try:
-        mailer.send(
-            delivery_id=delivery.id,
-            sender=settings.from_address,
-            recipient=delivery.recipient,
-            message_id=delivery.email_message_id or "",
-            raw=delivery.raw_message or b"",
-        )
+        if delivery.channel == "sms":
+            sms.send(to=delivery.recipient, body=(delivery.raw_message or b"").decode())
+        else:
+            mailer.send(
+                delivery_id=delivery.id,
+                sender=settings.from_address,
+                recipient=delivery.recipient,
+                message_id=delivery.email_message_id or "",
+                raw=delivery.raw_message or b"",
+            )
     except Exception as exc:
         failure = classify(exc)
         _record_failure(delivery=delivery, failure=failure, settings=settings)

@@ -17,6 +17,8 @@ class NotificationsSettings(ServiceSettings):
     # the mailbox our mail comes from; customers answer to it, so it is also a loop address
     from_address: str = "support@example.com"
     from_name: str = "Support"
+    # where agents open a case (links in their alert mails)
+    agent_ui_url: str = "http://127.0.0.1:8080"
     # further addresses of ours (other mailboxes) we must never send automatic mail to
     own_addresses: list[str] = []
 
@@ -31,6 +33,21 @@ class NotificationsSettings(ServiceSettings):
     retry_base_delay: float = 30.0
     retry_max_delay: float = 3600.0
     send_batch_size: int = 50
+    # concurrent nameko workers: event handlers and the sender's timer share these slots
+    max_workers: int = 10
+
+    # loop safety (E4): automatic mail per recipient and per case within one window, counted in Redis
+    rate_limit_per_recipient: int = 10
+    rate_limit_per_case: int = 20
+    rate_limit_window_seconds: int = 600
+    redis_prefix: str = "helpdesk:notifications"
+
+    # SMS through Twilio (A5, E1); base_url empty means api.twilio.com, tests point it at a local fake
+    twilio_account_sid: str = ""
+    twilio_auth_token: str = ""
+    twilio_from_number: str = ""
+    twilio_base_url: str = ""
+    twilio_timeout: float = 10.0
 
     @property
     def outbox_dir(self) -> Path:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from chassis.db import new_base, utcnow
@@ -36,6 +36,7 @@ class Delivery(Base):
         Index("ix_delivery_due", "status", "next_attempt_at"),
         Index("ix_delivery_case_id", "case_id"),
         Index("ix_delivery_recipient", "recipient"),
+        Index("ix_delivery_email_message_id", "email_message_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -49,7 +50,7 @@ class Delivery(Base):
     subject: Mapped[str] = mapped_column(Text, default="")
     # the rendered message: a retry sends these very bytes, with the same Message-ID
     raw_message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
-    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|sent|failed|suppressed|dead
+    status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|sent|failed|suppressed|dead|bounced
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     next_attempt_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -68,3 +69,49 @@ class ThreadRef(Base):
     email_message_id: Mapped[str] = mapped_column(String(998))
     author_type: Mapped[str] = mapped_column(String(20))  # contact | agent | system
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SuppressedAddress(Base):
+    """An address that bounced hard: nothing is mailed to it until an operator clears it (E4)."""
+
+    __tablename__ = "suppressed_address"
+
+    address: Mapped[str] = mapped_column(String(320), primary_key=True)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(20), default="")
+    case_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    original_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
+    source_event_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentNotification(Base):
+    """An in-app notification of one agent (E2): unread until they open it."""
+
+    __tablename__ = "agent_notification"
+    __table_args__ = (
+        UniqueConstraint("source_event_id", "agent_id", "kind", name="uq_agent_notification_source_event_id"),
+        Index("ix_agent_notification_agent_id", "agent_id", "read_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    kind: Mapped[str] = mapped_column(String(40))
+    case_id: Mapped[int] = mapped_column(BigInteger)
+    case_number: Mapped[int] = mapped_column(BigInteger)
+    title: Mapped[str] = mapped_column(Text, default="")
+    source_event_id: Mapped[str] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    read_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
+class AgentPreference(Base):
+    """An agent's explicit choice for one kind of notification on one channel (E2); absent: the default."""
+
+    __tablename__ = "agent_preference"
+
+    agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)

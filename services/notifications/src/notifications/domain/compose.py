@@ -129,6 +129,37 @@ def magic_link(
     )
 
 
+AGENT_ALERT_LABELS = {
+    "new_case_in_group": "New case in your group",
+    "assigned_to_me": "Assigned to you",
+    "customer_replied": "The customer replied",
+}
+
+
+def agent_alert(
+    *, kind: str, case: CaseRead, case_url: str, to: Mailbox, sender: Mailbox, message_id: str, date: datetime
+) -> OutgoingMail:
+    """An agent's notification by mail (E2), for those who asked for it."""
+    label = AGENT_ALERT_LABELS.get(kind, kind)
+    subject = f"{label}: [#{case.number}] {_one_line(case.title)}"
+    text = f"{label}: case #{case.number}, {_one_line(case.title)}.\n\nOpen it: {case_url}\n"
+    body = (
+        f"<p>{html.escape(label)}: case <strong>#{case.number}</strong>, {html.escape(_one_line(case.title))}.</p>"
+        f'<p><a href="{html.escape(case_url, quote=True)}">Open the case</a></p>'
+    )
+    return _render(
+        subject=subject,
+        to=to,
+        sender=sender,
+        message_id=message_id,
+        threading=ThreadHeaders(None, []),
+        date=date,
+        text=text,
+        html_body=body,
+        extra=AUTO_GENERATED,
+    )
+
+
 def _render(
     *,
     subject: str,

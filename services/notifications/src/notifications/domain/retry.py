@@ -6,6 +6,8 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
+from twilio.base.exceptions import TwilioRestException
+
 
 @dataclass(frozen=True)
 class SendFailure:
@@ -18,7 +20,11 @@ class SendFailure:
 
 
 def classify(exc: BaseException) -> SendFailure:
-    """Classify an exception raised while handing a message to the relay."""
+    """Classify an exception raised while handing a message to the relay (or SMS to Twilio)."""
+    if isinstance(exc, TwilioRestException):
+        # Twilio answers 4xx for a bad number or a blocked recipient: retrying changes nothing, except 429
+        temporary = exc.status == 429 or exc.status >= 500
+        return SendFailure(temporary=temporary, reason=f"twilio: {exc.status} {exc.code}: {exc.msg}")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in exc.recipients.items())

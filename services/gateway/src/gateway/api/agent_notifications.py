@@ -1,0 +1,122 @@
+"""An agent's notifications (E2, C7): the list with its unread count, marking read, and the live SSE stream."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from pydantic import BaseModel
+
+from contracts import cases as c
+from contracts import errors
+from contracts.notifications import AgentNotificationPage
+from gateway.api.deps import principal, writer
+from gateway.context import AppContext, get_context
+from gateway.ui.session import signed_in
+
+router = APIRouter(prefix="/api/v1", tags=["notifications"])
+
+# a comment line this often keeps proxies from closing an idle stream
+KEEPALIVE_SECONDS = 15.0
+
+
+async def current_agent(request: Request, ctx: AppContext = Depends(get_context)) -> int:
+    """The agent id of the caller: the signed-in agent's session cookie, or a bearer key that acts as an agent."""
+    if not request.headers.get("authorization"):
+        agent = signed_in(request)
+        if agent is not None:
+            return int(agent["id"])
+    who = await principal(request, ctx)
+    actor = await writer(who, ctx)
+    if actor.type != c.AuthorType.AGENT or actor.id is None:
+        raise errors.DomainError(errors.FORBIDDEN, "this API key does not act as an agent")
+    return actor.id
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+AgentId = Annotated[int, Depends(current_agent)]
+
+
+class MarkRead(BaseModel):
+    up_to_id: int | None = None  # the newest notification the agent saw; none: all
+
+
+class Marked(BaseModel):
+    marked: int
+
+
+@router.get("/notifications", response_model=AgentNotificationPage)
+async def list_notifications(ctx: Ctx, agent_id: AgentId, limit: int = 20) -> AgentNotificationPage:
+    """My newest notifications and how many are unread."""
+    page = await ctx.rpc.call("notifications", "list_agent_notifications", agent_id=agent_id, limit=limit)
+    return AgentNotificationPage.model_validate(page)
+
+
+@router.post("/notifications/read", response_model=Marked)
+async def mark_read(ctx: Ctx, agent_id: AgentId, body: MarkRead) -> Marked:
+    """Mark my notifications read."""
+    result = await ctx.rpc.call(
+        "notifications", "mark_agent_notifications_read", agent_id=agent_id, up_to_id=body.up_to_id
+    )
+    return Marked.model_validate(result)
+
+
+class PreferenceChange(BaseModel):
+    enabled: bool
+
+
+Preferences = dict[str, dict[str, bool]]
+
+
+@router.get("/notifications/preferences", response_model=Preferences)
+async def get_preferences(ctx: Ctx, agent_id: AgentId) -> Preferences:
+    """For each kind (new_case_in_group, assigned_to_me, customer_replied): on which channels I get it."""
+    result: Preferences = await ctx.rpc.call("notifications", "get_agent_preferences", agent_id=agent_id)
+    return result
+
+
+@router.put("/notifications/preferences/{kind}/{channel}", response_model=Preferences)
+async def set_preference(kind: str, channel: str, body: PreferenceChange, ctx: Ctx, agent_id: AgentId) -> Preferences:
+    """Turn one kind on one channel (in_app, email) on or off for me; returns all my settings."""
+    result: Preferences = await ctx.rpc.call(
+        "notifications", "set_agent_preference", agent_id=agent_id, kind=kind, channel=channel, enabled=body.enabled
+    )
+    return result
+
+
+@router.get("/stream", response_class=StreamingResponse)
+async def stream(request: Request, ctx: Ctx, agent_id: AgentId) -> StreamingResponse:
+    """Server-Sent Events: `unread` (the count) first, then one `notification` per new notification."""
+    if ctx.streams is None:
+        raise errors.DomainError(errors.SERVICE_UNAVAILABLE, "real-time stream not running")
+    streams = ctx.streams
+    queue = streams.subscribe(agent_id)
+    try:
+        page = await ctx.rpc.call("notifications", "list_agent_notifications", agent_id=agent_id, limit=1)
+        unread = int(page.get("unread", 0))
+    except errors.DomainError:
+        unread = 0  # the count is a courtesy; the stream works without notifications answering
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            yield _sse("unread", {"unread": unread})
+            while not await request.is_disconnected():
+                try:
+                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                except TimeoutError:
+                    yield ": keepalive\n\n"
+                    continue
+                yield _sse("notification", item)
+        finally:
+            streams.unsubscribe(agent_id, queue)
+
+    headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+    return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _sse(event: str, data: dict[str, Any]) -> str:
+    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n"

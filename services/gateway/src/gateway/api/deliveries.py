@@ -1,0 +1,73 @@
+"""Routes of /api/v1 about outbound messages: the delivery log and the suppression list (E4, E5; admins only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Query
+from pydantic import BaseModel, TypeAdapter
+
+from contracts import errors
+from contracts.notifications import DeliveryRead, SuppressionRead
+from gateway.access import ApiPrincipal
+from gateway.api.deps import principal
+from gateway.context import AppContext, get_context
+
+_ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+
+router = APIRouter(prefix="/api/v1", tags=["deliveries"], responses=_COMMON, dependencies=[Depends(principal)])
+
+_deliveries = TypeAdapter(list[DeliveryRead])
+_suppressions = TypeAdapter(list[SuppressionRead])
+
+
+async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
+    """Only admin keys see who was mailed what: the log holds customers' addresses."""
+    if not who.is_admin:
+        raise errors.DomainError(errors.FORBIDDEN, "this endpoint needs an admin API key")
+    return who
+
+
+Ctx = Annotated[AppContext, Depends(get_context)]
+Admin = Annotated[ApiPrincipal, Depends(admin)]
+
+
+class DeliveryList(BaseModel):
+    items: list[DeliveryRead]
+
+
+class SuppressionList(BaseModel):
+    items: list[SuppressionRead]
+
+
+@router.get("/deliveries", response_model=DeliveryList)
+async def list_deliveries(
+    ctx: Ctx,
+    _who: Admin,
+    case: Annotated[int | None, Query(ge=1, description="Only messages about this case id")] = None,
+    recipient: Annotated[str | None, Query(max_length=320, description="Only messages to this address")] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> DeliveryList:
+    """The delivery log, newest first: queued, sent, failed (with the reason), bounced, suppressed, dead."""
+    rows = await ctx.rpc.call("notifications", "list_deliveries", case_id=case, recipient=recipient, limit=limit)
+    return DeliveryList(items=_deliveries.validate_python(rows))
+
+
+@router.get("/suppressions", response_model=SuppressionList)
+async def list_suppressions(
+    ctx: Ctx,
+    _who: Admin,
+    address: Annotated[str | None, Query(max_length=320, description="Only this address")] = None,
+) -> SuppressionList:
+    """Addresses that bounced hard: no mail goes to them until cleared."""
+    rows = await ctx.rpc.call("notifications", "list_suppressions", address=address)
+    return SuppressionList(items=_suppressions.validate_python(rows))
+
+
+@router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR})
+async def clear_suppression(
+    ctx: Ctx, _who: Admin, address: Annotated[str, Path(max_length=320, description="The suppressed address")]
+) -> SuppressionRead:
+    """Let mail go to an address again (e.g. after the customer fixed their mailbox)."""
+    return SuppressionRead.model_validate(await ctx.rpc.call("notifications", "clear_suppression", address=address))

@@ -1,0 +1,1 @@
+"""Webhooks that outside systems call (G3)."""

@@ -1,0 +1,145 @@
+"""Agents' notifications (E2, C7): stored with an unread count, and pushed live to the browser over SSE."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_EMAIL, Stack, wait_until
+from notifications_process import notifications_worker
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chassis.testing import ServiceProcess
+from gateway import access
+
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+
+
+@pytest.fixture(scope="module")
+def notifications(stack: Stack) -> Iterator[ServiceProcess]:
+    with notifications_worker(stack) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def partner(stack: Stack) -> Iterator[httpx.Client]:
+    """A key that acts as no agent: what it does notifies every agent concerned."""
+    _, secret = access.create_api_key(factory=stack.db(), name=f"partner {uuid.uuid4().hex[:6]}", scopes=["*"])
+    with stack.client(secret) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+def _unread(api: httpx.Client) -> dict[str, Any]:
+    resp = api.get("/api/v1/notifications")
+    assert resp.status_code == 200, resp.text
+    return resp.json()
+
+
+def test_a_new_case_in_my_group_is_counted_and_can_be_marked_read(
+    api: httpx.Client, partner: httpx.Client, support_group: dict[str, Any], notifications: ServiceProcess
+) -> None:
+    before = _unread(api)["unread"]
+    title = f"Group alert {uuid.uuid4().hex[:6]}"
+    created = partner.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
+    assert created.status_code == 201, created.text
+
+    page = wait_until(lambda: (p := _unread(api)) and p["unread"] == before + 1 and p, timeout=20, what="the alert")
+    newest = page["items"][0]
+    assert (newest["kind"], newest["case_id"], newest["title"]) == ("new_case_in_group", created.json()["id"], title)
+
+    # the partner acts as no agent: it has no notifications of its own
+    assert partner.get("/api/v1/notifications").status_code == 403
+    marked = api.post("/api/v1/notifications/read", json={"up_to_id": newest["id"]})
+    assert marked.status_code == 200 and marked.json()["marked"] >= 1
+    assert _unread(api)["unread"] == 0
+
+
+def test_my_preferences_can_be_read_and_changed(api: httpx.Client, notifications: ServiceProcess) -> None:
+    prefs = api.get("/api/v1/notifications/preferences")
+    assert prefs.status_code == 200, prefs.text
+    assert prefs.json()["assigned_to_me"] == {"in_app": True, "email": False}
+    changed = api.put("/api/v1/notifications/preferences/assigned_to_me/email", json={"enabled": True})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["assigned_to_me"] == {"in_app": True, "email": True}
+    refused = api.put("/api/v1/notifications/preferences/assigned_to_me/pigeon", json={"enabled": True})
+    assert refused.status_code == 422 and refused.json()["error"]["code"] == "validation_error"
+    api.put("/api/v1/notifications/preferences/assigned_to_me/email", json={"enabled": False})
+
+
+def test_the_stream_speaks_server_sent_events_to_an_api_key_acting_as_an_agent(
+    stack: Stack, partner: httpx.Client, support_group: dict[str, Any], notifications: ServiceProcess
+) -> None:
+    with stack.client() as client, client.stream("GET", "/api/v1/stream", timeout=30) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["content-type"].startswith("text/event-stream")
+        lines = stream.iter_lines()
+        assert next(lines) == "event: unread" and next(lines).startswith('data: {"unread":')
+        title = f"Streamed {uuid.uuid4().hex[:6]}"
+        created = partner.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
+        assert created.status_code == 201, created.text
+        deadline = time.monotonic() + 40  # keep-alive comments arrive every 15 s, so this is checked
+        for line in lines:
+            if line.startswith("data: ") and title in line:
+                payload = json.loads(line.removeprefix("data: "))
+                break
+            assert time.monotonic() < deadline, "no notification on the stream"
+    assert (payload["kind"], payload["case_id"], payload["title"]) == ("new_case_in_group", created.json()["id"], title)
+    with stack.anonymous() as anonymous:
+        assert anonymous.get("/api/v1/stream").status_code == 401
+
+
+@pytest.mark.browser
+def test_the_browser_shows_a_new_case_without_reloading(
+    chromium: Browser,
+    stack: Stack,
+    partner: httpx.Client,
+    support_group: dict[str, Any],
+    notifications: ServiceProcess,
+) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    page: Page = context.new_page()
+    try:
+        page.goto("/login")
+        page.get_by_label("Email").fill(ADMIN_EMAIL)
+        page.get_by_label("Password").fill(stack.admin_password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+        expect(page.locator("body")).to_have_attribute("data-stream", "open")
+        page.evaluate("window.__noReload = true")
+
+        title = f"Live alert {uuid.uuid4().hex[:6]}"
+        created = partner.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
+        assert created.status_code == 201, created.text
+
+        alerts = page.get_by_role("list", name="New notifications")
+        item = alerts.get_by_role("link", name=re.compile(rf"New case in your group: #\d+ {title}"))
+        expect(item).to_be_visible(timeout=15_000)
+        expect(item).to_have_attribute("href", f"/cases/{created.json()['id']}")
+        expect(page.locator("#notif-count")).not_to_have_text("0")
+        assert page.evaluate("window.__noReload") is True  # the same page: nothing reloaded
+    finally:
+        context.close()

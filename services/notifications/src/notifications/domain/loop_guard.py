@@ -1,0 +1,34 @@
+"""Loop safety beyond headers (E4): which mail counts as automatic, and when a rate limit says stop."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# mail a machine sends on its own; an agent's reply is human mail and is never rate limited
+AUTOMATIC_KINDS = frozenset({"confirmation", "magic_link"})
+
+HARD_BOUNCE_REASON = "address suppressed after a hard bounce"
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    """At most `per_recipient` automatic mails to one address, and `per_case` about one case, per window."""
+
+    per_recipient: int = 10
+    per_case: int = 20
+    window_seconds: int = 600
+
+
+def is_automatic(kind: str) -> bool:
+    """True for kinds a machine sends without a human deciding to (RFC 3834 `Auto-Submitted`)."""
+    return kind in AUTOMATIC_KINDS
+
+
+def rate_limit_reason(*, limits: RateLimits, recipient_count: int, case_count: int | None) -> str | None:
+    """Why this mail exceeds a limit (counts include it), or None when it may go."""
+    minutes = max(1, limits.window_seconds // 60)
+    if recipient_count > limits.per_recipient:
+        return f"rate limited: more than {limits.per_recipient} automatic mails to this address in {minutes} min"
+    if case_count is not None and case_count > limits.per_case:
+        return f"rate limited: more than {limits.per_case} automatic mails about this case in {minutes} min"
+    return None
