@@ -23,6 +23,7 @@ from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost,
 
 T = TypeVar("T")
 ADMIN_EMAIL = "admin@example.com"
+TWILIO_AUTH_TOKEN = "test-twilio-auth-token"
 
 
 @dataclass
@@ -36,6 +37,7 @@ class Stack:
     gateway_db_url: str
     var_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    cases_db_url: str = ""  # issue 3 part B: tests read case_history rows
 
     def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
         """An HTTP client of the gateway authenticated with `key` (the seeded admin key by default)."""
@@ -119,12 +121,16 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             gateway_db_url=gateway_db,
             var_dir=tmp / "var",
         )
+        stack.cases_db_url = cases_db
         gateway_env = {
             **common,
             "GATEWAY_DATABASE_URL": gateway_db,
             "GATEWAY_PORT": str(gateway_port),
             "HELPDESK_API_KEY": stack.api_key,
             "HELPDESK_ADMIN_PASSWORD": stack.admin_password,
+            # issue 5: the Twilio webhook checks signatures over the public URL with this token
+            "GATEWAY_PUBLIC_URL": stack.base_url,
+            "GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         }
         _run("cases", "migrate", cases_env)
         _run("cases", "seed", cases_env)

@@ -16,6 +16,12 @@ PAYLOAD_TOO_LARGE = "payload_too_large"
 RATE_LIMITED = "rate_limited"
 SERVICE_UNAVAILABLE = "service_unavailable"
 INTERNAL_ERROR = "internal_error"
+# -- case work (issue 3 part B): an approval can be decided once
+ALREADY_DECIDED = "already_decided"
+# -- case model (issue 3 part A)
+UNKNOWN_STATUS = "unknown_status"
+INVALID_CUSTOM_FIELD = "invalid_custom_field"
+REQUIRED_FIELD_MISSING = "required_field_missing"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -30,6 +36,10 @@ HTTP_STATUS: dict[str, int] = {
     RATE_LIMITED: 429,
     SERVICE_UNAVAILABLE: 503,
     INTERNAL_ERROR: 500,
+    ALREADY_DECIDED: 409,
+    UNKNOWN_STATUS: 422,
+    INVALID_CUSTOM_FIELD: 422,
+    REQUIRED_FIELD_MISSING: 422,
 }
 
 
@@ -71,3 +81,18 @@ class InvalidTransition(DomainError):
 def http_status(code: str) -> int:
     """HTTP status for an error code (500 for codes we do not know)."""
     return HTTP_STATUS.get(code, 500)
+
+
+# -- case model (issue 3 part A)
+
+
+class UnknownStatus(DomainError):
+    code = UNKNOWN_STATUS
+
+
+class InvalidCustomField(DomainError):
+    code = INVALID_CUSTOM_FIELD
+
+
+class RequiredFieldMissing(DomainError):
+    code = REQUIRED_FIELD_MISSING

@@ -15,10 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.db import repo
+from cases import case_edit, case_rules
+from cases.db import model_repo, repo
 from cases.db.models import Case, Group, IdempotencyKey, Message
 from cases.domain import workflow
-from cases.domain.changes import check_version, diff
 from cases.domain.mail import MailAction, decide
 from chassis.db import utcnow
 from chassis.logging import get_logger
@@ -109,6 +109,7 @@ def _open_case(
     actor: Actor,
     first_message: Message | None = None,
     correlation_id: str | None = None,
+    held: bool = False,
 ) -> Case:
     if data.assignee_id is not None:
         repo.require_agent(session, data.assignee_id)
@@ -128,9 +129,11 @@ def _open_case(
         version=1,
         created_at=now,
         updated_at=now,
+        held_for_approval=held,
     )
     session.add(case)
     session.flush()
+    case_edit.apply_create_fields(session, case, data=data, actor=actor)
     repo.record_history(session, case=case, field="created", old=None, new=case.number, actor=actor)
     first_read = None
     if first_message is not None:
@@ -145,62 +148,14 @@ def _open_case(
 
 # -- update ----------------------------------------------------------------------------------
 
-# fields an update may clear; for the others None means "leave as is"
-_NULLABLE = frozenset({"assignee_id", "group_id"})
-
 
 def update_case(
     *, runtime: Runtime, case_id: int, changes: CaseUpdate, expected_version: int | None, actor: Actor
 ) -> CaseRead:
-    """Change a case's fields (B11: a stale `expected_version` raises VersionConflict)."""
-    with runtime.transaction() as session:
-        case = repo.lock_case(session, case_id)
-        check_version(
-            expected=expected_version,
-            actual=case.version,
-            current=lambda: repo.case_read(case).model_dump(mode="json"),
-        )
-        requested = {
-            k: v
-            for k, v in changes.model_dump(mode="json", exclude_unset=True).items()
-            if v is not None or k in _NULLABLE
-        }
-        delta = diff(_editable_values(case), requested)
-        if not delta:
-            return repo.case_read(case)
-        if delta.get("assignee_id", {}).get("new") is not None:
-            repo.require_agent(session, delta["assignee_id"]["new"])
-        if delta.get("group_id", {}).get("new") is not None:
-            repo.require_group(session, delta["group_id"]["new"])
-        if "status" in delta:
-            assignee = requested.get("assignee_id", case.assignee_id)
-            workflow.check_transition(
-                current=Status(case.status),
-                target=Status(delta["status"]["new"]),
-                has_assignee=assignee is not None,
-                actor_type=actor.type,
-            )
-        now = utcnow()
-        for name, change in delta.items():
-            setattr(case, name, change["new"])
-            repo.record_history(session, case=case, field=name, old=change["old"], new=change["new"], actor=actor)
-        if "status" in delta:
-            _stamp_status(case, Status(case.status), now)
-        _touch(case, now)
-        read = repo.case_read(repo.refreshed(session, case))
-        runtime.emit(session, CaseUpdated(case=read, changes=delta, actor=actor))
-        return read
-
-
-def _editable_values(case: Case) -> dict[str, Any]:
-    return {
-        "title": case.title,
-        "description": case.description,
-        "status": case.status,
-        "priority": case.priority,
-        "assignee_id": case.assignee_id,
-        "group_id": case.group_id,
-    }
+    """Change a case's fields (B11: a stale `expected_version` raises VersionConflict, or merges per setting)."""
+    return case_edit.update_case(
+        runtime=runtime, case_id=case_id, changes=changes, expected_version=expected_version, actor=actor
+    )
 
 
 def _stamp_status(case: Case, status: Status, now: datetime) -> None:
@@ -229,10 +184,13 @@ def add_message(*, runtime: Runtime, case_id: int, data: MessageCreate, actor: A
             author_name=actor.name,
             author_email=actor.email,
             visibility=data.visibility.value,
-            channel=actor.channel.value,
+            channel=(Channel.SMS if data.send_by_sms else actor.channel).value,
             body_text=data.body,
         )
-        return _post_message(session, runtime, case=case, message=message, actor=actor)
+        read = _post_message(session, runtime, case=case, message=message, actor=actor)
+        if data.visibility == Visibility.INTERNAL and actor.type == AuthorType.AGENT:
+            case_rules.record_mentions(session, runtime, case=case, message=message, actor=actor)
+        return read
 
 
 def add_contact_message(*, runtime: Runtime, case_id: int, contact_id: int, body: str) -> MessageRead:
@@ -258,7 +216,39 @@ def add_contact_message(*, runtime: Runtime, case_id: int, contact_id: int, body
             channel=Channel.PORTAL.value,
             body_text=body,
         )
+        if case_rules.wants_follow_up(session, case, AuthorType.CONTACT):
+            return _follow_up(session, runtime, closed=case, message=message, actor=actor)
         return _post_message(session, runtime, case=case, message=message, actor=actor)
+
+
+def _follow_up(
+    session: Session,
+    runtime: Runtime,
+    *,
+    closed: Case,
+    message: Message,
+    actor: Actor,
+    correlation_id: str | None = None,
+) -> MessageRead:
+    """A customer's reply to a closed case, as the first message of a new case pointing back at it (B3)."""
+    data = CaseCreate(
+        title=closed.title,
+        description=message.body_text[:100_000],
+        source=Source(closed.source),
+        group_id=closed.group_id,
+    )
+    case = _open_case(
+        session,
+        runtime,
+        data=data,
+        requester_id=closed.requester_id,
+        actor=actor,
+        first_message=message,
+        correlation_id=correlation_id,
+    )
+    repo.record_history(session, case=case, field="follow_up_of", old=None, new=closed.number, actor=actor)
+    repo.record_history(session, case=closed, field="follow_up", old=None, new=case.number, actor=actor)
+    return repo.message_read(message)
 
 
 def _post_message(
@@ -280,20 +270,17 @@ def _post_message(
     delta: dict[str, dict[str, Any]] = {}
     if workflow.is_first_response(author_type=author, public=public, first_response_at=case.first_response_at):
         case.first_response_at = now
-    if public and author == AuthorType.AGENT:
-        if case.status == Status.NEW.value and case.assignee_id is None and _is_agent(session, actor):
-            # replying to an unowned new case takes ownership of it (B3: an owner is needed to leave New)
-            delta["assignee_id"] = {"old": None, "new": actor.id}
-            case.assignee_id = actor.id
-        target = workflow.status_after_agent_reply(Status(case.status), has_assignee=case.assignee_id is not None)
-    elif public and author == AuthorType.CONTACT:
-        target = workflow.status_after_contact_reply(Status(case.status))
-    else:
-        target = Status(case.status)
+    unowned_new = case.status == Status.NEW.value and case.assignee_id is None
+    if public and author == AuthorType.AGENT and unowned_new and _is_agent(session, actor):
+        # replying to an unowned new case takes ownership of it (B3: an owner is needed to leave New)
+        delta["assignee_id"] = {"old": None, "new": actor.id}
+        case.assignee_id = actor.id
+    target = case_rules.status_after_message(session, case=case, author=author, public=public)
     if target.value != case.status:
         delta["status"] = {"old": case.status, "new": target.value}
         case.status = target.value
         _stamp_status(case, target, now)
+        delta.update(case_rules.follow_category(session, case, target))
     for name, change in delta.items():
         repo.record_history(session, case=case, field=name, old=change["old"], new=change["new"], actor=actor)
     _touch(case, now)
@@ -356,9 +343,15 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
         author_id = contact.id if is_reply and contact else None
         actor = Actor(type=author_type, id=author_id, name=sender.name, email=sender.email, channel=Channel.EMAIL)
         message = _mail_message(payload, actor, Visibility.PUBLIC if is_reply else Visibility.INTERNAL)
+        if case_rules.wants_follow_up(session, case, author_type):
+            _follow_up(session, runtime, closed=case, message=message, actor=actor, correlation_id=correlation_id)
+            return
         _post_message(session, runtime, case=case, message=message, actor=actor, correlation_id=correlation_id)
         return
+    held = contact is None and model_repo.settings(session).hold_unknown_senders
     contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name)
+    if held:
+        contact.approved = False  # B15: an unknown sender waits for an agent's approval
     actor = Actor(type=AuthorType.CONTACT, id=contact.id, name=contact.name, email=sender.email, channel=Channel.EMAIL)
     data = CaseCreate(
         title=(payload.subject.strip() or "(no subject)")[:500],
@@ -374,6 +367,7 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
         actor=actor,
         first_message=_mail_message(payload, actor, Visibility.PUBLIC),
         correlation_id=correlation_id,
+        held=not contact.approved,
     )
 
 

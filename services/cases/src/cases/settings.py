@@ -10,3 +10,10 @@ class CasesSettings(ServiceSettings):
 
     service_name: str = "cases"
     ops_port: int = 9101
+    # issue 3 part B: attachments (B6); empty blob_dir means <HELPDESK_VAR_DIR>/case-blobs
+    blob_dir: str = ""
+    max_attachment_bytes: int = 5 * 1024 * 1024
+    # how often the recurrence timer looks for due slots (A6)
+    recurrence_interval_seconds: float = 30.0
+    # issue 3 part A: how often the dormancy timer wakes cases whose dormant period ended (B2)
+    dormant_check_seconds: float = 30.0

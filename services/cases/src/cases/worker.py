@@ -3,17 +3,23 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, TypeVar, cast
 
 from nameko.events import event_handler
+from nameko.timer import timer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from cases import handlers, queries
+from cases import case_rules, directory, handlers, model_queries, queries
 from cases.db.models import OutboxMessage, ProcessedEvent
 from cases.settings import CasesSettings
+from cases.work import attachments as work_attachments
+from cases.work import forwards, links, signatures, templates, timing
+from cases.work import tasks as work_tasks
 from chassis.nameko_rpc import domain_rpc
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from contracts import case_work as cw
+from contracts import cases as cm
 from contracts.cases import Actor, CaseCreate, CaseFilter, CaseUpdate, MessageCreate, Visibility
 from contracts.envelope import Envelope
 from contracts.errors import ValidationFailed
@@ -21,6 +27,10 @@ from contracts.mail_gateway import MailReceived
 from contracts.notifications import NotificationSent
 
 M = TypeVar("M", bound=BaseModel)
+# issue 3 part B: how often recurring cases are looked for (nameko fixes the interval at import)
+_RECURRENCE_INTERVAL = CasesSettings().recurrence_interval_seconds
+# issue 3 part A: how often dormant cases are woken (B2)
+_DORMANT_INTERVAL = CasesSettings().dormant_check_seconds
 
 
 def _invalid(name: str, exc: ValidationError) -> ValidationFailed:
@@ -166,6 +176,447 @@ class CasesService:
         )
         return _dump(message)
 
+    # -- case work (issue 3 part B) -------------------------------------------------------------
+
+    def _settings(self) -> CasesSettings:
+        return cast(CasesSettings, self.runtime.settings)
+
+    @domain_rpc
+    def forward_case(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            forwards.forward_case(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                data=_parse(cw.ForwardCreate, data, "data"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def add_task(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            work_tasks.add_task(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                data=_parse(cw.TaskCreate, data, "data"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def update_task(self, *, case_id: Any, task_id: Any, changes: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            work_tasks.update_task(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                task_id=_value(int, task_id, "task_id"),
+                changes=_parse(cw.TaskUpdate, changes, "changes"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def list_tasks(self, *, case_id: Any) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(t) for t in work_tasks.list_tasks(session=session, case_id=_value(int, case_id, "case_id"))]
+
+    @domain_rpc
+    def decide_approval(self, *, task_id: Any, contact_id: Any, decision: Any) -> dict[str, Any]:
+        """Portal: the signed-in contact approves or rejects one of their approval tasks."""
+        return _dump(
+            work_tasks.decide_approval(
+                runtime=self.runtime,
+                task_id=_value(int, task_id, "task_id"),
+                contact_id=_value(int, contact_id, "contact_id"),
+                decision=_value(cw.ApprovalDecision, decision, "decision"),
+            )
+        )
+
+    @domain_rpc
+    def list_approvals_for_contact(self, *, contact_id: Any) -> list[dict[str, Any]]:
+        with self._session() as session:
+            rows = work_tasks.list_approvals_for_contact(
+                session=session, contact_id=_value(int, contact_id, "contact_id")
+            )
+            return [_dump(t) for t in rows]
+
+    @domain_rpc
+    def add_attachment(
+        self,
+        *,
+        case_id: Any,
+        filename: Any,
+        content_base64: Any,
+        actor: Any,
+        content_type: Any = None,
+        message_id: Any = None,
+    ) -> dict[str, Any]:
+        settings = self._settings()
+        return _dump(
+            work_attachments.add_attachment(
+                runtime=self.runtime,
+                store=work_attachments.blob_store(settings),
+                limit=settings.max_attachment_bytes,
+                case_id=_value(int, case_id, "case_id"),
+                filename=_value(Annotated[str, Field(min_length=1, max_length=1000)], filename, "filename"),
+                content_type=_value(str | None, content_type, "content_type"),
+                content_base64=_value(str, content_base64, "content_base64"),
+                message_id=_value(int | None, message_id, "message_id"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def list_attachments(self, *, case_id: Any) -> list[dict[str, Any]]:
+        with self._session() as session:
+            rows = work_attachments.list_attachments(session=session, case_id=_value(int, case_id, "case_id"))
+            return [_dump(a) for a in rows]
+
+    @domain_rpc
+    def get_attachment(self, *, case_id: Any, attachment_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                work_attachments.get_attachment(
+                    session=session,
+                    store=work_attachments.blob_store(self._settings()),
+                    case_id=_value(int, case_id, "case_id"),
+                    attachment_id=_value(int, attachment_id, "attachment_id"),
+                )
+            )
+
+    @domain_rpc
+    def attachment_limit(self) -> dict[str, Any]:
+        """The per-file limit, so an edge can refuse an oversized upload before sending it."""
+        return {"max_attachment_bytes": self._settings().max_attachment_bytes}
+
+    @domain_rpc
+    def log_time(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            timing.log_time(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                data=_parse(cw.TimeEntryCreate, data, "data"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def start_timer(self, *, case_id: Any, actor: Any, billable: Any = True) -> dict[str, Any]:
+        return _dump(
+            timing.start_timer(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                billable=_value(bool, billable, "billable"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def stop_timer(self, *, case_id: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            timing.stop_timer(
+                runtime=self.runtime, case_id=_value(int, case_id, "case_id"), actor=_parse(Actor, actor, "actor")
+            )
+        )
+
+    @domain_rpc
+    def case_time(self, *, case_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(timing.case_time(session=session, case_id=_value(int, case_id, "case_id")))
+
+    @domain_rpc
+    def agent_time(self, *, agent_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(timing.agent_time(session=session, agent_id=_value(int, agent_id, "agent_id")))
+
+    @domain_rpc
+    def create_template(self, *, data: Any) -> dict[str, Any]:
+        return _dump(templates.create_template(runtime=self.runtime, data=_parse(cw.TemplateFields, data, "data")))
+
+    @domain_rpc
+    def update_template(self, *, template_id: Any, data: Any) -> dict[str, Any]:
+        return _dump(
+            templates.update_template(
+                runtime=self.runtime,
+                template_id=_value(int, template_id, "template_id"),
+                data=_parse(cw.TemplateFields, data, "data"),
+            )
+        )
+
+    @domain_rpc
+    def list_templates(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(t) for t in templates.list_templates(session=session)]
+
+    @domain_rpc
+    def template_of_case(self, *, case_id: Any) -> dict[str, Any] | None:
+        with self._session() as session:
+            found = templates.template_of_case(session=session, case_id=_value(int, case_id, "case_id"))
+            return _dump(found) if found else None
+
+    @domain_rpc
+    def template_from_case(self, *, case_id: Any, data: Any) -> dict[str, Any]:
+        return _dump(
+            templates.template_from_case(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                data=_parse(cw.TemplateFromCase, data, "data"),
+            )
+        )
+
+    @domain_rpc
+    def case_from_template(self, *, template_id: Any, data: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            templates.case_from_template(
+                runtime=self.runtime,
+                template_id=_value(int, template_id, "template_id"),
+                data=_parse(cw.CaseFromTemplate, data or {}, "data"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def create_canned_reply(self, *, data: Any) -> dict[str, Any]:
+        return _dump(
+            templates.create_canned_reply(runtime=self.runtime, data=_parse(cw.CannedReplyCreate, data, "data"))
+        )
+
+    @domain_rpc
+    def list_canned_replies(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(r) for r in templates.list_canned_replies(session=session)]
+
+    @domain_rpc
+    def delete_canned_reply(self, *, reply_id: Any) -> None:
+        templates.delete_canned_reply(runtime=self.runtime, reply_id=_value(int, reply_id, "reply_id"))
+
+    @domain_rpc
+    def create_recurrence(self, *, data: Any) -> dict[str, Any]:
+        return _dump(templates.create_recurrence(runtime=self.runtime, data=_parse(cw.RecurrenceCreate, data, "data")))
+
+    @domain_rpc
+    def update_recurrence(self, *, recurrence_id: Any, changes: Any) -> dict[str, Any]:
+        return _dump(
+            templates.set_recurrence_active(
+                runtime=self.runtime,
+                recurrence_id=_value(int, recurrence_id, "recurrence_id"),
+                active=_parse(cw.RecurrenceUpdate, changes, "changes").active,
+            )
+        )
+
+    @domain_rpc
+    def list_recurrences(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(r) for r in templates.list_recurrences(session=session)]
+
+    @timer(interval=_RECURRENCE_INTERVAL)
+    def run_recurrences(self) -> None:
+        """Create the cases of due recurrence slots (every worker runs this; slots are claimed, never doubled)."""
+        templates.run_due_recurrences(runtime=self.runtime)
+
+    @domain_rpc
+    def set_signature(self, *, data: Any) -> dict[str, Any]:
+        return _dump(signatures.set_signature(runtime=self.runtime, data=_parse(cw.SignatureSet, data, "data")))
+
+    @domain_rpc
+    def list_signatures(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(s) for s in signatures.list_signatures(session=session)]
+
+    @domain_rpc
+    def resolve_signature(self, *, agent_id: Any, mailbox: Any = None) -> dict[str, Any]:
+        """Notifications: the greeting and signature of `agent_id` writing from `mailbox`."""
+        with self._session() as session:
+            return _dump(
+                signatures.resolve_signature(
+                    session=session,
+                    agent_id=_value(int, agent_id, "agent_id"),
+                    mailbox=_value(str | None, mailbox, "mailbox"),
+                )
+            )
+
+    @domain_rpc
+    def merge_cases(self, *, case_id: Any, duplicate_id: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            links.merge_cases(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                duplicate_id=_value(int, duplicate_id, "duplicate_id"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def link_cases(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
+        return _dump(
+            links.link_cases(
+                runtime=self.runtime,
+                case_id=_value(int, case_id, "case_id"),
+                data=_parse(cw.LinkCreate, data, "data"),
+                actor=_parse(Actor, actor, "actor"),
+            )
+        )
+
+    @domain_rpc
+    def case_links(self, *, case_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(links.case_links(session=session, case_id=_value(int, case_id, "case_id")))
+
+    @domain_rpc
+    def close_with_children(self, *, case_id: Any, actor: Any) -> dict[str, Any]:
+        master, closed = links.close_with_children(
+            runtime=self.runtime, case_id=_value(int, case_id, "case_id"), actor=_parse(Actor, actor, "actor")
+        )
+        return {"case": _dump(master), "closed_children": [_dump(c) for c in closed]}
+
+    # -- case model (issue 3 part A)
+
+    @domain_rpc
+    def get_case_history(self, *, case_id: Any) -> list[dict[str, Any]]:
+        with self._session() as session:
+            history = model_queries.list_history(session=session, case_id=_value(int, case_id, "case_id"))
+            return [_dump(h) for h in history]
+
+    @domain_rpc
+    def list_case_types(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(t) for t in model_queries.list_types(session=session)]
+
+    @domain_rpc
+    def save_case_type(self, *, data: Any, type_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_type(
+                runtime=self.runtime,
+                data=_parse(cm.CaseTypeWrite, data, "data"),
+                type_id=_value(int | None, type_id, "type_id"),
+            )
+        )
+
+    @domain_rpc
+    def list_case_statuses(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(s) for s in model_queries.list_statuses(session=session)]
+
+    @domain_rpc
+    def save_case_status(self, *, data: Any, status_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_status(
+                runtime=self.runtime,
+                data=_parse(cm.CaseStatusWrite, data, "data"),
+                status_id=_value(int | None, status_id, "status_id"),
+            )
+        )
+
+    @domain_rpc
+    def list_custom_fields(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(f) for f in model_queries.list_custom_fields(session=session)]
+
+    @domain_rpc
+    def save_custom_field(self, *, data: Any, field_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_custom_field(
+                runtime=self.runtime,
+                data=_parse(cm.CustomFieldWrite, data, "data"),
+                field_id=_value(int | None, field_id, "field_id"),
+            )
+        )
+
+    @domain_rpc
+    def list_field_configs(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(f) for f in model_queries.list_field_configs(session=session)]
+
+    @domain_rpc
+    def save_field_config(self, *, data: Any) -> dict[str, Any]:
+        return _dump(directory.save_field_config(runtime=self.runtime, data=_parse(cm.FieldConfigRead, data, "data")))
+
+    @domain_rpc
+    def get_case_settings(self) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(model_queries.get_settings(session=session))
+
+    @domain_rpc
+    def update_case_settings(self, *, changes: Any) -> dict[str, Any]:
+        checked = _parse(cm.CaseSettings, changes, "changes")
+        return _dump(
+            directory.update_settings(runtime=self.runtime, changes=checked.model_dump(mode="json", exclude_unset=True))
+        )
+
+    @domain_rpc
+    def list_organisations(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(o) for o in model_queries.list_organisations(session=session)]
+
+    @domain_rpc
+    def save_organisation(self, *, data: Any, organisation_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_organisation(
+                runtime=self.runtime,
+                data=_parse(cm.OrganisationWrite, data, "data"),
+                organisation_id=_value(int | None, organisation_id, "organisation_id"),
+            )
+        )
+
+    @domain_rpc
+    def list_contacts(
+        self, *, q: Any = None, approved: Any = None, organisation_id: Any = None, cursor: Any = None, limit: Any = 25
+    ) -> dict[str, Any]:
+        with self._session() as session:
+            return model_queries.list_contacts(
+                session=session,
+                q=_value(str | None, q, "q"),
+                approved=_value(bool | None, approved, "approved"),
+                organisation_id=_value(int | None, organisation_id, "organisation_id"),
+                cursor=_value(str | None, cursor, "cursor"),
+                limit=_value(Annotated[int, Field(ge=1, le=100)], limit, "limit"),
+            )
+
+    @domain_rpc
+    def get_contact(self, *, contact_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(model_queries.get_contact(session=session, contact_id=_value(int, contact_id, "contact_id")))
+
+    @domain_rpc
+    def save_contact(self, *, data: Any, actor: Any, contact_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_contact(
+                runtime=self.runtime,
+                data=_parse(cm.ContactWrite, data, "data"),
+                actor=_parse(Actor, actor, "actor"),
+                contact_id=_value(int | None, contact_id, "contact_id"),
+            )
+        )
+
+    @domain_rpc
+    def list_groups_detail(self) -> list[dict[str, Any]]:
+        with self._session() as session:
+            return [_dump(g) for g in model_queries.list_groups(session=session)]
+
+    @domain_rpc
+    def save_group(self, *, data: Any, group_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_group(
+                runtime=self.runtime,
+                data=_parse(cm.GroupWrite, data, "data"),
+                group_id=_value(int | None, group_id, "group_id"),
+            )
+        )
+
+    @domain_rpc
+    def save_agent(self, *, data: Any, agent_id: Any = None) -> dict[str, Any]:
+        return _dump(
+            directory.save_agent(
+                runtime=self.runtime,
+                data=_parse(cm.AgentWrite, data, "data"),
+                agent_id=_value(int | None, agent_id, "agent_id"),
+            )
+        )
+
+    @timer(interval=_DORMANT_INTERVAL)
+    def wake_dormant_cases(self) -> None:
+        case_rules.wake_dormant_cases(runtime=self.runtime)
+
     # -- events ----------------------------------------------------------------------------
 
     @event_handler("mail_gateway", "mail_received", requeue_on_error=True)
@@ -182,6 +633,21 @@ class CasesService:
     @idempotent
     def on_notification_sent(self, session: Session, envelope: Envelope) -> None:
         handlers.apply_notification_sent(session=session, payload=envelope.open(NotificationSent))
+
+    # -- sms (issue 5)
+    @event_handler("gateway", "sms_received", requeue_on_error=True)
+    @idempotent
+    def on_sms_received(self, session: Session, envelope: Envelope) -> None:
+        # imported here so this issue's edit of a shared module stays in one block
+        from cases.sms_intake import apply_sms_received
+        from contracts.gateway import SmsReceived
+
+        apply_sms_received(
+            runtime=self.runtime,
+            session=session,
+            payload=envelope.open(SmsReceived),
+            correlation_id=envelope.correlation_id or envelope.event_id,
+        )
 
 
 def main() -> None:

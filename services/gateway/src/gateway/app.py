@@ -18,11 +18,19 @@ from chassis.db import ping
 from chassis.logging import configure_logging, get_logger
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
+from gateway.api.agent_notifications import router as agent_notifications_router
+from gateway.api.case_model import router as case_model_router
+from gateway.api.case_work import router as case_work_router
+from gateway.api.deliveries import router as deliveries_router
+from gateway.api.inbound_mail import router as inbound_mail_router
 from gateway.api.routes import router as api_router
 from gateway.context import AppContext
 from gateway.settings import GatewaySettings
+from gateway.ui import case_model as ui_case_model
+from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
 from gateway.ui.session import LoginRequired
+from gateway.webhooks.twilio import router as twilio_router
 
 log = get_logger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -71,7 +79,15 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         https_only=settings.env == "production",
     )
     app.include_router(api_router)
+    app.include_router(case_model_router)  # issue 3 part A
+    app.include_router(case_work_router)  # issue 3 part B
+    app.include_router(deliveries_router)
+    app.include_router(twilio_router)
+    app.include_router(agent_notifications_router)
+    app.include_router(inbound_mail_router)  # issue 4: inbound-mail audit, mailboxes
+    app.include_router(ui_case_model.router)  # issue 3 part A: before ui.router, whose /cases/{id} is broader
     app.include_router(ui.router)
+    app.include_router(case_work_ui.router)  # issue 3 part B
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import threading
 from dataclasses import dataclass, field
 
 from fastapi import Request
@@ -13,8 +14,11 @@ from starlette.concurrency import run_in_threadpool
 
 from chassis.db import make_engine, make_sessionmaker
 from chassis.logging import get_logger
+from chassis.outbox import OutboxRelay
 from chassis.rpc_client import RpcClient
 from gateway import access
+from gateway.db.models import OutboxMessage
+from gateway.realtime import AgentStreams
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -29,6 +33,11 @@ class AppContext:
     db: sessionmaker[Session]
     rpc: RpcClient
     _connector: asyncio.Task[None] | None = field(default=None, repr=False)
+    # issue 5: publishes the gateway's own events (sms_received) from its outbox
+    relay: OutboxRelay | None = field(default=None, repr=False)
+    _relay_thread: threading.Thread | None = field(default=None, repr=False)
+    # issue 5: agents' open event streams, fed from notifications' agent_notified events
+    streams: AgentStreams | None = field(default=None, repr=False)
 
     @classmethod
     def build(cls, settings: GatewaySettings) -> AppContext:
@@ -49,6 +58,15 @@ class AppContext:
                 agent_email=ADMIN_EMAIL,
             )
         self._connector = asyncio.create_task(self._connect_with_retry())
+        self.relay = OutboxRelay(
+            service=self.settings.service_name,
+            session_factory=self.db,
+            model=OutboxMessage,
+            amqp_uri=self.settings.amqp_uri,
+        )
+        self._relay_thread = self.relay.start_thread()
+        self.streams = AgentStreams(self.settings.amqp_uri)
+        self.streams.start()
 
     async def _connect_with_retry(self) -> None:
         delay = 0.5
@@ -68,6 +86,12 @@ class AppContext:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._connector
         await self.rpc.close()
+        if self.streams is not None:
+            await self.streams.stop()
+        if self.relay is not None and self._relay_thread is not None:
+            self.relay.stop()
+            await asyncio.to_thread(self._relay_thread.join, 5)
+            self.relay.publisher.close()
         self.engine.dispose()
 
 

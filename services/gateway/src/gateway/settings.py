@@ -18,6 +18,9 @@ class GatewaySettings(ServiceSettings):
     # seed inputs: the demo admin's password and an API key with exactly this secret
     admin_password: str = Field(default="", validation_alias=AliasChoices("HELPDESK_ADMIN_PASSWORD"))
     api_key: str = Field(default="", validation_alias=AliasChoices("HELPDESK_API_KEY"))
+    # issue 5: the URL Twilio calls (signatures cover it) and the account's auth token; empty token: webhook off
+    public_url: str = "http://127.0.0.1:8080"
+    twilio_auth_token: str = ""
 
     @property
     def listen_host(self) -> str:

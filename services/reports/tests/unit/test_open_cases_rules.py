@@ -6,7 +6,7 @@ from reports.domain.open_cases import build_report, is_open
 
 
 def test_resolved_and_closed_are_not_open() -> None:
-    assert is_open("new") and is_open("waiting") and is_open("open")
+    assert is_open("new") and is_open("waiting") and is_open("open") and is_open("dormant")
     assert not is_open("resolved") and not is_open("closed")
 
 
@@ -16,7 +16,7 @@ def test_report_lists_every_open_category_and_sorts_groups() -> None:
         by_group=[(None, None, 1), (7, "Billing", 1), (3, "Support", 2)],
     )
     assert report.total == 3
-    assert report.by_status == {"new": 0, "open": 2, "waiting": 1}
+    assert report.by_status == {"new": 0, "open": 2, "waiting": 1, "dormant": 0}
     assert [(g.group_id, g.group_name, g.count) for g in report.by_group] == [
         (3, "Support", 2),
         (7, "Billing", 1),

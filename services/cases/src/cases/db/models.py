@@ -65,6 +65,10 @@ class Contact(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    phone: Mapped[str | None] = mapped_column(String(50))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
+    # False while the contact awaits an agent's approval (B15, setting hold_unknown_senders)
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
 
     # the first address (lowest id) is the one we write to
     emails: Mapped[list[ContactEmail]] = relationship(
@@ -100,7 +104,10 @@ class CaseNumberSeq(Base):
 
 class Case(Base):
     __tablename__ = "case"
-    __table_args__ = (Index("ix_case_status_id", "status", "id"),)
+    __table_args__ = (
+        Index("ix_case_status_id", "status", "id"),
+        Index("ix_case_dormant_until", "status", "dormant_until"),  # the dormancy timer's scan
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
@@ -118,10 +125,32 @@ class Case(Base):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # -- case model (issue 3 part A)
+    type_id: Mapped[int | None] = mapped_column(ForeignKey("case_type.id"))
+    status_id: Mapped[int | None] = mapped_column(ForeignKey("case_status.id"))
+    category: Mapped[str | None] = mapped_column(String(200))
+    solution: Mapped[str | None] = mapped_column(Text)
+    due_at: Mapped[datetime | None]
+    external_ref: Mapped[str | None] = mapped_column(String(200))
+    organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
+    dormant_until: Mapped[datetime | None]
+    held_for_approval: Mapped[bool] = mapped_column(Boolean, default=False)
 
     requester: Mapped[Contact | None] = relationship(lazy="joined")
     assignee: Mapped[Agent | None] = relationship(lazy="joined")
     group: Mapped[Group | None] = relationship(lazy="joined")
+    # -- case model (issue 3 part A)
+    status_def: Mapped[CaseStatus | None] = relationship(lazy="joined")
+    type_def: Mapped[CaseType | None] = relationship(lazy="joined")
+    organisation: Mapped[Organisation | None] = relationship(lazy="joined")
+    followers: Mapped[list[Contact]] = relationship(
+        secondary="case_follower", lazy="selectin", order_by="Contact.id", viewonly=True
+    )
+    tag_rows: Mapped[list[CaseTag]] = relationship(
+        lazy="selectin", cascade="all, delete-orphan", order_by="CaseTag.tag"
+    )
+    custom_rows: Mapped[list[CaseCustomValue]] = relationship(lazy="selectin", cascade="all, delete-orphan")
 
 
 class Message(Base):
@@ -143,6 +172,9 @@ class Message(Base):
     inbound_mail_id: Mapped[int | None] = mapped_column(BigId, unique=True)
     attachments: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # issue 3 part B: reply | note | forward | system; a forward's own recipients (side conversation)
+    kind: Mapped[str] = mapped_column(String(20), default="reply", server_default="reply")
+    recipients: Mapped[list[Any]] = mapped_column(JSONType, default=list)
 
 
 class CaseHistory(Base):
@@ -160,6 +192,7 @@ class CaseHistory(Base):
     actor_name: Mapped[str] = mapped_column(String(200), default="")
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    case_version: Mapped[int | None]  # the version the change was applied on (B11 field-level merging)
 
 
 class IdempotencyKey(Base):
@@ -173,3 +206,106 @@ class IdempotencyKey(Base):
     request_hash: Mapped[str] = mapped_column(String(64))
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# -- case model (issue 3 part A) ----------------------------------------------------------
+
+
+class Organisation(Base):
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseType(Base):
+    __tablename__ = "case_type"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CaseStatus(Base):
+    """An admin-named status mapped onto one fixed category (B2)."""
+
+    __tablename__ = "case_status"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    category: Mapped[str] = mapped_column(String(20))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CustomField(Base):
+    __tablename__ = "custom_field"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    label: Mapped[str] = mapped_column(String(200))
+    type: Mapped[str] = mapped_column(String(20))
+    options: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    used: Mapped[bool] = mapped_column(Boolean, default=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class FieldConfig(Base):
+    """Admin choice per built-in optional field (H2): used, hidden, required."""
+
+    __tablename__ = "field_config"
+
+    field: Mapped[str] = mapped_column(String(100), primary_key=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=True)
+    hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    required: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Setting(Base):
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONType)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CaseFollower(Base):
+    __tablename__ = "case_follower"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    contact_id: Mapped[int] = mapped_column(ForeignKey("contact.id", ondelete="CASCADE"), primary_key=True)
+
+
+class CaseTag(Base):
+    __tablename__ = "case_tag"
+    __table_args__ = (Index("ix_case_tag_tag", "tag"),)
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    tag: Mapped[str] = mapped_column(String(100), primary_key=True)
+
+
+class CaseCustomValue(Base):
+    __tablename__ = "case_custom_value"
+
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"), primary_key=True)
+    field_key: Mapped[str] = mapped_column(String(100), primary_key=True)
+    value: Mapped[str | None] = mapped_column(Text)
+
+
+class Mention(Base):
+    __tablename__ = "mention"
+    __table_args__ = (UniqueConstraint("message_id", "agent_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id", ondelete="CASCADE"))
+    message_id: Mapped[int] = mapped_column(ForeignKey("message.id", ondelete="CASCADE"))
+    agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+from cases.db import work_models as _work_models  # noqa: E402,F401 - issue 3 part B tables

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
@@ -13,10 +15,12 @@ from contracts.cases import (
     AgentRef,
     AttachmentRef,
     CaseRead,
+    CaseTypeRef,
     ContactRead,
     ContactRef,
     GroupRef,
     MessageRead,
+    OrganisationRef,
 )
 from contracts.errors import NotFound, ValidationFailed
 
@@ -108,6 +112,7 @@ def record_history(session: Session, *, case: Case, field: str, old: object, new
             actor_id=actor.id,
             actor_name=actor.name,
             channel=actor.channel.value,
+            case_version=case.version,
         )
     )
 
@@ -122,7 +127,7 @@ def case_read(case: Case) -> CaseRead:
         status=case.status,
         priority=case.priority,
         source=case.source,
-        requester=ContactRef(id=requester.id, email=requester.primary_email, name=requester.name)
+        requester=ContactRef(id=requester.id, email=requester.primary_email, name=requester.name, phone=requester.phone)
         if requester
         else None,
         assignee=AgentRef(id=case.assignee.id, email=case.assignee.email, name=case.assignee.name)
@@ -135,7 +140,32 @@ def case_read(case: Case) -> CaseRead:
         first_response_at=case.first_response_at,
         resolved_at=case.resolved_at,
         closed_at=case.closed_at,
+        **_case_model_fields(case),
     )
+
+
+def _case_model_fields(case: Case) -> dict[str, Any]:
+    """The fields of issue 3 part A (status name, type, tags, followers, custom fields, ...)."""
+    return {
+        "status_id": case.status_id,
+        "status_name": case.status_def.name if case.status_def else None,
+        "type": CaseTypeRef(id=case.type_def.id, name=case.type_def.name, instructions=case.type_def.instructions)
+        if case.type_def
+        else None,
+        "category": case.category,
+        "solution": case.solution,
+        "due_at": case.due_at,
+        "external_ref": case.external_ref,
+        "organisation": OrganisationRef(id=case.organisation.id, name=case.organisation.name)
+        if case.organisation
+        else None,
+        "followers": [ContactRef(id=f.id, email=f.primary_email, name=f.name) for f in case.followers],
+        "tags": [t.tag for t in case.tag_rows],
+        "custom_fields": {v.field_key: v.value for v in case.custom_rows},
+        "parent_id": case.parent_id,
+        "dormant_until": case.dormant_until,
+        "held_for_approval": bool(case.held_for_approval),
+    }
 
 
 def message_read(message: Message) -> MessageRead:
@@ -153,6 +183,8 @@ def message_read(message: Message) -> MessageRead:
         email_message_id=message.email_message_id,
         attachments=[AttachmentRef.model_validate(a) for a in message.attachments or []],
         created_at=message.created_at,
+        kind=message.kind or "reply",
+        recipients=list(message.recipients or []),
     )
 
 

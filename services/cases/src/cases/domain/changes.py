@@ -8,7 +8,22 @@ from typing import Any
 from contracts.errors import VersionConflict
 
 # fields an update may touch, in the order history rows are written
-EDITABLE = ("title", "description", "status", "priority", "assignee_id", "group_id")
+EDITABLE = (
+    "title",
+    "description",
+    "status",
+    "status_id",
+    "priority",
+    "assignee_id",
+    "group_id",
+    "type_id",
+    "category",
+    "solution",
+    "due_at",
+    "external_ref",
+    "organisation_id",
+    "parent_id",
+)
 
 
 def diff(current: Mapping[str, Any], requested: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
@@ -37,3 +52,33 @@ def history_value(value: Any) -> str | None:
     if value is None:
         return None
     return str(getattr(value, "value", value))
+
+
+def check_stale(
+    *,
+    strict: bool,
+    expected: int | None,
+    actual: int,
+    changed_since: Callable[[], set[str]],
+    requested: set[str],
+    current: Callable[[], Any],
+) -> None:
+    """B11 with a strictness setting: strict refuses every stale write; otherwise only one touching a changed field.
+
+    `changed_since()` names the fields changed by writes applied on `expected` or later.
+    """
+    if expected is None or expected == actual:
+        return
+    if strict or expected > actual:
+        check_version(expected=expected, actual=actual, current=current)
+    clashes = sorted(_families(changed_since()) & _families(requested))
+    if clashes:
+        raise VersionConflict(
+            message=f"the case changed (version {actual}, you had {expected}) in {', '.join(clashes)}",
+            details={"current": current(), "fields": clashes},
+        )
+
+
+def _families(names: set[str]) -> set[str]:
+    # status and status_id are one field to a person; so are a custom field and its history name
+    return {"status" if n in ("status_id", "status_name", "dormant_until") else n for n in names}

@@ -8,13 +8,15 @@ from datetime import datetime
 from contracts.cases import AuthorType, Status
 from contracts.errors import InvalidTransition
 
-ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+# dormant is active too: it sleeps, but is neither resolved nor closed
+ACTIVE = frozenset({Status.NEW, Status.OPEN, Status.WAITING, Status.DORMANT})
 
 # target statuses reachable from each status; "new" is only ever a starting point
 _ALLOWED: dict[Status, frozenset[Status]] = {
-    Status.NEW: frozenset({Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CLOSED}),
-    Status.OPEN: frozenset({Status.WAITING, Status.RESOLVED, Status.CLOSED}),
-    Status.WAITING: frozenset({Status.OPEN, Status.RESOLVED, Status.CLOSED}),
+    Status.NEW: frozenset({Status.OPEN, Status.WAITING, Status.DORMANT, Status.RESOLVED, Status.CLOSED}),
+    Status.OPEN: frozenset({Status.WAITING, Status.DORMANT, Status.RESOLVED, Status.CLOSED}),
+    Status.WAITING: frozenset({Status.OPEN, Status.DORMANT, Status.RESOLVED, Status.CLOSED}),
+    Status.DORMANT: frozenset({Status.OPEN, Status.WAITING, Status.RESOLVED, Status.CLOSED}),
     Status.RESOLVED: frozenset({Status.OPEN, Status.WAITING, Status.CLOSED}),
     Status.CLOSED: frozenset({Status.OPEN}),
 }
@@ -47,9 +49,9 @@ def status_after_agent_reply(current: Status, *, has_assignee: bool) -> Status:
     return current
 
 
-def status_after_contact_reply(current: Status) -> Status:
-    """A contact's reply reopens a waiting or resolved case; closed cases stay closed."""
-    if current in (Status.WAITING, Status.RESOLVED):
+def status_after_contact_reply(current: Status, *, reopens: bool = True) -> Status:
+    """A contact's reply reopens a waiting, dormant or resolved case (when the setting says so); closed stays closed."""
+    if current == Status.DORMANT or (reopens and current in (Status.WAITING, Status.RESOLVED)):
         return Status.OPEN
     return current
 

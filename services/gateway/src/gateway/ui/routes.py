@@ -14,7 +14,7 @@ from starlette.responses import Response
 
 from contracts import cases as c
 from contracts import errors
-from gateway import access, handlers
+from gateway import access, case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import csrf
 from gateway.ui import session as s
@@ -27,6 +27,7 @@ STATUS_LABELS = {
     c.Status.NEW: "New",
     c.Status.OPEN: "Open",
     c.Status.WAITING: "Waiting on contact",
+    c.Status.DORMANT: "Dormant",  # issue 3 part A
     c.Status.RESOLVED: "Resolved",
     c.Status.CLOSED: "Closed",
 }
@@ -188,6 +189,7 @@ async def _case_page(
         "priorities": list(c.Priority),
         "error": error,
     }
+    context.update(await case_work.page_context(rpc=ctx.rpc, case_id=case_id))  # issue 3 part B
     return s.render(request, template, context, status_code=status_code)
 
 

@@ -19,10 +19,11 @@ STATUS_LABELS = {
     Status.NEW: "Received",
     Status.OPEN: "In progress",
     Status.WAITING: "Waiting for you",
+    Status.DORMANT: "On hold",
     Status.RESOLVED: "Resolved",
     Status.CLOSED: "Closed",
 }
-ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING})
+ACTIVE_STATUSES = frozenset({Status.NEW, Status.OPEN, Status.WAITING, Status.DORMANT})
 
 
 def _when(value: datetime | None) -> str:

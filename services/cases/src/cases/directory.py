@@ -1,0 +1,254 @@
+"""Admin commands of the case model and the directory (B1, B2, B15, H2): one transaction each."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from cases.db import model_repo, repo
+from cases.db.models import (
+    Agent,
+    Case,
+    CaseStatus,
+    CaseType,
+    Contact,
+    ContactEmail,
+    CustomField,
+    FieldConfig,
+    Group,
+    GroupMember,
+    Organisation,
+    Setting,
+)
+from cases.domain.fields import OPTIONAL_FIELDS
+from cases.model_queries import contact_detail, field_read, group_read, status_read, type_read
+from chassis.db import utcnow
+from contracts.cases import (
+    Actor,
+    AgentRead,
+    AgentWrite,
+    CaseSettings,
+    CaseStatusRead,
+    CaseStatusWrite,
+    CaseTypeRead,
+    CaseTypeWrite,
+    CaseUpdated,
+    ContactDetail,
+    ContactWrite,
+    CustomFieldRead,
+    CustomFieldType,
+    CustomFieldWrite,
+    FieldConfigRead,
+    GroupRead,
+    GroupWrite,
+    OrganisationRead,
+    OrganisationWrite,
+)
+from contracts.errors import NotFound, ValidationFailed
+
+if TYPE_CHECKING:
+    from cases.handlers import Runtime
+
+
+def _get(session: Session, model: type[Any], ident: int, what: str) -> Any:
+    row = session.get(model, ident)
+    if row is None:
+        raise NotFound(message=f"{what} {ident} not found", details={f"{what}_id": ident})
+    return row
+
+
+def _unique(session: Session, what: str, value: str) -> None:
+    """Flush, turning a unique-constraint clash into a ValidationFailed naming the value."""
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        raise ValidationFailed(message=f"{what} {value!r} already exists", details={what: value}) from None
+
+
+# -- types, statuses, fields, settings ---------------------------------------------------------
+
+
+def save_type(*, runtime: Runtime, data: CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead:
+    """Create a case type, or change one (B1)."""
+    with runtime.transaction() as session:
+        row = _get(session, CaseType, type_id, "type") if type_id else CaseType()
+        row.name, row.instructions, row.active = data.name.strip(), data.instructions, data.active
+        session.add(row)
+        _unique(session, "name", data.name)
+        return type_read(row)
+
+
+def save_status(*, runtime: Runtime, data: CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:
+    """Add a status on a category, or rename one; a built-in status keeps its category (B2)."""
+    with runtime.transaction() as session:
+        row = _get(session, CaseStatus, status_id, "status") if status_id else CaseStatus(builtin=False)
+        if row.builtin and row.category != data.category.value:
+            raise ValidationFailed(
+                message="a built-in status keeps its category", details={"category": data.category.value}
+            )
+        if status_id and not row.builtin and row.category != data.category.value:
+            in_use = session.scalar(select(Case.id).where(Case.status_id == row.id).limit(1))
+            if in_use is not None:
+                raise ValidationFailed(
+                    message="cases use this status: its category cannot change", details={"status_id": row.id}
+                )
+        row.name, row.category = data.name.strip(), data.category.value
+        session.add(row)
+        _unique(session, "name", data.name)
+        return status_read(row)
+
+
+def save_custom_field(*, runtime: Runtime, data: CustomFieldWrite, field_id: int | None = None) -> CustomFieldRead:
+    """Define an admin custom field, or change one (B1/H2); a select needs options."""
+    if data.type == CustomFieldType.SELECT and not data.options:
+        raise ValidationFailed(message="a select field needs options", details={"options": []})
+    with runtime.transaction() as session:
+        row = _get(session, CustomField, field_id, "custom_field") if field_id else CustomField()
+        if field_id and row.key != data.key:
+            raise ValidationFailed(message="a custom field's key cannot change", details={"key": data.key})
+        for name in ("key", "label", "type", "used", "hidden", "required"):
+            setattr(row, name, getattr(data, name).value if name == "type" else getattr(data, name))
+        row.options = list(data.options)
+        session.add(row)
+        _unique(session, "key", data.key)
+        return field_read(row)
+
+
+def save_field_config(*, runtime: Runtime, data: FieldConfigRead) -> FieldConfigRead:
+    """Used/hidden/required of a built-in optional field (H2)."""
+    if data.field not in OPTIONAL_FIELDS:
+        raise ValidationFailed(message=f"{data.field} is not an optional field", details={"field": data.field})
+    with runtime.transaction() as session:
+        row = session.get(FieldConfig, data.field) or FieldConfig(field=data.field)
+        row.used, row.hidden, row.required = data.used, data.hidden, data.required
+        session.add(row)
+        return data
+
+
+def update_settings(*, runtime: Runtime, changes: dict[str, Any]) -> CaseSettings:
+    """Change some workspace settings; the rest keep their values (B3/B11/B15)."""
+    with runtime.transaction() as session:
+        merged = CaseSettings.model_validate({**model_repo.settings(session).model_dump(mode="json"), **changes})
+        now = utcnow()
+        for key in changes:
+            row = session.get(Setting, key) or Setting(key=key)
+            row.value, row.updated_at = merged.model_dump(mode="json")[key], now
+            session.add(row)
+        return merged
+
+
+# -- directory --------------------------------------------------------------------------------
+
+
+def save_organisation(
+    *, runtime: Runtime, data: OrganisationWrite, organisation_id: int | None = None
+) -> OrganisationRead:
+    """Create or rename an organisation (B15)."""
+    with runtime.transaction() as session:
+        row = _get(session, Organisation, organisation_id, "organisation") if organisation_id else Organisation()
+        row.name = data.name.strip()
+        session.add(row)
+        _unique(session, "name", data.name)
+        return OrganisationRead(id=row.id, name=row.name)
+
+
+def save_contact(*, runtime: Runtime, data: ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:
+    """Create or change a contact; approving one clears the hold on its cases, with history (B15)."""
+    with runtime.transaction() as session:
+        row = _get(session, Contact, contact_id, "contact") if contact_id else Contact(name="")
+        if not contact_id and not data.emails:
+            raise ValidationFailed(message="a contact needs an email address", details={"emails": []})
+        if data.name is not None:
+            row.name = data.name.strip()
+        if data.phone is not None:
+            row.phone = data.phone.strip() or None
+        if "organisation_id" in data.model_fields_set:
+            if data.organisation_id is not None:
+                model_repo.require(session, Organisation, data.organisation_id, "organisation_id")
+            row.organisation_id = data.organisation_id
+        session.add(row)
+        session.flush()
+        if data.emails is not None:
+            _set_emails(session, row, [repo.normalise_email(str(e)) for e in data.emails])
+        if data.approved is not None and data.approved != row.approved:
+            row.approved = data.approved
+            if data.approved:
+                _release_held_cases(session, runtime, row, actor)
+        _unique(session, "email", ", ".join(map(str, data.emails or [])))
+        session.refresh(row)
+        return contact_detail(session, row)
+
+
+def _set_emails(session: Session, contact: Contact, emails: list[str]) -> None:
+    if not emails:
+        raise ValidationFailed(message="a contact needs an email address", details={"emails": []})
+    wanted = list(dict.fromkeys(emails))
+    for existing in list(contact.emails):
+        if existing.email not in wanted:
+            session.delete(existing)
+    have = {e.email for e in contact.emails}
+    for email in wanted:
+        if email not in have:
+            session.add(ContactEmail(contact_id=contact.id, email=email))
+
+
+def _release_held_cases(session: Session, runtime: Runtime, contact: Contact, actor: Actor) -> None:
+    held = session.scalars(select(Case).where(Case.requester_id == contact.id, Case.held_for_approval.is_(True)))
+    for case in held.all():
+        case.held_for_approval = False
+        repo.record_history(session, case=case, field="held_for_approval", old=True, new=False, actor=actor)
+        case.version += 1  # a change of the case like any other (B11)
+        case.updated_at = utcnow()
+        read = repo.case_read(repo.refreshed(session, case))
+        change = {"held_for_approval": {"old": True, "new": False}}
+        runtime.emit(session, CaseUpdated(case=read, changes=change, actor=actor))
+
+
+def save_group(*, runtime: Runtime, data: GroupWrite, group_id: int | None = None) -> GroupRead:
+    """Create or change a group and, when given, set its members (B15)."""
+    with runtime.transaction() as session:
+        row = _get(session, Group, group_id, "group") if group_id else Group()
+        row.name = data.name.strip()
+        session.add(row)
+        _unique(session, "name", data.name)
+        if data.member_ids is not None:
+            for agent_id in data.member_ids:
+                model_repo.require(session, Agent, agent_id, "member_ids")
+            members = session.scalars(select(GroupMember).where(GroupMember.group_id == row.id)).all()
+            for member in members:
+                if member.agent_id not in data.member_ids:
+                    session.delete(member)
+            have = {m.agent_id for m in members}
+            session.add_all(GroupMember(group_id=row.id, agent_id=i) for i in set(data.member_ids) - have)
+            session.flush()
+        return group_read(session, row)
+
+
+def save_agent(*, runtime: Runtime, data: AgentWrite, agent_id: int | None = None) -> AgentRead:
+    """Create or change an agent and, when given, the groups it belongs to (B15)."""
+    with runtime.transaction() as session:
+        row = _get(session, Agent, agent_id, "agent") if agent_id else Agent(is_admin=False, active=True, name="")
+        if not agent_id and data.email is None:
+            raise ValidationFailed(message="an agent needs an email address", details={"email": None})
+        if data.email is not None:
+            row.email = repo.normalise_email(str(data.email))
+        for name in ("name", "is_admin", "active"):
+            if getattr(data, name) is not None:
+                setattr(row, name, getattr(data, name))
+        session.add(row)
+        _unique(session, "email", str(data.email))
+        if data.group_ids is not None:
+            for group_id in data.group_ids:
+                model_repo.require(session, Group, group_id, "group_ids")
+            for member in list(row.memberships):
+                if member.group_id not in data.group_ids:
+                    session.delete(member)
+            have = {m.group_id for m in row.memberships}
+            session.add_all(GroupMember(group_id=i, agent_id=row.id) for i in set(data.group_ids) - have)
+            session.flush()
+            session.refresh(row)
+        return repo.agent_read(row)

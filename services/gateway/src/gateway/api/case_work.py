@@ -1,0 +1,332 @@
+"""Routes of /api/v1 for the work on a case (issue 3 part B): forwards, tasks, attachments, time,
+templates, canned replies, recurrences, signatures, merge and links. Parse, call a use case, answer."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import APIRouter, Depends, File, Form, Path, Query, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel
+
+from contracts import case_work as cw
+from contracts import cases as c
+from contracts import errors
+from gateway import case_work as work
+from gateway.access import ApiPrincipal
+from gateway.api.deps import principal, require, writer
+from gateway.api.routes import _COMMON, _ERROR, PREFIX
+from gateway.context import AppContext, get_context
+from gateway.domain import api_keys
+from gateway.domain.disposition import content_disposition
+
+router = APIRouter(prefix=PREFIX, tags=["v1: case work"], responses=_COMMON, dependencies=[Depends(principal)])
+
+CaseId = Annotated[int, Path(ge=1, description="The case id")]
+Ctx = Annotated[AppContext, Depends(get_context)]
+Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
+Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
+_404: dict[int | str, dict[str, Any]] = {404: _ERROR}
+# the gateway never buffers more than this from one upload, whatever the cases service allows
+UPLOAD_READ_CHUNK = 256 * 1024
+
+
+T = TypeVar("T")
+
+
+class Items(BaseModel, Generic[T]):
+    items: list[T]
+    next: str | None = None
+
+
+class CloseResult(BaseModel):
+    case: c.CaseRead
+    closed_children: list[c.CaseRead]
+
+
+def _admin(who: ApiPrincipal) -> None:
+    if not who.is_admin:
+        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
+
+
+# -- conversation ---------------------------------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/forwards", status_code=201, response_model=c.MessageRead, responses=_404)
+async def forward_case(case_id: CaseId, data: cw.ForwardCreate, ctx: Ctx, who: Writer) -> c.MessageRead:
+    """Forward the case to external recipients: a side conversation (`kind: forward`), never sent to the requester."""
+    return await work.forward_case(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+
+
+# -- tasks ----------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/tasks", response_model=Items[cw.TaskRead], responses=_404)
+async def list_tasks(case_id: CaseId, ctx: Ctx, _who: Reader) -> Items[cw.TaskRead]:
+    """Tasks and approvals of a case, oldest first."""
+    return Items(items=await work.list_tasks(rpc=ctx.rpc, case_id=case_id))
+
+
+@router.post("/cases/{case_id}/tasks", status_code=201, response_model=cw.TaskRead, responses=_404)
+async def add_task(case_id: CaseId, data: cw.TaskCreate, ctx: Ctx, who: Writer) -> cw.TaskRead:
+    """Add a task (assignee agent or group, due date) or an approval task decided by `approver_contact_id`."""
+    return await work.add_task(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+
+
+@router.patch("/cases/{case_id}/tasks/{task_id}", response_model=cw.TaskRead, responses=_404)
+async def update_task(
+    case_id: CaseId, task_id: Annotated[int, Path(ge=1)], changes: cw.TaskUpdate, ctx: Ctx, who: Writer
+) -> cw.TaskRead:
+    """Change a task; `done: true` ticks it off (approval tasks are done by their contact's decision)."""
+    actor = await writer(who, ctx)
+    return await work.update_task(rpc=ctx.rpc, case_id=case_id, task_id=task_id, changes=changes, actor=actor)
+
+
+# -- attachments ------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/attachments", response_model=Items[cw.AttachmentRead], responses=_404)
+async def list_attachments(case_id: CaseId, ctx: Ctx, _who: Reader) -> Items[cw.AttachmentRead]:
+    """Files on the case and its messages."""
+    return Items(items=await work.list_attachments(rpc=ctx.rpc, case_id=case_id))
+
+
+async def _read_limited(upload: UploadFile, limit: int) -> bytes:
+    """The upload's bytes; 413 payload_too_large as soon as it passes `limit` (the rest is never read)."""
+    chunks, size = [], 0
+    while chunk := await upload.read(UPLOAD_READ_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            message = f"the file is larger than {limit} bytes"
+            raise errors.DomainError(errors.PAYLOAD_TOO_LARGE, message, {"limit": limit, "filename": upload.filename})
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+@router.post(
+    "/cases/{case_id}/attachments",
+    status_code=201,
+    response_model=cw.AttachmentRead,
+    responses={**_404, 413: _ERROR},
+)
+async def add_attachment(
+    case_id: CaseId,
+    ctx: Ctx,
+    who: Writer,
+    file: Annotated[UploadFile, File(description="The file (multipart/form-data)")],
+    message_id: Annotated[int | None, Form(ge=1, description="Attach to this message of the case")] = None,
+) -> cw.AttachmentRead:
+    """Upload a file to the case (or one of its messages); larger than the limit (default 5 MB) is 413."""
+    actor = await writer(who, ctx)
+    content = await _read_limited(file, await work.attachment_limit(rpc=ctx.rpc))
+    return await work.add_attachment(
+        rpc=ctx.rpc,
+        case_id=case_id,
+        filename=file.filename or "attachment",
+        content_type=file.content_type,
+        content=content,
+        message_id=message_id,
+        actor=actor,
+    )
+
+
+@router.get(
+    "/cases/{case_id}/attachments/{attachment_id}",
+    responses={**_404, 200: {"description": "The file", "content": {"application/octet-stream": {}}}},
+    response_class=Response,
+)
+async def download_attachment(
+    case_id: CaseId, attachment_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader
+) -> Response:
+    """Download a file with its content type, always as an attachment (never rendered by the browser)."""
+    meta, content = await work.get_attachment(rpc=ctx.rpc, case_id=case_id, attachment_id=attachment_id)
+    headers = {
+        "Content-Disposition": content_disposition(meta.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "ETag": f'"{meta.sha256}"',
+    }
+    return Response(content, media_type=meta.content_type, headers=headers)
+
+
+# -- time ---------------------------------------------------------------------------------------
+
+
+@router.get("/cases/{case_id}/time", response_model=cw.TimeTotals, responses=_404)
+async def case_time(case_id: CaseId, ctx: Ctx, _who: Reader) -> cw.TimeTotals:
+    """Time entries of the case with totals (all, billable, per agent); running timers are listed, not counted."""
+    return await work.case_time(rpc=ctx.rpc, case_id=case_id)
+
+
+@router.post("/cases/{case_id}/time", status_code=201, response_model=cw.TimeEntryRead, responses=_404)
+async def log_time(case_id: CaseId, data: cw.TimeEntryCreate, ctx: Ctx, who: Writer) -> cw.TimeEntryRead:
+    """Log minutes worked (for `agent_id`, or the key's agent)."""
+    return await work.log_time(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+
+
+@router.post("/cases/{case_id}/timer/start", status_code=201, response_model=cw.TimeEntryRead, responses=_404)
+async def start_timer(
+    case_id: CaseId, ctx: Ctx, who: Writer, billable: Annotated[bool, Query()] = True
+) -> cw.TimeEntryRead:
+    """Start the key's agent's timer on this case (one running timer per agent: else 422 invalid_transition)."""
+    actor = await writer(who, ctx)
+    return await work.start_timer(rpc=ctx.rpc, case_id=case_id, billable=billable, actor=actor)
+
+
+@router.post("/cases/{case_id}/timer/stop", response_model=cw.TimeEntryRead, responses=_404)
+async def stop_timer(case_id: CaseId, ctx: Ctx, who: Writer) -> cw.TimeEntryRead:
+    """Stop the key's agent's timer on this case; the elapsed minutes (rounded up) are logged."""
+    return await work.stop_timer(rpc=ctx.rpc, case_id=case_id, actor=await writer(who, ctx))
+
+
+@router.get("/agents/{agent_id}/time", response_model=cw.AgentTime)
+async def agent_time(agent_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader) -> cw.AgentTime:
+    """An agent's logged time over all cases."""
+    return await work.agent_time(rpc=ctx.rpc, agent_id=agent_id)
+
+
+# -- templates, canned replies, recurrences ---------------------------------------------------------
+
+
+@router.get("/templates", response_model=Items[cw.TemplateRead])
+async def list_templates(ctx: Ctx, _who: Reader) -> Items[cw.TemplateRead]:
+    """Case templates, by name."""
+    return Items(items=await work.list_templates(rpc=ctx.rpc))
+
+
+@router.post("/templates", status_code=201, response_model=cw.TemplateRead)
+async def create_template(data: cw.TemplateFields, ctx: Ctx, who: Writer) -> cw.TemplateRead:
+    """Create a template (admin)."""
+    _admin(who)
+    return await work.create_template(rpc=ctx.rpc, data=data)
+
+
+@router.put("/templates/{template_id}", response_model=cw.TemplateRead, responses=_404)
+async def update_template(
+    template_id: Annotated[int, Path(ge=1)], data: cw.TemplateFields, ctx: Ctx, who: Writer
+) -> cw.TemplateRead:
+    """Replace a template (admin); cases already made from it are not changed."""
+    _admin(who)
+    return await work.update_template(rpc=ctx.rpc, template_id=template_id, data=data)
+
+
+@router.post("/templates/{template_id}/cases", status_code=201, response_model=c.CaseRead, responses=_404)
+async def case_from_template(
+    template_id: Annotated[int, Path(ge=1)], data: cw.CaseFromTemplate, ctx: Ctx, who: Writer
+) -> c.CaseRead:
+    """Open a new case from a template (its title, description, priority, default status, group, assignee)."""
+    actor = await writer(who, ctx)
+    return await work.case_from_template(rpc=ctx.rpc, template_id=template_id, data=data, actor=actor)
+
+
+@router.post("/cases/{case_id}/template", status_code=201, response_model=cw.TemplateRead, responses=_404)
+async def template_from_case(case_id: CaseId, data: cw.TemplateFromCase, ctx: Ctx, who: Writer) -> cw.TemplateRead:
+    """Save this case as a new template (admin)."""
+    _admin(who)
+    return await work.template_from_case(rpc=ctx.rpc, case_id=case_id, data=data)
+
+
+@router.get("/canned-replies", response_model=Items[cw.CannedReplyRead])
+async def list_canned_replies(ctx: Ctx, _who: Reader) -> Items[cw.CannedReplyRead]:
+    """Canned replies (title and body), by title."""
+    return Items(items=await work.list_canned_replies(rpc=ctx.rpc))
+
+
+@router.post("/canned-replies", status_code=201, response_model=cw.CannedReplyRead)
+async def create_canned_reply(data: cw.CannedReplyCreate, ctx: Ctx, who: Writer) -> cw.CannedReplyRead:
+    """Create a canned reply (admin)."""
+    _admin(who)
+    return await work.create_canned_reply(rpc=ctx.rpc, data=data)
+
+
+@router.delete("/canned-replies/{reply_id}", status_code=204, responses=_404)
+async def delete_canned_reply(reply_id: Annotated[int, Path(ge=1)], ctx: Ctx, who: Writer) -> Response:
+    """Delete a canned reply (admin)."""
+    _admin(who)
+    await work.delete_canned_reply(rpc=ctx.rpc, reply_id=reply_id)
+    return Response(status_code=204)
+
+
+@router.get("/recurrences", response_model=Items[cw.RecurrenceRead])
+async def list_recurrences(ctx: Ctx, _who: Reader) -> Items[cw.RecurrenceRead]:
+    """Recurring cases: a template every N days, weeks or months, with the next due slot."""
+    return Items(items=await work.list_recurrences(rpc=ctx.rpc))
+
+
+@router.post("/recurrences", status_code=201, response_model=cw.RecurrenceRead, responses=_404)
+async def create_recurrence(data: cw.RecurrenceCreate, ctx: Ctx, who: Writer) -> cw.RecurrenceRead:
+    """Put a template on a schedule (admin); the cases service creates each due case once."""
+    _admin(who)
+    return await work.create_recurrence(rpc=ctx.rpc, data=data)
+
+
+@router.patch("/recurrences/{recurrence_id}", response_model=cw.RecurrenceRead, responses=_404)
+async def update_recurrence(
+    recurrence_id: Annotated[int, Path(ge=1)], changes: cw.RecurrenceUpdate, ctx: Ctx, who: Writer
+) -> cw.RecurrenceRead:
+    """Pause (`active: false`) or resume a schedule (admin); slots missed while paused are not made up."""
+    _admin(who)
+    return await work.update_recurrence(rpc=ctx.rpc, recurrence_id=recurrence_id, changes=changes)
+
+
+# -- signatures ------------------------------------------------------------------------------------
+
+
+@router.get("/signatures", response_model=Items[cw.SignatureRead])
+async def list_signatures(ctx: Ctx, _who: Reader) -> Items[cw.SignatureRead]:
+    """Every stored greeting/signature level."""
+    return Items(items=await work.list_signatures(rpc=ctx.rpc))
+
+
+@router.put("/signatures", response_model=cw.SignatureRead)
+async def set_signature(data: cw.SignatureSet, ctx: Ctx, who: Writer) -> cw.SignatureRead:
+    """Set one level: general (no agent, no mailbox), mailbox, personal (agent), personal per mailbox.
+
+    Admins set any level; an agent's key sets only that agent's own levels.
+    """
+    if not who.is_admin:
+        actor = await writer(who, ctx)
+        if data.agent_id is None or data.agent_id != actor.id:
+            raise errors.DomainError(
+                errors.FORBIDDEN, "you may set only your own signature", {"agent_id": data.agent_id}
+            )
+    return await work.set_signature(rpc=ctx.rpc, data=data)
+
+
+@router.get("/signatures/resolve", response_model=cw.ResolvedSignature)
+async def resolve_signature(
+    ctx: Ctx,
+    _who: Reader,
+    agent: Annotated[int, Query(ge=1)],
+    mailbox: Annotated[str | None, Query(max_length=320)] = None,
+) -> cw.ResolvedSignature:
+    """The greeting and signature an agent's mail from `mailbox` carries (most specific level wins, per part)."""
+    return await work.resolve_signature(rpc=ctx.rpc, agent_id=agent, mailbox=mailbox)
+
+
+# -- merge and links -------------------------------------------------------------------------------
+
+
+@router.post("/cases/{case_id}/merge", response_model=c.CaseRead, responses=_404)
+async def merge_cases(case_id: CaseId, data: cw.MergeRequest, ctx: Ctx, who: Writer) -> c.CaseRead:
+    """Merge `duplicate_id` into this case: its messages and attachments move here, it is closed and points here."""
+    actor = await writer(who, ctx)
+    return await work.merge_cases(rpc=ctx.rpc, case_id=case_id, duplicate_id=data.duplicate_id, actor=actor)
+
+
+@router.get("/cases/{case_id}/links", response_model=cw.CaseLinks, responses=_404)
+async def case_links(case_id: CaseId, ctx: Ctx, _who: Reader) -> cw.CaseLinks:
+    """Related cases, master and children, and merges."""
+    return await work.case_links(rpc=ctx.rpc, case_id=case_id)
+
+
+@router.post("/cases/{case_id}/links", status_code=201, response_model=cw.LinkRead, responses=_404)
+async def link_cases(case_id: CaseId, data: cw.LinkCreate, ctx: Ctx, who: Writer) -> cw.LinkRead:
+    """`kind: related` links two cases both ways; `kind: parent` makes `other_case_id` this case's master."""
+    return await work.link_cases(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+
+
+@router.post("/cases/{case_id}/close-with-children", response_model=CloseResult, responses=_404)
+async def close_with_children(case_id: CaseId, ctx: Ctx, who: Writer) -> Any:
+    """Close this master case and every child of it, in one step."""
+    return await work.close_with_children(rpc=ctx.rpc, case_id=case_id, actor=await writer(who, ctx))

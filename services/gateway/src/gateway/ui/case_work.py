@@ -1,0 +1,220 @@
+"""Agent UI for the work on a case (issue 3 part B): the case page's tasks, time, attachments and links,
+the forms that change them, and attachment downloads. Same use cases as the API (gateway.case_work)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+from starlette.responses import Response
+
+from contracts import case_work as cw
+from contracts import errors
+from gateway import case_work as work
+from gateway.context import AppContext, get_context
+from gateway.domain.disposition import content_disposition
+from gateway.ui import session as s
+from gateway.ui.routes import checked_form
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[AppContext, Depends(get_context)]
+Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
+
+
+def _back(case_id: int, anchor: str) -> RedirectResponse:
+    return RedirectResponse(f"/cases/{case_id}#{anchor}", status_code=303)
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+async def _attempt(request: Request, action: Callable[[], Awaitable[Any]], done: str) -> None:
+    """Run a change; a refused one becomes an error flash on the case page (nothing was changed)."""
+    try:
+        await action()
+    except ValidationError as exc:
+        s.flash(request, "; ".join(str(e["msg"]) for e in exc.errors()), "error")
+    except errors.DomainError as exc:
+        if exc.code in {errors.NOT_FOUND, errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        s.flash(request, exc.message, "error")
+    else:
+        s.flash(request, done)
+
+
+@router.get("/cases/{case_id}/attachments/{attachment_id}")
+async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> Response:
+    meta, content = await work.get_attachment(rpc=ctx.rpc, case_id=case_id, attachment_id=attachment_id)
+    headers = {
+        "Content-Disposition": content_disposition(meta.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return Response(content, media_type=meta.content_type, headers=headers)
+
+
+@router.post("/cases/{case_id}/tasks")
+async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+
+    async def action() -> Any:
+        due = _field(form, "due_at")
+        data = cw.TaskCreate(
+            title=_field(form, "title"),
+            assignee_id=int(_field(form, "assignee_id")) if _field(form, "assignee_id").isdigit() else None,
+            due_at=datetime.fromisoformat(due) if due else None,
+        )
+        return await work.add_task(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+
+    await _attempt(request, action, "Task added.")
+    return _back(case_id, "tasks")
+
+
+@router.post("/cases/{case_id}/tasks/{task_id}/done")
+async def task_done(case_id: int, task_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    done = _field(form, "done") != "false"
+    changes = cw.TaskUpdate(done=done)
+    await _attempt(
+        request,
+        lambda: work.update_task(rpc=ctx.rpc, case_id=case_id, task_id=task_id, changes=changes, actor=s.actor(agent)),
+        "Task updated.",
+    )
+    return _back(case_id, "tasks")
+
+
+@router.post("/cases/{case_id}/time")
+async def log_time(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+
+    async def action() -> Any:
+        minutes = _field(form, "minutes")
+        data = cw.TimeEntryCreate(
+            minutes=int(minutes) if minutes.isdigit() else 0,
+            billable=_field(form, "billable") == "on",
+            note=_field(form, "note"),
+        )
+        return await work.log_time(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+
+    await _attempt(request, action, "Time logged.")
+    return _back(case_id, "time")
+
+
+@router.post("/cases/{case_id}/timer/{action_name}")
+async def timer(case_id: int, action_name: str, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    await checked_form(request)
+    if action_name == "start":
+        await _attempt(
+            request,
+            lambda: work.start_timer(rpc=ctx.rpc, case_id=case_id, billable=True, actor=s.actor(agent)),
+            "Timer started.",
+        )
+    else:
+        await _attempt(
+            request, lambda: work.stop_timer(rpc=ctx.rpc, case_id=case_id, actor=s.actor(agent)), "Timer stopped."
+        )
+    return _back(case_id, "time")
+
+
+@router.post("/cases/{case_id}/attachments")
+async def upload(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    file = form.get("file")
+    if not isinstance(file, UploadFile) or not file.filename:
+        s.flash(request, "Choose a file first.", "error")
+        return _back(case_id, "attachments")
+
+    async def action() -> Any:
+        limit = await work.attachment_limit(rpc=ctx.rpc)
+        content = await file.read(limit + 1)
+        if len(content) > limit:
+            raise errors.DomainError(errors.PAYLOAD_TOO_LARGE, f"The file is larger than {limit // (1024 * 1024)} MB.")
+        return await work.add_attachment(
+            rpc=ctx.rpc,
+            case_id=case_id,
+            filename=file.filename or "attachment",
+            content_type=file.content_type,
+            content=content,
+            message_id=None,
+            actor=s.actor(agent),
+        )
+
+    await _attempt(request, action, "File attached.")
+    return _back(case_id, "attachments")
+
+
+@router.post("/cases/{case_id}/merge")
+async def merge(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    duplicate = _field(form, "duplicate_id")
+
+    async def action() -> Any:
+        if not duplicate.isdigit():
+            raise errors.ValidationFailed(message="Give the id of the duplicate case.")
+        return await work.merge_cases(rpc=ctx.rpc, case_id=case_id, duplicate_id=int(duplicate), actor=s.actor(agent))
+
+    await _attempt(request, action, f"Case {duplicate} merged into this one.")
+    return _back(case_id, "links")
+
+
+@router.post("/cases/{case_id}/links")
+async def link(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    other = _field(form, "other_case_id")
+
+    async def action() -> Any:
+        if not other.isdigit():
+            raise errors.ValidationFailed(message="Give the id of the other case.")
+        data = cw.LinkCreate(other_case_id=int(other), kind=cw.LinkKind(_field(form, "kind") or "related"))
+        return await work.link_cases(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+
+    await _attempt(request, action, "Cases linked.")
+    return _back(case_id, "links")
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+@router.get("/templates")
+async def templates_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """Templates to start a case from, and the canned replies."""
+    templates, replies = await work.list_templates(rpc=ctx.rpc), await work.list_canned_replies(rpc=ctx.rpc)
+    return s.render(request, "templates.html", {"templates": templates, "replies": replies})
+
+
+@router.post("/templates/{template_id}/cases")
+async def case_from_template(template_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+    try:
+        data = cw.CaseFromTemplate(requester_email=_field(form, "requester_email") or None)
+        case = await work.case_from_template(rpc=ctx.rpc, template_id=template_id, data=data, actor=s.actor(agent))
+    except ValidationError as exc:
+        s.flash(request, "; ".join(str(e["msg"]) for e in exc.errors()), "error")
+        return RedirectResponse("/templates", status_code=303)
+    except errors.DomainError as exc:
+        if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        s.flash(request, exc.message, "error")
+        return RedirectResponse("/templates", status_code=303)
+    s.flash(request, f"Case #{case.number} created from the template.")
+    return RedirectResponse(f"/cases/{case.id}", status_code=303)
+
+
+@router.post("/cases/{case_id}/forwards")
+async def forward(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    form = await checked_form(request)
+
+    async def action() -> Any:
+        recipients = [r.strip() for r in _field(form, "recipients").replace(";", ",").split(",") if r.strip()]
+        data = cw.ForwardCreate.model_validate({"recipients": recipients, "body": _field(form, "body")})
+        return await work.forward_case(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+
+    await _attempt(request, action, "Forwarded.")
+    return _back(case_id, "conversation")
