@@ -210,3 +210,11 @@ class RawMail(BaseModel):
     id: int
     raw_sha256: str
     raw_base64: str
+
+
+class MailAttachmentContent(BaseModel):
+    """The bytes of one attachment of an inbound mail (`get_attachment`), base64-encoded for the JSON transport."""
+
+    model_config = ConfigDict(extra="ignore")
+    sha256: str
+    content_base64: str

@@ -11,6 +11,8 @@ from pydantic import BaseModel, TypeAdapter
 from chassis.rpc_client import RpcClient
 from contracts import case_work as cw
 from contracts import cases as c
+from contracts import errors
+from contracts import mail_gateway as mg
 
 _tasks = TypeAdapter(list[cw.TaskRead])
 _attachments = TypeAdapter(list[cw.AttachmentRead])
@@ -89,6 +91,26 @@ async def get_attachment(*, rpc: RpcClient, case_id: int, attachment_id: int) ->
         await rpc.call("cases", "get_attachment", case_id=case_id, attachment_id=attachment_id)
     )
     return result.attachment, base64.b64decode(result.content_base64)
+
+
+async def get_mail_attachment(
+    *, rpc: RpcClient, case_id: int, message_id: int, sha256: str
+) -> tuple[c.AttachmentRef, bytes]:
+    """An attachment that came by email: only when that message of that case lists it (never by hash alone)."""
+    messages = TypeAdapter(list[c.MessageRead]).validate_python(
+        await rpc.call("cases", "list_messages", case_id=case_id)
+    )
+    ref = next(
+        (a for m in messages if m.id == message_id for a in m.attachments if a.sha256 == sha256),
+        None,
+    )
+    if ref is None:
+        raise errors.NotFound(
+            message=f"message {message_id} of case {case_id} has no attachment {sha256}",
+            details={"case_id": case_id, "message_id": message_id, "sha256": sha256},
+        )
+    result = mg.MailAttachmentContent.model_validate(await rpc.call("mail_gateway", "get_attachment", sha256=sha256))
+    return ref, base64.b64decode(result.content_base64)
 
 
 async def log_time(*, rpc: RpcClient, case_id: int, data: cw.TimeEntryCreate, actor: c.Actor) -> cw.TimeEntryRead:

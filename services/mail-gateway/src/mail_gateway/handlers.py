@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import String, and_, or_, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -17,12 +19,13 @@ from chassis.nameko_runtime import Runtime
 from chassis.tokens import case_number_from_subject
 from contracts.cases import AttachmentRef, CaseCreated, MessageAdded
 from contracts.envelope import Envelope, EventPayload
-from contracts.errors import NotFound
+from contracts.errors import NotFound, ValidationFailed
 from contracts.mail_gateway import (
     InboundMailFilter,
     InboundMailPage,
     InboundMailRead,
     MailAddress,
+    MailAttachmentContent,
     MailReceived,
     RawMail,
 )
@@ -319,6 +322,32 @@ def get_raw_mail(*, runtime: Runtime, blobs: BlobStore, inbound_mail_id: int) ->
     except BlobNotFound:
         raise NotFound(message=f"the raw bytes of inbound mail {inbound_mail_id} are missing") from None
     return RawMail(id=inbound_mail_id, raw_sha256=sha256, raw_base64=base64.b64encode(raw).decode("ascii"))
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def get_attachment(*, runtime: Runtime, blobs: BlobStore, sha256: str) -> MailAttachmentContent:
+    """The bytes of an attachment of a stored inbound mail; never any other blob (raw mail, say)."""
+    if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
+        raise ValidationFailed(message="sha256 must be 64 lowercase hex characters", details={"sha256": "invalid"})
+    with runtime.session_factory() as session:
+        # the text match only narrows the rows (a hex digest has no LIKE wildcards); the JSON is checked below
+        candidates = session.scalars(
+            select(InboundMail.attachments).where(sql_cast(InboundMail.attachments, String).like(f"%{sha256}%"))
+        ).all()
+    listed = any(
+        isinstance(item, dict) and item.get("sha256") == sha256
+        for attachments in candidates
+        for item in attachments or []
+    )
+    if not listed:
+        raise NotFound(message="no inbound mail attachment with that sha256", details={"sha256": sha256})
+    try:
+        content = blobs.get(sha256)
+    except BlobNotFound:
+        raise NotFound(message="the attachment's bytes are missing", details={"sha256": sha256}) from None
+    return MailAttachmentContent(sha256=sha256, content_base64=base64.b64encode(content).decode("ascii"))
 
 
 def _read(row: InboundMail) -> InboundMailRead:

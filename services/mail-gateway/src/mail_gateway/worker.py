@@ -49,6 +49,12 @@ class MailGatewayService:
         return raw.model_dump(mode="json")
 
     @rpc
+    def get_attachment(self, sha256: str) -> dict[str, Any]:
+        """An attachment of a stored inbound mail, base64-encoded (only blobs listed as attachments)."""
+        content = handlers.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
+        return content.model_dump(mode="json")
+
+    @rpc
     def list_mailboxes(self) -> list[dict[str, Any]]:
         return [m.model_dump(mode="json") for m in mailboxes.list_mailboxes(runtime=self.runtime)]
 

@@ -149,6 +149,29 @@ async def download_attachment(
     return Response(content, media_type=meta.content_type, headers=headers)
 
 
+@router.get(
+    "/cases/{case_id}/messages/{message_id}/attachments/{sha256}",
+    responses={**_404, 200: {"description": "The file", "content": {"application/octet-stream": {}}}},
+    response_class=Response,
+)
+async def download_mail_attachment(
+    case_id: CaseId,
+    message_id: Annotated[int, Path(ge=1)],
+    sha256: Annotated[str, Path(description="The attachment's SHA-256, as listed on the message")],
+    ctx: Ctx,
+    _who: Reader,
+) -> Response:
+    """Download a file that came by email with a message, always as an attachment (never rendered)."""
+    ref, content = await work.get_mail_attachment(rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256)
+    headers = {
+        "Content-Disposition": content_disposition(ref.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+        "ETag": f'"{ref.sha256}"',
+    }
+    return Response(content, media_type=ref.content_type, headers=headers)
+
+
 # -- time ---------------------------------------------------------------------------------------
 
 

@@ -60,6 +60,17 @@ async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> 
     return Response(content, media_type=meta.content_type, headers=headers)
 
 
+@router.get("/cases/{case_id}/messages/{message_id}/attachments/{sha256}")
+async def download_mail_attachment(case_id: int, message_id: int, sha256: str, ctx: Ctx, agent: Agent) -> Response:
+    ref, content = await work.get_mail_attachment(rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256)
+    headers = {
+        "Content-Disposition": content_disposition(ref.filename),
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "sandbox",
+    }
+    return Response(content, media_type=ref.content_type, headers=headers)
+
+
 @router.post("/cases/{case_id}/tasks")
 async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
