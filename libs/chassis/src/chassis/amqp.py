@@ -36,8 +36,9 @@ class ConfirmedPublisher:
             self._connection.ensure_connection(max_retries=1)
             self._producer = Producer(self._connection.default_channel)
             for entity in self.declare:
-                entity.maybe_bind(self._connection.default_channel)
-                entity.declare()
+                # declare a copy bound to this channel: `maybe_bind` would keep a shared entity bound to
+                # the channel of an earlier, dead connection, and every reconnect would fail on it
+                entity(self._connection.default_channel).declare()
         return self._producer
 
     def publish(self, body: Any, *, exchange: Exchange, routing_key: str, **properties: Any) -> None:

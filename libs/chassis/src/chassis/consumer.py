@@ -31,6 +31,9 @@ DEAD_LETTER_QUEUE = Queue("helpdesk.dead-letter", exchange=DEAD_LETTER_EXCHANGE,
 
 Handler = Callable[[Session, Envelope], None]
 
+# a handler that keeps hitting a unique constraint after this many fresh tries is a bug, not a race
+CONSTRAINT_ATTEMPTS = 3
+
 
 class TransientError(Exception):
     """Raise from a handler to have the event redelivered later (a dependency is down)."""
@@ -84,27 +87,26 @@ def consume(
 
     outcome = "applied"
     try:
-        with unit_of_work(session_factory) as session:
-            if session.get(processed_model, (consumer, envelope.event_id)) is not None:
-                outcome = "duplicate"
-            else:
-                handler(session, envelope)
-                session.add(processed_model(consumer=consumer, event_id=envelope.event_id, outcome="applied"))
+        for attempt in range(1, CONSTRAINT_ATTEMPTS + 1):
+            try:
+                outcome = _apply_once(session_factory, processed_model, consumer, envelope, handler)
+                break
+            except IntegrityError:
+                # a concurrent worker applied the same event first, or the handler lost a race on a
+                # unique constraint (two mails creating one contact): look again, then try again
+                with session_factory() as session:
+                    if session.get(processed_model, (consumer, envelope.event_id)) is not None:
+                        outcome = "duplicate"
+                        break
+                if attempt == CONSTRAINT_ATTEMPTS:
+                    raise
+                log.info("event_constraint_retry", consumer=consumer, event_id=envelope.event_id, attempt=attempt)
     except IntegrityError:
-        # a concurrent worker applied the same event first, or the handler hit a constraint
-        with session_factory() as session:
-            if session.get(processed_model, (consumer, envelope.event_id)) is not None:
-                outcome = "duplicate"
-            else:
-                outcome = _dead_letter(
-                    body,
-                    envelope,
-                    consumer,
-                    traceback.format_exc(limit=3),
-                    session_factory,
-                    processed_model,
-                    dead_letters,
-                )
+        # still violating a constraint after fresh tries: a bug, not a race (IntegrityError is a
+        # DBAPIError, so this clause must come before the transient one or it would loop forever)
+        outcome = _dead_letter(
+            body, envelope, consumer, traceback.format_exc(limit=3), session_factory, processed_model, dead_letters
+        )
     except (ValidationError, DomainError) as exc:
         outcome = _dead_letter(
             body, envelope, consumer, f"{type(exc).__name__}: {exc}", session_factory, processed_model, dead_letters
@@ -121,6 +123,22 @@ def consume(
         )
     EVENTS_CONSUMED.labels(service, envelope.event_type, outcome).inc()
     return outcome
+
+
+def _apply_once(
+    session_factory: sessionmaker[Session],
+    processed_model: type[ProcessedEventMixin],
+    consumer: str,
+    envelope: Envelope,
+    handler: Handler,
+) -> str:
+    """One transaction: the handler's work and the processed marker, or nothing."""
+    with unit_of_work(session_factory) as session:
+        if session.get(processed_model, (consumer, envelope.event_id)) is not None:
+            return "duplicate"
+        handler(session, envelope)
+        session.add(processed_model(consumer=consumer, event_id=envelope.event_id, outcome="applied"))
+    return "applied"
 
 
 def _dead_letter(

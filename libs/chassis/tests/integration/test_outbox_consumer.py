@@ -160,3 +160,60 @@ def test_consumer_rolls_back_and_raises_on_transient_failure_so_the_event_is_red
     assert _consume(db, amqp, body, flaky) == "applied"
     with db() as session:
         assert session.scalar(select(func.count()).select_from(Thing)) == 1
+
+
+def test_a_lost_race_on_a_unique_constraint_is_retried_and_a_persistent_violation_dead_lettered(db, amqp):
+    with unit_of_work(db) as session:
+        session.add(Thing(id=1, name="taken"))
+    calls = []
+
+    def loses_the_race_once(session: Session, envelope: Envelope) -> None:
+        calls.append(1)
+        # the first try collides with a row a concurrent transaction created; the next one sees it
+        session.add(Thing(id=1 if len(calls) == 1 else 2, name="mine"))
+        session.flush()
+
+    body = Envelope.wrap(ThingMade(name="x"), source="x").model_dump(mode="json")
+    assert _consume(db, amqp, body, loses_the_race_once) == "applied"
+    assert len(calls) == 2
+
+    def always_collides(session: Session, envelope: Envelope) -> None:
+        session.add(Thing(id=1, name="again"))
+        session.flush()
+
+    body = Envelope.wrap(ThingMade(name="y"), source="x").model_dump(mode="json")
+    assert _consume(db, amqp, body, always_collides) == "dead_lettered"
+    dead = _drain(amqp, DEAD_LETTER_QUEUE, expect=1)
+    assert "IntegrityError" in dead[0][1]["x-dead-letter-reason"]
+
+
+def test_relay_reconnects_after_the_broker_drops_its_connection(db, amqp):
+    import subprocess
+    import time
+
+    listener = Queue("listener", exchange=Exchange("chassis_test.events", type="topic", durable=True), routing_key="#")
+    with Connection(amqp) as conn:
+        listener(conn.channel()).declare()
+    relay = OutboxRelay(service="chassis_test", session_factory=db, model=OutboxMessage, amqp_uri=amqp)
+    with unit_of_work(db) as session:
+        add_event(session, OutboxMessage, ThingMade(name="before"), source="chassis_test")
+    assert relay.relay_once() == 1
+    vhost = amqp.rsplit("/", 1)[1]
+    subprocess.run(
+        ["rabbitmqctl", "-q", "close_all_connections", "--vhost", vhost, "test: broker restart"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    with unit_of_work(db) as session:
+        add_event(session, OutboxMessage, ThingMade(name="after"), source="chassis_test")
+    published = 0
+    deadline = time.monotonic() + 10
+    while published == 0 and time.monotonic() < deadline:
+        try:
+            published = relay.relay_once()
+        except Exception:  # the first try may still find the dead connection; it must recover
+            time.sleep(0.2)
+    assert published == 1
+    names = [Envelope.model_validate(body).open(ThingMade).name for body, _ in _drain(amqp, listener, expect=2)]
+    assert names == ["before", "after"]

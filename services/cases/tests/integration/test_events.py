@@ -188,3 +188,16 @@ def test_notification_sent_sets_the_agent_messages_message_id(cases: Any, admin:
     assert by_id[reply["id"]]["email_message_id"] == ours
     # the customer's own Message-ID is never overwritten by a confirmation of ours
     assert by_id[customer_message["id"]]["email_message_id"] == first.message_id
+
+
+def test_a_burst_of_mails_from_one_new_sender_opens_every_case_for_one_contact(cases: Any) -> None:
+    # concurrent workers race to create the same unknown contact: no mail may be lost to the race
+    sender = f"burst.{uuid.uuid4().hex[:8]}@customer.example"
+    mails = [_mail(sender=sender, subject=f"Burst {sender} {i}") for i in range(12)]
+    for mail in mails:
+        _deliver(cases, mail)
+    created = cases.events.wait_for("case_created", count=12, timeout=30, case__requester__email=sender)
+    assert sorted(e["payload"]["case"]["title"] for e in created) == sorted(m.subject for m in mails)
+    assert len({e["payload"]["case"]["requester"]["id"] for e in created}) == 1
+    rows = cases.rows("SELECT count(*) AS n FROM contact_email WHERE email = :e", e=sender)
+    assert rows[0].n == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.db.models import Agent, Case, CaseHistory, CaseNumberSeq, Contact, ContactEmail, Group, Message
@@ -78,10 +79,18 @@ def get_or_create_contact(session: Session, *, email: str, name: str = "") -> Co
     """The contact owning `email`, created when unknown; a missing name is filled in."""
     contact = find_contact(session, email)
     if contact is None:
-        contact = Contact(name=name.strip())
-        contact.emails.append(ContactEmail(email=normalise_email(email)))
-        session.add(contact)
-        session.flush()
+        try:
+            # a savepoint: when a concurrent transaction creates the same address first, we lose
+            # only this insert (not the whole mail or request) and use the contact it created
+            with session.begin_nested():
+                contact = Contact(name=name.strip())
+                contact.emails.append(ContactEmail(email=normalise_email(email)))
+                session.add(contact)
+                session.flush()
+        except IntegrityError:
+            contact = find_contact(session, email)
+            if contact is None:
+                raise
     elif not contact.name and name.strip():
         contact.name = name.strip()
     return contact
