@@ -250,3 +250,18 @@ def _matches(payload: dict[str, Any], expected: dict[str, Any]) -> bool:
         if current != value:
             return False
     return True
+
+
+# Debian's Chromium, launched the way this machine needs (no downloads, no sandbox as root, no
+# background traffic to hosts the closed network refuses): pass to playwright's chromium.launch().
+CHROMIUM_PATH = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--no-sandbox",
+]

@@ -14,18 +14,10 @@ import pytest
 from conftest import ADMIN_EMAIL, Stack
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
+
 # `make screenshots` points this at docs/screenshots (the README shows them); tests must not dirty the tree
 SCREENSHOTS = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="agent-ui-"))
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--no-sandbox",
-]
 DEMO_CASES = [
     (
         "VPN drops every 10 minutes",
@@ -160,7 +152,7 @@ def test_stale_form_shows_a_conflict(
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

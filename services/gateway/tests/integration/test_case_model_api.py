@@ -14,7 +14,7 @@ import httpx
 import pytest
 from conftest import Stack
 
-from chassis.testing import EventCollector
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH, EventCollector
 from gateway import access
 from gateway.domain import api_keys
 
@@ -311,7 +311,7 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
     shots = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="case-model-"))
     shots.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=["--no-sandbox", "--disable-gpu"])
+        browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             page = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=stack.base_url).new_page()
             page.goto(f"/cases/{case['id']}")

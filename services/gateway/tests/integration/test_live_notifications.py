@@ -15,18 +15,8 @@ from conftest import ADMIN_EMAIL, Stack, wait_until
 from notifications_process import notifications_worker
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from chassis.testing import ServiceProcess
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServiceProcess
 from gateway import access
-
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 
 
 @pytest.fixture(scope="module")
@@ -46,7 +36,7 @@ def partner(stack: Stack) -> Iterator[httpx.Client]:
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             yield launched
         finally:

@@ -11,7 +11,7 @@ import pytest
 from conftest import ADMIN_EMAIL, Stack
 from playwright.sync_api import Page, expect, sync_playwright
 
-CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--no-first-run", "--disable-quic", "--no-sandbox"]
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
 
 
 def _csrf(html: str) -> str:
@@ -90,7 +90,7 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
     master, child = _case(api), _case(api)
     api.post(f"/api/v1/cases/{child['id']}/links", json={"other_case_id": master["id"], "kind": "parent"})
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             page: Page = browser.new_page(base_url=stack.base_url)
             page.goto(f"/login?next=/cases/{master['id']}")
@@ -134,7 +134,7 @@ def test_templates_page_instructions_and_canned_replies(stack: Stack, api: httpx
     assert bad.status_code == 303 and bad.headers["location"] == "/templates"
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         try:
             page_ = browser.new_page(base_url=stack.base_url)
             page_.goto(f"/login?next={case_url}")

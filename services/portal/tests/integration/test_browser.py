@@ -12,16 +12,8 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 from portal_testing import Stack, wait_for_link
 
-CHROMIUM_ARGS = [
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-    "--no-sandbox",
-]
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
+
 # `make screenshots` points this at docs/screenshots (the README shows it); tests must not dirty the tree
 SCREENSHOT = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="portal-")) / "portal-case.png"
 
@@ -29,7 +21,7 @@ SCREENSHOT = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        browser = playwright.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
 
