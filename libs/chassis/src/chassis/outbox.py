@@ -16,7 +16,7 @@ from kombu import Exchange
 from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
 from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, sessionmaker
 
-from chassis.amqp import ConfirmedPublisher, event_exchange
+from chassis.amqp import ConfirmedPublisher, Outgoing, event_exchange
 from chassis.db import JSONType, UTCDateTime, unit_of_work, utcnow
 from chassis.logging import get_logger
 from chassis.metrics import EVENTS_PUBLISHED, OUTBOX_PENDING
@@ -122,8 +122,9 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """Publish one batch; returns how many rows were published.
 
-        Rows published before a failure are still marked (fewer duplicates after a broker hiccup);
-        the failing row records the error and the failure is raised after the commit.
+        The batch is published with one confirm wait (decision 0113). Rows the broker confirmed before a
+        failure are still marked (fewer duplicates after a broker hiccup); the first unconfirmed row
+        records the error and the failure is raised after the commit.
         """
         model = self.model
         failure: Exception | None = None
@@ -135,26 +136,27 @@ class OutboxRelay:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            published: list[int] = []
-            for row in rows:
-                try:
-                    self.publisher.publish(
+            # one confirm wait for the whole batch (decision 0113); the confirmed prefix counts as published
+            confirmed, failure = self.publisher.publish_batch(
+                [
+                    Outgoing(
                         row.envelope,
-                        exchange=self.exchange,
-                        routing_key=row.event_type,
-                        message_id=row.event_id,
-                        headers={"event_type": row.event_type, "source": self.service},
+                        self.exchange,
+                        row.event_type,
+                        {"message_id": row.event_id, "headers": {"event_type": row.event_type, "source": self.service}},
                     )
-                except Exception as exc:
-                    failure = exc
-                    session.execute(
-                        update(model)
-                        .where(model.id == row.id)
-                        .values(attempts=model.attempts + 1, last_error=str(exc)[:1000])
-                    )
-                    break
-                published.append(row.id)
+                    for row in rows
+                ]
+            )
+            published = [row.id for row in rows[:confirmed]]
+            for row in rows[:confirmed]:
                 EVENTS_PUBLISHED.labels(self.service, row.event_type).inc()
+            if failure is not None:
+                session.execute(
+                    update(model)
+                    .where(model.id == rows[confirmed].id)
+                    .values(attempts=model.attempts + 1, last_error=str(failure)[:1000])
+                )
             if published:
                 session.execute(
                     update(model)

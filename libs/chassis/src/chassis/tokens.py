@@ -73,3 +73,41 @@ def case_number_from_subject(subject: str, *, secret: str) -> int | None:
         if hmac.compare_digest(_sign(secret, f"subject:{m.group(1)}")[:12], m.group(2).lower()):
             return int(m.group(1))
     return None
+
+
+# -- signed case link (D5): opens one case of one contact in the portal until it expires ---------
+# `<case_id>.<contact_id>.<expires_epoch>.<sig>`; signed under its own label like the tokens above,
+# with HELPDESK_SECRET_KEY, by notifications (who mails it) and checked by the portal (who honours it).
+
+_CASE_LINK = re.compile(r"^(\d{1,18})\.(\d{1,18})\.(\d{1,12})\.([0-9a-f]{32})$")
+
+
+class CaseLinkRefused(ValueError):
+    """A case link that is not ours, was altered, or has expired (`reason`: "invalid" or "expired")."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(f"case link {reason}")
+        self.reason = reason
+
+
+def _case_link_sig(secret: str, core: str) -> str:
+    return hmac.new(secret.encode(), f"caselink:{core}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def make_case_link_token(*, case_id: int, contact_id: int, expires_at: int, secret: str) -> str:
+    """A token naming one case of one contact, valid until the Unix time `expires_at`."""
+    core = f"{case_id}.{contact_id}.{expires_at}"
+    return f"{core}.{_case_link_sig(secret, core)}"
+
+
+def read_case_link_token(token: str, *, secret: str, now: float) -> tuple[int, int]:
+    """(case_id, contact_id) of a valid token; `CaseLinkRefused` otherwise (the expiry instant is too late)."""
+    m = _CASE_LINK.match(token.strip())
+    if not m:
+        raise CaseLinkRefused("invalid")
+    core = f"{m.group(1)}.{m.group(2)}.{m.group(3)}"
+    if not hmac.compare_digest(_case_link_sig(secret, core), m.group(4)):
+        raise CaseLinkRefused("invalid")
+    if now >= int(m.group(3)):
+        raise CaseLinkRefused("expired")
+    return int(m.group(1)), int(m.group(2))

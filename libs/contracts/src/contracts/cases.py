@@ -61,6 +61,13 @@ class Channel(StrEnum):
     SYSTEM = "system"
 
 
+class ContactChannel(StrEnum):
+    """How a contact wants to hear from us (issue 5): SMS needs a phone number."""
+
+    EMAIL = "email"
+    SMS = "sms"
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
@@ -80,6 +87,7 @@ class ContactRef(_Model):
     email: str | None = None
     name: str = ""
     phone: str | None = None  # issue 5: replies to a contact without email (or an SMS case) go by SMS
+    preferred_channel: ContactChannel = ContactChannel.EMAIL  # issue 5: "sms" (with a phone): notices go by SMS
 
 
 class AgentRef(_Model):
@@ -102,6 +110,8 @@ class AttachmentRef(_Model):
     sha256: str
     content_id: str | None = None
     inline: bool = False
+    # issue 5: the cases attachment id (`get_attachment`) of a file an agent attached to a reply; None for mail's
+    attachment_id: int | None = None
 
 
 class CaseRead(_Model):
@@ -136,6 +146,11 @@ class CaseRead(_Model):
     parent_id: int | None = None
     dormant_until: datetime | None = None
     held_for_approval: bool = False
+    # -- SLA (issue 6, B13): values of contracts.sla.SlaState; the nearest due time of a running target
+    sla_state: str = "none"
+    sla_due_at: datetime | None = None
+    # issue 5: the mailbox address an email case came in on (None for other sources); customer mail uses it
+    mailbox: str | None = None
 
 
 class CaseCreate(_Model):
@@ -210,6 +225,9 @@ class MessageCreate(_Model):
     visibility: Visibility = Visibility.PUBLIC
     # issue 5: the agent chooses SMS for a public reply (recorded as channel "sms"; notifications texts it)
     send_by_sms: bool = False
+    # issue 5: files already uploaded to the case (`add_attachment` without a message) that this message carries;
+    # a public reply's go to the customer with its email (decision 0102)
+    attachment_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
 class CasePage(_Model):
@@ -217,7 +235,25 @@ class CasePage(_Model):
     next: str | None = None
 
 
+class CaseSort(StrEnum):
+    """List orders (issue 6); a leading `-` is descending. Each has a keyset index (created_at, id) etc."""
+
+    CREATED = "created"
+    CREATED_DESC = "-created"
+    UPDATED = "updated"
+    UPDATED_DESC = "-updated"
+    PRIORITY = "priority"
+    PRIORITY_DESC = "-priority"
+    NUMBER = "number"
+    NUMBER_DESC = "-number"
+    # the nearest SLA due time; lists only cases with a running target (sla_due_at set)
+    SLA_DUE = "sla_due"
+    SLA_DUE_DESC = "-sla_due"
+
+
 class CaseFilter(_Model):
+    """Advanced search (C4, issue 6): every field set narrows the list (AND); list fields match any value."""
+
     status: Status | None = None
     assignee_id: int | None = None
     group_id: int | None = None
@@ -225,6 +261,23 @@ class CaseFilter(_Model):
     q: str | None = Field(default=None, max_length=200)
     cursor: str | None = None
     limit: int = Field(default=25, ge=1, le=100)
+    # -- issue 6: advanced search (see docs/search.md)
+    statuses: list[Status] = Field(default=[], max_length=10)
+    priorities: list[Priority] = Field(default=[], max_length=10)
+    sources: list[Source] = Field(default=[], max_length=10)
+    group_ids: list[int] = Field(default=[], max_length=100)
+    category: str | None = Field(default=None, max_length=200)
+    type_id: int | None = None
+    organisation_id: int | None = None
+    unassigned: bool | None = None  # true: no assignee; false: someone is assigned
+    tags: list[str] = Field(default=[], max_length=20)  # the case carries every one of them
+    custom_fields: dict[str, str] = Field(default={}, max_length=20)  # field key -> exact value
+    sla_states: list[str] = Field(default=[], max_length=10)  # values of contracts.sla.SlaState
+    created_from: datetime | None = None
+    created_to: datetime | None = None  # exclusive
+    updated_from: datetime | None = None
+    updated_to: datetime | None = None  # exclusive
+    sort: CaseSort = CaseSort.CREATED_DESC
 
 
 class AgentRead(_Model):
@@ -256,6 +309,8 @@ class CaseUpdated(EventPayload):
     case: CaseRead
     changes: dict[str, dict[str, Any]]
     actor: Actor | None = None
+    # the message whose arrival caused these changes (a reply setting waiting); None for a direct edit
+    message_id: int | None = None
 
 
 class MessageAdded(EventPayload):
@@ -416,6 +471,7 @@ class ContactDetail(_Model):
     phone: str | None = None
     organisation: OrganisationRef | None = None
     approved: bool = True
+    preferred_channel: ContactChannel = ContactChannel.EMAIL
 
 
 class ContactWrite(_Model):
@@ -426,6 +482,7 @@ class ContactWrite(_Model):
     phone: str | None = Field(default=None, max_length=50)
     organisation_id: int | None = None
     approved: bool | None = None
+    preferred_channel: ContactChannel | None = None  # "sms" needs a phone (given here or already stored)
 
 
 class GroupWrite(_Model):
@@ -433,12 +490,15 @@ class GroupWrite(_Model):
 
     name: str = Field(min_length=1, max_length=200)
     member_ids: list[int] | None = None
+    # issue 6: a restricted group's cases are visible only to its members and admins
+    restricted: bool | None = None
 
 
 class GroupRead(_Model):
     id: int
     name: str
     member_ids: list[int] = []
+    restricted: bool = False
 
 
 class AgentWrite(_Model):
@@ -457,6 +517,7 @@ class AgentMentioned(EventPayload):
     message_id: int
     agent: AgentRef
     actor: Actor | None = None
+    excerpt: str = ""  # the note around the mention, one line, at most 160 characters (internal: agents only)
 
 
 for _model in (CaseRead, CaseUpdate, CaseCreated, CaseUpdated, MessageAdded, CasePage):

@@ -22,6 +22,9 @@ ALREADY_DECIDED = "already_decided"
 UNKNOWN_STATUS = "unknown_status"
 INVALID_CUSTOM_FIELD = "invalid_custom_field"
 REQUIRED_FIELD_MISSING = "required_field_missing"
+# -- search and views (issue 6)
+INVALID_FILTER = "invalid_filter"
+AGENT_REQUIRED = "agent_required"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -40,6 +43,8 @@ HTTP_STATUS: dict[str, int] = {
     UNKNOWN_STATUS: 422,
     INVALID_CUSTOM_FIELD: 422,
     REQUIRED_FIELD_MISSING: 422,
+    INVALID_FILTER: 422,
+    AGENT_REQUIRED: 422,
 }
 
 
@@ -96,3 +101,18 @@ class InvalidCustomField(DomainError):
 
 class RequiredFieldMissing(DomainError):
     code = REQUIRED_FIELD_MISSING
+
+
+# -- search and views (issue 6)
+
+
+class InvalidFilter(DomainError):
+    """A filter, sort or cursor the search cannot apply (details name the field)."""
+
+    code = INVALID_FILTER
+
+
+class AgentRequired(DomainError):
+    """A personal view or saved search asked for by a caller that is not an agent."""
+
+    code = AGENT_REQUIRED

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.envelope import EventPayload
 
@@ -64,11 +65,12 @@ class AgentNotified(EventPayload):
     EVENT_TYPE = "agent_notified"
     notification_id: int
     agent_id: int
-    kind: str  # new_case_in_group | assigned_to_me | customer_replied
+    kind: str  # new_case_in_group | assigned_to_me | customer_replied | mentioned | task_assigned | sla_*
     case_id: int
     case_number: int
     title: str
     created_at: datetime
+    detail: str = ""  # what about the case: the task's title, the SLA target and due time, the mention's excerpt
 
 
 class AgentNotificationRead(BaseModel):
@@ -82,6 +84,7 @@ class AgentNotificationRead(BaseModel):
     case_id: int
     case_number: int
     title: str
+    detail: str = ""  # the task's title, the SLA target and due time, or the excerpt of the note that named me
     created_at: datetime
     read_at: datetime | None = None
 
@@ -93,3 +96,80 @@ class AgentNotificationPage(BaseModel):
 
     items: list[AgentNotificationRead]
     unread: int = 0
+
+
+# -- Web Push (E2): an agent's browsers that opted in -----------------------------------------------
+
+
+class PushKeys(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    p256dh: str = Field(min_length=80, max_length=200)  # the browser's P-256 public key, base64url
+    auth: str = Field(min_length=16, max_length=100)  # the browser's 16-byte auth secret, base64url
+
+
+class PushSubscriptionCreate(BaseModel):
+    """What `PushManager.subscribe()` gives the browser (`subscription.toJSON()`); unknown fields are ignored."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    endpoint: str = Field(min_length=10, max_length=2048)
+    keys: PushKeys
+
+
+class PushSubscriptionDelete(BaseModel):
+    endpoint: str = Field(min_length=10, max_length=2048)
+
+
+class PushSubscriptionRead(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: int
+    agent_id: int
+    endpoint: str
+    created_at: datetime
+
+
+# -- customer mail settings of the workspace and of customer organisations (E3, issue 5) ------------
+
+
+class ConversationMode(StrEnum):
+    """How much of a case's conversation reaches the customer by email."""
+
+    NEVER = "never"  # no mail to the customer at all (portal sign-in links still go: they asked for them)
+    LINK = "link"  # "there is a new answer" with a link to the portal, never the text itself
+    FULL = "full"  # the agent's reply in full, threaded (the default)
+
+
+class CustomerMailSettingsWrite(BaseModel):
+    """Set one level (the workspace, or one customer organisation); null = inherit the level above."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    conversation: ConversationMode | None = None
+    sender_address: EmailStr | None = None
+    sender_name: str | None = Field(default=None, max_length=200)
+    closing_greeting: str | None = Field(default=None, max_length=2000)
+    cc_followers: bool | None = None
+
+
+class CustomerMailSettingsRead(BaseModel):
+    """One level as stored (`organisation_id` None: the workspace) and what applies there after inheritance."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    organisation_id: int | None = None
+    stored: CustomerMailSettingsWrite
+    effective: EffectiveCustomerMail
+
+
+class EffectiveCustomerMail(BaseModel):
+    """The settings customer mail of one organisation is composed with."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    conversation: ConversationMode = ConversationMode.FULL
+    sender_address: str
+    sender_name: str = ""
+    closing_greeting: str = ""
+    cc_followers: bool = False
