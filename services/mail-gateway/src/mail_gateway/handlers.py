@@ -9,6 +9,8 @@ from typing import Any, cast
 
 from sqlalchemy import String, and_, or_, select, update
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -57,43 +59,56 @@ from mail_gateway.settings import MailGatewaySettings
 log = get_logger(__name__)
 
 
+ROWS_PER_TRANSACTION = 10  # decision 0088: fewer commits and outbox relay rounds per mail
+
+
 def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
-    """Process up to `limit` received mails, oldest first, one transaction each; returns how many."""
+    """Process up to `limit` received mails, oldest first; returns how many.
+
+    Up to ROWS_PER_TRANSACTION rows share one transaction: each row's status and its events (outbox)
+    still commit together, so a crash or a database error re-processes the whole group, never half
+    of a mail. A mail that cannot be read is handled inside `_process_row` and never fails the group.
+    """
     done = 0
     while done < limit:
         with runtime.transaction() as session:
-            row = session.scalars(
+            rows = session.scalars(
                 select(InboundMail)
                 .where(InboundMail.status == STATUS_RECEIVED)
                 .order_by(InboundMail.id)
-                .limit(1)
-                # competing workers each take a different row instead of waiting on each other
+                .limit(min(ROWS_PER_TRANSACTION, limit - done))
+                # competing workers each take different rows instead of waiting on each other
                 .with_for_update(skip_locked=True, of=InboundMail)
-            ).first()
-            if row is None:
+            ).all()
+            if not rows:
                 return done
-            for event in _process_row(session, row, runtime, blobs):
-                runtime.emit(session, event)
-        INBOUND_PROCESSED.labels(row.kind or "unknown", row.status).inc()
-        log.info(
-            "inbound_mail_processed",
-            inbound_mail_id=row.id,
-            status=row.status,
-            kind=row.kind,
-            thread=row.thread_reason,
-            case_id=row.thread_case_id,
-        )
-        done += 1
+            own_addresses = list(session.scalars(select(Mailbox.address)).all())
+            for row in rows:
+                for event in _process_row(session, row, runtime, blobs, own_addresses):
+                    runtime.emit(session, event)
+        for row in rows:
+            INBOUND_PROCESSED.labels(row.kind or "unknown", row.status).inc()
+            log.info(
+                "inbound_mail_processed",
+                inbound_mail_id=row.id,
+                status=row.status,
+                kind=row.kind,
+                thread=row.thread_reason,
+                case_id=row.thread_case_id,
+            )
+        done += len(rows)
     return done
 
 
-def _process_row(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
+def _process_row(
+    session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore, own_addresses: list[str]
+) -> list[EventPayload]:
     """Parse, store attachments, classify, thread; on a content failure, a degraded event (never a retry loop)."""
     settings: MailGatewaySettings = runtime.settings
     try:
         if row.raw_size > settings.max_message_bytes:
-            return _reject_oversized(session, row, runtime, blobs)
-        events = _read_mail(session, row, runtime, blobs)
+            return _reject_oversized(row, runtime, blobs, own_addresses)
+        events = _read_mail(session, row, runtime, blobs, own_addresses)
     except SQLAlchemyError:
         raise  # the database is down: leave the row `received`, the next tick retries it
     except Exception as exc:
@@ -136,7 +151,9 @@ def _parse_failed(defects: list[str]) -> bool:
     return any(d.startswith("parse:") for d in defects)
 
 
-def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
+def _read_mail(
+    session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore, own_addresses: list[str]
+) -> list[EventPayload]:
     """`mail_received` first, then `mail_bounced` per hard-bounced recipient and `mail_rejected` if needed."""
     settings: MailGatewaySettings = runtime.settings
     parsed = parse_message(blobs.get(row.raw_sha256))
@@ -152,7 +169,6 @@ def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: Blob
         )
         for a in split.kept
     ]
-    own_addresses = list(session.scalars(select(Mailbox.address)).all())
     classification = classify(parsed, own_addresses)
     bounced_id = classification.bounce.original_message_id if classification.bounce else None
     candidates = thread_candidates(parsed.in_reply_to, [*parsed.references, *([bounced_id] if bounced_id else [])])
@@ -176,6 +192,7 @@ def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: Blob
         attachments=attachments,
         envelope_sender=row.mail_from,
         max_body_chars=settings.max_body_chars,
+        own_addresses=own_addresses,
     )
     for left_out in split.left_out:
         event.defects.append(f"attachment:too_large:{left_out.filename}")
@@ -202,13 +219,14 @@ def _read_mail(session: Session, row: InboundMail, runtime: Runtime, blobs: Blob
     return events
 
 
-def _reject_oversized(session: Session, row: InboundMail, runtime: Runtime, blobs: BlobStore) -> list[EventPayload]:
+def _reject_oversized(
+    row: InboundMail, runtime: Runtime, blobs: BlobStore, own_addresses: list[str]
+) -> list[EventPayload]:
     """Over the message limit: recorded (raw kept), no case; only a person's mail gets the notice."""
     settings: MailGatewaySettings = runtime.settings
     raw = blobs.get(row.raw_sha256)
     head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]  # the headers are enough to classify
     parsed = parse_message(head + b"\r\n\r\n")
-    own_addresses = list(session.scalars(select(Mailbox.address)).all())
     classification = classify(parsed, own_addresses)
     sender = parsed.from_address.email if parsed.from_address else (row.mail_from or "")
     row.status, row.failure_reason = (
@@ -280,10 +298,10 @@ def learn_case_of_message(*, session: Session, envelope: Envelope) -> int:
 
 
 def _remember_case_number(session: Session, *, number: int, case_id: int) -> None:
-    """Case numbers never change, so the first sighting is kept (a replay is a no-op)."""
-    if session.get(CaseRef, number) is None:
-        session.add(CaseRef(number=number, case_id=case_id))
-        session.flush()
+    """Case numbers never change, so the first sighting is kept (a replay is a no-op); one statement."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(insert(CaseRef).values(number=number, case_id=case_id).on_conflict_do_nothing())
 
 
 def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> InboundMailPage:

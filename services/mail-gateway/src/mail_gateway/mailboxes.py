@@ -14,6 +14,7 @@ from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from contracts.errors import NotFound, ValidationFailed
 from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity, MailboxWrite
+from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import Mailbox
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.imap import ImapConfig, ImapFailure, ImapSession, open_session
@@ -44,8 +45,8 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
         for name, value in fields.items():
             setattr(box, name, value)
         box.address = address
-        if data.imap_password is not None:
-            box.imap_password = data.imap_password
+        if data.imap_password is not None:  # encrypted at rest (decision 0087)
+            box.imap_password = mailbox_secrets.encrypt(data.imap_password, secret=runtime.settings.secret_key)
         box.imap_next_poll_at = None  # poll a changed mailbox at once
         session.flush()
         return mailbox_read(box)
@@ -87,7 +88,12 @@ def verify_connection(
     if mailbox_id is not None:
         with runtime.session_factory() as session:
             box = _get(session, mailbox_id)
-            stored = _config(box, timeout)
+            try:
+                stored = _config(box, timeout, runtime.settings.secret_key)
+            except ImapFailure as exc:
+                if password is None:
+                    return ConnectionCheck(ok=False, step=exc.step, reason=exc.reason)
+                stored = None
         if password is None and stored is not None:
             password = stored.password
     if data is not None:
@@ -145,11 +151,13 @@ def poll_mailbox(*, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_s
     """Fetch up to `batch_size` new mails; each is stored (committed) before it is marked or moved."""
     with runtime.session_factory() as session:
         box = _get(session, mailbox_id)
-        config, last_uid, uidvalidity = _config(box, timeout), box.imap_last_uid or 0, box.imap_uidvalidity
-    if config is None:
+        last_uid, uidvalidity = box.imap_last_uid or 0, box.imap_uidvalidity
+    if not box.imap_host or not box.imap_user:
         return 0
     stored, more, error = 0, False, None
     try:
+        config = _config(box, timeout, runtime.settings.secret_key)  # an undecryptable password: last_error
+        assert config is not None
         imap = open_session(config)
         try:
             if imap.uidvalidity != uidvalidity:
@@ -206,7 +214,7 @@ def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_u
         )
 
 
-def _config(box: Mailbox, timeout: float) -> ImapConfig | None:
+def _config(box: Mailbox, timeout: float, secret: str) -> ImapConfig | None:
     if not box.imap_host or not box.imap_user:
         return None
     return ImapConfig(
@@ -214,7 +222,7 @@ def _config(box: Mailbox, timeout: float) -> ImapConfig | None:
         port=box.imap_port,
         security=box.imap_security or "ssl",
         user=box.imap_user,
-        password=box.imap_password or "",
+        password=mailbox_secrets.decrypt(box.imap_password, secret=secret),
         folder=box.imap_folder or "INBOX",
         move_to=box.imap_move_to,
         timeout=timeout,

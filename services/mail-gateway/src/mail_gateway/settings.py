@@ -17,6 +17,8 @@ class MailGatewaySettings(ServiceSettings):
     smtp_ops_port: int = 9103  # the SMTP process's /healthz and /metrics
     smtp_hostname: str = ""  # name in the SMTP banner; empty means HELPDESK_MAIL_DOMAIN
     max_message_bytes: int = 25 * 1024 * 1024
+    # SMTP accepts (and records, without a case) mail up to this size; 0 means 2 x max_message_bytes (0086)
+    smtp_hard_cap_bytes: int = 0
     blob_dir: Path | None = None  # empty means var/blobs/
     batch_size: int = 20  # inbound mails one timer tick processes at most
     max_body_chars: int = 1_000_000  # text/HTML bodies beyond this are cut (the raw mail keeps all)
@@ -28,6 +30,11 @@ class MailGatewaySettings(ServiceSettings):
     def blob_path(self) -> Path:
         """Where raw mail and attachments are stored (content-addressed)."""
         return self.blob_dir or self.var_dir / "blobs"
+
+    @property
+    def smtp_size_cap(self) -> int:
+        """The largest DATA the SMTP listener takes in; above it, 552."""
+        return self.smtp_hard_cap_bytes or 2 * self.max_message_bytes
 
     @property
     def smtp_listen_host(self) -> str:

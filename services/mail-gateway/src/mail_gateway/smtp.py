@@ -10,7 +10,7 @@ import asyncio
 import functools
 import signal
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, AnyStr
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy.orm import sessionmaker
@@ -41,17 +41,43 @@ class GatewaySMTP(SMTP):
     # bounce customers' mail, so accept lines up to 64 KiB (the size limit still applies)
     line_length_limit = 1 << 16
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._cap_text = _too_large(self.data_size_limit or 0)
+
     def _create_envelope(self) -> Envelope:
         return MailboxEnvelope()
+
+    async def push(self, status: AnyStr) -> None:
+        # aiosmtpd's own 552 texts ("Error: Too much mail data") do not say what the limit is
+        text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
+        if text.startswith("552 Error:"):
+            text = self._cap_text
+        await super().push(text)
+
+
+def _too_large(cap: int) -> str:
+    return (
+        f"552 5.3.4 Message too big: this help desk takes at most {cap} bytes per message;"
+        " please send large files as a link"
+    )
 
 
 class IntakeHandler:
     """aiosmtpd hooks: accept RCPT for active mailboxes, store DATA before answering."""
 
-    def __init__(self, *, session_factory: sessionmaker[Any], blobs: BlobStore, executor: ThreadPoolExecutor) -> None:
+    def __init__(
+        self,
+        *,
+        session_factory: sessionmaker[Any],
+        blobs: BlobStore,
+        executor: ThreadPoolExecutor,
+        max_message_bytes: int = 0,
+    ) -> None:
         self.session_factory = session_factory
         self.blobs = blobs
         self.executor = executor
+        self.max_message_bytes = max_message_bytes  # over it (up to the cap): recorded, no case (0086)
 
     async def _blocking(self, fn: Any, **kwargs: Any) -> Any:
         """Run database and disk work off the event loop, so one slow mail does not stall the others."""
@@ -100,6 +126,12 @@ class IntakeHandler:
             "smtp_mail_accepted", outcome=outcome, stored=result.stored, duplicates=result.duplicates, size=len(raw)
         )
         ids = ",".join(str(i) for i in [*result.stored, *result.duplicates])
+        if self.max_message_bytes and len(raw) > self.max_message_bytes:
+            SMTP_MESSAGES.labels("oversized").inc()
+            return (
+                f"250 2.0.0 Recorded as {ids}, but over the limit of {self.max_message_bytes} bytes:"
+                " no case is opened and the sender is told"
+            )
         return f"250 2.0.0 OK queued as {ids}"
 
 
@@ -109,12 +141,17 @@ async def serve(settings: MailGatewaySettings, stop: asyncio.Event) -> None:
     blobs = BlobStore(settings.blob_path)
     blobs.check()
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
-    handler = IntakeHandler(session_factory=make_sessionmaker(engine), blobs=blobs, executor=executor)
+    handler = IntakeHandler(
+        session_factory=make_sessionmaker(engine),
+        blobs=blobs,
+        executor=executor,
+        max_message_bytes=settings.max_message_bytes,
+    )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(
         lambda: GatewaySMTP(
             handler,
-            data_size_limit=settings.max_message_bytes,
+            data_size_limit=settings.smtp_size_cap,
             enable_SMTPUTF8=True,
             hostname=settings.banner_hostname,
             ident="helpdesk mail-gateway",

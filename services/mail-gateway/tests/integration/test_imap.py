@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MAX_MESSAGE_BYTES
+from conftest import MAX_MESSAGE_BYTES, SECRET
 from corpus import ZAMMAD
 from imap_server import Dovecot, dovecot_server
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from chassis.testing import SyncRpc, free_port
+from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import Mailbox
 from mail_gateway.domain.headers import peek_headers
 
@@ -84,6 +85,11 @@ def test_polled_mail_is_stored_processed_and_only_then_flagged_seen(stack, imap,
     assert sorted(flags) == [1, 2]
     box = _wait(lambda: next((b for b in rpc.call("mail_gateway", "list_mailboxes") if b["id"] == saved["id"]), None))
     assert box["imap_last_uid"] == 2 and box["imap_last_error"] is None
+    # the password is encrypted at rest (decision 0087), and polling logged in with it all the same
+    with Session(stack.engine) as session:
+        stored = session.scalar(select(Mailbox.imap_password).where(Mailbox.id == saved["id"]))
+    assert stored and stored.startswith("fernet:") and PASSWORD not in stored
+    assert mailbox_secrets.decrypt(stored, secret=SECRET) == PASSWORD
 
 
 def test_a_large_mailbox_is_fetched_in_batches_and_nothing_is_stored_twice(stack, imap, rpc):

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 
 import psycopg
 import pytest
+from conftest import MAX_MESSAGE_BYTES
 
 from chassis.testing import PG_ADMIN_URL
 
@@ -61,23 +62,67 @@ def test_unknown_recipient_is_refused_with_550(stack):
     assert len(stack.rows()) == before
 
 
-def test_oversize_mail_is_refused_with_552(stack):
+def test_mail_over_the_hard_cap_is_refused_with_a_clear_552(stack):
     before = len(stack.rows())
-    big = stack.mail(message_id=stack.unique("big"), attachment=("big.pdf", b"A" * 300_000))
+    # the hard cap defaults to twice the message limit
+    big = stack.mail(message_id=stack.unique("huge"), attachment=("big.pdf", b"A" * (2 * MAX_MESSAGE_BYTES)))
 
     # a client that announces the size (ESMTP SIZE) is refused at MAIL FROM
     with pytest.raises(smtplib.SMTPSenderRefused) as refused:
         stack.send(big)
     assert refused.value.smtp_code == 552
+    assert f"at most {2 * MAX_MESSAGE_BYTES} bytes".encode() in refused.value.smtp_error
 
     # a client that does not announce it is refused at the end of DATA
     with stack.smtp_client() as client:
         client.ehlo()
         assert client.mail("kari@customer.test")[0] == 250
         assert client.rcpt("support@example.com")[0] == 250
-        code, _ = client.data(big)
-    assert code == 552
+        code, text = client.data(big)
+    assert code == 552 and b"5.3.4 Message too big" in text
     assert len(stack.rows()) == before
+
+
+def test_mail_over_the_limit_but_under_the_cap_is_recorded_and_the_sender_told(stack):
+    mid = stack.unique("big")
+    big = stack.mail(message_id=mid, attachment=("big.pdf", b"A" * (MAX_MESSAGE_BYTES + 10_000)))
+    assert MAX_MESSAGE_BYTES < len(big) < 2 * MAX_MESSAGE_BYTES
+
+    # without SIZE, so the limit is met at the end of DATA
+    with stack.smtp_client() as client:
+        client.ehlo()
+        assert client.mail("kari@customer.test")[0] == 250
+        assert client.rcpt("support@example.com")[0] == 250
+        code, text = client.data(big)
+    assert code == 250 and b"no case is opened" in text
+
+    [row] = stack.wait_rows(lambda rows: rows and rows[0].status == "rejected", message_id=mid)
+    assert row.raw_size == len(big) and row.defects == ["message_too_large"]
+    assert row.kind == "normal" and row.from_email == "kari@customer.test"
+    blob = (stack.blob_dir / row.raw_sha256[:2] / row.raw_sha256).read_bytes()
+    assert blob == big  # the raw mail is kept whole
+    [notice] = stack.events.wait_for("mail_rejected", message_id=mid)
+    payload = notice["payload"]
+    assert payload["reason"] == "message_too_large" and payload["limit_bytes"] == MAX_MESSAGE_BYTES
+    assert payload["to"]["email"] == "kari@customer.test" and payload["case_created"] is False
+    time.sleep(0.5)
+    assert not [
+        e for e in stack.events.events if e["event_type"] == "mail_received" and e["payload"].get("message_id") == mid
+    ]
+
+
+def test_an_oversized_auto_reply_is_recorded_without_a_notice(stack):
+    mid = stack.unique("big-auto")
+    big = stack.mail(
+        message_id=mid,
+        headers={"Auto-Submitted": "auto-replied"},
+        attachment=("big.pdf", b"A" * (MAX_MESSAGE_BYTES + 10_000)),
+    )
+    assert stack.send(big) == {}  # SIZE announced, under the cap: accepted
+    [row] = stack.wait_rows(lambda rows: rows and rows[0].status == "rejected", message_id=mid)
+    assert row.kind == "auto_reply" and row.defects == ["message_too_large"]
+    time.sleep(0.5)
+    assert not [e for e in stack.events.events if e["payload"].get("message_id") == mid]
 
 
 def test_the_same_mail_twice_makes_one_row_and_one_event(stack):

@@ -45,3 +45,10 @@ def test_a_degraded_event_is_a_normal_mail_flagged_with_its_defects():
         defects=["processing:OSError"],
     )
     assert (event.kind.value, event.kind_reason, event.defects) == ("normal", "unclassified", ["processing:OSError"])
+
+
+def test_our_own_mailboxes_are_not_in_cc():
+    cc = [Address("ann@customer.test", "Ann"), Address("Support+c12-abc@Example.com", ""), Address("sales@example.com")]
+    event = build(ParsedMail(cc=cc), own_addresses=["support@example.com", "sales@example.com"])
+    assert [a.email for a in event.cc] == ["ann@customer.test"]
+    assert [a.email for a in build(ParsedMail(cc=cc)).cc] == [a.email for a in cc]  # nothing to leave out

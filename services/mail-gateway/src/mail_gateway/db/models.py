@@ -46,7 +46,8 @@ class Mailbox(Base):
     default_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # IMAP polling: set `imap_host` to poll; the password is never logged nor returned by the API
+    # IMAP polling: set `imap_host` to poll; the password is never logged nor returned by the API, and is
+    # stored Fernet-encrypted ("fernet:<token>", mail_gateway.mailbox_secrets, decision 0087)
     imap_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
     imap_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
     imap_security: Mapped[str] = mapped_column(String(10), default="ssl")  # ssl, starttls, none

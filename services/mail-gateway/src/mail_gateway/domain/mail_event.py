@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 from contracts.cases import AttachmentRef
 from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
+from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.mail.classify import Classification
 from mail_gateway.mail.parse import Address, ParsedMail
 
@@ -33,9 +34,15 @@ def mail_received(
     attachments: Sequence[AttachmentRef],
     envelope_sender: str | None,
     max_body_chars: int,
+    own_addresses: Sequence[str] = (),
 ) -> MailReceived:
-    """The event for a parsed mail; the sender falls back to the SMTP envelope sender."""
+    """The event for a parsed mail; the sender falls back to the SMTP envelope sender.
+
+    `cc` leaves out our own mailboxes (`support+tag@` too): they would otherwise become followers
+    of the case (decision 0085). BCC recipients are in no header, so never in the event.
+    """
     defects = list(parsed.defects)
+    ours = {mailbox_key(a) for a in own_addresses}
     sender = parsed.from_address or Address(email=(envelope_sender or "").lower())
     return MailReceived(
         inbound_mail_id=inbound_mail_id,
@@ -46,7 +53,7 @@ def mail_received(
         references=parsed.references,
         from_address=_address(sender),
         to=[_address(a) for a in parsed.to],
-        cc=[_address(a) for a in parsed.cc],
+        cc=[_address(a) for a in parsed.cc if mailbox_key(a.email) not in ours],
         subject=parsed.subject,
         text_body=_cut(parsed.text_body, max_body_chars, "text", defects) or "",
         html_body=_cut(parsed.html_body, max_body_chars, "html", defects),

@@ -1,0 +1,53 @@
+"""IMAP passwords at rest: Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the service secret.
+
+Decision 0087. The key is HKDF-SHA256 of `HELPDESK_SECRET_KEY` with a purpose label, so the same
+secret signing Message-IDs never doubles as this key. Rotating the secret needs the previous one:
+`decrypt` accepts `previous` secrets (MultiFernet) and `rotate` re-encrypts under the current one.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Sequence
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+
+from mail_gateway.imap import ImapFailure
+
+_INFO = b"helpdesk mail-gateway imap password v1"
+PREFIX = "fernet:"  # marks a stored value as ciphertext (the migration and `is_encrypted` use it)
+
+
+class SecretUnreadable(ImapFailure):
+    """A stored IMAP password cannot be decrypted: the service secret changed without the previous one."""
+
+    def __init__(self, reason: str = "the stored IMAP password cannot be decrypted (was the secret key changed?)"):
+        super().__init__("config", reason)
+
+
+def _fernet(secret: str) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret.encode("utf-8"))
+    return Fernet(base64.urlsafe_b64encode(key))
+
+
+def encrypt(plaintext: str, *, secret: str) -> str:
+    return PREFIX + _fernet(secret).encrypt(plaintext.encode("utf-8")).decode("ascii")
+
+
+def is_encrypted(stored: str | None) -> bool:
+    return bool(stored) and str(stored).startswith(PREFIX)
+
+
+def decrypt(stored: str | None, *, secret: str, previous: Sequence[str] = ()) -> str:
+    """The password of a stored value ('' for none); SecretUnreadable if no known key opens it."""
+    if not stored:
+        return ""
+    if not is_encrypted(stored):
+        raise SecretUnreadable("the stored IMAP password is not encrypted (run `mail_gateway migrate`)")
+    keys = MultiFernet([_fernet(s) for s in (secret, *previous)])
+    try:
+        return keys.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
+    except InvalidToken:
+        raise SecretUnreadable() from None
