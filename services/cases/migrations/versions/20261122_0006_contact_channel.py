@@ -9,6 +9,9 @@ Hand-written (issue 6 / issue 5): several engineers change the models concurrent
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
+from alembic import op
+
 revision: str = "0006_contact_channel"
 down_revision: str | Sequence[str] | None = "0005_sla"
 branch_labels: str | Sequence[str] | None = None
@@ -16,8 +19,18 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    pass
+    # issue 5: email | sms; existing contacts keep hearing from us by email
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("preferred_channel", sa.String(length=10), server_default="email", nullable=False)
+        )
+    # issue 5: the mailbox an email case came in on (notifications answers from it, decision 0101)
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("mailbox", sa.String(length=254), nullable=True))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table("case", schema=None) as batch_op:
+        batch_op.drop_column("mailbox")
+    with op.batch_alter_table("contact", schema=None) as batch_op:
+        batch_op.drop_column("preferred_channel")

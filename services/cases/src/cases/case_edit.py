@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from cases.db import model_repo, repo
-from cases.db.models import Case
+from cases.db.models import Case, CaseCustomValue, CaseFollower, CaseTag, Contact
 from cases.domain import fields, statuses, workflow
 from cases.domain.changes import check_stale, diff
 from chassis.db import utcnow
@@ -259,23 +261,46 @@ def _jsonable(changes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
     return {k: {"old": one(v["old"]), "new": one(v["new"])} for k, v in changes.items()}
 
 
-def apply_create_fields(session: Session, case: Case, *, data: CaseCreate, actor: Actor) -> None:
-    """The case-model fields of a new case: validated like an update, written with the case's first history."""
+def apply_create_fields(
+    session: Session, case: Case, *, data: CaseCreate, actor: Actor, intake: bool = False
+) -> NewCaseFields:
+    """The case-model fields of a new case: validated like an update, set on the case before its first flush.
+
+    Call with the case still pending (not flushed): the fields, `status_id`, tags and custom values go into
+    the case's INSERT (no UPDATEs after it) and its collections count as loaded, so `repo.case_read` needs
+    no refresh. Followers need the case id: `add_create_followers` after the flush (decision 0111).
+    With `intake` (a customer's mail, SMS or portal message, decision 0110) required fields that are empty
+    do not refuse the case: they are returned, for the caller to record; otherwise RequiredFieldMissing.
+    """
     values = data.model_dump(
         include={"type_id", "category", "due_at", "external_ref", "organisation_id", "parent_id", "solution"}
     )
     collections = {"tags": fields.tags(data.tags), "follower_ids": sorted(set(data.follower_ids))}
-    model_repo.require_refs(session, {**values, **collections})
+    model_repo.require_refs(session, values)
+    followers = [model_repo.require(session, Contact, i, "follower_ids") for i in collections["follower_ids"]]
     rules = model_repo.field_rules(session)
     fields.check_used(rules=rules, values={**values, **collections})
     definitions = model_repo.field_defs(session)
     custom = fields.custom_values(definitions, data.custom_fields)
-    fields.check_required(rules=rules, definitions=definitions, values={**values, **collections}, custom=custom)
+    every = {**values, **collections}
+    missing = fields.missing_required(rules=rules, definitions=definitions, values=every, custom=custom)
+    if missing and not intake:
+        fields.check_required(rules=rules, definitions=definitions, values=every, custom=custom)
     for name, value in values.items():
         setattr(case, name, _plain(value))
     case.status_id = statuses.pick(model_repo.statuses(session), category=Status(case.status)).id
-    if collections["tags"]:
-        model_repo.set_tags(case, collections["tags"])
-    if collections["follower_ids"]:
-        model_repo.set_followers(session, case, collections["follower_ids"])
-    model_repo.set_custom(session, case, {k: v for k, v in custom.items() if v is not None})
+    case.tag_rows = [CaseTag(tag=t) for t in collections["tags"]]
+    case.custom_rows = [CaseCustomValue(field_key=k, value=v) for k, v in custom.items() if v is not None]
+    return NewCaseFields(missing=missing, followers=followers)
+
+
+@dataclass(frozen=True)
+class NewCaseFields:
+    missing: list[str]  # required fields left empty by intake
+    followers: list[Contact]
+
+
+def add_create_followers(session: Session, case: Case, followers: list[Contact]) -> None:
+    """After the new case's first flush: its follower rows, and `case.followers` loaded without a query."""
+    session.add_all(CaseFollower(case_id=case.id, contact_id=c.id) for c in followers)
+    set_committed_value(case, "followers", sorted(followers, key=lambda c: c.id))

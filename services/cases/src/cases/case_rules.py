@@ -119,6 +119,7 @@ def record_mentions(session: Session, runtime: Runtime, *, case: Case, message: 
         return []
     read = repo.case_read(case)
     by_id = {a.id: a for a in agents}
+    known_by_id = {a.id: a for a in known}
     for agent_id in ids:
         session.add(Mention(case_id=case.id, message_id=message.id, agent_id=agent_id))
         agent = by_id[agent_id]
@@ -130,6 +131,7 @@ def record_mentions(session: Session, runtime: Runtime, *, case: Case, message: 
                 message_id=message.id,
                 agent=AgentRef(id=agent.id, email=agent.email, name=agent.name),
                 actor=actor,
+                excerpt=mentions.excerpt(message.body_text, known_by_id[agent_id]),
             ),
         )
     return ids

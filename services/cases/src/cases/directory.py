@@ -36,6 +36,7 @@ from contracts.cases import (
     CaseTypeRead,
     CaseTypeWrite,
     CaseUpdated,
+    ContactChannel,
     ContactDetail,
     ContactWrite,
     CustomFieldRead,
@@ -166,6 +167,13 @@ def save_contact(*, runtime: Runtime, data: ContactWrite, actor: Actor, contact_
             row.name = data.name.strip()
         if data.phone is not None:
             row.phone = data.phone.strip() or None
+        if data.preferred_channel is not None:
+            row.preferred_channel = data.preferred_channel.value
+        if row.preferred_channel == ContactChannel.SMS.value and not row.phone:
+            # issue 5: SMS is only a preference we can honour with a number to send to
+            raise ValidationFailed(
+                message="a contact who prefers SMS needs a phone number", details={"preferred_channel": "sms"}
+            )
         if "organisation_id" in data.model_fields_set:
             if data.organisation_id is not None:
                 model_repo.require(session, Organisation, data.organisation_id, "organisation_id")
@@ -213,6 +221,8 @@ def save_group(*, runtime: Runtime, data: GroupWrite, group_id: int | None = Non
     with runtime.transaction() as session:
         row = _get(session, Group, group_id, "group") if group_id else Group()
         row.name = data.name.strip()
+        if data.restricted is not None:  # issue 6: members-only visibility
+            row.restricted = data.restricted
         session.add(row)
         _unique(session, "name", data.name)
         if data.member_ids is not None:

@@ -15,11 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases import case_edit, case_rules
+from cases import case_edit, case_rules, mail_people
 from cases.db import model_repo, repo
 from cases.db.models import Case, Group, IdempotencyKey, Message
 from cases.domain import workflow
 from cases.domain.mail import MailAction, decide
+from cases.work import reply_attachments
 from chassis.db import utcnow
 from chassis.logging import get_logger
 from contracts import errors
@@ -110,7 +111,14 @@ def _open_case(
     first_message: Message | None = None,
     correlation_id: str | None = None,
     held: bool = False,
+    mailbox: str | None = None,
+    intake: bool = False,
 ) -> Case:
+    """Insert a case with its fields in one INSERT and emit case_created (CaseRead built without a reload).
+
+    `intake`: a customer's own mail, SMS or portal message: required fields bind agents and API callers,
+    never the customer's message (decision 0110), so missing ones are recorded in the history instead.
+    """
     if data.assignee_id is not None:
         repo.require_agent(session, data.assignee_id)
     if data.group_id is not None:
@@ -130,18 +138,24 @@ def _open_case(
         created_at=now,
         updated_at=now,
         held_for_approval=held,
+        mailbox=mailbox,
     )
+    created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
     session.add(case)
     session.flush()
-    case_edit.apply_create_fields(session, case, data=data, actor=actor)
+    case_edit.add_create_followers(session, case, created.followers)
     repo.record_history(session, case=case, field="created", old=None, new=case.number, actor=actor)
+    if created.missing:  # decision 0110: the agent sees which required fields still need a value
+        repo.record_history(
+            session, case=case, field="required_fields_missing", old=None, new=", ".join(created.missing), actor=actor
+        )
     first_read = None
     if first_message is not None:
         first_message.case_id = case.id
         session.add(first_message)
         session.flush()
         first_read = repo.message_read(first_message)
-    case_read = repo.case_read(repo.refreshed(session, case))
+    case_read = repo.case_read(case)  # decision 0111: every attribute is set or loaded, no refresh
     runtime.emit(session, CaseCreated(case=case_read, first_message=first_read, actor=actor), correlation_id)
     return case
 
@@ -178,6 +192,7 @@ def add_message(*, runtime: Runtime, case_id: int, data: MessageCreate, actor: A
     """An agent's public reply or internal note (B4); replies move the status (B3)."""
     with runtime.transaction() as session:
         case = repo.lock_case(session, case_id)
+        files = reply_attachments.claim(session, case_id=case.id, attachment_ids=data.attachment_ids)  # issue 5
         message = Message(
             author_type=actor.type.value,
             author_id=actor.id,
@@ -186,8 +201,10 @@ def add_message(*, runtime: Runtime, case_id: int, data: MessageCreate, actor: A
             visibility=data.visibility.value,
             channel=(Channel.SMS if data.send_by_sms else actor.channel).value,
             body_text=data.body,
+            attachments=reply_attachments.refs(files),
         )
         read = _post_message(session, runtime, case=case, message=message, actor=actor)
+        reply_attachments.bind(files, message_id=message.id)
         if data.visibility == Visibility.INTERNAL and actor.type == AuthorType.AGENT:
             case_rules.record_mentions(session, runtime, case=case, message=message, actor=actor)
         return read
@@ -245,6 +262,7 @@ def _follow_up(
         actor=actor,
         first_message=message,
         correlation_id=correlation_id,
+        intake=True,  # a customer's reply by mail or portal (decision 0110)
     )
     repo.record_history(session, case=case, field="follow_up_of", old=None, new=closed.number, actor=actor)
     repo.record_history(session, case=closed, field="follow_up", old=None, new=case.number, actor=actor)
@@ -288,7 +306,9 @@ def _post_message(
     case_read = repo.case_read(repo.refreshed(session, case))
     message_read = repo.message_read(message)
     if delta:
-        runtime.emit(session, CaseUpdated(case=case_read, changes=delta, actor=actor), correlation_id)
+        # message_id: notifications tells the customer through the message's own mail, not a status notice
+        update = CaseUpdated(case=case_read, changes=delta, actor=actor, message_id=message_read.id)
+        runtime.emit(session, update, correlation_id)
     runtime.emit(
         session, MessageAdded(case=case_read, message=message_read, in_reply_to=message.in_reply_to), correlation_id
     )
@@ -331,7 +351,9 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
     action = decide(
         kind=payload.kind,
         threaded_case_exists=case is not None,
-        sender_is_requester=case is not None and contact is not None and case.requester_id == contact.id,
+        # requester, follower or participant (E6, decision 0085)
+        sender_belongs=case is not None
+        and mail_people.sender_belongs(session, case, contact.id if contact else None, sender.email),
     )
     if action == MailAction.DROP:
         log.info("mail_dropped", inbound_mail_id=payload.inbound_mail_id, kind=payload.kind.value)
@@ -348,18 +370,25 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
             return
         _post_message(session, runtime, case=case, message=message, actor=actor, correlation_id=correlation_id)
         return
-    held = contact is None and model_repo.settings(session).hold_unknown_senders
-    contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name)
+    hold_unknown = model_repo.settings(session).hold_unknown_senders
+    held = contact is None and hold_unknown
+    if contact is None:
+        contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name)
+    elif not contact.name and sender.name.strip():
+        contact.name = sender.name.strip()  # as get_or_create_contact does, without looking it up again
     if held:
         contact.approved = False  # B15: an unknown sender waits for an agent's approval
     actor = Actor(type=AuthorType.CONTACT, id=contact.id, name=contact.name, email=sender.email, channel=Channel.EMAIL)
+    cc = mail_people.followers_from_cc(session, payload, hold_unknown=hold_unknown)  # A2, decision 0085
+    group = _group(session, payload.default_group)
     data = CaseCreate(
         title=(payload.subject.strip() or "(no subject)")[:500],
         description=payload.text_body[:100_000],
         source=Source.EMAIL,
-        group_id=_group_id(session, payload.default_group),
+        group_id=group.id if group else None,
+        follower_ids=cc.follower_ids,
     )
-    _open_case(
+    new_case = _open_case(
         session,
         runtime,
         data=data,
@@ -368,7 +397,12 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
         first_message=_mail_message(payload, actor, Visibility.PUBLIC),
         correlation_id=correlation_id,
         held=not contact.approved,
+        mailbox=payload.mailbox.strip().lower() or None,
+        intake=True,  # decision 0110
     )
+    mail_people.record_skipped(session, new_case, cc, actor)
+    if case is not None:  # a stranger on another case's thread: a case of their own, related to it
+        mail_people.link_to_thread(session, runtime, new_case=new_case, threaded=case, actor=actor)
 
 
 def _threaded_case(session: Session, case_id: int | None) -> Case | None:
@@ -380,10 +414,10 @@ def _threaded_case(session: Session, case_id: int | None) -> Case | None:
         return None
 
 
-def _group_id(session: Session, name: str | None) -> int | None:
-    if not name:
-        return None
-    return session.scalar(select(Group.id).where(Group.name == name))
+def _group(session: Session, name: str | None) -> Group | None:
+    # the whole row, held by the caller: _open_case's require_group then finds it in the session's
+    # (weak-referencing) identity map instead of asking the database again
+    return session.scalar(select(Group).where(Group.name == name)) if name else None
 
 
 def _mail_message(payload: MailReceived, actor: Actor, visibility: Visibility) -> Message:

@@ -65,12 +65,13 @@ def contact_detail(session: Session, row: Contact) -> ContactDetail:
         phone=row.phone,
         organisation=OrganisationRef(id=org.id, name=org.name) if org else None,
         approved=row.approved,
+        preferred_channel=row.preferred_channel,
     )
 
 
 def group_read(session: Session, row: Group) -> GroupRead:
     members = session.scalars(select(GroupMember.agent_id).where(GroupMember.group_id == row.id))
-    return GroupRead(id=row.id, name=row.name, member_ids=sorted(members))
+    return GroupRead(id=row.id, name=row.name, member_ids=sorted(members), restricted=row.restricted)
 
 
 def list_history(*, session: Session, case_id: int) -> list[HistoryEntry]:

@@ -7,44 +7,47 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from cases.db import repo
+from cases.db import case_reads, repo
 from cases.db.models import Agent, Case, Contact, Group, Message
-from cases.domain.paging import decode_cursor, encode_cursor
+from cases.search import filters as search_filters
+from cases.search import listing
 from contracts.cases import AgentRead, CaseFilter, CasePage, CaseRead, ContactRead, GroupRef, MessageRead, Visibility
 from contracts.errors import NotFound
+from contracts.search import Viewer
 
 
-def get_case(*, session: Session, case_id: int) -> CaseRead:
-    return repo.case_read(repo.get_case(session, case_id))
+def _visible_case(session: Session, case_id: int, viewer: Viewer | None) -> Case:
+    """The case, or NotFound when `viewer` may not see it (issue 6: restricted groups)."""
+    case = repo.get_case(session, case_id)
+    if viewer is not None:
+        scope = search_filters.load_scope(session, viewer, visibility_only=True)
+        if not search_filters.may_see(scope, case.group_id, case.assignee_id):
+            raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+    return case
 
 
-def list_cases(*, session: Session, filters: CaseFilter) -> CasePage:
-    """Cases matching `filters`, newest first, one keyset page at a time."""
-    query = select(Case)
-    if filters.status is not None:
-        query = query.where(Case.status == filters.status.value)
-    for column, value in (
-        (Case.assignee_id, filters.assignee_id),
-        (Case.group_id, filters.group_id),
-        (Case.requester_id, filters.requester_id),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if filters.q and filters.q.strip():
-        # a plain substring match until full-text search arrives (C4)
-        query = query.where(Case.title.icontains(filters.q.strip(), autoescape=True))
-    after = decode_cursor(filters.cursor)
-    if after is not None:
-        query = query.where(Case.id < after)
-    rows = session.scalars(query.order_by(Case.id.desc()).limit(filters.limit + 1)).unique().all()
-    page = rows[: filters.limit]
-    more = len(rows) > filters.limit
-    return CasePage(items=[repo.case_read(c) for c in page], next=encode_cursor(page[-1].id) if more else None)
+def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseRead:
+    """Two statements for the case, one for the visibility check (db/case_reads.py; issue 6)."""
+    read = case_reads.read_case(session, case_id)
+    if read is None:
+        raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+    group_id, assignee_id = (read.group.id if read.group else None), (read.assignee.id if read.assignee else None)
+    if not search_filters.may_see_case(session, viewer, group_id, assignee_id):
+        raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+    return read
 
 
-def list_messages(*, session: Session, case_id: int, visibility: Visibility | None = None) -> list[MessageRead]:
+def list_cases(*, session: Session, filters: CaseFilter, viewer: Viewer | None = None) -> CasePage:
+    """Cases matching `filters` in `filters.sort` order, one keyset page at a time (issue 6: advanced
+    filters, full text, sorts; `viewer` scopes out restricted groups, None is a trusted internal caller)."""
+    return listing.list_cases(session, filters, search_filters.load_scope(session, viewer))
+
+
+def list_messages(
+    *, session: Session, case_id: int, visibility: Visibility | None = None, viewer: Viewer | None = None
+) -> list[MessageRead]:
     """The conversation of a case, oldest first (optionally only one visibility)."""
-    repo.get_case(session, case_id)
+    _visible_case(session, case_id, viewer)
     query = select(Message).where(Message.case_id == case_id)
     if visibility is not None:
         query = query.where(Message.visibility == visibility.value)

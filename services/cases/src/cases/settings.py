@@ -17,3 +17,5 @@ class CasesSettings(ServiceSettings):
     recurrence_interval_seconds: float = 30.0
     # issue 3 part A: how often the dormancy timer wakes cases whose dormant period ended (B2)
     dormant_check_seconds: float = 30.0
+    # issue 6: how often the SLA timer sends due warnings and breaches (B13)
+    sla_check_seconds: float = 30.0

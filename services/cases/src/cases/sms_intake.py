@@ -72,5 +72,6 @@ def apply_sms_received(
         actor=actor,
         first_message=message,
         correlation_id=correlation_id,
+        intake=True,  # required fields never refuse a customer's SMS (decision 0110)
     )
     log.info("sms_opened_case", contact_id=contact.id)

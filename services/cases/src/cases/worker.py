@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from cases import case_rules, directory, handlers, model_queries, queries
 from cases.db.models import OutboxMessage, ProcessedEvent
+from cases.search import service as search_service
 from cases.settings import CasesSettings
 from cases.work import attachments as work_attachments
 from cases.work import forwards, links, signatures, templates, timing
@@ -25,12 +26,15 @@ from contracts.envelope import Envelope
 from contracts.errors import ValidationFailed
 from contracts.mail_gateway import MailReceived
 from contracts.notifications import NotificationSent
+from contracts.search import SavedSearchUpdate, SavedSearchWrite, Viewer
 
 M = TypeVar("M", bound=BaseModel)
 # issue 3 part B: how often recurring cases are looked for (nameko fixes the interval at import)
 _RECURRENCE_INTERVAL = CasesSettings().recurrence_interval_seconds
 # issue 3 part A: how often dormant cases are woken (B2)
 _DORMANT_INTERVAL = CasesSettings().dormant_check_seconds
+# issue 6: how often SLA warnings and breaches are looked for (B13)
+_SLA_INTERVAL = CasesSettings().sla_check_seconds
 
 
 def _invalid(name: str, exc: ValidationError) -> ValidationFailed:
@@ -82,14 +86,26 @@ class CasesService:
         return _dump(case)
 
     @domain_rpc
-    def get_case(self, *, case_id: Any) -> dict[str, Any]:
+    def get_case(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(queries.get_case(session=session, case_id=_value(int, case_id, "case_id")))
+            return _dump(
+                queries.get_case(
+                    session=session,
+                    case_id=_value(int, case_id, "case_id"),
+                    viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # issue 6
+                )
+            )
 
     @domain_rpc
-    def list_cases(self, *, filters: Any = None) -> dict[str, Any]:
+    def list_cases(self, *, filters: Any = None, viewer: Any = None) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(queries.list_cases(session=session, filters=_parse(CaseFilter, filters or {}, "filters")))
+            return _dump(
+                queries.list_cases(
+                    session=session,
+                    filters=_parse(CaseFilter, filters or {}, "filters"),
+                    viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,
+                )
+            )
 
     @domain_rpc
     def update_case(self, *, case_id: Any, changes: Any, expected_version: Any = None, actor: Any) -> dict[str, Any]:
@@ -113,14 +129,115 @@ class CasesService:
         return _dump(message)
 
     @domain_rpc
-    def list_messages(self, *, case_id: Any, visibility: Any = None) -> list[dict[str, Any]]:
+    def list_messages(self, *, case_id: Any, visibility: Any = None, viewer: Any = None) -> list[dict[str, Any]]:
         with self._session() as session:
             messages = queries.list_messages(
                 session=session,
                 case_id=_value(int, case_id, "case_id"),
                 visibility=_value(Visibility | None, visibility, "visibility"),
+                viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # issue 6
             )
             return [_dump(m) for m in messages]
+
+    # -- search, inbox views, saved searches (issue 6): cases.search.service -------------------
+
+    @domain_rpc
+    def search_cases(self, *, viewer: Any, q: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.search_cases(
+                    session=session,
+                    viewer=_parse(Viewer, viewer, "viewer"),
+                    q=_value(Annotated[str, Field(max_length=200)], q, "q"),
+                    cursor=_value(str | None, cursor, "cursor"),
+                    limit=_value(Annotated[int, Field(ge=1, le=100)], limit, "limit"),
+                )
+            )
+
+    @domain_rpc
+    def list_views(self, *, viewer: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(search_service.list_views(session=session, viewer=_parse(Viewer, viewer, "viewer")))
+
+    @domain_rpc
+    def view_cases(self, *, viewer: Any, key: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.view_cases(
+                    session=session,
+                    viewer=_parse(Viewer, viewer, "viewer"),
+                    key=_value(str, key, "key"),
+                    cursor=_value(str | None, cursor, "cursor"),
+                    limit=_value(Annotated[int, Field(ge=1, le=100)], limit, "limit"),
+                )
+            )
+
+    @domain_rpc
+    def list_saved_searches(self, *, viewer: Any, counts: Any = False) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.list_saved_searches(
+                    session=session, viewer=_parse(Viewer, viewer, "viewer"), counts=_value(bool, counts, "counts")
+                )
+            )
+
+    @domain_rpc
+    def get_saved_search(self, *, viewer: Any, search_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.get_saved_search(
+                    session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
+                )
+            )
+
+    @domain_rpc
+    def saved_search_cases(self, *, viewer: Any, search_id: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.saved_search_cases(
+                    session=session,
+                    viewer=_parse(Viewer, viewer, "viewer"),
+                    search_id=_value(int, search_id, "id"),
+                    cursor=_value(str | None, cursor, "cursor"),
+                    limit=_value(Annotated[int, Field(ge=1, le=100)], limit, "limit"),
+                )
+            )
+
+    @domain_rpc
+    def saved_search_count(self, *, viewer: Any, search_id: Any) -> dict[str, Any]:
+        with self._session() as session:
+            return _dump(
+                search_service.saved_search_count(
+                    session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
+                )
+            )
+
+    @domain_rpc
+    def create_saved_search(self, *, viewer: Any, data: Any) -> dict[str, Any]:
+        return _dump(
+            search_service.create_saved_search(
+                runtime=self.runtime,
+                viewer=_parse(Viewer, viewer, "viewer"),
+                data=_parse(SavedSearchWrite, data, "data"),
+            )
+        )
+
+    @domain_rpc
+    def update_saved_search(self, *, viewer: Any, search_id: Any, changes: Any) -> dict[str, Any]:
+        return _dump(
+            search_service.update_saved_search(
+                runtime=self.runtime,
+                viewer=_parse(Viewer, viewer, "viewer"),
+                search_id=_value(int, search_id, "id"),
+                changes=_parse(SavedSearchUpdate, changes, "changes"),
+            )
+        )
+
+    @domain_rpc
+    def delete_saved_search(self, *, viewer: Any, search_id: Any) -> None:
+        search_service.delete_saved_search(
+            runtime=self.runtime, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
+        )
 
     # -- directory -------------------------------------------------------------------------
 
@@ -616,6 +733,77 @@ class CasesService:
     @timer(interval=_DORMANT_INTERVAL)
     def wake_dormant_cases(self) -> None:
         case_rules.wake_dormant_cases(runtime=self.runtime)
+
+    # -- SLA (issue 6, B13): policies, calendars, explanation, the warning/breach timer
+
+    @domain_rpc
+    def list_sla_policies(self) -> list[dict[str, Any]]:
+        from cases.sla import admin as sla_admin
+
+        with self._session() as session:
+            return [_dump(p) for p in sla_admin.list_policies(session=session)]
+
+    @domain_rpc
+    def save_sla_policy(self, *, data: Any, policy_id: Any = None) -> dict[str, Any]:
+        from cases.sla import admin as sla_admin
+        from contracts.sla import SlaPolicyWrite
+
+        return _dump(
+            sla_admin.save_policy(
+                runtime=self.runtime,
+                data=_parse(SlaPolicyWrite, data, "data"),
+                policy_id=_value(int | None, policy_id, "policy_id"),
+            )
+        )
+
+    @domain_rpc
+    def delete_sla_policy(self, *, policy_id: Any) -> None:
+        from cases.sla import admin as sla_admin
+
+        sla_admin.delete_policy(runtime=self.runtime, policy_id=_value(int, policy_id, "policy_id"))
+
+    @domain_rpc
+    def list_business_calendars(self) -> list[dict[str, Any]]:
+        from cases.sla import admin as sla_admin
+
+        with self._session() as session:
+            return [_dump(c) for c in sla_admin.list_calendars(session=session)]
+
+    @domain_rpc
+    def save_business_calendar(self, *, data: Any, calendar_id: Any = None) -> dict[str, Any]:
+        from cases.sla import admin as sla_admin
+        from contracts.sla import BusinessCalendarWrite
+
+        return _dump(
+            sla_admin.save_calendar(
+                runtime=self.runtime,
+                data=_parse(BusinessCalendarWrite, data, "data"),
+                calendar_id=_value(int | None, calendar_id, "calendar_id"),
+            )
+        )
+
+    @domain_rpc
+    def delete_business_calendar(self, *, calendar_id: Any) -> None:
+        from cases.sla import admin as sla_admin
+
+        sla_admin.delete_calendar(runtime=self.runtime, calendar_id=_value(int, calendar_id, "calendar_id"))
+
+    @domain_rpc
+    def get_case_sla(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
+        from cases.sla import service as sla_service
+
+        with self._session() as session:
+            ident = _value(int, case_id, "case_id")
+            if viewer is not None:  # the case must be one the viewer may see (restricted groups)
+                queries.get_case(session=session, case_id=ident, viewer=_parse(Viewer, viewer, "viewer"))
+            return _dump(sla_service.explain(session, ident))
+
+    @timer(interval=_SLA_INTERVAL)
+    def send_sla_events(self) -> None:
+        """Emit due sla_warning/sla_breached events (every worker runs this; each fires once)."""
+        from cases.sla import events as sla_events
+
+        sla_events.send_due_events(runtime=self.runtime)
 
     # -- events ----------------------------------------------------------------------------
 

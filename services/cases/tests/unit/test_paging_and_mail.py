@@ -21,7 +21,7 @@ def test_bad_cursor_is_a_validation_error(bad: str) -> None:
 
 
 @pytest.mark.parametrize(
-    ("kind", "threaded", "requester", "expected"),
+    ("kind", "threaded", "belongs", "expected"),
     [
         (MailKind.NORMAL, False, False, MailAction.NEW_CASE),
         (MailKind.NORMAL, True, True, MailAction.REPLY),
@@ -34,5 +34,6 @@ def test_bad_cursor_is_a_validation_error(bad: str) -> None:
         (MailKind.LOOP, True, True, MailAction.ATTACH_SYSTEM),
     ],
 )
-def test_mail_decision(kind: MailKind, threaded: bool, requester: bool, expected: MailAction) -> None:
-    assert decide(kind=kind, threaded_case_exists=threaded, sender_is_requester=requester) == expected
+def test_mail_decision(kind: MailKind, threaded: bool, belongs: bool, expected: MailAction) -> None:
+    # belongs: requester, follower or participant of the threaded case (E6)
+    assert decide(kind=kind, threaded_case_exists=threaded, sender_belongs=belongs) == expected

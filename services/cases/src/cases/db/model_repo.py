@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from cases.db import config_cache
 from cases.db.models import (
     Case,
     CaseCustomValue,
@@ -28,11 +29,19 @@ from contracts.errors import NotFound, ValidationFailed
 
 
 def statuses(session: Session) -> list[StatusDef]:
+    return list(config_cache.cached(session, "statuses", _load_statuses))  # decision 0112
+
+
+def _load_statuses(session: Session) -> list[StatusDef]:
     rows = session.scalars(select(CaseStatus).order_by(CaseStatus.position, CaseStatus.id))
     return [StatusDef(id=s.id, name=s.name, category=Status(s.category), builtin=s.builtin) for s in rows]
 
 
 def field_defs(session: Session) -> list[FieldDef]:
+    return list(config_cache.cached(session, "field_defs", _load_field_defs))  # decision 0112
+
+
+def _load_field_defs(session: Session) -> list[FieldDef]:
     rows = session.scalars(select(CustomField).order_by(CustomField.position, CustomField.id))
     return [
         FieldDef(
@@ -43,11 +52,19 @@ def field_defs(session: Session) -> list[FieldDef]:
 
 
 def field_rules(session: Session) -> dict[str, FieldRule]:
+    return dict(config_cache.cached(session, "field_rules", _load_field_rules))  # decision 0112
+
+
+def _load_field_rules(session: Session) -> dict[str, FieldRule]:
     return {r.field: FieldRule(used=r.used, required=r.required) for r in session.scalars(select(FieldConfig))}
 
 
 def settings(session: Session) -> CaseSettings:
-    """The workspace settings: stored keys over the defaults."""
+    """The workspace settings: stored keys over the defaults (cached for a second, decision 0112)."""
+    return config_cache.cached(session, "settings", _load_settings).model_copy()
+
+
+def _load_settings(session: Session) -> CaseSettings:
     stored = {row.key: row.value for row in session.scalars(select(Setting))}
     return CaseSettings.model_validate({k: v for k, v in stored.items() if k in CaseSettings.model_fields})
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Computed, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from cases.db.search_sql import AWAITING_REPLY_SQL, PRIORITY_RANK_SQL
 from chassis.db import JSONType, new_base, utcnow
 from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
 
@@ -48,6 +49,8 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # issue 6: a restricted group's cases are visible only to its members (and admins)
+    restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class GroupMember(Base):
@@ -69,6 +72,8 @@ class Contact(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     # False while the contact awaits an agent's approval (B15, setting hold_unknown_senders)
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
+    # issue 5: email | sms: how notifications reach this contact (sms only with a phone; migration 0006)
+    preferred_channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
 
     # the first address (lowest id) is the one we write to
     emails: Mapped[list[ContactEmail]] = relationship(
@@ -136,6 +141,18 @@ class Case(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     dormant_until: Mapped[datetime | None]
     held_for_approval: Mapped[bool] = mapped_column(Boolean, default=False)
+    # -- issue 6 (search, views): kept by the database itself (triggers on message, generated columns,
+    # migration 0004), so bulk COPY imports stay consistent; see cases.db.search_models
+    last_customer_message_at: Mapped[datetime | None]
+    last_agent_reply_at: Mapped[datetime | None]
+    awaiting_reply: Mapped[bool] = mapped_column(Computed(AWAITING_REPLY_SQL, persisted=True))
+    priority_rank: Mapped[int] = mapped_column(Computed(PRIORITY_RANK_SQL, persisted=True))
+    # maintained by the SLA engine (B13): values of contracts.sla.SlaState
+    sla_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
+    # issue 6 SLA (migration 0005): the nearest due time of a running target, for sorting by urgency
+    sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
+    # issue 5 (migration 0006): the mailbox (address) the case came in on; customer mail is sent from it
+    mailbox: Mapped[str | None] = mapped_column(String(254))
 
     requester: Mapped[Contact | None] = relationship(lazy="joined")
     assignee: Mapped[Agent | None] = relationship(lazy="joined")
@@ -308,4 +325,6 @@ class Mention(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+from cases.db import search_models as _search_models  # noqa: E402,F401 - issue 6 tables
+from cases.db import sla_models as _sla_models  # noqa: E402,F401 - issue 6 SLA tables
 from cases.db import work_models as _work_models  # noqa: E402,F401 - issue 3 part B tables

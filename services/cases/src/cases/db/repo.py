@@ -136,7 +136,13 @@ def case_read(case: Case) -> CaseRead:
         status=case.status,
         priority=case.priority,
         source=case.source,
-        requester=ContactRef(id=requester.id, email=requester.primary_email, name=requester.name, phone=requester.phone)
+        requester=ContactRef(
+            id=requester.id,
+            email=requester.primary_email,
+            name=requester.name,
+            phone=requester.phone,
+            preferred_channel=requester.preferred_channel,
+        )
         if requester
         else None,
         assignee=AgentRef(id=case.assignee.id, email=case.assignee.email, name=case.assignee.name)
@@ -174,6 +180,9 @@ def _case_model_fields(case: Case) -> dict[str, Any]:
         "parent_id": case.parent_id,
         "dormant_until": case.dormant_until,
         "held_for_approval": bool(case.held_for_approval),
+        "sla_state": case.sla_state or "none",  # issue 6 SLA
+        "sla_due_at": case.sla_due_at,
+        "mailbox": case.mailbox,  # issue 5
     }
 
 

@@ -84,14 +84,22 @@ def check_required(
     *, rules: dict[str, FieldRule], definitions: list[FieldDef], values: dict[str, Any], custom: dict[str, Any]
 ) -> None:
     """RequiredFieldMissing when a required built-in or custom field ends up empty."""
+    missing = missing_required(rules=rules, definitions=definitions, values=values, custom=custom)
+    if missing:
+        raise RequiredFieldMissing(message=f"required: {', '.join(missing)}", details={"missing": missing})
+
+
+def missing_required(
+    *, rules: dict[str, FieldRule], definitions: list[FieldDef], values: dict[str, Any], custom: dict[str, Any]
+) -> list[str]:
+    """The required built-in and custom fields that are empty, by name (`custom_fields.<key>` for custom ones)."""
     missing = [
         name
         for name in OPTIONAL_FIELDS
         if (rule := rules.get(name)) and rule.used and rule.required and _empty(values.get(name))
     ]
     missing += [f"custom_fields.{d.key}" for d in definitions if d.used and d.required and _empty(custom.get(d.key))]
-    if missing:
-        raise RequiredFieldMissing(message=f"required: {', '.join(missing)}", details={"missing": missing})
+    return missing
 
 
 def check_used(*, rules: dict[str, FieldRule], values: dict[str, Any]) -> None:

@@ -37,3 +37,23 @@ def _handles(agent: AgentName) -> set[str]:
     if name:
         handles |= {name.replace(" ", ""), name.replace(" ", "."), name.replace(" ", "_")}
     return handles
+
+
+def excerpt(text: str, agent: AgentName, limit: int = 160) -> str:
+    """The part of a note around where it first names the agent, on one line, at most `limit` characters.
+
+    Goes in the `agent_mentioned` event, so the alert can say what the agent is wanted for (decision 0106).
+    """
+    flat = " ".join(text.split())
+    if len(flat) <= limit:
+        return flat
+    at = 0
+    for m in _MENTION.finditer(flat):
+        if m.group(1).rstrip(".-").lower() in _handles(agent):
+            at = m.start()
+            break
+    # a little before the mention for context, the rest after it; "…" where text was cut
+    start = min(max(0, at - limit // 4), len(flat) - limit)
+    head = "…" if start > 0 else ""
+    tail = "…" if start + limit < len(flat) else ""
+    return f"{head}{flat[start + len(head) : start + limit - len(tail)]}{tail}"

@@ -1,0 +1,1 @@
+"""Search, inbox views and saved searches (issue 6)."""

@@ -1,0 +1,142 @@
+"""Saved searches (C2): personal or shared filter sets, used as folders with counts.
+
+Anyone may use a shared search; only its owner (or an admin) changes or deletes it. The filters are
+validated when saved (unknown custom fields, SLA states, bad date ranges are refused then), and the
+cases they list are always scoped to the agent looking, not to the owner.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from cases.db.search_models import SavedSearch
+from cases.search import listing
+from cases.search.filters import Scope, conditions
+from chassis.db import utcnow
+from contracts.cases import CasePage
+from contracts.errors import FORBIDDEN as _FORBIDDEN
+from contracts.errors import AgentRequired, DomainError, NotFound
+from contracts.search import Count, SavedSearchList, SavedSearchRead, SavedSearchUpdate, SavedSearchWrite, SearchFilters
+
+_PAGING = {"cursor", "limit"}
+
+
+def _me(scope: Scope) -> int:
+    if scope.agent_id is None:
+        raise AgentRequired(message="saved searches belong to agents; use an API key linked to an agent")
+    return scope.agent_id
+
+
+def _read(row: SavedSearch, count: Count | None = None) -> SavedSearchRead:
+    return SavedSearchRead(
+        id=row.id,
+        name=row.name,
+        shared=row.shared,
+        owner_agent_id=row.owner_agent_id,
+        filters=row.filters,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        count=count.count if count else None,
+        capped=count.capped if count else None,
+    )
+
+
+def _stored(session: Session, filters: SearchFilters) -> dict[str, Any]:
+    conditions(session, filters)  # refuses unknown custom fields, SLA states, bad ranges now, not at use
+    return filters.model_dump(mode="json", exclude=_PAGING, exclude_defaults=True)
+
+
+def _get(session: Session, search_id: int, scope: Scope) -> SavedSearch:
+    row = session.get(SavedSearch, search_id)
+    if row is None or not (row.shared or row.owner_agent_id == _me(scope)):
+        # someone else's personal search looks the same as a missing one
+        raise NotFound(message=f"saved search {search_id} not found", details={"saved_search_id": search_id})
+    return row
+
+
+def _own(row: SavedSearch, scope: Scope) -> None:
+    if row.owner_agent_id != _me(scope) and not scope.is_admin:
+        raise DomainError(_FORBIDDEN, "only the owner may change a shared search", {"saved_search_id": row.id})
+
+
+def create(session: Session, scope: Scope, data: SavedSearchWrite) -> SavedSearchRead:
+    now = utcnow()
+    row = SavedSearch(
+        owner_agent_id=_me(scope),
+        name=data.name.strip(),
+        shared=data.shared,
+        filters=_stored(session, data.filters),
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return _read(row)
+
+
+def update(session: Session, scope: Scope, search_id: int, changes: SavedSearchUpdate) -> SavedSearchRead:
+    row = _get(session, search_id, scope)
+    _own(row, scope)
+    if changes.name is not None:
+        row.name = changes.name.strip()
+    if changes.shared is not None:
+        row.shared = changes.shared
+    if changes.filters is not None:
+        row.filters = _stored(session, changes.filters)
+    row.updated_at = utcnow()
+    session.flush()
+    return _read(row)
+
+
+def delete(session: Session, scope: Scope, search_id: int) -> None:
+    row = _get(session, search_id, scope)
+    _own(row, scope)
+    session.delete(row)
+    session.flush()
+
+
+def get(session: Session, scope: Scope, search_id: int) -> SavedSearchRead:
+    return _read(_get(session, search_id, scope))
+
+
+def _filters(row: SavedSearch) -> SearchFilters:
+    return SearchFilters.model_validate(row.filters)
+
+
+def _where(session: Session, row: SavedSearch, scope: Scope) -> list[Any]:
+    return listing.filter_conditions(session, _filters(row), scope)
+
+
+def count(session: Session, scope: Scope, search_id: int) -> Count:
+    row = _get(session, search_id, scope)
+    return listing.capped_count(session, _where(session, row, scope))
+
+
+def cases(session: Session, scope: Scope, search_id: int, cursor: str | None, limit: int) -> CasePage:
+    row = _get(session, search_id, scope)
+    return listing.page(session, _where(session, row, scope), _filters(row).sort, cursor, limit)
+
+
+def list_for(session: Session, scope: Scope, with_counts: bool) -> SavedSearchList:
+    """The caller's own searches and every shared one, by name; with counts when used as folders."""
+    me = _me(scope)
+    rows = session.scalars(
+        select(SavedSearch)
+        .where(or_(SavedSearch.owner_agent_id == me, SavedSearch.shared.is_(True)))
+        .order_by(SavedSearch.name, SavedSearch.id)
+    )
+    rows_ = list(rows)
+    if not with_counts or not rows_:
+        return SavedSearchList(items=[_read(r) for r in rows_])
+    cap = listing.COUNT_CAP
+    # every folder's count in one statement (one round trip), each bounded by the cap
+    found = session.execute(
+        select(*[listing.capped_count_query(_where(session, r, scope), cap).label(f"s{r.id}") for r in rows_])
+    ).one()
+    items = [
+        _read(r, Count(count=min(int(n), cap), capped=int(n) > cap, cap=cap)) for r, n in zip(rows_, found, strict=True)
+    ]
+    return SavedSearchList(items=items)

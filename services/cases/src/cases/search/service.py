@@ -1,0 +1,65 @@
+"""Use cases of search, views and saved searches for the RPC entrypoints: one session or transaction each."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cases.search import global_search, saved, views
+from cases.search.filters import load_scope
+from chassis.nameko_runtime import Runtime
+from contracts.cases import CasePage
+from contracts.search import (
+    Count,
+    SavedSearchList,
+    SavedSearchRead,
+    SavedSearchUpdate,
+    SavedSearchWrite,
+    SearchPage,
+    Viewer,
+    ViewList,
+)
+
+
+def search_cases(*, session: Session, viewer: Viewer, q: str, cursor: str | None, limit: int) -> SearchPage:
+    return global_search.search(session, load_scope(session, viewer), q, cursor, limit)
+
+
+def list_views(*, session: Session, viewer: Viewer) -> ViewList:
+    return views.list_views(session, load_scope(session, viewer))
+
+
+def view_cases(*, session: Session, viewer: Viewer, key: str, cursor: str | None, limit: int) -> CasePage:
+    return views.view_cases(session, key, load_scope(session, viewer), cursor, limit)
+
+
+def list_saved_searches(*, session: Session, viewer: Viewer, counts: bool) -> SavedSearchList:
+    return saved.list_for(session, load_scope(session, viewer), counts)
+
+
+def get_saved_search(*, session: Session, viewer: Viewer, search_id: int) -> SavedSearchRead:
+    return saved.get(session, load_scope(session, viewer), search_id)
+
+
+def saved_search_cases(*, session: Session, viewer: Viewer, search_id: int, cursor: str | None, limit: int) -> CasePage:
+    return saved.cases(session, load_scope(session, viewer), search_id, cursor, limit)
+
+
+def saved_search_count(*, session: Session, viewer: Viewer, search_id: int) -> Count:
+    return saved.count(session, load_scope(session, viewer), search_id)
+
+
+def create_saved_search(*, runtime: Runtime, viewer: Viewer, data: SavedSearchWrite) -> SavedSearchRead:
+    with runtime.transaction() as session:
+        return saved.create(session, load_scope(session, viewer), data)
+
+
+def update_saved_search(
+    *, runtime: Runtime, viewer: Viewer, search_id: int, changes: SavedSearchUpdate
+) -> SavedSearchRead:
+    with runtime.transaction() as session:
+        return saved.update(session, load_scope(session, viewer), search_id, changes)
+
+
+def delete_saved_search(*, runtime: Runtime, viewer: Viewer, search_id: int) -> None:
+    with runtime.transaction() as session:
+        saved.delete(session, load_scope(session, viewer), search_id)
