@@ -35,6 +35,7 @@ _ids = itertools.count(int(time.time()) % 100_000 * 10)
 EVENT_QUEUES = [
     "evt-cases-case_created--notifications.on_case_created",
     "evt-cases-message_added--notifications.on_message_added",
+    "evt-cases-case_updated--notifications.on_case_updated",
     "evt-portal-magic_link_requested--notifications.on_magic_link_requested",
     "evt-mail_gateway-mail_bounced--notifications.on_mail_bounced",
 ]
@@ -268,11 +269,22 @@ class Worker:
         finally:
             engine.dispose()
 
-    def processed(self, event_id: str) -> bool:
+    def processed(self, event_id: str, consumer: str) -> bool:
+        """`consumer` (e.g. "on_case_updated") has applied the event.
+
+        Several consumers handle one event (customer mail, agent alerts, ...): waiting for "any of them"
+        lets a test assert "nothing was sent" before the consumer that would send has run, so the
+        consumer is required.
+        """
+        if not consumer or consumer.startswith("notifications."):
+            raise ValueError(f"name the consumer method, e.g. 'on_message_added', not {consumer!r}")
         engine = create_engine(self.db_url)
         try:
             with engine.connect() as conn:
-                found = conn.execute(text("SELECT 1 FROM processed_event WHERE event_id = :e"), {"e": event_id})
+                found = conn.execute(
+                    text("SELECT 1 FROM processed_event WHERE event_id = :e AND consumer = :c"),
+                    {"e": event_id, "c": f"notifications.{consumer}"},
+                )
                 return found.first() is not None
         finally:
             engine.dispose()

@@ -14,8 +14,17 @@ from chassis.nameko_runtime import Runtime
 from chassis.tokens import make_message_id
 from contracts.cases import CaseCreated, MessageAdded
 from contracts.envelope import Envelope
-from contracts.notifications import DeliveryRead, NotificationSent
+from contracts.notifications import ConversationMode, DeliveryRead, NotificationSent
 from contracts.portal import MagicLinkRequested
+from notifications import reply_attachments, webpush
+from notifications.customer_mail import (
+    SignatureLookup,
+    customer_context,
+    followers_in_cc,
+    link_for,
+    signed_case_link,
+    signoff_for,
+)
 from notifications.db.models import Delivery, ThreadRef
 from notifications.domain import compose, policy
 from notifications.domain.addresses import suppression_reason
@@ -24,6 +33,7 @@ from notifications.domain.sms import sms_reply_recipient
 from notifications.domain.threads import ThreadEntry, ThreadHeaders, normalise_message_id, reply_headers
 from notifications.mailer import Mailer
 from notifications.ratelimit import Counter
+from notifications.reply_attachments import AttachmentFetch
 from notifications.settings import NotificationsSettings
 from notifications.sms import SmsSender, UnconfiguredSms
 from notifications.sms_notices import queue_sms_reply
@@ -54,11 +64,22 @@ def confirm_new_case(
     recipient = policy.confirmation_recipient(case)
     if recipient is None:
         return
+    ctx = customer_context(session=session, settings=settings, case=case)
+    # the organisation's sender mailbox is ours too: never confirm mail that came from it (E4)
     blocker = policy.confirmation_blocker(
-        recipient=recipient, first_message=first, own_addresses=_own_addresses(settings)
+        recipient=recipient, first_message=first, own_addresses=[*_own_addresses(settings), ctx.sender.email]
     )
-    blocker = blocker or guard(
-        session=session, settings=settings, counter=counter, kind="confirmation", recipient=recipient, case_id=case.id
+    blocker = (
+        blocker
+        or ctx.never_reason
+        or guard(
+            session=session,
+            settings=settings,
+            counter=counter,
+            kind="confirmation",
+            recipient=recipient,
+            case_id=case.id,
+        )
     )
     base = {"kind": "confirmation", "recipient": recipient, "envelope": envelope, "case_id": case.id}
     if blocker:
@@ -71,10 +92,12 @@ def confirm_new_case(
     mail = compose.confirmation(
         case=case,
         to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
-        sender=_sender(settings),
+        sender=ctx.sender,
         message_id=message_id,
         in_reply_to=customer_msgid,
         date=now,
+        aids=ctx.aids,
+        link_url=signed_case_link(settings=settings, case=case),
     )
     # the confirmation answers the customer's mail, not a message of the case: no case_message_id
     _queue(session=session, mail=mail, case_message_id=None, now=now, **base)
@@ -84,7 +107,13 @@ def confirm_new_case(
 
 
 def mail_agent_reply(
-    *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
+    *,
+    session: Session,
+    settings: NotificationsSettings,
+    envelope: Envelope,
+    counter: Counter | None = None,
+    signatures: SignatureLookup | None = None,
+    attachments: AttachmentFetch | None = None,
 ) -> None:
     """On `message_added`: remember its Message-ID; mail an agent's public reply to the requester."""
     event = envelope.open(MessageAdded)
@@ -106,12 +135,28 @@ def mail_agent_reply(
     if recipient is None:
         return
     base = {"kind": "reply", "recipient": recipient, "envelope": envelope, "case_id": case.id}
-    reason = suppression_reason(recipient, own_addresses=_own_addresses(settings)) or guard(
-        session=session, settings=settings, counter=counter, kind="reply", recipient=recipient, case_id=case.id
+    ctx = customer_context(session=session, settings=settings, case=case)
+    reason = (
+        ctx.never_reason
+        or suppression_reason(recipient, own_addresses=[*_own_addresses(settings), ctx.sender.email])
+        or guard(
+            session=session, settings=settings, counter=counter, kind="reply", recipient=recipient, case_id=case.id
+        )
     )
     if reason:
         _suppress(session=session, reason=reason, case_message_id=message.id, **base)
         return
+    # B12: resolved before anything is queued; a slow cases raises TransientError and the event is retried
+    signoff = signoff_for(message=message, ctx=ctx, signatures=signatures)
+    # the reply's files, fetched before anything is queued (cases down: the event is retried, decision 0102)
+    files, not_attached = (
+        reply_attachments.for_reply(message=message, fetch=attachments, limit=settings.max_reply_attachment_bytes)
+        if ctx.conversation == ConversationMode.FULL
+        else ([], [])
+    )
+    cc = followers_in_cc(
+        session=session, settings=settings, counter=counter, case=case, ctx=ctx, own_addresses=_own_addresses(settings)
+    )
     threading = _threading_for(session=session, case_id=case.id, fallback=normalise_message_id(event.in_reply_to))
     message_id = make_message_id(
         case_id=case.id, message_id=message.id, secret=settings.secret_key, domain=settings.mail_domain
@@ -121,12 +166,20 @@ def mail_agent_reply(
         case=case,
         message=message,
         to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
-        sender=_sender(settings),
+        sender=ctx.sender,
         message_id=message_id,
         threading=threading,
         date=now,
+        aids=ctx.aids,
+        signoff=signoff,
+        cc=cc,
+        link_url=link_for(settings=settings, case=case, ctx=ctx),
+        attachments=files,
+        not_attached=not_attached,
     )
     _queue(session=session, mail=mail, case_message_id=message.id, now=now, **base)
+    for copy in cc:  # E3: the same message, one delivery per follower (each logged, retried, bounced alone)
+        _queue(session=session, mail=mail, case_message_id=message.id, now=now, **{**base, "recipient": copy.email})
     remember_message_id(
         session=session,
         case_id=case.id,
@@ -226,6 +279,8 @@ def _attempt(
     try:
         if delivery.channel == "sms":
             sms.send(to=delivery.recipient, body=(delivery.raw_message or b"").decode())
+        elif delivery.channel == webpush.CHANNEL:
+            webpush.send(session=session, settings=settings, delivery=delivery)
         else:
             mailer.send(
                 delivery_id=delivery.id,

@@ -16,6 +16,21 @@ def choices_of(*, session: Session, agent_id: int) -> dict[tuple[str, str], bool
     return {(r.kind, r.channel): r.enabled for r in rows}
 
 
+def choices_of_many(*, session: Session, agent_ids: list[int]) -> dict[int, dict[tuple[str, str], bool]]:
+    """`choices_of` for several agents in one query: {agent_id: {(kind, channel): enabled}} (absent: none)."""
+    found: dict[int, dict[tuple[str, str], bool]] = {}
+    if not agent_ids:
+        return found
+    rows = session.execute(
+        select(AgentPreference.agent_id, AgentPreference.kind, AgentPreference.channel, AgentPreference.enabled).where(
+            AgentPreference.agent_id.in_(agent_ids)
+        )
+    )
+    for agent_id, kind, channel, enabled in rows:
+        found.setdefault(agent_id, {})[(kind, channel)] = enabled
+    return found
+
+
 def get_preferences(*, session: Session, agent_id: int) -> dict[str, dict[str, bool]]:
     """Every kind and channel with the agent's resulting setting."""
     return rules.effective(choices_of(session=session, agent_id=agent_id))

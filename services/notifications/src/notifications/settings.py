@@ -21,6 +21,16 @@ class NotificationsSettings(ServiceSettings):
     agent_ui_url: str = "http://127.0.0.1:8080"
     # further addresses of ours (other mailboxes) we must never send automatic mail to
     own_addresses: list[str] = []
+    # sender mailboxes whose server cannot take plus-addresses: their mail gets a plain Reply-To (decision 0090)
+    plain_reply_to_mailboxes: list[str] = []
+    # where customers read a case in the portal (E3 "link only" mails link there)
+    portal_url: str = Field(
+        default="http://127.0.0.1:8081", validation_alias=AliasChoices("NOTIFICATIONS_PORTAL_URL", "PORTAL_PUBLIC_URL")
+    )
+    # how long the signed case link of a confirmation / "link only" mail opens its case (D5, decision 0100)
+    case_link_ttl_seconds: int = 30 * 24 * 3600
+    # the most bytes of an agent reply's files one customer mail carries (decision 0102); the rest are named
+    max_reply_attachment_bytes: int = 10 * 1024 * 1024
 
     # host:port of the SMTP relay; empty means "write .eml files to var/outbox/"
     smtp_relay: str = Field(default="", validation_alias=AliasChoices("HELPDESK_SMTP_RELAY"))
@@ -29,10 +39,24 @@ class NotificationsSettings(ServiceSettings):
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
 
+    # seconds a call to the cases service may take before the event is requeued (it may be down)
+    cases_rpc_timeout: float = 5.0
+    # seconds the agent directory from cases is reused for group members / task assignees (decision 0107); 0: off
+    directory_cache_seconds: float = 10.0
+
+    # Web Push (E2): the VAPID private key (base64url raw or PEM); empty: generated into var/ outside production
+    vapid_private_key: str = ""
+    vapid_subject: str = "mailto:support@example.com"
+    push_timeout: float = 10.0
+    push_ttl_seconds: int = 3600
+
     max_attempts: int = 6
     retry_base_delay: float = 30.0
     retry_max_delay: float = 3600.0
     send_batch_size: int = 50
+    # the sender (decision 0098): this many senders at once, each claiming this many due rows per transaction
+    send_concurrency: int = 2
+    send_chunk_size: int = 20
     # concurrent nameko workers: event handlers and the sender's timer share these slots
     max_workers: int = 10
 

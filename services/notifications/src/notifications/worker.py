@@ -11,11 +11,25 @@ from sqlalchemy.orm import Session
 
 from chassis.nameko_rpc import domain_rpc
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from contracts.case_work import ResolvedSignature
 from contracts.cases import AgentRef
 from contracts.envelope import Envelope
-from notifications import agent_alerts, handlers, preferences, suppressions
+from contracts.notifications import PushSubscriptionCreate
+from notifications import (
+    agent_alerts,
+    agent_sms,
+    customer_mail,
+    directory,
+    handlers,
+    mail_settings,
+    preferences,
+    sender,
+    suppressions,
+    webpush,
+)
 from notifications.db.models import OutboxMessage, ProcessedEvent
-from notifications.mailer import Mailer, MailerProvider
+from notifications.directory import CasesDirectory
+from notifications.mailer import Mailer, MailerProvider, mailer_from_settings
 from notifications.ratelimit import Counter, CounterProvider
 from notifications.settings import NotificationsSettings
 from notifications.sms import SmsProvider, SmsSender
@@ -57,7 +71,31 @@ class NotificationsService:
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
-        handlers.mail_agent_reply(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+        handlers.mail_agent_reply(
+            session=session,
+            settings=self.settings,
+            envelope=envelope,
+            counter=self.counter,
+            signatures=self._signature,
+            attachments=self._attachment,
+        )
+
+    @event_handler("cases", "case_updated", requeue_on_error=True)
+    @idempotent
+    def on_case_updated(self, session: Session, envelope: Envelope) -> None:
+        customer_mail.notify_status_change(
+            session=session, settings=self.settings, envelope=envelope, counter=self.counter
+        )
+
+    def _attachment(self, case_id: int, attachment_id: int) -> dict[str, Any]:
+        # a reply's file (decision 0102), bounded like every cases call: on time-out the event is retried
+        found: dict[str, Any] = self._directory.call("get_attachment", case_id=case_id, attachment_id=attachment_id)
+        return found
+
+    def _signature(self, agent_id: int, mailbox: str) -> ResolvedSignature:
+        # B12: bounded like every cases call; on time-out the reply's event is retried, never sent unsigned
+        found = self._directory.call("resolve_signature", agent_id=agent_id, mailbox=mailbox)
+        return ResolvedSignature.model_validate(found)
 
     @event_handler("portal", "magic_link_requested", requeue_on_error=True)
     @idempotent
@@ -104,10 +142,53 @@ class NotificationsService:
     def alert_on_message_added(self, session: Session, envelope: Envelope) -> None:
         agent_alerts.message_added(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
+    @event_handler("cases", "agent_mentioned", requeue_on_error=True)
+    @idempotent
+    def alert_on_agent_mentioned(self, session: Session, envelope: Envelope) -> None:
+        agent_alerts.agent_mentioned(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+
+    @event_handler("cases", "task_changed", requeue_on_error=True)
+    @idempotent
+    def alert_on_task_changed(self, session: Session, envelope: Envelope) -> None:
+        agent_alerts.task_changed(
+            session=session, runtime=self.runtime, settings=self.settings, envelope=envelope, directory=self._directory
+        )
+
+    @event_handler("cases", "sla_warning", requeue_on_error=True)
+    @idempotent
+    def alert_on_sla_warning(self, session: Session, envelope: Envelope) -> None:
+        agent_alerts.sla_alert(
+            session=session,
+            runtime=self.runtime,
+            settings=self.settings,
+            envelope=envelope,
+            group_members=self._group_members,
+        )
+
+    @event_handler("cases", "sla_breached", requeue_on_error=True)
+    @idempotent
+    def alert_on_sla_breached(self, session: Session, envelope: Envelope) -> None:
+        agent_alerts.sla_alert(
+            session=session,
+            runtime=self.runtime,
+            settings=self.settings,
+            envelope=envelope,
+            group_members=self._group_members,
+        )
+
     def _group_members(self, group_id: int) -> list[AgentRef]:
         # cases owns the directory; a group's members are asked for when a case arrives in it
-        agents = self.cases_rpc.list_agents()
-        return [AgentRef.model_validate(a) for a in agents if group_id in a.get("group_ids", [])]
+        return self._directory.group_members(group_id)
+
+    @property
+    def _directory(self) -> CasesDirectory:
+        # every cases RPC is bounded: while cases is down the event is requeued, not held (decision 0095)
+        return CasesDirectory(
+            self.cases_rpc,
+            timeout=self.settings.cases_rpc_timeout,
+            cache=directory.AGENTS,
+            cache_ttl=self.settings.directory_cache_seconds,
+        )
 
     @domain_rpc
     def get_agent_preferences(self, agent_id: int) -> dict[str, dict[str, bool]]:
@@ -121,6 +202,49 @@ class NotificationsService:
                 session=session, agent_id=int(agent_id), kind=str(kind), channel=str(channel), enabled=bool(enabled)
             )
 
+    # -- Web Push (E2): the public VAPID key and agents' browser subscriptions
+
+    @domain_rpc
+    def get_push_public_key(self) -> dict[str, str]:
+        return {"public_key": webpush.public_key(self.settings)}
+
+    @domain_rpc
+    def save_push_subscription(self, agent_id: int, data: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
+        parsed = PushSubscriptionCreate.model_validate(data)
+        with self.runtime.transaction() as session:
+            saved = webpush.subscribe(
+                session=session, settings=self.settings, agent_id=int(agent_id), data=parsed, user_agent=str(user_agent)
+            )
+        return saved.model_dump(mode="json")
+
+    @domain_rpc
+    def delete_push_subscription(self, agent_id: int, endpoint: str) -> dict[str, Any]:
+        with self.runtime.transaction() as session:
+            webpush.unsubscribe(session=session, agent_id=int(agent_id), endpoint=str(endpoint))
+        return {"deleted": True}
+
+    @domain_rpc
+    def get_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
+        with self.runtime.session_factory() as session:
+            return {"phone": agent_sms.get_number(session=session, agent_id=int(agent_id))}
+
+    @domain_rpc
+    def set_agent_sms_number(self, agent_id: int, phone: str) -> dict[str, Any]:
+        with self.runtime.transaction() as session:
+            return {"phone": agent_sms.set_number(session=session, agent_id=int(agent_id), phone=str(phone))}
+
+    @domain_rpc
+    def clear_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
+        with self.runtime.transaction() as session:
+            agent_sms.clear_number(session=session, agent_id=int(agent_id))
+        return {"phone": None}
+
+    @domain_rpc
+    def list_push_subscriptions(self, agent_id: int) -> list[dict[str, Any]]:
+        with self.runtime.session_factory() as session:
+            rows = webpush.list_subscriptions(session=session, agent_id=int(agent_id))
+        return [row.model_dump(mode="json") for row in rows]
+
     @domain_rpc
     def list_agent_notifications(self, agent_id: int, limit: int = 20) -> dict[str, Any]:
         with self.runtime.session_factory() as session:
@@ -133,9 +257,38 @@ class NotificationsService:
             changed = agent_alerts.mark_read(session=session, agent_id=int(agent_id), up_to_id=up_to_id)
         return {"marked": changed}
 
+    # -- customer mail settings (E3): the workspace level (organisation_id None) and customer organisations
+
+    @domain_rpc
+    def get_customer_mail_settings(self, organisation_id: int | None = None) -> dict[str, Any]:
+        with self.runtime.session_factory() as session:
+            found = mail_settings.get_settings(
+                session=session, settings=self.settings, organisation_id=_organisation(organisation_id)
+            )
+        return found.model_dump(mode="json")
+
+    @domain_rpc
+    def set_customer_mail_settings(self, data: Any, organisation_id: int | None = None) -> dict[str, Any]:
+        parsed = mail_settings.parse_write(data)
+        with self.runtime.transaction() as session:
+            saved = mail_settings.set_settings(
+                session=session, settings=self.settings, organisation_id=_organisation(organisation_id), data=parsed
+            )
+        return saved.model_dump(mode="json")
+
     @timer(interval=SEND_INTERVAL)
     def send_due(self) -> None:
-        handlers.send_due(runtime=self.runtime, settings=self.settings, mailer=self.mailer, sms=self.sms)
+        sender.send_due(
+            runtime=self.runtime,
+            settings=self.settings,
+            mailer=self.mailer,
+            mailer_factory=lambda: mailer_from_settings(self.settings),
+            sms=self.sms,
+        )
+
+
+def _organisation(value: Any) -> int | None:
+    return mail_settings.parse_organisation(value)
 
 
 def main() -> None:

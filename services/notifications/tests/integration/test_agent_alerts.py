@@ -85,7 +85,7 @@ def test_an_agent_who_wants_mail_and_no_in_app_gets_just_that(
     agent = next_id()
     _prefer(rpc, agent, "email", True)
     prefs = _prefer(rpc, agent, "in_app", False)
-    assert prefs["assigned_to_me"] == {"in_app": False, "email": True}
+    assert prefs["assigned_to_me"] == {"in_app": False, "email": True, "push": True, "sms": False}
     assert rpc.call("notifications", "get_agent_preferences", agent_id=agent) == prefs
 
     case = _assigned(agent, title="Server room flooded", requester_email=None)
@@ -94,9 +94,9 @@ def test_an_agent_who_wants_mail_and_no_in_app_gets_just_that(
     assert mail["Subject"] == f"Assigned to you: [#{case.number}] Server room flooded"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert f"/cases/{case.id}" in mail.get_body(("plain",)).get_content()
-    wait_until(lambda: worker.processed(envelope.event_id), what="alert consumer done")
+    wait_until(lambda: worker.processed(envelope.event_id, "alert_on_case_created"), what="alert consumer done")
     assert rpc.call("notifications", "list_agent_notifications", agent_id=agent)["unread"] == 0
 
     with pytest.raises(DomainError) as err:
-        _prefer(rpc, agent, "push", True)
+        _prefer(rpc, agent, "carrier_pigeon", True)
     assert err.value.code == "validation_error"

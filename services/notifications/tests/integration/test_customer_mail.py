@@ -20,7 +20,7 @@ from notifications_testkit import (
 )
 
 from chassis.testing import EventCollector
-from chassis.tokens import case_id_from_message_id
+from chassis.tokens import case_id_from_message_id, make_subject_token
 from contracts.cases import CaseCreated
 from contracts.portal import MagicLinkRequested
 
@@ -51,7 +51,7 @@ def test_email_case_gets_a_threaded_rfc3834_confirmation(
 
     [mail] = sink.wait_for("alice@customer.example")
 
-    assert mail["Subject"] == f"[#{case.number}] Printer on fire"
+    assert mail["Subject"] == f"{make_subject_token(number=case.number, secret=SECRET)} Printer on fire"
     assert mail["Auto-Submitted"] == "auto-replied"
     assert mail["X-Auto-Response-Suppress"] == "All"
     assert header_ids(mail["In-Reply-To"]) == ["CAF-first-1@customer.example"]
@@ -79,7 +79,7 @@ def test_api_case_gets_no_confirmation(worker: Worker, publisher: Publisher, sin
     case = make_case(source="api", requester_email="bob@customer.example")
     envelope = publisher.publish(CaseCreated(case=case, first_message=make_message(case=case, channel="api")))
 
-    wait_until(lambda: worker.processed(envelope.event_id), what="case_created processed")
+    wait_until(lambda: worker.processed(envelope.event_id, "on_case_created"), what="case_created processed")
     assert worker.deliveries(case_id=case.id) == []
     assert sink.to("bob@customer.example") == []
 
@@ -100,7 +100,7 @@ def test_robots_and_ourselves_never_get_a_confirmation(
     first = make_message(case=case, author_type=author_type, email_message_id=f"auto-{case.id}@x.example")
     envelope = publisher.publish(CaseCreated(case=case, first_message=first))
 
-    wait_until(lambda: worker.processed(envelope.event_id), what="case_created processed")
+    wait_until(lambda: worker.processed(envelope.event_id, "on_case_created"), what="case_created processed")
     [row] = worker.deliveries(case_id=case.id)
     assert row["status"] == "suppressed"
     assert reason in row["last_error"]

@@ -76,8 +76,13 @@ def test_a_contact_with_only_a_phone_gets_sms_and_one_with_email_on_an_email_cas
 
     wait_until(lambda: twilio.to("+4798765432"), what="SMS to the phone-only contact")
     sink.wait_for("prefers-mail@customer.example")
-    wait_until(lambda: all(worker.processed(e.event_id) for e in envelopes), what="all three events")
+    wait_until(
+        lambda: all(worker.processed(e.event_id, "on_message_added") for e in envelopes), what="all three events"
+    )
     assert twilio.to("+4711111111") == []
+    assert [(d["channel"], d["recipient"]) for d in worker.deliveries(case_id=mail_case.id)] == [
+        ("email", "prefers-mail@customer.example")
+    ]
     assert len(twilio.to("+4798765432")) == 1  # the internal note never leaves
     assert all("INTERNAL" not in m["Body"] for m in twilio.received)
 

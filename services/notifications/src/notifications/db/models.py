@@ -100,6 +100,8 @@ class AgentNotification(Base):
     case_id: Mapped[int] = mapped_column(BigInteger)
     case_number: Mapped[int] = mapped_column(BigInteger)
     title: Mapped[str] = mapped_column(Text, default="")
+    # one line more than the title: the task, the SLA target and due time, the mention's excerpt (0005)
+    detail: Mapped[str] = mapped_column(Text, default="", server_default="")
     source_event_id: Mapped[str] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(nullable=True)
@@ -114,4 +116,51 @@ class AgentPreference(Base):
     kind: Mapped[str] = mapped_column(String(40), primary_key=True)
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     enabled: Mapped[bool] = mapped_column(Boolean)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class PushSubscription(Base):
+    """A browser of an agent that opted in to Web Push (E2): where to push and the keys to encrypt for."""
+
+    __tablename__ = "push_subscription"
+    __table_args__ = (
+        # one browser is one endpoint: subscribing it again (maybe as another agent) replaces the row
+        UniqueConstraint("endpoint", name="uq_push_subscription_endpoint"),
+        Index("ix_push_subscription_agent_id", "agent_id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(BigInteger)
+    endpoint: Mapped[str] = mapped_column(String(2048))
+    p256dh: Mapped[str] = mapped_column(String(200))  # the browser's public key (base64url)
+    auth: Mapped[str] = mapped_column(String(100))  # the browser's auth secret (base64url)
+    user_agent: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CustomerMailSetting(Base):
+    """Customer mail settings of one level (E3): `workspace`, or `org:<id>` for a customer organisation.
+
+    Every field may be null: that level inherits it from the one above (decision 0093).
+    """
+
+    __tablename__ = "customer_mail_setting"
+
+    scope_key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    organisation_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    conversation: Mapped[str | None] = mapped_column(String(10), nullable=True)  # never | link | full
+    sender_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    sender_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    closing_greeting: Mapped[str | None] = mapped_column(Text, nullable=True)
+    cc_followers: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AgentSmsNumber(Base):
+    """The mobile number an agent wants their SMS alerts on (E2); the directory in cases has no phones."""
+
+    __tablename__ = "agent_sms_number"
+
+    agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    phone: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 # mail a machine sends on its own; an agent's reply is human mail and is never rate limited
-AUTOMATIC_KINDS = frozenset({"confirmation", "magic_link"})
+# status notices and completion requests (E1) are written by us, not the agent: automatic too
+AUTOMATIC_KINDS = frozenset({"confirmation", "magic_link", "resolved_notice", "closed_notice", "completion_request"})
 
 HARD_BOUNCE_REASON = "address suppressed after a hard bounce"
 

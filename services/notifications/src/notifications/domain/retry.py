@@ -21,6 +21,9 @@ class SendFailure:
 
 def classify(exc: BaseException) -> SendFailure:
     """Classify an exception raised while handing a message to the relay (or SMS to Twilio)."""
+    own = getattr(exc, "send_failure", None)
+    if isinstance(own, SendFailure):  # a channel that classified its failure itself (Web Push)
+        return own
     if isinstance(exc, TwilioRestException):
         # Twilio answers 4xx for a bad number or a blocked recipient: retrying changes nothing, except 429
         temporary = exc.status == 429 or exc.status >= 500

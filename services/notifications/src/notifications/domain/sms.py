@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from contracts.cases import AuthorType, CaseRead, Channel, MessageRead, Source, Visibility
+from contracts.cases import AuthorType, CaseRead, Channel, ContactChannel, MessageRead, Source, Visibility
 
 # Twilio concatenates up to 1600 characters; longer bodies are refused
 MAX_SMS_LENGTH = 1600
@@ -23,7 +23,8 @@ def sms_reply_recipient(case: CaseRead, message: MessageRead) -> str | None:
     """The requester's phone when an agent's public reply goes by SMS, else None (then it is mailed, if at all).
 
     SMS when the agent chose it (the message's channel), when the customer wrote in by SMS (the case's
-    source: they prefer it), or when SMS is the only way to reach them (a phone and no email).
+    source: they prefer it), when the contact says they prefer SMS, or when SMS is the only way to
+    reach them (a phone and no email).
     """
     if message.author_type != AuthorType.AGENT or message.visibility != Visibility.PUBLIC:
         return None
@@ -32,6 +33,8 @@ def sms_reply_recipient(case: CaseRead, message: MessageRead) -> str | None:
     if requester is None or phone is None:
         return None
     if message.channel == Channel.SMS or case.source == Source.SMS or not requester.email:
+        return phone
+    if requester.preferred_channel == ContactChannel.SMS:
         return phone
     return None
 

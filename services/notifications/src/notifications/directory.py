@@ -1,0 +1,128 @@
+"""What notifications asks the cases service (agents, groups, cases), every call bounded by a time-out.
+
+cases owns the directory. A nameko RpcProxy call waits for its answer forever: while cases is down,
+an event handler that needs a group's members would hold its worker slot and its event. Here every
+call gives up after `cases_rpc_timeout` seconds with `TransientError`, so the consumer requeues the
+event and tries again later (decision 0095).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import eventlet
+from nameko.exceptions import RemoteError, UnknownService
+
+from chassis.consumer import TransientError
+from chassis.logging import get_logger
+from contracts.cases import AgentRead, AgentRef, CaseRead
+from contracts.errors import HTTP_STATUS, DomainError
+
+log = get_logger(__name__)
+
+
+@dataclass
+class _Snapshot:
+    fetched_at: float
+    agents: list[AgentRead]
+    by_id: dict[int, AgentRef]
+    by_group: dict[int, list[AgentRef]] = field(default_factory=dict)
+
+
+class AgentCache:
+    """cases' agent list, kept for `ttl` seconds and indexed by id and group (decision 0107).
+
+    A busy group makes every `case_created` ask cases for the whole directory; within the TTL the answer
+    is reused. An agent or a group the snapshot does not know (just created) makes it refresh at once; a
+    changed membership of a known group is seen after at most `ttl` seconds. `ttl` 0 turns caching off.
+    """
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic) -> None:
+        self.clock = clock
+        self._snapshot: _Snapshot | None = None
+
+    def snapshot(self, ttl: float, fetch: Callable[[], list[AgentRead]], *, fresh: bool = False) -> _Snapshot:
+        now = self.clock()
+        current = self._snapshot
+        if fresh or ttl <= 0 or current is None or now - current.fetched_at >= ttl:
+            current = _index(now, fetch())
+            self._snapshot = current if ttl > 0 else None
+        return current
+
+    def clear(self) -> None:
+        self._snapshot = None
+
+
+def _index(now: float, agents: list[AgentRead]) -> _Snapshot:
+    snap = _Snapshot(fetched_at=now, agents=agents, by_id={})
+    for a in sorted(agents, key=lambda a: a.id):
+        ref = AgentRef(id=a.id, email=a.email, name=a.name)
+        snap.by_id[a.id] = ref
+        for group_id in a.group_ids:
+            snap.by_group.setdefault(group_id, []).append(ref)
+    return snap
+
+
+# one per worker process: every handler's CasesDirectory shares it
+AGENTS = AgentCache()
+
+
+class CasesDirectory:
+    """A time-bounded view of cases' directory over an RpcProxy (or anything with the same methods)."""
+
+    def __init__(self, proxy: Any, *, timeout: float, cache: AgentCache | None = None, cache_ttl: float = 0.0) -> None:
+        self.proxy = proxy
+        self.timeout = timeout
+        self.cache = cache or AgentCache()
+        self.cache_ttl = cache_ttl
+
+    def call(self, method: str, **kwargs: Any) -> Any:
+        """`cases.<method>(**kwargs)`; TransientError when cases does not answer in time or is unknown."""
+        try:
+            with eventlet.Timeout(self.timeout, TransientError(f"cases.{method} did not answer in {self.timeout}s")):
+                return getattr(self.proxy, method)(**kwargs)
+        except TransientError:
+            log.warning("cases_rpc_timeout", method=method, timeout=self.timeout)
+            raise
+        except UnknownService as exc:
+            # no cases consumer has ever declared its queue in this broker: it is not up yet
+            raise TransientError(f"cases is not running: {exc}") from None
+        except RemoteError as exc:
+            raise _remote(method, exc) from None
+
+    def agents(self) -> list[AgentRead]:
+        return [AgentRead.model_validate(a) for a in self.call("list_agents")]
+
+    def group_members(self, group_id: int) -> list[AgentRef]:
+        """The agents of a group, by id (from a snapshot at most `cache_ttl` seconds old).
+
+        A group the snapshot has no member of (made a moment ago) is asked for afresh.
+        """
+        found = self.cache.snapshot(self.cache_ttl, self.agents).by_group.get(group_id)
+        if found is None and self.cache_ttl > 0:
+            found = self.cache.snapshot(self.cache_ttl, self.agents, fresh=True).by_group.get(group_id)
+        return list(found or ())
+
+    def agent(self, agent_id: int) -> AgentRef | None:
+        """One agent, or None when the directory no longer has them (an unknown id is asked for afresh)."""
+        found = self.cache.snapshot(self.cache_ttl, self.agents).by_id.get(agent_id)
+        if found is None and self.cache_ttl > 0:
+            found = self.cache.snapshot(self.cache_ttl, self.agents, fresh=True).by_id.get(agent_id)
+        return found
+
+    def case(self, case_id: int) -> CaseRead:
+        return CaseRead.model_validate(self.call("get_case", case_id=case_id))
+
+
+def _remote(method: str, exc: RemoteError) -> Exception:
+    # a rule of cases said no (not found, ...): a DomainError, which dead-letters the event with its reason;
+    # anything else (its database is down, ...) may pass: try again later
+    # nameko carries a DomainError as its str(): "('not_found', 'case 5 not found', None)"
+    text = str(exc.value or "")
+    for known in HTTP_STATUS:
+        if text.startswith((f"('{known}',", f'("{known}",')):
+            return DomainError(known, f"cases.{method}: {text}"[:500])
+    return TransientError(f"cases.{method} failed: {exc.exc_type}: {text}"[:500])
