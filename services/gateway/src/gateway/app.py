@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -18,16 +18,22 @@ from chassis.db import ping
 from chassis.logging import configure_logging, get_logger
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
+from gateway import case_scope  # issue 6: every route reaching a case by id is scoped (0115)
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
+from gateway.api.customer_mail import router as customer_mail_router
 from gateway.api.deliveries import router as deliveries_router
 from gateway.api.inbound_mail import router as inbound_mail_router
+from gateway.api.push import router as push_router
 from gateway.api.routes import router as api_router
+from gateway.api.search import router as search_router
+from gateway.api.sla import router as sla_router  # issue 6: SLA policies, calendars, case SLA
 from gateway.context import AppContext
 from gateway.settings import GatewaySettings
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
+from gateway.ui import inbox_routes  # issue 6: saving searches from the inbox
 from gateway.ui import routes as ui
 from gateway.ui.session import LoginRequired
 from gateway.webhooks.twilio import router as twilio_router
@@ -58,10 +64,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
+        dependencies=[Depends(case_scope.check)],  # issue 6: restricted groups on every case route
     )
     app.state.ctx = ctx
     install_error_handlers(app)
     _install_ui_handlers(app)
+    case_scope.install(app)
 
     async def database() -> str:
         return await run_in_threadpool(ping, ctx.engine)
@@ -82,12 +90,17 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_model_router)  # issue 3 part A
     app.include_router(case_work_router)  # issue 3 part B
     app.include_router(deliveries_router)
+    app.include_router(customer_mail_router)
     app.include_router(twilio_router)
     app.include_router(agent_notifications_router)
+    app.include_router(push_router)  # issue 5: Web Push for agents
     app.include_router(inbound_mail_router)  # issue 4: inbound-mail audit, mailboxes
+    app.include_router(search_router)  # issue 6: search, views, saved searches
+    app.include_router(sla_router)  # issue 6: SLA (B13)
     app.include_router(ui_case_model.router)  # issue 3 part A: before ui.router, whose /cases/{id} is broader
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)  # issue 3 part B
+    app.include_router(inbox_routes.router)  # issue 6
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",

@@ -29,9 +29,10 @@ async def create_case(
     return c.CaseRead.model_validate(result)
 
 
-async def get_case(*, rpc: RpcClient, case_id: int) -> c.CaseRead:
-    """One case (NotFound when unknown)."""
-    return c.CaseRead.model_validate(await rpc.call("cases", "get_case", case_id=case_id))
+async def get_case(*, rpc: RpcClient, case_id: int, viewer: dict[str, Any] | None = None) -> c.CaseRead:
+    """One case (NotFound when unknown, or in a restricted group the `viewer` may not see: issue 6)."""
+    scoped = {"viewer": viewer} if viewer is not None else {}
+    return c.CaseRead.model_validate(await rpc.call("cases", "get_case", case_id=case_id, **scoped))
 
 
 async def list_cases(*, rpc: RpcClient, filters: c.CaseFilter) -> c.CasePage:
@@ -61,10 +62,13 @@ async def add_message(*, rpc: RpcClient, case_id: int, data: c.MessageCreate, ac
     return c.MessageRead.model_validate(result)
 
 
-async def list_messages(*, rpc: RpcClient, case_id: int, visibility: c.Visibility | None = None) -> list[c.MessageRead]:
-    """The conversation of a case, oldest first."""
+async def list_messages(
+    *, rpc: RpcClient, case_id: int, visibility: c.Visibility | None = None, viewer: dict[str, Any] | None = None
+) -> list[c.MessageRead]:
+    """The conversation of a case, oldest first (issue 6: NotFound if the `viewer` may not see the case)."""
+    scoped = {"viewer": viewer} if viewer is not None else {}
     result = await rpc.call(
-        "cases", "list_messages", case_id=case_id, visibility=visibility.value if visibility else None
+        "cases", "list_messages", case_id=case_id, visibility=visibility.value if visibility else None, **scoped
     )
     return _messages.validate_python(result)
 

@@ -71,10 +71,10 @@ def test_a_new_case_in_my_group_is_counted_and_can_be_marked_read(
 def test_my_preferences_can_be_read_and_changed(api: httpx.Client, notifications: ServiceProcess) -> None:
     prefs = api.get("/api/v1/notifications/preferences")
     assert prefs.status_code == 200, prefs.text
-    assert prefs.json()["assigned_to_me"] == {"in_app": True, "email": False}
+    assert prefs.json()["assigned_to_me"] == {"in_app": True, "email": False, "push": True, "sms": False}
     changed = api.put("/api/v1/notifications/preferences/assigned_to_me/email", json={"enabled": True})
     assert changed.status_code == 200, changed.text
-    assert changed.json()["assigned_to_me"] == {"in_app": True, "email": True}
+    assert changed.json()["assigned_to_me"] == {"in_app": True, "email": True, "push": True, "sms": False}
     refused = api.put("/api/v1/notifications/preferences/assigned_to_me/pigeon", json={"enabled": True})
     assert refused.status_code == 422 and refused.json()["error"]["code"] == "validation_error"
     api.put("/api/v1/notifications/preferences/assigned_to_me/email", json={"enabled": False})
@@ -131,5 +131,106 @@ def test_the_browser_shows_a_new_case_without_reloading(
         expect(item).to_have_attribute("href", f"/cases/{created.json()['id']}")
         expect(page.locator("#notif-count")).not_to_have_text("0")
         assert page.evaluate("window.__noReload") is True  # the same page: nothing reloaded
+    finally:
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def colleague(stack: Stack, api: httpx.Client, support_group: dict[str, Any]) -> Iterator[httpx.Client]:
+    """Another agent's key: the notes it writes may name the admin."""
+    handle = f"colleague{uuid.uuid4().hex[:6]}"
+    data = {"email": f"{handle}@example.com", "name": handle, "group_ids": [support_group["id"]]}
+    made = api.post("/api/v1/agents", json=data)
+    assert made.status_code == 201, made.text
+    _, secret = access.create_api_key(
+        factory=stack.db(), name=handle, scopes=["*"], agent_id=made.json()["id"], agent_email=made.json()["email"]
+    )
+    with stack.client(secret) as client:
+        yield client
+
+
+def _signed_in(chromium: Browser, stack: Stack) -> tuple[Any, Page]:
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    page: Page = context.new_page()
+    page.goto("/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(stack.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+    return context, page
+
+
+@pytest.mark.browser
+def test_a_mention_shows_the_notes_excerpt_in_the_list_and_on_the_stream(
+    chromium: Browser,
+    stack: Stack,
+    api: httpx.Client,
+    colleague: httpx.Client,
+    support_group: dict[str, Any],
+    notifications: ServiceProcess,
+) -> None:
+    context, page = _signed_in(chromium, stack)
+    try:
+        expect(page.locator("body")).to_have_attribute("data-stream", "open")
+        title = f"Mention {uuid.uuid4().hex[:6]}"
+        case = colleague.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
+        assert case.status_code == 201, case.text
+        ask = f"@{ADMIN_EMAIL} can you approve refund {uuid.uuid4().hex[:6]}?"
+        body = "Background " * 30 + ask + " Thanks"
+        note = colleague.post(
+            f"/api/v1/cases/{case.json()['id']}/messages", json={"body": body, "visibility": "internal"}
+        )
+        assert note.status_code == 201, note.text
+
+        # the browser's live list: the case title on the link, the excerpt around the mention under it
+        alerts = page.get_by_role("list", name="New notifications")
+        item = alerts.get_by_role("listitem").filter(
+            has=page.get_by_role("link", name=re.compile(f"mentioned: .*{title}"))
+        )
+        expect(item).to_be_visible(timeout=15_000)
+        expect(item.locator(".notif-detail")).to_contain_text(ask)
+        shown = item.locator(".notif-detail").inner_text()
+        assert shown.startswith("…") and len(shown) <= 160  # an excerpt, not the whole note
+
+        # the stored list says the same
+        items = _unread(api)["items"]
+        mention = next(n for n in items if n["kind"] == "mentioned" and n["case_id"] == case.json()["id"])
+        assert mention["title"] == title and mention["detail"] == shown
+    finally:
+        context.close()
+
+
+@pytest.mark.browser
+def test_marking_read_or_changing_preferences_from_a_browser_needs_the_csrf_token(
+    chromium: Browser,
+    stack: Stack,
+    api: httpx.Client,
+    partner: httpx.Client,
+    support_group: dict[str, Any],
+    notifications: ServiceProcess,
+) -> None:
+    created = partner.post("/api/v1/cases", json={"title": "Unread", "group_id": support_group["id"]})
+    assert created.status_code == 201, created.text
+    wait_until(lambda: _unread(api)["unread"] > 0, timeout=20, what="an unread alert")
+    context, page = _signed_in(chromium, stack)
+    try:
+        send = """async ([method, url, body, withToken]) => {
+            const headers = {"Content-Type": "application/json"};
+            if (withToken) headers["X-CSRF-Token"] = document.querySelector("input[name=csrf_token]").value;
+            const r = await fetch(url, {method, credentials: "same-origin", headers, body: JSON.stringify(body)});
+            return [r.status, await r.json()];
+        }"""
+        status, refused = page.evaluate(send, ["POST", "/api/v1/notifications/read", {}, False])
+        assert (status, refused["error"]["code"]) == (403, "forbidden")
+        pref = "/api/v1/notifications/preferences/sla_warning/email"
+        assert page.evaluate(send, ["PUT", pref, {"enabled": True}, False])[0] == 403
+        assert api.get("/api/v1/notifications/preferences").json()["sla_warning"]["email"] is False
+        assert _unread(api)["unread"] > 0  # the refused request marked nothing
+
+        status, marked = page.evaluate(send, ["POST", "/api/v1/notifications/read", {}, True])
+        assert status == 200 and marked["marked"] >= 1
+        assert _unread(api)["unread"] == 0
+        # a bearer key is not a browser session: no CSRF token needed
+        assert api.post("/api/v1/notifications/read", json={}).status_code == 200
     finally:
         context.close()

@@ -22,7 +22,7 @@ from portal.cases_client import CasesClient
 from portal.db.models import OutboxMessage
 from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings
-from portal.web import auth_routes, case_routes
+from portal.web import auth_routes, case_link_routes, case_routes
 from portal.web.context import PortalContext
 from portal.web.errors import install_portal_error_handlers
 from portal.web.headers import SecurityHeadersMiddleware
@@ -100,6 +100,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_routes.router)
     app.include_router(case_routes.router)
+    app.include_router(case_link_routes.router)
     return app
 
 

@@ -16,6 +16,7 @@ from contracts import errors
 from contracts.notifications import AgentNotificationPage
 from gateway.api.deps import principal, writer
 from gateway.context import AppContext, get_context
+from gateway.domain import csrf
 from gateway.ui.session import signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -37,8 +38,23 @@ async def current_agent(request: Request, ctx: AppContext = Depends(get_context)
     return actor.id
 
 
+CSRF_HEADER = "x-csrf-token"
+
+
+async def writing_agent(request: Request, agent_id: int = Depends(current_agent)) -> int:
+    """The agent changing something of theirs; a browser session must also send its CSRF token as a header.
+
+    SameSite=lax alone is not enough: any page on a sibling subdomain counts as same-site (decision 0105).
+    """
+    by_cookie = not request.headers.get("authorization") and signed_in(request) is not None
+    if by_cookie and not csrf.token_ok(request.session, request.headers.get(CSRF_HEADER)):
+        raise errors.DomainError(errors.FORBIDDEN, "missing or wrong X-CSRF-Token header")
+    return agent_id
+
+
 Ctx = Annotated[AppContext, Depends(get_context)]
 AgentId = Annotated[int, Depends(current_agent)]
+WritingAgentId = Annotated[int, Depends(writing_agent)]
 
 
 class MarkRead(BaseModel):
@@ -57,7 +73,7 @@ async def list_notifications(ctx: Ctx, agent_id: AgentId, limit: int = 20) -> Ag
 
 
 @router.post("/notifications/read", response_model=Marked)
-async def mark_read(ctx: Ctx, agent_id: AgentId, body: MarkRead) -> Marked:
+async def mark_read(ctx: Ctx, agent_id: WritingAgentId, body: MarkRead) -> Marked:
     """Mark my notifications read."""
     result = await ctx.rpc.call(
         "notifications", "mark_agent_notifications_read", agent_id=agent_id, up_to_id=body.up_to_id
@@ -74,14 +90,17 @@ Preferences = dict[str, dict[str, bool]]
 
 @router.get("/notifications/preferences", response_model=Preferences)
 async def get_preferences(ctx: Ctx, agent_id: AgentId) -> Preferences:
-    """For each kind (new_case_in_group, assigned_to_me, customer_replied): on which channels I get it."""
+    """For each kind (new_case_in_group, assigned_to_me, customer_replied, mentioned, task_assigned, sla_warning,
+    sla_breached): on which channels (in_app, email, push, sms) I get it."""
     result: Preferences = await ctx.rpc.call("notifications", "get_agent_preferences", agent_id=agent_id)
     return result
 
 
 @router.put("/notifications/preferences/{kind}/{channel}", response_model=Preferences)
-async def set_preference(kind: str, channel: str, body: PreferenceChange, ctx: Ctx, agent_id: AgentId) -> Preferences:
-    """Turn one kind on one channel (in_app, email) on or off for me; returns all my settings."""
+async def set_preference(
+    kind: str, channel: str, body: PreferenceChange, ctx: Ctx, agent_id: WritingAgentId
+) -> Preferences:
+    """Turn one kind on one channel (in_app, email, push, sms) on or off for me; returns all my settings."""
     result: Preferences = await ctx.rpc.call(
         "notifications", "set_agent_preference", agent_id=agent_id, kind=kind, channel=channel, enabled=body.enabled
     )

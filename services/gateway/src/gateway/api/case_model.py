@@ -11,6 +11,7 @@ from pydantic import BaseModel
 from contracts import cases as c
 from contracts import errors
 from gateway.access import ApiPrincipal
+from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
 from gateway.case_model import call
 from gateway.context import AppContext, get_context
@@ -219,15 +220,14 @@ async def update_contact(contact_id: Id, data: c.ContactWrite, ctx: Ctx, who: Wr
 async def contact_cases(
     contact_id: Id,
     ctx: Ctx,
-    _who: Reader,
+    who: Reader,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> c.CasePage:
-    """All cases the contact requested, newest first."""
+    """All cases the contact requested that the caller may see, newest first."""
     await call(ctx.rpc, "get_contact", c.ContactDetail, contact_id=contact_id)  # 404 for an unknown contact
     filters = c.CaseFilter(requester_id=contact_id, cursor=cursor, limit=limit)
-    result: c.CasePage = await call(ctx.rpc, "list_cases", c.CasePage, filters=filters)
-    return result
+    return await search_api.list_cases(ctx, who, filters)  # issue 6: scoped to the caller
 
 
 @router.get("/organisations", response_model=OrganisationList)

@@ -29,12 +29,16 @@ async def principal(
     request: Request, ctx: AppContext = Depends(get_context), _doc: object = Depends(_bearer_doc)
 ) -> access.ApiPrincipal:
     """The caller of the API, from a live bearer key (401 otherwise)."""
+    known = getattr(request.state, "api_principal", None)  # issue 6: already found by gateway.case_scope
+    if isinstance(known, access.ApiPrincipal):
+        return known
     token = api_keys.parse_bearer(request.headers.get("authorization"))
     if token is None:
         raise _unauthorized("missing bearer API key")
     found = await run_in_threadpool(access.authenticate_api_key, factory=ctx.db, secret=token)
     if found is None:
         raise _unauthorized("invalid or revoked API key")
+    request.state.api_principal = found
     return found
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +13,7 @@ from contracts import errors
 from contracts.reports import OpenCasesReport
 from gateway import handlers, idempotency
 from gateway.access import ApiPrincipal
+from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
 from gateway.api.schemas import AgentList, ApiCaseCreate, ApiMessageCreate, GroupList, MessageList
 from gateway.context import AppContext, get_context
@@ -89,28 +90,17 @@ async def create_case(
 
 
 @router.get("/cases", response_model=c.CasePage)
-async def list_cases(
-    ctx: Ctx,
-    _who: Reader,
-    status: c.Status | None = None,
-    assignee: Annotated[int | None, Query(description="Assignee agent id")] = None,
-    group: Annotated[int | None, Query(description="Group id")] = None,
-    requester: Annotated[int | None, Query(description="Requester contact id")] = None,
-    q: Annotated[str | None, Query(max_length=200, description="Full-text search")] = None,
-    cursor: Annotated[str | None, Query(max_length=500, description="`next` of the previous page")] = None,
-    limit: Annotated[int, Query(ge=1, le=100)] = 25,
-) -> c.CasePage:
-    """Cases matching the filters, a page at a time: follow `next` until it is null."""
-    filters = c.CaseFilter(
-        status=status, assignee_id=assignee, group_id=group, requester_id=requester, q=q, cursor=cursor, limit=limit
-    )
-    return await handlers.list_cases(rpc=ctx.rpc, filters=filters)
+async def list_cases(ctx: Ctx, who: Reader, filters: search_api.CaseFilters) -> c.CasePage:
+    """Cases matching the filters (issue 6: advanced search, `sort`, full text `q`), only those the
+    caller may see, a page at a time: follow `next` until it is null. See docs/search.md."""
+    return await search_api.list_cases(ctx, who, filters)
 
 
 @router.get("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR})
-async def get_case(case_id: CaseId, ctx: Ctx, _who: Reader) -> JSONResponse:
+async def get_case(case_id: CaseId, ctx: Ctx, who: Reader) -> JSONResponse:
     """One case; its `ETag` is the version to send back in `If-Match` when changing it."""
-    return _case_response(await handlers.get_case(rpc=ctx.rpc, case_id=case_id))
+    viewer = (await search_api.viewer(who, ctx)).model_dump()  # issue 6: restricted groups
+    return _case_response(await handlers.get_case(rpc=ctx.rpc, case_id=case_id, viewer=viewer))
 
 
 @router.patch("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR, 409: _ERROR, 428: _ERROR})
@@ -131,9 +121,11 @@ async def update_case(
 
 
 @router.get("/cases/{case_id}/messages", response_model=MessageList, responses={404: _ERROR})
-async def list_messages(case_id: CaseId, ctx: Ctx, _who: Reader, visibility: c.Visibility | None = None) -> MessageList:
+async def list_messages(case_id: CaseId, ctx: Ctx, who: Reader, visibility: c.Visibility | None = None) -> MessageList:
     """The conversation of a case, oldest first (public replies and internal notes)."""
-    return MessageList(items=await handlers.list_messages(rpc=ctx.rpc, case_id=case_id, visibility=visibility))
+    viewer = (await search_api.viewer(who, ctx)).model_dump()  # issue 6: restricted groups
+    items = await handlers.list_messages(rpc=ctx.rpc, case_id=case_id, visibility=visibility, viewer=viewer)
+    return MessageList(items=items)
 
 
 @router.post("/cases/{case_id}/messages", status_code=201, response_model=c.MessageRead, responses={404: _ERROR})

@@ -7,7 +7,11 @@
   var LABELS = {
     new_case_in_group: "New case in your group",
     assigned_to_me: "Assigned to you",
-    customer_replied: "Customer replied"
+    customer_replied: "Customer replied",
+    mentioned: "You were mentioned",
+    task_assigned: "Task assigned to you",
+    sla_warning: "SLA warning",
+    sla_breached: "SLA breached"
   };
   function show(count) {
     badge.textContent = String(count);
@@ -32,6 +36,13 @@
     // textContent, never innerHTML: a case title is customer input
     link.textContent = (LABELS[n.kind] || n.kind) + ": #" + n.case_number + " " + n.title;
     item.appendChild(link);
+    if (n.detail) {
+      // which task, which SLA target and when, what the note that named me says
+      var detail = document.createElement("span");
+      detail.className = "notif-detail";
+      detail.textContent = n.detail;
+      item.appendChild(detail);
+    }
     list.insertBefore(item, list.firstChild);
     list.hidden = false;
   });

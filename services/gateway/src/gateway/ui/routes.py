@@ -17,6 +17,7 @@ from contracts import errors
 from gateway import access, case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import csrf
+from gateway.ui import inbox
 from gateway.ui import session as s
 
 router = APIRouter(include_in_schema=False)
@@ -110,13 +111,33 @@ async def logout(request: Request) -> Response:
 
 @router.get("/")
 async def case_list(
-    request: Request, ctx: Ctx, agent: Agent, status: str = "", cursor: str | None = None, q: str = ""
+    request: Request,
+    ctx: Ctx,
+    agent: Agent,
+    status: str = "",
+    cursor: str | None = None,
+    q: str = "",
+    view: str = "",
+    saved: str = "",
+    sort: str = "",
+    sla: str = "",
 ) -> Response:
     chosen = c.Status(status) if status in set(c.Status) else None
-    filters = c.CaseFilter(status=chosen, cursor=cursor or None, q=q.strip()[:200] or None, limit=PAGE_SIZE)
-    page = await handlers.list_cases(rpc=ctx.rpc, filters=filters)
+    # issue 6: views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
+    found = await inbox.inbox(
+        ctx,
+        agent,
+        view=view,
+        status=chosen,
+        q=q.strip()[:200],
+        cursor=cursor or None,
+        limit=PAGE_SIZE,
+        saved=int(saved) if saved.isdigit() else None,
+        sort=c.CaseSort(sort) if sort in set(c.CaseSort) else None,
+        sla=sla,
+    )
     status_value = chosen.value if chosen else ""
-    context = {"page": page, "status": status_value, "q": q, "cursor": cursor, "labels": STATUS_LABELS}
+    context = {**found, "status": status_value, "q": q, "cursor": cursor, "labels": STATUS_LABELS}
     return s.render(request, "case_list.html", context)
 
 
@@ -171,8 +192,8 @@ async def _case_page(
 ) -> Response:
     try:
         fetched, messages, agents, groups = await asyncio.gather(
-            handlers.get_case(rpc=ctx.rpc, case_id=case_id),
-            handlers.list_messages(rpc=ctx.rpc, case_id=case_id),
+            handlers.get_case(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
+            handlers.list_messages(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
             handlers.list_agents(rpc=ctx.rpc),
             handlers.list_groups(rpc=ctx.rpc),
         )
@@ -189,7 +210,12 @@ async def _case_page(
         "priorities": list(c.Priority),
         "error": error,
     }
-    context.update(await case_work.page_context(rpc=ctx.rpc, case_id=case_id))  # issue 3 part B
+    work, sla = await asyncio.gather(
+        case_work.page_context(rpc=ctx.rpc, case_id=case_id),  # issue 3 part B
+        inbox.case_sla(ctx, s.signed_in(request), case_id),  # issue 6: the SLA panel
+    )
+    context.update(work)
+    context.update(sla)
     return s.render(request, template, context, status_code=status_code)
 
 

@@ -25,7 +25,9 @@ Ctx = Annotated[PortalContext, Depends(get_context)]
 
 @router.get("/login")
 async def login_form(request: Request) -> Response:
-    if current_contact(request) is not None:
+    contact = current_contact(request)
+    # a session a case link opened (D5) may still sign in fully, to see the contact's other cases
+    if contact is not None and contact.case_scope is None:
         return RedirectResponse("/", status_code=303)
     return render(request, "login.html")
 

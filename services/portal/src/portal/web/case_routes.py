@@ -11,7 +11,7 @@ from contracts.cases import AuthorType
 from portal.cases_client import CaseView
 from portal.domain.forms import FormError, clean_reply
 from portal.web.context import PortalContext, get_context
-from portal.web.session import SignedInContact, check_csrf, require_contact
+from portal.web.session import SignedInContact, SignInRequired, check_csrf, require_contact
 from portal.web.templating import ACTIVE_STATUSES, render
 
 router = APIRouter()
@@ -22,6 +22,9 @@ Contact = Annotated[SignedInContact, Depends(require_contact)]
 
 @router.get("/")
 async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | None = None) -> Response:
+    if contact.case_scope is not None:
+        # opened by a case link: that case is all this session may see
+        return RedirectResponse(f"/cases/{contact.case_scope}", status_code=303)
     page = await ctx.cases.list_cases(contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size)
     active = [c for c in page.items if c.status in ACTIVE_STATUSES]
     finished = [c for c in page.items if c.status not in ACTIVE_STATUSES]
@@ -31,6 +34,7 @@ async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | N
 
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, ctx: Ctx, contact: Contact, case_id: int) -> Response:
+    _in_scope(request, contact, case_id)
     view = await ctx.cases.get_case(case_id=case_id, contact_id=contact.id)
     return _render_case(request, view)
 
@@ -45,6 +49,7 @@ async def reply(
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
     check_csrf(request, csrf_token)
+    _in_scope(request, contact, case_id)
     try:
         text = clean_reply(body)
     except FormError as exc:
@@ -53,6 +58,13 @@ async def reply(
     message = await ctx.cases.add_reply(case_id=case_id, contact_id=contact.id, body=text)
     # post/redirect/get: a reload must not send the reply twice
     return RedirectResponse(f"/cases/{case_id}?sent=1#message-{message.id}", status_code=303)
+
+
+def _in_scope(request: Request, contact: SignedInContact, case_id: int) -> None:
+    """A session a case link opened shows only that case; any other asks for a real sign-in."""
+    if not contact.may_open(case_id):
+        request.session["next"] = f"/cases/{case_id}"
+        raise SignInRequired()
 
 
 def _render_case(

@@ -21,6 +21,11 @@ class CsrfRejected(Exception):
 class SignedInContact:
     id: int
     email: str
+    # set when a signed case link (D5) opened the session: it may see this one case only
+    case_scope: int | None = None
+
+    def may_open(self, case_id: int) -> bool:
+        return self.case_scope is None or self.case_scope == case_id
 
 
 def has_session(request: Request) -> bool:
@@ -50,7 +55,12 @@ def current_contact(request: Request) -> SignedInContact | None:
     contact_id = request.session.get("contact_id")
     if not isinstance(contact_id, int):
         return None
-    return SignedInContact(id=contact_id, email=str(request.session.get("email", "")))
+    scope = request.session.get("case_scope")
+    return SignedInContact(
+        id=contact_id,
+        email=str(request.session.get("email", "")),
+        case_scope=scope if isinstance(scope, int) else None,
+    )
 
 
 def require_contact(request: Request) -> SignedInContact:
@@ -70,6 +80,15 @@ def sign_in(request: Request, *, contact_id: int, email: str) -> str:
     request.session.clear()
     request.session.update({"contact_id": contact_id, "email": email, "csrf": new_csrf_token()})
     return target
+
+
+def open_case_by_link(request: Request, *, contact_id: int, case_id: int, email: str) -> None:
+    """A signed case link (D5): a session limited to that case, unless this contact is fully signed in already."""
+    current = current_contact(request)
+    if current is not None and current.id == contact_id and current.case_scope is None:
+        return
+    request.session.clear()
+    request.session.update({"contact_id": contact_id, "email": email, "case_scope": case_id, "csrf": new_csrf_token()})
 
 
 def sign_out(request: Request) -> None:

@@ -1,0 +1,139 @@
+"""One check for every route that reaches a case by id (issue 6, decision 0115).
+
+An app-wide dependency: any route, API (`/api/v1/cases/{case_id}/...`) or UI (`/cases/{case_id}/...`),
+whose path has a `case_id` asks the cases service once whether the caller may see that case. A case of
+a restricted group the caller may not see answers exactly as a missing case does (404, same body), on
+reads and writes alike, before the route runs. Admins see every case and skip the call; so do routes
+without a case id and the few reads that scope themselves (SELF_SCOPED). Routes added later are covered
+without doing anything.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from starlette.responses import Response
+
+from contracts import errors
+from contracts import search as s
+from gateway import handlers
+from gateway.context import AppContext
+from gateway.ui import session
+
+API_PREFIX = "/api/"
+# Routes that already pass the caller as `viewer` to the cases service and answer 404 themselves: the
+# check would only repeat their call (one RPC more on the hottest reads). test_case_scope.py proves them.
+SELF_SCOPED = frozenset(
+    {
+        ("GET", "/api/v1/cases/{case_id}"),
+        ("GET", "/api/v1/cases/{case_id}/messages"),
+        ("GET", "/api/v1/cases/{case_id}/sla"),
+        ("GET", "/cases/{case_id}"),
+    }
+)
+
+
+# Writes that name a second case in their body (JSON or form): it must be visible too, or a hidden case
+# could be merged into (or linked from) a visible one.
+OTHER_CASE_FIELDS = {"/merge": "duplicate_id", "/links": "other_case_id"}
+
+
+async def _other_case_id(request: Request) -> int | None:
+    if request.method != "POST":
+        return None
+    field = next((f for tail, f in OTHER_CASE_FIELDS.items() if request.url.path.endswith(tail)), None)
+    if field is None:
+        return None
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            body = await request.json()  # cached on the request: the route reads the same body
+        except ValueError:
+            return None  # the route answers the malformed body
+        value = body.get(field) if isinstance(body, dict) else None
+    else:
+        value = (await request.form()).get(field)  # cached too
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+
+
+def _self_scoped(request: Request) -> bool:
+    route = request.scope.get("route")
+    return (request.method, getattr(route, "path", None)) in SELF_SCOPED
+
+
+class CaseHiddenPage(Exception):
+    """A UI page of a case the signed-in agent may not see (answered like an unknown case)."""
+
+    def __init__(self, case_id: int) -> None:
+        super().__init__(case_id)
+        self.case_id = case_id
+
+
+def _case_id(request: Request) -> int | None:
+    raw = request.path_params.get("case_id")
+    if raw is None:
+        return None
+    try:
+        return int(raw)
+    except (TypeError, ValueError):
+        return None  # the route's own validation answers 422
+
+
+async def _api_viewer(request: Request, ctx: AppContext) -> s.Viewer:
+    # imported here: gateway.api.* import routers that are built before this module is used
+    from gateway.api.deps import principal
+    from gateway.api.search import viewer
+
+    who = await principal(request, ctx, None)
+    return await viewer(who, ctx)
+
+
+def _ui_viewer(agent: dict[str, Any]) -> s.Viewer:
+    return s.Viewer(agent_id=int(agent["id"]), is_admin=bool(agent.get("is_admin")))
+
+
+async def may_see(ctx: AppContext, case_id: int, who: s.Viewer) -> bool:
+    """True when `who` may see the case; False when it is unknown or hidden from them."""
+    if who.is_admin:
+        return True
+    try:
+        await handlers.get_case(rpc=ctx.rpc, case_id=case_id, viewer=who.model_dump())
+    except errors.DomainError as exc:
+        if exc.code == errors.NOT_FOUND:
+            return False
+        raise
+    return True
+
+
+async def check(request: Request) -> None:
+    """The app-wide dependency (see the module doc)."""
+    case_id = _case_id(request)
+    if case_id is None or _self_scoped(request):
+        return
+    ctx: AppContext = request.app.state.ctx
+    if request.url.path.startswith(API_PREFIX):
+        who = await _api_viewer(request, ctx)  # no key: 401, as the route itself would answer
+    else:
+        agent = session.signed_in(request)
+        if agent is None:
+            return  # the page redirects to sign in
+        who = _ui_viewer(agent)
+    if not await may_see(ctx, case_id, who):
+        if request.url.path.startswith(API_PREFIX):
+            raise errors.NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+        raise CaseHiddenPage(case_id)
+    other = await _other_case_id(request)
+    if other is not None and not await may_see(ctx, other, who):
+        # as the route answers an unknown second case (the UI's merge/link forms re-raise not_found too)
+        raise errors.NotFound(message=f"case {other} not found", details={"case_id": other})
+
+
+def install(app: FastAPI) -> None:
+    """The UI's answer for a hidden case: the page of an unknown case."""
+    from gateway.ui.routes import error_page
+
+    @app.exception_handler(CaseHiddenPage)
+    async def _hidden(request: Request, exc: CaseHiddenPage) -> Response:
+        return error_page(request, 404, "Case not found", f"There is no case with id {exc.case_id}.")

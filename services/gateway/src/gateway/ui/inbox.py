@@ -1,0 +1,127 @@
+"""The agent UI's case list as an inbox (issue 6): views with counts in a sidebar, ranked search,
+filtered lists, all scoped to the signed-in agent (restricted groups)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from contracts import cases as c
+from contracts import errors
+from contracts import search as s
+from contracts.sla import CaseSla
+from gateway.case_model import call
+from gateway.context import AppContext
+
+# the list's SLA filter: "at risk" = a target is close to (warning) or past (breached) its due time
+SLA_FILTERS: dict[str, list[str]] = {"at_risk": ["warning", "breached"], "breached": ["breached"]}
+
+
+def viewer_of(agent: dict[str, Any]) -> s.Viewer:
+    """The signed-in agent as the cases service's viewer."""
+    return s.Viewer(agent_id=int(agent["id"]), is_admin=bool(agent.get("is_admin")))
+
+
+def viewer_dict(agent: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The viewer of a case page as RPC JSON (None when nobody is signed in: the page redirects anyway)."""
+    return viewer_of(agent).model_dump() if agent else None
+
+
+async def inbox(
+    ctx: AppContext,
+    agent: dict[str, Any],
+    *,
+    view: str,
+    status: c.Status | None,
+    q: str,
+    cursor: str | None,
+    limit: int,
+    saved: int | None = None,
+    sort: c.CaseSort | None = None,
+    sla: str = "",
+) -> dict[str, Any]:
+    """The template context: `views` and `saved` searches (sidebar, with counts), and either `hits`
+    (a search) or `page` (a view, a saved search or a filtered list; `sort` and `sla` filter lists)."""
+    who = viewer_of(agent)
+    views, folders = await asyncio.gather(
+        call(ctx.rpc, "list_views", s.ViewList, viewer=who),
+        call(ctx.rpc, "list_saved_searches", s.SavedSearchList, viewer=who, counts=True),
+    )
+    known = {v.key for v in views.items}
+    chosen = view if view in known else ""
+    folder = next((f for f in folders.items if f.id == saved), None)
+    sla_states = SLA_FILTERS.get(sla, [])
+    hits: s.SearchPage | None = None
+    if folder is not None:
+        page = await call(
+            ctx.rpc, "saved_search_cases", c.CasePage, viewer=who, search_id=folder.id, cursor=cursor, limit=limit
+        )
+    elif q and not chosen and status is None and sort is None and not sla_states:
+        try:
+            hits = await call(ctx.rpc, "search_cases", s.SearchPage, viewer=who, q=q, cursor=cursor, limit=limit)
+        except errors.DomainError as exc:
+            if exc.code != errors.INVALID_FILTER:
+                raise
+            hits = s.SearchPage(items=[])  # no word to look for: nothing matches
+        page = c.CasePage(items=[h.case for h in hits.items], next=hits.next)
+    elif chosen:
+        page = await call(ctx.rpc, "view_cases", c.CasePage, viewer=who, key=chosen, cursor=cursor, limit=limit)
+    else:
+        filters = c.CaseFilter(
+            status=status,
+            q=q or None,
+            sla_states=sla_states,
+            sort=sort or c.CaseSort.CREATED_DESC,
+            cursor=cursor,
+            limit=limit,
+        )
+        try:
+            page = await call(ctx.rpc, "list_cases", c.CasePage, filters=filters, viewer=who)
+        except errors.DomainError as exc:
+            if exc.code != errors.INVALID_FILTER:
+                raise
+            page = c.CasePage(items=[])
+    snippets = {h.case.id: h.snippet for h in hits.items} if hits else {}
+    return {
+        "views": views,
+        "view": chosen,
+        "page": page,
+        "snippets": snippets,
+        "searching": hits is not None,
+        "folders": folders.items,
+        "folder": folder,
+        "sort": sort.value if sort else "",
+        "sla": sla if sla_states else "",
+    }
+
+
+def search_filters(*, status: c.Status | None, q: str, sort: c.CaseSort | None, sla: str) -> s.SearchFilters:
+    """What the list shows now, as the filters of a saved search (the same fields as the API)."""
+    return s.SearchFilters(
+        statuses=[status] if status else [],
+        q=q or None,
+        sla_states=SLA_FILTERS.get(sla, []),
+        sort=sort or c.CaseSort.CREATED_DESC,
+    )
+
+
+async def save_search(
+    ctx: AppContext, agent: dict[str, Any], *, name: str, shared: bool, filters: s.SearchFilters
+) -> int:
+    """Save the list as a folder of this agent (or shared with everyone); its id."""
+    data = s.SavedSearchWrite(name=name, shared=shared, filters=filters)
+    made: s.SavedSearchRead = await call(
+        ctx.rpc, "create_saved_search", s.SavedSearchRead, viewer=viewer_of(agent), data=data
+    )
+    return made.id
+
+
+async def case_sla(ctx: AppContext, agent: dict[str, Any] | None, case_id: int) -> dict[str, Any]:
+    """The case page's SLA panel: the explanation of `GET /api/v1/cases/{id}/sla` (None on error)."""
+    if agent is None:
+        return {"sla": None}
+    try:
+        found = await ctx.rpc.call("cases", "get_case_sla", case_id=case_id, viewer=viewer_dict(agent))
+    except errors.DomainError:
+        return {"sla": None}
+    return {"sla": CaseSla.model_validate(found)}

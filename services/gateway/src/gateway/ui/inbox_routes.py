@@ -1,0 +1,46 @@
+"""Pages of the inbox that change something (issue 6): saving the list shown as a folder."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from contracts import cases as c
+from contracts import errors
+from gateway.context import AppContext, get_context
+from gateway.ui import inbox
+from gateway.ui import session as s
+from gateway.ui.routes import checked_form, error_page
+
+router = APIRouter(include_in_schema=False)
+Ctx = Annotated[AppContext, Depends(get_context)]
+Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
+
+
+def _field(form: Any, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+@router.post("/saved-searches")
+async def save_search(request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """Save the filters of the list (search words, status, SLA, sort) as a folder; show it."""
+    form = await checked_form(request)
+    status, sort = _field(form, "status"), _field(form, "sort")
+    filters = inbox.search_filters(
+        status=c.Status(status) if status in set(c.Status) else None,
+        q=_field(form, "q")[:200],
+        sort=c.CaseSort(sort) if sort in set(c.CaseSort) else None,
+        sla=_field(form, "sla"),
+    )
+    name = _field(form, "name")[:200]
+    if not name:
+        return error_page(request, 422, "Name missing", "Give the saved search a name.")
+    try:
+        saved_id = await inbox.save_search(ctx, agent, name=name, shared=form.get("shared") == "on", filters=filters)
+    except errors.DomainError as exc:
+        return error_page(request, 422, "Search not saved", exc.message)
+    s.flash(request, f"Saved search “{name}” added to your folders.")
+    return Response(status_code=303, headers={"location": f"/?saved={saved_id}"})

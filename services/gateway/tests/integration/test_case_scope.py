@@ -1,0 +1,193 @@
+"""Restricted-group scoping of every route that reaches a case by id (issue 6, decision 0115).
+
+An agent who may not see a case gets exactly the answer of a missing case on every read and write
+route, API and UI; members and admins reach it. The API routes are taken from the OpenAPI document,
+so a route added later is tested without touching this file."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+from typing import Any
+
+import httpx
+import pytest
+from conftest import Stack
+
+from gateway import access
+from gateway.domain import api_keys
+
+MISSING = 987_654_321
+PASSWORD = "correct horse battery staple 6"
+METHODS = ("get", "post", "put", "patch", "delete")
+OTHER_PARAMS = {"task_id": "1", "attachment_id": "1", "message_id": "1", "sha256": "0" * 64}
+UI_ROUTES = [
+    ("get", "/cases/{id}"),
+    ("get", "/cases/{id}/history"),
+    ("post", "/cases/{id}"),
+    ("post", "/cases/{id}/messages"),
+    ("get", "/cases/{id}/attachments/1"),
+    ("get", "/cases/{id}/messages/1/attachments/" + "0" * 64),
+    ("post", "/cases/{id}/tasks"),
+    ("post", "/cases/{id}/tasks/1/done"),
+    ("post", "/cases/{id}/time"),
+    ("post", "/cases/{id}/timer/start"),
+    ("post", "/cases/{id}/attachments"),
+    ("post", "/cases/{id}/merge"),
+    ("post", "/cases/{id}/links"),
+    ("post", "/cases/{id}/forwards"),
+]
+
+
+def _key(stack: Stack, email: str) -> httpx.Client:
+    _, secret = access.create_api_key(
+        factory=stack.db(),
+        name=f"agent {email}",
+        scopes=list(api_keys.ALL_SCOPES),
+        agent_email=email,
+    )
+    return stack.client(secret)
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
+def _browser(stack: Stack, email: str) -> httpx.Client:
+    access.set_agent_password(factory=stack.db(), email=email, password=PASSWORD)
+    client = httpx.Client(base_url=stack.base_url, timeout=20)
+    token = _csrf(client.get("/login").text)
+    resp = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token, "next": "/"})
+    assert resp.status_code == 303, resp.text
+    return client
+
+
+@pytest.fixture(scope="module")
+def world(stack: Stack, api: httpx.Client) -> Iterator[dict[str, Any]]:
+    tag = uuid.uuid4().hex[:6]
+    ada = api.post("/api/v1/agents", json={"email": f"ada-{tag}@example.com", "name": "Ada"}).json()
+    bo = api.post("/api/v1/agents", json={"email": f"bo-{tag}@example.com", "name": "Bo"}).json()
+    payroll = api.post("/api/v1/groups", json={"name": f"Lønn {tag}", "restricted": True, "member_ids": [bo["id"]]})
+    assert payroll.status_code == 201, payroll.text
+    made = api.post(
+        "/api/v1/cases",
+        json={
+            "title": f"Lønnsslipp {tag}",
+            "requester_email": f"kari-{tag}@example.no",
+            "group_id": payroll.json()["id"],
+        },
+    )
+    assert made.status_code == 201, made.text
+    with _key(stack, ada["email"]) as ada_api, _key(stack, bo["email"]) as bo_api:
+        yield {"ada": ada, "bo": bo, "case": made.json(), "ada_api": ada_api, "bo_api": bo_api}
+
+
+def _api_routes(api: httpx.Client) -> list[tuple[str, str]]:
+    spec = api.get("/api/v1/openapi.json").json()
+    found = []
+    for path, item in spec["paths"].items():
+        if "{case_id}" not in path:
+            continue
+        for method in METHODS:
+            if method in item:
+                for name, value in OTHER_PARAMS.items():
+                    path = path.replace("{" + name + "}", value)
+                found.append((method, path))
+    return found
+
+
+def _call(client: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
+    if method in ("get", "delete"):
+        return client.request(method.upper(), path)
+    return client.request(method.upper(), path, **kwargs)
+
+
+def test_every_api_route_of_a_hidden_case_answers_like_a_missing_case(api: httpx.Client, world: dict[str, Any]) -> None:
+    routes = _api_routes(api)
+    assert len(routes) >= 20, routes  # the case, messages, history, tasks, attachments, time, links, SLA, ...
+    case_id = world["case"]["id"]
+    ada, bo = world["ada_api"], world["bo_api"]
+    for method, template in routes:
+        hidden = _call(ada, method, template.replace("{case_id}", str(case_id)), json={})
+        missing = _call(ada, method, template.replace("{case_id}", str(MISSING)), json={})
+        assert hidden.status_code == 404, (method, template, hidden.status_code, hidden.text)
+        assert missing.status_code == 404, (method, template, missing.status_code, missing.text)
+        assert hidden.json() == {
+            "error": {
+                **missing.json()["error"],
+                "message": f"case {case_id} not found",
+                "details": {"case_id": case_id},
+            }
+        }, (method, template)
+        assert missing.json()["error"]["code"] == "not_found"
+    # the member (Bo) and the admin key reach the case's reads
+    for tail in ("", "/messages", "/history", "/tasks", "/attachments", "/time", "/links", "/sla"):
+        path = f"/api/v1/cases/{case_id}{tail}"
+        assert ("get", f"/api/v1/cases/{{case_id}}{tail}") in routes
+        assert bo.get(path).status_code == 200, (path, bo.get(path).text)
+        assert api.get(path).status_code == 200, path
+    # writes by a member go through
+    note = bo.post(f"/api/v1/cases/{case_id}/messages", json={"body": "checked", "visibility": "internal"})
+    assert note.status_code == 201, note.text
+    task = bo.post(f"/api/v1/cases/{case_id}/tasks", json={"title": "Ring Kari"})
+    assert task.status_code == 201, task.text
+    # and the hidden case was not changed by Ada's attempts
+    messages = api.get(f"/api/v1/cases/{case_id}/messages").json()["items"]
+    assert [m["body_text"] for m in messages] == ["checked"]
+    assert [t["title"] for t in api.get(f"/api/v1/cases/{case_id}/tasks").json()["items"]] == ["Ring Kari"]
+
+
+def test_every_ui_route_of_a_hidden_case_answers_like_a_missing_case(stack: Stack, world: dict[str, Any]) -> None:
+    case_id = world["case"]["id"]
+    with closing(_browser(stack, world["ada"]["email"])) as ada, closing(_browser(stack, world["bo"]["email"])) as bo:
+        token = _csrf(ada.get("/").text)
+        for method, template in UI_ROUTES:
+            form = {"csrf_token": token, "body": "sneaky", "visibility": "internal", "title": "sneaky"}
+            hidden = _call(ada, method, template.replace("{id}", str(case_id)), data=form)
+            missing = _call(ada, method, template.replace("{id}", str(MISSING)), data=form)
+            assert hidden.status_code == 404, (method, template, hidden.status_code)
+            assert missing.status_code == 404, (method, template, missing.status_code)
+            assert "Case not found" in hidden.text
+            assert world["case"]["title"] not in hidden.text
+        hidden_page = ada.get(f"/cases/{case_id}").text.replace(f"id {case_id}.", "id N.")
+        assert hidden_page == ada.get(f"/cases/{MISSING}").text.replace(f"id {MISSING}.", "id N.")
+        page = bo.get(f"/cases/{case_id}")
+        assert page.status_code == 200 and world["case"]["title"] in page.text
+        assert bo.get(f"/cases/{case_id}/history").status_code == 200
+
+
+def test_a_hidden_case_cannot_be_merged_or_linked_from_a_visible_one(
+    stack: Stack, api: httpx.Client, world: dict[str, Any]
+) -> None:
+    hidden_id = world["case"]["id"]
+    mine = api.post("/api/v1/cases", json={"title": "Ada's own", "assignee_id": world["ada"]["id"]}).json()
+    ada = world["ada_api"]
+
+    def body(resp: httpx.Response, other: int) -> Any:
+        return resp.status_code, resp.text.replace(str(other), "N")
+
+    for tail, field in (("merge", "duplicate_id"), ("links", "other_case_id")):
+        hidden = ada.post(f"/api/v1/cases/{mine['id']}/{tail}", json={field: hidden_id})
+        missing = ada.post(f"/api/v1/cases/{mine['id']}/{tail}", json={field: MISSING})
+        assert hidden.status_code == 404, (tail, hidden.text)
+        assert body(hidden, hidden_id) == body(missing, MISSING), tail
+    with closing(_browser(stack, world["ada"]["email"])) as browser:
+        token = _csrf(browser.get(f"/cases/{mine['id']}").text)
+        for tail, field in (("merge", "duplicate_id"), ("links", "other_case_id")):
+            form = {"csrf_token": token, field: str(hidden_id)}
+            hidden = browser.post(f"/cases/{mine['id']}/{tail}", data=form)
+            missing = browser.post(f"/cases/{mine['id']}/{tail}", data={**form, field: str(MISSING)})
+            assert hidden.status_code != 303, (tail, hidden.status_code)
+            assert body(hidden, hidden_id) == body(missing, MISSING), tail
+    # the hidden case is untouched: open, not merged, no links
+    assert api.get(f"/api/v1/cases/{hidden_id}").json()["status"] != "closed"
+    links = api.get(f"/api/v1/cases/{hidden_id}/links").json()
+    assert (links["related"], links["merged_into"], links["parent_id"]) == ([], None, None), links
+    # a member may link it (both cases visible to Bo)
+    linked = world["bo_api"].post(f"/api/v1/cases/{hidden_id}/links", json={"other_case_id": mine["id"]})
+    assert linked.status_code == 201, linked.text
+    assert api.get(f"/api/v1/cases/{hidden_id}/links").json()["related"] == [mine["id"]]

@@ -1,0 +1,192 @@
+"""The inbox in a real Chromium (issue 6): views with counts, Norwegian search with a partial word and a
+highlighted snippet, a saved search that becomes a folder with its count, SLA badges, the "SLA at risk"
+view, sorting by SLA due time and the case page's SLA explanation."""
+
+from __future__ import annotations
+
+import os
+import re
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from conftest import ADMIN_EMAIL, Stack, wait_until
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
+
+SCREENSHOTS = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="agent-inbox-"))
+
+
+def _made(resp: httpx.Response) -> dict[str, Any]:
+    assert resp.status_code == 201, resp.text
+    return resp.json()
+
+
+@pytest.fixture(scope="module")
+def inbox(api: httpx.Client, admin_agent: dict[str, Any]) -> dict[str, Any]:
+    """An urgent case whose first-response target warns at once (24/7, 1 minute, warn at 1 %), and two others."""
+    tag = uuid.uuid4().hex[:6]
+    policy = _made(
+        api.post(
+            "/api/v1/sla-policies",
+            json={
+                "name": f"Hast {tag}",
+                "priority": "urgent",
+                "first_response_minutes": 1,
+                "resolution_minutes": 600,
+                "warning_percent": 1,
+            },
+        )
+    )
+    me = admin_agent["id"]
+    printer = _made(
+        api.post(
+            "/api/v1/cases",
+            json={
+                "title": f"Skrivaren på kontoret {tag} virker ikke",
+                "description": "Skrivaren i tredje etasje skriver ut blanke ark, og køen står fast.",
+                "priority": "urgent",
+                "requester_email": f"kari-{tag}@fjordkraft.example.no",
+                "assignee_id": me,
+            },
+        )
+    )
+    network = _made(
+        api.post(
+            "/api/v1/cases",
+            json={"title": f"Nettverket er tregt {tag}", "priority": "medium", "assignee_id": me},
+        )
+    )
+    other = _made(api.post("/api/v1/cases", json={"title": f"Ny telefon {tag}", "priority": "low"}))
+    time.sleep(1.5)  # past the warning time (0.6 s); a status change recomputes the state now
+    changed = api.patch(
+        f"/api/v1/cases/{printer['id']}", json={"status": "open"}, headers={"If-Match": str(printer["version"])}
+    )
+    assert changed.status_code == 200, changed.text
+    wait_until(
+        lambda: api.get(f"/api/v1/cases/{printer['id']}").json()["sla_state"] == "warning", what="the SLA warning"
+    )
+    assert api.get(f"/api/v1/cases/{network['id']}").json()["sla_state"] == "none"
+    return {"tag": tag, "policy": policy, "printer": printer, "network": network, "other": other}
+
+
+@pytest.fixture(scope="module")
+def page(stack: Stack) -> Iterator[Page]:
+    with sync_playwright() as pw:
+        browser: Browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=stack.base_url)
+            yield context.new_page()
+        finally:
+            browser.close()
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+
+
+def _view_link(page: Page, name: str) -> Any:
+    return page.get_by_role("navigation", name="Views").get_by_role("link").filter(has_text=name)
+
+
+@pytest.mark.browser
+def test_views_search_and_saved_search_folder(page: Page, stack: Stack, inbox: dict[str, Any]) -> None:
+    printer, network, other = inbox["printer"], inbox["network"], inbox["other"]
+    page.goto("/login")
+    page.get_by_label("Email").fill(ADMIN_EMAIL)
+    page.get_by_label("Password").fill(stack.admin_password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+
+    # the views, with counts: two open cases are mine, three open cases in all
+    mine = _view_link(page, "My open cases")
+    expect(mine.locator(".count")).to_have_text("2")
+    expect(_view_link(page, "All open cases").locator(".count")).to_have_text("3")
+    mine.click()
+    expect(mine).to_have_attribute("aria-current", "page")
+    table = page.get_by_role("table")
+    expect(table.get_by_role("link", name=printer["title"])).to_be_visible()
+    expect(table.get_by_role("link", name=network["title"])).to_be_visible()
+    expect(table.get_by_role("link", name=other["title"])).to_have_count(0)
+
+    # a partial Norwegian word finds the case, with the match highlighted in the snippet
+    page.goto("/")
+    page.get_by_label("Search").fill("skriv")
+    page.get_by_role("button", name="Filter").click()
+    hit = page.get_by_role("row").filter(has=page.get_by_role("link", name=printer["title"]))
+    expect(hit).to_be_visible()
+    expect(hit.locator(".snippet mark").first).to_have_text(re.compile(r"^skriv", re.IGNORECASE))
+    expect(page.get_by_role("link", name=network["title"])).to_have_count(0)
+    _shot(page, "agent-search.png")
+
+    # ... saved as a folder, listed with its count, opening its cases
+    page.get_by_label("Save this search as").fill("Skrivere")
+    page.get_by_role("button", name="Save search").click()
+    expect(page.get_by_role("status").filter(has_text="Skrivere")).to_be_visible()
+    folder = _view_link(page, "Skrivere")
+    expect(folder.locator(".count")).to_have_text("1")
+    expect(folder).to_have_attribute("aria-current", "page")
+    expect(page.get_by_role("table").get_by_role("link", name=printer["title"])).to_be_visible()
+    expect(page.get_by_role("link", name=network["title"])).to_have_count(0)
+    # a new matching case raises the folder's count
+    api = stack.client()
+    _made(api.post("/api/v1/cases", json={"title": f"Skriverkø {inbox['tag']} henger", "priority": "low"}))
+    page.goto("/")
+    expect(_view_link(page, "Skrivere").locator(".count")).to_have_text("2")
+    _shot(page, "agent-inbox.png")
+
+
+@pytest.mark.browser
+def test_sla_badges_at_risk_view_sort_and_explanation(page: Page, inbox: dict[str, Any]) -> None:
+    printer, network = inbox["printer"], inbox["network"]
+    page.goto("/")
+    row = page.get_by_role("row").filter(has=page.get_by_role("link", name=printer["title"]))
+    expect(row.locator(".badge.sla-warning")).to_have_text("SLA warning")
+    expect(page.get_by_role("row").filter(has_text=network["title"]).locator(".badge.sla-warning")).to_have_count(0)
+
+    _view_link(page, "SLA at risk").click()
+    expect(page.get_by_label("SLA", exact=True)).to_have_value("at_risk")
+    expect(page.get_by_role("table").get_by_role("link", name=printer["title"])).to_be_visible()
+    expect(page.get_by_role("link", name=network["title"])).to_have_count(0)
+
+    page.goto("/")
+    page.get_by_label("Sort").select_option("sla_due")
+    page.get_by_role("button", name="Filter").click()
+    expect(page).to_have_url(re.compile(r"sort=sla_due"))
+    links = page.get_by_role("table").get_by_role("link")
+    expect(links.first).to_have_text(printer["title"])  # only cases with a running target, soonest first
+    expect(page.get_by_role("link", name=network["title"])).to_have_count(0)
+
+    page.get_by_role("link", name=printer["title"]).click()
+    panel = page.get_by_role("region", name="SLA")
+    expect(panel).to_contain_text("SLA warning")
+    expect(panel).to_contain_text(inbox["policy"]["name"])
+    first = panel.locator("details").filter(has_text="First response")
+    expect(first).to_contain_text("running")
+    expect(first).to_contain_text(re.compile(r"\d+\.\d of 1 business minutes used"))
+    periods = first.locator("tbody tr")
+    expect(periods.first).to_contain_text("counted")
+    expect(periods.filter(has_text="open")).to_have_count(1)
+    _shot(page, "agent-case-sla.png")
+
+    # on a phone neither the list with its SLA column nor the SLA panel scrolls sideways
+    phone = page.context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": 390, "height": 844}, base_url=page.url.split("/cases/")[0], is_mobile=True
+    )
+    try:
+        phone.add_cookies(page.context.cookies())
+        mobile = phone.new_page()
+        for path in ("/?sla=at_risk&sort=sla_due", f"/cases/{printer['id']}"):
+            mobile.goto(path)
+            expect(mobile.get_by_text("SLA warning").first).to_be_visible()
+            overflow = mobile.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
+    finally:
+        phone.close()
