@@ -6,13 +6,22 @@ each for a new requester) and measures event-to-SMTP-handoff latency: from the m
 confirmed by the broker until the sink has the confirmation mail. Reports p50/p95/p99 and the rate
 actually achieved.
 
-Usage: .venv/bin/python bench/notify.py [--events 1000] [--rate 100] [--max-workers 10]
+The worker's CPU time (user+system, from /proc) over the run is reported per event: on a shared machine
+that figure is steadier than wall-clock latency. `--senders 1 --chunk 1` runs the sender as it was
+before decision 0098 (one delivery per transaction, one sender), for comparison.
+
+`--profile OUT` runs the worker under bench/profile_runner.py (CPU-time cProfile + SQL statement counts, written
+to OUT.prof and OUT.sql.json at the end); its CPU figure then includes the profiler's overhead.
+
+Usage: .venv/bin/python bench/notify.py [--events 1000] [--rate 100] [--max-workers 10] [--senders 2] [--chunk 20]
+       [--profile OUT]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import tempfile
 import threading
@@ -24,6 +33,7 @@ from chassis.settings import repo_root
 from chassis.testing import amqp_vhost, pg_database
 
 sys.path.insert(0, str(repo_root() / "services" / "notifications" / "tests"))
+import notifications_testkit
 from notifications_testkit import Publisher, SmtpSink, make_case, make_message, running_worker, wait_until
 
 from contracts.cases import CaseCreated
@@ -53,12 +63,19 @@ class TimedSink(SmtpSink):
         handler.handle_DATA = handle_data
 
 
-def run(events: int, rate: float, max_workers: int) -> dict[str, Any]:
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (fields 14 and 15 of /proc/<pid>/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def run(events: int, rate: float, max_workers: int, senders: int = 2, chunk: int = 20) -> dict[str, Any]:
     sink = TimedSink().start()
     tmp = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     try:
         with amqp_vhost() as amqp_uri, pg_database("notifications") as db_url:
             settings = {"send_batch_size": "200", "rate_limit_per_recipient": "1000", "max_workers": str(max_workers)}
+            settings |= {"send_concurrency": str(senders), "send_chunk_size": str(chunk)}
             with running_worker(
                 db_url=db_url, amqp_uri=amqp_uri, smtp_port=sink.port, log_dir=tmp, var_dir=tmp, **settings
             ) as worker:
@@ -66,6 +83,9 @@ def run(events: int, rate: float, max_workers: int) -> dict[str, Any]:
                 cases = [make_case(requester_email=f"b{i}@bench.example") for i in range(events)]
                 payloads = [CaseCreated(case=c, first_message=make_message(case=c)) for c in cases]
                 published: dict[str, float] = {}
+                assert worker.process.proc is not None
+                pid = worker.process.proc.pid
+                cpu_before = cpu_seconds(pid)
                 start = time.perf_counter()
                 for i, payload in enumerate(payloads):
                     due = start + i / rate
@@ -75,6 +95,7 @@ def run(events: int, rate: float, max_workers: int) -> dict[str, Any]:
                     published[f"b{i}@bench.example"] = time.perf_counter()
                 publish_seconds = time.perf_counter() - start
                 wait_until(lambda: len(sink.arrived) >= events, timeout=120 + events / 10, what="every mail")
+                cpu_used = cpu_seconds(pid) - cpu_before
                 publisher.close()
                 rows = worker.deliveries(status="sent")
     finally:
@@ -86,6 +107,9 @@ def run(events: int, rate: float, max_workers: int) -> dict[str, Any]:
         "events": events,
         "target_rate_per_s": rate,
         "max_workers": max_workers,
+        "senders": senders,
+        "chunk": chunk,
+        "worker_cpu_ms_per_event": round(cpu_used * 1000 / events, 2),
         "achieved_publish_rate_per_s": round(events / publish_seconds, 1),
         "handoff_latency_ms": {
             "p50": round(percentile(latencies, 50), 1),
@@ -97,13 +121,32 @@ def run(events: int, rate: float, max_workers: int) -> dict[str, Any]:
     }
 
 
+def profile_worker(out: Path) -> None:
+    """Start the notifications worker under bench/profile_runner.py (the same runner cpu_per_mail.py uses)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parent))
+    from cpu_per_mail import Profiled
+
+    def profiled(*args: Any) -> Profiled:
+        process = Profiled(*args)
+        process.out = out
+        return process
+
+    notifications_testkit.ServiceProcess = profiled
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--events", type=int, default=1000)
     parser.add_argument("--rate", type=float, default=100.0)
     parser.add_argument("--max-workers", type=int, default=10, help="NOTIFICATIONS_MAX_WORKERS of the worker")
+    parser.add_argument("--senders", type=int, default=2, help="NOTIFICATIONS_SEND_CONCURRENCY")
+    parser.add_argument("--chunk", type=int, default=20, help="NOTIFICATIONS_SEND_CHUNK_SIZE")
+    parser.add_argument("--profile", default=None, help="profile the worker into OUT.prof / OUT.sql.json")
     args = parser.parse_args()
-    print(json.dumps({"notify": run(args.events, args.rate, args.max_workers)}, indent=2))
+    if args.profile:
+        profile_worker(Path(args.profile))
+    figures = run(args.events, args.rate, args.max_workers, args.senders, args.chunk)
+    print(json.dumps({"notify": figures}, indent=2))
 
 
 if __name__ == "__main__":

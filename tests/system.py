@@ -189,13 +189,20 @@ def _base_env() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def running_system(tmp_path: Path, *, start: bool = True) -> Iterator[tuple[System, SmtpSink]]:
-    """Fresh databases, vhost and SMTP sink; every service migrated, seeded and (optionally) started."""
+def running_system(
+    tmp_path: Path, *, start: bool = True, databases: dict[str, str] | None = None
+) -> Iterator[tuple[System, SmtpSink]]:
+    """Fresh databases, vhost and SMTP sink; every service migrated, seeded and (optionally) started.
+
+    `databases` maps a package to an existing database URL to use instead of a fresh one (kept afterwards),
+    e.g. {"cases": bench.dataset.cases_database(1_000_000)}.
+    """
     sink = SmtpSink().start()
     with contextlib.ExitStack() as stack:
         amqp = stack.enter_context(amqp_vhost())
-        databases = {package: stack.enter_context(pg_database(package)) for package in PACKAGES}
-        system = System(amqp, databases, tmp_path / "var", f"127.0.0.1:{sink.port}")
+        given = databases or {}
+        urls = {p: given[p] if p in given else stack.enter_context(pg_database(p)) for p in PACKAGES}
+        system = System(amqp, urls, tmp_path / "var", f"127.0.0.1:{sink.port}")
         system.var_dir.mkdir(parents=True, exist_ok=True)
         system.prepare()
         try:

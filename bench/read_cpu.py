@@ -1,0 +1,103 @@
+"""CPU milliseconds per read request, per process (gateway, cases worker), at a million cases (issue 6).
+
+Wall-clock latency on a 2-core machine shared with other work mostly measures the other work; CPU time
+per request does not. Starts the cases worker and the gateway against the search benchmark's database
+(`bench/dataset.py`, built by bench/search.py), sends `--requests` requests per endpoint one at a time
+as the busiest agent, and reads each process's user+system CPU from /proc/<pid>/stat before and after
+(idle CPU, measured first, subtracted pro rata). `--profile gateway|cases` runs that process under
+bench/profile_runner.py (CPU-time cProfile + SQL statement counts, written to /tmp/mgbench/read.<name>.*).
+
+Usage: .venv/bin/python bench/read_cpu.py [--cases 1000000] [--requests 100] [--profile gateway]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from cpu_per_mail import PROFILE_DIR, Profiled, cpu_seconds  # noqa: E402
+from dataset import cases_database  # noqa: E402
+from search import SEARCH_WORDS, VIEWS, agent_key, busiest_agent, sample_case_ids  # noqa: E402
+from system import running_system  # noqa: E402
+
+PROCESSES = ("gateway", "cases")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=1_000_000)
+    parser.add_argument("--requests", type=int, default=100, help="per endpoint")
+    parser.add_argument("--profile", choices=PROCESSES, default=None)
+    args = parser.parse_args()
+    cases_url = cases_database(args.cases, messages_per_case=3, seed=1, rebuild=False)
+    _agent_id, agent_email, _open = busiest_agent(cases_url)
+    case_ids = sample_case_ids(cases_url, args.requests, 1)
+    with tempfile.TemporaryDirectory() as tmp, running_system(
+        Path(tmp), start=False, databases={"cases": cases_url}
+    ) as (system, _):
+        if args.profile:
+            plain = system.process(args.profile)
+            profiled = Profiled(plain.package, plain.command, plain.env, plain.health_url, system.var_dir / "logs")
+            PROFILE_DIR.mkdir(exist_ok=True)
+            profiled.out = PROFILE_DIR / f"read.{args.profile}"
+            system.processes[args.profile] = profiled
+        system.start(*PROCESSES)
+        key = agent_key(system.databases["gateway"], agent_email)
+        pids = {n: system.processes[n].proc.pid for n in PROCESSES}  # type: ignore[union-attr]
+        with httpx.Client(base_url=system.gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
+            resp = api.post(
+                "/api/v1/saved-searches",
+                json={"name": "bench: cpu", "filters": {"statuses": ["open", "waiting"], "priorities": ["high", "urgent"]}},
+            )
+            resp.raise_for_status()
+            search_id = resp.json()["id"]
+            endpoints: dict[str, list[str]] = {
+                **{f"view_{v}": [f"/api/v1/views/{v}/cases"] * args.requests for v in VIEWS},
+                "case_detail": [f"/api/v1/cases/{i}" for i in case_ids],
+                "keyword_search": [
+                    f"/api/v1/search?q={SEARCH_WORDS[i % len(SEARCH_WORDS)]}" for i in range(args.requests)
+                ],
+                "saved_search_count": [f"/api/v1/saved-searches/{search_id}/count"] * args.requests,
+            }
+            for paths in endpoints.values():  # warm every path (imports, caches, prepared statements)
+                for path in paths[:10]:
+                    api.get(path)
+            start, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
+            time.sleep(3)
+            idle = {n: (cpu_seconds(p) - start[n]) / (time.perf_counter() - t0) for n, p in pids.items()}
+            figures: dict[str, Any] = {}
+            for name, paths in endpoints.items():
+                before, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
+                walls = []
+                for path in paths:
+                    t = time.perf_counter()
+                    r = api.get(path)
+                    walls.append(time.perf_counter() - t)
+                    if r.status_code not in (200, 404):
+                        raise RuntimeError(f"{path}: {r.status_code} {r.text[:300]}")
+                elapsed = time.perf_counter() - t0
+                after = {n: cpu_seconds(p) for n, p in pids.items()}
+                walls.sort()
+                figures[name] = {
+                    **{
+                        f"{n}_cpu_ms": round((after[n] - before[n] - idle[n] * elapsed) * 1000 / len(paths), 2)
+                        for n in pids
+                    },
+                    "p50_ms": round(walls[len(walls) // 2] * 1000, 1),
+                }
+            api.delete(f"/api/v1/saved-searches/{search_id}")
+    print(json.dumps({"cases": args.cases, "requests": args.requests, "concurrency": 1, **figures}, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,277 @@
+"""Benchmark of search and inbox views at scale (issue 6); prints JSON figures and writes the query plans.
+
+Builds (or reuses, keyed by size) a PostgreSQL cases database holding `--cases` generated cases
+(`bench/dataset.py`), starts the whole system against it (every service as its real process), and
+measures through the REST API at `--concurrency` (default 4), as an agent (a non-admin API key
+linked to the generated agent with the most open cases):
+
+- inbox views: GET /api/v1/views/{mine,unanswered,my_groups}/cases
+- case detail: GET /api/v1/cases/{id} (random cases)
+- keyword search: GET /api/v1/search?q= (words in English, Norwegian, Swedish, German; whole and partial)
+- saved-search count: GET /api/v1/saved-searches/{id}/count
+
+Then EXPLAIN (ANALYZE, BUFFERS) of every SELECT those requests run in the cases service (captured
+by calling the same service functions in-process), written to `--plans` (default bench/plans-search-<cases>.txt).
+
+Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--rebuild]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import random
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+from dataset import cases_database  # noqa: E402
+from system import running_system  # noqa: E402
+
+SEARCH_WORDS = [
+    "skrivaren",
+    "Rechnung",
+    "refund",
+    "faktura",
+    "Drucker",
+    "invoice",
+    "passord",
+    "Lieferung",
+    "leveransen",
+    "abonnement",
+    "Anmeldung",
+    "synkroniseringen",
+    "skriv",  # partial words: prefixes
+    "rückerst",
+    "deliv",
+    "Göteborg",
+    "Tromsø",
+    "router login",
+]
+VIEWS = ["mine", "unanswered", "my_groups"]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+async def measure(
+    client: httpx.AsyncClient, paths: list[str], concurrency: int, check: Callable[[Any], None] | None = None
+) -> dict[str, Any]:
+    """GET every path (spread over `concurrency` workers); latency percentiles in ms."""
+    latencies: list[float] = []
+    queue: asyncio.Queue[str] = asyncio.Queue()
+    for path in paths:
+        queue.put_nowait(path)
+
+    async def worker() -> None:
+        while not queue.empty():
+            path = queue.get_nowait()
+            started = time.perf_counter()
+            resp = await client.get(path)
+            latencies.append(time.perf_counter() - started)
+            if resp.status_code != 200:
+                raise RuntimeError(f"GET {path}: {resp.status_code} {resp.text[:300]}")
+            if check is not None:
+                check(resp.json())
+
+    for path in paths[: min(20, len(paths))]:  # warm-up outside the measurement
+        (await client.get(path)).raise_for_status()
+    started = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - started
+    return {
+        "requests": len(paths),
+        "concurrency": concurrency,
+        "per_s": round(len(paths) / elapsed, 1),
+        "p50_ms": round(percentile(latencies, 50) * 1000, 1),
+        "p95_ms": round(percentile(latencies, 95) * 1000, 1),
+        "p99_ms": round(percentile(latencies, 99) * 1000, 1),
+    }
+
+
+def busiest_agent(cases_url: str) -> tuple[int, str, int]:
+    """The generated agent with the most open cases: (id, email, open cases)."""
+    import psycopg
+
+    with psycopg.connect(cases_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        row = conn.execute(
+            'SELECT a.id, a.email, count(*) FROM "case" c JOIN agent a ON a.id = c.assignee_id '
+            "WHERE c.status NOT IN ('resolved', 'closed') GROUP BY a.id, a.email ORDER BY 3 DESC LIMIT 1"
+        ).fetchone()
+    if row is None:
+        raise RuntimeError("the dataset has no assigned open case")
+    return int(row[0]), str(row[1]), int(row[2])
+
+
+def sample_case_ids(cases_url: str, count: int, seed: int) -> list[int]:
+    import psycopg
+
+    with psycopg.connect(cases_url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        low, high = conn.execute('SELECT min(id), max(id) FROM "case"').fetchone() or (1, 1)
+    rng = random.Random(seed)
+    return [rng.randint(int(low), int(high)) for _ in range(count)]
+
+
+def agent_key(gateway_url: str, agent_email: str) -> str:
+    """A new non-admin API key acting as the agent (written to the gateway's database, as an admin would)."""
+    from chassis.db import make_engine, make_sessionmaker
+    from gateway.access import create_api_key
+
+    engine = make_engine(gateway_url)
+    try:
+        _id, secret = create_api_key(
+            factory=make_sessionmaker(engine), name="bench search agent", is_admin=False, agent_email=agent_email
+        )
+    finally:
+        engine.dispose()
+    return secret
+
+
+def explain_hot_queries(cases_url: str, agent_id: int, search_id: int, case_id: int) -> str:
+    """EXPLAIN (ANALYZE, BUFFERS) of each SELECT the measured requests run, captured from the service code."""
+    from sqlalchemy import event
+    from sqlalchemy.orm import Session
+
+    from cases import queries
+    from cases.search import service
+    from chassis.db import make_engine
+    from contracts.search import Viewer
+
+    engine = make_engine(cases_url)
+    captured: list[tuple[str, Any]] = []
+    capturing = [True]
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _capture(_conn: Any, _cursor: Any, statement: str, parameters: Any, _ctx: Any, _many: bool) -> None:
+        if capturing[0]:
+            captured.append((statement, parameters))
+
+    viewer = Viewer(agent_id=agent_id, is_admin=False)
+
+    def view(key: str) -> Callable[[Session], Any]:
+        return lambda s: service.view_cases(session=s, viewer=viewer, key=key, cursor=None, limit=25)
+
+    def search(q: str) -> Callable[[Session], Any]:
+        return lambda s: service.search_cases(session=s, viewer=viewer, q=q, cursor=None, limit=25)
+
+    calls: list[tuple[str, Callable[[Session], Any]]] = [
+        *[(f"GET /views/{key}/cases", view(key)) for key in VIEWS],
+        (f"GET /cases/{case_id}", lambda s: queries.get_case(session=s, case_id=case_id)),
+        ("GET /search?q=faktura", search("faktura")),
+        ("GET /search?q=skriv", search("skriv")),
+        (
+            f"GET /saved-searches/{search_id}/count",
+            lambda s: service.saved_search_count(session=s, viewer=viewer, search_id=search_id),
+        ),
+    ]
+    out: list[str] = []
+    try:
+        for label, call in calls:
+            with Session(engine) as session:
+                capturing[0], captured[:] = True, []
+                call(session)  # warm: the plans below are of a warm cache, as in the measurement
+                captured[:] = []
+                call(session)
+                capturing[0] = False
+                statements = [
+                    (sql, params) for sql, params in captured if sql.lstrip().upper().startswith(("SELECT", "WITH"))
+                ]
+                out.append(f"=== {label}: {len(statements)} SELECT statement(s)")
+                for sql, params in statements:
+                    rows = session.connection().exec_driver_sql("EXPLAIN (ANALYZE, BUFFERS) " + sql, params).all()
+                    out.append(f"--- {sql.strip()}\n--- params: {params}")
+                    out.extend(str(r[0]) for r in rows)
+                out.append("")
+    finally:
+        engine.dispose()
+    return "\n".join(out)
+
+
+async def run(base_url: str, key: str, *, requests: int, concurrency: int, case_ids: list[int]) -> dict[str, Any]:
+    headers = {"Authorization": f"Bearer {key}"}
+    rng = random.Random(7)
+    async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
+        resp = await client.post(
+            "/api/v1/saved-searches",
+            json={
+                "name": f"bench: urgent open work {int(time.time())}",
+                "filters": {"statuses": ["open", "waiting"], "priorities": ["high", "urgent"]},
+            },
+        )
+        if resp.status_code != 201:
+            raise RuntimeError(f"saved search: {resp.status_code} {resp.text}")
+        search_id = int(resp.json()["id"])
+        figures: dict[str, Any] = {}
+        for view in VIEWS:
+            figures[f"inbox_view_{view}"] = await measure(
+                client, [f"/api/v1/views/{view}/cases"] * requests, concurrency
+            )
+        figures["case_detail"] = await measure(client, [f"/api/v1/cases/{i}" for i in case_ids[:requests]], concurrency)
+        words = [rng.choice(SEARCH_WORDS) for _ in range(requests)]
+        figures["keyword_search"] = await measure(client, [f"/api/v1/search?q={quote(w)}" for w in words], concurrency)
+        figures["saved_search_count"] = await measure(
+            client, [f"/api/v1/saved-searches/{search_id}/count"] * requests, concurrency
+        )
+        views = (await client.get("/api/v1/views")).json()
+        figures["view_counts"] = {v["key"]: v["count"] for v in views.get("items", [])}
+        figures["saved_search_id"] = search_id
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--cases", type=int, default=20_000)
+    parser.add_argument("--messages-per-case", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--requests", type=int, default=400, help="per endpoint")
+    parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rebuild", action="store_true", help="generate the dataset again")
+    parser.add_argument("--plans", type=Path, default=None, help="default: bench/plans-search-<cases>.txt")
+    args = parser.parse_args()
+    args.plans = args.plans or ROOT / "bench" / f"plans-search-{args.cases}.txt"
+
+    started = time.perf_counter()
+    cases_url = cases_database(
+        args.cases, messages_per_case=args.messages_per_case, seed=args.seed, rebuild=args.rebuild
+    )
+    dataset_seconds = time.perf_counter() - started
+    agent_id, agent_email, open_cases = busiest_agent(cases_url)
+    case_ids = sample_case_ids(cases_url, args.requests, args.seed)
+    with tempfile.TemporaryDirectory() as tmp, running_system(Path(tmp), databases={"cases": cases_url}) as (system, _):
+        key = agent_key(system.databases["gateway"], agent_email)
+        figures = asyncio.run(
+            run(system.gateway_url, key, requests=args.requests, concurrency=args.concurrency, case_ids=case_ids)
+        )
+        plans = explain_hot_queries(cases_url, agent_id, figures["saved_search_id"], case_ids[0])
+        headers = {"Authorization": f"Bearer {key}"}
+        httpx.delete(f"{system.gateway_url}/api/v1/saved-searches/{figures['saved_search_id']}", headers=headers)
+    args.plans.write_text(
+        f"# bench/search.py --cases {args.cases}: EXPLAIN (ANALYZE, BUFFERS) of the hot queries\n\n{plans}\n",
+        encoding="utf-8",
+    )
+    result = {
+        "cases": args.cases,
+        "messages_per_case": args.messages_per_case,
+        "dataset_ready_s": round(dataset_seconds, 1),
+        "agent": {"id": agent_id, "email": agent_email, "open_cases": open_cases},
+        **figures,
+        "plans": str(args.plans),
+        "note": "2 cores shared by every service, PostgreSQL and the load generator",
+    }
+    print(json.dumps(result, indent=2))
+
+
+if __name__ == "__main__":
+    main()

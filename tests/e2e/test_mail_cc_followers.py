@@ -1,0 +1,77 @@
+"""CC over real SMTP (A2, E6): Cc'd people follow the case, a reply-all joins it, a stranger gets a new case."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+from mail import customer_mail, deliver
+
+
+def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = fetch()
+        if last:
+            return last
+        time.sleep(0.2)
+    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
+
+
+def cases_titled(api: httpx.Client, title: str) -> list[dict[str, Any]]:
+    # the system is this module's own, so the newest 100 cases hold every case the test made
+    response = api.get("/api/v1/cases", params={"limit": 100})
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    return [c for c in items if c["title"] == title]
+
+
+def messages(api: httpx.Client, case_id: int) -> list[dict[str, Any]]:
+    data = api.get(f"/api/v1/cases/{case_id}/messages").json()
+    return list(data["items"] if isinstance(data, dict) else data)
+
+
+def test_cc_follow_the_case_a_reply_all_joins_and_a_stranger_gets_a_related_case(system):
+    sys_, _sink = system
+    api = sys_.api()
+    tag = uuid.uuid4().hex[:6]
+    first = customer_mail(sender=f"Nina <nina.{tag}@customer.example>", subject=f"VPN down {tag}", body="No VPN.")
+    # a colleague and our own second address on Cc; a manager on Bcc (never in a header)
+    first["Cc"] = f"Ola <ola.{tag}@customer.example>, Support <support+x@example.com>"
+    deliver(sys_.smtp_port, first)
+    [case] = wait_until(lambda: cases_titled(api, first["Subject"]), what="case from mail")
+    full = api.get(f"/api/v1/cases/{case['id']}").json()
+    assert [f["email"] for f in full["followers"]] == [f"ola.{tag}@customer.example"]
+
+    # Ola answers with reply-all: In-Reply-To is Nina's mail, so the thread is known; Ola follows the case
+    reply_all = customer_mail(
+        sender=f"Ola <ola.{tag}@customer.example>",
+        subject=f"Re: {first['Subject']}",
+        body="Same here since this morning.",
+        in_reply_to=first["Message-ID"],
+        references=[first["Message-ID"]],
+    )
+    reply_all["Cc"] = f"nina.{tag}@customer.example, support@example.com"
+    deliver(sys_.smtp_port, reply_all)
+    wait_until(
+        lambda: any("Same here" in m["body_text"] for m in messages(api, case["id"])), what="reply-all on the case"
+    )
+    assert cases_titled(api, reply_all["Subject"]) == []
+
+    # someone who is not on the case answers on the same thread: a case of their own, related to Nina's
+    stranger = customer_mail(
+        sender=f"Eve <eve.{tag}@elsewhere.example>",
+        subject=f"Re: {first['Subject']} (fwd)",
+        body="I was forwarded this.",
+        in_reply_to=first["Message-ID"],
+        references=[first["Message-ID"]],
+    )
+    deliver(sys_.smtp_port, stranger)
+    [own] = wait_until(lambda: cases_titled(api, stranger["Subject"]), what="stranger's own case")
+    assert own["id"] != case["id"] and own["requester"]["email"] == f"eve.{tag}@elsewhere.example"
+    assert not any("forwarded this" in m["body_text"] for m in messages(api, case["id"]))
+    links = wait_until(lambda: api.get(f"/api/v1/cases/{own['id']}/links").json()["related"], what="related link")
+    assert links == [case["id"]]
