@@ -42,9 +42,10 @@ def main() -> None:
     cases_url = cases_database(args.cases, messages_per_case=3, seed=1, rebuild=False)
     _agent_id, agent_email, _open = busiest_agent(cases_url)
     case_ids = sample_case_ids(cases_url, args.requests, 1)
-    with tempfile.TemporaryDirectory() as tmp, running_system(
-        Path(tmp), start=False, databases={"cases": cases_url}
-    ) as (system, _):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_system(Path(tmp), start=False, databases={"cases": cases_url}) as (system, _),
+    ):
         if args.profile:
             plain = system.process(args.profile)
             profiled = Profiled(plain.package, plain.command, plain.env, plain.health_url, system.var_dir / "logs")
@@ -57,7 +58,10 @@ def main() -> None:
         with httpx.Client(base_url=system.gateway_url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as api:
             resp = api.post(
                 "/api/v1/saved-searches",
-                json={"name": "bench: cpu", "filters": {"statuses": ["open", "waiting"], "priorities": ["high", "urgent"]}},
+                json={
+                    "name": "bench: cpu",
+                    "filters": {"statuses": ["open", "waiting"], "priorities": ["high", "urgent"]},
+                },
             )
             resp.raise_for_status()
             search_id = resp.json()["id"]

@@ -13,13 +13,14 @@ linked to the generated agent with the most open cases):
 Then EXPLAIN (ANALYZE, BUFFERS) of every SELECT those requests run in the cases service (captured
 by calling the same service functions in-process), written to `--plans` (default bench/plans-search-<cases>.txt).
 
-Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--rebuild]
+Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--cases-workers 2] [--rebuild]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import random
 import sys
@@ -37,6 +38,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from dataset import cases_database  # noqa: E402
 from system import running_system  # noqa: E402
+
+from chassis.testing import ServiceProcess, free_port  # noqa: E402
 
 SEARCH_WORDS = [
     "skrivaren",
@@ -168,7 +171,7 @@ def explain_hot_queries(cases_url: str, agent_id: int, search_id: int, case_id: 
 
     calls: list[tuple[str, Callable[[Session], Any]]] = [
         *[(f"GET /views/{key}/cases", view(key)) for key in VIEWS],
-        (f"GET /cases/{case_id}", lambda s: queries.get_case(session=s, case_id=case_id)),
+        (f"GET /cases/{case_id}", lambda s: queries.get_case(session=s, case_id=case_id, viewer=viewer)),
         ("GET /search?q=faktura", search("faktura")),
         ("GET /search?q=skriv", search("skriv")),
         (
@@ -238,6 +241,7 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=400, help="per endpoint")
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rebuild", action="store_true", help="generate the dataset again")
+    parser.add_argument("--cases-workers", type=int, default=1, help="cases worker processes (default 1)")
     parser.add_argument("--plans", type=Path, default=None, help="default: bench/plans-search-<cases>.txt")
     args = parser.parse_args()
     args.plans = args.plans or ROOT / "bench" / f"plans-search-{args.cases}.txt"
@@ -249,7 +253,19 @@ def main() -> None:
     dataset_seconds = time.perf_counter() - started
     agent_id, agent_email, open_cases = busiest_agent(cases_url)
     case_ids = sample_case_ids(cases_url, args.requests, args.seed)
-    with tempfile.TemporaryDirectory() as tmp, running_system(Path(tmp), databases={"cases": cases_url}) as (system, _):
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_system(Path(tmp), databases={"cases": cases_url}) as (system, _),
+        contextlib.ExitStack() as extra,
+    ):
+        for _n in range(args.cases_workers - 1):  # competing consumers of the same RPC queues
+            port = free_port()
+            worker = ServiceProcess(
+                "cases", "worker", {**system.env, "CASES_OPS_PORT": str(port)},
+                f"http://127.0.0.1:{port}/healthz", system.var_dir / f"logs-cases-{port}",
+            )  # fmt: skip
+            worker.start(timeout=60)
+            extra.callback(worker.stop)
         key = agent_key(system.databases["gateway"], agent_email)
         figures = asyncio.run(
             run(system.gateway_url, key, requests=args.requests, concurrency=args.concurrency, case_ids=case_ids)
@@ -266,6 +282,7 @@ def main() -> None:
         "messages_per_case": args.messages_per_case,
         "dataset_ready_s": round(dataset_seconds, 1),
         "agent": {"id": agent_id, "email": agent_email, "open_cases": open_cases},
+        "cases_workers": args.cases_workers,
         **figures,
         "plans": str(args.plans),
         "note": "2 cores shared by every service, PostgreSQL and the load generator",

@@ -50,9 +50,15 @@ def _parse(model: type[M], value: Any, name: str) -> M:
         raise _invalid(name, exc) from None
 
 
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}  # repr(kind) -> adapter: building one costs up to 0.3 ms (issue 6)
+
+
 def _value(kind: Any, value: Any, name: str) -> Any:
+    adapter = _ADAPTERS.get(key := repr(kind))
+    if adapter is None:
+        adapter = _ADAPTERS[key] = TypeAdapter(kind)
     try:
-        return TypeAdapter(kind).validate_python(value)
+        return adapter.validate_python(value)
     except ValidationError as exc:
         raise _invalid(name, exc) from None
 

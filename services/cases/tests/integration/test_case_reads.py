@@ -190,7 +190,9 @@ def test_case_detail_in_three_statements_and_scoped(world: tuple[Any, dict]) -> 
     with factory() as s, pytest.raises(NotFound):
         queries.get_case(session=s, case_id=999_999, viewer=ada)
     with factory() as s:  # a member of the restricted group, and an admin key, see it
-        assert queries.get_case(session=s, case_id=seeded["hidden"], viewer=Viewer(agent_id=seeded["bo"])).title == "Lønn"
+        assert (
+            queries.get_case(session=s, case_id=seeded["hidden"], viewer=Viewer(agent_id=seeded["bo"])).title == "Lønn"
+        )
         assert queries.get_case(session=s, case_id=seeded["hidden"], viewer=Viewer(agent_id=None, is_admin=True))
 
 

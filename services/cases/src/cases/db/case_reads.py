@@ -200,7 +200,9 @@ def _read(r: Row[Any], tags: list[str], custom: dict[str, Any], followers: list[
         assignee=AgentRef(id=r.assignee_id, email=r.assignee_email, name=r.assignee_name)
         if r.assignee_id is not None and r.assignee_email is not None
         else None,
-        group=GroupRef(id=r.group_id, name=r.group_name) if r.group_id is not None and r.group_name else None,
+        group=GroupRef(id=r.group_id, name=r.group_name)
+        if r.group_id is not None and r.group_name is not None
+        else None,
         version=r.version,
         created_at=r.created_at,
         updated_at=r.updated_at,
@@ -248,5 +250,3 @@ def read_case(session: Session, case_id: int) -> CaseRead | None:
     """One case's `CaseRead`, or None (two statements)."""
     row = session.connection().execute(cases_select().where(Case.id == case_id)).first()
     return reads(session, [row])[0] if row is not None else None
-
-
