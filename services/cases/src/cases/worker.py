@@ -581,16 +581,29 @@ class CasesService:
         )
 
     @domain_rpc
-    def case_links(self, *, case_id: Any) -> dict[str, Any]:
+    def case_links(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(links.case_links(session=session, case_id=_value(int, case_id, "case_id")))
+            return _dump(
+                links.case_links(
+                    session=session,
+                    case_id=_value(int, case_id, "case_id"),
+                    viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # decision 0125
+                )
+            )
 
     @domain_rpc
-    def close_with_children(self, *, case_id: Any, actor: Any) -> dict[str, Any]:
-        master, closed = links.close_with_children(
-            runtime=self.runtime, case_id=_value(int, case_id, "case_id"), actor=_parse(Actor, actor, "actor")
+    def close_with_children(self, *, case_id: Any, actor: Any, viewer: Any = None) -> dict[str, Any]:
+        master, closed, left_open = links.close_with_children(
+            runtime=self.runtime,
+            case_id=_value(int, case_id, "case_id"),
+            actor=_parse(Actor, actor, "actor"),
+            viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # decision 0125
         )
-        return {"case": _dump(master), "closed_children": [_dump(c) for c in closed]}
+        return {
+            "case": _dump(master),
+            "closed_children": [_dump(c) for c in closed],
+            "hidden_children_left_open": left_open,
+        }
 
     # -- case model (issue 3 part A)
 

@@ -213,12 +213,17 @@ async def link_cases(*, rpc: RpcClient, case_id: int, data: cw.LinkCreate, actor
     return cw.LinkRead.model_validate(result)
 
 
-async def case_links(*, rpc: RpcClient, case_id: int) -> cw.CaseLinks:
-    return cw.CaseLinks.model_validate(await rpc.call("cases", "case_links", case_id=case_id))
+async def case_links(*, rpc: RpcClient, case_id: int, viewer: dict[str, Any] | None = None) -> cw.CaseLinks:
+    """`viewer` (decision 0125): linked cases hidden from the caller are left out; None: every link."""
+    return cw.CaseLinks.model_validate(await rpc.call("cases", "case_links", case_id=case_id, viewer=viewer))
 
 
-async def close_with_children(*, rpc: RpcClient, case_id: int, actor: c.Actor) -> dict[str, Any]:
-    return dict(await rpc.call("cases", "close_with_children", case_id=case_id, actor=_actor(actor)))
+async def close_with_children(
+    *, rpc: RpcClient, case_id: int, actor: c.Actor, viewer: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """`viewer` (decision 0125): children hidden from the caller are not closed, only counted."""
+    result = await rpc.call("cases", "close_with_children", case_id=case_id, actor=_actor(actor), viewer=viewer)
+    return dict(result)
 
 
 async def template_of_case(*, rpc: RpcClient, case_id: int) -> cw.TemplateRead | None:
@@ -227,13 +232,14 @@ async def template_of_case(*, rpc: RpcClient, case_id: int) -> cw.TemplateRead |
     return cw.TemplateRead.model_validate(found) if found else None
 
 
-async def page_context(*, rpc: RpcClient, case_id: int) -> dict[str, Any]:
-    """What the agent's case page shows of the work on the case: tasks, time, files, links, template, canned replies."""
+async def page_context(*, rpc: RpcClient, case_id: int, viewer: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the agent's case page shows of the work on the case: tasks, time, files, links (those `viewer` may
+    see), template, canned replies."""
     tasks, time, attachments, links, template, replies = await asyncio.gather(
         list_tasks(rpc=rpc, case_id=case_id),
         case_time(rpc=rpc, case_id=case_id),
         list_attachments(rpc=rpc, case_id=case_id),
-        case_links(rpc=rpc, case_id=case_id),
+        case_links(rpc=rpc, case_id=case_id, viewer=viewer),
         template_of_case(rpc=rpc, case_id=case_id),
         list_canned_replies(rpc=rpc),
     )

@@ -191,3 +191,69 @@ def test_a_hidden_case_cannot_be_merged_or_linked_from_a_visible_one(
     linked = world["bo_api"].post(f"/api/v1/cases/{hidden_id}/links", json={"other_case_id": mine["id"]})
     assert linked.status_code == 201, linked.text
     assert api.get(f"/api/v1/cases/{hidden_id}/links").json()["related"] == [mine["id"]]
+
+
+def test_links_and_close_with_children_leave_out_cases_the_caller_may_not_see(
+    stack: Stack, api: httpx.Client, world: dict[str, Any]
+) -> None:
+    """Decision 0125: a visible case's links name no hidden case, and closing a visible master closes only the
+    children the caller may see (the others are counted, not named); members and admins see every link."""
+    group_id = world["case"]["group"]["id"]
+    tag = uuid.uuid4().hex[:6]
+
+    def case(title: str, **extra: Any) -> dict[str, Any]:
+        made = api.post(
+            "/api/v1/cases", json={"title": f"{title} {tag}", "requester_email": f"p-{tag}@example.no", **extra}
+        )
+        assert made.status_code == 201, made.text
+        return dict(made.json())
+
+    def link(case_id: int, other: int, kind: str) -> None:
+        resp = api.post(f"/api/v1/cases/{case_id}/links", json={"other_case_id": other, "kind": kind})
+        assert resp.status_code == 201, resp.text
+
+    master = case("Master", assignee_id=world["ada"]["id"])
+    seen_child, hidden_child = case("Seen child"), case("Hidden child", group_id=group_id)
+    seen_related, hidden_related = case("Seen related"), case("Hidden related", group_id=group_id)
+    for child in (seen_child, hidden_child):
+        link(child["id"], master["id"], "parent")
+    for related in (seen_related, hidden_related):
+        link(master["id"], related["id"], "related")
+    ada, bo = world["ada_api"], world["bo_api"]
+    path = f"/api/v1/cases/{master['id']}/links"
+
+    everything = {
+        "children": sorted([seen_child["id"], hidden_child["id"]]),
+        "related": sorted([seen_related["id"], hidden_related["id"]]),
+    }
+    for client in (api, bo):  # the admin key and the group's member
+        links = client.get(path).json()
+        assert {k: links[k] for k in everything} == everything, links
+    links = ada.get(path)
+    assert links.status_code == 200, links.text
+    assert (links.json()["children"], links.json()["related"]) == ([seen_child["id"]], [seen_related["id"]])
+    # a visible master is still named from a visible child
+    assert ada.get(f"/api/v1/cases/{seen_child['id']}/links").json()["parent_id"] == master["id"]
+    # the UI case page's links panel names no hidden case either
+    with closing(_browser(stack, world["ada"]["email"])) as browser:
+        page = browser.get(f"/cases/{master['id']}").text
+        assert f'href="/cases/{seen_child["id"]}"' in page and f'href="/cases/{seen_related["id"]}"' in page
+        for hidden in (hidden_child, hidden_related):
+            assert f'href="/cases/{hidden["id"]}"' not in page
+
+    closed = ada.post(f"/api/v1/cases/{master['id']}/close-with-children")
+    assert closed.status_code == 200, closed.text
+    result = closed.json()
+    assert result["case"]["status"] == "closed"
+    assert [c["id"] for c in result["closed_children"]] == [seen_child["id"]]
+    assert result["hidden_children_left_open"] == 1
+    assert hidden_child["title"] not in closed.text and f'"id":{hidden_child["id"]},' not in closed.text
+    assert api.get(f"/api/v1/cases/{seen_child['id']}").json()["status"] == "closed"
+    assert api.get(f"/api/v1/cases/{hidden_child['id']}").json()["status"] != "closed"
+    history = api.get(f"/api/v1/cases/{hidden_child['id']}/history").json()
+    assert "closed_with_master" not in str(history), history
+    # a member closing it again closes the child left open (nothing hidden from Bo)
+    again = bo.post(f"/api/v1/cases/{master['id']}/close-with-children")
+    assert again.status_code == 200, again.text
+    assert [c["id"] for c in again.json()["closed_children"]] == [hidden_child["id"]]
+    assert again.json()["hidden_children_left_open"] == 0

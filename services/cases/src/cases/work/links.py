@@ -7,15 +7,17 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.db import repo
-from cases.db.models import Message
+from cases.db.models import Case, Message
 from cases.db.work_models import CaseAttachment, CaseLink
 from cases.domain import links as rules
 from cases.handlers import Runtime
+from cases.search import filters as scope_filters
 from cases.work.common import link_read, set_status, touch
 from chassis.db import utcnow
 from contracts.case_work import CaseLinked, CaseLinks, CasesMerged, LinkCreate, LinkKind, LinkRead, MessageKind
 from contracts.cases import Actor, AuthorType, CaseRead, Channel, Status, Visibility
-from contracts.errors import ValidationFailed
+from contracts.errors import NotFound, ValidationFailed
+from contracts.search import Viewer
 
 # case.parent_id is a column of issue 3 part A's revision; Core keeps this module independent of its ORM field
 _case = table("case", column("id"), column("parent_id"))
@@ -129,31 +131,56 @@ def link_cases(*, runtime: Runtime, case_id: int, data: LinkCreate, actor: Actor
         ) from None
 
 
-def case_links(*, session: Session, case_id: int) -> CaseLinks:
+def _visible_ids(session: Session, ids: set[int], viewer: Viewer | None) -> set[int]:
+    """The ids among `ids` the viewer may see (all of them for None, a trusted caller, or an admin; decision 0125)."""
+    if viewer is None or viewer.is_admin or not ids:
+        return ids
+    scope = scope_filters.load_scope(session, viewer, visibility_only=True)
+    if scope.unrestricted:
+        return ids
+    return set(session.scalars(select(Case.id).where(Case.id.in_(sorted(ids)), scope_filters.visible(scope))))
+
+
+def case_links(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseLinks:
+    """The links of a case; with a viewer, linked cases they may not see are left out (decision 0125)."""
     repo.get_case(session, case_id)
     outgoing = session.scalars(select(CaseLink).where(CaseLink.case_id == case_id)).all()
     incoming = session.scalars(select(CaseLink).where(CaseLink.other_case_id == case_id)).all()
     related = {r.other_case_id for r in outgoing if r.kind == LinkKind.RELATED.value}
     related |= {r.case_id for r in incoming if r.kind == LinkKind.RELATED.value}
     children = session.scalars(select(_case.c.id).where(_case.c.parent_id == case_id).order_by(_case.c.id)).all()
+    parent_id = _parent_of(session, case_id)
+    merged_into = next((r.other_case_id for r in outgoing if r.kind == LinkKind.MERGED_INTO.value), None)
+    merged_from = {r.case_id for r in incoming if r.kind == LinkKind.MERGED_INTO.value}
+    named = related | set(children) | merged_from | {i for i in (parent_id, merged_into) if i is not None}
+    seen = _visible_ids(session, named, viewer)
     return CaseLinks(
         case_id=case_id,
-        related=sorted(related),
-        parent_id=_parent_of(session, case_id),
-        children=list(children),
-        merged_into=next((r.other_case_id for r in outgoing if r.kind == LinkKind.MERGED_INTO.value), None),
-        merged_from=sorted(r.case_id for r in incoming if r.kind == LinkKind.MERGED_INTO.value),
+        related=sorted(related & seen),
+        parent_id=parent_id if parent_id in seen else None,
+        children=[i for i in children if i in seen],
+        merged_into=merged_into if merged_into in seen else None,
+        merged_from=sorted(merged_from & seen),
     )
 
 
-def close_with_children(*, runtime: Runtime, case_id: int, actor: Actor) -> tuple[CaseRead, list[CaseRead]]:
-    """Close a master case (under the normal rules) and every child of it, in one transaction (B14)."""
+def close_with_children(
+    *, runtime: Runtime, case_id: int, actor: Actor, viewer: Viewer | None = None
+) -> tuple[CaseRead, list[CaseRead], int]:
+    """Close a master case (under the normal rules) and every child of it the viewer may see, in one
+    transaction (B14). Children hidden from the viewer (restricted groups) stay as they are; the third
+    value counts those left open, naming none (decision 0125). No viewer: a trusted caller, every child."""
     with runtime.transaction() as session:
         master = repo.lock_case(session, case_id)
+        if viewer is not None and not scope_filters.may_see_case(session, viewer, master.group_id, master.assignee_id):
+            raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
         set_status(session, runtime, case=master, target=Status.CLOSED, actor=actor)
         child_ids = session.scalars(select(_case.c.id).where(_case.c.parent_id == case_id).order_by(_case.c.id)).all()
+        seen = _visible_ids(session, set(child_ids), viewer)
         closed = []
         for child_id in child_ids:
+            if child_id not in seen:
+                continue
             child = repo.lock_case(session, child_id)
             moved = set_status(session, runtime, case=child, target=Status.CLOSED, actor=actor, owner_rule=False)
             if moved is not None:
@@ -161,4 +188,10 @@ def close_with_children(*, runtime: Runtime, case_id: int, actor: Actor) -> tupl
                     session, case=child, field="closed_with_master", old=None, new=master.number, actor=actor
                 )
                 closed.append(moved)
-        return repo.case_read(repo.refreshed(session, master)), closed
+        hidden = [i for i in child_ids if i not in seen]
+        left_open = 0
+        if hidden:
+            left_open = len(
+                session.scalars(select(Case.id).where(Case.id.in_(hidden), Case.status != Status.CLOSED.value)).all()
+            )
+        return repo.case_read(repo.refreshed(session, master)), closed, left_open

@@ -16,6 +16,7 @@ from gateway import case_work as work
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require, writer
 from gateway.api.routes import _COMMON, _ERROR, PREFIX
+from gateway.api.search import viewer
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 from gateway.domain.disposition import content_disposition
@@ -42,6 +43,13 @@ class Items(BaseModel, Generic[T]):
 class CloseResult(BaseModel):
     case: c.CaseRead
     closed_children: list[c.CaseRead]
+    # children the caller may not see (restricted groups) are not closed; how many stay open (decision 0125)
+    hidden_children_left_open: int = 0
+
+
+async def _viewer(who: ApiPrincipal, ctx: AppContext) -> dict[str, Any] | None:
+    """The caller as the cases service's `viewer` (restricted groups); None for an admin key (sees all)."""
+    return None if who.is_admin else (await viewer(who, ctx)).model_dump()
 
 
 def _admin(who: ApiPrincipal) -> None:
@@ -338,9 +346,9 @@ async def merge_cases(case_id: CaseId, data: cw.MergeRequest, ctx: Ctx, who: Wri
 
 
 @router.get("/cases/{case_id}/links", response_model=cw.CaseLinks, responses=_404)
-async def case_links(case_id: CaseId, ctx: Ctx, _who: Reader) -> cw.CaseLinks:
-    """Related cases, master and children, and merges."""
-    return await work.case_links(rpc=ctx.rpc, case_id=case_id)
+async def case_links(case_id: CaseId, ctx: Ctx, who: Reader) -> cw.CaseLinks:
+    """Related cases, master and children, and merges (cases the caller may not see are left out)."""
+    return await work.case_links(rpc=ctx.rpc, case_id=case_id, viewer=await _viewer(who, ctx))
 
 
 @router.post("/cases/{case_id}/links", status_code=201, response_model=cw.LinkRead, responses=_404)
@@ -351,5 +359,7 @@ async def link_cases(case_id: CaseId, data: cw.LinkCreate, ctx: Ctx, who: Writer
 
 @router.post("/cases/{case_id}/close-with-children", response_model=CloseResult, responses=_404)
 async def close_with_children(case_id: CaseId, ctx: Ctx, who: Writer) -> Any:
-    """Close this master case and every child of it, in one step."""
-    return await work.close_with_children(rpc=ctx.rpc, case_id=case_id, actor=await writer(who, ctx))
+    """Close this master case and every child of it the caller may see, in one step; children in restricted
+    groups the caller may not see stay as they are and are only counted (`hidden_children_left_open`)."""
+    actor = await writer(who, ctx)
+    return await work.close_with_children(rpc=ctx.rpc, case_id=case_id, actor=actor, viewer=await _viewer(who, ctx))

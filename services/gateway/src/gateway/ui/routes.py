@@ -211,7 +211,7 @@ async def _case_page(
         "error": error,
     }
     work, sla = await asyncio.gather(
-        case_work.page_context(rpc=ctx.rpc, case_id=case_id),  # issue 3 part B
+        case_work.page_context(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # issue 6: the SLA panel
     )
     context.update(work)
