@@ -14,12 +14,13 @@ before decision 0098 (one delivery per transaction, one sender), for comparison.
 to OUT.prof and OUT.sql.json at the end); its CPU figure then includes the profiler's overhead.
 
 Usage: .venv/bin/python bench/notify.py [--events 1000] [--rate 100] [--max-workers 10] [--senders 2] [--chunk 20]
-       [--profile OUT]
+       [--workers 1] [--profile OUT]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import sys
@@ -69,23 +70,42 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def run(events: int, rate: float, max_workers: int, senders: int = 2, chunk: int = 20) -> dict[str, Any]:
+def run(
+    events: int, rate: float, max_workers: int, senders: int = 2, chunk: int = 20, workers: int = 1
+) -> dict[str, Any]:
     sink = TimedSink().start()
     tmp = Path(tempfile.mkdtemp(prefix="bench-notify-"))
     try:
         with amqp_vhost() as amqp_uri, pg_database("notifications") as db_url:
             settings = {"send_batch_size": "200", "rate_limit_per_recipient": "1000", "max_workers": str(max_workers)}
             settings |= {"send_concurrency": str(senders), "send_chunk_size": str(chunk)}
-            with running_worker(
-                db_url=db_url, amqp_uri=amqp_uri, smtp_port=sink.port, log_dir=tmp, var_dir=tmp, **settings
-            ) as worker:
+            with contextlib.ExitStack() as stack:
+                # several worker processes are competing consumers of the same queues and the same delivery table
+                started = []
+                for n in range(workers):
+                    (tmp / f"w{n}").mkdir()
+                    started.append(
+                        stack.enter_context(
+                            running_worker(
+                                db_url=db_url,
+                                amqp_uri=amqp_uri,
+                                smtp_port=sink.port,
+                                log_dir=tmp / f"w{n}",
+                                var_dir=tmp,
+                                **settings,
+                            )
+                        )
+                    )
+                worker = started[0]
                 publisher = Publisher(amqp_uri)
                 cases = [make_case(requester_email=f"b{i}@bench.example") for i in range(events)]
                 payloads = [CaseCreated(case=c, first_message=make_message(case=c)) for c in cases]
                 published: dict[str, float] = {}
-                assert worker.process.proc is not None
-                pid = worker.process.proc.pid
-                cpu_before = cpu_seconds(pid)
+                pids = []
+                for each in started:
+                    assert each.process.proc is not None
+                    pids.append(each.process.proc.pid)
+                cpu_before = sum(cpu_seconds(pid) for pid in pids)
                 start = time.perf_counter()
                 for i, payload in enumerate(payloads):
                     due = start + i / rate
@@ -95,7 +115,7 @@ def run(events: int, rate: float, max_workers: int, senders: int = 2, chunk: int
                     published[f"b{i}@bench.example"] = time.perf_counter()
                 publish_seconds = time.perf_counter() - start
                 wait_until(lambda: len(sink.arrived) >= events, timeout=120 + events / 10, what="every mail")
-                cpu_used = cpu_seconds(pid) - cpu_before
+                cpu_used = sum(cpu_seconds(pid) for pid in pids) - cpu_before
                 publisher.close()
                 rows = worker.deliveries(status="sent")
     finally:
@@ -107,6 +127,7 @@ def run(events: int, rate: float, max_workers: int, senders: int = 2, chunk: int
         "events": events,
         "target_rate_per_s": rate,
         "max_workers": max_workers,
+        "worker_processes": workers,
         "senders": senders,
         "chunk": chunk,
         "worker_cpu_ms_per_event": round(cpu_used * 1000 / events, 2),
@@ -141,11 +162,12 @@ def main() -> None:
     parser.add_argument("--max-workers", type=int, default=10, help="NOTIFICATIONS_MAX_WORKERS of the worker")
     parser.add_argument("--senders", type=int, default=2, help="NOTIFICATIONS_SEND_CONCURRENCY")
     parser.add_argument("--chunk", type=int, default=20, help="NOTIFICATIONS_SEND_CHUNK_SIZE")
+    parser.add_argument("--workers", type=int, default=1, help="notifications worker processes")
     parser.add_argument("--profile", default=None, help="profile the worker into OUT.prof / OUT.sql.json")
     args = parser.parse_args()
     if args.profile:
         profile_worker(Path(args.profile))
-    figures = run(args.events, args.rate, args.max_workers, args.senders, args.chunk)
+    figures = run(args.events, args.rate, args.max_workers, args.senders, args.chunk, args.workers)
     print(json.dumps({"notify": figures}, indent=2))
 
 
