@@ -7,29 +7,14 @@ from __future__ import annotations
 import re
 import time
 import uuid
-from typing import Any
 
 import httpx
+from look import case_titled as _case_titled
+from look import wait_until
 from mail import customer_mail, deliver
 from system import SECRET
 
 from chassis.tokens import make_case_link_token
-
-
-def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
-
-
-def _case_titled(api: httpx.Client, title: str) -> dict[str, Any] | None:
-    items = api.get("/api/v1/cases", params={"q": title, "limit": 100}).json()["items"]
-    return next((c for c in items if c["title"] == title), None)
 
 
 def test_the_confirmation_link_opens_that_case_only_and_refuses_tampered_or_expired_links(system):

@@ -6,50 +6,15 @@ Real processes throughout: SMTP in through the mail gateway, cases, notification
 
 from __future__ import annotations
 
-import time
 import uuid
 from email.message import EmailMessage
-from typing import Any
 
-import httpx
+from look import case_titled as _case_titled
+from look import mail_to as _mail_to
+from look import messages as _messages
+from look import processed_inbound as _inbound
+from look import wait_until
 from mail import customer_mail, deliver
-
-from chassis.testing import SyncRpc
-
-
-def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
-
-
-def _case_titled(api: httpx.Client, title: str) -> dict[str, Any] | None:
-    items = api.get("/api/v1/cases", params={"q": title, "limit": 100}).json()["items"]
-    return next((c for c in items if c["title"] == title), None)
-
-
-def _messages(api: httpx.Client, case_id: int) -> list[dict[str, Any]]:
-    data = api.get(f"/api/v1/cases/{case_id}/messages").json()
-    return data["items"] if isinstance(data, dict) else data
-
-
-def _mail_to(sink: Any, address: str) -> list[EmailMessage]:
-    return [m for rcpts, m in list(sink.messages) if address in rcpts]
-
-
-def _inbound(amqp_uri: str, message_id: str) -> dict[str, Any] | None:
-    """The mail gateway's record of an inbound mail once processed: it says why it threaded where it did."""
-    rpc = SyncRpc(amqp_uri)
-    try:
-        page = rpc.call("mail_gateway", "list_inbound_mail", filters={"message_id": message_id.strip("<>")})
-    finally:
-        rpc.close()
-    return next((m for m in page["items"] if m["status"] == "processed"), None)
 
 
 def _bare_answer(*, sender: str, to: str, subject: str, body: str) -> EmailMessage:

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from typing import Any
 
 import httpx
+from look import messages, wait_until
 from mail import customer_mail, deliver
-
-
-def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if last:
-            return last
-        time.sleep(0.2)
-    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
 
 
 def cases_titled(api: httpx.Client, title: str) -> list[dict[str, Any]]:
@@ -27,11 +16,6 @@ def cases_titled(api: httpx.Client, title: str) -> list[dict[str, Any]]:
     assert response.status_code == 200, response.text
     items = response.json()["items"]
     return [c for c in items if c["title"] == title]
-
-
-def messages(api: httpx.Client, case_id: int) -> list[dict[str, Any]]:
-    data = api.get(f"/api/v1/cases/{case_id}/messages").json()
-    return list(data["items"] if isinstance(data, dict) else data)
 
 
 def test_cc_follow_the_case_a_reply_all_joins_and_a_stranger_gets_a_related_case(system):

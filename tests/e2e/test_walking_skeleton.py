@@ -8,20 +8,10 @@ import uuid
 from typing import Any
 
 import httpx
+from look import wait_until
 from mail import customer_mail, deliver
 
 from chassis.tokens import case_id_from_message_id
-
-
-def wait_until(fetch: Any, timeout: float = 10.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
 
 
 def find_case(api: httpx.Client, title: str) -> dict[str, Any] | None:

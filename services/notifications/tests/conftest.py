@@ -10,9 +10,9 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notifications_testkit import Publisher
+from notifications_testkit import Publisher, SmtpSink
 
-from chassis.testing import EventCollector, amqp_vhost, pg_database
+from chassis.testing import EventCollector, SyncRpc, amqp_vhost, pg_database
 
 
 @pytest.fixture(scope="module")
@@ -45,3 +45,19 @@ def sent_events(amqp_uri: str) -> Iterator[EventCollector]:
 @pytest.fixture(scope="module")
 def work_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("notifications")
+
+
+@pytest.fixture(scope="module")
+def sink() -> Iterator[SmtpSink]:
+    """A local SMTP sink standing in for the relay (a module may define its own, e.g. a failing one)."""
+    sink = SmtpSink().start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture(scope="module")
+def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
+    """A synchronous RPC client on the module's vhost."""
+    client = SyncRpc(amqp_uri)
+    yield client
+    client.close()

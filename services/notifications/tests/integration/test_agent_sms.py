@@ -31,13 +31,6 @@ def worker(db_url: str, amqp_uri: str, work_dir: Path, twilio: FakeTwilio) -> It
         yield worker
 
 
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
-
-
 def _case_of(agent: int, title: str) -> CaseRead:
     data = make_case(title=title, requester_email=None).model_dump(mode="json")
     data["assignee"] = {"id": agent, "email": f"agent{agent}@example.com", "name": "Agent"}

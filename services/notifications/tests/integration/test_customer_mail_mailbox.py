@@ -25,13 +25,6 @@ from contracts.cases import CaseCreated, CaseRead, MessageAdded
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path) -> Iterator[Worker]:
     with running_worker(
         db_url=db_url,
@@ -42,13 +35,6 @@ def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path) -> Iterat
         from_address="support@example.com",
     ) as worker:
         yield worker
-
-
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
 
 
 def _case(*, mailbox: str | None, org_id: int | None = None, **over: Any) -> CaseRead:

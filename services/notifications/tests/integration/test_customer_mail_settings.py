@@ -32,25 +32,11 @@ PORTAL = "https://portal.example.test"
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path) -> Iterator[Worker]:
     with running_worker(
         db_url=db_url, amqp_uri=amqp_uri, smtp_port=sink.port, log_dir=work_dir, var_dir=work_dir, portal_url=PORTAL
     ) as worker:
         yield worker
-
-
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
 
 
 def _in_org(org_id: int, followers: list[dict[str, Any]] | None = None, **over: Any) -> CaseRead:

@@ -23,13 +23,6 @@ from contracts.mail_gateway import MailBounced
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path) -> Iterator[Worker]:
     with running_worker(
         db_url=db_url,
@@ -40,13 +33,6 @@ def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path) -> Iterat
         rate_limit_per_recipient="3",
     ) as worker:
         yield worker
-
-
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
 
 
 def _confirm(publisher: Publisher, email: str) -> int:

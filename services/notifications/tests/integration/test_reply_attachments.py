@@ -21,13 +21,6 @@ LIMIT = 3000  # NOTIFICATIONS_MAX_REPLY_ATTACHMENT_BYTES for this module
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def cases(amqp_uri: str, work_dir: Path) -> Iterator[Cases]:
     with pg_database("cases") as db_url:
         service = Cases(db_url, amqp_uri, work_dir)

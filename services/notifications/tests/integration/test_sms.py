@@ -29,13 +29,6 @@ def twilio() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def worker(db_url: str, amqp_uri: str, sink: SmtpSink, twilio: FakeTwilio, work_dir: Path) -> Iterator[Worker]:
     with running_worker(
         db_url=db_url, amqp_uri=amqp_uri, smtp_port=sink.port, log_dir=work_dir, var_dir=work_dir, **twilio.settings

@@ -40,13 +40,6 @@ def worker(db_url: str, amqp_uri: str, work_dir: Path) -> Iterator[Worker]:
         yield worker
 
 
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
-
-
 def _assign(publisher: Publisher, agent: int, title: str = "Printer on fire") -> tuple[CaseRead, Any]:
     data = make_case(title=title, requester_email=None).model_dump(mode="json")
     data["assignee"] = {"id": agent, "email": f"agent{agent}@example.com", "name": "Agent"}

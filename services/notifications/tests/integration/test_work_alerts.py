@@ -33,25 +33,11 @@ def cases(amqp_uri: str, work_dir: Path) -> Iterator[Cases]:
 
 
 @pytest.fixture(scope="module")
-def sink() -> Iterator[SmtpSink]:
-    sink = SmtpSink().start()
-    yield sink
-    sink.stop()
-
-
-@pytest.fixture(scope="module")
 def worker(db_url: str, amqp_uri: str, sink: SmtpSink, work_dir: Path, cases: Cases) -> Iterator[Worker]:
     with running_worker(
         db_url=db_url, amqp_uri=amqp_uri, smtp_port=sink.port, log_dir=work_dir, var_dir=work_dir
     ) as worker:
         yield worker
-
-
-@pytest.fixture(scope="module")
-def rpc(amqp_uri: str) -> Iterator[SyncRpc]:
-    client = SyncRpc(amqp_uri)
-    yield client
-    client.close()
 
 
 @pytest.fixture(scope="module")
