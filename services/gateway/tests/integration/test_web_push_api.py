@@ -133,7 +133,14 @@ def test_the_opt_in_button_and_a_cookie_session_needs_its_csrf_token(
             page.get_by_role("button", name="Sign in").click()
             # the service worker registered and this browser is not subscribed yet
             expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible(timeout=15_000)
-            assert page.evaluate("navigator.serviceWorker.getRegistration('/').then(r => !!r && r.scope)").endswith("/")
+            # `ready` waits for the worker to be active (getRegistration raced it on a busy machine); 15 s at most
+            scope = page.evaluate(
+                """() => Promise.race([
+                    navigator.serviceWorker.ready.then(r => r.scope),
+                    new Promise(resolve => setTimeout(() => resolve("no active service worker"), 15000)),
+                ])"""
+            )
+            assert scope.endswith("/"), scope
 
             # what push.js sends after PushManager.subscribe(), with and without the page's CSRF token
             post = """async ([sub, withToken]) => {
