@@ -244,20 +244,23 @@ def _case_url(settings: NotificationsSettings, case: CaseRead) -> str:
 
 
 def list_for_agent(*, session: Session, agent_id: int, limit: int = 20) -> AgentNotificationPage:
-    """An agent's newest notifications and their unread count."""
-    rows = session.scalars(
-        select(AgentNotification)
-        .where(AgentNotification.agent_id == agent_id)
-        .order_by(AgentNotification.id.desc())
-        .limit(max(1, min(limit, 100)))
-    )
-    unread = session.scalar(
+    """An agent's newest notifications and their unread count, from one statement: two statements see two
+    snapshots, so an alert committed in between was counted but not listed."""
+    unread = (
         select(func.count())
         .select_from(AgentNotification)
         .where(AgentNotification.agent_id == agent_id, AgentNotification.read_at.is_(None))
+        .scalar_subquery()
     )
-    items = [AgentNotificationRead.model_validate(r, from_attributes=True) for r in rows]
-    return AgentNotificationPage(items=items, unread=int(unread or 0))
+    rows = session.execute(
+        select(AgentNotification, unread)
+        .where(AgentNotification.agent_id == agent_id)
+        .order_by(AgentNotification.id.desc())
+        .limit(max(1, min(limit, 100)))
+    ).all()
+    items = [AgentNotificationRead.model_validate(row[0], from_attributes=True) for row in rows]
+    # no rows: the agent has no notification at all, so none is unread
+    return AgentNotificationPage(items=items, unread=int(rows[0][1]) if rows else 0)
 
 
 def mark_read(*, session: Session, agent_id: int, up_to_id: int | None = None) -> int:
