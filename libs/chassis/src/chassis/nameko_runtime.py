@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.consumer import DeadLetters, consume
-from chassis.db import make_sessionmaker, make_worker_engine, ping, unit_of_work
+from chassis.db import make_read_sessionmaker, make_sessionmaker, make_worker_engine, ping, unit_of_work
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
 from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
@@ -39,6 +39,12 @@ class Runtime:
     relay: OutboxRelay
     dead_letters: DeadLetters
     extras: dict[str, Any] = field(default_factory=dict)
+    # issue 6 (decision 0135): sessions for reads without a transaction (autocommit on PostgreSQL)
+    read_session_factory: sessionmaker[Session] | None = None
+
+    def read_session(self) -> Session:
+        """A session for a read-only entry point: no BEGIN/ROLLBACK round trips (see make_read_sessionmaker)."""
+        return (self.read_session_factory or self.session_factory)()
 
     def transaction(self) -> Any:
         """A unit of work; events added with `emit` inside it are relayed right after commit."""
@@ -99,6 +105,7 @@ class ServiceRuntime(DependencyProvider):
                 service=settings.service_name, session_factory=factory, model=self.outbox_model, amqp_uri=amqp_uri
             ),
             dead_letters=DeadLetters(amqp_uri, settings.service_name),
+            read_session_factory=make_read_sessionmaker(engine),
         )
 
     def start(self) -> None:
@@ -153,6 +160,63 @@ def idempotent(fn: Callable[[Any, Session, Envelope], None]) -> Callable[[Any, A
         return outcome
 
     return wrapper
+
+
+def idempotent_group(
+    *,
+    prepare: Callable[[Any, Session, list[Envelope]], None] | None = None,
+    forget: Callable[[Any, Session], None] | None = None,
+    complete: Callable[[Any, Session], None] | None = None,
+    max_group: int = 50,
+    linger: float = 0.002,
+) -> Callable[[Callable[[Any, Session, Envelope], None]], Callable[[Any, Any], str]]:
+    """`idempotent`, with the deliveries that wait together applied in one transaction (decision 0126).
+
+    `prepare(self, session, envelopes)` runs once per group before the handlers (batch the lookups there);
+    `forget(self, session)` after a handler failed and its savepoint was rolled back; `complete(self, session)`
+    after the handlers, before the commit (writes the handlers left for the whole group). A message that fails
+    in its group, or a group whose commit fails, takes the one-by-one path (`consume`: retries, dead letter).
+    The group can only be as large as the deliveries nameko holds at once (`max_workers`, its prefetch).
+    """
+
+    def decorate(fn: Callable[[Any, Session, Envelope], None]) -> Callable[[Any, Any], str]:
+        @functools.wraps(fn)
+        def wrapper(self: Any, body: Any) -> str:
+            from chassis.group_commit import GroupCommitter
+
+            runtime: Runtime = self.runtime
+            consumer = f"{runtime.settings.service_name}.{fn.__name__}"
+            committer = runtime.extras.get(key := f"group:{consumer}")
+            if committer is None:
+                committer = runtime.extras[key] = GroupCommitter(
+                    service=runtime.settings.service_name,
+                    consumer=consumer,
+                    session_factory=runtime.session_factory,
+                    processed_model=runtime.processed_model,
+                    handler=lambda session, envelope: fn(self, session, envelope),
+                    prepare=(lambda session, envelopes: prepare(self, session, envelopes)) if prepare else None,
+                    forget=(lambda session: forget(self, session)) if forget else None,
+                    complete=(lambda session: complete(self, session)) if complete else None,
+                    fallback=lambda body: consume(
+                        body,
+                        service=runtime.settings.service_name,
+                        consumer=consumer,
+                        session_factory=runtime.session_factory,
+                        processed_model=runtime.processed_model,
+                        handler=lambda session, envelope: fn(self, session, envelope),
+                        dead_letters=runtime.dead_letters,
+                    ),
+                    max_group=max_group,
+                    linger=linger,
+                )
+            outcome = committer.submit(body)
+            if outcome == "applied":
+                runtime.relay.wake()
+            return str(outcome)
+
+        return wrapper
+
+    return decorate
 
 
 def run_service(service_cls: type, settings: ServiceSettings, max_workers: int = 10) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -16,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases import case_edit, case_rules, mail_people
-from cases.db import model_repo, repo
+from cases.db import batch_lookups, model_repo, repo
 from cases.db.models import Case, Group, IdempotencyKey, Message
 from cases.domain import workflow
 from cases.domain.mail import MailAction, decide
@@ -118,14 +119,50 @@ def _open_case(
 
     `intake`: a customer's own mail, SMS or portal message: required fields bind agents and API callers,
     never the customer's message (decision 0110), so missing ones are recorded in the history instead.
+    A group of inbound mails takes the same three steps for all its new cases at once (decision 0127).
     """
+    new = build_case(
+        session, data=data, requester_id=requester_id, actor=actor, held=held, mailbox=mailbox, intake=intake
+    )
+    new.first_message, new.correlation_id = first_message, correlation_id
+    new.case.number = repo.next_case_number(session)
+    session.add(new.case)
+    session.flush()
+    record_new_case(session, new)
+    if first_message is not None:
+        session.flush()
+    announce_new_case(runtime, session, new)
+    return new.case
+
+
+@dataclass
+class NewCase:
+    """A case built but not yet inserted, and what its insert must be followed by."""
+
+    case: Case
+    created: case_edit.NewCaseFields
+    actor: Actor
+    first_message: Message | None = None
+    correlation_id: str | None = None
+
+
+def build_case(
+    session: Session,
+    *,
+    data: CaseCreate,
+    requester_id: int | None,
+    actor: Actor,
+    held: bool = False,
+    mailbox: str | None = None,
+    intake: bool = False,
+) -> NewCase:
+    """Validate `data` and build the pending case with its fields (no number, not added to the session)."""
     if data.assignee_id is not None:
         repo.require_agent(session, data.assignee_id)
     if data.group_id is not None:
         repo.require_group(session, data.group_id)
     now = utcnow()
     case = Case(
-        number=repo.next_case_number(session),
         title=data.title,
         description=data.description,
         status=Status.NEW.value,
@@ -141,23 +178,27 @@ def _open_case(
         mailbox=mailbox,
     )
     created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
-    session.add(case)
-    session.flush()
-    case_edit.add_create_followers(session, case, created.followers)
+    return NewCase(case=case, created=created, actor=actor)
+
+
+def record_new_case(session: Session, new: NewCase) -> None:
+    """After the case's insert: followers, history, and its first message (added, flushed by the caller)."""
+    case, actor = new.case, new.actor
+    case_edit.add_create_followers(session, case, new.created.followers)
     repo.record_history(session, case=case, field="created", old=None, new=case.number, actor=actor)
-    if created.missing:  # decision 0110: the agent sees which required fields still need a value
-        repo.record_history(
-            session, case=case, field="required_fields_missing", old=None, new=", ".join(created.missing), actor=actor
-        )
-    first_read = None
-    if first_message is not None:
-        first_message.case_id = case.id
-        session.add(first_message)
-        session.flush()
-        first_read = repo.message_read(first_message)
-    case_read = repo.case_read(case)  # decision 0111: every attribute is set or loaded, no refresh
-    runtime.emit(session, CaseCreated(case=case_read, first_message=first_read, actor=actor), correlation_id)
-    return case
+    if new.created.missing:  # decision 0110: the agent sees which required fields still need a value
+        missing = ", ".join(new.created.missing)
+        repo.record_history(session, case=case, field="required_fields_missing", old=None, new=missing, actor=actor)
+    if new.first_message is not None:
+        new.first_message.case_id = case.id
+        session.add(new.first_message)
+
+
+def announce_new_case(runtime: Runtime, session: Session, new: NewCase) -> None:
+    """Emit case_created (after the first message's insert)."""
+    first_read = repo.message_read(new.first_message) if new.first_message is not None else None
+    case_read = repo.case_read(new.case)  # decision 0111: every attribute is set or loaded, no refresh
+    runtime.emit(session, CaseCreated(case=case_read, first_message=first_read, actor=new.actor), new.correlation_id)
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -388,6 +429,21 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
         group_id=group.id if group else None,
         follower_ids=cc.follower_ids,
     )
+    lookups = batch_lookups.current(session)
+    if case is None and lookups is not None:
+        # in a group of mails (decision 0127): built and checked now, inserted with the group's other new cases
+        new = build_case(
+            session,
+            data=data,
+            requester_id=contact.id,
+            actor=actor,
+            held=not contact.approved,
+            mailbox=payload.mailbox.strip().lower() or None,
+            intake=True,  # decision 0110
+        )
+        new.first_message, new.correlation_id = _mail_message(payload, actor, Visibility.PUBLIC), correlation_id
+        lookups.deferred.append((new, cc))
+        return
     new_case = _open_case(
         session,
         runtime,
@@ -408,6 +464,9 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
 def _threaded_case(session: Session, case_id: int | None) -> Case | None:
     if case_id is None:
         return None
+    lookups = batch_lookups.current(session)  # a group of mails locked its threaded cases at once (0127)
+    if lookups is not None and case_id in lookups.cases:
+        return lookups.cases[case_id]
     try:
         return repo.lock_case(session, case_id)
     except errors.NotFound:
@@ -417,6 +476,9 @@ def _threaded_case(session: Session, case_id: int | None) -> Case | None:
 def _group(session: Session, name: str | None) -> Group | None:
     # the whole row, held by the caller: _open_case's require_group then finds it in the session's
     # (weak-referencing) identity map instead of asking the database again
+    lookups = batch_lookups.current(session)  # a group of mails looked the names up at once (0127)
+    if name and lookups is not None and name in lookups.groups:
+        return lookups.groups[name]
     return session.scalar(select(Group).where(Group.name == name)) if name else None
 
 

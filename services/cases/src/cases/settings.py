@@ -19,3 +19,13 @@ class CasesSettings(ServiceSettings):
     dormant_check_seconds: float = 30.0
     # issue 6: how often the SLA timer sends due warnings and breaches (B13)
     sla_check_seconds: float = 30.0
+    # issue 6 gaps (decision 0144): a policy/calendar/group change touching more open cases than this becomes
+    # a background job, worked off every `sla_job_seconds` in transactions of `sla_job_batch` cases
+    sla_inline_recompute_max: int = 500
+    sla_job_batch: int = 500
+    sla_job_seconds: float = 5.0
+    # issue 4 (decision 0126): nameko's greenthreads, and so its prefetch: the most mails a group can hold
+    max_workers: int = 60
+    # issue 4: mails applied in one transaction at most, and how long a new group waits for more to arrive
+    mail_group_size: int = 50
+    mail_group_linger_seconds: float = 0.002

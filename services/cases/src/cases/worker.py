@@ -10,15 +10,16 @@ from nameko.timer import timer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from cases import case_rules, directory, handlers, model_queries, queries
+from cases import case_rules, directory, handlers, mail_batch, model_queries, queries
+from cases.db import batch_lookups
 from cases.db.models import OutboxMessage, ProcessedEvent
 from cases.search import service as search_service
 from cases.settings import CasesSettings
 from cases.work import attachments as work_attachments
 from cases.work import forwards, links, signatures, templates, timing
 from cases.work import tasks as work_tasks
-from chassis.nameko_rpc import domain_rpc
-from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from chassis.nameko_rpc import RawJson, domain_rpc
+from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
 from contracts import case_work as cw
 from contracts import cases as cm
 from contracts.cases import Actor, CaseCreate, CaseFilter, CaseUpdate, MessageCreate, Visibility
@@ -35,6 +36,11 @@ _RECURRENCE_INTERVAL = CasesSettings().recurrence_interval_seconds
 _DORMANT_INTERVAL = CasesSettings().dormant_check_seconds
 # issue 6: how often SLA warnings and breaches are looked for (B13)
 _SLA_INTERVAL = CasesSettings().sla_check_seconds
+# issue 6 gaps (decision 0144): how often SLA recompute jobs are worked off
+_SLA_JOB_INTERVAL = CasesSettings().sla_job_seconds
+# issue 4: mails applied in one transaction at most, and how long a group waits for more (decision 0126)
+_MAIL_GROUP = CasesSettings().mail_group_size
+_MAIL_GROUP_LINGER = CasesSettings().mail_group_linger_seconds
 
 
 def _invalid(name: str, exc: ValidationError) -> ValidationFailed:
@@ -67,6 +73,11 @@ def _dump(value: BaseModel) -> dict[str, Any]:
     return value.model_dump(mode="json")
 
 
+def _raw(value: BaseModel) -> RawJson:
+    """The reply of a hot read as pydantic writes it: encoded once, not via a dict (issue 6, decision 0136)."""
+    return RawJson(value.model_dump_json())
+
+
 class CasesService:
     name = "cases"
 
@@ -74,6 +85,10 @@ class CasesService:
 
     def _session(self) -> Session:
         return self.runtime.session_factory()
+
+    def _read_session(self) -> Session:
+        """Reads that neither write nor set transaction-local settings (issue 6, decision 0135)."""
+        return self.runtime.read_session()
 
     @domain_rpc
     def health(self) -> dict[str, Any]:
@@ -92,9 +107,9 @@ class CasesService:
         return _dump(case)
 
     @domain_rpc
-    def get_case(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(
+    def get_case(self, *, case_id: Any, viewer: Any = None) -> RawJson:
+        with self._read_session() as session:
+            return _raw(
                 queries.get_case(
                     session=session,
                     case_id=_value(int, case_id, "case_id"),
@@ -103,9 +118,9 @@ class CasesService:
             )
 
     @domain_rpc
-    def list_cases(self, *, filters: Any = None, viewer: Any = None) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(
+    def list_cases(self, *, filters: Any = None, viewer: Any = None) -> RawJson:
+        with self._read_session() as session:
+            return _raw(
                 queries.list_cases(
                     session=session,
                     filters=_parse(CaseFilter, filters or {}, "filters"),
@@ -136,7 +151,7 @@ class CasesService:
 
     @domain_rpc
     def list_messages(self, *, case_id: Any, visibility: Any = None, viewer: Any = None) -> list[dict[str, Any]]:
-        with self._session() as session:
+        with self._read_session() as session:
             messages = queries.list_messages(
                 session=session,
                 case_id=_value(int, case_id, "case_id"),
@@ -148,9 +163,9 @@ class CasesService:
     # -- search, inbox views, saved searches (issue 6): cases.search.service -------------------
 
     @domain_rpc
-    def search_cases(self, *, viewer: Any, q: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
+    def search_cases(self, *, viewer: Any, q: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
         with self._session() as session:
-            return _dump(
+            return _raw(
                 search_service.search_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
@@ -161,14 +176,14 @@ class CasesService:
             )
 
     @domain_rpc
-    def list_views(self, *, viewer: Any) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(search_service.list_views(session=session, viewer=_parse(Viewer, viewer, "viewer")))
+    def list_views(self, *, viewer: Any) -> RawJson:
+        with self._read_session() as session:
+            return _raw(search_service.list_views(session=session, viewer=_parse(Viewer, viewer, "viewer")))
 
     @domain_rpc
-    def view_cases(self, *, viewer: Any, key: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(
+    def view_cases(self, *, viewer: Any, key: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
+        with self._read_session() as session:
+            return _raw(
                 search_service.view_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
@@ -180,7 +195,7 @@ class CasesService:
 
     @domain_rpc
     def list_saved_searches(self, *, viewer: Any, counts: Any = False) -> dict[str, Any]:
-        with self._session() as session:
+        with self._read_session() as session:
             return _dump(
                 search_service.list_saved_searches(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), counts=_value(bool, counts, "counts")
@@ -189,7 +204,7 @@ class CasesService:
 
     @domain_rpc
     def get_saved_search(self, *, viewer: Any, search_id: Any) -> dict[str, Any]:
-        with self._session() as session:
+        with self._read_session() as session:
             return _dump(
                 search_service.get_saved_search(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
@@ -197,9 +212,9 @@ class CasesService:
             )
 
     @domain_rpc
-    def saved_search_cases(self, *, viewer: Any, search_id: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(
+    def saved_search_cases(self, *, viewer: Any, search_id: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
+        with self._read_session() as session:
+            return _raw(
                 search_service.saved_search_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
@@ -210,9 +225,9 @@ class CasesService:
             )
 
     @domain_rpc
-    def saved_search_count(self, *, viewer: Any, search_id: Any) -> dict[str, Any]:
-        with self._session() as session:
-            return _dump(
+    def saved_search_count(self, *, viewer: Any, search_id: Any) -> RawJson:
+        with self._read_session() as session:
+            return _raw(
                 search_service.saved_search_count(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
                 )
@@ -817,6 +832,36 @@ class CasesService:
                 queries.get_case(session=session, case_id=ident, viewer=_parse(Viewer, viewer, "viewer"))
             return _dump(sla_service.explain(session, ident))
 
+    @timer(interval=_SLA_JOB_INTERVAL)
+    def run_sla_jobs(self) -> None:
+        """Work off SLA recompute jobs too big for the request that made them (decision 0144)."""
+        from cases.sla import jobs as sla_jobs
+
+        sla_jobs.run_jobs(runtime=self.runtime)
+
+    @domain_rpc
+    def sla_at_risk_count(self, *, viewer: Any) -> dict[str, Any]:
+        """The capped count of the agent UI's "SLA at risk" folder (decision 0145)."""
+        from cases.sla.at_risk import at_risk_count
+
+        with self._session() as session:
+            return _dump(at_risk_count(session=session, viewer=_parse(Viewer, viewer, "viewer")))
+
+    @domain_rpc
+    def delete_group(self, *, group_id: Any) -> None:
+        from cases.sla import admin as sla_admin
+
+        sla_admin.delete_group(runtime=self.runtime, group_id=_value(int, group_id, "group_id"))
+
+    # -- bulk load (issue 6 gaps, decision 0143): facts of imported cases for the reports read model
+
+    @domain_rpc
+    def case_facts(self, *, case_ids: Any) -> dict[str, Any]:
+        from cases.bulk.facts import case_facts
+
+        with self._session() as session:
+            return _dump(case_facts(session=session, case_ids=_value(list[int], case_ids, "case_ids")))
+
     @timer(interval=_SLA_INTERVAL)
     def send_sla_events(self) -> None:
         """Emit due sla_warning/sla_breached events (every worker runs this; each fires once)."""
@@ -826,10 +871,26 @@ class CasesService:
 
     # -- events ----------------------------------------------------------------------------
 
+    def _prepare_mail_group(self, session: Session, envelopes: list[Envelope]) -> None:
+        mail_batch.prepare(session, envelopes)
+
+    def _forget_mail_group(self, session: Session) -> None:
+        batch_lookups.forget(session)
+
+    def _complete_mail_group(self, session: Session) -> None:
+        mail_batch.complete(runtime=self.runtime, session=session)
+
+    # issue 4: the mails waiting together are applied in one transaction (decisions 0126, 0127)
     @event_handler("mail_gateway", "mail_received", requeue_on_error=True)
-    @idempotent
+    @idempotent_group(
+        prepare=_prepare_mail_group,
+        forget=_forget_mail_group,
+        complete=_complete_mail_group,
+        max_group=_MAIL_GROUP,
+        linger=_MAIL_GROUP_LINGER,
+    )
     def on_mail_received(self, session: Session, envelope: Envelope) -> None:
-        handlers.apply_mail_received(
+        mail_batch.apply(
             runtime=self.runtime,
             session=session,
             payload=envelope.open(MailReceived),
@@ -858,4 +919,6 @@ class CasesService:
 
 
 def main() -> None:
-    run_service(CasesService, CasesSettings())
+    settings = CasesSettings()
+    # a group can only hold the deliveries nameko lets in at once (prefetch = max_workers, decision 0126)
+    run_service(CasesService, settings, max_workers=settings.max_workers)

@@ -8,6 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from cases.db import batch_lookups
 from cases.db.models import Agent, Case, CaseHistory, CaseNumberSeq, Contact, ContactEmail, Group, Message
 from cases.domain.changes import history_value
 from contracts.cases import (
@@ -47,6 +48,20 @@ def next_case_number(session: Session) -> int:
     return int(number)
 
 
+def next_case_numbers(session: Session, count: int) -> list[int]:
+    """`count` consecutive case numbers in one statement (a group of inbound mails, decision 0127)."""
+    last = session.scalar(
+        update(CaseNumberSeq)
+        .where(CaseNumberSeq.name == CASE_SEQUENCE)
+        .values(last_value=CaseNumberSeq.last_value + count)
+        .returning(CaseNumberSeq.last_value)
+    )
+    if last is None:
+        session.execute(insert(CaseNumberSeq).values(name=CASE_SEQUENCE, last_value=count))
+        last = count
+    return list(range(int(last) - count + 1, int(last) + 1))
+
+
 def get_case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -72,13 +87,24 @@ def refreshed(session: Session, case: Case) -> Case:
 
 
 def find_contact(session: Session, email: str) -> Contact | None:
-    return session.scalar(select(Contact).join(ContactEmail).where(ContactEmail.email == normalise_email(email)))
+    address = normalise_email(email)
+    lookups = batch_lookups.current(session)  # a group of inbound mails looked its addresses up at once (0127)
+    if lookups is not None and address in lookups.contacts:
+        return lookups.contacts[address]
+    return session.scalar(select(Contact).join(ContactEmail).where(ContactEmail.email == address))
 
 
 def get_or_create_contact(session: Session, *, email: str, name: str = "") -> Contact:
     """The contact owning `email`, created when unknown; a missing name is filled in."""
     contact = find_contact(session, email)
-    if contact is None:
+    if contact is None and batch_lookups.current(session) is not None:
+        # a group of mails (0127) needs no savepoint: a lost race fails this mail's try, and the group
+        # is applied again with the mail taking the one-by-one path below
+        contact = Contact(name=name.strip(), emails=[ContactEmail(email=normalise_email(email))])
+        session.add(contact)
+        session.flush()
+        batch_lookups.remember_contact(session, normalise_email(email), contact)
+    elif contact is None:
         try:
             # a savepoint: when a concurrent transaction creates the same address first, we lose
             # only this insert (not the whole mail or request) and use the contact it created

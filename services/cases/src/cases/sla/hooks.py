@@ -20,6 +20,7 @@ from chassis.db import utcnow
 # the attributes an SLA clock depends on (created_at: when it started)
 WATCHED = ("status", "priority", "type_id", "group_id", "first_response_at", "created_at")
 _KEY = "sla_dirty_cases"
+_INSERTED = "sla_inserted_cases"  # issue 4: ids of pending cases that were new at their flush
 
 
 def _changed(case: Case) -> bool:
@@ -43,11 +44,14 @@ def _apply(session: Session) -> None:
     for obj in session.new:
         if isinstance(obj, CaseHistory) and obj.created_at is None:
             obj.created_at = utcnow()
+    inserted: set[int] = session.info.setdefault(_INSERTED, set())
     with session.no_autoflush:
         for case in ready:
             del pending[id(case)]
+            first = id(case) in inserted  # just inserted: it has no target rows yet, no need to look
+            inserted.discard(id(case))
             if case in session and not inspect(case).deleted:
-                service.recompute_case(session, case)
+                service.recompute_case(session, case, targets=[] if first else None)
 
 
 @event.listens_for(Session, "before_flush")
@@ -55,6 +59,8 @@ def _note_and_apply(session: Session, _context: Any, _instances: Any) -> None:
     for obj in (*session.new, *session.dirty):
         if isinstance(obj, Case) and (obj in session.new or _changed(obj)):
             _pending(session)[id(obj)] = obj
+            if obj in session.new:
+                session.info.setdefault(_INSERTED, set()).add(id(obj))
     if session.info.get(_KEY):
         _apply(session)
 
@@ -71,6 +77,7 @@ def _forget(session: Session, previous: Any) -> None:
     if getattr(previous, "nested", False):
         return  # a savepoint rolled back: the outer transaction's changes still stand
     session.info.pop(_KEY, None)
+    session.info.pop(_INSERTED, None)
     session.info.pop("sla_policies", None)
 
 

@@ -1,0 +1,100 @@
+"""`mail_received` in groups (decision 0127): the group's lookups once, its new cases inserted together.
+
+The chassis group committer (decision 0126) applies a group of mails in one transaction. Before the
+mails, `prepare` asks the database once for the group: which mails are already on a case, the contacts
+of every sender and Cc address (with their addresses), the threaded cases (locked), the default groups
+by name, and the statuses.
+Each mail then runs `handlers._apply_mail` (threading, who may join, replies, follow-ups, followers,
+history, events: the same code as one by one), answering those lookups from the session; a mail that
+opens a case off any thread only builds and checks it there. `complete` inserts those cases together.
+Contacts created by one mail are found by the next mail from the same address (one contact).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cases import handlers, mail_people
+from cases.db import batch_lookups, repo
+from cases.db.models import Case, CaseStatus, Contact, ContactEmail, Group, Message
+from chassis.logging import get_logger
+from contracts.envelope import Envelope
+from contracts.mail_gateway import MailReceived
+
+log = get_logger(__name__)
+
+
+def prepare(session: Session, envelopes: list[Envelope]) -> None:
+    """Look up what the group's mails need, in one query per table; kept in the session (`batch_lookups`)."""
+    payloads = []
+    for envelope in envelopes:
+        try:
+            payloads.append(envelope.open(MailReceived))
+        except ValueError as exc:  # the mail's own handler fails on it too and takes the one-by-one path
+            log.info("mail_group_payload_invalid", event_id=envelope.event_id, error=str(exc)[:200])
+    lookups = batch_lookups.BatchLookups()
+    if payloads:
+        mail_ids = [p.inbound_mail_id for p in payloads]
+        lookups.inbound_mail_ids = set(
+            session.scalars(select(Message.inbound_mail_id).where(Message.inbound_mail_id.in_(mail_ids)))
+        )
+        addresses = {repo.normalise_email(p.from_address.email) for p in payloads}
+        addresses.update(repo.normalise_email(a.email) for p in payloads for a in p.cc)
+        lookups.contacts = dict.fromkeys(addresses)
+        rows = session.execute(
+            select(Contact, ContactEmail.email).join(ContactEmail).where(ContactEmail.email.in_(sorted(addresses)))
+        )
+        for contact, address in rows:
+            lookups.contacts[address] = contact
+        names = {p.default_group for p in payloads if p.default_group}
+        if names:
+            lookups.groups = dict.fromkeys(names)
+            for group in session.scalars(select(Group).where(Group.name.in_(sorted(names)))):
+                lookups.groups[group.name] = group
+        threaded = sorted({p.thread.case_id for p in payloads if p.thread.case_id is not None})
+        if threaded:  # locked in id order, as one by one would lock each (no deadlock between workers)
+            lookups.cases = dict.fromkeys(threaded)
+            query = select(Case).where(Case.id.in_(threaded)).order_by(Case.id).with_for_update(of=Case)
+            for case in session.scalars(query.execution_options(populate_existing=True)):
+                lookups.cases[case.id] = case
+        lookups.keep.extend(c for c in lookups.contacts.values() if c is not None)
+        lookups.keep.extend(c for c in lookups.cases.values() if c is not None)
+        lookups.keep.extend(g for g in lookups.groups.values() if g is not None)
+        lookups.keep.extend(session.scalars(select(CaseStatus)))  # a new case's status_def: identity map
+    session.info[batch_lookups.KEY] = lookups
+
+
+def apply(*, runtime: handlers.Runtime, session: Session, payload: MailReceived, correlation_id: str | None) -> None:
+    """One mail of a group (no savepoint of its own: the group committer isolates it)."""
+    lookups = batch_lookups.current(session)
+    if lookups is None:  # not in a group, or the group's lookups were dropped after a failed mail
+        handlers.apply_mail_received(runtime=runtime, session=session, payload=payload, correlation_id=correlation_id)
+        return
+    if payload.inbound_mail_id in lookups.inbound_mail_ids:
+        return  # this mail is already on a case (re-sent under a new event id)
+    handlers._apply_mail(runtime=runtime, session=session, payload=payload, correlation_id=correlation_id)
+    lookups.inbound_mail_ids.add(payload.inbound_mail_id)
+
+
+def complete(*, runtime: handlers.Runtime, session: Session) -> None:
+    """Insert the new cases the group's mails built: each step once for all (decision 0127).
+
+    One UPDATE for their numbers, one multi-row INSERT per table (cases; then history, followers and first
+    messages; then the case_created outbox rows at the commit), the same rows and events as `_open_case`.
+    """
+    lookups = batch_lookups.current(session)
+    if lookups is None or not lookups.deferred:
+        return
+    deferred, lookups.deferred = lookups.deferred, []
+    numbers = repo.next_case_numbers(session, len(deferred))
+    for (new, _), number in zip(deferred, numbers, strict=True):
+        new.case.number = number
+        session.add(new.case)
+    session.flush()
+    for new, cc in deferred:
+        handlers.record_new_case(session, new)
+        mail_people.record_skipped(session, new.case, cc, new.actor)
+    session.flush()
+    for new, _ in deferred:
+        handlers.announce_new_case(runtime, session, new)
