@@ -7,7 +7,7 @@ SMTP (4 connections), waits until N cases exist, and reads each process's user+s
 seconds before the run, is subtracted pro rata. With `--preload N` (bench/dataset.py), the cases
 database holds N generated cases before the services start (the 100,000-case variant).
 
-Usage: .venv/bin/python bench/cpu_per_mail.py [--mails 1000] [--preload 0] [--profile cases|worker]
+Usage: .venv/bin/python bench/cpu_per_mail.py [--mails 1000] [--preload 0] [--profile cases|worker|smtp] [--env K=V]
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from ingest import mail
 
 TICKS = os.sysconf("SC_CLK_TCK")
-PROFILE_DIR = Path(tempfile.gettempdir()) / "mgbench"  # <name>.prof and <name>.sql.json of --profile
+# <name>.prof and <name>.sql.json of --profile
+PROFILE_DIR = Path(os.environ.get("BENCH_PROFILE_DIR") or Path(tempfile.gettempdir()) / "mgbench")
 
 
 def cpu_seconds(pid: int) -> float:
@@ -50,7 +51,9 @@ def _run(package: str, command: str, env: dict[str, str]) -> None:
 
 
 @contextlib.contextmanager
-def system(tmp: Path, profile: str | None, preload: int = 0) -> Iterator[tuple[int, dict[str, ServiceProcess], str]]:
+def system(
+    tmp: Path, profile: str | None, preload: int = 0, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[int, dict[str, ServiceProcess], str]]:
     with (
         pg_database("bench_cpu_mg") as mg_db,
         pg_database("bench_cpu_cases") as cases_db,
@@ -70,6 +73,7 @@ def system(tmp: Path, profile: str | None, preload: int = 0) -> Iterator[tuple[i
             "CASES_DATABASE_URL": cases_db,
             "CASES_OPS_PORT": str(cases_ops),
             "CASES_LOG_LEVEL": "WARNING",
+            **(extra_env or {}),
         }
         for package in ("mail_gateway", "cases"):
             _run(package, "migrate", env)
@@ -89,7 +93,9 @@ def system(tmp: Path, profile: str | None, preload: int = 0) -> Iterator[tuple[i
                 "cases", "worker", env, f"http://127.0.0.1:{cases_ops}/healthz", tmp / "logs"
             ),
         }
-        profiled = {"cases": "cases.worker", "worker": "mail_gateway.worker"}.get(profile or "")
+        profiled = {"cases": "cases.worker", "worker": "mail_gateway.worker", "smtp": "mail_gateway.smtp"}.get(
+            profile or ""
+        )
         if profiled:
             # cProfile of the whole process, written when it stops (SIGTERM -> normal exit)
             plain = procs[profiled]
@@ -166,11 +172,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mails", type=int, default=1000)
     parser.add_argument("--preload", type=int, default=0, help="cases in the database first (bench/dataset.py)")
-    parser.add_argument("--profile", choices=["cases", "worker"], default=None)
+    parser.add_argument("--profile", choices=["cases", "worker", "smtp"], default=None)
+    parser.add_argument(
+        "--env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="extra environment of the services, e.g. MAIL_GATEWAY_ROWS_PER_TRANSACTION=10 (repeatable)",
+    )
     args = parser.parse_args()
+    extra_env = dict(item.split("=", 1) for item in args.env)
     with (
         tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp,
-        system(Path(tmp), args.profile, args.preload) as (port, procs, db),
+        system(Path(tmp), args.profile, args.preload, extra_env) as (port, procs, db),
     ):
         warm = [mail(i, "warm") for i in range(20)]
         send(port, warm)
@@ -185,7 +199,13 @@ def main() -> None:
         wait_cases(db, len(warm) + len(mails))
         wall = time.perf_counter() - started
         after = {n: cpu_seconds(p) for n, p in pids.items()}
-    result: dict[str, Any] = {"mails": args.mails, "preloaded_cases": args.preload, "wall_s": round(wall, 1)}
+    result: dict[str, Any] = {
+        "mails": args.mails,
+        "preloaded_cases": args.preload,
+        "env": extra_env,
+        "wall_s": round(wall, 1),
+        "load_average": os.getloadavg(),
+    }
     for name in pids:
         used = after[name] - before[name]
         result[name] = {

@@ -4,18 +4,17 @@ from __future__ import annotations
 
 import base64
 import re
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import String, and_, or_, select, update
+from sqlalchemy import String, Table, and_, bindparam, or_, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from chassis.blobstore import BlobNotFound, BlobStore
-from chassis.db import utcnow
+from chassis.db import dialect_insert, unit_of_work, utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from chassis.tokens import case_number_from_subject
@@ -59,24 +58,25 @@ from mail_gateway.settings import MailGatewaySettings
 log = get_logger(__name__)
 
 
-ROWS_PER_TRANSACTION = 10  # decision 0088: fewer commits and outbox relay rounds per mail
-
-
 def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
     """Process up to `limit` received mails, oldest first; returns how many.
 
-    Up to ROWS_PER_TRANSACTION rows share one transaction: each row's status and its events (outbox)
+    Up to `rows_per_transaction` rows (a setting, 50) share one transaction: each row's status and its events (outbox)
     still commit together, so a crash or a database error re-processes the whole group, never half
     of a mail. A mail that cannot be read is handled inside `_process_row` and never fails the group.
+    The outbox relay is woken only when a transaction emitted events (an idle tick costs one query).
     """
+    settings: MailGatewaySettings = runtime.settings
+    per_transaction = max(1, settings.rows_per_transaction)
     done = 0
     while done < limit:
-        with runtime.transaction() as session:
+        emitted = 0
+        with unit_of_work(runtime.session_factory) as session:
             rows = session.scalars(
                 select(InboundMail)
                 .where(InboundMail.status == STATUS_RECEIVED)
                 .order_by(InboundMail.id)
-                .limit(min(ROWS_PER_TRANSACTION, limit - done))
+                .limit(min(per_transaction, limit - done))
                 # competing workers each take different rows instead of waiting on each other
                 .with_for_update(skip_locked=True, of=InboundMail)
             ).all()
@@ -86,6 +86,9 @@ def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
             for row in rows:
                 for event in _process_row(session, row, runtime, blobs, own_addresses):
                     runtime.emit(session, event)
+                    emitted += 1
+        if emitted:
+            runtime.relay.wake()
         for row in rows:
             INBOUND_PROCESSED.labels(row.kind or "unknown", row.status).inc()
             log.info(
@@ -277,31 +280,67 @@ def _known_cases(session: Session, message_ids: list[str]) -> dict[str, int]:
     return known
 
 
-def learn_case_of_message(*, session: Session, envelope: Envelope) -> int:
-    """Remember which case a customer's mail became part of (from `message_added` / `case_created`)."""
+_LEARNED = "mail_gateway.learned"  # session.info key: what a group of events taught, written at its end
+
+
+def start_learning(session: Session, envelopes: list[Envelope]) -> None:
+    """A group of `case_created` / `message_added` begins: collect, write once at the end (0131)."""
+    session.info[_LEARNED] = []
+
+
+def finish_learning(session: Session) -> None:
+    """Write what the group's events taught in two statements (before its commit)."""
+    _write_learned(session, session.info.pop(_LEARNED, []))
+
+
+def learn_case_of_message(*, session: Session, envelope: Envelope) -> None:
+    """Remember which case a customer's mail became part of (from `message_added` / `case_created`).
+
+    Inside a group (`start_learning`) the facts are collected and written by `finish_learning`; alone
+    (the one-by-one path of a failed group) they are written at once. Both writes are idempotent.
+    """
+    number: tuple[int, int] | None = None
     if envelope.event_type == MessageAdded.EVENT_TYPE:
         added = envelope.open(MessageAdded)
         message, case_id = added.message, added.case.id
     else:
         created = envelope.open(CaseCreated)
-        _remember_case_number(session, number=created.case.number, case_id=created.case.id)
-        if created.first_message is None:
-            return 0
+        number = (created.case.number, created.case.id)
         message, case_id = created.first_message, created.case.id
-    if not message.email_message_id:
-        return 0
-    email_message_id = message.email_message_id.strip().strip("<>")
-    result = session.execute(
-        update(InboundMail).where(InboundMail.message_id == email_message_id).values(case_id=case_id)
-    )
-    return int(getattr(result, "rowcount", 0) or 0)
+    email_message_id = message.email_message_id.strip().strip("<>") if message and message.email_message_id else None
+    learned = _Learned(number=number, message=(email_message_id, case_id) if email_message_id else None)
+    group = session.info.get(_LEARNED)
+    if group is not None:
+        group.append(learned)
+    else:
+        _write_learned(session, [learned])
 
 
-def _remember_case_number(session: Session, *, number: int, case_id: int) -> None:
-    """Case numbers never change, so the first sighting is kept (a replay is a no-op); one statement."""
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(insert(CaseRef).values(number=number, case_id=case_id).on_conflict_do_nothing())
+@dataclass(frozen=True)
+class _Learned:
+    number: tuple[int, int] | None  # (case number, case id)
+    message: tuple[str, int] | None  # (customer Message-ID, case id)
+
+
+def _write_learned(session: Session, learned: list[_Learned]) -> None:
+    numbers: dict[int, int] = {}
+    for item in learned:
+        if item.number is not None:
+            numbers.setdefault(*item.number)  # case numbers never change: the first sighting is kept
+    if numbers:
+        # one statement; a replay is a no-op
+        session.execute(
+            dialect_insert(session, CaseRef)
+            .values([{"number": n, "case_id": c} for n, c in numbers.items()])
+            .on_conflict_do_nothing()
+        )
+    updates = [{"mid": item.message[0], "cid": item.message[1]} for item in learned if item.message is not None]
+    if updates:
+        # executemany in event order: the last event about a Message-ID wins, as one by one
+        table = cast(Table, InboundMail.__table__)
+        session.connection().execute(
+            update(table).where(table.c.message_id == bindparam("mid")).values(case_id=bindparam("cid")), updates
+        )
 
 
 def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> InboundMailPage:

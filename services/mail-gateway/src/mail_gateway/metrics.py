@@ -13,6 +13,7 @@ IMAP_POLLS = Counter("mail_gateway_imap_polls_total", "IMAP mailbox polls by out
 IMAP_FETCHED = Counter(
     "mail_gateway_imap_fetched_total", "Mails fetched over IMAP by outcome", ["outcome"]
 )  # stored, duplicate
+IMAP_IDLE_WAKEUPS = Counter("mail_gateway_imap_idle_wakeups_total", "IMAP IDLE announcements of new mail")
 INBOUND_ALERTS = Counter(
     "mail_gateway_inbound_alerts_total", "Inbound mails needing a person: quarantined or rejected", ["reason"]
 )

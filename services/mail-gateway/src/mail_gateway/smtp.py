@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import functools
 import signal
+import time
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, AnyStr
 
@@ -19,13 +21,14 @@ from chassis.blobstore import BlobStore
 from chassis.db import make_engine, make_sessionmaker, ping
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
-from mail_gateway.intake import find_active_mailbox, store_mail
+from mail_gateway.intake import Incoming, StoreResult, find_active_mailbox, prepare_mail, store_batch
 from mail_gateway.metrics import SMTP_MESSAGES, SMTP_RECIPIENTS
 from mail_gateway.settings import MailGatewaySettings
 
 log = get_logger(__name__)
 
 TEMPFAIL = "451 4.3.0 Temporary local problem, please try again later"
+MAILBOX_CACHE_SECONDS = 5.0  # a known active mailbox is looked up again after this long (decision 0130)
 
 
 class MailboxEnvelope(Envelope):
@@ -63,6 +66,53 @@ def _too_large(cap: int) -> str:
     )
 
 
+class GroupCommitter:
+    """Stores the rows of concurrently arriving mails in one transaction: group commit (decision 0130).
+
+    Each DATA command waits for the commit of the transaction that holds its mail, so 250 still means
+    committed. While one transaction commits, the mails that arrive meanwhile queue up and go together
+    in the next one; nothing waits on purpose, so a lone mail is committed as soon as it arrives.
+    `max_batch` 1 stores every mail in a transaction of its own (the behaviour before 0130).
+    """
+
+    def __init__(
+        self, *, session_factory: sessionmaker[Any], executor: ThreadPoolExecutor, max_batch: int = 64
+    ) -> None:
+        self.session_factory = session_factory
+        self.executor = executor
+        self.max_batch = max(1, max_batch)
+        self._queue: list[tuple[Incoming, Sequence[int], asyncio.Future[StoreResult]]] = []
+        self._drainer: asyncio.Task[None] | None = None
+
+    async def store(self, incoming: Incoming, mailbox_ids: Sequence[int]) -> StoreResult:
+        """The mail's rows, committed (raises what storing it raised)."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[StoreResult] = loop.create_future()
+        self._queue.append((incoming, list(mailbox_ids), future))
+        if self._drainer is None or self._drainer.done():
+            self._drainer = loop.create_task(self._drain())
+        return await future
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        while self._queue:
+            batch, self._queue = self._queue[: self.max_batch], self._queue[self.max_batch :]
+            items = [(incoming, ids) for incoming, ids, _ in batch]
+            try:
+                results: list[StoreResult | Exception] = await loop.run_in_executor(
+                    self.executor, store_batch, self.session_factory, items
+                )
+            except Exception as exc:  # every mail of the batch answers 451
+                results = [exc] * len(batch)
+            for (_, _, future), result in zip(batch, results, strict=True):
+                if future.done():  # the client went away meanwhile; its mail may be stored, a retry finds it
+                    continue
+                if isinstance(result, Exception):
+                    future.set_exception(result)
+                else:
+                    future.set_result(result)
+
+
 class IntakeHandler:
     """aiosmtpd hooks: accept RCPT for active mailboxes, store DATA before answering."""
 
@@ -73,24 +123,40 @@ class IntakeHandler:
         blobs: BlobStore,
         executor: ThreadPoolExecutor,
         max_message_bytes: int = 0,
+        group_commit_max: int = 64,
     ) -> None:
         self.session_factory = session_factory
         self.blobs = blobs
         self.executor = executor
         self.max_message_bytes = max_message_bytes  # over it (up to the cap): recorded, no case (0086)
+        self.committer = GroupCommitter(session_factory=session_factory, executor=executor, max_batch=group_commit_max)
+        self._active_mailboxes: dict[str, tuple[int, float]] = {}  # address -> (mailbox id, looked up at)
 
     async def _blocking(self, fn: Any, **kwargs: Any) -> Any:
         """Run database and disk work off the event loop, so one slow mail does not stall the others."""
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self.executor, functools.partial(fn, **kwargs))
 
+    async def _mailbox_of(self, address: str) -> int | None:
+        """The active mailbox of a recipient; a found one is remembered a few seconds, an unknown one never."""
+        key, now = address.lower(), time.monotonic()
+        cached = self._active_mailboxes.get(key)
+        if cached is not None and now - cached[1] < MAILBOX_CACHE_SECONDS:
+            return cached[0]
+        mailbox_id: int | None = await self._blocking(
+            find_active_mailbox, session_factory=self.session_factory, address=address
+        )
+        if mailbox_id is None:
+            self._active_mailboxes.pop(key, None)
+        else:
+            self._active_mailboxes[key] = (mailbox_id, now)
+        return mailbox_id
+
     async def handle_RCPT(
         self, server: SMTP, session: Session, envelope: MailboxEnvelope, address: str, rcpt_options: list[str]
     ) -> str:
         try:
-            mailbox_id = await self._blocking(
-                find_active_mailbox, session_factory=self.session_factory, address=address
-            )
+            mailbox_id = await self._mailbox_of(address)
         except Exception as exc:
             log.warning("smtp_rcpt_tempfail", address=address, error=str(exc)[:300])
             SMTP_RECIPIENTS.labels("tempfail").inc()
@@ -107,15 +173,11 @@ class IntakeHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: MailboxEnvelope) -> str:
         raw = envelope.original_content or b""
         try:
-            result = await self._blocking(
-                store_mail,
-                session_factory=self.session_factory,
-                blobs=self.blobs,
-                raw=raw,
-                mailbox_ids=envelope.mailbox_ids,
-                mail_from=envelope.mail_from,
-                rcpt_tos=envelope.rcpt_tos,
+            # the raw bytes are fsynced concurrently per connection; the rows are committed in groups
+            incoming = await self._blocking(
+                prepare_mail, blobs=self.blobs, raw=raw, mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos
             )
+            result = await self.committer.store(incoming, envelope.mailbox_ids)
         except Exception as exc:
             log.warning("smtp_data_tempfail", error=str(exc)[:300], size=len(raw))
             SMTP_MESSAGES.labels("tempfail").inc()
@@ -146,6 +208,7 @@ async def serve(settings: MailGatewaySettings, stop: asyncio.Event) -> None:
         blobs=blobs,
         executor=executor,
         max_message_bytes=settings.max_message_bytes,
+        group_commit_max=settings.smtp_group_commit_max,
     )
     loop = asyncio.get_running_loop()
     server = await loop.create_server(

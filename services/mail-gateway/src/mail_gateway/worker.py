@@ -7,19 +7,41 @@ from typing import Any
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from chassis.blobstore import BlobStore
-from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from chassis.db import make_worker_engine
+from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent_group, run_service
 from contracts.envelope import Envelope
 from contracts.mail_gateway import InboundMailFilter, MailboxWrite
 from mail_gateway import handlers, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
+from mail_gateway.idle import ImapIdle
 from mail_gateway.settings import MailGatewaySettings
 
 POLL_INTERVAL = 0.2  # seconds between looks for newly stored mail
 IMAP_TICK = 1.0  # seconds between looks for IMAP mailboxes that are due (each has its own interval)
+
+
+def _engine(url: str) -> Engine:
+    """Pool every connection the worker uses at once, so none is opened and closed per event (0132).
+
+    nameko runs up to 10 workers at once, plus two timers and the outbox relay: with the default pool
+    of 5, each busy moment opened and closed overflow connections (a new PostgreSQL backend each).
+    """
+    if url.startswith("sqlite"):
+        return make_worker_engine(url)
+    return make_worker_engine(url, pool_size=14, max_overflow=2)
+
+
+def _start_learning(_service: Any, session: Session, envelopes: list[Envelope]) -> None:
+    handlers.start_learning(session, envelopes)
+
+
+def _finish_learning(_service: Any, session: Session) -> None:
+    handlers.finish_learning(session)
 
 
 def _blob_check(runtime: Runtime) -> str:
@@ -30,9 +52,14 @@ class MailGatewayService:
     name = "mail_gateway"
 
     runtime: Runtime = ServiceRuntime(
-        MailGatewaySettings, OutboxMessage, ProcessedEvent, health_checks={"blob_store": _blob_check}
+        MailGatewaySettings,
+        OutboxMessage,
+        ProcessedEvent,
+        health_checks={"blob_store": _blob_check},
+        engine_factory=_engine,
     )
     blobs: BlobStore = Blobs()
+    imap_idle: ImapIdle = ImapIdle()  # IMAP IDLE watchers, one greenthread per watched mailbox (0147)
 
     @rpc
     def health(self) -> dict[str, Any]:
@@ -78,6 +105,7 @@ class MailGatewayService:
     @timer(interval=IMAP_TICK)
     def poll_imap_mailboxes(self) -> None:
         settings: MailGatewaySettings = self.runtime.settings
+        self.imap_idle.watchers_for(self.runtime, self.blobs).sync()  # first: a watched mailbox is not polled
         mailboxes.poll_due_mailboxes(
             runtime=self.runtime, blobs=self.blobs, batch_size=settings.imap_batch_size, timeout=settings.imap_timeout
         )
@@ -87,13 +115,15 @@ class MailGatewayService:
         settings: MailGatewaySettings = self.runtime.settings
         handlers.process_pending(runtime=self.runtime, blobs=self.blobs, limit=settings.batch_size)
 
+    # the deliveries waiting together are applied in one transaction, their facts written in two
+    # statements (chassis.nameko_runtime.idempotent_group, decisions 0126 and 0131)
     @event_handler("cases", "message_added", requeue_on_error=True)
-    @idempotent
+    @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
         handlers.learn_case_of_message(session=session, envelope=envelope)
 
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent
+    @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
         handlers.learn_case_of_message(session=session, envelope=envelope)
 

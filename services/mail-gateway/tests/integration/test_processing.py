@@ -167,3 +167,63 @@ def test_rpc_health_and_list_inbound_mail(stack):
         assert all(i["id"] < newest_two["next_before_id"] for i in older["items"])
     finally:
         rpc.close()
+
+
+def test_many_case_events_at_once_are_learned_in_groups_and_replays_change_nothing(stack):
+    """`case_created` / `message_added` arrive in bursts (one per mail): grouped, written in two statements."""
+    import time
+
+    from kombu import Connection, Exchange
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from contracts.envelope import Envelope
+    from mail_gateway.db.models import CaseRef
+
+    firsts = [stack.unique("burst") for _ in range(30)]
+    for mid in firsts:
+        assert stack.send(stack.mail(message_id=mid)) == {}
+    stack.wait_emitted(firsts)
+    exchange = Exchange("cases.events", type="topic", durable=True)
+
+    def publish(bodies: list[dict]) -> None:
+        with Connection(stack.amqp_uri) as conn:
+            producer = conn.Producer()
+            for body in bodies:
+                producer.publish(
+                    body,
+                    exchange=exchange,
+                    routing_key=body.get("event_type", "case_created"),
+                    serializer="json",
+                    declare=[exchange],
+                    delivery_mode=2,
+                )
+
+    def case_ids() -> list[int | None]:
+        stack.engine.dispose()
+        return [row.case_id for mid in firsts for row in stack.rows(message_id=mid)]
+
+    def wait_for(expected: list[int]) -> None:
+        deadline = time.monotonic() + 20
+        while case_ids() != expected:
+            assert time.monotonic() < deadline, f"learned {case_ids()}, expected {expected}"
+            time.sleep(0.2)
+
+    bodies = [
+        Envelope.wrap(
+            CaseCreated(case=_case(500 + i), first_message=_message(500 + i, mid)), source="cases"
+        ).model_dump(mode="json")
+        for i, mid in enumerate(firsts)
+    ]
+    # all at once, a poison message in the middle, and a replay of each
+    publish([*bodies[:15], {"not": "an envelope"}, *bodies[15:], *bodies])
+    wait_for([500 + i for i in range(30)])
+    # a later event moves the first mail's message to another case: the newest fact wins
+    moved = Envelope.wrap(MessageAdded(case=_case(600), message=_message(600, firsts[0])), source="cases")
+    publish([moved.model_dump(mode="json"), *bodies[:1]])  # and the old case_created replayed once more
+    wait_for([600] + [500 + i for i in range(1, 30)])
+    time.sleep(1.0)  # the replay, if it were applied again, would have moved it back by now
+    assert case_ids()[0] == 600
+    with Session(stack.engine) as session:
+        numbers = dict(session.execute(select(CaseRef.number, CaseRef.case_id).where(CaseRef.number >= 1500)).all())
+    assert {n: c for n, c in numbers.items() if n < 1530} == {1500 + i: 500 + i for i in range(30)}

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chassis.db import dialect_insert
+from contracts.bulk import CaseFacts, CasesImported
 from contracts.cases import CaseCreated, CaseRead, CaseUpdated, MessageAdded
 from contracts.envelope import Envelope
 from contracts.reports import OpenCasesReport
@@ -23,28 +27,74 @@ def record_case_snapshot(*, session: Session, envelope: Envelope) -> None:
 
 def apply_snapshot(*, session: Session, case: CaseRead) -> None:
     """Upsert the case, keeping whichever snapshot has the higher version (events may arrive out of order)."""
-    values = {
-        "case_id": case.id,
-        "number": case.number,
-        "status": case.status.value,
-        "priority": case.priority.value,
-        "group_id": case.group.id if case.group else None,
-        "group_name": case.group.name if case.group else None,
-        "assignee_id": case.assignee.id if case.assignee else None,
-        "requester_id": case.requester.id if case.requester else None,
-        "version": case.version,
-        "created_at": case.created_at,
-        "updated_at": case.updated_at,
-    }
+    _upsert(
+        session,
+        [
+            {
+                "case_id": case.id,
+                "number": case.number,
+                "status": case.status.value,
+                "priority": case.priority.value,
+                "group_id": case.group.id if case.group else None,
+                "group_name": case.group.name if case.group else None,
+                "assignee_id": case.assignee.id if case.assignee else None,
+                "requester_id": case.requester.id if case.requester else None,
+                "version": case.version,
+                "created_at": case.created_at,
+                "updated_at": case.updated_at,
+            }
+        ],
+    )
+
+
+def record_imported_cases(*, session: Session, envelope: Envelope, cases: Any) -> int:
+    """Fold a `cases_imported` batch into the read model: its facts come from `cases` (a CasesClient).
+
+    The event carries ids only (decision 0081); the facts are asked for in pages, within the handler's
+    transaction, so a time-out rolls everything back and the event is retried. Returns how many were found.
+    """
+    event = envelope.open(CasesImported)
+    return apply_facts(session=session, facts=cases.case_facts(sorted(set(event.case_ids))))
+
+
+def apply_facts(*, session: Session, facts: Iterable[CaseFacts]) -> int:
+    """Upsert the facts, by version like any snapshot (a newer `case_updated` already applied wins)."""
+    rows = [
+        {
+            "case_id": f.id,
+            "number": f.number,
+            "status": f.status,
+            "priority": f.priority,
+            "group_id": f.group_id,
+            "group_name": f.group_name,
+            "assignee_id": f.assignee_id,
+            "requester_id": f.requester_id,
+            "version": f.version,
+            "created_at": f.created_at,
+            "updated_at": f.updated_at,
+        }
+        for f in facts
+    ]
+    for start in range(0, len(rows), 500):
+        _upsert(session, rows[start : start + 500])
+    return len(rows)
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert or update case summaries, never going back to an older version."""
+    if not rows:
+        return
     table = CaseSummary.__table__
-    stmt = dialect_insert(session, table).values(**values)
-    # one atomic statement: concurrent consumers of the same case cannot both insert or go backwards
+    stmt = dialect_insert(session, table)
+    # one atomic statement per row set: concurrent consumers of the same case cannot both insert or go
+    # backwards; the rows go as executemany, so the statement is compiled once (SQLAlchemy's cache) and
+    # sent in pages by the driver (insertmanyvalues)
     stmt = stmt.on_conflict_do_update(
         index_elements=["case_id"],
-        set_={name: stmt.excluded[name] for name in values if name != "case_id"},
+        set_={name: stmt.excluded[name] for name in rows[0] if name != "case_id"},
         where=table.c.version < stmt.excluded.version,
     )
-    session.execute(stmt)
+    session.execute(stmt, rows)
 
 
 def open_cases_report(*, session: Session) -> OpenCasesReport:

@@ -10,3 +10,5 @@ class ReportsSettings(ServiceSettings):
 
     service_name: str = "reports"
     ops_port: int = 9105
+    # decision 0143: a cases RPC (facts of imported cases) gives up after this and the event is retried later
+    cases_rpc_timeout: float = 5.0
