@@ -169,6 +169,9 @@ class MailboxWrite(BaseModel):
     imap_folder: str = "INBOX"
     imap_move_to: str | None = None
     imap_poll_seconds: int = Field(default=60, ge=1, le=86400)
+    # watch the folder with IMAP IDLE when the server offers it (new mail in a second or two); the poll
+    # every imap_poll_seconds stays as the safety net and the fallback (decision 0147)
+    use_idle: bool = True
 
 
 class MailboxRead(BaseModel):
@@ -191,6 +194,9 @@ class MailboxRead(BaseModel):
     imap_last_uid: int = 0
     imap_last_polled_at: datetime | None = None
     imap_last_error: str | None = None
+    use_idle: bool = True
+    imap_idle_supported: bool | None = None  # what the server said last time; None: not known yet
+    imap_idle_active: bool = False  # a worker is watching the folder with IDLE right now
 
 
 class ConnectionCheck(BaseModel):

@@ -130,6 +130,11 @@ def test_mailboxes_never_show_the_password_and_verify_gives_a_reason(stack, api,
     assert {m["address"] for m in listed.json()} >= {"support@example.com", "imap-audit@example.com"}
     check = api.post(f"/api/v1/mailboxes/{created.json()['id']}/verify").json()
     assert (check["ok"], check["step"]) == (False, "connect") and "refused" in check["reason"]
+    # IMAP IDLE (decision 0147): on unless switched off, and the API says whether a worker watches it
+    assert created.json()["use_idle"] is True and created.json()["imap_idle_active"] is False
+    changed = api.put(f"/api/v1/mailboxes/{created.json()['id']}", json={**body, "use_idle": False})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["use_idle"] is False and changed.json()["imap_password_set"] is True
 
 
 def test_inbound_mail_is_for_admin_keys_only(stack, mail):

@@ -11,6 +11,7 @@ import imaplib
 import re
 import socket
 import ssl
+import time
 from dataclasses import dataclass, field
 
 STEP_CONNECT, STEP_TLS, STEP_LOGIN, STEP_SELECT, STEP_FETCH, STEP_MARK = (
@@ -171,3 +172,135 @@ def _text(data: object) -> str:
 
 def _clean(exc: BaseException) -> str:
     return re.sub(r"^b'|'$", "", str(exc)).strip() or type(exc).__name__
+
+
+STEP_IDLE = "idle"
+
+
+class IdleChannel:
+    """IMAP IDLE (RFC 2177) on a logged-in, selected session, used only to hear about new mail.
+
+    Mail is fetched over a second connection (`poll_mailbox`), so this one never leaves IDLE except to
+    refresh it (`done` then `start`, at least every 29 minutes: servers may drop an IDLE older than 30).
+    Responses are read straight from the socket with a time-out (imaplib's buffered reader cannot take a
+    time-out and carry on); under eventlet the socket is green, so waiting blocks only this greenthread.
+    """
+
+    def __init__(self, session: ImapSession) -> None:
+        if "IDLE" not in session.capabilities:
+            raise ImapFailure(STEP_IDLE, "the server does not offer IDLE")
+        self.session = session
+        self._buffer = b""
+        self._tag: bytes | None = None
+        self._done_sent = False
+
+    @property
+    def idling(self) -> bool:
+        return self._tag is not None
+
+    def start(self, timeout: float) -> bool:
+        """Send IDLE and wait for the server's go-ahead; True if new mail was announced meanwhile."""
+        conn = self.session.conn
+        tag = conn._new_tag()  # imaplib's own tag counter, so tags never repeat on this connection
+        self._send(tag + b" IDLE\r\n")
+        self._tag, self._done_sent = tag, False
+        news = False
+        deadline = _now() + timeout
+        while True:
+            line = self._line(max(0.0, deadline - _now()))
+            if line is None:
+                raise ImapFailure(STEP_IDLE, f"no answer to IDLE within {timeout:g} s")
+            if line.startswith(b"+"):
+                return news
+            if line.startswith(tag + b" "):
+                self._tag = None
+                raise ImapFailure(STEP_IDLE, f"IDLE refused: {_text(line)}")
+            news = news or _announces_mail(line)
+
+    def wait(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds while idling; True as soon as the server announces new mail."""
+        deadline = _now() + timeout
+        while True:
+            line = self._line(max(0.0, deadline - _now()))
+            if line is None:
+                return False
+            if line.startswith(b"* BYE"):
+                raise ImapFailure(STEP_IDLE, f"the server ended the connection: {_text(line)}")
+            if _announces_mail(line):
+                return True
+
+    def done(self, timeout: float) -> bool:
+        """Leave IDLE (DONE) and wait for its tagged OK: proves the connection is alive; True if mail came."""
+        tag = self._tag
+        if tag is None:
+            return False
+        if not self._done_sent:
+            self._done_sent = True
+            self._send(b"DONE\r\n")
+        news = False
+        deadline = _now() + timeout
+        while True:
+            line = self._line(max(0.0, deadline - _now()))
+            if line is None:
+                raise ImapFailure(STEP_IDLE, f"no answer to DONE within {timeout:g} s: the connection is dead")
+            if line.startswith(tag + b" "):
+                self._tag = None
+                if not line[len(tag) + 1 :].upper().startswith(b"OK"):
+                    raise ImapFailure(STEP_IDLE, f"IDLE ended with {_text(line)}")
+                return news
+            news = news or _announces_mail(line)
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self.session.conn.sock.sendall(data)
+        except OSError as exc:
+            raise ImapFailure(STEP_IDLE, f"the connection broke: {exc}") from None
+
+    def _line(self, timeout: float) -> bytes | None:
+        """The next response line (literals skipped), or None when `timeout` passes first."""
+        deadline = _now() + timeout
+        while b"\r\n" not in self._buffer:
+            chunk = self._raw(deadline)
+            if chunk is None:
+                return None
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\r\n", 1)
+        literal = re.search(rb"\{(\d+)\}$", line)
+        if literal:  # a literal follows (not expected in IDLE, but never mistake its bytes for responses)
+            size = int(literal.group(1))
+            while len(self._buffer) < size:
+                more = self._raw(deadline)
+                if more is None:
+                    return None
+                self._buffer += more
+            self._buffer = self._buffer[size:]
+        return line
+
+    def _raw(self, deadline: float) -> bytes | None:
+        left = deadline - _now()
+        if left <= 0:
+            return None
+        sock = self.session.conn.sock
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(8192)
+        except (TimeoutError, ssl.SSLWantReadError):
+            return None
+        except OSError as exc:
+            raise ImapFailure(STEP_IDLE, f"the connection broke: {exc}") from None
+        finally:
+            with contextlib.suppress(OSError):
+                sock.settimeout(self.session.config.timeout)
+        if not chunk:
+            raise ImapFailure(STEP_IDLE, "the server closed the connection")
+        return chunk
+
+
+def _announces_mail(line: bytes) -> bool:
+    """`* <n> EXISTS` (or RECENT): the folder grew."""
+    parts = line.split()
+    return len(parts) == 3 and parts[0] == b"*" and parts[1].isdigit() and parts[2].upper() in (b"EXISTS", b"RECENT")
+
+
+def _now() -> float:
+    return time.monotonic()

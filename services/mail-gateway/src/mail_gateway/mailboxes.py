@@ -1,11 +1,19 @@
-"""Use cases of mailboxes: configure them, verify an IMAP connection, poll due IMAP mailboxes."""
+"""Use cases of mailboxes: configure them, verify an IMAP connection, poll due IMAP mailboxes.
+
+One worker process at a time fetches a mailbox: it must hold the mailbox's lease (`imap_lease_owner`,
+`imap_lease_until`), taken and renewed by conditional UPDATEs, whether it polls or watches with IDLE
+(mail_gateway.idle, decision 0147). A process that dies leaves a lease that lapses by itself.
+"""
 
 from __future__ import annotations
 
 import imaplib
-from datetime import timedelta
+import os
+import socket
+import uuid
+from datetime import datetime, timedelta
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from chassis.blobstore import BlobStore
@@ -22,6 +30,64 @@ from mail_gateway.intake import store_mail
 from mail_gateway.metrics import IMAP_FETCHED, IMAP_POLLS
 
 log = get_logger(__name__)
+
+# who holds a lease: "poll:<process>" or "idle:<process>" (a process restarted under the same pid is new)
+PROCESS_ID = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+POLL_OWNER = f"poll:{PROCESS_ID}"
+IDLE_OWNER = f"idle:{PROCESS_ID}"
+LEASE_SECONDS = 90.0  # default of MAIL_GATEWAY_IMAP_LEASE_SECONDS
+
+
+def lease_seconds(runtime: Runtime) -> float:
+    """How long a lease lasts unless renewed (every stored mail, every IDLE tick renews it)."""
+    return float(getattr(runtime.settings, "imap_lease_seconds", LEASE_SECONDS))
+
+
+def lease_free(now: datetime) -> ColumnElement[bool]:
+    return or_(Mailbox.imap_lease_until.is_(None), Mailbox.imap_lease_until <= now)
+
+
+def take_lease(
+    runtime: Runtime,
+    mailbox_id: int,
+    owner: str,
+    *,
+    seconds: float = LEASE_SECONDS,
+    where: tuple[ColumnElement[bool], ...] = (),
+    values: dict[str, object] | None = None,
+) -> bool:
+    """Take a free lease (one conditional UPDATE, also checking `where`, also setting `values`)."""
+    now = utcnow()
+    with runtime.transaction() as session:
+        result = session.execute(
+            update(Mailbox)
+            .where(Mailbox.id == mailbox_id, lease_free(now), *where)
+            .values(imap_lease_owner=owner, imap_lease_until=now + timedelta(seconds=seconds), **(values or {}))
+        )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def renew_lease(
+    session: Session, mailbox_id: int, owner: str, *, seconds: float = LEASE_SECONDS, **values: object
+) -> bool:
+    """Extend a lease we hold; False if it lapsed and someone else took it (then stop fetching)."""
+    result = session.execute(
+        update(Mailbox)
+        .where(Mailbox.id == mailbox_id, Mailbox.imap_lease_owner == owner)
+        .values(imap_lease_until=utcnow() + timedelta(seconds=seconds), **values)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+def release_lease(runtime: Runtime, mailbox_id: int | None, owner: str, **values: object) -> None:
+    """Give a lease back (all of this owner's when `mailbox_id` is None)."""
+    where: list[ColumnElement[bool]] = [Mailbox.imap_lease_owner == owner]
+    if mailbox_id is not None:
+        where.append(Mailbox.id == mailbox_id)
+    with runtime.transaction() as session:
+        session.execute(
+            update(Mailbox).where(and_(*where)).values(imap_lease_owner=None, imap_lease_until=None, **values)
+        )
 
 
 def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None = None) -> MailboxRead:
@@ -48,6 +114,7 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
         if data.imap_password is not None:  # encrypted at rest (decision 0087)
             box.imap_password = mailbox_secrets.encrypt(data.imap_password, secret=runtime.settings.secret_key)
         box.imap_next_poll_at = None  # poll a changed mailbox at once
+        box.imap_idle_supported = None  # ask the (maybe other) server again
         session.flush()
         return mailbox_read(box)
 
@@ -76,6 +143,13 @@ def mailbox_read(box: Mailbox) -> MailboxRead:
         imap_last_uid=box.imap_last_uid or 0,
         imap_last_polled_at=box.imap_last_polled_at,
         imap_last_error=box.imap_last_error,
+        use_idle=box.use_idle is not False,
+        imap_idle_supported=box.imap_idle_supported,
+        imap_idle_active=bool(
+            (box.imap_lease_owner or "").startswith("idle:")
+            and box.imap_lease_until is not None
+            and box.imap_lease_until > utcnow()
+        ),
     )
 
 
@@ -128,32 +202,58 @@ def poll_due_mailboxes(*, runtime: Runtime, blobs: BlobStore, batch_size: int, t
     with runtime.session_factory() as session:
         boxes = session.execute(
             select(Mailbox.id, Mailbox.imap_poll_seconds).where(
-                Mailbox.active.is_(True), Mailbox.imap_host.is_not(None), or_(*due)
+                # leased: an IDLE watcher (which fetches by itself) or a poll elsewhere; never even try
+                Mailbox.active.is_(True),
+                Mailbox.imap_host.is_not(None),
+                or_(*due),
+                lease_free(now),
             )
         ).all()
     stored = 0
     for box_id, seconds in boxes:
-        # claiming by moving the due time is atomic, so two worker replicas never poll one mailbox at once
-        with runtime.transaction() as session:
-            claimed = session.execute(
-                update(Mailbox)
-                .where(Mailbox.id == box_id, or_(*due))
-                .values(imap_next_poll_at=now + timedelta(seconds=seconds or 60))
-            )
-        if getattr(claimed, "rowcount", 0) == 1:
-            stored += poll_mailbox(
-                runtime=runtime, blobs=blobs, mailbox_id=box_id, batch_size=batch_size, timeout=timeout
-            )
+        # claiming is one conditional UPDATE: due, and nobody holds the lease (a poll elsewhere, or an IDLE
+        # watcher, which fetches by itself): so two worker processes never fetch one mailbox at once
+        claimed = take_lease(
+            runtime,
+            box_id,
+            POLL_OWNER,
+            seconds=max(lease_seconds(runtime), 3 * timeout),
+            where=(or_(*due),),
+            values={"imap_next_poll_at": now + timedelta(seconds=seconds or 60)},
+        )
+        if claimed:
+            try:
+                stored += poll_mailbox(
+                    runtime=runtime,
+                    blobs=blobs,
+                    mailbox_id=box_id,
+                    batch_size=batch_size,
+                    timeout=timeout,
+                    owner=POLL_OWNER,
+                )
+            finally:
+                release_lease(runtime, box_id, POLL_OWNER)
     return stored
 
 
-def poll_mailbox(*, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_size: int, timeout: float) -> int:
+def poll_mailbox(
+    *, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_size: int, timeout: float, owner: str | None = None
+) -> int:
     """Fetch up to `batch_size` new mails; each is stored (committed) before it is marked or moved."""
+    return fetch_new_mail(
+        runtime=runtime, blobs=blobs, mailbox_id=mailbox_id, batch_size=batch_size, timeout=timeout, owner=owner
+    )[0]
+
+
+def fetch_new_mail(
+    *, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_size: int, timeout: float, owner: str | None = None
+) -> tuple[int, bool]:
+    """`poll_mailbox`, also saying whether more mail waits; with `owner`, stops if that lease is lost."""
     with runtime.session_factory() as session:
         box = _get(session, mailbox_id)
         last_uid, uidvalidity = box.imap_last_uid or 0, box.imap_uidvalidity
     if not box.imap_host or not box.imap_user:
-        return 0
+        return 0, False
     stored, more, error = 0, False, None
     try:
         config = _config(box, timeout, runtime.settings.secret_key)  # an undecryptable password: last_error
@@ -168,7 +268,10 @@ def poll_mailbox(*, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_s
             for uid in uids[:batch_size]:
                 stored += _take(runtime, blobs, imap, mailbox_id, uid)
                 last_uid = uid
-                _remember(runtime, mailbox_id, imap.uidvalidity, last_uid)
+                if not _remember(runtime, mailbox_id, imap.uidvalidity, last_uid, owner):
+                    log.warning("imap_lease_lost", mailbox_id=mailbox_id, owner=owner)
+                    more = False
+                    break
         finally:
             imap.close()
     except ImapFailure as exc:
@@ -186,7 +289,7 @@ def poll_mailbox(*, runtime: Runtime, blobs: BlobStore, mailbox_id: int, batch_s
         session.execute(update(Mailbox).where(Mailbox.id == mailbox_id).values(**values))
     if stored:
         log.info("imap_poll_stored", mailbox_id=mailbox_id, stored=stored, more=more)
-    return stored
+    return stored, more
 
 
 def _take(runtime: Runtime, blobs: BlobStore, imap: ImapSession, mailbox_id: int, uid: int) -> int:
@@ -207,11 +310,22 @@ def _take(runtime: Runtime, blobs: BlobStore, imap: ImapSession, mailbox_id: int
     return len(result.stored)
 
 
-def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_uid: int) -> None:
+def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_uid: int, owner: str | None) -> bool:
+    """Record the last stored UID (renewing our lease in the same statement); False if the lease is gone."""
     with runtime.transaction() as session:
+        if owner is not None:
+            return renew_lease(
+                session,
+                mailbox_id,
+                owner,
+                seconds=lease_seconds(runtime),
+                imap_uidvalidity=uidvalidity,
+                imap_last_uid=last_uid,
+            )
         session.execute(
             update(Mailbox).where(Mailbox.id == mailbox_id).values(imap_uidvalidity=uidvalidity, imap_last_uid=last_uid)
         )
+    return True
 
 
 def _config(box: Mailbox, timeout: float, secret: str) -> ImapConfig | None:

@@ -25,25 +25,54 @@
     unread = JSON.parse(e.data).unread;
     show(unread);
   });
-  source.addEventListener("notification", function (e) {
-    var n = JSON.parse(e.data);
-    unread += 1;
-    show(unread);
-    if (!list) { return; }
-    var item = document.createElement("li");
+  var seen = {};
+  // one list item; textContent, never innerHTML: a case title is customer input
+  function item(n, id, isRead) {
+    var li = document.createElement("li");
+    li.dataset.id = String(id);
+    if (isRead) { li.className = "notif-read"; }
     var link = document.createElement("a");
     link.href = "/cases/" + n.case_id;
-    // textContent, never innerHTML: a case title is customer input
     link.textContent = (LABELS[n.kind] || n.kind) + ": #" + n.case_number + " " + n.title;
-    item.appendChild(link);
+    li.appendChild(link);
     if (n.detail) {
       // which task, which SLA target and when, what the note that named me says
       var detail = document.createElement("span");
       detail.className = "notif-detail";
       detail.textContent = n.detail;
-      item.appendChild(detail);
+      li.appendChild(detail);
     }
-    list.insertBefore(item, list.firstChild);
+    return li;
+  }
+  source.addEventListener("notification", function (e) {
+    var n = JSON.parse(e.data);
+    var id = n.notification_id;
+    if (id !== undefined && seen[id]) { return; }  // already shown by the page-load list below
+    if (id !== undefined) { seen[id] = true; }
+    unread += 1;
+    show(unread);
+    if (!list) { return; }
+    list.insertBefore(item(n, id, false), list.firstChild);
     list.hidden = false;
   });
+  // the notifications that came before this page was opened (newest first), read ones dimmed
+  if (list && window.fetch) {
+    fetch("/api/v1/notifications?limit=20", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (resp) { return resp.ok ? resp.json() : null; })
+      .then(function (page) {
+        if (!page || !page.items) { return; }
+        var fragment = document.createDocumentFragment();
+        page.items.forEach(function (n) {
+          if (seen[n.id]) { return; }
+          seen[n.id] = true;
+          fragment.appendChild(item(n, n.id, Boolean(n.read_at)));
+        });
+        list.appendChild(fragment);  // below whatever the stream delivered meanwhile (newer)
+        if (list.children.length) { list.hidden = false; }
+        unread = Math.max(unread, page.unread || 0);
+        show(unread);
+        document.body.dataset.notifications = "loaded";
+      })
+      .catch(function () { /* the stream still works; the list fills as alerts come */ });
+  }
 })();

@@ -61,6 +61,12 @@ class Mailbox(Base):
     imap_next_poll_at: Mapped[datetime | None] = mapped_column(nullable=True)
     imap_last_polled_at: Mapped[datetime | None] = mapped_column(nullable=True)
     imap_last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # IMAP IDLE (decision 0147): watch the folder when the server offers it; polling stays the fallback
+    use_idle: Mapped[bool] = mapped_column(default=True)
+    imap_idle_supported: Mapped[bool | None] = mapped_column(nullable=True)  # None: not known yet
+    # the one worker process that may fetch this mailbox now (an IDLE watcher or a poll), and until when
+    imap_lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    imap_lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class CaseRef(Base):
