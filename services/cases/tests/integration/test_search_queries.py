@@ -468,3 +468,115 @@ def test_sqlite_triggers_lifted_for_migrations_are_restored_with_the_index(world
         rank = s.scalar(text('SELECT priority_rank FROM "case" WHERE number = 300'))
         assert rank == 4  # derived columns recomputed too
         s.rollback()
+
+
+def test_title_infix_is_searched_only_while_the_case_text_source_is_not_full(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Decision 0138: a word common enough to fill the case-text source does not also scan titles for
+    the needle inside words; the title bonus then goes to the case-text candidates that hold it."""
+    from cases.search import fulltext
+
+    i = world.ids
+    found = {h.case.id: h for h in _search(world, "drucker")}
+    assert "title" in found[i["c2"]].matched_in  # Netzwerkdrucker: inside a word, found by the infix source
+    with world.session() as s, s.begin():
+        common = [_case(s, 400 + n, f"Drucker defekt {n}").id for n in range(3)]
+        monkeypatch.setattr(fulltext, "CANDIDATES", 2)  # three cases now fill the case-text source
+        hits = global_search.search(s, _scope(world, s, "boss"), "drucker", None, 10).items
+        by_id = {h.case.id: h for h in hits}
+        assert len(set(by_id) & set(common)) == 2  # the candidate cap
+        assert by_id[i["c2"]].matched_in == ["message"]  # still found by its message, without the title scan
+        for case_id in set(by_id) & set(common):
+            assert by_id[case_id].matched_in == ["case", "title"]
+            assert by_id[case_id].rank > by_id[i["c2"]].rank
+        assert "<mark>Drucker</mark>" in by_id[common[0] if common[0] in by_id else common[1]].snippet
+        monkeypatch.setattr(fulltext, "CANDIDATES", 100)
+        hits = global_search.search(s, _scope(world, s, "boss"), "drucker", None, 10).items
+        assert {h.case.id for h in hits} == {i["c2"], *common}
+        assert all("title" in h.matched_in for h in hits)
+        s.rollback()
+
+
+def test_snippets_are_made_for_the_returned_page_only(world: World) -> None:
+    from sqlalchemy import event
+
+    statements: list[tuple[str, Any]] = []
+
+    def capture(_conn: Any, _cursor: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        statements.append((sql, params))
+
+    with world.session() as s:
+        engine = s.get_bind()
+        event.listen(engine, "before_cursor_execute", capture)
+        try:
+            page = global_search.search(s, _scope(world, s, "boss"), "bulk", None, 5)
+        finally:
+            event.remove(engine, "before_cursor_execute", capture)
+    assert len(page.items) == 5 and page.next is not None  # 12 "Bulk case" titles
+    assert all("<mark>" in h.snippet for h in page.items)
+    marker = "ts_headline" if world.dialect == "postgresql" else "snippet("
+    snippet_sql = [(sql, params) for sql, params in statements if marker in sql]
+    assert snippet_sql
+    for sql, params in snippet_sql:
+        if world.dialect == "postgresql":
+            assert sorted(params["ids"]) == sorted(h.case.id for h in page.items)
+        else:
+            assert sql.count(",", sql.index("IN (")) >= 4  # the five ids of the page, inlined integers
+            assert all(str(h.case.id) in sql for h in page.items)
+
+
+def test_postgresql_plans_each_search_for_its_words(world: World) -> None:
+    """Decision 0139: psycopg prepares a statement run five times; the search must not then fall back to
+    PostgreSQL's generic plan (a GIN bitmap for every word). Its settings last for its transaction only."""
+    if world.dialect != "postgresql":
+        pytest.skip("PostgreSQL's plan cache")
+    with world.session() as s, s.begin():
+        scope = _scope(world, s, "boss")
+        for _ in range(12):
+            assert [h.case.id for h in global_search.search(s, scope, "skrivaren", None, 5).items] == [world.ids["c1"]]
+        plans = s.execute(
+            text("SELECT generic_plans, custom_plans FROM pg_prepared_statements WHERE statement LIKE 'WITH pre %'")
+        ).all()
+        assert plans and all(generic == 0 and custom > 0 for generic, custom in plans)
+        settings = s.execute(text("SELECT current_setting('plan_cache_mode'), current_setting('work_mem')")).one()
+        assert tuple(settings) == ("force_custom_plan", "256kB")
+    with world.session() as s:
+        assert s.scalar(text("SELECT current_setting('plan_cache_mode')")) == "auto"
+
+
+def test_postgresql_search_indexes_keep_a_short_pending_list(world: World) -> None:
+    """Migration 0009 (decision 0140): every GIN index a search reads merges its pending list at 256 kB."""
+    if world.dialect != "postgresql":
+        pytest.skip("GIN indexes")
+    with world.session() as s:
+        rows = s.execute(
+            text(
+                "SELECT c.relname, c.reloptions FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid"
+                " JOIN pg_am am ON am.oid = c.relam WHERE am.amname = 'gin'"
+            )
+        ).all()
+    assert len(rows) >= 7
+    for name, options in rows:
+        assert "gin_pending_list_limit=256" in (options or []), name
+
+
+def test_search_pages_are_complete_and_repeatable(world: World) -> None:
+    """Paging goes by position in the ranked set, which is the same from one request to the next
+    (decision 0139: no sampled GIN scan, sequential scans start at the first block)."""
+
+    def pages() -> list[int]:
+        seen: list[int] = []
+        cursor = None
+        with world.session() as s:
+            scope = _scope(world, s, "boss")
+            while True:
+                page = global_search.search(s, scope, "bulk", cursor, 5)
+                seen += [h.case.id for h in page.items]
+                cursor = page.next
+                if cursor is None:
+                    return seen
+
+    first = pages()
+    assert len(first) == len(set(first)) == 12  # the "Bulk case N" titles
+    assert pages() == first

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, exists, false, literal, or_, select, text, true, tuple_
+from sqlalchemy import ColumnElement, Integer, exists, false, literal, or_, select, text, true, tuple_, union_all
 from sqlalchemy.orm import Session
 
 from cases.db.models import Agent, Case, CaseCustomValue, CaseTag, CustomField, Group, GroupMember
@@ -50,21 +50,27 @@ def load_scope(session: Session, viewer: Viewer | None, *, visibility_only: bool
         )
     is_admin = viewer.is_admin
     group_ids: frozenset[int] = frozenset()
-    if viewer.agent_id is not None:
-        # one statement: the agent with its memberships (None group_id: in no group)
-        rows = session.execute(
-            select(Agent.is_admin, Agent.active, GroupMember.group_id)
+    restricted = select(literal(1).label("kind"), literal(None).label("is_admin"), literal(None).label("active"))
+    restricted = restricted.add_columns(Group.id.label("group_id")).where(Group.restricted.is_(True))
+    if viewer.agent_id is None:
+        rows = [] if is_admin else session.execute(restricted).all()
+    else:
+        # one statement: the agent with its memberships (kind 0; None group_id: in no group) and the
+        # restricted groups (kind 1)
+        agent = (
+            select(literal(0).label("kind"), Agent.is_admin, Agent.active, GroupMember.group_id)
             .outerjoin(GroupMember, GroupMember.agent_id == Agent.id)
             .where(Agent.id == viewer.agent_id)
-        ).all()
-        if not rows or not rows[0].active:
+        )
+        rows = session.execute(union_all(agent, restricted)).all()
+        mine = [r for r in rows if r.kind == 0]
+        if not mine or not mine[0].active:
             raise NotFound(message="no such agent", details={"agent_id": viewer.agent_id})
-        is_admin = is_admin or bool(rows[0].is_admin)
-        group_ids = frozenset(r.group_id for r in rows if r.group_id is not None)
+        is_admin = is_admin or bool(mine[0].is_admin)
+        group_ids = frozenset(r.group_id for r in mine if r.group_id is not None)
     hidden: frozenset[int] = frozenset()
     if not is_admin:
-        restricted = session.scalars(select(Group.id).where(Group.restricted.is_(True)))
-        hidden = frozenset(restricted) - group_ids
+        hidden = frozenset(r.group_id for r in rows if r.kind == 1) - group_ids
     return Scope(agent_id=viewer.agent_id, is_admin=is_admin, group_ids=group_ids, hidden_group_ids=hidden)
 
 

@@ -5,9 +5,10 @@ must occur in the same field set (title+description, or one message); the whole 
 more characters is also matched inside words of the title, the contact's name and addresses, the
 organisation's name and attachment names (trigram on PostgreSQL, LIKE on SQLite).
 
-Ranking stays affordable at a million cases: each source contributes at most `CANDIDATES` matching
-rows (taken as the index yields them), only those are ranked, and snippets are made only for the
-page shown.
+Ranking stays affordable at a million cases (decisions 0074, 0138-0141): each source contributes at
+most `CANDIDATES` matching rows (taken in the order the index or the table yields them), only those are
+ranked, in one statement planned for the query's own words; the title infix source runs only while the
+case-text source is not full; snippets are made only for the page shown, in one statement.
 
 The SQL is assembled from fixed fragments; the only values put into its text are integers read from
 our own database (group ids of the scope, case ids of a page); user input is always a bound parameter.
@@ -22,17 +23,18 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, Integer, TextClause, bindparam, column, false, text
+from sqlalchemy import ColumnElement, Integer, bindparam, column, false, text
 from sqlalchemy.orm import Session
 
 from cases.search.filters import Scope
 
-CANDIDATES = 300  # per source; the ranked set is at most 6x this
+CANDIDATES = 100  # per source; the ranked set is at most 6x this (decision 0138: was 300)
 # ranks: ts_rank (PostgreSQL) and bm25 scaled to 0..1 (SQLite); text in title/description counts twice a
 # message; a match inside the title 1.0, contact 0.3, organisation or attachment name 0.2
 MAX_TERMS = 8
-GIN_SAMPLE = 5_000  # gin_fuzzy_search_limit of a ranked search (see `ranked`)
+SEARCH_WORK_MEM = "256kB"  # work_mem of a ranked search (see `ranked`)
 _START, _STOP = "\x02", "\x03"
+_HEADLINE = f"StartSel={_START}, StopSel={_STOP}, MaxFragments=2, MaxWords=25, MinWords=8"
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -83,54 +85,78 @@ def scope_sql(scope: Scope, alias: str) -> str:
     return clause + ")"
 
 
-def _sources(dialect: str, query: Query, scope: Scope) -> tuple[list[str], dict[str, Any]]:
-    """One SELECT (case_id, src, rank) per source, each limited to CANDIDATES rows."""
+def _sources(dialect: str, query: Query, scope: Scope) -> tuple[str, dict[str, Any]]:
+    """The ranked candidates as one statement: rows (case_id, sources, rank), best first, one page.
+
+    `pre`: the word sources (case text, messages) and the name sources (contact, organisation,
+    attachment), each limited to CANDIDATES rows. The title infix source only runs while the case-text
+    source is not full (decision 0138): a word that fills it is common, the infix matches would add
+    nothing but cost (a title scan); the title bonus then goes to the case-text candidates whose title
+    holds the needle (their row is read anyway)."""
     params: dict[str, Any] = {"cap": CANDIDATES}
     parts: list[str] = []
     vis = scope_sql(scope, "c")
+    # a message or attachment needs its case only to check visibility (the foreign key guarantees it)
+    of_case = "" if scope.unrestricted else ' JOIN "case" c ON c.id = {}.case_id'
+    like = query.like()
+    op = "ILIKE" if dialect == "postgresql" else "LIKE"
+    esc = "ESCAPE '\\'"
+    if like is not None:
+        params["like"] = like
+    in_title = f"c.title {op} :like {esc}" if like is not None else "FALSE"
     if query.terms:
         if dialect == "postgresql":
             params["tsq"] = query.tsquery()
             parts.append(
                 "SELECT c.id AS case_id, 'case' AS src,"
-                " ts_rank(c.search_vector, to_tsquery('simple', :tsq)) * 2 AS rank"
+                f" ts_rank(c.search_vector, to_tsquery('simple', :tsq)) * 2 AS rank, {in_title} AS in_title"
                 f" FROM \"case\" c WHERE c.search_vector @@ to_tsquery('simple', :tsq) AND {vis} LIMIT :cap"
             )
             parts.append(
-                "SELECT m.case_id, 'message', ts_rank(m.search_vector, to_tsquery('simple', :tsq))"
-                ' FROM message m JOIN "case" c ON c.id = m.case_id'
+                "SELECT m.case_id, 'message', ts_rank(m.search_vector, to_tsquery('simple', :tsq)), FALSE"
+                f" FROM message m{of_case.format('m')}"
                 f" WHERE m.search_vector @@ to_tsquery('simple', :tsq) AND {vis} LIMIT :cap"
             )
         else:
             params["match"] = query.fts5()
             parts.append(
-                "SELECT c.id AS case_id, 'case' AS src, -bm25(case_fts) / (1 - bm25(case_fts)) * 2 AS rank"
-                ' FROM case_fts JOIN "case" c ON c.id = case_fts.rowid'
+                "SELECT c.id AS case_id, 'case' AS src, -bm25(case_fts) / (1 - bm25(case_fts)) * 2 AS rank,"
+                f' {in_title} AS in_title FROM case_fts JOIN "case" c ON c.id = case_fts.rowid'
                 f" WHERE case_fts MATCH :match AND {vis} LIMIT :cap"
             )
             parts.append(
-                "SELECT m.case_id, 'message', -bm25(message_fts) / (1 - bm25(message_fts)) FROM message_fts"
-                ' JOIN message m ON m.id = message_fts.rowid JOIN "case" c ON c.id = m.case_id'
+                "SELECT m.case_id, 'message', -bm25(message_fts) / (1 - bm25(message_fts)), FALSE FROM message_fts"
+                f" JOIN message m ON m.id = message_fts.rowid{of_case.format('m')}"
                 f" WHERE message_fts MATCH :match AND {vis} LIMIT :cap"
             )
-    like = query.like()
     if like is not None:
-        params["like"] = like
-        op = "ILIKE" if dialect == "postgresql" else "LIKE"
-        esc = "ESCAPE '\\'"
         parts += [
-            f"SELECT c.id, 'title', 1.0 FROM \"case\" c WHERE c.title {op} :like {esc} AND {vis} LIMIT :cap",
-            "SELECT c.id, 'contact', 0.3 FROM \"case\" c WHERE c.requester_id IN ("
+            "SELECT c.id, 'contact', 0.3, FALSE FROM \"case\" c WHERE c.requester_id IN ("
             f"SELECT * FROM (SELECT ce.contact_id FROM contact_email ce WHERE ce.email {op} :like {esc} LIMIT :cap) e"
             f" UNION SELECT * FROM (SELECT ct.id FROM contact ct WHERE ct.name {op} :like {esc} LIMIT :cap) n)"
             f" AND {vis} LIMIT :cap",
-            "SELECT c.id, 'organisation', 0.2 FROM \"case\" c WHERE c.organisation_id IN ("
+            "SELECT c.id, 'organisation', 0.2, FALSE FROM \"case\" c WHERE c.organisation_id IN ("
             f"SELECT o.id FROM organisation o WHERE o.name {op} :like {esc}) AND {vis} LIMIT :cap",
-            "SELECT a.case_id, 'attachment', 0.2 FROM case_attachment a JOIN \"case\" c ON c.id = a.case_id"
+            f"SELECT a.case_id, 'attachment', 0.2, FALSE FROM case_attachment a{of_case.format('a')}"
             f" WHERE a.filename {op} :like {esc} AND {vis} LIMIT :cap",
         ]
     # each part in its own sub-select, so its LIMIT applies to it alone (SQLite's compound rules)
-    return [f"SELECT * FROM ({p}) AS s{i}" for i, p in enumerate(parts)], params
+    pre = " UNION ALL ".join(f"SELECT * FROM ({p}) AS s{i}" for i, p in enumerate(parts))
+    cand = ["SELECT case_id, src, rank FROM pre"]
+    if like is not None:
+        full = "(SELECT count(*) FROM pre WHERE src = 'case') >= :cap"  # one-time: evaluated once
+        cand += [
+            f"SELECT case_id, 'title', 1.0 FROM pre WHERE in_title AND {full}",
+            f"SELECT * FROM (SELECT c.id, 'title', 1.0 FROM \"case\" c WHERE NOT {full}"
+            f" AND c.title {op} :like {esc} AND {vis} LIMIT :cap) AS t",
+        ]
+    agg = "string_agg(DISTINCT src, ',')" if dialect == "postgresql" else "group_concat(DISTINCT src)"
+    sql = (
+        f"WITH pre (case_id, src, rank, in_title) AS ({pre}) SELECT case_id, {agg} AS srcs, sum(rank) AS rank"
+        f" FROM ({' UNION ALL '.join(cand)}) AS cand"
+        " GROUP BY case_id ORDER BY rank DESC, case_id DESC LIMIT :lim OFFSET :off"
+    )
+    return sql, params
 
 
 def matching_case_ids(session: Session, q: str | None) -> ColumnElement[bool] | None:
@@ -182,15 +208,22 @@ def ranked(session: Session, q: str | None, scope: Scope, offset: int, limit: in
         return [], False
     dialect = _dialect(session)
     if dialect == "postgresql":
-        # a very common word must not make the GIN scan read every posting: PostgreSQL then returns
-        # a sample of about this many (this transaction only); the candidate cap keeps the rest bounded
-        session.execute(text(f"SET LOCAL gin_fuzzy_search_limit = {GIN_SAMPLE}"))
-    parts, params = _sources(dialect, query, scope)
-    agg = "string_agg(DISTINCT src, ',')" if dialect == "postgresql" else "group_concat(DISTINCT src)"
-    sql = (
-        f"SELECT case_id, {agg} AS srcs, sum(rank) AS rank FROM ({' UNION ALL '.join(parts)}) AS cand"
-        " GROUP BY case_id ORDER BY rank DESC, case_id DESC LIMIT :lim OFFSET :off"
-    )
+        # for this transaction only, in one round trip (decision 0139):
+        # - each search is planned for its own words: psycopg prepares a statement run five times, after
+        #   which PostgreSQL would reuse one generic plan, a GIN bitmap scan for every word (a common
+        #   word is cheaper by a sequential scan that stops at the candidate cap);
+        # - a small work_mem makes the GIN bitmap of a common prefix lossy early, a third of the CPU of an
+        #   exact one (the rows of its pages are rechecked, and the candidate cap stops that early);
+        # - a sequential scan starts at the table's first block instead of joining another scan, so the
+        #   candidates of a query, and its pages, are the same from one request to the next
+        session.execute(
+            text(
+                "SELECT set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', :mem, true),"
+                " set_config('synchronize_seqscans', 'off', true)"
+            ),
+            {"mem": SEARCH_WORK_MEM},
+        )
+    sql, params = _sources(dialect, query, scope)
     rows = session.execute(text(sql), {**params, "lim": limit + 1, "off": offset}).all()
     hits = [Hit(case_id=int(r[0]), rank=round(float(r[2]), 6), sources=sorted(str(r[1]).split(","))) for r in rows]
     more = len(hits) > limit
@@ -224,27 +257,24 @@ def _snippets(session: Session, dialect: str, query: Query, hits: list[Hit]) -> 
     message_rows: list[Any] = []
     if query.terms:
         if dialect == "postgresql":
-            opts = f"StartSel={_START}, StopSel={_STOP}, MaxFragments=2, MaxWords=25, MinWords=8"
-            tsq: TextClause = text("to_tsquery('simple', :tsq)")
-            case_rows = list(
-                session.execute(
-                    text(
-                        "SELECT id, ts_headline('simple', title || ' — ' || description, "
-                        f'{tsq.text}, :opts) FROM "case" WHERE id IN ({in_ids}) AND search_vector @@ {tsq.text}'
-                    ),
-                    {"tsq": query.tsquery(), "opts": opts},
-                )
-            )
-            message_rows = list(
-                session.execute(
-                    text(
-                        "SELECT DISTINCT ON (case_id) case_id, id, ts_headline('simple', body_text, "
-                        f"{tsq.text}, :opts) FROM message WHERE case_id IN ({in_ids}) AND search_vector @@ {tsq.text}"
-                        f" ORDER BY case_id, ts_rank(search_vector, {tsq.text}) DESC, id DESC"
-                    ),
-                    {"tsq": query.tsquery(), "opts": opts},
-                )
-            )
+            # one statement: the case text's snippet, and the best matching message of each case with
+            # its snippet only where the case text has none (ts_headline is the costly part)
+            q = "to_tsquery('simple', :tsq)"
+            rows = session.execute(
+                text(
+                    f"WITH cs AS (SELECT id, ts_headline('simple', title || ' — ' || description, {q}, :opts) AS snip"
+                    f' FROM "case" WHERE id = ANY(CAST(:ids AS integer[])) AND search_vector @@ {q}),'
+                    " best AS (SELECT DISTINCT ON (case_id) case_id, id, body_text FROM message"
+                    f" WHERE case_id = ANY(CAST(:ids AS integer[])) AND search_vector @@ {q}"
+                    f" ORDER BY case_id, ts_rank(search_vector, {q}) DESC, id DESC)"
+                    " SELECT id, NULL, snip FROM cs UNION ALL SELECT b.case_id, b.id,"
+                    " CASE WHEN b.case_id IN (SELECT id FROM cs) THEN NULL"
+                    f" ELSE ts_headline('simple', b.body_text, {q}, :opts) END FROM best b"
+                ),
+                {"tsq": query.tsquery(), "opts": _HEADLINE, "ids": ids},
+            ).all()
+            case_rows = [(r[0], r[2]) for r in rows if r[1] is None]
+            message_rows = [r for r in rows if r[1] is not None]
         else:
             case_rows = list(
                 session.execute(
@@ -272,7 +302,7 @@ def _snippets(session: Session, dialect: str, query: Query, hits: list[Hit]) -> 
     for case_id, message_id, snippet in message_rows:
         hit = by_id[int(case_id)]
         hit.message_id = int(message_id)
-        if not hit.snippet:
+        if not hit.snippet and snippet is not None:
             hit.snippet = _mark(snippet)
 
 
