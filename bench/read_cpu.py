@@ -7,13 +7,20 @@ as the busiest agent, and reads each process's user+system CPU from /proc/<pid>/
 (idle CPU, measured first, subtracted pro rata). `--profile gateway|cases` runs that process under
 bench/profile_runner.py (CPU-time cProfile + SQL statement counts, written to /tmp/mgbench/read.<name>.*).
 
-Usage: .venv/bin/python bench/read_cpu.py [--cases 1000000] [--requests 100] [--profile gateway]
+`--py-spy PATH` samples both processes with py-spy (a binary, e.g. `pip install --target /tmp/pyspy py-spy`)
+during the measured requests, active samples only, into /tmp/mgbench/read.<name>.pyspy.txt (collapsed stacks;
+`bench/read_cpu.py --top FILE` prints the functions with the most own and total samples).
+
+Usage: .venv/bin/python bench/read_cpu.py [--cases 1000000] [--requests 100] [--profile gateway] [--py-spy PATH]
 """
 
 from __future__ import annotations
 
 import argparse
+import collections
 import json
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -38,7 +45,13 @@ def main() -> None:
     parser.add_argument("--cases", type=int, default=1_000_000)
     parser.add_argument("--requests", type=int, default=100, help="per endpoint")
     parser.add_argument("--profile", choices=PROCESSES, default=None)
+    parser.add_argument("--py-spy", dest="py_spy", default=None, help="path of the py-spy binary")
+    parser.add_argument("--only", default=None, help="measure only the endpoints whose name contains this")
+    parser.add_argument("--top", type=Path, default=None, help="summarise a py-spy file and exit")
     args = parser.parse_args()
+    if args.top:
+        print_top(args.top)
+        return
     cases_url = cases_database(args.cases, messages_per_case=3, seed=1, rebuild=False)
     _agent_id, agent_email, _open = busiest_agent(cases_url)
     case_ids = sample_case_ids(cases_url, args.requests, 1)
@@ -73,6 +86,8 @@ def main() -> None:
                 ],
                 "saved_search_count": [f"/api/v1/saved-searches/{search_id}/count"] * args.requests,
             }
+            if args.only:
+                endpoints = {k: v for k, v in endpoints.items() if args.only in k}
             for paths in endpoints.values():  # warm every path (imports, caches, prepared statements)
                 for path in paths[:10]:
                     api.get(path)
@@ -80,6 +95,17 @@ def main() -> None:
             time.sleep(3)
             idle = {n: (cpu_seconds(p) - start[n]) / (time.perf_counter() - t0) for n, p in pids.items()}
             figures: dict[str, Any] = {}
+            spies = [] if not args.py_spy else [
+                subprocess.Popen(
+                    [args.py_spy, "record", "--pid", str(pid), "--format", "raw", "--rate", "500", "--nonblocking",
+                     "--output", str(PROFILE_DIR / f"read.{n}.pyspy.txt")],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )
+                for n, pid in pids.items()
+            ]  # fmt: skip
+            if spies:
+                PROFILE_DIR.mkdir(exist_ok=True)
+                time.sleep(2)
             for name, paths in endpoints.items():
                 before, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
                 walls = []
@@ -99,8 +125,32 @@ def main() -> None:
                     },
                     "p50_ms": round(walls[len(walls) // 2] * 1000, 1),
                 }
+            for spy in spies:
+                spy.send_signal(signal.SIGINT)
+                spy.wait(30)
             api.delete(f"/api/v1/saved-searches/{search_id}")
     print(json.dumps({"cases": args.cases, "requests": args.requests, "concurrency": 1, **figures}, indent=1))
+
+
+def print_top(path: Path, rows: int = 40) -> None:
+    """The functions with the most samples in a py-spy collapsed-stack file: own, then total."""
+    own: collections.Counter[str] = collections.Counter()
+    total: collections.Counter[str] = collections.Counter()
+    samples = 0
+    for line in path.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        if not stack or not count.isdigit():
+            continue
+        frames = [f.split(" (")[0] + " " + f.rpartition("/")[2].split(":")[0] for f in stack.split(";")]
+        samples += int(count)
+        own[frames[-1]] += int(count)
+        for frame in set(frames):
+            total[frame] += int(count)
+    print(f"{samples} samples")
+    for title, counter in (("own", own), ("total", total)):
+        print(f"--- {title}")
+        for frame, count in counter.most_common(rows):
+            print(f"{100 * count / samples:5.1f}%  {frame}")
 
 
 if __name__ == "__main__":

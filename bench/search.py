@@ -13,7 +13,12 @@ linked to the generated agent with the most open cases):
 Then EXPLAIN (ANALYZE, BUFFERS) of every SELECT those requests run in the cases service (captured
 by calling the same service functions in-process), written to `--plans` (default bench/plans-search-<cases>.txt).
 
+`--load wrk` drives the same request paths with `wrk` (Debian package `wrk`; C, one thread) and the Lua
+script bench/search.lua instead of the Python httpx client, so the load generator takes less of the 2 cores
+the system under test runs on; `--load both` measures each endpoint both ways (decision 0137).
+
 Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--cases-workers 2] [--rebuild]
+       [--load httpx|wrk|both] [--wrk-seconds 10]
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ import asyncio
 import contextlib
 import json
 import random
+import resource
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -69,7 +77,7 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-async def measure(
+async def measure_httpx(
     client: httpx.AsyncClient, paths: list[str], concurrency: int, check: Callable[[Any], None] | None = None
 ) -> dict[str, Any]:
     """GET every path (spread over `concurrency` workers); latency percentiles in ms."""
@@ -91,11 +99,12 @@ async def measure(
 
     for path in paths[: min(20, len(paths))]:  # warm-up outside the measurement
         (await client.get(path)).raise_for_status()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     await asyncio.gather(*(worker() for _ in range(concurrency)))
-    elapsed = time.perf_counter() - started
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
     return {
         "requests": len(paths),
+        "client_cpu_ms": round(cpu * 1000 / len(paths), 2),  # the load generator's own CPU per request
         "concurrency": concurrency,
         "per_s": round(len(paths) / elapsed, 1),
         "p50_ms": round(percentile(latencies, 50) * 1000, 1),
@@ -202,10 +211,61 @@ def explain_hot_queries(cases_url: str, agent_id: int, search_id: int, case_id: 
     return "\n".join(out)
 
 
-async def run(base_url: str, key: str, *, requests: int, concurrency: int, case_ids: list[int]) -> dict[str, Any]:
+def measure_wrk(base_url: str, key: str, paths: list[str], concurrency: int, seconds: float) -> dict[str, Any]:
+    """The same paths through `wrk` (closed loop, `concurrency` connections, one thread) for `seconds`."""
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise SystemExit("--load wrk needs the wrk binary: apt-get install wrk (scripts/ensure-infra.sh)")
+    with tempfile.NamedTemporaryFile("w", suffix=".paths", delete=False) as fh:
+        fh.write("\n".join(paths) + "\n")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    try:
+        out = subprocess.run(
+            [wrk, "-t1", f"-c{concurrency}", f"-d{max(1, round(seconds))}s", "--timeout", "10s",
+             "-s", str(ROOT / "bench" / "search.lua"), "-H", f"Authorization: Bearer {key}", base_url, "--", fh.name],
+            capture_output=True, text=True, timeout=seconds + 60,
+        )  # fmt: skip
+    finally:
+        Path(fh.name).unlink()
+    if out.returncode != 0 or not out.stdout.strip():
+        raise RuntimeError(f"wrk failed ({out.returncode}): {out.stderr.strip()[:500]}")
+    figures: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)  # wrk is the only child reaped meanwhile
+    cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
+    figures["client_cpu_ms"] = round(cpu * 1000 / max(1, figures["requests"]), 3)
+    if figures["non_2xx"] or figures["socket_errors"]:
+        raise RuntimeError(f"wrk: {figures['non_2xx']} non-2xx answers, {figures['socket_errors']} socket errors")
+    return {"load": "wrk", "concurrency": concurrency, **figures}
+
+
+async def run(
+    base_url: str,
+    key: str,
+    *,
+    requests: int,
+    concurrency: int,
+    case_ids: list[int],
+    load: str = "httpx",
+    wrk_seconds: float = 10.0,
+) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     rng = random.Random(7)
     async with httpx.AsyncClient(base_url=base_url, headers=headers, timeout=60) as client:
+
+        async def measure(
+            client: httpx.AsyncClient, paths: list[str], concurrency: int, check: Callable[[Any], None] | None = None
+        ) -> dict[str, Any]:
+            """`measure_httpx` and/or `measure_wrk`, as --load says (wrk after the httpx warm-up)."""
+            found: dict[str, Any] = {}
+            if load in ("httpx", "both"):
+                found = {"load": "httpx", **await measure_httpx(client, paths, concurrency, check)}
+            if load in ("wrk", "both"):
+                for path in paths[: min(20, len(paths))]:  # warm-up outside the measurement
+                    (await client.get(path)).raise_for_status()
+                by_wrk = measure_wrk(base_url, key, paths, concurrency, wrk_seconds)
+                found = by_wrk if load == "wrk" else {**found, "wrk": by_wrk}
+            return found
+
         resp = await client.post(
             "/api/v1/saved-searches",
             json={
@@ -243,6 +303,8 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="generate the dataset again")
     parser.add_argument("--cases-workers", type=int, default=1, help="cases worker processes (default 1)")
     parser.add_argument("--plans", type=Path, default=None, help="default: bench/plans-search-<cases>.txt")
+    parser.add_argument("--load", choices=("httpx", "wrk", "both"), default="httpx", help="the load generator")
+    parser.add_argument("--wrk-seconds", type=int, default=10, help="per endpoint, with --load wrk/both")
     args = parser.parse_args()
     args.plans = args.plans or ROOT / "bench" / f"plans-search-{args.cases}.txt"
 
@@ -268,7 +330,15 @@ def main() -> None:
             extra.callback(worker.stop)
         key = agent_key(system.databases["gateway"], agent_email)
         figures = asyncio.run(
-            run(system.gateway_url, key, requests=args.requests, concurrency=args.concurrency, case_ids=case_ids)
+            run(
+                system.gateway_url,
+                key,
+                requests=args.requests,
+                concurrency=args.concurrency,
+                case_ids=case_ids,
+                load=args.load,
+                wrk_seconds=args.wrk_seconds,
+            )
         )
         plans = explain_hot_queries(cases_url, agent_id, figures["saved_search_id"], case_ids[0])
         headers = {"Authorization": f"Bearer {key}"}

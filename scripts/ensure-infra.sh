@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Make sure the infrastructure named in the arguments is running on this machine:
-#   postgres rabbitmq redis chromium dovecot
+#   postgres rabbitmq redis chromium dovecot wrk
 # Starts what is installed but stopped; installs missing Debian packages when allowed (root, apt-get,
 # HELPDESK_NO_APT unset). Says in one line what is wrong and exits non-zero when it cannot.
 set -u
@@ -71,6 +71,12 @@ ensure_dovecot() {
   apt_install dovecot-imapd || fail "dovecot is missing (/usr/sbin/dovecot) and could not be installed (apt-get install dovecot-imapd)"
 }
 
+ensure_wrk() {
+  # bench/search.py --load wrk (issue 6, decision 0137): an HTTP load generator lighter than the Python client
+  command -v wrk >/dev/null && return 0
+  apt_install wrk || fail "wrk is missing and could not be installed (apt-get install wrk)"
+}
+
 for what in "$@"; do
   case "$what" in
     postgres) ensure_postgres ;;
@@ -78,6 +84,7 @@ for what in "$@"; do
     redis) ensure_redis ;;
     chromium) ensure_chromium ;;
     dovecot) ensure_dovecot ;;
+    wrk) ensure_wrk ;;
     *) fail "unknown infrastructure: $what" ;;
   esac
 done

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -9,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event, text
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -78,11 +80,48 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # decision 0135: no `SELECT 1` before every checkout (a round trip per request on the hot reads);
+    # only a connection that sat idle in the pool for IDLE_PING_SECONDS is checked (see _ping_when_idle)
+    kwargs.setdefault("pool_pre_ping", False)
     if "poolclass" not in kwargs:  # NullPool (migrations) takes no pool sizing
         kwargs.setdefault("pool_size", 5)
         kwargs.setdefault("max_overflow", 10)
-    return create_engine(url, **kwargs)
+        kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
+    engine = create_engine(url, **kwargs)
+    if not kwargs["pool_pre_ping"]:
+        event.listen(engine, "checkin", _note_checkin)
+        event.listen(engine, "checkout", _ping_when_idle)
+    return engine
+
+
+IDLE_PING_SECONDS = 5.0  # a pooled connection idle longer than this is pinged before use (decision 0135)
+POOL_RECYCLE_SECONDS = 1800  # and none is older than this (firewalls and proxies drop idle TCP sessions)
+
+
+def _note_checkin(_dbapi_conn: Any, record: Any) -> None:
+    if record is not None:
+        record.info["checked_in_at"] = time.monotonic()
+
+
+def _ping_when_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+    """Ping a connection that was idle for a while; a dead one makes the pool connect afresh (up to 3 tries).
+
+    A busy pool hands out connections used milliseconds ago, so the hot path pays nothing. A connection
+    that died less than IDLE_PING_SECONDS ago fails its statement; SQLAlchemy then invalidates the whole
+    pool, so only the statements in flight at that moment fail (as they would with a ping too)."""
+    checked_in = record.info.get("checked_in_at")
+    if checked_in is None or time.monotonic() - checked_in < IDLE_PING_SECONDS:
+        return
+    try:
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("SELECT 1")
+        finally:
+            cursor.close()
+        if not getattr(dbapi_conn, "autocommit", True):
+            dbapi_conn.rollback()  # psycopg opened a transaction for the ping; the session begins its own
+    except Exception as exc:  # any failure: this connection is unusable
+        raise DisconnectionError(f"pooled connection failed its idle ping: {exc}") from exc
 
 
 def make_worker_engine(url: str, **kwargs: Any) -> Engine:
@@ -102,6 +141,15 @@ def make_worker_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for reads that need no transaction (issue 6, decision 0135): on PostgreSQL in autocommit, so a
+    read costs no BEGIN and no ROLLBACK round trip; each statement sees its own snapshot. Never write with one,
+    nor rely on transaction-local settings (`SET LOCAL`, `set_config(..., true)`). SQLite: ordinary sessions."""
+    if engine.dialect.name != "postgresql":
+        return make_sessionmaker(engine)
+    return sessionmaker(bind=engine.execution_options(isolation_level="AUTOCOMMIT"), expire_on_commit=False)
 
 
 @contextmanager

@@ -102,12 +102,17 @@ def link_api_key_agent(*, factory: sessionmaker[Session], key_id: int, agent_id:
             key.agent_id = agent_id
 
 
-def revoke_api_key(*, factory: sessionmaker[Session], key_id: int) -> None:
-    """Stop a key from working (kept for the record)."""
+def revoke_api_key(*, factory: sessionmaker[Session], key_id: int) -> bool:
+    """Stop a key from working (kept for the record); False when there is no such key.
+
+    A gateway process that remembers verified keys (gateway.key_cache) must also forget it there."""
     with unit_of_work(factory) as session:
         key = session.get(ApiKey, key_id)
-        if key is not None and key.revoked_at is None:
+        if key is None:
+            return False
+        if key.revoked_at is None:
             key.revoked_at = utcnow()
+        return True
 
 
 def set_agent_password(*, factory: sessionmaker[Session], email: str, password: str) -> None:

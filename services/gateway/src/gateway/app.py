@@ -25,6 +25,7 @@ from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
 from gateway.api.deliveries import router as deliveries_router
 from gateway.api.inbound_mail import router as inbound_mail_router
+from gateway.api.keys import router as keys_router
 from gateway.api.push import router as push_router
 from gateway.api.routes import router as api_router
 from gateway.api.search import router as search_router
@@ -97,6 +98,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(inbound_mail_router)  # issue 4: inbound-mail audit, mailboxes
     app.include_router(search_router)  # issue 6: search, views, saved searches
     app.include_router(sla_router)  # issue 6: SLA (B13)
+    app.include_router(keys_router)  # issue 6: revoking API keys (0134)
     app.include_router(ui_case_model.router)  # issue 3 part A: before ui.router, whose /cases/{id} is broader
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)  # issue 3 part B

@@ -14,4 +14,16 @@ async def call(rpc: RpcClient, method: str, result: Any, **kwargs: Any) -> Any:
     payload = {
         k: v.model_dump(mode="json", exclude_unset=True) if isinstance(v, BaseModel) else v for k, v in kwargs.items()
     }
-    return TypeAdapter(result).validate_python(await rpc.call("cases", method, **payload))
+    return _adapter(result).validate_python(await rpc.call("cases", method, **payload))
+
+
+def _adapter(kind: Any) -> TypeAdapter[Any]:
+    """One adapter per result type: building one costs up to a millisecond for a page model (issue 6)."""
+    key = repr(kind)  # distinct constraints give distinct reprs (as cases.worker._value)
+    adapter = _ADAPTERS.get(key)
+    if adapter is None:
+        adapter = _ADAPTERS[key] = TypeAdapter(kind)
+    return adapter
+
+
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {}

@@ -18,6 +18,7 @@ from chassis.outbox import OutboxRelay
 from chassis.rpc_client import RpcClient
 from gateway import access
 from gateway.db.models import OutboxMessage
+from gateway.key_cache import VerifiedKeys
 from gateway.realtime import AgentStreams
 from gateway.settings import GatewaySettings
 
@@ -32,6 +33,8 @@ class AppContext:
     engine: Engine
     db: sessionmaker[Session]
     rpc: RpcClient
+    # issue 6 (decision 0134): verified API keys, trusted for settings.api_key_cache_seconds
+    keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     _connector: asyncio.Task[None] | None = field(default=None, repr=False)
     # issue 5: publishes the gateway's own events (sms_received) from its outbox
     relay: OutboxRelay | None = field(default=None, repr=False)
@@ -43,7 +46,8 @@ class AppContext:
     def build(cls, settings: GatewaySettings) -> AppContext:
         engine = make_engine(settings.db_url)
         rpc = RpcClient(settings.amqp_uri, timeout=settings.rpc_timeout, name="gateway")
-        return cls(settings=settings, engine=engine, db=make_sessionmaker(engine), rpc=rpc)
+        keys = VerifiedKeys(ttl=settings.api_key_cache_seconds)
+        return cls(settings=settings, engine=engine, db=make_sessionmaker(engine), rpc=rpc, keys=keys)
 
     async def start(self) -> None:
         """Connect to the broker in the background, so the app serves /healthz (as failing) meanwhile."""
@@ -95,7 +99,7 @@ class AppContext:
         self.engine.dispose()
 
 
-def get_context(request: Request) -> AppContext:
-    """FastAPI dependency: the app's context."""
+async def get_context(request: Request) -> AppContext:
+    """FastAPI dependency: the app's context (async: a plain `def` dependency costs a threadpool hop per request)."""
     ctx: AppContext = request.app.state.ctx
     return ctx

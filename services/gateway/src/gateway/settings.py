@@ -14,6 +14,8 @@ class GatewaySettings(ServiceSettings):
     host: str = ""
     port: int = 8080
     rpc_timeout: float = 10.0
+    # issue 6 (decision 0134): how long a verified API key is trusted without reading the database; 0: always read
+    api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     session_max_age: int = 8 * 3600
     # seed inputs: the demo admin's password and an API key with exactly this secret
     admin_password: str = Field(default="", validation_alias=AliasChoices("HELPDESK_ADMIN_PASSWORD"))

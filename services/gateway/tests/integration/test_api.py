@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import Any
 
@@ -10,6 +11,7 @@ from conftest import Stack, wait_until
 
 from chassis.testing import EventCollector
 from gateway import access
+from gateway.db.models import ApiKey
 from gateway.domain import api_keys
 
 
@@ -64,12 +66,46 @@ def test_requests_without_a_valid_key_are_401(stack: Stack) -> None:
 
 
 def test_revoked_key_stops_working(stack: Stack) -> None:
+    """Revoked elsewhere (here: in the database, as another gateway process would): refused within the
+    cache bound of decision 0134 (1 s), never later."""
     factory = stack.db()
     key_id, secret = access.create_api_key(factory=factory, name="short-lived")
     with stack.client(secret) as client:
-        assert client.get("/api/v1/cases").status_code == 200
-        access.revoke_api_key(factory=factory, key_id=key_id)
+        assert client.get("/api/v1/cases").status_code == 200  # now remembered by the gateway
+        assert access.revoke_api_key(factory=factory, key_id=key_id)
+        revoked_at = time.monotonic()
+        while True:
+            sent_at = time.monotonic()
+            if client.get("/api/v1/cases?limit=1").status_code == 401:
+                break
+            assert sent_at - revoked_at < 1.0 + 0.2, "a revoked key still works after the 1 s bound"
+            time.sleep(0.05)
+        time.sleep(1.1)  # and it stays refused, by every route
         _error(client.get("/api/v1/cases"), 401, "unauthorized")
+        _error(client.get("/api/v1/cases?limit=1"), 401, "unauthorized")
+
+
+def test_key_revoked_through_the_gateway_stops_at_once(stack: Stack) -> None:
+    factory = stack.db()
+    key_id, secret = access.create_api_key(factory=factory, name="revoked by an admin", scopes=["cases:read"])
+    with stack.client(secret) as client, stack.client() as admin:
+        for _ in range(3):  # remembered, and used from the cache
+            assert client.get("/api/v1/cases?limit=1").status_code == 200
+        _error(client.delete(f"/api/v1/api-keys/{key_id}"), 403, "forbidden")  # not an admin key
+        assert admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204
+        _error(client.get("/api/v1/cases?limit=1"), 401, "unauthorized")  # the next request: refused
+        assert admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204  # again: a no-op
+        _error(admin.delete("/api/v1/api-keys/999999"), 404, "not_found")
+
+
+def test_last_used_at_is_still_written_with_the_cache(stack: Stack) -> None:
+    factory = stack.db()
+    key_id, secret = access.create_api_key(factory=factory, name="noted")
+    with stack.client(secret) as client:
+        assert client.get("/api/v1/cases?limit=1").status_code == 200
+    with factory() as session:
+        key = session.get(ApiKey, key_id)
+        assert key is not None and key.last_used_at is not None
 
 
 def test_scopes_limit_what_a_key_may_do(stack: Stack) -> None:

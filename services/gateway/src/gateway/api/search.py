@@ -10,7 +10,6 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from contracts import cases as c
@@ -119,7 +118,7 @@ async def list_cases(ctx: AppContext, who: ApiPrincipal, filters: c.CaseFilter) 
     return result
 
 
-async def forward(ctx: AppContext, method: str, **kwargs: Any) -> JSONResponse:
+async def forward(ctx: AppContext, method: str, **kwargs: Any) -> Response:
     """`cases.<method>`'s answer as the response body, as it came (issue 6 read path).
 
     The cases service built it from the same contract model, so validating it here and again for the
@@ -128,7 +127,8 @@ async def forward(ctx: AppContext, method: str, **kwargs: Any) -> JSONResponse:
     payload = {
         k: v.model_dump(mode="json", exclude_unset=True) if isinstance(v, BaseModel) else v for k, v in kwargs.items()
     }
-    return JSONResponse(await ctx.rpc.call("cases", method, **payload))
+    # the result's JSON bytes as they arrived (decision 0136): not decoded and encoded again here
+    return Response(await ctx.rpc.call_json("cases", method, **payload), media_type="application/json")
 
 
 @router.get("/search", response_model=s.SearchPage)
@@ -138,7 +138,7 @@ async def search(
     q: Annotated[str, Query(min_length=1, max_length=200, description="Words, matched as prefixes")],
     cursor: Cursor = None,
     limit: Limit = 25,
-) -> JSONResponse:
+) -> Response:
     """Global search over titles, descriptions, messages, contacts, organisations and attachment names:
     best first, each hit with the case, its rank and a snippet (HTML, matches in `<mark>`)."""
     return await forward(ctx, "search_cases", viewer=await viewer(who, ctx), q=q, cursor=cursor, limit=limit)
@@ -158,7 +158,7 @@ async def view_cases(
     key: Annotated[str, Path(max_length=50, description="A key from GET /views")],
     cursor: Cursor = None,
     limit: Limit = 25,
-) -> JSONResponse:
+) -> Response:
     """The cases of one view, most recently updated first."""
     return await forward(ctx, "view_cases", viewer=await viewer(who, ctx), key=key, cursor=cursor, limit=limit)
 
@@ -234,9 +234,6 @@ async def saved_search_cases(
 
 
 @router.get("/saved-searches/{search_id}/count", response_model=s.Count, responses=_404)
-async def saved_search_count(search_id: SearchId, ctx: Ctx, who: Reader) -> s.Count:
+async def saved_search_count(search_id: SearchId, ctx: Ctx, who: Reader) -> Response:
     """How many cases the search finds for the caller (exact up to `cap`)."""
-    result: s.Count = await call(
-        ctx.rpc, "saved_search_count", s.Count, viewer=await viewer(who, ctx), search_id=search_id
-    )
-    return result
+    return await forward(ctx, "saved_search_count", viewer=await viewer(who, ctx), search_id=search_id)

@@ -1,0 +1,40 @@
+"""Route of /api/v1 that revokes an API key (issue 6, decision 0134): admins only."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Response
+from starlette.concurrency import run_in_threadpool
+
+from contracts import errors
+from gateway import access
+from gateway.access import ApiPrincipal
+from gateway.api.deps import principal
+from gateway.context import AppContext, get_context
+
+_ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR}
+
+router = APIRouter(prefix="/api/v1", tags=["v1: API keys"], responses=_RESPONSES)
+
+
+async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
+    if not who.is_admin:
+        raise errors.DomainError(errors.FORBIDDEN, "this endpoint needs an admin API key")
+    return who
+
+
+@router.delete("/api-keys/{key_id}", status_code=204)
+async def revoke_api_key(
+    key_id: Annotated[int, Path(ge=1, description="The API key id")],
+    _who: Annotated[ApiPrincipal, Depends(admin)],
+    ctx: Annotated[AppContext, Depends(get_context)],
+) -> Response:
+    """Revoke a key: refused at once by this gateway process, by the others within
+    `GATEWAY_API_KEY_CACHE_SECONDS` (1 s by default). Revoking a revoked key again is a no-op."""
+    found = await run_in_threadpool(access.revoke_api_key, factory=ctx.db, key_id=key_id)
+    ctx.keys.forget(key_id)
+    if not found:
+        raise errors.NotFound(message=f"API key {key_id} not found", details={"key_id": key_id})
+    return Response(status_code=204)
