@@ -7,6 +7,10 @@ committed batch emits one `cases_imported` instead, in the same transaction as i
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from pydantic import BaseModel
+
 from contracts.envelope import EventPayload
 
 
@@ -21,3 +25,31 @@ class CasesImported(EventPayload):
     case_ids: list[int]
     first_number: int | None = None
     last_number: int | None = None
+
+
+# -- `cases.case_facts` (decision 0143): what the reports read model needs of cases it saw no event for
+
+CASE_FACTS_MAX = 500  # ids per call: a bigger batch is asked for in pages
+
+
+class CaseFacts(BaseModel):
+    """The facts of one case the reports service keeps (the same as its `case_created` snapshot gives)."""
+
+    id: int
+    number: int
+    status: str  # the status category
+    priority: str
+    group_id: int | None = None
+    group_name: str | None = None
+    assignee_id: int | None = None
+    requester_id: int | None = None
+    version: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class CaseFactsPage(BaseModel):
+    """The facts of the asked ids that exist (in id order); `missing`: ids no case has (any more)."""
+
+    items: list[CaseFacts]
+    missing: list[int] = []

@@ -190,3 +190,84 @@ def test_sla_badges_at_risk_view_sort_and_explanation(page: Page, inbox: dict[st
             assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
     finally:
         phone.close()
+
+
+# -- issue 6 gaps (decision 0145): the at-risk folder's count, renaming and deleting folders, the SLA panel
+# following htmx updates of the case page
+
+
+def _at_risk_case(api: httpx.Client, title: str, assignee_id: int) -> dict[str, Any]:
+    """An urgent case whose first-response target (the module's policy) is in warning."""
+    made = _made(api.post("/api/v1/cases", json={"title": title, "priority": "urgent", "assignee_id": assignee_id}))
+    time.sleep(1.5)
+    changed = api.patch(
+        f"/api/v1/cases/{made['id']}", json={"status": "open"}, headers={"If-Match": str(made["version"])}
+    )
+    assert changed.status_code == 200, changed.text
+    wait_until(lambda: api.get(f"/api/v1/cases/{made['id']}").json()["sla_state"] == "warning", what="warning")
+    return made
+
+
+@pytest.mark.browser
+def test_sla_at_risk_folder_has_a_count(
+    page: Page, stack: Stack, inbox: dict[str, Any], admin_agent: dict[str, Any]
+) -> None:
+    page.goto("/")
+    count = _view_link(page, "SLA at risk").locator(".count")
+    expect(count).to_have_text(re.compile(r"^\d+$"))
+    before = int(count.inner_text())
+    assert before >= 1  # the module's printer case
+    _at_risk_case(stack.client(), f"Kassa {inbox['tag']} svarer ikke", admin_agent["id"])
+    page.goto("/")
+    expect(_view_link(page, "SLA at risk").locator(".count")).to_have_text(str(before + 1))
+    # the folder lists exactly as many cases as it counts
+    _view_link(page, "SLA at risk").click()
+    expect(page.get_by_role("table").locator("tbody tr")).to_have_count(before + 1)
+
+
+@pytest.mark.browser
+def test_rename_and_delete_a_saved_search(page: Page, inbox: dict[str, Any]) -> None:
+    page.goto(f"/?q={inbox['tag']}&status=new")
+    page.get_by_label("Save this search as").fill(f"Nye {inbox['tag']}")
+    page.get_by_role("button", name="Save search").click()
+    folder = _view_link(page, f"Nye {inbox['tag']}")
+    expect(folder).to_have_attribute("aria-current", "page")
+
+    rename = page.get_by_role("form", name="Rename this saved search")
+    rename.get_by_label("New name").fill(f"Nyinnkomne {inbox['tag']}")
+    rename.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("status").filter(has_text=f"renamed to “Nyinnkomne {inbox['tag']}”")).to_be_visible()
+    renamed = _view_link(page, f"Nyinnkomne {inbox['tag']}")
+    expect(renamed).to_have_attribute("aria-current", "page")
+    expect(_view_link(page, f"Nye {inbox['tag']}")).to_have_count(0)
+
+    # an empty name changes nothing and says why
+    rename = page.get_by_role("form", name="Rename this saved search")
+    rename.get_by_label("New name").evaluate("el => { el.removeAttribute('required'); el.value = '  '; }")
+    rename.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("heading", name="Name missing")).to_be_visible()
+    page.goto("/")
+    expect(_view_link(page, f"Nyinnkomne {inbox['tag']}")).to_have_count(1)
+
+    _view_link(page, f"Nyinnkomne {inbox['tag']}").click()
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name="Delete saved search").click()
+    expect(page.get_by_role("status").filter(has_text="deleted")).to_be_visible()
+    expect(_view_link(page, f"Nyinnkomne {inbox['tag']}")).to_have_count(0)
+    expect(page).to_have_url(re.compile(r"/$"))
+
+
+@pytest.mark.browser
+def test_sla_panel_follows_a_reply_posted_in_place(page: Page, stack: Stack, inbox: dict[str, Any]) -> None:
+    case = _made(stack.client().post("/api/v1/cases", json={"title": f"Alarm {inbox['tag']}", "priority": "urgent"}))
+    page.goto(f"/cases/{case['id']}")
+    panel = page.get_by_role("region", name="SLA")
+    first = panel.locator("details").filter(has_text="First response")
+    expect(first.locator("summary")).to_contain_text("running")
+    page.evaluate("window.__samePage = true")  # gone if the browser loaded a new page
+
+    page.get_by_label("Public reply").fill("Vi ser på det nå.")
+    page.get_by_role("button", name="Send reply").click()
+    expect(page.locator("#conversation")).to_contain_text("Vi ser på det nå.")
+    expect(first.locator("summary")).to_contain_text("met")
+    assert page.evaluate("window.__samePage === true")

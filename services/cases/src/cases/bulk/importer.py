@@ -3,7 +3,9 @@
 Each batch is one transaction: references are resolved (contacts, organisations and groups are
 created when missing; agents must exist), rows are validated, and the batch is written by the
 `BulkWriter`. A bad row is reported with its line number and skipped; the run goes on. Re-running
-the same file skips every external id already imported.
+the same file skips every external id already imported from the same source: the key
+(`case.import_source`, `case.import_external_id`) is unique in the database (decision 0142), so even two
+imports at once cannot create a case twice.
 """
 
 from __future__ import annotations
@@ -16,10 +18,15 @@ from typing import Any, TextIO
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
+
+try:  # COPY runs on the driver's connection: its errors are psycopg's, not wrapped by SQLAlchemy
+    from psycopg import IntegrityError as CopyIntegrityError
+except ImportError:  # pragma: no cover - SQLite-only installs
+    CopyIntegrityError = IntegrityError  # type: ignore[assignment,misc]
 from sqlalchemy.orm import Session
 
 from cases.bulk.records import CaseIn, RowInvalid, guess_format, parse_case, read_records
-from cases.bulk.writer import BulkWriter, CaseBundle, imported_keys, message_row, try_bulk_lock
+from cases.bulk.writer import BulkWriter, CaseBundle, existing_keys, imported_keys, message_row, try_bulk_lock
 from cases.db import model_repo
 from cases.db.models import Agent, Contact, ContactEmail, Group, Organisation
 from cases.domain import fields, statuses
@@ -28,6 +35,7 @@ from contracts.cases import AuthorType, Status
 from contracts.errors import DomainError
 
 ORIGIN = "import"
+DEFAULT_SOURCE = "import"  # the import key's source when --source is not given (and of imports before it existed)
 
 
 @dataclass
@@ -147,8 +155,15 @@ def import_file(
     fmt: str | None = None,
     batch_size: int = 1000,
     progress: bool = True,
+    source: str = DEFAULT_SOURCE,
 ) -> ImportReport:
-    """Import every valid case of `path`; returns what happened (bad rows are in `problems`)."""
+    """Import every valid case of `path`; returns what happened (bad rows are in `problems`).
+
+    `source` names the system the file comes from: an external id is imported once per source.
+    """
+    source = source.strip()
+    if not source or len(source) > 100:
+        raise ValueError("the import source must be 1 to 100 characters")
     fmt = fmt or guess_format(str(path))
     report = ImportReport()
     factory = make_sessionmaker(engine)
@@ -158,7 +173,7 @@ def import_file(
             raise BulkLoadBusy(message="another import or generate run is loading this database")
         guard.commit()  # the lock is session-level: it outlives this (empty) transaction
         with factory() as session:
-            done = imported_keys(session)
+            done = imported_keys(session, source)
             refs = References(session)
             session.rollback()
         seen: set[str] = set()
@@ -183,21 +198,23 @@ def import_file(
                 seen.add(case.external_id)
                 batch.append(case)
                 if len(batch) >= batch_size:
-                    _flush(factory, refs, batch, report, path.name)
+                    _flush(factory, refs, batch, report, path.name, source)
                     batch = []
             if batch:
-                _flush(factory, refs, batch, report, path.name)
+                _flush(factory, refs, batch, report, path.name, source)
     finally:
         guard.close()  # closing the connection's session releases the advisory lock
     return report
 
 
-def _flush(factory: Any, refs: References, batch: list[CaseIn], report: ImportReport, source_name: str) -> None:
+def _flush(
+    factory: Any, refs: References, batch: list[CaseIn], report: ImportReport, source_name: str, source: str
+) -> None:
     for attempt in range(3):
         problems: list[Problem] = []
         try:
             with unit_of_work(factory) as session:
-                bundles = _bundles(session, refs, batch, problems)
+                bundles = _bundles(session, refs, batch, problems, source)
                 if not bundles:
                     break
                 result = BulkWriter(session).write_batch(list(bundles), origin=ORIGIN, source_name=source_name)
@@ -208,12 +225,16 @@ def _flush(factory: Any, refs: References, batch: list[CaseIn], report: ImportRe
             report.messages += result.messages
             report.case_ids.extend(result.case_ids)
             break
-        except IntegrityError:
-            # a contact or group created concurrently by the running system: reload and try again
+        except (IntegrityError, CopyIntegrityError):
+            # a contact or group created concurrently by the running system, or a case of this batch imported
+            # meanwhile by another run (the unique import key): reload, drop what is already in, try again
             if attempt == 2:
                 raise
             with factory() as session:
                 refs.forget_new(session)
+                taken = existing_keys(session, source, [c.external_id for c in batch])
+            report.already_imported += sum(1 for c in batch if c.external_id in taken)
+            batch = [c for c in batch if c.external_id not in taken]
     report.problems.extend(problems)
 
 
@@ -222,20 +243,22 @@ class _LineBundle(CaseBundle):
     line: int = 0
 
 
-def _bundles(session: Session, refs: References, batch: list[CaseIn], problems: list[Problem]) -> list[_LineBundle]:
+def _bundles(
+    session: Session, refs: References, batch: list[CaseIn], problems: list[Problem], source: str
+) -> list[_LineBundle]:
     emails = [c.requester_email for c in batch if c.requester_email]
     emails += [m.author_email for c in batch for m in c.messages if m.author_email and m.author_type == "contact"]
     refs.load_contacts(session, emails)
     bundles: list[_LineBundle] = []
     for case in batch:
         try:
-            bundles.append(_bundle(session, refs, case, problems))
+            bundles.append(_bundle(session, refs, case, problems, source))
         except RowInvalid as exc:
             problems.append(Problem(case.line, exc.reason))
     return bundles
 
 
-def _bundle(session: Session, refs: References, case: CaseIn, problems: list[Problem]) -> _LineBundle:
+def _bundle(session: Session, refs: References, case: CaseIn, problems: list[Problem], source: str) -> _LineBundle:
     # everything that can reject the row first, so a rejected row creates nothing
     status = _status(refs, case)
     try:
@@ -286,6 +309,8 @@ def _bundle(session: Session, refs: References, case: CaseIn, problems: list[Pro
         "group_id": refs.group(session, case.group),
         "organisation_id": organisation_id,
         "external_ref": case.external_id,
+        "import_source": source,
+        "import_external_id": case.external_id,
         "created_at": case.created_at,
         "updated_at": case.updated_at,
         "resolved_at": case.resolved_at,
@@ -344,6 +369,11 @@ def main(argv: list[str], out: TextIO = sys.stdout) -> int:
     parser.add_argument("file", type=Path)
     parser.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: from the file name")
     parser.add_argument("--batch-size", type=int, default=1000)
+    parser.add_argument(
+        "--source",
+        default=DEFAULT_SOURCE,
+        help=f"the system the file comes from; an external id is imported once per source (default {DEFAULT_SOURCE})",
+    )
     parser.add_argument("--no-progress", action="store_true")
     parser.add_argument("--report", type=Path, default=None, help="write every problem to this CSV file")
     parser.add_argument("--show", type=int, default=100, help="problems printed (default 100)")
@@ -353,7 +383,12 @@ def main(argv: list[str], out: TextIO = sys.stdout) -> int:
     engine = make_engine(CasesSettings().db_url)
     try:
         report = import_file(
-            engine, args.file, fmt=args.format, batch_size=args.batch_size, progress=not args.no_progress
+            engine,
+            args.file,
+            fmt=args.format,
+            batch_size=args.batch_size,
+            progress=not args.no_progress,
+            source=args.source,
         )
     except (DomainError, ValueError) as exc:
         print(f"import failed: {exc}", file=sys.stderr)

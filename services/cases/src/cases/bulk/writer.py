@@ -280,12 +280,29 @@ def _any_active_policy(session: Session) -> bool:
     return session.scalar(select(SlaPolicy.id).where(SlaPolicy.active.is_(True)).limit(1)) is not None
 
 
-def imported_keys(session: Session) -> set[str]:
-    """External ids already imported (from the immutable history, so an edited case still counts)."""
+def imported_keys(session: Session, source: str) -> set[str]:
+    """External ids already imported from `source` (the import key, decision 0142; never edited)."""
     rows = session.scalars(
-        select(CaseHistory.new_value).where(CaseHistory.field == IMPORTED, CaseHistory.new_value.is_not(None))
+        select(Case.import_external_id).where(Case.import_source == source, Case.import_external_id.is_not(None))
     )
     return {r for r in rows if r is not None}
+
+
+def existing_keys(session: Session, source: str, external_ids: Iterable[str | None]) -> set[str]:
+    """Which of `external_ids` are already imported from `source` (after a conflict with another run)."""
+    wanted = sorted({e for e in external_ids if e is not None})
+    found: set[str] = set()
+    for start in range(0, len(wanted), 1000):
+        found.update(
+            r
+            for r in session.scalars(
+                select(Case.import_external_id).where(
+                    Case.import_source == source, Case.import_external_id.in_(wanted[start : start + 1000])
+                )
+            )
+            if r is not None
+        )
+    return found
 
 
 def try_bulk_lock(session: Session) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Computed, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false
+from sqlalchemy import Boolean, Computed, ForeignKey, Index, Integer, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.db.search_sql import AWAITING_REPLY_SQL, PRIORITY_RANK_SQL
@@ -112,6 +112,15 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_id", "status", "id"),
         Index("ix_case_dormant_until", "status", "dormant_until"),  # the dormancy timer's scan
+        # issue 6 (migration 0007, decision 0142): a case is imported once per (source, external id)
+        Index(
+            "uq_case_import_key",
+            "import_source",
+            "import_external_id",
+            unique=True,
+            postgresql_where=text("import_external_id IS NOT NULL"),
+            sqlite_where=text("import_external_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -153,6 +162,9 @@ class Case(Base):
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # issue 5 (migration 0006): the mailbox (address) the case came in on; customer mail is sent from it
     mailbox: Mapped[str | None] = mapped_column(String(254))
+    # issue 6 (migration 0007): the import key of a bulk-imported case; never changed after the import
+    import_source: Mapped[str | None] = mapped_column(String(100))
+    import_external_id: Mapped[str | None] = mapped_column(String(200))
 
     requester: Mapped[Contact | None] = relationship(lazy="joined")
     assignee: Mapped[Agent | None] = relationship(lazy="joined")

@@ -97,4 +97,23 @@ class SlaEventSent(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SlaRecomputeJob(Base):
+    """An SLA recomputation too big for the request that caused it (decision 0144, migration 0007).
+
+    `criteria` lists the policy criteria whose cases (not closed) are recomputed; the cases worker's timer
+    works through them in batches by case id, `after_case_id` being how far it got.
+    """
+
+    __tablename__ = "sla_recompute_job"
+    __table_args__ = (Index("ix_sla_recompute_job_finished_at", "finished_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reason: Mapped[str] = mapped_column(String(200))
+    criteria: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    after_case_id: Mapped[int] = mapped_column(Integer, default=0)
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None]
+
+
 from cases.sla import hooks as _hooks  # noqa: E402,F401 - keeps each case's SLA right on every commit

@@ -1,7 +1,8 @@
 """Administration of SLA policies and business calendars (B13): create, change, delete, list.
 
 A change re-applies the SLA to the open cases it may touch, in the same transaction, so due times
-and `case.sla_state` follow the policy at once (decision 0077).
+and `case.sla_state` follow the policy at once (decision 0077); a change touching more cases than
+CASES_SLA_INLINE_RECOMPUTE_MAX records a background job instead (`cases.sla.jobs`, decision 0144).
 """
 
 from __future__ import annotations
@@ -9,16 +10,15 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
-from sqlalchemy import ColumnElement, and_, or_, select, true
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from cases.db.models import Case, CaseType, Group
 from cases.db.sla_models import BusinessCalendar as CalendarRow
 from cases.db.sla_models import CaseSlaTarget, SlaPolicy
-from cases.sla import service
+from cases.sla import jobs, service
 from cases.sla.calendar import BusinessCalendar, CalendarError
-from cases.sla.matching import Criteria
 from chassis.db import utcnow
 from contracts import errors
 from contracts.cases import Status
@@ -92,8 +92,8 @@ def save_calendar(
         _unique(session, "calendar", row.name)
         if calendar_id:
             service.forget_policies(session)
-            policies = list(session.scalars(select(SlaPolicy.id).where(SlaPolicy.calendar_id == calendar_id)))
-            _reapply(session, _cases_under(session, policies))
+            policies = list(session.scalars(select(SlaPolicy).where(SlaPolicy.calendar_id == calendar_id)))
+            jobs.reapply(session, [service.criteria_of(p) for p in policies], reason=f"calendar {calendar_id} changed")
         return calendar_read(row)
 
 
@@ -159,7 +159,7 @@ def save_policy(*, runtime: Runtime, data: SlaPolicyWrite, policy_id: int | None
         _unique(session, "policy", row.name)
         service.forget_policies(session)
         session.refresh(row)  # its calendar relationship
-        _reapply(session, _cases_matching(session, [c for c in (before, service.criteria_of(row)) if c]))
+        jobs.reapply(session, [c for c in (before, service.criteria_of(row)) if c], reason=f"policy {row.id} saved")
         return policy_read(row)
 
 
@@ -170,36 +170,46 @@ def list_policies(*, session: Session) -> list[SlaPolicyRead]:
 def delete_policy(*, runtime: Runtime, policy_id: int) -> None:
     with runtime.transaction() as session:
         row = _get(session, SlaPolicy, policy_id, "policy")
+        criteria = service.criteria_of(row)
         cases = _cases_under(session, [policy_id])
         session.delete(row)
         session.flush()
         service.forget_policies(session)
-        _reapply(session, cases)
+        jobs.reapply(session, [criteria], reason=f"policy {policy_id} deleted", extra_case_ids=cases)
+
+
+def delete_group(*, runtime: Runtime, group_id: int) -> None:
+    """Delete a group; its SLA policies go with it (the foreign key cascades) and their cases are recomputed.
+
+    Refused while cases, tasks or templates still name the group: moving them is a change of each case
+    (history, events, SLA), which the case API does one by one.
+    """
+    from cases.db.models import GroupMember
+    from cases.db.work_models import CaseTask, CaseTemplate
+
+    with runtime.transaction() as session:
+        _get(session, Group, group_id, "group")
+        used = {
+            what: session.scalar(select(func.count()).select_from(model).where(model.group_id == group_id)) or 0
+            for what, model in (("cases", Case), ("tasks", CaseTask), ("templates", CaseTemplate))
+        }
+        if any(used.values()):
+            named = ", ".join(f"{n} {what}" for what, n in used.items() if n)
+            raise errors.ValidationFailed(
+                message=f"group {group_id} is still used by {named}: move them to another group first",
+                details={"group_id": group_id, **used},
+            )
+        policies = list(session.scalars(select(SlaPolicy).where(SlaPolicy.group_id == group_id)))
+        criteria = [service.criteria_of(p) for p in policies]
+        cases = _cases_under(session, [p.id for p in policies])
+        session.execute(delete(GroupMember).where(GroupMember.group_id == group_id))
+        session.execute(delete(SlaPolicy).where(SlaPolicy.group_id == group_id))  # what the cascade would do
+        session.execute(delete(Group).where(Group.id == group_id))
+        service.forget_policies(session)
+        jobs.reapply(session, criteria, reason=f"group {group_id} deleted", extra_case_ids=cases)
 
 
 # -- which cases a change touches ----------------------------------------------------------------
-
-
-def _criteria_clause(c: Criteria) -> ColumnElement[bool]:
-    parts: list[ColumnElement[bool]] = [true()]
-    if c.priority is not None:
-        parts.append(Case.priority == c.priority)
-    if c.type_id is not None:
-        parts.append(Case.type_id == c.type_id)
-    if c.group_id is not None:
-        parts.append(Case.group_id == c.group_id)
-    return and_(*parts)
-
-
-def _cases_matching(session: Session, criteria: list[Criteria]) -> list[int]:
-    """Cases not closed that the policy matched before or matches now (a closed case's figures are final)."""
-    return list(
-        session.scalars(
-            select(Case.id)
-            .where(Case.status.not_in(_DONE), or_(*[_criteria_clause(c) for c in criteria]))
-            .order_by(Case.id)
-        )
-    )
 
 
 def _cases_under(session: Session, policy_ids: list[int]) -> list[int]:
@@ -213,7 +223,3 @@ def _cases_under(session: Session, policy_ids: list[int]) -> list[int]:
             .distinct()
         )
     )
-
-
-def _reapply(session: Session, case_ids: list[int]) -> None:
-    service.recompute_cases(session, sorted(set(case_ids)))

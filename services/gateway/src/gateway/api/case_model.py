@@ -7,6 +7,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
+from starlette.responses import Response
 
 from contracts import cases as c
 from contracts import errors
@@ -276,6 +277,13 @@ async def update_group(group_id: Id, data: c.GroupWrite, ctx: Ctx, _who: Admin) 
     """Rename a group; `member_ids` (when sent) becomes its exact membership (admin)."""
     result: c.GroupRead = await call(ctx.rpc, "save_group", c.GroupRead, data=data, group_id=group_id)
     return result
+
+
+@router.delete("/groups/{group_id}", status_code=204, response_class=Response)
+async def delete_group(group_id: Id, ctx: Ctx, _who: Admin) -> Response:
+    """Delete a group with no cases, tasks or templates left (422 otherwise); its SLA policies go with it (admin)."""
+    await ctx.rpc.call("cases", "delete_group", group_id=group_id)
+    return Response(status_code=204)
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)

@@ -43,9 +43,10 @@ async def inbox(
     """The template context: `views` and `saved` searches (sidebar, with counts), and either `hits`
     (a search) or `page` (a view, a saved search or a filtered list; `sort` and `sla` filter lists)."""
     who = viewer_of(agent)
-    views, folders = await asyncio.gather(
+    views, folders, at_risk = await asyncio.gather(
         call(ctx.rpc, "list_views", s.ViewList, viewer=who),
         call(ctx.rpc, "list_saved_searches", s.SavedSearchList, viewer=who, counts=True),
+        call(ctx.rpc, "sla_at_risk_count", s.Count, viewer=who),  # decision 0145: the folder's count
     )
     known = {v.key for v in views.items}
     chosen = view if view in known else ""
@@ -90,6 +91,8 @@ async def inbox(
         "searching": hits is not None,
         "folders": folders.items,
         "folder": folder,
+        "at_risk": at_risk,
+        "can_edit_folder": folder is not None and (folder.owner_agent_id == who.agent_id or who.is_admin),
         "sort": sort.value if sort else "",
         "sla": sla if sla_states else "",
     }
@@ -114,6 +117,29 @@ async def save_search(
         ctx.rpc, "create_saved_search", s.SavedSearchRead, viewer=viewer_of(agent), data=data
     )
     return made.id
+
+
+async def rename_search(ctx: AppContext, agent: dict[str, Any], search_id: int, name: str) -> s.SavedSearchRead:
+    """Rename a folder (its owner, or an admin for a shared one); the cases service checks who may."""
+    changed: s.SavedSearchRead = await call(
+        ctx.rpc,
+        "update_saved_search",
+        s.SavedSearchRead,
+        viewer=viewer_of(agent),
+        search_id=search_id,
+        changes=s.SavedSearchUpdate(name=name),
+    )
+    return changed
+
+
+async def delete_search(ctx: AppContext, agent: dict[str, Any], search_id: int) -> str:
+    """Delete a folder (same rule as renaming); its name, for the message."""
+    who = viewer_of(agent)
+    found: s.SavedSearchRead = await call(
+        ctx.rpc, "get_saved_search", s.SavedSearchRead, viewer=who, search_id=search_id
+    )
+    await call(ctx.rpc, "delete_saved_search", None, viewer=who, search_id=search_id)
+    return found.name
 
 
 async def case_sla(ctx: AppContext, agent: dict[str, Any] | None, case_id: int) -> dict[str, Any]:

@@ -1,4 +1,5 @@
-"""Pages of the inbox that change something (issue 6): saving the list shown as a folder."""
+"""Pages of the inbox that change something (issue 6): saving the list shown as a folder, renaming and
+deleting a folder (decision 0145)."""
 
 from __future__ import annotations
 
@@ -44,3 +45,34 @@ async def save_search(request: Request, ctx: Ctx, agent: Agent) -> Response:
         return error_page(request, 422, "Search not saved", exc.message)
     s.flash(request, f"Saved search “{name}” added to your folders.")
     return Response(status_code=303, headers={"location": f"/?saved={saved_id}"})
+
+
+def _folder_error(request: Request, exc: errors.DomainError, what: str) -> Response:
+    return error_page(request, errors.HTTP_STATUS.get(exc.code, 400), f"Search not {what}", exc.message)
+
+
+@router.post("/saved-searches/{search_id}/rename")
+async def rename_search(search_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """Give a folder a new name (its owner; an admin for a shared one)."""
+    form = await checked_form(request)
+    name = _field(form, "name")
+    if not name or len(name) > 200:
+        return error_page(request, 422, "Name missing", "Give the saved search a name of at most 200 characters.")
+    try:
+        await inbox.rename_search(ctx, agent, search_id, name)
+    except errors.DomainError as exc:
+        return _folder_error(request, exc, "renamed")
+    s.flash(request, f"Saved search renamed to “{name}”.")
+    return Response(status_code=303, headers={"location": f"/?saved={search_id}"})
+
+
+@router.post("/saved-searches/{search_id}/delete")
+async def delete_search(search_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """Delete a folder (same rule as renaming); the cases it listed are untouched."""
+    await checked_form(request)
+    try:
+        name = await inbox.delete_search(ctx, agent, search_id)
+    except errors.DomainError as exc:
+        return _folder_error(request, exc, "deleted")
+    s.flash(request, f"Saved search “{name}” deleted.")
+    return Response(status_code=303, headers={"location": "/"})
