@@ -21,7 +21,7 @@ format: setup
 	.venv/bin/ruff check --fix .
 
 bench: setup
-	@bash scripts/ensure-infra.sh postgres rabbitmq redis
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis wrk
 	.venv/bin/python bench/run.py
 
 clean:
