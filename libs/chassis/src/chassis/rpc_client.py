@@ -2,6 +2,15 @@
 
 Protocol: publish `{"args": [...], "kwargs": {...}}` to exchange `nameko-rpc` with routing key
 `<service>.<method>`, `reply_to` = our own queue bound to `nameko-rpc`, and a correlation id.
+
+Requests are published `mandatory`: when no queue is bound for `<service>.*` (the service has never run
+against this broker) RabbitMQ returns the request (basic.return, NO_ROUTE) and the call fails at once as
+"service unavailable" instead of waiting its time-out. A service that ran once keeps its durable queue
+while it is down: such a request waits its time-out, as before (decision 0153).
+
+aiormq only reports a basic.return on a channel with publisher confirms, and confirms cost a round trip
+per call (decision 0136). So a request to a service goes over a second, confirming channel until one of
+them was routed; from then on (its queue is durable) over the channel without confirms.
 """
 
 from __future__ import annotations
@@ -12,6 +21,7 @@ import uuid
 from typing import Any
 
 import aio_pika
+import aiormq
 from aio_pika.abc import AbstractIncomingMessage
 
 from chassis.logging import get_logger
@@ -45,6 +55,10 @@ class RpcClient:
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._reply_queue: str = ""
         self._pending: dict[str, asyncio.Future[bytes]] = {}
+        # the same exchange on a channel with publisher confirms, where a returned request is seen (0153)
+        self._checked_exchange: aio_pika.abc.AbstractExchange | None = None
+        # services a request was routed to once: their queue is durable, no need to check again
+        self._routable: set[str] = set()
 
     async def connect(self) -> None:
         self._connection = await aio_pika.connect_robust(self.amqp_uri)
@@ -52,6 +66,8 @@ class RpcClient:
         # without one, and waiting for the confirm cost a broker round trip and its frame handling per call
         channel = await self._connection.channel(publisher_confirms=False)
         self._exchange = await channel.declare_exchange(RPC_EXCHANGE, aio_pika.ExchangeType.TOPIC, durable=True)
+        checked = await self._connection.channel(publisher_confirms=True)
+        self._checked_exchange = await checked.get_exchange(RPC_EXCHANGE, ensure=False)
         queue = await channel.declare_queue(
             f"rpc.reply-{self.name}-{uuid.uuid4().hex}", exclusive=True, auto_delete=True
         )
@@ -94,8 +110,11 @@ class RpcClient:
         correlation_id = uuid.uuid4().hex
         future: asyncio.Future[bytes] = asyncio.get_running_loop().create_future()
         self._pending[correlation_id] = future
+        # a service not yet seen routed: publish where a basic.return is reported (0153)
+        checked = service not in self._routable and self._checked_exchange is not None
+        exchange = self._checked_exchange if checked and self._checked_exchange is not None else self._exchange
         try:
-            await self._exchange.publish(
+            published = await exchange.publish(
                 aio_pika.Message(
                     json.dumps({"args": list(args), "kwargs": kwargs}).encode(),
                     content_type="application/json",
@@ -105,7 +124,15 @@ class RpcClient:
                     expiration=timeout,
                 ),
                 routing_key=f"{service}.{method}",
+                mandatory=True,  # returned when no queue is bound for it (seen on the checked channel)
             )
+            if checked:
+                if isinstance(published, aiormq.abc.DeliveredMessage):  # basic.return: NO_ROUTE
+                    log.warning("rpc_no_route", service=service, method=method)
+                    raise errors.DomainError(
+                        errors.SERVICE_UNAVAILABLE, f"{service} is unavailable: no instance of it is running"
+                    )
+                self._routable.add(service)
             reply = await asyncio.wait_for(future, timeout)
         except TimeoutError:
             raise errors.DomainError(

@@ -3,7 +3,7 @@
 cases owns the directory. A nameko RpcProxy call waits for its answer forever: while cases is down,
 an event handler that needs a group's members would hold its worker slot and its event. Here every
 call gives up after `cases_rpc_timeout` seconds with `TransientError`, so the consumer requeues the
-event and tries again later (decision 0095).
+event and tries again later (decision 0095; the time-limited call is `chassis.timed_rpc`, decision 0153).
 """
 
 from __future__ import annotations
@@ -13,15 +13,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import eventlet
-from nameko.exceptions import RemoteError, UnknownService
-
-from chassis.consumer import TransientError
-from chassis.logging import get_logger
+from chassis.timed_rpc import TimedRpc
 from contracts.cases import AgentRead, AgentRef, CaseRead
-from contracts.errors import HTTP_STATUS, DomainError
-
-log = get_logger(__name__)
 
 
 @dataclass
@@ -70,28 +63,17 @@ def _index(now: float, agents: list[AgentRead]) -> _Snapshot:
 AGENTS = AgentCache()
 
 
-class CasesDirectory:
-    """A time-bounded view of cases' directory over an RpcProxy (or anything with the same methods)."""
+class CasesDirectory(TimedRpc):
+    """A time-bounded view of cases' directory over an RpcProxy (or anything with the same methods).
+
+    `call(method, **kwargs)` (from TimedRpc): TransientError when cases does not answer in time or is
+    unknown, DomainError when a rule of cases said no.
+    """
 
     def __init__(self, proxy: Any, *, timeout: float, cache: AgentCache | None = None, cache_ttl: float = 0.0) -> None:
-        self.proxy = proxy
-        self.timeout = timeout
+        super().__init__(proxy, timeout=timeout, service="cases")
         self.cache = cache or AgentCache()
         self.cache_ttl = cache_ttl
-
-    def call(self, method: str, **kwargs: Any) -> Any:
-        """`cases.<method>(**kwargs)`; TransientError when cases does not answer in time or is unknown."""
-        try:
-            with eventlet.Timeout(self.timeout, TransientError(f"cases.{method} did not answer in {self.timeout}s")):
-                return getattr(self.proxy, method)(**kwargs)
-        except TransientError:
-            log.warning("cases_rpc_timeout", method=method, timeout=self.timeout)
-            raise
-        except UnknownService as exc:
-            # no cases consumer has ever declared its queue in this broker: it is not up yet
-            raise TransientError(f"cases is not running: {exc}") from None
-        except RemoteError as exc:
-            raise _remote(method, exc) from None
 
     def agents(self) -> list[AgentRead]:
         return [AgentRead.model_validate(a) for a in self.call("list_agents")]
@@ -115,14 +97,3 @@ class CasesDirectory:
 
     def case(self, case_id: int) -> CaseRead:
         return CaseRead.model_validate(self.call("get_case", case_id=case_id))
-
-
-def _remote(method: str, exc: RemoteError) -> Exception:
-    # a rule of cases said no (not found, ...): a DomainError, which dead-letters the event with its reason;
-    # anything else (its database is down, ...) may pass: try again later
-    # nameko carries a DomainError as its str(): "('not_found', 'case 5 not found', None)"
-    text = str(exc.value or "")
-    for known in HTTP_STATUS:
-        if text.startswith((f"('{known}',", f'("{known}",')):
-            return DomainError(known, f"cases.{method}: {text}"[:500])
-    return TransientError(f"cases.{method} failed: {exc.exc_type}: {text}"[:500])
