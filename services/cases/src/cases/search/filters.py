@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from cases.db.models import Agent, Case, CaseCustomValue, CaseTag, CustomField, Group, GroupMember
 from cases.db.search_sql import OPEN_SQL
+from cases.search import scope_cache
 from contracts.cases import CaseFilter, CaseSort
 from contracts.errors import InvalidFilter, NotFound
 from contracts.search import Viewer
@@ -41,9 +42,15 @@ def load_scope(session: Session, viewer: Viewer | None, *, visibility_only: bool
     """The scope of `viewer` (None: a trusted internal caller, who sees everything).
 
     `visibility_only`: the caller needs only the hidden groups (one case's detail); while no group is
-    restricted that costs one indexed query."""
+    restricted that costs one indexed query. Either is kept per process for up to 1 s and forgotten at
+    once when this process commits a change of agents, groups or memberships (`scope_cache`, 0154)."""
     if viewer is None:
         return UNSCOPED
+    key = (viewer.agent_id, viewer.is_admin, visibility_only)
+    return scope_cache.cached(session, key, lambda s: _load_scope(s, viewer, visibility_only=visibility_only))
+
+
+def _load_scope(session: Session, viewer: Viewer, *, visibility_only: bool) -> Scope:
     if visibility_only and session.scalar(select(Group.id).where(Group.restricted.is_(True)).limit(1)) is None:
         return Scope(
             agent_id=viewer.agent_id, is_admin=viewer.is_admin, group_ids=frozenset(), hidden_group_ids=frozenset()
@@ -93,12 +100,17 @@ def may_see(scope: Scope, group_id: int | None, assignee_id: int | None) -> bool
 
 def may_see_case(session: Session, viewer: Viewer | None, group_id: int | None, assignee_id: int | None) -> bool:
     """`may_see` for one case, loading only what the answer needs (the case detail, issue 6 read path):
-    one indexed query for the case's group, and the caller's scope only when that group is restricted."""
+    the restricted groups' ids (cached like the scope, 0154), and the caller's scope only when the case's
+    group is one of them."""
     if viewer is None or viewer.is_admin or group_id is None:
         return True
-    if not session.scalar(select(Group.restricted).where(Group.id == group_id)):
+    if group_id not in scope_cache.cached(session, ("restricted groups",), _restricted_group_ids):
         return True
     return may_see(load_scope(session, viewer), group_id, assignee_id)
+
+
+def _restricted_group_ids(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Group.id).where(Group.restricted.is_(True))))
 
 
 def is_open() -> ColumnElement[bool]:
