@@ -124,8 +124,19 @@ def _ping_when_idle(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
         raise DisconnectionError(f"pooled connection failed its idle ping: {exc}") from exc
 
 
-def make_worker_engine(url: str, **kwargs: Any) -> Engine:
+# decision 0152: a nameko worker's PostgreSQL pool keeps as many connections as its greenthreads use at once
+# (up to WORKER_POOL_CAP), plus the outbox relay and timers, so a burst does not open and close backends
+WORKER_POOL_CAP = 20
+WORKER_POOL_EXTRA = 3
+WORKER_POOL_OVERFLOW = 5
+
+
+def make_worker_engine(url: str, workers: int | None = None, **kwargs: Any) -> Engine:
     """`make_engine` for eventlet workers: on SQLite, one pooled connection that greenthreads queue for.
+
+    On PostgreSQL, with `workers` (nameko's max_workers) the pool keeps min(workers, WORKER_POOL_CAP) +
+    WORKER_POOL_EXTRA connections and opens at most WORKER_POOL_OVERFLOW more (decision 0152): at most 28
+    per worker process; a greenthread beyond that waits for a pooled connection (`pool_timeout`).
 
     sqlite3 waits for the file lock inside C, which blocks eventlet's hub: while one greenthread
     holds a write transaction across network I/O (the outbox relay publishes inside its
@@ -136,6 +147,9 @@ def make_worker_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_size", 1)
         kwargs.setdefault("max_overflow", 0)
         kwargs.setdefault("pool_timeout", 60)
+    elif workers is not None and "poolclass" not in kwargs:
+        kwargs.setdefault("pool_size", min(max(workers, 1), WORKER_POOL_CAP) + WORKER_POOL_EXTRA)
+        kwargs.setdefault("max_overflow", WORKER_POOL_OVERFLOW)
     return make_engine(url, **kwargs)
 
 

@@ -94,6 +94,7 @@ class GroupCommitter:
         forget: GroupForget | None = None,
         complete: GroupForget | None = None,
         fallback: Callable[[Any], str] | None = None,
+        on_applied: Callable[[], None] | None = None,
         max_group: int = 50,
         linger: float = 0.002,
     ) -> None:
@@ -106,6 +107,8 @@ class GroupCommitter:
         self.forget = forget
         self.complete = complete
         self.fallback = fallback
+        # called once after a commit that applied messages (the outbox relay's wake-up: once per group)
+        self.on_applied = on_applied
         self.max_group = max(1, max_group)
         self.linger = linger
         self.stats = GroupStats()
@@ -193,6 +196,8 @@ class GroupCommitter:
                 self.stats.fallbacks += 1
             elif item.envelope is not None and item.outcome is not None:
                 EVENTS_CONSUMED.labels(self.service, item.envelope.event_type, item.outcome).inc()
+        if self.on_applied is not None and any(item.outcome == "applied" for item in group):
+            self.on_applied()
 
     def _transaction(self, todo: list[GroupItem], *, savepoints: bool) -> GroupItem | None:
         """Apply `todo` in one transaction; returns the message that failed without a savepoint, if any."""

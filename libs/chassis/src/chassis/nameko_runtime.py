@@ -88,12 +88,18 @@ class ServiceRuntime(DependencyProvider):
         self.health_checks = health_checks or {}
         # eventlet workers must not block the hub on SQLite's file lock: see make_worker_engine
         self.engine_factory = engine_factory or make_worker_engine
+        self._pool_per_worker = engine_factory is None  # sized from nameko's max_workers (decision 0152)
         self.runtime: Runtime | None = None
 
     def setup(self) -> None:
         settings = self.settings_factory()
         amqp_uri = self.container.config.get("AMQP_URI", settings.amqp_uri)
-        engine = self.engine_factory(settings.db_url)
+        if self._pool_per_worker:
+            # the pool holds what nameko's greenthreads use at once (decision 0152)
+            workers = self.container.config.get("max_workers", getattr(settings, "max_workers", None))
+            engine = make_worker_engine(settings.db_url, workers=int(workers) if workers else None)
+        else:
+            engine = self.engine_factory(settings.db_url)
         factory = make_sessionmaker(engine)
         self.runtime = Runtime(
             settings=settings,
@@ -182,36 +188,43 @@ def idempotent_group(
     def decorate(fn: Callable[[Any, Session, Envelope], None]) -> Callable[[Any, Any], str]:
         @functools.wraps(fn)
         def wrapper(self: Any, body: Any) -> str:
-            from chassis.group_commit import GroupCommitter
+            from chassis.group_commit import FALLBACK, GroupCommitter
 
             runtime: Runtime = self.runtime
             consumer = f"{runtime.settings.service_name}.{fn.__name__}"
             committer = runtime.extras.get(key := f"group:{consumer}")
+            # the handlers run with the worker instance of the latest delivery (decision 0152): it is alive until
+            # its own group is done, so its per-worker dependencies (an RpcProxy) are never a finished worker's
+            latest = runtime.extras.setdefault(f"{key}:worker", [self])
+            latest[0] = self
             if committer is None:
                 committer = runtime.extras[key] = GroupCommitter(
                     service=runtime.settings.service_name,
                     consumer=consumer,
                     session_factory=runtime.session_factory,
                     processed_model=runtime.processed_model,
-                    handler=lambda session, envelope: fn(self, session, envelope),
-                    prepare=(lambda session, envelopes: prepare(self, session, envelopes)) if prepare else None,
-                    forget=(lambda session: forget(self, session)) if forget else None,
-                    complete=(lambda session: complete(self, session)) if complete else None,
-                    fallback=lambda body: consume(
-                        body,
-                        service=runtime.settings.service_name,
-                        consumer=consumer,
-                        session_factory=runtime.session_factory,
-                        processed_model=runtime.processed_model,
-                        handler=lambda session, envelope: fn(self, session, envelope),
-                        dead_letters=runtime.dead_letters,
-                    ),
+                    handler=lambda session, envelope: fn(latest[0], session, envelope),
+                    prepare=(lambda session, envelopes: prepare(latest[0], session, envelopes)) if prepare else None,
+                    forget=(lambda session: forget(latest[0], session)) if forget else None,
+                    complete=(lambda session: complete(latest[0], session)) if complete else None,
+                    # one relay wake-up per committed group, not one per message (decision 0152)
+                    on_applied=runtime.relay.wake,
                     max_group=max_group,
                     linger=linger,
                 )
             outcome = committer.submit(body)
-            if outcome == "applied":
-                runtime.relay.wake()
+            if outcome == FALLBACK:  # it left its group: the one-by-one path, with this delivery's worker
+                outcome = consume(
+                    body,
+                    service=runtime.settings.service_name,
+                    consumer=consumer,
+                    session_factory=runtime.session_factory,
+                    processed_model=runtime.processed_model,
+                    handler=lambda session, envelope: fn(self, session, envelope),
+                    dead_letters=runtime.dead_letters,
+                )
+                if outcome == "applied":
+                    runtime.relay.wake()
             return str(outcome)
 
         return wrapper

@@ -10,7 +10,7 @@ from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from chassis.nameko_rpc import domain_rpc
-from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, run_service
+from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
 from contracts.case_work import ResolvedSignature
 from contracts.cases import AgentRef
 from contracts.envelope import Envelope
@@ -27,6 +27,7 @@ from notifications import (
     suppressions,
     webpush,
 )
+from notifications.count_once import CountOnce
 from notifications.db.models import OutboxMessage, ProcessedEvent
 from notifications.directory import CasesDirectory
 from notifications.mailer import Mailer, MailerProvider, mailer_from_settings
@@ -63,10 +64,22 @@ class NotificationsService:
             rows = handlers.list_deliveries(session=session, case_id=case_id, recipient=recipient, limit=limit)
         return [row.model_dump(mode="json") for row in rows]
 
+    # the deliveries waiting together share one transaction (decision 0152, as reports and mail-gateway: 0126);
+    # the rate-limit counter is outside it, so a replayed mail is counted once (notifications.count_once)
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent
+    @idempotent_group()
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
-        handlers.confirm_new_case(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+        handlers.confirm_new_case(
+            session=session, settings=self.settings, envelope=envelope, counter=self._count_once(envelope)
+        )
+
+    def _count_once(self, envelope: Envelope) -> Counter | None:
+        if self.counter is None:
+            return None
+        once = self.runtime.extras.get("notifications:count_once")
+        if not isinstance(once, CountOnce) or once.counter is not self.counter:
+            once = self.runtime.extras["notifications:count_once"] = CountOnce(self.counter)
+        return once.for_event(envelope.event_id)
 
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
@@ -122,7 +135,7 @@ class NotificationsService:
     # -- agents' in-app notifications (E2): own consumers, so mail and alerts are each exactly once
 
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent
+    @idempotent_group()  # decision 0152: one transaction for the deliveries waiting together
     def alert_on_case_created(self, session: Session, envelope: Envelope) -> None:
         agent_alerts.case_created(
             session=session,
