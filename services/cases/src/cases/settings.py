@@ -1,5 +1,6 @@
 """Settings of the cases service (env prefix CASES_, shared ones HELPDESK_)."""
 
+from pydantic import AliasChoices, Field
 from pydantic_settings import SettingsConfigDict
 
 from chassis.settings import ServiceSettings
@@ -29,3 +30,11 @@ class CasesSettings(ServiceSettings):
     # issue 4: mails applied in one transaction at most, and how long a new group waits for more to arrive
     mail_group_size: int = 50
     mail_group_linger_seconds: float = 0.002
+    # per-process caches emptied by this process's own writes (decisions 0112, 0154, 0155); 0 switches one off.
+    # The HELPDESK_ names are the ones these had before 0155, still accepted.
+    config_cache_seconds: float = Field(
+        default=1.0, validation_alias=AliasChoices("CASES_CONFIG_CACHE_SECONDS", "HELPDESK_CONFIG_CACHE_SECONDS")
+    )
+    scope_cache_seconds: float = Field(
+        default=1.0, validation_alias=AliasChoices("CASES_SCOPE_CACHE_SECONDS", "HELPDESK_SCOPE_CACHE_SECONDS")
+    )

@@ -4,6 +4,7 @@ group takes its policies with it and recomputes what they covered."""
 from __future__ import annotations
 
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -43,7 +44,13 @@ def sla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
             rpc = SyncRpc(amqp_uri)
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")
             actor = {"type": "agent", "id": agent["id"], "name": agent["name"], "email": agent["email"]}
-            yield {"rpc": rpc, "db": engine, "actor": {**actor, "channel": "web"}, "process": process}
+            yield {
+                "rpc": rpc,
+                "db": engine,
+                "actor": {**actor, "channel": "web"},
+                "process": process,
+                "metrics": f"http://127.0.0.1:{port}/metrics",
+            }
         finally:
             if rpc is not None:
                 rpc.close()
@@ -75,6 +82,14 @@ def _team(sla: dict[str, Any], cases: int) -> tuple[int, dict[str, Any], list[in
     return group, policy, ids
 
 
+def _metric(sla: dict[str, Any], name: str) -> float | None:
+    """The sum of a metric's samples on the worker's /metrics, None when it is not exported."""
+    with urllib.request.urlopen(sla["metrics"], timeout=5) as resp:
+        lines = resp.read().decode().splitlines()
+    values = [float(line.rsplit(" ", 1)[1]) for line in lines if line.split("{")[0].split(" ")[0] == name]
+    return sum(values) if values else None
+
+
 def _wait(check: Any, timeout: float = 20.0) -> None:
     deadline = time.monotonic() + timeout
     while not check():
@@ -88,6 +103,7 @@ def test_a_policy_change_over_many_cases_becomes_a_background_job(sla: dict[str,
     before = _due(sla, ids)
     assert all(before.values())
     jobs_before = _rows(sla, "SELECT count(*) FROM sla_recompute_job")[0][0]
+    counted = _metric(sla, "helpdesk_sla_job_cases_recomputed_total") or 0.0
     changed = {**{k: policy[k] for k in ("name", "group_id")}, "first_response_minutes": 60}
     _call(sla, "save_sla_policy", policy_id=policy["id"], data=changed)  # answers without recomputing 7 cases
 
@@ -100,6 +116,9 @@ def test_a_policy_change_over_many_cases_becomes_a_background_job(sla: dict[str,
     assert all(after[i] == before[i] - timedelta(minutes=180) for i in ids)
     [done] = _rows(sla, "SELECT done, after_case_id FROM sla_recompute_job WHERE id = :j", j=job.id)
     assert done.done == 7 and done.after_case_id == max(ids)
+    # the worker's /metrics tells: no job left, 7 cases recomputed by jobs
+    _wait(lambda: _metric(sla, "helpdesk_sla_jobs_unfinished") == 0)
+    _wait(lambda: _metric(sla, "helpdesk_sla_job_cases_recomputed_total") == counted + 7)
 
     # deleting the policy: again a job; the cases end with no SLA
     _call(sla, "delete_sla_policy", policy_id=policy["id"])

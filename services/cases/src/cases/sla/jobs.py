@@ -6,6 +6,10 @@ the change records a `sla_recompute_job` (the criteria of the policies before an
 transaction, and the SLA timer of any cases worker works it off `batch` cases per transaction, in case
 id order, remembering how far it got. A crash loses nothing: the next tick goes on from `after_case_id`.
 While a job runs, the cases it has not reached yet show their old due times.
+
+Metrics on the worker's /metrics: `helpdesk_sla_jobs_unfinished{state}` and
+`helpdesk_sla_job_oldest_unfinished_seconds`, refreshed from the table at every job tick, and
+`helpdesk_sla_job_cases_recomputed_total`, counted at each batch's commit (docs/sla.md).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import functools
 from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
+from prometheus_client import Counter, Gauge
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.orm import Session
 
@@ -28,6 +33,17 @@ from contracts.cases import Status
 log = get_logger(__name__)
 
 _DONE = (Status.CLOSED.value,)
+
+# every cases worker reads the same table: the gauges agree across workers (aggregate with max, not sum)
+JOBS_UNFINISHED = Gauge(
+    "helpdesk_sla_jobs_unfinished", "SLA recompute jobs not finished (queued: no batch done yet)", ["state"]
+)
+JOB_OLDEST_UNFINISHED = Gauge(
+    "helpdesk_sla_job_oldest_unfinished_seconds", "Age of the oldest SLA recompute job not finished (0: none)"
+)
+JOB_CASES_RECOMPUTED = Counter(
+    "helpdesk_sla_job_cases_recomputed_total", "Cases recomputed by SLA recompute jobs in this process"
+)
 
 
 @functools.cache
@@ -99,10 +115,19 @@ def run_jobs(*, runtime: Runtime, batch: int | None = None, max_batches: int = 4
 
     Each batch locks its job row (`SKIP LOCKED` on PostgreSQL), so two workers never take the same batch.
     At most `max_batches` per call: the timer's tick stays short and other timers get their turn.
+    The job gauges are refreshed afterwards, also when a batch failed (a job that keeps failing stays visible).
     """
-    batch = batch or _settings()[1]
+    try:
+        return _work_off(runtime, batch or _settings()[1], max_batches)
+    finally:
+        with runtime.transaction() as session:
+            refresh_metrics(session)
+
+
+def _work_off(runtime: Runtime, batch: int, max_batches: int) -> int:
     recomputed = 0
     for _ in range(max_batches):
+        batch_done = 0
         with runtime.transaction() as session:
             job = session.scalars(
                 select(SlaRecomputeJob)
@@ -112,7 +137,7 @@ def run_jobs(*, runtime: Runtime, batch: int | None = None, max_batches: int = 4
                 .with_for_update(skip_locked=True)
             ).first()
             if job is None:
-                return recomputed
+                break
             criteria = [Criteria(c.get("priority"), c.get("type_id"), c.get("group_id")) for c in job.criteria]
             ids = (
                 list(
@@ -129,16 +154,31 @@ def run_jobs(*, runtime: Runtime, batch: int | None = None, max_batches: int = 4
             if ids:
                 service.recompute_cases(session, ids)
                 job.after_case_id, job.done = ids[-1], job.done + len(ids)
-                recomputed += len(ids)
+                batch_done = len(ids)
             if len(ids) < batch:
                 job.finished_at = utcnow()
                 log.info("sla_recompute_job_finished", job_id=job.id, cases=job.done)
+        JOB_CASES_RECOMPUTED.inc(batch_done)  # after the commit: a batch rolled back counts nothing
+        recomputed += batch_done
     return recomputed
 
 
 def pending(session: Session) -> list[dict[str, Any]]:
-    """Jobs not finished yet, for operators and tests."""
+    """Jobs not finished yet, oldest first, for operators, the job metrics and tests."""
     rows = session.scalars(
         select(SlaRecomputeJob).where(SlaRecomputeJob.finished_at.is_(None)).order_by(SlaRecomputeJob.id)
     )
-    return [{"id": j.id, "reason": j.reason, "done": j.done, "after_case_id": j.after_case_id} for j in rows]
+    return [
+        {"id": j.id, "reason": j.reason, "done": j.done, "after_case_id": j.after_case_id, "created_at": j.created_at}
+        for j in rows
+    ]
+
+
+def refresh_metrics(session: Session) -> None:
+    """Set the job gauges from the table: jobs not finished by state, and the age of the oldest."""
+    jobs = pending(session)  # a handful at most: each is one large admin change
+    running = sum(1 for j in jobs if j["after_case_id"] > 0)
+    JOBS_UNFINISHED.labels("running").set(running)
+    JOBS_UNFINISHED.labels("queued").set(len(jobs) - running)
+    oldest = min((j["created_at"] for j in jobs), default=None)
+    JOB_OLDEST_UNFINISHED.set(max(0.0, (utcnow() - oldest).total_seconds()) if oldest else 0.0)
