@@ -26,7 +26,7 @@ class Dovecot:
     port: int
     users: dict[str, str]
     root: Path
-    tls_port: int  # implicit TLS with a self-signed certificate (which no default trust store accepts)
+    tls_port: int  # implicit TLS: a self-signed certificate (no trust store accepts it) unless `cert` is given
 
     def client(self, user: str) -> imaplib.IMAP4:
         conn = imaplib.IMAP4(self.host, self.port, timeout=10)
@@ -106,8 +106,13 @@ service imap-login {{
 
 
 @contextlib.contextmanager
-def dovecot_server(users: dict[str, str], timeout: float = 15.0) -> Iterator[Dovecot]:
-    """Start dovecot, wait until a user can log in, stop it (by its own pid) afterwards."""
+def dovecot_server(
+    users: dict[str, str], timeout: float = 15.0, cert: tuple[bytes, bytes] | None = None
+) -> Iterator[Dovecot]:
+    """Start dovecot, wait until a user can log in, stop it (by its own pid) afterwards.
+
+    `cert` (PEM certificate chain, PEM key) replaces the self-signed certificate of TLS and STARTTLS.
+    """
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     root = Path(tempfile.mkdtemp(prefix="hd-dovecot-"))
     # as root, mail is written as `nobody`; as anyone else, as that user (no setuid possible)
@@ -117,11 +122,15 @@ def dovecot_server(users: dict[str, str], timeout: float = 15.0) -> Iterator[Dov
     (root / "mail").chmod(0o777)
     (root / "passwd").write_text("".join(f"{u}:{{PLAIN}}{p}::::::\n" for u, p in users.items()))
     port, tls_port = free_port(), free_port()
-    subprocess.run(
-        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={HOST}",
-         "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
-        check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
-    )  # fmt: skip
+    if cert is not None:
+        (root / "cert.pem").write_bytes(cert[0])
+        (root / "key.pem").write_bytes(cert[1])
+    else:
+        subprocess.run(
+            ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={HOST}",
+             "-keyout", str(root / "key.pem"), "-out", str(root / "cert.pem")],
+            check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
+        )  # fmt: skip
     conf = root / "dovecot.conf"
     conf.write_text(_config(root, port, tls_port, uid, gid))
     # dovecot daemonises; its children would hold a captured pipe open forever, so no capture

@@ -205,6 +205,9 @@ class ConnectionCheck(BaseModel):
     model_config = ConfigDict(extra="ignore")
     ok: bool
     step: str  # connect, tls, login, select, done
+    # on failure, machine-readable: the step, or a finer cause: tls_certificate_untrusted,
+    # tls_hostname_mismatch, tls_certificate_expired, tls_certificate_invalid (decision 0157)
+    code: str = ""
     reason: str = ""
     messages: int | None = None  # messages in the folder, when it could be selected
 

@@ -413,12 +413,10 @@ def _apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, co
         return
     hold_unknown = model_repo.settings(session).hold_unknown_senders
     held = contact is None and hold_unknown
-    if contact is None:
-        contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name)
+    if contact is None:  # B15: with hold_unknown_senders, an unknown sender waits for an agent's approval
+        contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name, approved=not held)
     elif not contact.name and sender.name.strip():
         contact.name = sender.name.strip()  # as get_or_create_contact does, without looking it up again
-    if held:
-        contact.approved = False  # B15: an unknown sender waits for an agent's approval
     actor = Actor(type=AuthorType.CONTACT, id=contact.id, name=contact.name, email=sender.email, channel=Channel.EMAIL)
     cc = mail_people.followers_from_cc(session, payload, hold_unknown=hold_unknown)  # A2, decision 0085
     group = _group(session, payload.default_group)

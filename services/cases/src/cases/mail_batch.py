@@ -7,7 +7,8 @@ by name, and the statuses.
 Each mail then runs `handlers._apply_mail` (threading, who may join, replies, follow-ups, followers,
 history, events: the same code as one by one), answering those lookups from the session; a mail that
 opens a case off any thread only builds and checks it there. `complete` inserts those cases together.
-Contacts created by one mail are found by the next mail from the same address (one contact).
+Contacts created by one mail are found by the next mail from the same address (one contact); the group's
+new contacts are written together, two multi-row INSERTs (`cases.db.group_contacts`, decision 0157).
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases import handlers, mail_people
-from cases.db import batch_lookups, repo
+from cases.db import batch_lookups, group_contacts, repo
 from cases.db.models import Case, CaseStatus, Contact, ContactEmail, Group, Message
 from chassis.logging import get_logger
+from contracts.cases import AuthorType
 from contracts.envelope import Envelope
 from contracts.mail_gateway import MailReceived
 
@@ -47,6 +49,7 @@ def prepare(session: Session, envelopes: list[Envelope]) -> None:
         )
         for contact, address in rows:
             lookups.contacts[address] = contact
+        lookups.unknown_addresses = sum(1 for c in lookups.contacts.values() if c is None)
         names = {p.default_group for p in payloads if p.default_group}
         if names:
             lookups.groups = dict.fromkeys(names)
@@ -63,6 +66,7 @@ def prepare(session: Session, envelopes: list[Envelope]) -> None:
         lookups.keep.extend(g for g in lookups.groups.values() if g is not None)
         lookups.keep.extend(session.scalars(select(CaseStatus)))  # a new case's status_def: identity map
     session.info[batch_lookups.KEY] = lookups
+    group_contacts.install(session)
 
 
 def apply(*, runtime: handlers.Runtime, session: Session, payload: MailReceived, correlation_id: str | None) -> None:
@@ -73,8 +77,22 @@ def apply(*, runtime: handlers.Runtime, session: Session, payload: MailReceived,
         return
     if payload.inbound_mail_id in lookups.inbound_mail_ids:
         return  # this mail is already on a case (re-sent under a new event id)
+    lookups.mail_start = (len(lookups.new_contacts), lookups.inserted_contacts)  # for `batch_lookups.forget`
     handlers._apply_mail(runtime=runtime, session=session, payload=payload, correlation_id=correlation_id)
     lookups.inbound_mail_ids.add(payload.inbound_mail_id)
+
+
+def _repoint(new: handlers.NewCase, adopted: dict[int, Contact]) -> None:
+    """A new case built with a contact another worker stored first: refer to that worker's contact."""
+    if new.case.requester_id in adopted:
+        new.case.requester_id = adopted[new.case.requester_id].id
+    if new.actor.type == AuthorType.CONTACT and new.actor.id in adopted:
+        new.actor = new.actor.model_copy(update={"id": adopted[new.actor.id].id})
+        if new.first_message is not None:
+            new.first_message.author_id = new.actor.id
+    if any(c.id in adopted for c in new.created.followers):
+        followers = {(theirs := adopted.get(c.id, c)).id: theirs for c in new.created.followers}
+        new.created.followers[:] = followers.values()  # (the fields are frozen, the list is not)
 
 
 def complete(*, runtime: handlers.Runtime, session: Session) -> None:
@@ -83,10 +101,14 @@ def complete(*, runtime: handlers.Runtime, session: Session) -> None:
     One UPDATE for their numbers, one multi-row INSERT per table (cases; then history, followers and first
     messages; then the case_created outbox rows at the commit), the same rows and events as `_open_case`.
     """
+    group_contacts.insert_pending(session, adopt=True)  # before the cases that refer to them
     lookups = batch_lookups.current(session)
     if lookups is None or not lookups.deferred:
         return
     deferred, lookups.deferred = lookups.deferred, []
+    if lookups.adopted:
+        for new, _ in deferred:
+            _repoint(new, lookups.adopted)
     numbers = repo.next_case_numbers(session, len(deferred))
     for (new, _), number in zip(deferred, numbers, strict=True):
         new.case.number = number

@@ -77,10 +77,9 @@ def followers_from_cc(session: Session, payload: MailReceived, *, hold_unknown: 
         return CcFollowers(skipped=[email for email, _ in wanted], reason=why)
     ids: list[int] = []
     for email, name in wanted:
-        known = repo.find_contact(session, email)
-        contact = known or repo.get_or_create_contact(session, email=email, name=name)
-        if known is None and hold_unknown:
-            contact.approved = False
+        contact = repo.find_contact(session, email) or repo.get_or_create_contact(
+            session, email=email, name=name, approved=not hold_unknown
+        )
         ids.append(contact.id)
     return CcFollowers(follower_ids=sorted(set(ids)))
 

@@ -38,6 +38,7 @@ from mail_gateway.mailboxes import (
     IDLE_OWNER,
     _config,
     fetch_new_mail,
+    imap_ca_file,
     lease_free,
     release_lease,
     renew_lease,
@@ -162,7 +163,7 @@ class IdleWatchers:
             if box is None:
                 return
             fingerprint = _fingerprint(box)
-            config = _config(box, settings.imap_timeout, settings.secret_key)
+            config = _config(box, settings.imap_timeout, settings.secret_key, imap_ca_file(self.runtime))
             poll_every = float(max(1, box.imap_poll_seconds or 60))
         if config is None:
             return

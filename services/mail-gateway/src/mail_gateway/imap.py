@@ -1,12 +1,15 @@
 """A small IMAP client for polling: connect (TLS, STARTTLS or plain), list new UIDs, fetch, mark or move.
 
-Every failure is an `ImapFailure` naming the step (connect, tls, login, select, fetch, mark) and a
-reason a person can act on; the password never appears in one.
+Every failure is an `ImapFailure` naming the step (connect, tls, login, select, fetch, mark), a
+machine-readable code and a reason a person can act on; the password never appears in one. TLS always
+verifies the server's certificate and host name, against the system's trust store plus an optional CA
+bundle (`MAIL_GATEWAY_IMAP_CA_FILE`, decision 0157).
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import imaplib
 import re
 import socket
@@ -24,13 +27,39 @@ STEP_CONNECT, STEP_TLS, STEP_LOGIN, STEP_SELECT, STEP_FETCH, STEP_MARK = (
 )
 
 
-class ImapFailure(Exception):
-    """One step of talking to the IMAP server failed."""
+# finer codes than the step for certificate failures (ConnectionCheck.code, decision 0157)
+CODE_CERT_UNTRUSTED = "tls_certificate_untrusted"
+CODE_HOSTNAME_MISMATCH = "tls_hostname_mismatch"
+CODE_CERT_EXPIRED = "tls_certificate_expired"
+CODE_CERT_INVALID = "tls_certificate_invalid"
+# OpenSSL X509_V_ERR_* numbers (ssl.SSLCertVerificationError.verify_code)
+_VERIFY_CODES = {
+    2: CODE_CERT_UNTRUSTED,  # unable to get issuer certificate
+    9: CODE_CERT_EXPIRED,  # not yet valid: the same remedy (the server's certificate or clock)
+    10: CODE_CERT_EXPIRED,
+    18: CODE_CERT_UNTRUSTED,  # self-signed certificate
+    19: CODE_CERT_UNTRUSTED,  # self-signed certificate in the chain
+    20: CODE_CERT_UNTRUSTED,  # unable to get local issuer certificate
+    21: CODE_CERT_UNTRUSTED,  # unable to verify the first certificate
+    62: CODE_HOSTNAME_MISMATCH,
+    64: CODE_HOSTNAME_MISMATCH,  # IP address mismatch
+}
+_ADVICE = {
+    CODE_CERT_UNTRUSTED: "its issuer is not trusted here (a private CA belongs in MAIL_GATEWAY_IMAP_CA_FILE)",
+    CODE_HOSTNAME_MISMATCH: "the certificate is for another host name (use the name the certificate shows)",
+    CODE_CERT_EXPIRED: "the certificate has expired or is not valid yet",
+    CODE_CERT_INVALID: "the certificate cannot be verified",
+}
 
-    def __init__(self, step: str, reason: str) -> None:
+
+class ImapFailure(Exception):
+    """One step of talking to the IMAP server failed; `code` is the step unless a finer cause is known."""
+
+    def __init__(self, step: str, reason: str, code: str | None = None) -> None:
         super().__init__(f"{step}: {reason}")
         self.step = step
         self.reason = reason
+        self.code = code or step
 
 
 @dataclass(frozen=True)
@@ -43,10 +72,20 @@ class ImapConfig:
     folder: str = "INBOX"
     move_to: str | None = None
     timeout: float = 30.0
+    ca_file: str | None = None  # PEM CA bundle trusted besides the system's (MAIL_GATEWAY_IMAP_CA_FILE)
 
     @property
     def effective_port(self) -> int:
         return self.port or (993 if self.security == "ssl" else 143)
+
+
+@functools.cache
+def tls_context(ca_file: str | None = None) -> ssl.SSLContext:
+    """Certificate and host-name verification on, the system's trust store plus `ca_file` (read once)."""
+    context = ssl.create_default_context()
+    if ca_file:
+        context.load_verify_locations(cafile=ca_file)
+    return context
 
 
 @dataclass
@@ -108,7 +147,9 @@ def open_session(config: ImapConfig) -> ImapSession:
     try:
         if config.security == "starttls":
             try:
-                conn.starttls(ssl_context=ssl.create_default_context())
+                conn.starttls(ssl_context=tls_context(config.ca_file))
+            except ssl.SSLCertVerificationError as exc:
+                raise _certificate_failure("STARTTLS failed", exc) from None
             except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
                 raise ImapFailure(STEP_TLS, f"STARTTLS failed: {exc}") from None
         try:
@@ -132,8 +173,11 @@ def _connect(config: ImapConfig) -> imaplib.IMAP4:
     host, port = config.host, config.effective_port
     try:
         if config.security == "ssl":
-            return imaplib.IMAP4_SSL(host, port, ssl_context=ssl.create_default_context(), timeout=config.timeout)
+            context = tls_context(config.ca_file)
+            return imaplib.IMAP4_SSL(host, port, ssl_context=context, timeout=config.timeout)
         return imaplib.IMAP4(host, port, timeout=config.timeout)
+    except ssl.SSLCertVerificationError as exc:
+        raise _certificate_failure(f"TLS handshake with {host}:{port} failed", exc) from None
     except ssl.SSLError as exc:
         raise ImapFailure(STEP_TLS, f"TLS handshake with {host}:{port} failed: {exc.reason or exc}") from None
     except socket.gaierror:
@@ -144,6 +188,14 @@ def _connect(config: ImapConfig) -> imaplib.IMAP4:
         raise ImapFailure(STEP_CONNECT, f"{host}:{port} did not answer within {config.timeout:g} s") from None
     except (OSError, imaplib.IMAP4.error) as exc:
         raise ImapFailure(STEP_CONNECT, f"cannot talk IMAP to {host}:{port}: {_clean(exc)}") from None
+
+
+def _certificate_failure(what: str, exc: ssl.SSLCertVerificationError) -> ImapFailure:
+    """The server's certificate was refused: which cause (code), OpenSSL's words, and what to do."""
+    code = _VERIFY_CODES.get(exc.verify_code or 0, CODE_CERT_INVALID)
+    detail = exc.verify_message or exc.reason or str(exc)
+    reason = f"{what}: {exc.reason or 'CERTIFICATE_VERIFY_FAILED'} ({detail}): {_ADVICE[code]}"
+    return ImapFailure(STEP_TLS, reason, code=code)
 
 
 def _uidvalidity(conn: imaplib.IMAP4) -> int | None:

@@ -43,6 +43,12 @@ def lease_seconds(runtime: Runtime) -> float:
     return float(getattr(runtime.settings, "imap_lease_seconds", LEASE_SECONDS))
 
 
+def imap_ca_file(runtime: Runtime) -> str | None:
+    """The CA bundle IMAP servers' certificates may also chain to (MAIL_GATEWAY_IMAP_CA_FILE, decision 0157)."""
+    value = getattr(runtime.settings, "imap_ca_file", None)
+    return str(value) if value else None
+
+
 def lease_free(now: datetime) -> ColumnElement[bool]:
     return or_(Mailbox.imap_lease_until.is_(None), Mailbox.imap_lease_until <= now)
 
@@ -163,16 +169,18 @@ def verify_connection(
         with runtime.session_factory() as session:
             box = _get(session, mailbox_id)
             try:
-                stored = _config(box, timeout, runtime.settings.secret_key)
+                stored = _config(box, timeout, runtime.settings.secret_key, imap_ca_file(runtime))
             except ImapFailure as exc:
                 if password is None:
-                    return ConnectionCheck(ok=False, step=exc.step, reason=exc.reason)
+                    return ConnectionCheck(ok=False, step=exc.step, code=exc.code, reason=exc.reason)
                 stored = None
         if password is None and stored is not None:
             password = stored.password
     if data is not None:
         if not data.imap_host or not data.imap_user:
-            return ConnectionCheck(ok=False, step="config", reason="IMAP host and user name are required")
+            return ConnectionCheck(
+                ok=False, step="config", code="config", reason="IMAP host and user name are required"
+            )
         config = ImapConfig(
             host=data.imap_host,
             port=data.imap_port,
@@ -182,15 +190,18 @@ def verify_connection(
             folder=data.imap_folder,
             move_to=data.imap_move_to,
             timeout=timeout,
+            ca_file=imap_ca_file(runtime),
         )
     elif mailbox_id is not None and stored is not None:
         config = stored
     else:
-        return ConnectionCheck(ok=False, step="config", reason="this mailbox has no IMAP server configured")
+        return ConnectionCheck(
+            ok=False, step="config", code="config", reason="this mailbox has no IMAP server configured"
+        )
     try:
         imap = open_session(config)
     except ImapFailure as exc:
-        return ConnectionCheck(ok=False, step=exc.step, reason=exc.reason)
+        return ConnectionCheck(ok=False, step=exc.step, code=exc.code, reason=exc.reason)
     imap.close()
     return ConnectionCheck(ok=True, step="done", messages=imap.exists)
 
@@ -256,7 +267,9 @@ def fetch_new_mail(
         return 0, False
     stored, more, error = 0, False, None
     try:
-        config = _config(box, timeout, runtime.settings.secret_key)  # an undecryptable password: last_error
+        config = _config(
+            box, timeout, runtime.settings.secret_key, imap_ca_file(runtime)
+        )  # an undecryptable password: last_error
         assert config is not None
         imap = open_session(config)
         try:
@@ -328,7 +341,7 @@ def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_u
     return True
 
 
-def _config(box: Mailbox, timeout: float, secret: str) -> ImapConfig | None:
+def _config(box: Mailbox, timeout: float, secret: str, ca_file: str | None = None) -> ImapConfig | None:
     if not box.imap_host or not box.imap_user:
         return None
     return ImapConfig(
@@ -340,6 +353,7 @@ def _config(box: Mailbox, timeout: float, secret: str) -> ImapConfig | None:
         folder=box.imap_folder or "INBOX",
         move_to=box.imap_move_to,
         timeout=timeout,
+        ca_file=ca_file,
     )
 
 

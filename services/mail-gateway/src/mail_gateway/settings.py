@@ -1,7 +1,9 @@
 """Settings of the mail-gateway service (env prefix MAIL_GATEWAY_, shared ones HELPDESK_)."""
 
+import ssl
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from chassis.settings import ServiceSettings
@@ -35,6 +37,24 @@ class MailGatewaySettings(ServiceSettings):
     # one process at a time fetches a mailbox: it holds a lease this long, renewing it (0147); a process that
     # dies holds its mailboxes this long at most
     imap_lease_seconds: float = 90.0
+    # a PEM bundle of CA certificates IMAP servers may chain to, trusted besides the system's (decision 0157):
+    # for a mail server with a certificate from a private CA; verification itself is never turned off
+    imap_ca_file: Path | None = None
+
+    @field_validator("imap_ca_file", mode="before")
+    @classmethod
+    def _loadable_ca_file(cls, value: object) -> Path | None:
+        """Refuse to start with a CA file that is missing or holds no certificate (not at the first poll)."""
+        if value is None or str(value).strip() == "":
+            return None  # unset (an empty variable too)
+        path = Path(str(value))
+        try:
+            ssl.create_default_context(cafile=str(path))
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(
+                f"MAIL_GATEWAY_IMAP_CA_FILE {str(path)!r} is not a readable PEM CA bundle: {exc}"
+            ) from None
+        return path
 
     @property
     def blob_path(self) -> Path:

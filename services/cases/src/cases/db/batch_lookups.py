@@ -28,6 +28,14 @@ class BatchLookups:
     keep: list[Any] = field(default_factory=list)  # strong references for the identity map
     # new cases built by the group's mails, inserted together at the end: (handlers.NewCase, CcFollowers)
     deferred: list[tuple[Any, Any]] = field(default_factory=list)
+    # new contacts (contact, normalised address), written together by `group_contacts.insert_pending` (0157):
+    # the first `inserted_contacts` are written; ids are handed out from `free_contact_ids`
+    new_contacts: list[tuple[Contact, str]] = field(default_factory=list)
+    inserted_contacts: int = 0
+    free_contact_ids: list[int] = field(default_factory=list)
+    unknown_addresses: int = 0  # addresses of the group without a contact: how many ids to take at once
+    mail_start: tuple[int, int] = (0, 0)  # (new_contacts, inserted_contacts) when the current mail began
+    adopted: dict[int, Contact] = field(default_factory=dict)  # our new contact's id -> another worker's
 
 
 def current(session: Session) -> BatchLookups | None:
@@ -35,18 +43,22 @@ def current(session: Session) -> BatchLookups | None:
     return found
 
 
-def remember_contact(session: Session, address: str, contact: Contact) -> None:
-    """A contact created in this group: the group's later mails from the same address find it here."""
-    lookups = current(session)
-    if lookups is not None:
-        lookups.contacts[address] = contact
-
-
 def forget(session: Session) -> None:
     """A mail's savepoint was rolled back: rows it created are gone, so look everything up again.
 
-    The new cases that earlier mails of the group built (and the mails already applied) stay.
+    The new cases and contacts that earlier mails of the group built (and the mails already applied) stay;
+    contacts the failed mail made are dropped, and those its savepoint had written are written again.
     """
     lookups = current(session)
     if lookups is not None:
-        session.info[KEY] = BatchLookups(inbound_mail_ids=lookups.inbound_mail_ids, deferred=lookups.deferred)
+        kept, written = lookups.mail_start
+        new_contacts = lookups.new_contacts[:kept]
+        session.info[KEY] = BatchLookups(
+            inbound_mail_ids=lookups.inbound_mail_ids,
+            deferred=lookups.deferred,
+            contacts={address: contact for contact, address in new_contacts},
+            new_contacts=new_contacts,
+            inserted_contacts=min(written, lookups.inserted_contacts),
+            free_contact_ids=lookups.free_contact_ids,
+            unknown_addresses=lookups.unknown_addresses,
+        )

@@ -8,7 +8,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from cases.db import batch_lookups
+from cases.db import batch_lookups, group_contacts
 from cases.db.models import Agent, Case, CaseHistory, CaseNumberSeq, Contact, ContactEmail, Group, Message
 from cases.domain.changes import history_value
 from contracts.cases import (
@@ -94,22 +94,19 @@ def find_contact(session: Session, email: str) -> Contact | None:
     return session.scalar(select(Contact).join(ContactEmail).where(ContactEmail.email == address))
 
 
-def get_or_create_contact(session: Session, *, email: str, name: str = "") -> Contact:
-    """The contact owning `email`, created when unknown; a missing name is filled in."""
+def get_or_create_contact(session: Session, *, email: str, name: str = "", approved: bool = True) -> Contact:
+    """The contact owning `email`, created when unknown (`approved` as given); a missing name is filled in."""
     contact = find_contact(session, email)
     if contact is None and batch_lookups.current(session) is not None:
-        # a group of mails (0127) needs no savepoint: a lost race fails this mail's try, and the group
-        # is applied again with the mail taking the one-by-one path below
-        contact = Contact(name=name.strip(), emails=[ContactEmail(email=normalise_email(email))])
-        session.add(contact)
-        session.flush()
-        batch_lookups.remember_contact(session, normalise_email(email), contact)
+        # a group of mails: written with the group's other new contacts (0157); no savepoint: a lost race
+        # fails the flush that writes it, and the mail (or group) takes the one-by-one path below
+        contact = group_contacts.create(session, address=normalise_email(email), name=name, approved=approved)
     elif contact is None:
         try:
             # a savepoint: when a concurrent transaction creates the same address first, we lose
             # only this insert (not the whole mail or request) and use the contact it created
             with session.begin_nested():
-                contact = Contact(name=name.strip())
+                contact = Contact(name=name.strip(), approved=approved)
                 contact.emails.append(ContactEmail(email=normalise_email(email)))
                 session.add(contact)
                 session.flush()
