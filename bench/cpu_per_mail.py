@@ -206,13 +206,22 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "load_average": os.getloadavg(),
     }
-    for name in pids:
-        used = after[name] - before[name]
-        result[name] = {
-            "cpu_ms_per_mail": round(1000 * used / args.mails, 2),
-            "cpu_ms_per_mail_minus_idle": round(1000 * (used - idle[name] * wall) / args.mails, 2),
-        }
+    result.update(cpu_per_mail(before, after, idle, wall, args.mails))
     print(json.dumps(result, indent=2))
+
+
+def cpu_per_mail(
+    before: dict[str, float], after: dict[str, float], idle: dict[str, float], wall: float, mails: int
+) -> dict[str, dict[str, float]]:
+    """CPU ms per mail of each process between two readings, raw and minus its idle rate over `wall` seconds."""
+    rows = {}
+    for name in before:
+        used = after[name] - before[name]
+        rows[name] = {
+            "cpu_ms_per_mail": round(1000 * used / mails, 2),
+            "cpu_ms_per_mail_minus_idle": round(1000 * (used - idle[name] * wall) / mails, 2),
+        }
+    return rows
 
 
 if __name__ == "__main__":

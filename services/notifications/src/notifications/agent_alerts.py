@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from email.utils import make_msgid
 from typing import Any
@@ -131,13 +132,18 @@ def notify_agents(
     if not alerts:
         return
     now = utcnow()
+    group = session.info.get(ALERT_GROUP)
+    group = group if isinstance(group, AlertGroup) else None
     agent_ids = sorted({a.agent_id for a in alerts})
-    choices = choices_of_many(session=session, agent_ids=agent_ids)
+    choices = _per_agent(session, "choices", agent_ids, lambda ids: choices_of_many(session=session, agent_ids=ids))
 
     def wants(alert: Alert, channel: str) -> bool:
         return prefs.wanted(alert.kind, channel, choices.get(alert.agent_id, {}))
 
-    browsers = webpush.subscriptions_of(session=session, agent_ids=[a.agent_id for a in alerts if wants(a, prefs.PUSH)])
+    by_push = [a.agent_id for a in alerts if wants(a, prefs.PUSH)]
+    browsers = _per_agent(
+        session, "browsers", by_push, lambda ids: webpush.subscriptions_of(session=session, agent_ids=ids)
+    )
     by_sms = [a.agent_id for a in alerts if wants(a, prefs.SMS)]
     numbers = agent_sms.numbers_of(session=session, agent_ids=by_sms) if by_sms else {}
     case_url = _case_url(settings, case)
@@ -178,25 +184,74 @@ def notify_agents(
                     "created_at": now,
                 }
             )
-    if rows:
-        table = AgentNotification.__table__
-        ids = session.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True), rows).scalars()
-        for row, notification_id in zip(rows, ids, strict=True):
-            runtime.emit(
-                session,
-                AgentNotified(
-                    notification_id=notification_id,
-                    agent_id=row["agent_id"],
-                    kind=row["kind"],
-                    case_id=case.id,
-                    case_number=case.number,
-                    title=case.title,
-                    detail=row["detail"],
-                    created_at=now,
-                ),
-                correlation_id=envelope.correlation_id,
-            )
+    if group is not None:
+        group.held.extend((row, envelope.correlation_id) for row in rows)  # the last step: a failure holds nothing
+    else:
+        _store_in_app(session=session, runtime=runtime, rows=[(row, envelope.correlation_id) for row in rows])
     log.info("agents_notified", case_id=case.id, count=len(alerts))
+
+
+# a group of `case_created` alerts (chassis `idempotent_group`): each agent's preferences and browsers are asked
+# for once per group, and its in-app rows are inserted in one statement before the group's commit (0158)
+ALERT_GROUP = "notifications:alert_group"
+
+
+@dataclass
+class AlertGroup:
+    per_agent: dict[str, dict[int, Any]] = field(default_factory=dict)  # lookup -> agent_id -> answer (or _NONE)
+    held: list[tuple[dict[str, Any], str | None]] = field(default_factory=list)  # in-app rows, correlation ids
+
+
+_NONE = object()
+
+
+def begin_group(*, session: Session) -> None:
+    session.info[ALERT_GROUP] = AlertGroup()
+
+
+def write_group(*, session: Session, runtime: Runtime) -> None:
+    group = session.info.pop(ALERT_GROUP, None)
+    if isinstance(group, AlertGroup):
+        _store_in_app(session=session, runtime=runtime, rows=group.held)
+
+
+def _per_agent(
+    session: Session, lookup: str, agent_ids: list[int], load: Callable[[list[int]], dict[int, Any]]
+) -> dict[int, Any]:
+    """`load(agent_ids)` ({agent_id: answer}, absent: none), asked once per agent within an alert group."""
+    group = session.info.get(ALERT_GROUP)
+    if not isinstance(group, AlertGroup):
+        return load(agent_ids) if agent_ids else {}
+    known = group.per_agent.setdefault(lookup, {})
+    missing = sorted({a for a in agent_ids if a not in known})
+    if missing:
+        found = load(missing)
+        known.update({a: found.get(a, _NONE) for a in missing})
+    return {a: known[a] for a in agent_ids if known[a] is not _NONE}
+
+
+def _store_in_app(*, session: Session, runtime: Runtime, rows: list[tuple[dict[str, Any], str | None]]) -> None:
+    """The in-app rows in one INSERT, and an `agent_notified` event for each (decision 0108)."""
+    if not rows:
+        return
+    table = AgentNotification.__table__
+    stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
+    ids = session.execute(stmt, [row for row, _ in rows]).scalars()
+    for (row, correlation_id), notification_id in zip(rows, ids, strict=True):
+        runtime.emit(
+            session,
+            AgentNotified(
+                notification_id=notification_id,
+                agent_id=row["agent_id"],
+                kind=row["kind"],
+                case_id=row["case_id"],
+                case_number=row["case_number"],
+                title=row["title"],
+                detail=row["detail"],
+                created_at=row["created_at"],
+            ),
+            correlation_id=correlation_id,
+        )
 
 
 def _queue_agent_mail(

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import OrderedDict
 
-from notifications.ratelimit import Counter
+from notifications.ratelimit import Counter, hit_many
 
 
 class CountOnce:
@@ -35,6 +35,15 @@ class CountOnce:
         while len(self._seen) > self.size:
             self._seen.popitem(last=False)
         return count
+
+    def hit_many(self, hits: list[tuple[str, str, str]], *, window_seconds: int) -> None:
+        """Count (event, limiter, subject) hits not yet counted, in one round trip (a group's mails, 0158)."""
+        fresh = list(dict.fromkeys(key for key in hits if key not in self._seen))
+        counts = hit_many(self.counter, [(name, subject) for _, name, subject in fresh], window_seconds=window_seconds)
+        for key, count in zip(fresh, counts, strict=True):
+            self._seen[key] = count
+        while len(self._seen) > self.size:
+            self._seen.popitem(last=False)
 
 
 class _EventCounter:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
 from email.utils import make_msgid
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chassis.db import dialect_insert, utcnow
+from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from chassis.tokens import make_message_id
@@ -16,8 +18,10 @@ from contracts.cases import CaseCreated, MessageAdded
 from contracts.envelope import Envelope
 from contracts.notifications import ConversationMode, DeliveryRead, NotificationSent
 from contracts.portal import MagicLinkRequested
-from notifications import reply_attachments, webpush
+from notifications import confirm_group, reply_attachments, webpush
+from notifications.count_once import CountOnce
 from notifications.customer_mail import (
+    CustomerContext,
     SignatureLookup,
     customer_context,
     followers_in_cc,
@@ -27,7 +31,9 @@ from notifications.customer_mail import (
 )
 from notifications.db.models import Delivery, ThreadRef
 from notifications.domain import compose, policy
-from notifications.domain.addresses import suppression_reason
+from notifications.domain.addresses import normalise_address, suppression_reason
+from notifications.domain.loop_guard import is_automatic
+from notifications.domain.mail_settings import scope_key
 from notifications.domain.retry import SendFailure, backoff, classify
 from notifications.domain.sms import sms_reply_recipient
 from notifications.domain.threads import ThreadEntry, ThreadHeaders, normalise_message_id, reply_headers
@@ -37,7 +43,7 @@ from notifications.reply_attachments import AttachmentFetch
 from notifications.settings import NotificationsSettings
 from notifications.sms import SmsSender, UnconfiguredSms
 from notifications.sms_notices import queue_sms_reply
-from notifications.suppressions import guard
+from notifications.suppressions import guard, is_suppressed, limited
 
 log = get_logger(__name__)
 
@@ -50,29 +56,23 @@ def confirm_new_case(
     *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
 ) -> None:
     """On `case_created`: remember the customer's Message-ID; queue a confirmation when it is safe to."""
-    event = envelope.open(CaseCreated)
+    event = confirm_group.opened(session, envelope)
     case, first = event.case, event.first_message
     customer_msgid = normalise_message_id(first.email_message_id) if first else None
+    refs = []
     if first is not None and customer_msgid:
-        remember_message_id(
-            session=session,
-            case_id=case.id,
-            email_message_id=customer_msgid,
-            author_type=first.author_type.value,
-            created_at=first.created_at,
+        refs.append(
+            confirm_group.thread_ref(
+                case_id=case.id,
+                email_message_id=customer_msgid,
+                author_type=first.author_type.value,
+                created_at=first.created_at,
+            )
         )
-    recipient = policy.confirmation_recipient(case)
-    if recipient is None:
-        return
-    ctx = customer_context(session=session, settings=settings, case=case)
-    # the organisation's sender mailbox is ours too: never confirm mail that came from it (E4)
-    blocker = policy.confirmation_blocker(
-        recipient=recipient, first_message=first, own_addresses=[*_own_addresses(settings), ctx.sender.email]
-    )
-    blocker = (
-        blocker
-        or ctx.never_reason
-        or guard(
+    gate = _confirmation_gate(session=session, settings=settings, event=event, event_id=envelope.event_id)
+    if gate is not None:
+        recipient, ctx, blocker = gate
+        blocker = blocker or guard(
             session=session,
             settings=settings,
             counter=counter,
@@ -80,30 +80,91 @@ def confirm_new_case(
             recipient=recipient,
             case_id=case.id,
         )
+        base = {"kind": "confirmation", "recipient": recipient, "envelope": envelope, "case_id": case.id}
+        if blocker:
+            _suppress(session=session, reason=blocker, **base)
+        else:
+            message_id = make_message_id(
+                case_id=case.id,
+                message_id=first.id if first else 0,
+                secret=settings.secret_key,
+                domain=settings.mail_domain,
+            )
+            now = utcnow()
+            mail = compose.confirmation(
+                case=case,
+                to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
+                sender=ctx.sender,
+                message_id=message_id,
+                in_reply_to=customer_msgid,
+                date=now,
+                aids=ctx.aids,
+                link_url=signed_case_link(settings=settings, case=case),
+            )
+            # the confirmation answers the customer's mail, not a message of the case: no case_message_id
+            _queue(session=session, mail=mail, case_message_id=None, now=now, **base)
+            refs.append(
+                confirm_group.thread_ref(
+                    case_id=case.id, email_message_id=message_id, author_type="system", created_at=now
+                )
+            )
+    # recorded only when the handler got this far: a failed member of a group leaves no reference behind
+    confirm_group.remember(session, refs)
+
+
+def prepare_confirmations(
+    *, session: Session, settings: NotificationsSettings, envelopes: list[Envelope], once: CountOnce | None
+) -> None:
+    """A group's lookups at once (decision 0158): suppressions, mail settings, and the rate-limit counts."""
+    events = []
+    for envelope in envelopes:
+        with contextlib.suppress(ValidationError):  # a malformed event fails in its handler, alone
+            events.append((envelope.event_id, envelope.open(CaseCreated)))
+    recipients = [policy.confirmation_recipient(event.case) for _, event in events]
+    orgs = {event.case.organisation.id for _, event in events if event.case.organisation}
+    lookups = confirm_group.begin(
+        session,
+        recipients=[normalise_address(r) for r in recipients if r],
+        scope_keys={scope_key(None), *(scope_key(org) for org in orgs)},
     )
-    base = {"kind": "confirmation", "recipient": recipient, "envelope": envelope, "case_id": case.id}
-    if blocker:
-        _suppress(session=session, reason=blocker, **base)
+    lookups.events.update(events)
+    if once is None or not is_automatic("confirmation"):
         return
-    message_id = make_message_id(
-        case_id=case.id, message_id=first.id if first else 0, secret=settings.secret_key, domain=settings.mail_domain
-    )
-    now = utcnow()
-    mail = compose.confirmation(
-        case=case,
-        to=compose.Mailbox(recipient, case.requester.name if case.requester else ""),
-        sender=ctx.sender,
-        message_id=message_id,
-        in_reply_to=customer_msgid,
-        date=now,
-        aids=ctx.aids,
-        link_url=signed_case_link(settings=settings, case=case),
-    )
-    # the confirmation answers the customer's mail, not a message of the case: no case_message_id
-    _queue(session=session, mail=mail, case_message_id=None, now=now, **base)
-    remember_message_id(
-        session=session, case_id=case.id, email_message_id=message_id, author_type="system", created_at=now
-    )
+    hits = []
+    for event_id, event in events:
+        gate = _confirmation_gate(session=session, settings=settings, event=event, event_id=event_id)
+        if gate is None or gate[2] is not None:
+            continue  # no confirmation, or blocked before the rate limit: guard() never counts it
+        address = normalise_address(gate[0])
+        if not is_suppressed(session=session, address=address):
+            hits += [(event_id, name, subject) for name, subject in limited(address, event.case.id)]
+    # one round trip for the group; the handlers' guard() then finds each count in `once`
+    once.hit_many(hits, window_seconds=settings.rate_limit_window_seconds)
+
+
+Gate = tuple[str, CustomerContext, str | None]
+
+
+def _confirmation_gate(
+    *, session: Session, settings: NotificationsSettings, event: CaseCreated, event_id: str
+) -> Gate | None:
+    """(recipient, how to mail them, why not before suppressions and rate limits) of a confirmation, or None."""
+    lookups = confirm_group.current(session)
+    if lookups is not None and event_id in lookups.gates:
+        return lookups.gates[event_id]
+    case, first = event.case, event.first_message
+    recipient = policy.confirmation_recipient(case)
+    gate: Gate | None = None
+    if recipient is not None:
+        ctx = customer_context(session=session, settings=settings, case=case)
+        # the organisation's sender mailbox is ours too: never confirm mail that came from it (E4)
+        blocker = policy.confirmation_blocker(
+            recipient=recipient, first_message=first, own_addresses=[*_own_addresses(settings), ctx.sender.email]
+        )
+        gate = (recipient, ctx, blocker or ctx.never_reason)
+    if lookups is not None:
+        lookups.gates[event_id] = gate
+    return gate
 
 
 def mail_agent_reply(
@@ -219,10 +280,14 @@ def remember_message_id(
     *, session: Session, case_id: int, email_message_id: str, author_type: str, created_at: datetime
 ) -> None:
     """Record a Message-ID of a case once (concurrent events may carry the same one)."""
-    stmt = dialect_insert(session, ThreadRef.__table__).values(
-        case_id=case_id, email_message_id=email_message_id, author_type=author_type, created_at=created_at
+    confirm_group.remember(
+        session,
+        [
+            confirm_group.thread_ref(
+                case_id=case_id, email_message_id=email_message_id, author_type=author_type, created_at=created_at
+            )
+        ],
     )
-    session.execute(stmt.on_conflict_do_nothing(index_elements=["case_id", "email_message_id"]))
 
 
 def send_due(*, runtime: Runtime, settings: NotificationsSettings, mailer: Mailer, sms: SmsSender | None = None) -> int:

@@ -12,6 +12,7 @@ from chassis.db import utcnow
 from chassis.logging import get_logger
 from contracts.errors import ValidationFailed
 from contracts.notifications import CustomerMailSettingsRead, CustomerMailSettingsWrite, EffectiveCustomerMail
+from notifications import confirm_group
 from notifications.db.models import CustomerMailSetting
 from notifications.domain.mail_settings import FIELDS, Defaults, resolve, scope_key
 from notifications.settings import NotificationsSettings
@@ -56,9 +57,10 @@ def _defaults(settings: NotificationsSettings) -> Defaults:
 
 
 def _levels(session: Session, organisation_id: int | None) -> list[CustomerMailSettingsWrite]:
-    levels = [_stored(session.get(CustomerMailSetting, scope_key(None)))]
+    # a confirmation group loaded its levels at once: no query per mail for a level never stored (0158)
+    levels = [_stored(confirm_group.get_row(session, CustomerMailSetting, scope_key(None)))]
     if organisation_id is not None:
-        levels.append(_stored(session.get(CustomerMailSetting, scope_key(organisation_id))))
+        levels.append(_stored(confirm_group.get_row(session, CustomerMailSetting, scope_key(organisation_id))))
     return levels
 
 

@@ -18,6 +18,15 @@ class Counter(Protocol):
     def hit(self, name: str, subject: str, *, window_seconds: int) -> int: ...
 
 
+def hit_many(counter: Counter, pairs: list[tuple[str, str]], *, window_seconds: int) -> list[int]:
+    """Count several mails: in one round trip when the counter can (RedisCounter), else one by one."""
+    many = getattr(counter, "hit_many", None)
+    if many is not None:
+        counts: list[int] = many(pairs, window_seconds=window_seconds)
+        return counts
+    return [counter.hit(name, subject, window_seconds=window_seconds) for name, subject in pairs]
+
+
 class RedisCounter:
     """Fixed windows: the first hit starts a window of `window_seconds`; returns the count including this hit."""
 
@@ -31,16 +40,23 @@ class RedisCounter:
 
     def hit(self, name: str, subject: str, *, window_seconds: int) -> int:
         """Count one mail; 0 when Redis is unavailable (fail open, decision 0033)."""
-        key = self._key(name, subject)
+        return self.hit_many([(name, subject)], window_seconds=window_seconds)[0]
+
+    def hit_many(self, pairs: list[tuple[str, str]], *, window_seconds: int) -> list[int]:
+        """Count one mail per (limiter, subject) in one round trip (decision 0158); 0s when Redis is unavailable."""
+        if not pairs:
+            return []
         try:
             with self.client.pipeline(transaction=True) as pipe:
-                pipe.set(key, 0, ex=window_seconds, nx=True)
-                pipe.incr(key)
-                _, count = pipe.execute()
+                for name, subject in pairs:
+                    key = self._key(name, subject)
+                    pipe.set(key, 0, ex=window_seconds, nx=True)
+                    pipe.incr(key)
+                answers = pipe.execute()
         except redis.RedisError as exc:
-            log.warning("rate_limit_unavailable", error=str(exc), limiter=name)
-            return 0
-        return int(count)
+            log.warning("rate_limit_unavailable", error=str(exc), limiter=pairs[0][0], count=len(pairs))
+            return [0] * len(pairs)
+        return [int(count) for count in answers[1::2]]
 
 
 class CounterProvider(DependencyProvider):

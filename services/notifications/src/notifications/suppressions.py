@@ -11,6 +11,7 @@ from contracts.envelope import Envelope
 from contracts.errors import NotFound
 from contracts.mail_gateway import MailBounced
 from contracts.notifications import SuppressionRead
+from notifications import confirm_group
 from notifications.db.models import Delivery, SuppressedAddress
 from notifications.domain.addresses import normalise_address
 from notifications.domain.loop_guard import HARD_BOUNCE_REASON, RateLimits, is_automatic, rate_limit_reason
@@ -32,7 +33,7 @@ def guard(
 ) -> str | None:
     """Why this mail must not go (suppressed address, rate limit), or None; counts it when it may go."""
     address = normalise_address(recipient)
-    if session.get(SuppressedAddress, address) is not None:
+    if is_suppressed(session=session, address=address):
         return HARD_BOUNCE_REASON
     if counter is None or not is_automatic(kind):
         return None
@@ -41,10 +42,22 @@ def guard(
         per_case=settings.rate_limit_per_case,
         window_seconds=settings.rate_limit_window_seconds,
     )
-    window = limits.window_seconds
-    recipient_count = counter.hit("recipient", address, window_seconds=window)
-    case_count = counter.hit("case", str(case_id), window_seconds=window) if case_id is not None else None
-    return rate_limit_reason(limits=limits, recipient_count=recipient_count, case_count=case_count)
+    counts = [
+        counter.hit(name, subject, window_seconds=limits.window_seconds) for name, subject in limited(address, case_id)
+    ]
+    return rate_limit_reason(
+        limits=limits, recipient_count=counts[0], case_count=counts[1] if len(counts) > 1 else None
+    )
+
+
+def is_suppressed(*, session: Session, address: str) -> bool:
+    """Whether a hard bounce stopped mail to the (normalised) address; a confirmation group asked once (0158)."""
+    return confirm_group.get_row(session, SuppressedAddress, address) is not None
+
+
+def limited(address: str, case_id: int | None) -> list[tuple[str, str]]:
+    """The (limiter, subject) pairs an automatic mail counts against: its recipient, then its case."""
+    return [("recipient", address)] + ([("case", str(case_id))] if case_id is not None else [])
 
 
 def record_bounce(*, session: Session, envelope: Envelope) -> None:

@@ -18,6 +18,7 @@ from contracts.notifications import PushSubscriptionCreate
 from notifications import (
     agent_alerts,
     agent_sms,
+    confirm_group,
     customer_mail,
     directory,
     handlers,
@@ -37,6 +38,24 @@ from notifications.sms import SmsProvider, SmsSender
 
 # how often the sender looks for due deliveries; a queued mail leaves within this much time
 SEND_INTERVAL = 0.2
+
+
+def _prepare_confirmations(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
+    handlers.prepare_confirmations(
+        session=session, settings=service.settings, envelopes=envelopes, once=service._count_once()
+    )
+
+
+def _write_confirmations(service: NotificationsService, session: Session) -> None:
+    confirm_group.write(session)
+
+
+def _begin_alerts(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
+    agent_alerts.begin_group(session=session)
+
+
+def _write_alerts(service: NotificationsService, session: Session) -> None:
+    agent_alerts.write_group(session=session, runtime=service.runtime)
 
 
 class NotificationsService:
@@ -66,20 +85,26 @@ class NotificationsService:
 
     # the deliveries waiting together share one transaction (decision 0152, as reports and mail-gateway: 0126);
     # the rate-limit counter is outside it, so a replayed mail is counted once (notifications.count_once)
+    # decision 0158: the group's lookups and rate-limit counts at once (prepare), its thread references in one
+    # INSERT (complete)
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent_group()
+    @idempotent_group(prepare=_prepare_confirmations, complete=_write_confirmations)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
+        once = self._count_once()
         handlers.confirm_new_case(
-            session=session, settings=self.settings, envelope=envelope, counter=self._count_once(envelope)
+            session=session,
+            settings=self.settings,
+            envelope=envelope,
+            counter=once.for_event(envelope.event_id) if once is not None else None,
         )
 
-    def _count_once(self, envelope: Envelope) -> Counter | None:
+    def _count_once(self) -> CountOnce | None:
         if self.counter is None:
             return None
         once = self.runtime.extras.get("notifications:count_once")
         if not isinstance(once, CountOnce) or once.counter is not self.counter:
             once = self.runtime.extras["notifications:count_once"] = CountOnce(self.counter)
-        return once.for_event(envelope.event_id)
+        return once
 
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
@@ -134,8 +159,10 @@ class NotificationsService:
 
     # -- agents' in-app notifications (E2): own consumers, so mail and alerts are each exactly once
 
+    # decision 0152: one transaction for the deliveries waiting together; 0158: each agent's preferences and
+    # browsers asked for once per group, the group's in-app rows in one INSERT
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent_group()  # decision 0152: one transaction for the deliveries waiting together
+    @idempotent_group(prepare=_begin_alerts, complete=_write_alerts)
     def alert_on_case_created(self, session: Session, envelope: Envelope) -> None:
         agent_alerts.case_created(
             session=session,

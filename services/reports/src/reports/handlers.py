@@ -19,32 +19,54 @@ from reports.domain.open_cases import CLOSED_STATUSES, build_report
 SNAPSHOT_EVENTS = {"case_created": CaseCreated, "case_updated": CaseUpdated, "message_added": MessageAdded}
 
 
+# a group's snapshots (chassis `idempotent_group`), newest per case, upserted once before its commit (0158)
+GROUP_SNAPSHOTS = "reports:group_snapshots"
+
+
 def record_case_snapshot(*, session: Session, envelope: Envelope) -> None:
     """Apply the case snapshot an event carries (case_created, case_updated, message_added)."""
     event = envelope.open(SNAPSHOT_EVENTS[envelope.event_type])
-    apply_snapshot(session=session, case=event.case)
+    row = _snapshot_row(event.case)
+    held: dict[int, dict[str, Any]] | None = session.info.get(GROUP_SNAPSHOTS)
+    if held is None:  # one by one (the fallback path, or no group)
+        _upsert(session, [row])
+        return
+    # one statement cannot update a row twice: within the group only the case's highest version is kept
+    earlier = held.get(row["case_id"])
+    if earlier is None or earlier["version"] < row["version"]:
+        held[row["case_id"]] = row
+
+
+def begin_snapshot_group(*, session: Session) -> None:
+    """From now on `record_case_snapshot` holds its rows for `write_snapshot_group` (decision 0158)."""
+    session.info[GROUP_SNAPSHOTS] = {}
+
+
+def write_snapshot_group(*, session: Session) -> None:
+    """The held snapshots of the group in one version-guarded upsert, inside the group's transaction."""
+    held: dict[int, dict[str, Any]] = session.info.pop(GROUP_SNAPSHOTS, {})
+    _upsert(session, [held[case_id] for case_id in sorted(held)])
 
 
 def apply_snapshot(*, session: Session, case: CaseRead) -> None:
     """Upsert the case, keeping whichever snapshot has the higher version (events may arrive out of order)."""
-    _upsert(
-        session,
-        [
-            {
-                "case_id": case.id,
-                "number": case.number,
-                "status": case.status.value,
-                "priority": case.priority.value,
-                "group_id": case.group.id if case.group else None,
-                "group_name": case.group.name if case.group else None,
-                "assignee_id": case.assignee.id if case.assignee else None,
-                "requester_id": case.requester.id if case.requester else None,
-                "version": case.version,
-                "created_at": case.created_at,
-                "updated_at": case.updated_at,
-            }
-        ],
-    )
+    _upsert(session, [_snapshot_row(case)])
+
+
+def _snapshot_row(case: CaseRead) -> dict[str, Any]:
+    return {
+        "case_id": case.id,
+        "number": case.number,
+        "status": case.status.value,
+        "priority": case.priority.value,
+        "group_id": case.group.id if case.group else None,
+        "group_name": case.group.name if case.group else None,
+        "assignee_id": case.assignee.id if case.assignee else None,
+        "requester_id": case.requester.id if case.requester else None,
+        "version": case.version,
+        "created_at": case.created_at,
+        "updated_at": case.updated_at,
+    }
 
 
 def record_imported_cases(*, session: Session, envelope: Envelope, cases: Any) -> int:

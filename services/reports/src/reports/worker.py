@@ -25,6 +25,14 @@ def _engine(url: str) -> Engine:
     return make_worker_engine(url, pool_size=12, max_overflow=3)
 
 
+def _begin_snapshots(service: Any, session: Session, envelopes: list[Envelope]) -> None:
+    handlers.begin_snapshot_group(session=session)
+
+
+def _write_snapshots(service: Any, session: Session) -> None:
+    handlers.write_snapshot_group(session=session)
+
+
 class ReportsService:
     name = "reports"
 
@@ -41,17 +49,17 @@ class ReportsService:
             return handlers.open_cases_report(session=session).model_dump(mode="json")
 
     @event_handler("cases", "case_created", requeue_on_error=True)
-    @idempotent_group()  # deliveries waiting together share one transaction (0126; 0132 for reports)
+    @idempotent_group(prepare=_begin_snapshots, complete=_write_snapshots)  # 0126, 0132; one upsert: 0158
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
         handlers.record_case_snapshot(session=session, envelope=envelope)
 
     @event_handler("cases", "case_updated", requeue_on_error=True)
-    @idempotent_group()  # deliveries waiting together share one transaction (0126; 0132 for reports)
+    @idempotent_group(prepare=_begin_snapshots, complete=_write_snapshots)  # 0126, 0132; one upsert: 0158
     def on_case_updated(self, session: Session, envelope: Envelope) -> None:
         handlers.record_case_snapshot(session=session, envelope=envelope)
 
     @event_handler("cases", "message_added", requeue_on_error=True)
-    @idempotent_group()  # deliveries waiting together share one transaction (0126; 0132 for reports)
+    @idempotent_group(prepare=_begin_snapshots, complete=_write_snapshots)  # 0126, 0132; one upsert: 0158
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
         handlers.record_case_snapshot(session=session, envelope=envelope)
 
