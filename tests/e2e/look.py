@@ -3,25 +3,21 @@ the SMTP sink and the mail gateway's audit record."""
 
 from __future__ import annotations
 
-import time
+from collections.abc import Callable
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
 from chassis.testing import SyncRpc
+from chassis.testing import wait_until as _wait_until
+
+T = TypeVar("T")
 
 
-def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    """Poll `fetch` until it returns something truthy; its last answer is in the error otherwise."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = fetch()
-        if last:
-            return last
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met in {timeout}s (last: {last!r})")
+def wait_until(fetch: Callable[[], T], timeout: float = 20.0, what: str = "condition") -> T:
+    """`chassis.testing.wait_until` polling every 0.1 s (most checks here are HTTP calls); 20 s by default."""
+    return _wait_until(fetch, timeout=timeout, what=what, interval=0.1)
 
 
 def case_titled(api: httpx.Client, title: str) -> dict[str, Any] | None:

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from system import System, running_system
 
-from chassis.testing import SyncRpc
+from chassis.testing import SyncRpc, wait_until
 
 GROUP = "Imported support"
 
@@ -23,7 +23,6 @@ GROUP = "Imported support"
 @pytest.fixture(scope="module")
 def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
     with running_system(tmp_path_factory.mktemp("import-reports"), start=False) as (system, _sink):
-        system.process("reports").env["REPORTS_CASES_RPC_TIMEOUT"] = "1"
         system.start("cases", "reports")
         yield system
 
@@ -44,7 +43,8 @@ def _import(system: System, path: Path, *ids: str, status: str = "open") -> None
     assert result.returncode == 0, result.stdout + result.stderr
 
 
-def _report(rpc: SyncRpc, check: Callable[[dict[str, Any]], bool], timeout: float = 30.0) -> dict[str, Any]:
+def _report(rpc: SyncRpc, check: Callable[[dict[str, Any]], bool], timeout: float = 120.0) -> dict[str, Any]:
+    """Poll the report until `check` holds; generous, as each failed facts lookup puts the event back for a retry."""
     deadline = time.monotonic() + timeout
     while True:
         report: dict[str, Any] = rpc.call("reports", "open_cases_report")
@@ -86,8 +86,14 @@ def test_cases_down_when_the_event_arrives_is_retried(pair: System, tmp_path: Pa
         _import(pair, tmp_path / "c.jsonl", "D-1", "D-2")
         _wait_relayed(pair)
         pair.stop("cases")
-        pair.start("reports")  # its case_facts calls time out (1 s) and the event goes back to the queue
-        time.sleep(3.0)
+        # its case_facts calls time out (after 1 s, not the default 5 s) and the event goes back to the queue
+        reports = pair.process("reports")
+        reports.env["REPORTS_CASES_RPC_TIMEOUT"] = "1"
+        earlier = len(reports.log_tail(10**9))  # the log file is appended to: look at this run's lines only
+        pair.start("reports")
+        wait_until(
+            lambda: "cases_rpc_timeout" in reports.log_tail(10**9)[earlier:], timeout=60, what="a timed-out facts call"
+        )
         assert _imported(rpc.call("reports", "open_cases_report")) == start
         assert "cases_rpc_timeout" in pair.process("reports").log_tail(200)
         pair.start("cases")
@@ -96,7 +102,7 @@ def test_cases_down_when_the_event_arrives_is_retried(pair: System, tmp_path: Pa
         rpc.close()
 
 
-def _wait_relayed(system: System, timeout: float = 20.0) -> None:
+def _wait_relayed(system: System, timeout: float = 60.0) -> None:
     """Until cases' outbox has published every event (the relay runs in the cases worker)."""
     from sqlalchemy import create_engine, text
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +17,7 @@ from chassis.testing import ServiceProcess
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(repo_root() / "services" / "notifications" / "tests"))
+from look import wait_until
 from notifications_testkit import FakeTwilio
 from system import running_system
 
@@ -45,15 +45,6 @@ def sms_system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Any, 
             yield system, twilio
     finally:
         twilio.stop()
-
-
-def wait_until(fetch: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := fetch():
-            return value
-        time.sleep(0.1)
-    raise TimeoutError(f"{what} not met in {timeout}s")
 
 
 def _send_sms(system: Any, *, sender: str, body: str) -> httpx.Response:

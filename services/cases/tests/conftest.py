@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import subprocess
 import sys
@@ -16,8 +17,28 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import Engine, create_engine, text
 
-from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_until
 from contracts.envelope import Envelope, EventPayload
+from contracts.mail_gateway import MailAddress, MailReceived
+
+_inbound_ids = itertools.count(int(time.time() * 100))
+
+
+def mail_received(sender: str, sender_name: str = "Kari", **fields: Any) -> MailReceived:
+    """A `mail_received` as the mail gateway sends it, with a fresh inbound id, Message-ID and subject.
+
+    `fields` set or override any other field (`mailbox`, `text_body`, `thread`, ...).
+    """
+    fields.setdefault("subject", f"Printer {uuid.uuid4().hex[:8]}")
+    fields.setdefault("mailbox", "support@helpdesk.example.com")
+    fields.setdefault("text_body", "Hello")
+    return MailReceived(
+        inbound_mail_id=next(_inbound_ids),
+        default_group="Support",
+        message_id=f"<{uuid.uuid4().hex}@customer.example>",
+        from_address=MailAddress(email=sender, name=sender_name),
+        **fields,
+    )
 
 
 @dataclass
@@ -75,14 +96,7 @@ class CasesService:
     @staticmethod
     def wait_until(check: Any, timeout: float = 10.0, what: str = "condition") -> Any:
         """Poll `check()` until it returns something truthy."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = check()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"{what} not reached in {timeout}s")
-            time.sleep(0.1)
+        return wait_until(check, timeout=timeout, what=what, interval=0.1)
 
 
 def _run(command: str, env: dict[str, str]) -> None:

@@ -5,11 +5,13 @@ Each module gets fresh PostgreSQL databases (cases, reports, gateway) and one fr
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,9 +19,22 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from notifications_process import notifications_worker
+from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from chassis.db import make_engine, make_sessionmaker
-from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from chassis.testing import (
+    CHROMIUM_ARGS,
+    CHROMIUM_PATH,
+    EventCollector,
+    ServiceProcess,
+    SyncRpc,
+    amqp_vhost,
+    free_port,
+    pg_database,
+)
+from chassis.testing import wait_until as _wait_until
+from gateway import access
 
 T = TypeVar("T")
 ADMIN_EMAIL = "admin@example.com"
@@ -56,15 +71,8 @@ class Stack:
 
 
 def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
-    """Poll `check()` until it returns something truthy."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = check()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not reached in {timeout}s")
-        time.sleep(0.2)
+    """Poll `check()` until it returns something truthy (every 0.2 s: most checks here are HTTP calls)."""
+    return _wait_until(check, timeout=timeout, what=what, interval=0.2)
 
 
 def _run(package: str, command: str, env: dict[str, str]) -> str:
@@ -186,3 +194,51 @@ def admin_agent(api: httpx.Client) -> dict[str, Any]:
 def support_group(api: httpx.Client) -> dict[str, Any]:
     groups = api.get("/api/v1/groups").json()["items"]
     return next(g for g in groups if g["name"] == "Support")
+
+
+@pytest.fixture(scope="module")
+def notifications(stack: Stack) -> Iterator[ServiceProcess]:
+    """The notifications worker on the stack's vhost (it stores agents' alerts and pushes them)."""
+    with notifications_worker(stack) as process:
+        yield process
+
+
+@pytest.fixture(scope="module")
+def partner(stack: Stack) -> Iterator[httpx.Client]:
+    """A key that acts as no agent: the cases it opens notify the group's agents."""
+    _, secret = access.create_api_key(factory=stack.db(), name=f"partner {uuid.uuid4().hex[:6]}", scopes=["*"])
+    with stack.client(secret) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+@contextlib.contextmanager
+def agent_page(chromium: Browser, stack: Stack) -> Iterator[Page]:
+    """A fresh browser context signed in as the seeded admin, on the cases list; closed afterwards."""
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(ADMIN_EMAIL)
+        page.get_by_label("Password").fill(stack.admin_password)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+        yield page
+    finally:
+        context.close()
+
+
+def my_notifications(api: httpx.Client) -> dict[str, Any]:
+    """The first page of the key's agent's notifications, with its unread count."""
+    resp = api.get("/api/v1/notifications")
+    assert resp.status_code == 200, resp.text
+    return resp.json()

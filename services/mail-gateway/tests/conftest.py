@@ -7,6 +7,7 @@ import os
 import smtplib
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from imap_server import Dovecot, dovecot_server
 from kombu import Connection, Exchange
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from chassis.db import make_engine
 from chassis.settings import repo_root
-from chassis.testing import EventCollector, ServiceProcess, amqp_vhost, free_port, pg_database
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_until
 from contracts.envelope import Envelope, EventPayload
 from mail_gateway.db.models import InboundMail
 
@@ -31,6 +33,7 @@ MAX_MESSAGE_BYTES = 256 * 1024
 MAX_ATTACHMENT_BYTES = 64 * 1024
 IMAP_BATCH_SIZE = 4  # small, so a dozen mails take several polls (batches)
 SUPPORT = "support@example.com"
+IMAP_PASSWORD = "imap-pw-never-shown-0451"  # every user's on the test dovecot (`imap` fixture)
 
 
 @dataclass
@@ -66,6 +69,38 @@ class Stack:
         """Send one mail over real SMTP; returns smtplib's refused-recipients dict ({} when all accepted)."""
         with self.smtp_client() as client:
             return client.sendmail(sender, rcpt or [SUPPORT], raw)
+
+    def send_until_accepted(self, raw: bytes) -> int:
+        """Send as an MTA does: keep the mail and try again until it gets 250; returns how many tries failed."""
+        failed = 0
+        while True:
+            try:
+                if self.send(raw) == {}:
+                    return failed
+            except (OSError, smtplib.SMTPException):
+                failed += 1
+                time.sleep(0.05)
+
+    def start_senders(self, message_ids: list[str], *, threads: int, subject: str) -> RetryingSenders:
+        """`threads` MTA-like senders share out `message_ids`; each mail is retried until it gets 250."""
+        return RetryingSenders(self, message_ids, threads, subject)
+
+    def kill_smtp_when(self, ready: Callable[[], bool], timeout: float = 30.0) -> None:
+        """Kill -9 the SMTP listener as soon as `ready()` holds (at the latest after `timeout` seconds)."""
+        with contextlib.suppress(TimeoutError):
+            wait_until(ready, timeout=timeout, what="ready to kill", interval=0.005)
+        self.smtp.kill()
+
+    def add_mailbox(self, address: str, name: str, default_group: str, *, active: bool = True) -> None:
+        """A mailbox row written straight into the database, as an admin's earlier change would have left it."""
+        with self.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO mailbox (address, name, default_group, active, created_at) "
+                    "VALUES (:address, :name, :default_group, :active, now())"
+                ),
+                {"address": address, "name": name, "default_group": default_group, "active": active},
+            )
 
     def rows(self, **where: Any) -> list[InboundMail]:
         with Session(self.engine) as session:
@@ -117,6 +152,38 @@ class Stack:
                 delivery_mode=2,
             )
         return envelope
+
+
+class RetryingSenders:
+    """Sender threads started by `Stack.start_senders`: what got 250 so far, and how many tries failed."""
+
+    def __init__(self, stack: Stack, message_ids: list[str], threads: int, subject: str) -> None:
+        self.acked: list[str] = []
+        self.failed = 0
+        self._lock = threading.Lock()
+        self._stack, self._subject = stack, subject
+        self._threads = [
+            threading.Thread(target=self._send, args=(message_ids[i::threads],), daemon=True) for i in range(threads)
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _send(self, chunk: list[str]) -> None:
+        for mid in chunk:
+            failed = self._stack.send_until_accepted(self._stack.mail(message_id=mid, subject=f"{self._subject} {mid}"))
+            with self._lock:
+                self.acked.append(mid)
+                self.failed += failed
+
+    def acked_so_far(self) -> list[str]:
+        with self._lock:
+            return list(self.acked)
+
+    def join(self, timeout: float) -> bool:
+        """Wait up to `timeout` seconds for each sender; True when all of them have finished."""
+        for thread in self._threads:
+            thread.join(timeout)
+        return not any(thread.is_alive() for thread in self._threads)
 
 
 def make_mail(
@@ -205,3 +272,36 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             smtp.stop()
             events.close()
             engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def rpc(stack: Stack) -> Iterator[SyncRpc]:
+    """A nameko RPC client on the stack's vhost."""
+    client = SyncRpc(stack.amqp_uri)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
+@pytest.fixture(scope="module")
+def imap(request: pytest.FixtureRequest) -> Iterator[Dovecot]:
+    """A dovecot for the test module, with the users its `IMAP_USERS` lists, each with IMAP_PASSWORD."""
+    with dovecot_server(dict.fromkeys(request.module.IMAP_USERS, IMAP_PASSWORD)) as server:
+        yield server
+
+
+def imap_mailbox(imap: Dovecot, user: str, **extra: Any) -> dict[str, Any]:
+    """`save_mailbox` data for `user`'s INBOX on the test dovecot, polled every second unless `extra` says so."""
+    return {
+        "address": f"{user}-imap@example.com",
+        "name": user,
+        "default_group": "Support",
+        "imap_host": imap.host,
+        "imap_port": imap.port,
+        "imap_security": "none",
+        "imap_user": user,
+        "imap_password": IMAP_PASSWORD,
+        "imap_poll_seconds": 1,
+        **extra,
+    }

@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
 from chassis.testing import ServiceProcess, free_port
+from chassis.testing import wait_until as _wait_until
 from contracts.cases import CaseRead, MessageRead
 from contracts.envelope import Envelope, EventPayload
 
@@ -46,15 +47,8 @@ def next_id() -> int:
 
 
 def wait_until(check: Callable[[], T], timeout: float = 15.0, what: str = "condition") -> T:
-    """Poll `check` until it returns something truthy; return that."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result:
-            return result
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} not met within {timeout}s")
-        time.sleep(0.05)
+    """`chassis.testing.wait_until` with this kit's default deadline (15 s)."""
+    return _wait_until(check, timeout=timeout, what=what)
 
 
 # -- SMTP sink --------------------------------------------------------------------------------

@@ -16,16 +16,21 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from kombu import Connection, Exchange, Queue
+from sqlalchemy import Engine, MetaData
 
 from chassis.settings import repo_root
 
 PG_ADMIN_URL = os.environ.get("HELPDESK_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 AMQP_BASE = os.environ.get("HELPDESK_TEST_AMQP", "amqp://guest:guest@127.0.0.1:5672")
+
+T = TypeVar("T")
 
 
 def free_port() -> int:
@@ -83,6 +88,39 @@ def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | N
             last = exc
         time.sleep(0.1)
     raise TimeoutError(f"{url} not healthy after {timeout}s: {last}")
+
+
+def wait_until(check: Callable[[], T], timeout: float = 20.0, what: str = "condition", interval: float = 0.05) -> T:
+    """Poll `check()` until it returns something truthy and return that; TimeoutError after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout}s (last: {value!r})")
+        time.sleep(interval)
+
+
+def migrate_sqlite(package: str, path: Path) -> str:
+    """Migrate a fresh SQLite file at `path` with the service's own `migrate` command; returns its URL."""
+    url = f"sqlite:///{path}"
+    result = subprocess.run(
+        [sys.executable, "-m", package, "migrate"],
+        env={**os.environ, "HELPDESK_ENV": "test", f"{package.upper()}_DATABASE_URL": url},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{package} migrate failed:\n{result.stderr}")
+    return url
+
+
+def schema_differences(engine: Engine, metadata: MetaData) -> list[Any]:
+    """What alembic's autogenerate finds between the migrated database and the models: [] when they agree."""
+    with engine.connect() as conn:
+        return list(compare_metadata(MigrationContext.configure(conn), metadata))
 
 
 class ServiceProcess:

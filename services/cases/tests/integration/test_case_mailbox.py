@@ -2,40 +2,25 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 import uuid
 from typing import Any
 
-from contracts.mail_gateway import MailAddress, MailReceived, ThreadDecision
+from conftest import mail_received
 
-_inbound_ids = itertools.count(int(time.time() * 10) + 7_000_000)
-
-
-def _mail(sender: str, mailbox: str, **fields: Any) -> MailReceived:
-    fields.setdefault("subject", f"Invoice {uuid.uuid4().hex[:8]}")
-    return MailReceived(
-        inbound_mail_id=next(_inbound_ids),
-        mailbox=mailbox,
-        default_group="Support",
-        message_id=f"<{uuid.uuid4().hex}@customer.example>",
-        from_address=MailAddress(email=sender, name=""),
-        text_body="Hello",
-        **fields,
-    )
+from contracts.mail_gateway import ThreadDecision
 
 
 def test_the_mailbox_a_case_came_in_on_is_on_its_events_and_its_read_model(cases: Any) -> None:
     tag = uuid.uuid4().hex[:6]
     sender = f"mia.{tag}@customer.example"
-    first = _mail(sender, " Billing@Helpdesk.example.com ")
+    first = mail_received(sender, mailbox=" Billing@Helpdesk.example.com ")
     cases.publish("mail_gateway", cases.envelope(first, source="mail_gateway"))
     created = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]["case"]
     assert created["mailbox"] == "billing@helpdesk.example.com"
     assert cases.call("get_case", case_id=created["id"])["mailbox"] == "billing@helpdesk.example.com"
 
     # a reply that arrives on another mailbox does not move the case: it keeps the one it came in on
-    reply = _mail(sender, "support@helpdesk.example.com", thread=ThreadDecision(case_id=created["id"]))
+    reply = mail_received(sender, mailbox="support@helpdesk.example.com", thread=ThreadDecision(case_id=created["id"]))
     cases.publish("mail_gateway", cases.envelope(reply, source="mail_gateway"))
     added = cases.events.wait_for("message_added", case__id=created["id"], message__email_message_id=reply.message_id)
     assert added[0]["payload"]["case"]["mailbox"] == "billing@helpdesk.example.com"

@@ -11,8 +11,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
@@ -23,7 +21,7 @@ from cases.db.models import Base
 from cases.manage import SERVICE_DIR
 from chassis.db import make_engine, make_sessionmaker, unit_of_work, utcnow
 from chassis.migrations import upgrade
-from chassis.testing import pg_database
+from chassis.testing import migrate_sqlite, pg_database, schema_differences
 
 MINE = ("import_source", "import_external_id", "uq_case_import_key", "sla_recompute_job")
 
@@ -135,19 +133,9 @@ def test_bad_source_is_refused(tmp_path: Path) -> None:
 
 
 def test_migration_0007_matches_the_models_on_sqlite(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cases.db'}"
-    result = subprocess.run(
-        [sys.executable, "-m", "cases", "migrate"],
-        env={**os.environ, "HELPDESK_ENV": "test", "CASES_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    engine = make_engine(url)
+    engine = make_engine(migrate_sqlite("cases", tmp_path / "cases.db"))
     try:
-        with engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diffs = schema_differences(engine, Base.metadata)
         export = _export(tmp_path / "export.jsonl", "S-1")
         assert import_file(engine, export, progress=False).imported == 1
         assert import_file(engine, export, progress=False).already_imported == 1

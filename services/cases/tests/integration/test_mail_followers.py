@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import itertools
-import time
 import uuid
 from typing import Any
 
 import pytest
+from conftest import mail_received
 
 from contracts.mail_gateway import MailAddress, MailReceived, ThreadDecision
-
-_inbound_ids = itertools.count(int(time.time() * 10))
-
-
-def _mail(sender: str, **fields: Any) -> MailReceived:
-    fields.setdefault("subject", f"Printer {uuid.uuid4().hex[:8]}")
-    return MailReceived(
-        inbound_mail_id=next(_inbound_ids),
-        mailbox="support@helpdesk.example.com",
-        default_group="Support",
-        message_id=f"<{uuid.uuid4().hex}@customer.example>",
-        from_address=MailAddress(email=sender, name=""),
-        text_body="Hello",
-        **fields,
-    )
 
 
 def _send(cases: Any, mail: MailReceived) -> None:
@@ -32,14 +16,14 @@ def _send(cases: Any, mail: MailReceived) -> None:
 
 
 def _open(cases: Any, sender: str, cc: list[str]) -> dict[str, Any]:
-    mail = _mail(sender, cc=[MailAddress(email=a, name=a.split("@")[0].title()) for a in cc])
+    mail = mail_received(sender, "", cc=[MailAddress(email=a, name=a.split("@")[0].title()) for a in cc])
     _send(cases, mail)
     return dict(cases.events.wait_for("case_created", case__title=mail.subject)[0]["payload"]["case"])
 
 
 def _reply(cases: Any, case: dict[str, Any], sender: str) -> MailReceived:
-    mail = _mail(
-        sender, subject=f"Re: {case['title']} {uuid.uuid4().hex[:4]}", thread=ThreadDecision(case_id=case["id"])
+    mail = mail_received(
+        sender, "", subject=f"Re: {case['title']} {uuid.uuid4().hex[:4]}", thread=ThreadDecision(case_id=case["id"])
     )
     _send(cases, mail)
     return mail

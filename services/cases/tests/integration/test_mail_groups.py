@@ -7,7 +7,6 @@ would, and a long linger makes them one group. The last test kills the real work
 
 from __future__ import annotations
 
-import itertools
 import os
 import subprocess
 import sys
@@ -20,12 +19,13 @@ from typing import Any
 
 import eventlet
 import pytest
+from conftest import mail_received
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases import mail_batch
-from cases.db import batch_lookups
+from cases.db import batch_lookups, config_cache
 from cases.db.models import FieldConfig, OutboxMessage, ProcessedEvent, Setting
 from cases.db.sla_models import SlaPolicy
 from chassis.consumer import DeadLetters, consume
@@ -37,20 +37,6 @@ from contracts.envelope import Envelope, EventPayload
 from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
 
 CONSUMER = "cases.on_mail_received"
-_inbound_ids = itertools.count(int(time.time() * 100))
-
-
-def _mail(sender: str, **fields: Any) -> MailReceived:
-    fields.setdefault("subject", f"Printer {uuid.uuid4().hex[:8]}")
-    return MailReceived(
-        inbound_mail_id=next(_inbound_ids),
-        mailbox="support@helpdesk.example.com",
-        default_group="Support",
-        message_id=f"<{uuid.uuid4().hex}@customer.example>",
-        from_address=MailAddress(email=sender, name="Kari"),
-        text_body="Hello",
-        **fields,
-    )
 
 
 def _body(mail: MailReceived) -> dict[str, Any]:
@@ -160,7 +146,7 @@ def _deliver(committer: GroupCommitter, bodies: list[Any]) -> list[str]:
 
 
 def test_a_poison_mail_leaves_its_group_and_the_others_are_applied(setup: Setup) -> None:
-    good = [_mail(f"group.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(3)]
+    good = [mail_received(f"group.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(3)]
     poison = {"event_id": str(uuid.uuid4()), "event_type": "mail_received", "payload": {"subject": "no sender"}}
     garbage = {"no": "envelope"}
     committer = setup.committer()
@@ -183,7 +169,7 @@ def test_a_poison_mail_leaves_its_group_and_the_others_are_applied(setup: Setup)
 
 
 def test_duplicate_event_ids_within_and_across_groups_apply_once(setup: Setup) -> None:
-    first, second, third = (_mail(f"dup.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(3))
+    first, second, third = (mail_received(f"dup.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(3))
     b1, b2, b3 = _body(first), _body(second), _body(third)
     resent = _body(third)  # the same mail under a new event id (the gateway re-sent it)
     assert _deliver(setup.committer(), [b1, b1, b2]) == ["applied", "duplicate", "applied"]
@@ -202,13 +188,13 @@ def test_duplicate_event_ids_within_and_across_groups_apply_once(setup: Setup) -
 
 def test_a_reply_a_new_case_and_a_stranger_on_the_thread_in_one_group(setup: Setup) -> None:
     customer = f"thread.{uuid.uuid4().hex[:6]}@customer.example"
-    opening = _mail(customer)
+    opening = mail_received(customer)
     assert _deliver(setup.committer(linger=0), [_body(opening)]) == ["applied"]
     case = setup.case_of(opening)
     on_thread = ThreadDecision(case_id=case.id, reason="signed_message_id")
-    reply = _mail(customer, subject=f"Re: {opening.subject}", thread=on_thread)
-    fresh = _mail(customer, subject="Another printer", cc=[MailAddress(email=f"boss.{customer}", name="Boss")])
-    stranger = _mail(
+    reply = mail_received(customer, subject=f"Re: {opening.subject}", thread=on_thread)
+    fresh = mail_received(customer, subject="Another printer", cc=[MailAddress(email=f"boss.{customer}", name="Boss")])
+    stranger = mail_received(
         f"stranger.{uuid.uuid4().hex[:6]}@other.example", subject=f"Re: {opening.subject}", thread=on_thread
     )
     committer = setup.committer()
@@ -233,7 +219,7 @@ def test_a_reply_a_new_case_and_a_stranger_on_the_thread_in_one_group(setup: Set
 
 def test_two_mails_from_one_new_sender_in_one_group_make_one_contact(setup: Setup) -> None:
     sender = f"new.{uuid.uuid4().hex[:6]}@customer.example"
-    mails = [_mail(sender.upper() if i else sender, subject=f"New sender {i}") for i in range(2)]
+    mails = [mail_received(sender.upper() if i else sender, subject=f"New sender {i}") for i in range(2)]
     committer = setup.committer()
     assert _deliver(committer, [_body(m) for m in mails]) == ["applied", "applied"]
     assert committer.stats.groups == 1
@@ -246,7 +232,7 @@ class _Crash(BaseException):
 
 
 def test_a_crash_before_the_commit_commits_nothing_and_the_redelivery_applies_once(setup: Setup) -> None:
-    mails = [_mail(f"crash.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(4)]
+    mails = [mail_received(f"crash.{uuid.uuid4().hex[:6]}@customer.example") for _ in range(4)]
     bodies = [_body(m) for m in mails]
     seen: list[str] = []
 
@@ -286,7 +272,7 @@ def test_the_worker_killed_in_a_burst_loses_and_doubles_nothing(tmp_path: Path) 
         engine = create_engine(db_url)
         try:
             time.sleep(2)  # the event queue is declared once the worker is up
-            mails = [_mail(f"burst{i % 7}.{uuid.uuid4().hex[:4]}@customer.example") for i in range(150)]
+            mails = [mail_received(f"burst{i % 7}.{uuid.uuid4().hex[:4]}@customer.example") for i in range(150)]
             exchange = Exchange("mail_gateway.events", type="topic", durable=True)
             with Connection(amqp_uri) as conn:
                 producer = conn.Producer()
@@ -368,8 +354,8 @@ def test_a_group_writes_the_same_cases_history_and_events_as_one_by_one(setup: S
             {"attachments": [{"filename": "log.txt", "sha256": "cd" * 32, "size": 12}], "html_body": "<p>Hi</p>"},
             {"subject": ""},
         ]
-        alone = [_mail(p, **k) for p, k in zip(people, kinds, strict=True)]
-        together = [_mail(p, **k) for p, k in zip(people, kinds, strict=True)]
+        alone = [mail_received(p, **k) for p, k in zip(people, kinds, strict=True)]
+        together = [mail_received(p, **k) for p, k in zip(people, kinds, strict=True)]
         for mail in alone:  # the one-by-one path, as before groups existed
             assert (
                 consume(
@@ -400,7 +386,7 @@ def test_a_group_writes_the_same_cases_history_and_events_as_one_by_one(setup: S
 
 def test_held_senders_and_replies_to_closed_cases_in_one_group(setup: Setup) -> None:
     customer = f"closed.{uuid.uuid4().hex[:6]}@customer.example"
-    opening = _mail(customer)
+    opening = mail_received(customer)
     assert _deliver(setup.committer(linger=0), [_body(opening)]) == ["applied"]
     closed = setup.case_of(opening)
     with setup.engine.begin() as conn:
@@ -410,9 +396,9 @@ def test_held_senders_and_replies_to_closed_cases_in_one_group(setup: Setup) -> 
         session.merge(Setting(key="closed_reply", value="follow_up"))
     try:
         stranger = f"held.{uuid.uuid4().hex[:6]}@customer.example"
-        reply = _mail(customer, subject=f"Re: {opening.subject}", thread=ThreadDecision(case_id=closed.id))
-        unknown = [_mail(stranger, subject=f"Held {i}") for i in range(2)]
-        auto = _mail(customer, kind=MailKind.AUTO_REPLY, thread=ThreadDecision(case_id=closed.id))
+        reply = mail_received(customer, subject=f"Re: {opening.subject}", thread=ThreadDecision(case_id=closed.id))
+        unknown = [mail_received(stranger, subject=f"Held {i}") for i in range(2)]
+        auto = mail_received(customer, kind=MailKind.AUTO_REPLY, thread=ThreadDecision(case_id=closed.id))
         committer = setup.committer()
         assert _deliver(committer, [_body(m) for m in (reply, *unknown, auto)]) == ["applied"] * 4
         assert committer.stats.groups == 1
@@ -438,12 +424,12 @@ def test_held_senders_and_replies_to_closed_cases_in_one_group(setup: Setup) -> 
 
 def test_two_replies_to_one_case_and_a_thread_to_a_deleted_case_in_one_group(setup: Setup) -> None:
     customer = f"replies.{uuid.uuid4().hex[:6]}@customer.example"
-    opening = _mail(customer)
+    opening = mail_received(customer)
     assert _deliver(setup.committer(linger=0), [_body(opening)]) == ["applied"]
     case = setup.case_of(opening)
     on_thread = ThreadDecision(case_id=case.id, reason="signed_message_id")
-    replies = [_mail(customer, subject=f"Re: {opening.subject} {i}", thread=on_thread) for i in range(2)]
-    lost = _mail(customer, subject="Re: a case that is gone", thread=ThreadDecision(case_id=case.id + 10_000))
+    replies = [mail_received(customer, subject=f"Re: {opening.subject} {i}", thread=on_thread) for i in range(2)]
+    lost = mail_received(customer, subject="Re: a case that is gone", thread=ThreadDecision(case_id=case.id + 10_000))
     committer = setup.committer()
     assert _deliver(committer, [_body(m) for m in (*replies, lost)]) == ["applied"] * 3
     assert committer.stats.groups == 1
@@ -451,3 +437,105 @@ def test_two_replies_to_one_case_and_a_thread_to_a_deleted_case_in_one_group(set
     assert setup.case_of(lost).id != case.id  # no such case: the mail opens one
     versions = [e["case"]["version"] for e in setup.events("message_added") if e["case"]["id"] == case.id]
     assert versions == [2, 3]  # the second reply saw the first one's write, as one by one
+
+
+def test_new_senders_and_cc_contacts_of_a_group_are_inserted_together(
+    setup: Setup, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(config_cache, "TTL_SECONDS", 0)  # both groups read the configuration: counts compare
+    tag = uuid.uuid4().hex[:6]
+    s0, s1, s3, s4, s5 = (f"sender{i}.{tag}@customer.example" for i in (0, 1, 3, 4, 5))
+    c0, c2, c4 = (f"cc{i}.{tag}@customer.example" for i in (0, 2, 4))
+
+    def group() -> list[MailReceived]:
+        """Six mails: s0 twice (in two spellings), c0 Cc'd twice, s4 Cc'd before writing itself."""
+        senders = [s0, s1, s0.upper(), s3, s4, s5]
+        ccs: list[list[str]] = [[c0], [c0.upper()], [c2], [s4.upper()], [c4], []]
+        return [
+            mail_received(sender, cc=[MailAddress(email=c, name="Cc") for c in cc])
+            for sender, cc in zip(senders, ccs, strict=True)
+        ]
+
+    def applied_counting(mails: list[MailReceived]) -> list[str]:
+        """Apply the mails as one group; the SQL statements the group sent."""
+        statements: list[str] = []
+
+        def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            statements.append(" ".join(statement.split()))
+
+        committer = setup.committer()
+        event.listen(setup.engine, "before_cursor_execute", count)
+        try:
+            assert _deliver(committer, [_body(m) for m in mails]) == ["applied"] * len(mails)
+        finally:
+            event.remove(setup.engine, "before_cursor_execute", count)
+        assert committer.stats.groups == 1
+        return statements
+
+    new = group()
+    with_new_contacts = applied_counting(new)
+    addresses = [s0, s1, s3, s4, s5, c0, c2, c4]
+    stored = setup.rows("SELECT email, contact_id FROM contact_email WHERE email = ANY(:a)", a=addresses)
+    assert sorted(r.email for r in stored) == sorted(addresses)  # one contact per address, lower-cased
+    contact_of = {r.email: r.contact_id for r in stored}
+    assert len(set(contact_of.values())) == len(addresses)
+    cases = [setup.case_of(m) for m in new]
+    assert [c.requester_id for c in cases] == [contact_of[a] for a in (s0, s1, s0, s3, s4, s5)]
+
+    def followers(case_id: int) -> list[int]:
+        rows = setup.rows("SELECT contact_id FROM case_follower WHERE case_id = :c ORDER BY contact_id", c=case_id)
+        return [r.contact_id for r in rows]
+
+    assert [followers(c.id) for c in cases] == [
+        [contact_of[c0]],
+        [contact_of[c0]],
+        [contact_of[c2]],
+        [contact_of[s4]],  # the Cc'd person who also wrote is one contact in both roles
+        [contact_of[c4]],
+        [],
+    ]
+    created = {e["case"]["id"]: e["case"] for e in setup.events("case_created")}
+    assert created[cases[0].id]["requester"]["email"] == s0 and created[cases[0].id]["requester"]["name"] == "Kari"
+    inserts = [s.split(" (")[0] for s in with_new_contacts if s.startswith("INSERT INTO contact")]
+    assert inserts == ["INSERT INTO contact", "INSERT INTO contact_email"]  # eight contacts, two statements
+
+    # the same six mails again, every address known now: the new contacts cost a constant few statements
+    with_known_contacts = applied_counting(group())
+    extra = len(with_new_contacts) - len(with_known_contacts)
+    assert extra <= 3, f"{extra} more statements with {len(addresses)} new contacts than with none"
+
+
+def test_a_new_address_stored_meanwhile_by_another_worker_is_adopted_and_the_group_commits(setup: Setup) -> None:
+    raced = f"raced.{uuid.uuid4().hex[:6]}@customer.example"
+    first = mail_received(raced, subject="Raced sender")
+    second = mail_received(f"other.{uuid.uuid4().hex[:6]}@customer.example", cc=[MailAddress(email=raced, name="R")])
+    theirs: list[int] = []
+
+    def racing(session: Session, envelope: Envelope) -> None:
+        setup.handler(session, envelope)
+        if not theirs:  # another worker stores the same new address and commits, before this group's commit
+            with setup.engine.begin() as conn:
+                theirs.append(
+                    conn.execute(
+                        text(
+                            "INSERT INTO contact (name, created_at, approved, preferred_channel) "
+                            "VALUES ('Theirs', now(), true, 'email') RETURNING id"
+                        )
+                    ).scalar_one()
+                )
+                conn.execute(text("INSERT INTO contact_email (contact_id, email) VALUES (:c, :e)"),
+                             {"c": theirs[0], "e": raced})  # fmt: skip
+
+    committer = setup.committer(handler=racing)
+    assert _deliver(committer, [_body(first), _body(second)]) == ["applied", "applied"]
+    assert committer.stats.groups == 1 and committer.stats.fallbacks == 0  # not thrown back to one by one
+    assert setup.case_of(first).requester_id == theirs[0]
+    followers = setup.rows("SELECT contact_id FROM case_follower WHERE case_id = :c", c=setup.case_of(second).id)
+    assert [f.contact_id for f in followers] == theirs
+    assert setup.rows("SELECT count(*) AS n FROM contact_email WHERE email = :e", e=raced)[0].n == 1
+    [created] = [e for e in setup.events("case_created") if e["case"]["id"] == setup.case_of(first).id]
+    assert created["case"]["requester"]["id"] == theirs[0] and created["actor"]["id"] == theirs[0]
+    assert created["first_message"]["author_id"] == theirs[0]
+    orphans = setup.rows("SELECT count(*) AS n FROM contact c WHERE NOT EXISTS "
+                         "(SELECT 1 FROM contact_email e WHERE e.contact_id = c.id) AND c.phone IS NULL")  # fmt: skip
+    assert orphans[0].n == 0  # the contact this group had made for the address is gone

@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
-from alembic.autogenerate import compare_metadata
-from alembic.migration import MigrationContext
 from sqlalchemy import create_engine
 
 from cases.db.models import Base
+from chassis.testing import migrate_sqlite, schema_differences
 
 SLA_TABLES = {"business_calendar", "sla_policy", "case_sla_target", "sla_event_sent"}
 
@@ -26,19 +22,9 @@ def _mine(diff: Any) -> bool:
 
 
 def test_migration_matches_models(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'cases.db'}"
-    result = subprocess.run(
-        [sys.executable, "-m", "cases", "migrate"],
-        env={**os.environ, "HELPDESK_ENV": "test", "CASES_DATABASE_URL": url},
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr
-    engine = create_engine(url)
+    engine = create_engine(migrate_sqlite("cases", tmp_path / "cases.db"))
     try:
-        with engine.connect() as conn:
-            diffs = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+        diffs = schema_differences(engine, Base.metadata)
     finally:
         engine.dispose()
     assert [d for d in diffs if _mine(d)] == []

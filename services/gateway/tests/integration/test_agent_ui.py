@@ -12,9 +12,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import ADMIN_EMAIL, Stack
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-
-from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
+from playwright.sync_api import Browser, Page, expect
 
 # `make screenshots` points this at docs/screenshots (the README shows them); tests must not dirty the tree
 SCREENSHOTS = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="agent-ui-"))
@@ -150,17 +148,8 @@ def test_stale_form_shows_a_conflict(
 
 
 @pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-@pytest.fixture(scope="module")
 def agent_page(chromium: Browser, stack: Stack) -> Iterator[Page]:
+    """One page for the module, not signed in (unlike conftest's `agent_page`): signing in is the first test."""
     context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
     try:
         yield context.new_page()

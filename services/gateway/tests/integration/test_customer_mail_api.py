@@ -4,23 +4,14 @@ notifications workers: admin only, validated, an organisation overrides the work
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 
 import httpx
-import pytest
 from conftest import Stack
-from notifications_process import notifications_worker
 
 from chassis.testing import ServiceProcess
 from gateway import access
 
 WORKSPACE = "/api/v1/settings/customer-mail"
-
-
-@pytest.fixture(scope="module")
-def notifications(stack: Stack) -> Iterator[ServiceProcess]:
-    with notifications_worker(stack) as process:
-        yield process
 
 
 def test_an_organisation_overrides_the_workspace_default_field_by_field(

@@ -3,26 +3,16 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
-import pytest
 from conftest import Stack, wait_until
-from notifications_process import notifications_worker
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
 from chassis.testing import ServiceProcess
 from contracts.envelope import Envelope
 from contracts.mail_gateway import MailBounced
 from gateway import access
-
-
-@pytest.fixture(scope="module")
-def notifications(stack: Stack) -> Iterator[ServiceProcess]:
-    """The notifications worker on the stack's vhost; without a relay it writes mail to var/outbox (sent)."""
-    with notifications_worker(stack) as process:
-        yield process
 
 
 def _reply_on_new_case(api: httpx.Client, requester: str) -> dict[str, Any]:

@@ -11,53 +11,24 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_EMAIL, Stack, wait_until
-from notifications_process import notifications_worker
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from conftest import ADMIN_EMAIL, Stack, agent_page, my_notifications, wait_until
+from playwright.sync_api import Browser, expect
 
-from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServiceProcess
+from chassis.testing import ServiceProcess
 from gateway import access
-
-
-@pytest.fixture(scope="module")
-def notifications(stack: Stack) -> Iterator[ServiceProcess]:
-    with notifications_worker(stack) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def partner(stack: Stack) -> Iterator[httpx.Client]:
-    """A key that acts as no agent: what it does notifies every agent concerned."""
-    _, secret = access.create_api_key(factory=stack.db(), name=f"partner {uuid.uuid4().hex[:6]}", scopes=["*"])
-    with stack.client(secret) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _unread(api: httpx.Client) -> dict[str, Any]:
-    resp = api.get("/api/v1/notifications")
-    assert resp.status_code == 200, resp.text
-    return resp.json()
 
 
 def test_a_new_case_in_my_group_is_counted_and_can_be_marked_read(
     api: httpx.Client, partner: httpx.Client, support_group: dict[str, Any], notifications: ServiceProcess
 ) -> None:
-    before = _unread(api)["unread"]
+    before = my_notifications(api)["unread"]
     title = f"Group alert {uuid.uuid4().hex[:6]}"
     created = partner.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
     assert created.status_code == 201, created.text
 
-    page = wait_until(lambda: (p := _unread(api)) and p["unread"] == before + 1 and p, timeout=20, what="the alert")
+    page = wait_until(
+        lambda: (p := my_notifications(api)) and p["unread"] == before + 1 and p, timeout=20, what="the alert"
+    )
     newest = page["items"][0]
     assert (newest["kind"], newest["case_id"], newest["title"]) == ("new_case_in_group", created.json()["id"], title)
 
@@ -65,7 +36,7 @@ def test_a_new_case_in_my_group_is_counted_and_can_be_marked_read(
     assert partner.get("/api/v1/notifications").status_code == 403
     marked = api.post("/api/v1/notifications/read", json={"up_to_id": newest["id"]})
     assert marked.status_code == 200 and marked.json()["marked"] >= 1
-    assert _unread(api)["unread"] == 0
+    assert my_notifications(api)["unread"] == 0
 
 
 def test_my_preferences_can_be_read_and_changed(api: httpx.Client, notifications: ServiceProcess) -> None:
@@ -110,14 +81,7 @@ def test_the_browser_shows_a_new_case_without_reloading(
     support_group: dict[str, Any],
     notifications: ServiceProcess,
 ) -> None:
-    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
-    page: Page = context.new_page()
-    try:
-        page.goto("/login")
-        page.get_by_label("Email").fill(ADMIN_EMAIL)
-        page.get_by_label("Password").fill(stack.admin_password)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+    with agent_page(chromium, stack) as page:
         expect(page.locator("body")).to_have_attribute("data-stream", "open")
         page.evaluate("window.__noReload = true")
 
@@ -131,8 +95,6 @@ def test_the_browser_shows_a_new_case_without_reloading(
         expect(item).to_have_attribute("href", f"/cases/{created.json()['id']}")
         expect(page.locator("#notif-count")).not_to_have_text("0")
         assert page.evaluate("window.__noReload") is True  # the same page: nothing reloaded
-    finally:
-        context.close()
 
 
 @pytest.fixture(scope="module")
@@ -149,17 +111,6 @@ def colleague(stack: Stack, api: httpx.Client, support_group: dict[str, Any]) ->
         yield client
 
 
-def _signed_in(chromium: Browser, stack: Stack) -> tuple[Any, Page]:
-    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
-    page: Page = context.new_page()
-    page.goto("/login")
-    page.get_by_label("Email").fill(ADMIN_EMAIL)
-    page.get_by_label("Password").fill(stack.admin_password)
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("heading", name="Cases")).to_be_visible()
-    return context, page
-
-
 @pytest.mark.browser
 def test_a_mention_shows_the_notes_excerpt_in_the_list_and_on_the_stream(
     chromium: Browser,
@@ -169,8 +120,7 @@ def test_a_mention_shows_the_notes_excerpt_in_the_list_and_on_the_stream(
     support_group: dict[str, Any],
     notifications: ServiceProcess,
 ) -> None:
-    context, page = _signed_in(chromium, stack)
-    try:
+    with agent_page(chromium, stack) as page:
         expect(page.locator("body")).to_have_attribute("data-stream", "open")
         title = f"Mention {uuid.uuid4().hex[:6]}"
         case = colleague.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]})
@@ -193,11 +143,9 @@ def test_a_mention_shows_the_notes_excerpt_in_the_list_and_on_the_stream(
         assert shown.startswith("…") and len(shown) <= 160  # an excerpt, not the whole note
 
         # the stored list says the same
-        items = _unread(api)["items"]
+        items = my_notifications(api)["items"]
         mention = next(n for n in items if n["kind"] == "mentioned" and n["case_id"] == case.json()["id"])
         assert mention["title"] == title and mention["detail"] == shown
-    finally:
-        context.close()
 
 
 @pytest.mark.browser
@@ -211,9 +159,8 @@ def test_marking_read_or_changing_preferences_from_a_browser_needs_the_csrf_toke
 ) -> None:
     created = partner.post("/api/v1/cases", json={"title": "Unread", "group_id": support_group["id"]})
     assert created.status_code == 201, created.text
-    wait_until(lambda: _unread(api)["unread"] > 0, timeout=20, what="an unread alert")
-    context, page = _signed_in(chromium, stack)
-    try:
+    wait_until(lambda: my_notifications(api)["unread"] > 0, timeout=20, what="an unread alert")
+    with agent_page(chromium, stack) as page:
         send = """async ([method, url, body, withToken]) => {
             const headers = {"Content-Type": "application/json"};
             if (withToken) headers["X-CSRF-Token"] = document.querySelector("input[name=csrf_token]").value;
@@ -225,12 +172,10 @@ def test_marking_read_or_changing_preferences_from_a_browser_needs_the_csrf_toke
         pref = "/api/v1/notifications/preferences/sla_warning/email"
         assert page.evaluate(send, ["PUT", pref, {"enabled": True}, False])[0] == 403
         assert api.get("/api/v1/notifications/preferences").json()["sla_warning"]["email"] is False
-        assert _unread(api)["unread"] > 0  # the refused request marked nothing
+        assert my_notifications(api)["unread"] > 0  # the refused request marked nothing
 
         status, marked = page.evaluate(send, ["POST", "/api/v1/notifications/read", {}, True])
         assert status == 200 and marked["marked"] >= 1
-        assert _unread(api)["unread"] == 0
+        assert my_notifications(api)["unread"] == 0
         # a bearer key is not a browser session: no CSRF token needed
         assert api.post("/api/v1/notifications/read", json={}).status_code == 200
-    finally:
-        context.close()

@@ -4,47 +4,14 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_EMAIL, Stack, wait_until
-from notifications_process import notifications_worker
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from conftest import Stack, agent_page, my_notifications, wait_until
+from playwright.sync_api import Browser, expect
 
-from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServiceProcess
-from gateway import access
-
-
-@pytest.fixture(scope="module")
-def notifications(stack: Stack) -> Iterator[ServiceProcess]:
-    with notifications_worker(stack) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
-def partner(stack: Stack) -> Iterator[httpx.Client]:
-    """A key that acts as no agent: the cases it opens notify the group's agents."""
-    _, secret = access.create_api_key(factory=stack.db(), name=f"partner {uuid.uuid4().hex[:6]}", scopes=["*"])
-    with stack.client(secret) as client:
-        yield client
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
-
-
-def _page(api: httpx.Client) -> dict[str, Any]:
-    resp = api.get("/api/v1/notifications")
-    assert resp.status_code == 200, resp.text
-    return resp.json()
+from chassis.testing import ServiceProcess
 
 
 @pytest.mark.browser
@@ -64,23 +31,16 @@ def test_the_bell_lists_earlier_notifications_on_page_load_and_new_ones_once(
         assert made.status_code == 201, made.text
         created.append(made.json())
     stored = wait_until(
-        lambda: (p := _page(api)) and {t for t in titles} <= {n["title"] for n in p["items"]} and p,
+        lambda: (p := my_notifications(api)) and {t for t in titles} <= {n["title"] for n in p["items"]} and p,
         timeout=20,
         what="stored alerts",
     )
     older = next(n for n in stored["items"] if n["title"] == titles[0])
     marked = api.post("/api/v1/notifications/read", json={"up_to_id": older["id"]})
     assert marked.status_code == 200, marked.text
-    unread = _page(api)["unread"]
+    unread = my_notifications(api)["unread"]
 
-    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
-    page: Page = context.new_page()
-    try:
-        page.goto("/login")
-        page.get_by_label("Email").fill(ADMIN_EMAIL)
-        page.get_by_label("Password").fill(stack.admin_password)
-        page.get_by_role("button", name="Sign in").click()
-        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+    with agent_page(chromium, stack) as page:
         expect(page.locator("body")).to_have_attribute("data-notifications", "loaded", timeout=10_000)
 
         alerts = page.get_by_role("list", name="New notifications")
@@ -114,5 +74,3 @@ def test_the_bell_lists_earlier_notifications_on_page_load_and_new_ones_once(
         expect(page.locator("body")).to_have_attribute("data-notifications", "loaded", timeout=10_000)
         expect(alerts.get_by_role("link", name=re.compile(rf"#\d+ {live}"))).to_have_count(1)
         expect(alerts.get_by_role("link", name=re.compile(rf"#\d+ {titles[0]}"))).to_have_count(1)
-    finally:
-        context.close()

@@ -13,13 +13,11 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import ADMIN_EMAIL, Stack, wait_until
-from notifications_process import notifications_worker
+from conftest import Stack, agent_page, wait_until
 from playwright.sync_api import Browser as Chromium
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH, ServiceProcess
-from gateway import access
+from chassis.testing import ServiceProcess
 
 # the fake push service and browser keys are shared with the notifications service's own tests
 sys.path.insert(0, str(Path(__file__).resolve().parents[3] / "notifications" / "tests"))
@@ -27,23 +25,10 @@ from push_kit import Browser, FakePushService, unb64, vapid_claims
 
 
 @pytest.fixture(scope="module")
-def notifications(stack: Stack) -> Iterator[ServiceProcess]:
-    with notifications_worker(stack) as process:
-        yield process
-
-
-@pytest.fixture(scope="module")
 def push_service() -> Iterator[FakePushService]:
     service = FakePushService().start()
     yield service
     service.stop()
-
-
-@pytest.fixture(scope="module")
-def partner(stack: Stack) -> Iterator[httpx.Client]:
-    _, secret = access.create_api_key(factory=stack.db(), name=f"partner {uuid.uuid4().hex[:6]}", scopes=["*"])
-    with stack.client(secret) as client:
-        yield client
 
 
 def test_the_public_key_and_my_subscriptions(
@@ -120,40 +105,29 @@ def test_the_service_worker_is_served_for_the_whole_ui(stack: Stack) -> None:
 
 @pytest.mark.browser
 def test_the_opt_in_button_and_a_cookie_session_needs_its_csrf_token(
-    stack: Stack, notifications: ServiceProcess, push_service: FakePushService
+    stack: Stack, chromium: Chromium, notifications: ServiceProcess, push_service: FakePushService
 ) -> None:
-    with sync_playwright() as pw:
-        chromium: Chromium = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            context = chromium.new_context(base_url=stack.base_url)
-            page = context.new_page()
-            page.goto("/login")
-            page.get_by_label("Email").fill(ADMIN_EMAIL)
-            page.get_by_label("Password").fill(stack.admin_password)
-            page.get_by_role("button", name="Sign in").click()
-            # the service worker registered and this browser is not subscribed yet
-            expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible(timeout=15_000)
-            # `ready` waits for the worker to be active (getRegistration raced it on a busy machine); 15 s at most
-            scope = page.evaluate(
-                """() => Promise.race([
-                    navigator.serviceWorker.ready.then(r => r.scope),
-                    new Promise(resolve => setTimeout(() => resolve("no active service worker"), 15000)),
-                ])"""
-            )
-            assert scope.endswith("/"), scope
+    with agent_page(chromium, stack) as page:
+        # the service worker registered and this browser is not subscribed yet
+        expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible(timeout=15_000)
+        # `ready` waits for the worker to be active (getRegistration raced it on a busy machine); 15 s at most
+        scope = page.evaluate(
+            """() => Promise.race([
+                navigator.serviceWorker.ready.then(r => r.scope),
+                new Promise(resolve => setTimeout(() => resolve("no active service worker"), 15000)),
+            ])"""
+        )
+        assert scope.endswith("/"), scope
 
-            # what push.js sends after PushManager.subscribe(), with and without the page's CSRF token
-            post = """async ([sub, withToken]) => {
-                const token = document.querySelector("input[name=csrf_token]").value;
-                const headers = {"Content-Type": "application/json"};
-                if (withToken) headers["X-CSRF-Token"] = token;
-                const r = await fetch("/api/v1/me/push-subscriptions",
-                    {method: "POST", credentials: "same-origin", headers, body: JSON.stringify(sub)});
-                return r.status;
-            }"""
-            browser = Browser.at(push_service)
-            assert page.evaluate(post, [browser.subscription(), False]) == 403
-            assert page.evaluate(post, [browser.subscription(), True]) == 201
-            context.close()
-        finally:
-            chromium.close()
+        # what push.js sends after PushManager.subscribe(), with and without the page's CSRF token
+        post = """async ([sub, withToken]) => {
+            const token = document.querySelector("input[name=csrf_token]").value;
+            const headers = {"Content-Type": "application/json"};
+            if (withToken) headers["X-CSRF-Token"] = token;
+            const r = await fetch("/api/v1/me/push-subscriptions",
+                {method: "POST", credentials: "same-origin", headers, body: JSON.stringify(sub)});
+            return r.status;
+        }"""
+        browser = Browser.at(push_service)
+        assert page.evaluate(post, [browser.subscription(), False]) == 403
+        assert page.evaluate(post, [browser.subscription(), True]) == 201

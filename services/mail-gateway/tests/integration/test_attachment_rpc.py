@@ -4,22 +4,12 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from chassis.testing import SyncRpc
 from contracts import errors
-
-
-@pytest.fixture(scope="module")
-def rpc(stack: Any) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.amqp_uri)
-    try:
-        yield client
-    finally:
-        client.close()
 
 
 def _code(rpc: SyncRpc, sha256: Any) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import smtplib
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -19,7 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chassis.blobstore import BlobStore
 from chassis.db import make_engine, make_sessionmaker
 from mail_gateway import smtp as smtp_module
-from mail_gateway.db.models import InboundMail, Mailbox
+from mail_gateway.db.models import STATUS_PROCESSED, STATUS_RECEIVED, InboundMail, Mailbox
 from mail_gateway.intake import Incoming, StoreResult, prepare_mail, store_batch
 from mail_gateway.smtp import GroupCommitter
 
@@ -82,7 +81,8 @@ def test_concurrent_mails_share_one_transaction_and_each_gets_its_row(stack, fac
     for mid, result in zip(mids, results, strict=True):
         [row] = stack.rows(message_id=mid)
         assert isinstance(result, StoreResult) and result.stored == [row.id]
-        assert row.status == "received" and row.mailbox_id == support
+        # the stack's worker may already have processed the stored row; a well-formed mail never fails or is rejected
+        assert row.status in {STATUS_RECEIVED, STATUS_PROCESSED} and row.mailbox_id == support
 
 
 def test_a_failing_mail_in_the_group_fails_alone(stack, factory, batches, tmp_path):
@@ -177,33 +177,9 @@ def test_many_connections_at_once_all_get_250_and_one_row_each(stack):
 def test_250_means_committed_with_concurrent_senders_when_the_smtp_process_dies(stack):
     """Four MTA-like senders retry until 250; the listener is killed -9 mid-stream and restarted."""
     message_ids = [stack.unique("group-crash") for _ in range(80)]
-    acked: list[str] = []
-    retries = [0]
-    lock = threading.Lock()
-
-    def sender(chunk: list[str]) -> None:
-        for mid in chunk:
-            raw = stack.mail(message_id=mid, subject=f"group crash {mid}")
-            while True:
-                try:
-                    if stack.send(raw) == {}:
-                        with lock:
-                            acked.append(mid)
-                        break
-                except (OSError, smtplib.SMTPException):
-                    with lock:
-                        retries[0] += 1
-                    time.sleep(0.05)
-
-    threads = [threading.Thread(target=sender, args=(message_ids[i::4],), daemon=True) for i in range(4)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 30
-    while len(acked) < 20 and time.monotonic() < deadline:
-        time.sleep(0.005)
-    stack.smtp.kill()
-    with lock:
-        acked_before_crash = list(acked)
+    senders = stack.start_senders(message_ids, threads=4, subject="group crash")
+    stack.kill_smtp_when(lambda: len(senders.acked) >= 20)
+    acked_before_crash = senders.acked_so_far()
     assert acked_before_crash, "no mail was accepted before the crash"
     stack.engine.dispose()
     for mid in acked_before_crash:
@@ -211,11 +187,9 @@ def test_250_means_committed_with_concurrent_senders_when_the_smtp_process_dies(
         assert (stack.blob_dir / row.raw_sha256[:2] / row.raw_sha256).is_file()
 
     stack.smtp.start()
-    for thread in threads:
-        thread.join(90)
-        assert not thread.is_alive()
-    assert sorted(acked) == sorted(message_ids)
-    assert retries[0] > 0, "no sender noticed the crash"
+    assert senders.join(90)
+    assert sorted(senders.acked) == sorted(message_ids)
+    assert senders.failed > 0, "no sender noticed the crash"
     for mid in message_ids:
         assert len(stack.rows(message_id=mid)) == 1
     emitted = stack.wait_emitted(message_ids, timeout=60)
@@ -224,11 +198,7 @@ def test_250_means_committed_with_concurrent_senders_when_the_smtp_process_dies(
 
 def test_a_deactivated_mailbox_refuses_mail_once_its_cached_lookup_expires(stack):
     """RCPT remembers an active mailbox for MAILBOX_CACHE_SECONDS; unknown addresses are never remembered."""
-    with stack.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO mailbox (address, name, default_group, active, created_at) "
-            "VALUES ('billing@example.com', 'Billing', 'Billing', true, now())"
-        )
+    stack.add_mailbox("billing@example.com", "Billing", "Billing")
     with stack.smtp_client() as client:
         client.ehlo()
         assert client.mail("kari@customer.test")[0] == 250
@@ -243,11 +213,7 @@ def test_a_deactivated_mailbox_refuses_mail_once_its_cached_lookup_expires(stack
         client.rset()
         assert client.mail("kari@customer.test")[0] == 250
         assert client.rcpt("legal@example.com")[0] == 550
-        with stack.engine.begin() as conn:
-            conn.exec_driver_sql(
-                "INSERT INTO mailbox (address, name, default_group, active, created_at) "
-                "VALUES ('legal@example.com', 'Legal', 'Legal', true, now())"
-            )
+        stack.add_mailbox("legal@example.com", "Legal", "Legal")
         client.rset()
         assert client.mail("kari@customer.test")[0] == 250
         assert client.rcpt("legal@example.com")[0] == 250

@@ -5,66 +5,20 @@ from __future__ import annotations
 import contextlib
 import re
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import pytest
-from conftest import MAX_MESSAGE_BYTES, SECRET
+from conftest import IMAP_PASSWORD, MAX_MESSAGE_BYTES, SECRET, imap_mailbox
 from corpus import ZAMMAD
-from imap_server import Dovecot, dovecot_server
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from chassis.testing import SyncRpc, free_port
+from chassis.testing import free_port, wait_until
 from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import Mailbox
 from mail_gateway.domain.headers import peek_headers
 
-PASSWORD = "imap-pw-never-shown-0451"
-
-
-@pytest.fixture(scope="module")
-def imap() -> Iterator[Dovecot]:
-    with dovecot_server(
-        {"support": PASSWORD, "sales": PASSWORD, "archive": PASSWORD, "big": PASSWORD, "corpus": PASSWORD}
-    ) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def rpc(stack: Any) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.amqp_uri)
-    try:
-        yield client
-    finally:
-        client.close()
-
-
-def _mailbox(imap: Dovecot, user: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "address": f"{user}-imap@example.com",
-        "name": user,
-        "default_group": "Support",
-        "imap_host": imap.host,
-        "imap_port": imap.port,
-        "imap_security": "none",
-        "imap_user": user,
-        "imap_password": PASSWORD,
-        "imap_poll_seconds": 1,
-        **extra,
-    }
-
-
-def _wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} never held")
-        time.sleep(0.1)
+IMAP_USERS = ["support", "sales", "archive", "big", "corpus"]
 
 
 def test_polled_mail_is_stored_processed_and_only_then_flagged_seen(stack, imap, rpc):
@@ -72,7 +26,7 @@ def test_polled_mail_is_stored_processed_and_only_then_flagged_seen(stack, imap,
     own = stack.unique("imap")
     imap.append("support", corpus_mail)
     imap.append("support", stack.mail(message_id=own, subject="Sent to the IMAP mailbox", sender="Ola <ola@c.test>"))
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "support"))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "support"))
     assert saved["imap_password_set"] is True and "imap_password" not in saved
 
     rows = stack.wait_rows(lambda r: len(r) == 2 and all(x.status != "received" for x in r), mailbox_id=saved["id"])
@@ -81,22 +35,26 @@ def test_polled_mail_is_stored_processed_and_only_then_flagged_seen(stack, imap,
     event = stack.wait_emitted([own])[own][0]["payload"]
     assert event["mailbox"] == "support-imap@example.com" and event["default_group"] == "Support"
     assert event["from_address"]["email"] == "ola@c.test"
-    flags = _wait(lambda: (f := imap.flags("support")) and all("\\Seen" in v for v in f.values()) and f, what="seen")
+    flags = wait_until(
+        lambda: (f := imap.flags("support")) and all("\\Seen" in v for v in f.values()) and f, what="seen"
+    )
     assert sorted(flags) == [1, 2]
-    box = _wait(lambda: next((b for b in rpc.call("mail_gateway", "list_mailboxes") if b["id"] == saved["id"]), None))
+    box = wait_until(
+        lambda: next((b for b in rpc.call("mail_gateway", "list_mailboxes") if b["id"] == saved["id"]), None)
+    )
     assert box["imap_last_uid"] == 2 and box["imap_last_error"] is None
     # the password is encrypted at rest (decision 0087), and polling logged in with it all the same
     with Session(stack.engine) as session:
         stored = session.scalar(select(Mailbox.imap_password).where(Mailbox.id == saved["id"]))
-    assert stored and stored.startswith("fernet:") and PASSWORD not in stored
-    assert mailbox_secrets.decrypt(stored, secret=SECRET) == PASSWORD
+    assert stored and stored.startswith("fernet:") and IMAP_PASSWORD not in stored
+    assert mailbox_secrets.decrypt(stored, secret=SECRET) == IMAP_PASSWORD
 
 
 def test_a_large_mailbox_is_fetched_in_batches_and_nothing_is_stored_twice(stack, imap, rpc):
     ids = [stack.unique("batch") for _ in range(11)]
     for mid in ids:
         imap.append("sales", stack.mail(message_id=mid, subject=f"Batch {mid[:12]}"))
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "sales"))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "sales"))
     found = stack.wait_emitted(ids, timeout=40)
     assert all(len(events) == 1 for events in found.values())
     rows = stack.wait_rows(lambda r: len(r) == 11, mailbox_id=saved["id"])
@@ -107,7 +65,7 @@ def test_a_large_mailbox_is_fetched_in_batches_and_nothing_is_stored_twice(stack
         session.execute(update(Mailbox).where(Mailbox.id == saved["id"]).values(imap_last_uid=0))
         session.commit()
     imap.set_unseen("sales")
-    _wait(lambda: all("\\Seen" in v for v in imap.flags("sales").values()), what="re-polled and re-flagged")
+    wait_until(lambda: all("\\Seen" in v for v in imap.flags("sales").values()), what="re-polled and re-flagged")
     time.sleep(1.0)
     assert len(stack.rows(mailbox_id=saved["id"])) == 11  # recognised as already stored
 
@@ -116,21 +74,21 @@ def test_with_move_to_the_mail_leaves_the_folder_after_it_is_stored(stack, imap,
     imap.create_folder("archive", "Processed")
     mid = stack.unique("move")
     imap.append("archive", stack.mail(message_id=mid))
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "archive", imap_move_to="Processed"))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "archive", imap_move_to="Processed"))
     stack.wait_emitted([mid])
-    _wait(lambda: not imap.flags("archive"), what="INBOX emptied")
+    wait_until(lambda: not imap.flags("archive"), what="INBOX emptied")
     assert len(imap.flags("archive", "Processed")) == 1
     [row] = stack.rows(mailbox_id=saved["id"])
     assert row.message_id == mid
 
 
 def test_verify_connection_reports_a_clear_reason(stack, imap, rpc):
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "support", active=False))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "support", active=False))
     ok = rpc.call("mail_gateway", "verify_mailbox_connection", mailbox_id=saved["id"])
     assert ok["ok"] is True and ok["step"] == "done" and ok["messages"] == len(imap.flags("support"))
 
     def check(**changes: Any) -> dict[str, Any]:
-        data = {**_mailbox(imap, "support"), **changes}
+        data = {**imap_mailbox(imap, "support"), **changes}
         return rpc.call("mail_gateway", "verify_mailbox_connection", data=data)
 
     wrong_password = check(imap_password="nope")
@@ -151,23 +109,23 @@ def test_verify_connection_reports_a_clear_reason(stack, imap, rpc):
         "mail_gateway",
         "verify_mailbox_connection",
         mailbox_id=saved["id"],
-        data={**_mailbox(imap, "support"), "imap_password": None},
+        data={**imap_mailbox(imap, "support"), "imap_password": None},
     )
     assert kept["ok"] is True
 
 
 def test_a_failing_mailbox_records_the_error_and_the_password_is_never_logged(stack, imap, rpc):
-    data = _mailbox(imap, "support", address="broken-imap@example.com", imap_port=free_port())
+    data = imap_mailbox(imap, "support", address="broken-imap@example.com", imap_port=free_port())
     saved = rpc.call("mail_gateway", "save_mailbox", data=data)
 
     def failed() -> dict[str, Any] | None:
         boxes = rpc.call("mail_gateway", "list_mailboxes")
         return next((b for b in boxes if b["id"] == saved["id"] and b["imap_last_error"]), None)
 
-    box = _wait(failed, what="error recorded")
+    box = wait_until(failed, what="error recorded")
     assert box["imap_last_error"].startswith("connect:")
     for log in Path(stack.worker.log_path).parent.glob("*.log"):
-        assert PASSWORD not in log.read_text(errors="replace")
+        assert IMAP_PASSWORD not in log.read_text(errors="replace")
 
 
 def test_an_oversized_mail_is_recorded_without_a_case_and_only_a_person_gets_the_notice(stack, imap, rpc):
@@ -180,7 +138,7 @@ def test_an_oversized_mail_is_recorded_without_a_case_and_only_a_person_gets_the
         attachment=("video.pdf", b"v" * (MAX_MESSAGE_BYTES + 1)),
     )
     imap.append("big", robot_mail)
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "big"))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "big"))
     rows = stack.wait_rows(lambda r: len(r) == 2 and all(x.status != "received" for x in r), mailbox_id=saved["id"])
     assert [r.status for r in rows] == ["rejected", "rejected"]
     assert [r.kind for r in rows] == ["normal", "auto_reply"]
@@ -207,7 +165,7 @@ def test_the_whole_real_world_corpus_through_imap_becomes_one_event_per_distinct
     boxes = sorted(ZAMMAD.glob("*.box"))
     for box in boxes:
         imap.append("corpus", box.read_bytes())
-    saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "corpus"))
+    saved = rpc.call("mail_gateway", "save_mailbox", data=imap_mailbox(imap, "corpus"))
     # the corpus repeats some Message-IDs: per mailbox, a repeated Message-ID is the same mail (0020)
     expected_rows = len({peek_headers(b.read_bytes()).message_id or b.name for b in boxes})
     rows = stack.wait_rows(
@@ -215,7 +173,7 @@ def test_the_whole_real_world_corpus_through_imap_becomes_one_event_per_distinct
         timeout=120,
         mailbox_id=saved["id"],
     )
-    _wait(lambda: all("\\Seen" in v for v in imap.flags("corpus").values()), what="all flagged")
+    wait_until(lambda: all("\\Seen" in v for v in imap.flags("corpus").values()), what="all flagged")
     assert len(imap.flags("corpus")) == len(boxes)
     # over the test's 256 KiB message limit: recorded as rejected, no mail_received (0027)
     rejected = [r for r in rows if r.status == "rejected"]

@@ -8,62 +8,26 @@ import re
 import signal
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from imap_server import Dovecot, dovecot_server
+from conftest import IMAP_PASSWORD, imap_mailbox
+from imap_server import Dovecot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from chassis.testing import ServiceProcess, SyncRpc, free_port
+from chassis.testing import ServiceProcess, SyncRpc, free_port, wait_until
 from mail_gateway.db.models import Mailbox
 from mail_gateway.imap import IdleChannel, ImapConfig, ImapFailure, open_session
 
-PASSWORD = "imap-idle-pw-0147"
 SLOW_POLL = 600  # seconds: the poll interval of IDLE mailboxes here, far beyond any wait in these tests
-
-
-@pytest.fixture(scope="module")
-def imap() -> Iterator[Dovecot]:
-    users = ["idle", "twice", "plain", "direct", "failover", "dropped"]
-    with dovecot_server(dict.fromkeys(users, PASSWORD)) as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def rpc(stack: Any) -> Iterator[SyncRpc]:
-    client = SyncRpc(stack.amqp_uri)
-    try:
-        yield client
-    finally:
-        client.close()
+IMAP_USERS = ["idle", "twice", "plain", "direct", "failover", "dropped"]
 
 
 def _mailbox(imap: Dovecot, user: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "address": f"{user}-idle@example.com",
-        "default_group": "Support",
-        "imap_host": imap.host,
-        "imap_port": imap.port,
-        "imap_security": "none",
-        "imap_user": user,
-        "imap_password": PASSWORD,
-        "imap_poll_seconds": SLOW_POLL,
-        **extra,
-    }
-
-
-def _wait(predicate: Any, timeout: float = 20.0, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise TimeoutError(f"{what} never held")
-        time.sleep(0.05)
+    """An IDLE mailbox's data: polled only every SLOW_POLL seconds, so what arrives in seconds came by IDLE."""
+    return imap_mailbox(imap, user, **{"imap_poll_seconds": SLOW_POLL, **extra})
 
 
 def _box(rpc: SyncRpc, mailbox_id: int) -> dict[str, Any]:
@@ -77,7 +41,7 @@ def _metric(port: int, name: str, labels: str = "") -> float:
 
 
 def test_the_idle_channel_hears_new_mail_at_once_and_survives_a_refresh(stack, imap):
-    config = ImapConfig(host=imap.host, port=imap.port, security="none", user="direct", password=PASSWORD)
+    config = ImapConfig(host=imap.host, port=imap.port, security="none", user="direct", password=IMAP_PASSWORD)
     session = open_session(config)
     try:
         channel = IdleChannel(session)
@@ -110,7 +74,7 @@ def test_mail_appended_while_idle_is_stored_within_seconds_not_at_the_next_poll(
     saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "idle"))
     assert saved["use_idle"] is True and saved["imap_poll_seconds"] == SLOW_POLL
     stack.wait_emitted([early])  # the watcher's catch-up fetch
-    box = _wait(lambda: (b := _box(rpc, saved["id"]))["imap_idle_active"] and b, what="idle watcher")
+    box = wait_until(lambda: (b := _box(rpc, saved["id"]))["imap_idle_active"] and b, what="idle watcher")
     assert box["imap_idle_supported"] is True and box["imap_last_error"] is None
 
     for n in range(3):
@@ -126,7 +90,7 @@ def test_mail_appended_while_idle_is_stored_within_seconds_not_at_the_next_poll(
         assert time.monotonic() - began < 3
     rows = stack.rows(mailbox_id=saved["id"])
     assert len(rows) == 4 and {r.source for r in rows} == {"imap"}
-    flags = _wait(lambda: (f := imap.flags("idle")) and all("\\Seen" in v for v in f.values()) and f, what="seen")
+    flags = wait_until(lambda: (f := imap.flags("idle")) and all("\\Seen" in v for v in f.values()) and f, what="seen")
     assert sorted(flags) == [1, 2, 3, 4]
     assert _metric(int(stack.env["MAIL_GATEWAY_OPS_PORT"]), "mail_gateway_imap_idle_wakeups_total") >= 1
 
@@ -142,7 +106,7 @@ def test_with_use_idle_off_the_mailbox_is_polled_and_never_watched(stack, imap, 
 
     # switched on: a watcher takes over (and the slow poll interval no longer matters)
     rpc.call("mail_gateway", "save_mailbox", mailbox_id=saved["id"], data=_mailbox(imap, "plain"))
-    _wait(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher after switching on")
+    wait_until(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher after switching on")
     later = stack.unique("plain-later")
     imap.append("plain", stack.mail(message_id=later))
     stack.wait_emitted([later], timeout=15)
@@ -160,7 +124,7 @@ def test_two_worker_processes_never_fetch_one_mailbox_at_the_same_time(stack, im
     second.start()
     try:
         saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "twice"))
-        _wait(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="one idle watcher")
+        wait_until(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="one idle watcher")
         ids = [stack.unique("twice") for _ in range(6)]
         for mid in ids:
             imap.append("twice", stack.mail(message_id=mid))
@@ -190,7 +154,7 @@ def test_when_the_watching_process_dies_another_takes_the_mailbox_over(stack, im
             )  # fmt: skip
             workers.append(process.start())
         saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "failover"))
-        _wait(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher")
+        wait_until(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher")
 
         def owner() -> str | None:
             with Session(stack.engine) as session:
@@ -210,7 +174,7 @@ def test_when_the_watching_process_dies_another_takes_the_mailbox_over(stack, im
         stack.wait_emitted([mid], timeout=30)
         took = time.monotonic() - began
         assert took < lease + 10, f"took {took:.1f} s to be taken over (lease {lease} s, poll {SLOW_POLL} s)"
-        second = _wait(lambda: (o := owner()) and o != first and o, what="the other worker's lease")
+        second = wait_until(lambda: (o := owner()) and o != first and o, what="the other worker's lease")
         assert second.startswith("idle:") and int(second.split(":")[2]) != pid
         assert len(stack.rows(message_id=mid)) == 1
     finally:
@@ -236,14 +200,14 @@ def _imap_processes(imap: Dovecot) -> list[int]:
 
 def test_a_dropped_idle_connection_is_reopened_and_mail_still_arrives_in_seconds(stack, imap, rpc):
     saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "dropped"))
-    _wait(lambda: _box(rpc, saved["id"])["imap_idle_supported"], what="idle watcher connected")
-    sessions = _wait(lambda: _imap_processes(imap), what="dovecot session processes")
+    wait_until(lambda: _box(rpc, saved["id"])["imap_idle_supported"], what="idle watcher connected")
+    sessions = wait_until(lambda: _imap_processes(imap), what="dovecot session processes")
     for pid in sessions:  # the server side of every IMAP connection dies (the IDLE ones among them)
         with contextlib.suppress(ProcessLookupError):  # a short-lived session (a poll's) may end on its own
             os.kill(pid, signal.SIGKILL)
-    box = _wait(lambda: (b := _box(rpc, saved["id"]))["imap_last_error"] and b, what="the drop noticed")
+    box = wait_until(lambda: (b := _box(rpc, saved["id"]))["imap_last_error"] and b, what="the drop noticed")
     assert box["imap_last_error"].startswith("idle:")
-    _wait(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher again")  # back-off 2 s
+    wait_until(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher again")  # back-off 2 s
     mid = stack.unique("dropped")
     began = time.monotonic()
     imap.append("dropped", stack.mail(message_id=mid))

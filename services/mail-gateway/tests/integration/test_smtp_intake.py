@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import smtplib
-import threading
 import time
 from collections.abc import Iterator
 
@@ -141,12 +140,8 @@ def test_the_same_mail_twice_makes_one_row_and_one_event(stack):
 
 
 def test_a_mail_for_two_mailboxes_is_stored_once_per_mailbox(stack):
-    with stack.engine.begin() as conn:
-        conn.exec_driver_sql(
-            "INSERT INTO mailbox (address, name, default_group, active, created_at) "
-            "VALUES ('sales@example.com', 'Sales', 'Sales', true, now()), "
-            "('old@example.com', 'Old', 'Support', false, now())"
-        )
+    stack.add_mailbox("sales@example.com", "Sales", "Sales")
+    stack.add_mailbox("old@example.com", "Old", "Support", active=False)
     mid = stack.unique("two")
     refused = stack.send(
         stack.mail(message_id=mid), rcpt=["support@example.com", "sales@example.com", "old@example.com"]
@@ -212,31 +207,9 @@ def test_a_database_outage_answers_451_never_250(stack):
 def test_250_always_means_stored_even_when_the_smtp_process_dies(stack):
     """An MTA-like sender retries until 250; the SMTP process is killed -9 and restarted meanwhile."""
     message_ids = [stack.unique("crash") for _ in range(40)]
-    acked: list[str] = []
-    refused_attempts = [0]
-    lock = threading.Lock()
-
-    def sender() -> None:
-        for mid in message_ids:
-            raw = stack.mail(message_id=mid, subject=f"crash test {mid}")
-            while True:
-                try:
-                    if stack.send(raw) == {}:
-                        with lock:
-                            acked.append(mid)
-                        break
-                except (OSError, smtplib.SMTPException):
-                    refused_attempts[0] += 1
-                    time.sleep(0.05)  # not accepted: keep the mail and try again, as an MTA does
-
-    thread = threading.Thread(target=sender, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while len(acked) < 12 and time.monotonic() < deadline:
-        time.sleep(0.01)
-    stack.smtp.kill()
-    with lock:
-        acked_before_crash = list(acked)
+    sender = stack.start_senders(message_ids, threads=1, subject="crash test")
+    stack.kill_smtp_when(lambda: len(sender.acked) >= 12)
+    acked_before_crash = sender.acked_so_far()
     assert acked_before_crash, "no mail was accepted before the crash"
 
     # with the listener dead, every mail it said 250 for is already on disk and in the database
@@ -246,10 +219,9 @@ def test_250_always_means_stored_even_when_the_smtp_process_dies(stack):
         assert (stack.blob_dir / row.raw_sha256[:2] / row.raw_sha256).is_file()
 
     stack.smtp.start()
-    thread.join(60)
-    assert not thread.is_alive()
-    assert sorted(acked) == sorted(message_ids)
-    assert refused_attempts[0] > 0, "the sender never noticed the crash"
+    assert sender.join(60)
+    assert sorted(sender.acked) == sorted(message_ids)
+    assert sender.failed > 0, "the sender never noticed the crash"
     for mid in message_ids:
         assert len(stack.rows(message_id=mid)) == 1
     emitted = stack.wait_emitted(message_ids, timeout=30)

@@ -8,11 +8,17 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-from conftest import Stack, wait_until
-from kombu import Connection
-
+from chassis.settings import repo_root
 from chassis.testing import ServiceProcess, free_port, pg_database
+
+# the notifications service's own test kit knows when its worker's queues exist
+sys.path.insert(0, str(repo_root() / "services" / "notifications" / "tests"))
+from notifications_testkit import wait_for_queues
+
+if TYPE_CHECKING:  # the conftest imports this module
+    from conftest import Stack
 
 QUEUES = [
     "evt-cases-message_added--notifications.on_message_added",
@@ -42,18 +48,7 @@ def notifications_worker(stack: Stack) -> Iterator[ServiceProcess]:
         ).start()
         try:
             # events published before the worker's queues exist would be lost
-            wait_until(lambda: _queues_exist(stack.amqp_uri), timeout=30, what="notifications queues")
+            wait_for_queues(stack.amqp_uri, QUEUES, timeout=30)
             yield process
         finally:
             process.stop()
-
-
-def _queues_exist(amqp_uri: str) -> bool:
-    with Connection(amqp_uri) as conn:
-        channel = conn.channel()
-        try:
-            for name in QUEUES:
-                channel.queue_declare(queue=name, passive=True)
-        except Exception:
-            return False
-    return True
