@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.consumer import DeadLetters, consume
 from chassis.db import make_read_sessionmaker, make_sessionmaker, make_worker_engine, ping, unit_of_work
+from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
 from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
@@ -117,6 +118,7 @@ class ServiceRuntime(DependencyProvider):
     def start(self) -> None:
         assert self.runtime is not None
         runtime = self.runtime
+        freeze_startup_heap()  # everything is imported and set up by now (decision 0161)
         self.container.spawn_managed_thread(runtime.relay.run, identifier="outbox-relay")
         if runtime.settings.ops_port:
 

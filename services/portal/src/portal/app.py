@@ -14,6 +14,7 @@ from redis.asyncio import Redis
 from starlette.middleware.sessions import SessionMiddleware
 
 from chassis.db import make_engine, make_sessionmaker, ping
+from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay
 from chassis.rpc_client import RpcClient
@@ -65,6 +66,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             link_limiter=limiter,
         )
         log.info("portal_started", host=settings.host, port=settings.port, public_url=settings.public_url)
+        freeze_startup_heap()  # decision 0161
         try:
             yield
         finally:
