@@ -119,3 +119,28 @@ def test_a_running_service_answers(amqp_uri: str) -> None:
             await running.close()
 
     asyncio.run(scenario())
+
+
+def test_calls_go_on_over_the_channel_the_broker_reopened(amqp_uri: str) -> None:
+    """Requests are published on the robust channel's current aiormq channel (decision 0159): after the broker
+    closed the channel (here: a publish to a missing exchange) and it was reopened, calls are answered again."""
+
+    async def scenario() -> None:
+        running = await _declare_nameko_queue(amqp_uri, "reopened", answer=True)
+        client = RpcClient(amqp_uri, timeout=10, name="t")
+        await client.connect()
+        try:
+            assert await client.call("reopened", "echo", 1) == {"echo": [1]}
+            assert client._channel is not None
+            before = await client._channel.get_underlay_channel()
+            await before.basic_publish(b"x", exchange="no-such-exchange", routing_key="x")  # 404: channel closed
+            deadline = time.monotonic() + 10
+            while before.is_closed is False or (await client._channel.get_underlay_channel()) is before:
+                assert time.monotonic() < deadline, "the channel was never reopened"
+                await asyncio.sleep(0.05)
+            assert await client.call("reopened", "echo", 2) == {"echo": [2]}
+        finally:
+            await client.close()
+            await running.close()
+
+    asyncio.run(scenario())

@@ -15,6 +15,7 @@ from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
 
 from chassis.db import ping
+from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
@@ -52,6 +53,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await ctx.start()
+        freeze_startup_heap()  # decision 0161
         try:
             yield
         finally:
@@ -87,7 +89,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.env == "production",
     )
+    # Routes are matched in the order included, every route of every router before the match tried in turn:
+    # the hottest reads (views, search, counts; case detail) come first (issue 6, decision 0159)
     app.include_router(api_router)
+    app.include_router(search_router)  # issue 6: search, views, saved searches
     app.include_router(case_model_router)  # issue 3 part A
     app.include_router(case_work_router)  # issue 3 part B
     app.include_router(deliveries_router)
@@ -96,7 +101,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(agent_notifications_router)
     app.include_router(push_router)  # issue 5: Web Push for agents
     app.include_router(inbound_mail_router)  # issue 4: inbound-mail audit, mailboxes
-    app.include_router(search_router)  # issue 6: search, views, saved searches
     app.include_router(sla_router)  # issue 6: SLA (B13)
     app.include_router(keys_router)  # issue 6: revoking API keys (0134)
     app.include_router(ui_case_model.router)  # issue 3 part A: before ui.router, whose /cases/{id} is broader

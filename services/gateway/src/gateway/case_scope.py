@@ -86,7 +86,7 @@ async def _api_viewer(request: Request, ctx: AppContext) -> s.Viewer:
     from gateway.api.deps import principal
     from gateway.api.search import viewer
 
-    who = await principal(request, ctx, None)
+    who = await principal(request)
     return await viewer(who, ctx)
 
 

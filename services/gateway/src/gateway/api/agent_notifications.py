@@ -31,7 +31,7 @@ async def current_agent(request: Request, ctx: AppContext = Depends(get_context)
         agent = signed_in(request)
         if agent is not None:
             return int(agent["id"])
-    who = await principal(request, ctx)
+    who = await principal(request)
     actor = await writer(who, ctx)
     if actor.type != c.AuthorType.AGENT or actor.id is None:
         raise errors.DomainError(errors.FORBIDDEN, "this API key does not act as an agent")
