@@ -1,4 +1,4 @@
-"""CPU time of every process taking part in a benchmark run of the whole system (bench/run.py).
+"""CPU time of every process taking part in a benchmark run of the whole system (bench/run.py, bench/search.py).
 
 Wall-clock figures on a shared 2-core machine say little; CPU time per item says where the work goes.
 `CpuMeter` reads user+system CPU from /proc/<pid>/stat for:
@@ -216,18 +216,18 @@ class CpuMeter:
         used, wall = self._used()
         self.idle_rate = {name: cpu / wall for name, cpu in used.items()}
 
-    def stop(self, items: int) -> dict[str, Any]:
-        """CPU ms per item of each group (raw and minus idle), biggest first, and their sum."""
+    def stop(self, items: int, unit: str = "mail") -> dict[str, Any]:
+        """CPU ms per item (a `unit`) of each group (raw and minus idle), biggest first, and their sum."""
         used, wall = self._used()
         rows: dict[str, Any] = {}
         for name, cpu in sorted(used.items(), key=lambda kv: -kv[1]):
             idle = self.idle_rate.get(name, 0.0) * wall
             rows[name] = {
-                "cpu_ms_per_mail": round(1000 * cpu / items, 2),
+                f"cpu_ms_per_{unit}": round(1000 * cpu / items, 2),
                 "minus_idle": round(1000 * max(cpu - idle, 0.0) / items, 2),
             }
         rows["total"] = {
-            "cpu_ms_per_mail": round(sum(r["cpu_ms_per_mail"] for r in rows.values()), 1),
+            f"cpu_ms_per_{unit}": round(sum(r[f"cpu_ms_per_{unit}"] for r in rows.values()), 1),
             "minus_idle": round(sum(r["minus_idle"] for r in rows.values()), 1),
             "cpu_seconds_per_wall_second": round(sum(used.values()) / wall, 2),
             "postgres_backends_seen": dict(Counter(package for package, _ in self._backend_first.values())),

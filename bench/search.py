@@ -15,10 +15,12 @@ by calling the same service functions in-process), written to `--plans` (default
 
 `--load wrk` drives the same request paths with `wrk` (Debian package `wrk`; C, one thread) and the Lua
 script bench/search.lua instead of the Python httpx client, so the load generator takes less of the 2 cores
-the system under test runs on; `--load both` measures each endpoint both ways (decision 0137).
+the system under test runs on; `--load both` measures each endpoint both ways (decision 0137). With `--cpu`,
+each wrk run also reports every process's CPU ms per request (gateway, cases worker, RabbitMQ, the PostgreSQL
+backends; bench/process_cpu.py, idle rates measured first and subtracted in `minus_idle`).
 
 Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--cases-workers 2] [--rebuild]
-       [--load httpx|wrk|both] [--wrk-seconds 10]
+       [--load httpx|wrk|both] [--wrk-seconds 10] [--cpu]
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from dataset import cases_database  # noqa: E402
+from process_cpu import CpuMeter  # noqa: E402
 from system import running_system  # noqa: E402
 
 from chassis.testing import ServiceProcess, free_port  # noqa: E402
@@ -247,6 +250,7 @@ async def run(
     case_ids: list[int],
     load: str = "httpx",
     wrk_seconds: float = 10.0,
+    meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
     rng = random.Random(7)
@@ -262,7 +266,11 @@ async def run(
             if load in ("wrk", "both"):
                 for path in paths[: min(20, len(paths))]:  # warm-up outside the measurement
                     (await client.get(path)).raise_for_status()
+                if meter is not None:
+                    meter.start()
                 by_wrk = measure_wrk(base_url, key, paths, concurrency, wrk_seconds)
+                if meter is not None:  # every process's CPU per request during the wrk run (wrk's own: client_cpu_ms)
+                    by_wrk["cpu_ms"] = meter.stop(by_wrk["requests"], unit="request")
                 found = by_wrk if load == "wrk" else {**found, "wrk": by_wrk}
             return found
 
@@ -305,6 +313,9 @@ def main() -> None:
     parser.add_argument("--plans", type=Path, default=None, help="default: bench/plans-search-<cases>.txt")
     parser.add_argument("--load", choices=("httpx", "wrk", "both"), default="httpx", help="the load generator")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="per endpoint, with --load wrk/both")
+    parser.add_argument(
+        "--cpu", action="store_true", help="with --load wrk/both: CPU ms per request of each process (process_cpu.py)"
+    )
     args = parser.parse_args()
     args.plans = args.plans or ROOT / "bench" / f"plans-search-{args.cases}.txt"
 
@@ -329,6 +340,10 @@ def main() -> None:
             worker.start(timeout=60)
             extra.callback(worker.stop)
         key = agent_key(system.databases["gateway"], agent_email)
+        meter = None
+        if args.cpu:
+            meter = CpuMeter(system)
+            meter.measure_idle(5.0)
         figures = asyncio.run(
             run(
                 system.gateway_url,
@@ -338,6 +353,7 @@ def main() -> None:
                 case_ids=case_ids,
                 load=args.load,
                 wrk_seconds=args.wrk_seconds,
+                meter=meter,
             )
         )
         plans = explain_hot_queries(cases_url, agent_id, figures["saved_search_id"], case_ids[0])

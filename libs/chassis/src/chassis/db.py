@@ -47,6 +47,17 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+    def result_processor(self, dialect: Any, coltype: Any) -> Any:
+        # decision 0160: sessions of make_engine's PostgreSQL engines run with TimeZone=UTC, where psycopg already
+        # hands back `datetime.UTC`-aware values: no per-value Python call (8 datetimes x 25 rows on a list page)
+        if getattr(dialect, UTC_SESSIONS, False):
+            return None
+        return super().result_processor(dialect, coltype)
+
+
+# set on the dialect of an engine whose PostgreSQL sessions all run with TimeZone=UTC (make_engine)
+UTC_SESSIONS = "helpdesk_utc_sessions"
+
 
 def new_base() -> type[DeclarativeBase]:
     """A fresh declarative base with our naming convention (each service has its own metadata)."""
@@ -88,10 +99,24 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("max_overflow", 10)
         kwargs.setdefault("pool_recycle", POOL_RECYCLE_SECONDS)
     engine = create_engine(url, **kwargs)
+    if url.startswith("postgresql"):  # timestamps come back in UTC whatever the server's TimeZone (decision 0160)
+        event.listen(engine, "connect", _utc_session)
+        setattr(engine.dialect, UTC_SESSIONS, True)
     if not kwargs["pool_pre_ping"]:
         event.listen(engine, "checkin", _note_checkin)
         event.listen(engine, "checkout", _ping_when_idle)
     return engine
+
+
+def _utc_session(dbapi_conn: Any, _record: Any) -> None:
+    """`SET TIME ZONE 'UTC'` once per new connection (a `SET`, not a startup option: PgBouncer keeps TimeZone
+    per client even in transaction pooling, and refuses unknown startup options)."""
+    autocommit = dbapi_conn.autocommit
+    dbapi_conn.autocommit = True
+    try:
+        dbapi_conn.execute("SET TIME ZONE 'UTC'")
+    finally:
+        dbapi_conn.autocommit = autocommit
 
 
 IDLE_PING_SECONDS = 5.0  # a pooled connection idle longer than this is pinged before use (decision 0135)

@@ -100,3 +100,32 @@ def test_read_sessions_run_without_a_transaction(url: str) -> None:
             assert state is not None and state[0] == "idle in transaction"
     finally:
         engine.dispose()
+
+
+def test_sessions_run_in_utc_and_timestamps_come_back_utc_aware(url: str) -> None:
+    """Decision 0160: make_engine's PostgreSQL sessions use TimeZone=UTC whatever the server's default, so
+    `UTCDateTime` columns need no per-value conversion and still read as `datetime.UTC`-aware values."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import Column, Integer, MetaData, Table, insert, select
+
+    with _admin(url) as admin:  # a server whose sessions default to another zone
+        admin.execute(f"ALTER DATABASE \"{url.rsplit('/', 1)[1]}\" SET TimeZone = 'Europe/Oslo'")
+    table = Table("stamps", MetaData(), Column("id", Integer, primary_key=True), Column("at", db.UTCDateTime()))
+    at = datetime(2026, 7, 1, 22, 30, 15, 123456, tzinfo=UTC)
+    engine = make_engine(url)
+    try:
+        assert getattr(engine.dialect, db.UTC_SESSIONS) is True
+        with engine.begin() as conn:
+            table.create(conn)
+            conn.execute(insert(table).values(id=1, at=at))
+        with engine.connect() as conn:
+            assert conn.execute(text("SHOW TimeZone")).scalar_one() == "UTC"
+            got = conn.execute(select(table.c.at)).scalar_one()
+        assert got == at and got.tzinfo is UTC and got.isoformat() == "2026-07-01T22:30:15.123456+00:00"
+        with _admin(url) as admin:  # the server's own default did apply to other sessions
+            assert admin.execute("SHOW TimeZone").fetchone() == ("Europe/Oslo",)
+            local = admin.execute("SELECT at FROM stamps").fetchone()[0]
+        assert local == at and local.utcoffset() != at.utcoffset()
+    finally:
+        engine.dispose()

@@ -8,10 +8,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cases.db import case_reads, repo
+from cases.db.case_reads import CaseRows
 from cases.db.models import Agent, Case, Contact, Group, Message
 from cases.search import filters as search_filters
 from cases.search import listing
-from contracts.cases import AgentRead, CaseFilter, CasePage, CaseRead, ContactRead, GroupRef, MessageRead, Visibility
+from contracts.cases import AgentRead, CaseFilter, CaseRead, ContactRead, GroupRef, MessageRead, Visibility
 from contracts.errors import NotFound
 from contracts.search import Viewer
 
@@ -37,7 +38,7 @@ def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) ->
     return read
 
 
-def list_cases(*, session: Session, filters: CaseFilter, viewer: Viewer | None = None) -> CasePage:
+def list_cases(*, session: Session, filters: CaseFilter, viewer: Viewer | None = None) -> CaseRows:
     """Cases matching `filters` in `filters.sort` order, one keyset page at a time (issue 6: advanced
     filters, full text, sorts; `viewer` scopes out restricted groups, None is a trusted internal caller)."""
     return listing.list_cases(session, filters, search_filters.load_scope(session, viewer))
@@ -77,7 +78,7 @@ def get_contact_by_email(*, session: Session, email: str) -> ContactRead:
     return repo.contact_read(contact)
 
 
-def list_cases_for_contact(*, session: Session, contact_id: int, cursor: str | None, limit: int) -> CasePage:
+def list_cases_for_contact(*, session: Session, contact_id: int, cursor: str | None, limit: int) -> CaseRows:
     """The contact's own cases (D2/D10): the requester filter is forced, never taken from the caller."""
     return list_cases(session=session, filters=CaseFilter(requester_id=contact_id, cursor=cursor, limit=limit))
 

@@ -1,4 +1,7 @@
-"""The cases nameko service: entrypoints only; the work happens in handlers and queries."""
+"""The cases nameko service: entrypoints only; the work happens in handlers and queries.
+
+Everything an entrypoint needs is imported when the worker starts, not at first use: the first SLA timer run
+used to stall every request behind the import of `holidays` and its calendars (decision 0160)."""
 
 from __future__ import annotations
 
@@ -11,10 +14,18 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
 from cases import case_rules, directory, handlers, mail_batch, model_queries, queries
+from cases.bulk.facts import case_facts
 from cases.db import batch_lookups
+from cases.db.case_reads import CaseRows
 from cases.db.models import OutboxMessage, ProcessedEvent
 from cases.search import service as search_service
 from cases.settings import CasesSettings
+from cases.sla import admin as sla_admin
+from cases.sla import events as sla_events
+from cases.sla import jobs as sla_jobs
+from cases.sla import service as sla_service
+from cases.sla.at_risk import at_risk_count
+from cases.sms_intake import apply_sms_received
 from cases.work import attachments as work_attachments
 from cases.work import forwards, links, signatures, templates, timing
 from cases.work import tasks as work_tasks
@@ -25,9 +36,11 @@ from contracts import cases as cm
 from contracts.cases import Actor, CaseCreate, CaseFilter, CaseUpdate, MessageCreate, Visibility
 from contracts.envelope import Envelope
 from contracts.errors import ValidationFailed
+from contracts.gateway import SmsReceived
 from contracts.mail_gateway import MailReceived
 from contracts.notifications import NotificationSent
 from contracts.search import SavedSearchUpdate, SavedSearchWrite, Viewer
+from contracts.sla import BusinessCalendarWrite, SlaPolicyWrite
 
 M = TypeVar("M", bound=BaseModel)
 # issue 3 part B: how often recurring cases are looked for (nameko fixes the interval at import)
@@ -73,8 +86,8 @@ def _dump(value: BaseModel) -> dict[str, Any]:
     return value.model_dump(mode="json")
 
 
-def _raw(value: BaseModel) -> RawJson:
-    """The reply of a hot read as pydantic writes it: encoded once, not via a dict (issue 6, decision 0136)."""
+def _raw(value: BaseModel | CaseRows) -> RawJson:
+    """The reply of a hot read as pydantic writes it: encoded once, not via a dict (issue 6, decisions 0136, 0160)."""
     return RawJson(value.model_dump_json())
 
 
@@ -285,15 +298,15 @@ class CasesService:
     # -- portal: always scoped to the signed-in contact --------------------------------------
 
     @domain_rpc
-    def list_cases_for_contact(self, *, contact_id: Any, cursor: Any = None, limit: Any = 25) -> dict[str, Any]:
-        with self._session() as session:
+    def list_cases_for_contact(self, *, contact_id: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
+        with self._read_session() as session:
             page = queries.list_cases_for_contact(
                 session=session,
                 contact_id=_value(int, contact_id, "contact_id"),
                 cursor=_value(str | None, cursor, "cursor"),
                 limit=_value(Annotated[int, Field(ge=1, le=100)], limit, "limit"),
             )
-            return _dump(page)
+            return _raw(page)
 
     @domain_rpc
     def get_case_for_contact(self, *, case_id: Any, contact_id: Any) -> dict[str, Any]:
@@ -772,16 +785,11 @@ class CasesService:
 
     @domain_rpc
     def list_sla_policies(self) -> list[dict[str, Any]]:
-        from cases.sla import admin as sla_admin
-
         with self._session() as session:
             return [_dump(p) for p in sla_admin.list_policies(session=session)]
 
     @domain_rpc
     def save_sla_policy(self, *, data: Any, policy_id: Any = None) -> dict[str, Any]:
-        from cases.sla import admin as sla_admin
-        from contracts.sla import SlaPolicyWrite
-
         return _dump(
             sla_admin.save_policy(
                 runtime=self.runtime,
@@ -792,22 +800,15 @@ class CasesService:
 
     @domain_rpc
     def delete_sla_policy(self, *, policy_id: Any) -> None:
-        from cases.sla import admin as sla_admin
-
         sla_admin.delete_policy(runtime=self.runtime, policy_id=_value(int, policy_id, "policy_id"))
 
     @domain_rpc
     def list_business_calendars(self) -> list[dict[str, Any]]:
-        from cases.sla import admin as sla_admin
-
         with self._session() as session:
             return [_dump(c) for c in sla_admin.list_calendars(session=session)]
 
     @domain_rpc
     def save_business_calendar(self, *, data: Any, calendar_id: Any = None) -> dict[str, Any]:
-        from cases.sla import admin as sla_admin
-        from contracts.sla import BusinessCalendarWrite
-
         return _dump(
             sla_admin.save_calendar(
                 runtime=self.runtime,
@@ -818,14 +819,10 @@ class CasesService:
 
     @domain_rpc
     def delete_business_calendar(self, *, calendar_id: Any) -> None:
-        from cases.sla import admin as sla_admin
-
         sla_admin.delete_calendar(runtime=self.runtime, calendar_id=_value(int, calendar_id, "calendar_id"))
 
     @domain_rpc
     def get_case_sla(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
-        from cases.sla import service as sla_service
-
         with self._session() as session:
             ident = _value(int, case_id, "case_id")
             if viewer is not None:  # the case must be one the viewer may see (restricted groups)
@@ -835,37 +832,30 @@ class CasesService:
     @timer(interval=_SLA_JOB_INTERVAL)
     def run_sla_jobs(self) -> None:
         """Work off SLA recompute jobs too big for the request that made them (decision 0144)."""
-        from cases.sla import jobs as sla_jobs
 
         sla_jobs.run_jobs(runtime=self.runtime)
 
     @domain_rpc
     def sla_at_risk_count(self, *, viewer: Any) -> dict[str, Any]:
         """The capped count of the agent UI's "SLA at risk" folder (decision 0145)."""
-        from cases.sla.at_risk import at_risk_count
 
         with self._session() as session:
             return _dump(at_risk_count(session=session, viewer=_parse(Viewer, viewer, "viewer")))
 
     @domain_rpc
     def delete_group(self, *, group_id: Any) -> None:
-        from cases.sla import admin as sla_admin
-
         sla_admin.delete_group(runtime=self.runtime, group_id=_value(int, group_id, "group_id"))
 
     # -- bulk load (issue 6 gaps, decision 0143): facts of imported cases for the reports read model
 
     @domain_rpc
     def case_facts(self, *, case_ids: Any) -> dict[str, Any]:
-        from cases.bulk.facts import case_facts
-
         with self._session() as session:
             return _dump(case_facts(session=session, case_ids=_value(list[int], case_ids, "case_ids")))
 
     @timer(interval=_SLA_INTERVAL)
     def send_sla_events(self) -> None:
         """Emit due sla_warning/sla_breached events (every worker runs this; each fires once)."""
-        from cases.sla import events as sla_events
 
         sla_events.send_due_events(runtime=self.runtime)
 
@@ -907,8 +897,6 @@ class CasesService:
     @idempotent
     def on_sms_received(self, session: Session, envelope: Envelope) -> None:
         # imported here so this issue's edit of a shared module stays in one block
-        from cases.sms_intake import apply_sms_received
-        from contracts.gateway import SmsReceived
 
         apply_sms_received(
             runtime=self.runtime,

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
 from cases import queries
-from cases.db import case_reads, repo
+from cases.db import case_reads, directory_names, repo
 from cases.db.models import (
     Agent,
     Case,
@@ -35,6 +35,7 @@ from cases.search import filters as search_filters
 from cases.search import scope_cache, views
 from chassis.db import make_engine, make_sessionmaker
 from chassis.testing import pg_database
+from contracts.cases import CasePage
 from contracts.errors import NotFound
 from contracts.search import Viewer
 
@@ -138,6 +139,17 @@ def world(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
             engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def names_kept(world: tuple[Any, dict], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The statement counts below are of the cases themselves: the kept directory names (0162) are read first
+    and kept for the whole test, however slow the machine (their own statement is tested on its own)."""
+    monkeypatch.setattr(directory_names, "TTL_SECONDS", 3600.0)
+    directory_names.clear()
+    factory, _ = world
+    with factory() as s:
+        directory_names.names_for(s, set(), set(), set(), set())
+
+
 def _counting(session: Session) -> list[str]:
     """The statements `session` runs from now on (SQLite's `BEGIN IMMEDIATE` of chassis.db not counted)."""
     seen: list[str] = []
@@ -165,6 +177,21 @@ def test_the_same_case_reads_as_the_orm(world: tuple[Any, dict]) -> None:
     assert got[1]["requester"] is None and got[1]["tags"] == [] and got[1]["followers"] == []
 
 
+def test_a_page_is_written_as_the_same_json_as_the_orm_models(world: tuple[Any, dict]) -> None:
+    """Lists answer with `CaseRows` (dicts written by pydantic_core, decision 0160): byte for byte the JSON of a
+    `CasePage` of the ORM's `CaseRead`s, on both backends; `.items` validates into the same models."""
+    factory, seeded = world
+    with factory() as s:
+        orm = [repo.case_read(s.get(Case, i)) for i in seeded["ids"]]
+    with factory() as s:
+        rows = s.connection().execute(case_reads.cases_select().where(Case.id.in_(seeded["ids"]))).all()
+        by_id = {r.id: r for r in rows}
+        page = case_reads.CaseRows(case_reads.case_dicts(s, [by_id[i] for i in seeded["ids"]]), "next-cursor")
+    assert page.model_dump_json() == CasePage(items=orm, next="next-cursor").model_dump_json()
+    assert page.items == orm and page.model() == CasePage(items=orm, next="next-cursor")
+    assert '"preferred_channel":"sms"' in page.model_dump_json()  # the fully populated case is in it
+
+
 def test_two_statements_for_any_number_of_cases(world: tuple[Any, dict]) -> None:
     factory, seeded = world
     for ids in (seeded["ids"][:1], seeded["ids"]):
@@ -176,6 +203,49 @@ def test_two_statements_for_any_number_of_cases(world: tuple[Any, dict]) -> None
         seen = _counting(s)
         assert case_reads.read_cases(s, [999_999]) == [] and len(seen) == 1
         assert case_reads.read_case(s, 999_999) is None
+
+
+def test_directory_names_are_read_once_and_again_for_an_id_they_lack(world: tuple[Any, dict]) -> None:
+    """Assignee, group, status and type names come from one statement kept per process (decision 0162); an
+    agent stored by another process is found at once, a rename made here is seen at the next read."""
+    factory, seeded = world
+    full = seeded["ids"][0]
+    directory_names.clear()
+    with factory() as s:
+        seen = _counting(s)
+        read = case_reads.read_case(s, full)
+        assert read is not None and read.assignee is not None and read.assignee.name == "Ada"
+        assert read.group is not None and read.type is not None and read.status_name is not None
+        assert len(seen) == 3 and sum("FROM agent" in q for q in seen) == 1  # cases, names, collections
+    with factory() as s:
+        seen = _counting(s)
+        assert case_reads.read_case(s, full) == read and len(seen) == 2  # kept
+    with factory() as s, s.begin():  # "another process": plain SQL, which no cache of this process sees
+        s.execute(
+            text(
+                "INSERT INTO agent (email, name, is_admin, active, created_at)"
+                " VALUES ('cy@example.com', 'Cy', false, true, CURRENT_TIMESTAMP)"
+            )
+        )
+        cy = s.scalar(text("SELECT id FROM agent WHERE email = 'cy@example.com'"))
+        s.execute(text('UPDATE "case" SET assignee_id = :cy WHERE id = :id'), {"cy": cy, "id": full})
+    try:
+        with factory() as s:
+            seen = _counting(s)
+            moved = case_reads.read_case(s, full)
+            assert moved is not None and moved.assignee is not None and moved.assignee.email == "cy@example.com"
+            assert len(seen) == 3  # the kept names lacked Cy: read again
+        with factory() as s, s.begin():  # a rename committed by this process empties the kept names at commit
+            agent = s.get(Agent, cy)
+            assert agent is not None
+            agent.name = "Cyrus"
+        with factory() as s:
+            renamed = case_reads.read_case(s, full)
+            assert renamed is not None and renamed.assignee is not None and renamed.assignee.name == "Cyrus"
+    finally:
+        with factory() as s, s.begin():
+            s.execute(text('UPDATE "case" SET assignee_id = :ada WHERE id = :id'), {"ada": seeded["ada"], "id": full})
+            s.execute(text("DELETE FROM agent WHERE email = 'cy@example.com'"))
 
 
 def test_case_detail_in_three_statements_and_scoped(world: tuple[Any, dict]) -> None:

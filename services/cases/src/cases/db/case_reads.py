@@ -16,24 +16,23 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+import pydantic_core
 from sqlalchemy import ColumnElement, Integer, Row, Select, Text, any_, bindparam, cast, literal, null, select
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
+from cases.db import directory_names
+from cases.db.directory_names import Names
 from cases.db.models import (
-    Agent,
     Case,
     CaseCustomValue,
     CaseFollower,
-    CaseStatus,
     CaseTag,
-    CaseType,
     Contact,
     ContactEmail,
-    Group,
     Organisation,
 )
-from contracts.cases import AgentRef, CaseRead, CaseTypeRef, ContactRef, GroupRef, OrganisationRef
+from contracts.cases import CasePage, CaseRead, ContactChannel
 
 _KIND_TAG, _KIND_CUSTOM, _KIND_FOLLOWER = 0, 1, 2
 
@@ -98,12 +97,6 @@ def _build_cases_select() -> Select[Any]:
             _one(Contact.phone, Contact.id == c.requester_id).label("requester_phone"),
             _one(Contact.preferred_channel, Contact.id == c.requester_id).label("requester_channel"),
             _first_email(c.requester_id).label("requester_email"),
-            _one(Agent.email, Agent.id == c.assignee_id).label("assignee_email"),
-            _one(Agent.name, Agent.id == c.assignee_id).label("assignee_name"),
-            _one(Group.name, Group.id == c.group_id).label("group_name"),
-            _one(CaseStatus.name, CaseStatus.id == c.status_id).label("status_name"),
-            _one(CaseType.name, CaseType.id == c.type_id).label("type_name"),
-            _one(CaseType.instructions, CaseType.id == c.type_id).label("type_instructions"),
             _one(Organisation.name, Organisation.id == c.organisation_id).label("organisation_name"),
         )
     ).select_from(Case)
@@ -157,14 +150,16 @@ def _build_collections_select(session: Session) -> Any:
     return select(union).order_by(union.c.case_id, union.c.kind, union.c.a, union.c.n)
 
 
-def reads(session: Session, rows: Sequence[Row[Any]]) -> list[CaseRead]:
-    """`CaseRead`s of rows of `cases_select()`, in their order (one more statement for the collections)."""
+def case_dicts(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any]]:
+    """Rows of `cases_select()` as `CaseRead`-shaped dicts, in their order (one more statement for the
+    collections). Plain dicts, field for field what `CaseRead` holds, so a page can be written as JSON
+    without building and validating 25 models first (decision 0160)."""
     if not rows:
         return []
     ids = [r.id for r in rows]
     tags: dict[int, list[str]] = {i: [] for i in ids}
     custom: dict[int, dict[str, Any]] = {i: {} for i in ids}
-    followers: dict[int, list[tuple[int, ContactRef]]] = {i: [] for i in ids}
+    followers: dict[int, list[tuple[int, dict[str, Any]]]] = {i: [] for i in ids}
     # Core statements on the session's connection: no ORM compile state, same transaction
     for case_id, kind, a, b, n in session.connection().execute(_collections_select(session), {"ids": ids}):
         if kind == _KIND_TAG:
@@ -172,65 +167,106 @@ def reads(session: Session, rows: Sequence[Row[Any]]) -> list[CaseRead]:
         elif kind == _KIND_CUSTOM:
             custom[case_id][a] = b
         else:
-            followers[case_id].append((n, ContactRef(id=n, email=b, name=a)))
+            followers[case_id].append((n, _contact(n, b, a, None, ContactChannel.EMAIL.value)))
+    names = directory_names.names_for(
+        session,
+        agents={r.assignee_id for r in rows if r.assignee_id is not None},
+        groups={r.group_id for r in rows if r.group_id is not None},
+        statuses={r.status_id for r in rows if r.status_id is not None},
+        types={r.type_id for r in rows if r.type_id is not None},
+    )
     return [
-        _read(r, tags[r.id], custom[r.id], [ref for _n, ref in sorted(followers[r.id], key=lambda f: f[0])])
+        _fields(r, tags[r.id], custom[r.id], [ref for _n, ref in sorted(followers[r.id], key=lambda f: f[0])], names)
         for r in rows
     ]
 
 
-def _read(r: Row[Any], tags: list[str], custom: dict[str, Any], followers: list[ContactRef]) -> CaseRead:
-    return CaseRead(
-        id=r.id,
-        number=r.number,
-        title=r.title,
-        description=r.description,
-        status=r.status,
-        priority=r.priority,
-        source=r.source,
-        requester=ContactRef(
-            id=r.requester_id,
-            email=r.requester_email,
-            name=r.requester_name,
-            phone=r.requester_phone,
-            preferred_channel=r.requester_channel,
-        )
-        if r.requester_id is not None and r.requester_name is not None
+def reads(session: Session, rows: Sequence[Row[Any]]) -> list[CaseRead]:
+    """`CaseRead`s of rows of `cases_select()`, in their order (validated: for callers that work with them)."""
+    return [CaseRead.model_validate(d) for d in case_dicts(session, rows)]
+
+
+def _contact(id_: int, email: str | None, name: str, phone: str | None, channel: str) -> dict[str, Any]:
+    return {"id": id_, "email": email, "name": name, "phone": phone, "preferred_channel": channel}
+
+
+def _fields(
+    r: Sequence[Any], tags: list[str], custom: dict[str, Any], followers: list[dict[str, Any]], names: Names
+) -> dict[str, Any]:
+    """One case as `CaseRead` has it, keys in its field order (so the JSON is the same bytes as the model's).
+    The row is unpacked by position once: reading its columns by name costs 3x more. Assignee, group, status
+    and type names come from the process's kept names (`directory_names`, decision 0162)."""
+    (
+        id_, number, title, description, status, priority, source, requester_id, assignee_id, group_id, version,
+        created_at, updated_at, first_response_at, resolved_at, closed_at, status_id, type_id, category, solution,
+        due_at, external_ref, organisation_id, parent_id, dormant_until, held_for_approval, sla_state, sla_due_at,
+        mailbox, _priority_rank, requester_name, requester_phone, requester_channel, requester_email,
+        organisation_name,
+    ) = r  # fmt: skip
+    assignee = names.agents.get(assignee_id) if assignee_id is not None else None
+    group_name = names.groups.get(group_id) if group_id is not None else None
+    case_type = names.types.get(type_id) if type_id is not None else None
+    return {
+        "id": id_,
+        "number": number,
+        "title": title,
+        "description": description,
+        "status": status,
+        "priority": priority,
+        "source": source,
+        "requester": _contact(requester_id, requester_email, requester_name, requester_phone, requester_channel)
+        if requester_id is not None and requester_name is not None
         else None,
-        assignee=AgentRef(id=r.assignee_id, email=r.assignee_email, name=r.assignee_name)
-        if r.assignee_id is not None and r.assignee_email is not None
+        "assignee": {"id": assignee_id, "email": assignee[0], "name": assignee[1]} if assignee is not None else None,
+        "group": {"id": group_id, "name": group_name} if group_name is not None else None,
+        "version": version,
+        "created_at": created_at,
+        "updated_at": updated_at,
+        "first_response_at": first_response_at,
+        "resolved_at": resolved_at,
+        "closed_at": closed_at,
+        "status_id": status_id,
+        "status_name": names.statuses.get(status_id) if status_id is not None else None,
+        "type": {"id": type_id, "name": case_type[0], "instructions": case_type[1]} if case_type is not None else None,
+        "category": category,
+        "solution": solution,
+        "due_at": due_at,
+        "external_ref": external_ref,
+        "organisation": {"id": organisation_id, "name": organisation_name}
+        if organisation_id is not None and organisation_name is not None
         else None,
-        group=GroupRef(id=r.group_id, name=r.group_name)
-        if r.group_id is not None and r.group_name is not None
-        else None,
-        version=r.version,
-        created_at=r.created_at,
-        updated_at=r.updated_at,
-        first_response_at=r.first_response_at,
-        resolved_at=r.resolved_at,
-        closed_at=r.closed_at,
-        status_id=r.status_id,
-        status_name=r.status_name,
-        type=CaseTypeRef(id=r.type_id, name=r.type_name, instructions=r.type_instructions)
-        if r.type_id is not None and r.type_name is not None
-        else None,
-        category=r.category,
-        solution=r.solution,
-        due_at=r.due_at,
-        external_ref=r.external_ref,
-        organisation=OrganisationRef(id=r.organisation_id, name=r.organisation_name)
-        if r.organisation_id is not None and r.organisation_name is not None
-        else None,
-        followers=followers,
-        tags=tags,
-        custom_fields=custom,
-        parent_id=r.parent_id,
-        dormant_until=r.dormant_until,
-        held_for_approval=bool(r.held_for_approval),
-        sla_state=r.sla_state or "none",
-        sla_due_at=r.sla_due_at,
-        mailbox=r.mailbox,
-    )
+        "followers": followers,
+        "tags": tags,
+        "custom_fields": custom,
+        "parent_id": parent_id,
+        "dormant_until": dormant_until,
+        "held_for_approval": bool(held_for_approval),
+        "sla_state": sla_state or "none",
+        "sla_due_at": sla_due_at,
+        "mailbox": mailbox,
+    }
+
+
+class CaseRows:
+    """A page of cases as `case_dicts` gives them: what a list RPC answers, written as JSON by pydantic's own
+    encoder (`pydantic_core.to_json`: the same bytes as `CasePage.model_dump_json()`, ~6x less CPU; decision
+    0160). `.items` and `.model()` validate into `CaseRead`s for callers that want the models."""
+
+    __slots__ = ("next", "rows")
+
+    def __init__(self, rows: list[dict[str, Any]], next: str | None = None) -> None:  # noqa: A002 (CasePage's name)
+        self.rows = rows
+        self.next = next
+
+    @property
+    def items(self) -> list[CaseRead]:
+        return [CaseRead.model_validate(d) for d in self.rows]
+
+    def model(self) -> CasePage:
+        return CasePage(items=self.items, next=self.next)
+
+    def model_dump_json(self) -> str:
+        return pydantic_core.to_json({"items": self.rows, "next": self.next}).decode()
 
 
 _CASES = _build_cases_select()

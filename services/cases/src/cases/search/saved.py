@@ -12,11 +12,11 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from cases.db.case_reads import CaseRows
 from cases.db.search_models import SavedSearch
 from cases.search import listing
 from cases.search.filters import Scope, conditions
 from chassis.db import utcnow
-from contracts.cases import CasePage
 from contracts.errors import FORBIDDEN as _FORBIDDEN
 from contracts.errors import AgentRequired, DomainError, NotFound
 from contracts.search import Count, SavedSearchList, SavedSearchRead, SavedSearchUpdate, SavedSearchWrite, SearchFilters
@@ -115,7 +115,7 @@ def count(session: Session, scope: Scope, search_id: int) -> Count:
     return listing.capped_count(session, _where(session, row, scope))
 
 
-def cases(session: Session, scope: Scope, search_id: int, cursor: str | None, limit: int) -> CasePage:
+def cases(session: Session, scope: Scope, search_id: int, cursor: str | None, limit: int) -> CaseRows:
     row = _get(session, search_id, scope)
     return listing.page(session, _where(session, row, scope), _filters(row).sort, cursor, limit)
 

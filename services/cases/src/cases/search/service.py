@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from cases.db.case_reads import CaseRows
 from cases.search import global_search, saved, views
 from cases.search.filters import load_scope
 from chassis.nameko_runtime import Runtime
-from contracts.cases import CasePage
 from contracts.search import (
     Count,
     SavedSearchList,
@@ -28,7 +28,7 @@ def list_views(*, session: Session, viewer: Viewer) -> ViewList:
     return views.list_views(session, load_scope(session, viewer))
 
 
-def view_cases(*, session: Session, viewer: Viewer, key: str, cursor: str | None, limit: int) -> CasePage:
+def view_cases(*, session: Session, viewer: Viewer, key: str, cursor: str | None, limit: int) -> CaseRows:
     return views.view_cases(session, key, load_scope(session, viewer), cursor, limit)
 
 
@@ -40,7 +40,7 @@ def get_saved_search(*, session: Session, viewer: Viewer, search_id: int) -> Sav
     return saved.get(session, load_scope(session, viewer), search_id)
 
 
-def saved_search_cases(*, session: Session, viewer: Viewer, search_id: int, cursor: str | None, limit: int) -> CasePage:
+def saved_search_cases(*, session: Session, viewer: Viewer, search_id: int, cursor: str | None, limit: int) -> CaseRows:
     return saved.cases(session, load_scope(session, viewer), search_id, cursor, limit)
 
 

@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, false, select, text
 from sqlalchemy.orm import Session
 
+from cases.db.case_reads import CaseRows
 from cases.db.models import Case, Mention
 from cases.db.search_sql import OPEN_SQL
 from cases.db.work_models import CaseTask
 from cases.search import listing
 from cases.search.filters import Scope, is_open, visible
-from contracts.cases import CasePage, CaseSort, Status
+from contracts.cases import CaseSort, Status
 from contracts.errors import AgentRequired, NotFound
 from contracts.search import ViewList, ViewRead
 
@@ -128,5 +129,5 @@ def list_views(session: Session, scope: Scope) -> ViewList:
     return ViewList(items=items, cap=cap)
 
 
-def view_cases(session: Session, key: str, scope: Scope, cursor: str | None, limit: int) -> CasePage:
-    return listing.page(session, view_where(key, scope), VIEW_SORT, cursor, limit)
+def view_cases(session: Session, key: str, scope: Scope, cursor: str | None, limit: int) -> CaseRows:
+    return listing.page(session, view_where(key, scope), VIEW_SORT, cursor, limit, memo=("view", key, scope))
