@@ -20,7 +20,7 @@ each wrk run also reports every process's CPU ms per request (gateway, cases wor
 backends; bench/process_cpu.py, idle rates measured first and subtracted in `minus_idle`).
 
 Usage: .venv/bin/python bench/search.py --cases 1000000 [--requests 400] [--cases-workers 2] [--rebuild]
-       [--load httpx|wrk|both] [--wrk-seconds 10] [--cpu]
+       [--load httpx|wrk|both] [--wrk-seconds 10] [--wrk-warmup 10] [--cpu]
 """
 
 from __future__ import annotations
@@ -250,6 +250,7 @@ async def run(
     case_ids: list[int],
     load: str = "httpx",
     wrk_seconds: float = 10.0,
+    wrk_warmup: float = 0.0,
     meter: CpuMeter | None = None,
 ) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {key}"}
@@ -266,6 +267,8 @@ async def run(
             if load in ("wrk", "both"):
                 for path in paths[: min(20, len(paths))]:  # warm-up outside the measurement
                     (await client.get(path)).raise_for_status()
+                if wrk_warmup > 0:  # the same load, unmeasured: caches, prepared statements, pools at steady state
+                    measure_wrk(base_url, key, paths, concurrency, wrk_warmup)
                 if meter is not None:
                     meter.start()
                 by_wrk = measure_wrk(base_url, key, paths, concurrency, wrk_seconds)
@@ -314,6 +317,9 @@ def main() -> None:
     parser.add_argument("--load", choices=("httpx", "wrk", "both"), default="httpx", help="the load generator")
     parser.add_argument("--wrk-seconds", type=int, default=10, help="per endpoint, with --load wrk/both")
     parser.add_argument(
+        "--wrk-warmup", type=int, default=10, help="seconds of unmeasured wrk load before each measured wrk run"
+    )
+    parser.add_argument(
         "--cpu", action="store_true", help="with --load wrk/both: CPU ms per request of each process (process_cpu.py)"
     )
     args = parser.parse_args()
@@ -353,6 +359,7 @@ def main() -> None:
                 case_ids=case_ids,
                 load=args.load,
                 wrk_seconds=args.wrk_seconds,
+                wrk_warmup=args.wrk_warmup,
                 meter=meter,
             )
         )
