@@ -156,7 +156,8 @@ def case_dicts(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any
     without building and validating 25 models first (decision 0160)."""
     if not rows:
         return []
-    ids = [r.id for r in rows]
+    # columns by position (Row access by name is the slow path; the positions come from the statement itself)
+    ids = [r[_ID] for r in rows]
     tags: dict[int, list[str]] = {i: [] for i in ids}
     custom: dict[int, dict[str, Any]] = {i: {} for i in ids}
     followers: dict[int, list[tuple[int, dict[str, Any]]]] = {i: [] for i in ids}
@@ -170,14 +171,14 @@ def case_dicts(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any
             followers[case_id].append((n, _contact(n, b, a, None, ContactChannel.EMAIL.value)))
     names = directory_names.names_for(
         session,
-        agents={r.assignee_id for r in rows if r.assignee_id is not None},
-        groups={r.group_id for r in rows if r.group_id is not None},
-        statuses={r.status_id for r in rows if r.status_id is not None},
-        types={r.type_id for r in rows if r.type_id is not None},
+        agents={r[_ASSIGNEE] for r in rows} - {None},
+        groups={r[_GROUP] for r in rows} - {None},
+        statuses={r[_STATUS] for r in rows} - {None},
+        types={r[_TYPE] for r in rows} - {None},
     )
     return [
-        _fields(r, tags[r.id], custom[r.id], [ref for _n, ref in sorted(followers[r.id], key=lambda f: f[0])], names)
-        for r in rows
+        _fields(r, tags[i], custom[i], [ref for _n, ref in sorted(followers[i], key=lambda f: f[0])], names)
+        for r, i in zip(rows, ids, strict=True)
     ]
 
 
@@ -270,6 +271,10 @@ class CaseRows:
 
 
 _CASES = _build_cases_select()
+_POSITION = {column.key: i for i, column in enumerate(_CASES.selected_columns)}
+_ID, _ASSIGNEE, _GROUP, _STATUS, _TYPE = (
+    _POSITION[key] for key in ("id", "assignee_id", "group_id", "status_id", "type_id")
+)
 
 
 def read_cases(session: Session, ids: Iterable[int]) -> list[CaseRead]:
