@@ -14,9 +14,9 @@ import httpx
 import pytest
 from look import messages, wait_until
 from mail import customer_mail, deliver
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
-from chassis.testing import CHROMIUM_ARGS, CHROMIUM_PATH
+from chassis.testing import launched_chromium
 
 ADMIN_EMAIL = "admin@example.com"
 ADMIN_PASSWORD = "admin-e2e-password"  # tests/system.py
@@ -24,12 +24,8 @@ ADMIN_PASSWORD = "admin-e2e-password"  # tests/system.py
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 def _titled(api: httpx.Client, title: str) -> dict[str, Any] | None:

@@ -20,17 +20,16 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from notifications_process import notifications_worker
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
 from chassis.db import make_engine, make_sessionmaker
 from chassis.testing import (
-    CHROMIUM_ARGS,
-    CHROMIUM_PATH,
     EventCollector,
     ServiceProcess,
     SyncRpc,
     amqp_vhost,
     free_port,
+    launched_chromium,
     pg_database,
 )
 from chassis.testing import wait_until as _wait_until
@@ -213,12 +212,8 @@ def partner(stack: Stack) -> Iterator[httpx.Client]:
 
 @pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
-    with sync_playwright() as pw:
-        launched = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as browser:
+        yield browser
 
 
 @contextlib.contextmanager

@@ -303,3 +303,58 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--no-sandbox",
 ]
+
+
+@contextlib.contextmanager
+def launched_chromium() -> Iterator[Any]:
+    """Debian's Chromium under playwright, closed afterwards (a `playwright.sync_api.Browser`)."""
+    from playwright.sync_api import sync_playwright  # only the browser suites need playwright loaded
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+class RecordingRelay:
+    """Stands in for a worker's outbox relay in tests that call handlers directly: counts the wake-ups."""
+
+    def __init__(self) -> None:
+        self.wakes = 0
+
+    def wake(self) -> None:
+        self.wakes += 1
+
+
+class RecordingDeadLetters:
+    """Stands in for `DeadLetters`: records (consumer, event id) of every message sent to the dead-letter queue."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+
+    def send(self, body: Any, *, consumer: str, event_type: str, reason: str) -> None:
+        self.sent.append((consumer, body["event_id"]))
+
+
+@contextlib.contextmanager
+def worker_runtime(settings: Any, outbox_model: Any, processed_model: Any, workers: int = 10) -> Iterator[Any]:
+    """A nameko worker's `Runtime` on `settings.db_url` (pooled as the worker's), with a `RecordingRelay` and
+    `RecordingDeadLetters`, for tests that call grouped handlers in-process; the engine is disposed afterwards."""
+    from chassis.db import make_sessionmaker, make_worker_engine
+    from chassis.nameko_runtime import Runtime  # nameko (and eventlet) only for the suites that use it
+
+    engine = make_worker_engine(settings.db_url, workers=workers)
+    try:
+        yield Runtime(
+            settings=settings,
+            engine=engine,
+            session_factory=make_sessionmaker(engine),
+            outbox_model=outbox_model,
+            processed_model=processed_model,
+            relay=RecordingRelay(),
+            dead_letters=RecordingDeadLetters(),
+        )
+    finally:
+        engine.dispose()

@@ -16,8 +16,9 @@ import redis
 from notifications_testkit import make_case, make_message, migrate
 from sqlalchemy import Engine, event, func, select
 
-from chassis.db import make_sessionmaker, make_worker_engine, utcnow
+from chassis.db import utcnow
 from chassis.nameko_runtime import Runtime
+from chassis.testing import worker_runtime
 from contracts.cases import AgentRef, CaseCreated
 from contracts.envelope import Envelope
 from notifications.db.models import (
@@ -32,22 +33,6 @@ from notifications.domain.loop_guard import HARD_BOUNCE_REASON
 from notifications.ratelimit import RedisCounter
 from notifications.settings import NotificationsSettings
 from notifications.worker import NotificationsService
-
-
-class CountingRelay:
-    def __init__(self) -> None:
-        self.wakes = 0
-
-    def wake(self) -> None:
-        self.wakes += 1
-
-
-class DeadLetters:
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, str]] = []
-
-    def send(self, body: Any, *, consumer: str, event_type: str, reason: str) -> None:
-        self.sent.append((consumer, body["event_id"]))
 
 
 class Statements:
@@ -68,17 +53,8 @@ class Statements:
 def runtime(db_url: str) -> Iterator[Runtime]:
     migrate({"NOTIFICATIONS_DATABASE_URL": db_url})
     settings = NotificationsSettings(database_url=db_url, redis_prefix=f"test:groups:{uuid.uuid4().hex}")
-    engine = make_worker_engine(db_url, workers=10)
-    yield Runtime(
-        settings=settings,
-        engine=engine,
-        session_factory=make_sessionmaker(engine),
-        outbox_model=OutboxMessage,
-        processed_model=ProcessedEvent,
-        relay=CountingRelay(),  # type: ignore[arg-type]
-        dead_letters=DeadLetters(),  # type: ignore[arg-type]
-    )
-    engine.dispose()
+    with worker_runtime(settings, OutboxMessage, ProcessedEvent) as runtime:
+        yield runtime
 
 
 @pytest.fixture

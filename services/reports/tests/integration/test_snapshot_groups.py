@@ -17,8 +17,8 @@ import eventlet
 import pytest
 from sqlalchemy import Engine, event, select
 
-from chassis.db import make_sessionmaker, make_worker_engine
 from chassis.nameko_runtime import Runtime
+from chassis.testing import worker_runtime
 from contracts.cases import CaseRead, CaseUpdated
 from contracts.envelope import Envelope
 from reports.db.models import CaseSummary, OutboxMessage, ProcessedEvent
@@ -26,34 +26,12 @@ from reports.settings import ReportsSettings
 from reports.worker import ReportsService
 
 
-class CountingRelay:
-    def wake(self) -> None:
-        pass
-
-
-class DeadLetters:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def send(self, body: Any, *, consumer: str, event_type: str, reason: str) -> None:
-        self.sent.append(body["event_id"])
-
-
 @pytest.fixture
 def runtime(db_url: str) -> Iterator[Runtime]:
     env = {**os.environ, "REPORTS_DATABASE_URL": db_url}
     subprocess.run([sys.executable, "-m", "reports", "migrate"], env=env, check=True, capture_output=True)
-    engine = make_worker_engine(db_url, workers=10)
-    yield Runtime(
-        settings=ReportsSettings(database_url=db_url),
-        engine=engine,
-        session_factory=make_sessionmaker(engine),
-        outbox_model=OutboxMessage,
-        processed_model=ProcessedEvent,
-        relay=CountingRelay(),  # type: ignore[arg-type]
-        dead_letters=DeadLetters(),  # type: ignore[arg-type]
-    )
-    engine.dispose()
+    with worker_runtime(ReportsSettings(database_url=db_url), OutboxMessage, ProcessedEvent) as runtime:
+        yield runtime
 
 
 def _updated(case_id: int, version: int, status: str) -> dict[str, Any]:
@@ -103,7 +81,7 @@ def test_a_group_keeps_each_cases_newest_snapshot_in_one_upsert_and_a_poison_lea
     outcomes = [thread.wait() for thread in [pool.spawn(one, body) for body in bodies]]
 
     assert sorted(outcomes) == sorted(["applied"] * 5 + ["dead_lettered"])
-    assert runtime.dead_letters.sent == [poison["event_id"]]  # type: ignore[attr-defined]
+    assert [event for _consumer, event in runtime.dead_letters.sent] == [poison["event_id"]]  # type: ignore[attr-defined]
     with runtime.session_factory() as session:
         rows = {r.case_id: (r.version, r.status) for r in session.scalars(select(CaseSummary))}
     assert rows == {9001: (4, "resolved"), 9002: (1, "new")}
