@@ -6,14 +6,41 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
 from chassis.testing import ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from contracts.cases import CaseRead, CaseUpdated
 from contracts.envelope import Envelope, EventPayload
 
 EVENT_QUEUES = [f"evt-cases-{t}--reports.on_{t}" for t in ("case_created", "case_updated", "message_added")]
+
+
+def case(case_id: int, *, version: int = 1, status: str = "new", group: dict[str, Any] | None = None) -> CaseRead:
+    """A case snapshot as the cases service's events carry it (title `Case <id>`, medium priority, by email)."""
+    at = datetime.now(UTC)
+    return CaseRead.model_validate(
+        {
+            "id": case_id,
+            "number": case_id,
+            "title": f"Case {case_id}",
+            "status": status,
+            "priority": "medium",
+            "source": "email",
+            "group": group,
+            "version": version,
+            "created_at": at,
+            "updated_at": at,
+        }
+    )
+
+
+def changed(snapshot: CaseRead, **changes: Any) -> CaseUpdated:
+    """`case_updated` of `snapshot`, each change from None to its value."""
+    return CaseUpdated(case=snapshot, changes={k: {"old": None, "new": v} for k, v in changes.items()})
 
 
 class CasesEvents:

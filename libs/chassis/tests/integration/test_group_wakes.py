@@ -8,50 +8,15 @@ from typing import Any
 
 import eventlet
 import pytest
-from sqlalchemy import Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column
+from conftest import Base, OutboxMessage, ProcessedEvent, Thing, ThingMade
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
-from chassis.db import WORKER_POOL_CAP, WORKER_POOL_EXTRA, make_sessionmaker, make_worker_engine, new_base
+from chassis.db import WORKER_POOL_CAP, WORKER_POOL_EXTRA, make_worker_engine
 from chassis.nameko_runtime import Runtime, idempotent_group
-from chassis.outbox import OutboxMessageMixin, ProcessedEventMixin
 from chassis.settings import ServiceSettings
-from chassis.testing import pg_database
-from contracts.envelope import Envelope, EventPayload
-
-Base = new_base()
-
-
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
-
-
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
-
-
-class Thing(Base):
-    __tablename__ = "thing"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-    worker: Mapped[int] = mapped_column(Integer)
-
-
-class ThingMade(EventPayload):
-    EVENT_TYPE = "thing_made"
-    name: str
-
-
-class CountingRelay:
-    def __init__(self) -> None:
-        self.wakes = 0
-
-    def wake(self) -> None:
-        self.wakes += 1
-
-
-class NoDeadLetters:
-    def publish(self, *args: Any, **kwargs: Any) -> None:
-        raise AssertionError("nothing is dead-lettered here")
+from chassis.testing import pg_database, worker_runtime
+from contracts.envelope import Envelope
 
 
 class Service:
@@ -74,19 +39,10 @@ class Service:
 @pytest.fixture
 def runtime() -> Iterator[Runtime]:
     with pg_database("chassis") as url:
-        engine = make_worker_engine(url, workers=60)
-        Base.metadata.create_all(engine)
-        factory = make_sessionmaker(engine)
-        yield Runtime(
-            settings=ServiceSettings(service_name="things"),
-            engine=engine,
-            session_factory=factory,
-            outbox_model=OutboxMessage,
-            processed_model=ProcessedEvent,
-            relay=CountingRelay(),  # type: ignore[arg-type]
-            dead_letters=NoDeadLetters(),  # type: ignore[arg-type]
-        )
-        engine.dispose()
+        settings = ServiceSettings(service_name="things", database_url=url)
+        with worker_runtime(settings, OutboxMessage, ProcessedEvent, workers=60) as runtime:
+            Base.metadata.create_all(runtime.engine)
+            yield runtime
 
 
 def _body(name: str) -> dict[str, Any]:
@@ -105,6 +61,7 @@ def test_one_relay_wake_per_group_and_handlers_run_with_a_waiting_worker(runtime
     committer = runtime.extras["group:things.on_thing"]
     assert committer.stats.groups == 1 and committer.stats.largest == 8
     assert runtime.relay.wakes == 1  # type: ignore[attr-defined]
+    assert runtime.dead_letters.sent == []  # type: ignore[attr-defined]
     with runtime.session_factory() as session:
         assert session.scalar(select(func.count()).select_from(Thing)) == 8
         # the handlers ran with the latest delivery's worker, alive until its own group was done
@@ -120,6 +77,7 @@ def test_poison_falls_back_one_by_one_with_its_own_worker(runtime: Runtime) -> N
     assert rows["a"] == rows["b"] == 2 and rows["poison"] == 1  # the fallback used its own delivery's worker
     # one wake for the group, one for the message applied on its own
     assert runtime.relay.wakes == 2  # type: ignore[attr-defined]
+    assert runtime.dead_letters.sent == []  # type: ignore[attr-defined]
 
 
 def test_worker_pool_holds_the_greenthreads_connections() -> None:

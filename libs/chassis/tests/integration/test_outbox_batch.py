@@ -4,46 +4,20 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import OutboxMessage, ThingMade
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.amqp import BatchNotConfirmed, ConfirmedPublisher, Outgoing, event_exchange
-from chassis.db import make_engine, make_sessionmaker, new_base, unit_of_work
-from chassis.outbox import OutboxMessageMixin, OutboxRelay, add_event
-from chassis.testing import amqp_vhost, pg_database
-from contracts.envelope import Envelope, EventPayload
+from chassis.db import unit_of_work
+from chassis.outbox import OutboxRelay, add_event
+from contracts.envelope import Envelope
 
-Base = new_base()
 SERVICE = "chassis_batch"
-
-
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
-
-
-class ThingMade(EventPayload):
-    EVENT_TYPE = "thing_made"
-    name: str
-
-
-@pytest.fixture
-def db() -> Iterator[sessionmaker[Session]]:
-    with pg_database("chassis_batch") as url:
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-
-
-@pytest.fixture
-def amqp() -> Iterator[str]:
-    with amqp_vhost() as uri:
-        yield uri
 
 
 def _queue(amqp: str, name: str, **arguments: Any) -> Queue:

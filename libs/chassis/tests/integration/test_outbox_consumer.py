@@ -4,55 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import socket
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from conftest import OutboxMessage, ProcessedEvent, Thing, ThingMade
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import Integer, String, func, select
-from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.consumer import DEAD_LETTER_QUEUE, DeadLetters, TransientError, consume
-from chassis.db import make_engine, make_sessionmaker, new_base, unit_of_work
-from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
-from chassis.testing import amqp_vhost, pg_database
-from contracts.envelope import Envelope, EventPayload
-
-Base = new_base()
-
-
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
-
-
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
-
-
-class Thing(Base):
-    __tablename__ = "thing"
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(50))
-
-
-class ThingMade(EventPayload):
-    EVENT_TYPE = "thing_made"
-    name: str
-
-
-@pytest.fixture
-def db() -> Iterator[sessionmaker[Session]]:
-    with pg_database("chassis") as url:
-        engine = make_engine(url)
-        Base.metadata.create_all(engine)
-        yield make_sessionmaker(engine)
-        engine.dispose()
-
-
-@pytest.fixture
-def amqp() -> Iterator[str]:
-    with amqp_vhost() as uri:
-        yield uri
+from chassis.db import unit_of_work
+from chassis.outbox import OutboxRelay, add_event
+from contracts.envelope import Envelope
 
 
 def _drain(uri: str, queue: Queue, expect: int, timeout: float = 5.0) -> list[Any]:

@@ -13,12 +13,12 @@ from typing import Any
 
 import eventlet
 import pytest
+from conftest import case
 from sqlalchemy import select
 
 from chassis.consumer import TransientError
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
 from contracts.bulk import CASE_FACTS_MAX, CaseFacts, CasesImported
-from contracts.cases import CaseRead
 from contracts.envelope import Envelope
 from reports.cases_client import CasesClient
 from reports.db.models import CaseSummary
@@ -37,14 +37,6 @@ class FakeCases:
             eventlet.sleep(self.delay)
         found = [self.facts[i].model_dump(mode="json") for i in case_ids if i in self.facts]
         return {"items": found, "missing": [i for i in case_ids if i not in self.facts]}
-
-
-def _case(version: int, status: str) -> CaseRead:
-    at = datetime.now(UTC)
-    return CaseRead.model_validate(
-        {"id": 42, "number": 42, "title": "x", "status": status, "priority": "low", "source": "api",
-         "version": version, "created_at": at, "updated_at": at}
-    )  # fmt: skip
 
 
 def _facts(case_id: int, version: int = 1, status: str = "open") -> CaseFacts:
@@ -72,7 +64,7 @@ def test_imported_cases_are_counted_once_and_never_go_back(factory: Any) -> None
     envelope = Envelope.wrap(CasesImported(origin="import", count=len(ids), messages=0, case_ids=ids), source="cases")
     # case 42 changed after the import and reports already saw it (version 3, resolved)
     with unit_of_work(factory) as session:
-        apply_snapshot(session=session, case=_case(3, "resolved"))
+        apply_snapshot(session=session, case=case(42, version=3, status="resolved"))
     for _ in range(2):  # a repeated delivery changes nothing
         with unit_of_work(factory) as session:
             found = record_imported_cases(session=session, envelope=envelope, cases=CasesClient(cases, timeout=5))

@@ -8,36 +8,14 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from conftest import CasesEvents
+from conftest import CasesEvents, case, changed
 
 from chassis.testing import SyncRpc
-from contracts.cases import CaseCreated, CaseRead, CaseUpdated, MessageAdded, MessageRead
+from contracts.cases import CaseCreated, MessageAdded, MessageRead
 
 _ids = itertools.count(int(time.time()) % 100_000 * 10)
 SUPPORT = {"id": 1, "name": "Support"}
 BILLING = {"id": 2, "name": "Billing"}
-
-
-def case(case_id: int, *, version: int = 1, status: str = "new", group: dict[str, Any] | None = None) -> CaseRead:
-    at = datetime.now(UTC)
-    return CaseRead.model_validate(
-        {
-            "id": case_id,
-            "number": case_id,
-            "title": f"Case {case_id}",
-            "status": status,
-            "priority": "medium",
-            "source": "email",
-            "group": group,
-            "version": version,
-            "created_at": at,
-            "updated_at": at,
-        }
-    )
-
-
-def changed(snapshot: CaseRead, **changes: Any) -> CaseUpdated:
-    return CaseUpdated(case=snapshot, changes={k: {"old": None, "new": v} for k, v in changes.items()})
 
 
 def eventually(rpc: SyncRpc, check: Callable[[dict[str, Any]], bool], timeout: float = 10.0) -> dict[str, Any]:

@@ -10,16 +10,15 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import eventlet
 import pytest
+from conftest import case, changed
 from sqlalchemy import Engine, event, select
 
 from chassis.nameko_runtime import Runtime
 from chassis.testing import worker_runtime
-from contracts.cases import CaseRead, CaseUpdated
 from contracts.envelope import Envelope
 from reports.db.models import CaseSummary, OutboxMessage, ProcessedEvent
 from reports.settings import ReportsSettings
@@ -35,21 +34,7 @@ def runtime(db_url: str) -> Iterator[Runtime]:
 
 
 def _updated(case_id: int, version: int, status: str) -> dict[str, Any]:
-    at = datetime.now(UTC)
-    case = CaseRead.model_validate(
-        {
-            "id": case_id,
-            "number": case_id,
-            "title": f"Case {case_id}",
-            "status": status,
-            "priority": "medium",
-            "source": "email",
-            "version": version,
-            "created_at": at,
-            "updated_at": at,
-        }
-    )
-    payload = CaseUpdated(case=case, changes={"status": {"old": None, "new": status}})
+    payload = changed(case(case_id, version=version, status=status), status=status)
     return Envelope.wrap(payload, source="cases").model_dump(mode="json")
 
 

@@ -5,32 +5,14 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 
+from conftest import case
 from sqlalchemy import select
 
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
-from contracts.cases import CaseRead
 from reports.db.models import CaseSummary
 from reports.handlers import apply_snapshot, open_cases_report
-
-
-def _case(version: int, status: str) -> CaseRead:
-    at = datetime.now(UTC)
-    return CaseRead.model_validate(
-        {
-            "id": 42,
-            "number": 42,
-            "title": "x",
-            "status": status,
-            "priority": "low",
-            "source": "api",
-            "version": version,
-            "created_at": at,
-            "updated_at": at,
-        }
-    )
 
 
 def test_newer_snapshot_wins_on_sqlite(tmp_path: Path) -> None:
@@ -42,7 +24,7 @@ def test_newer_snapshot_wins_on_sqlite(tmp_path: Path) -> None:
     factory = make_sessionmaker(engine)
     for version, status in [(1, "new"), (3, "resolved"), (2, "open")]:
         with unit_of_work(factory) as session:
-            apply_snapshot(session=session, case=_case(version, status))
+            apply_snapshot(session=session, case=case(42, version=version, status=status))
 
     with factory() as session:
         row = session.scalars(select(CaseSummary)).one()
