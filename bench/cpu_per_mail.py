@@ -21,7 +21,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -186,19 +186,7 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp,
         system(Path(tmp), args.profile, args.preload, extra_env) as (port, procs, db),
     ):
-        warm = [mail(i, "warm") for i in range(20)]
-        send(port, warm)
-        wait_cases(db, len(warm))
-        pids = {name: p.proc.pid for name, p in procs.items() if p.proc is not None}
-        idle_start, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
-        time.sleep(5)
-        idle = {n: (cpu_seconds(p) - idle_start[n]) / (time.perf_counter() - t0) for n, p in pids.items()}
-        mails = [mail(i, "run") for i in range(args.mails)]
-        before, started = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
-        send(port, mails)
-        wait_cases(db, len(warm) + len(mails))
-        wall = time.perf_counter() - started
-        after = {n: cpu_seconds(p) for n, p in pids.items()}
+        rows, wall = measure(port, procs, args.mails, lambda count: wait_cases(db, count))
     result: dict[str, Any] = {
         "mails": args.mails,
         "preloaded_cases": args.preload,
@@ -206,22 +194,42 @@ def main() -> None:
         "wall_s": round(wall, 1),
         "load_average": os.getloadavg(),
     }
-    result.update(cpu_per_mail(before, after, idle, wall, args.mails))
+    result.update(rows)
     print(json.dumps(result, indent=2))
 
 
-def cpu_per_mail(
-    before: dict[str, float], after: dict[str, float], idle: dict[str, float], wall: float, mails: int
-) -> dict[str, dict[str, float]]:
-    """CPU ms per mail of each process between two readings, raw and minus its idle rate over `wall` seconds."""
+def measure(
+    port: int,
+    procs: dict[str, ServiceProcess],
+    mails: int,
+    done: Callable[[int], None],
+    warm: int = 20,
+    idle_seconds: float = 5.0,
+) -> tuple[dict[str, dict[str, float]], float]:
+    """CPU ms per mail of each process in `procs`, and the run's wall seconds.
+
+    Sends `warm` mails first (imports, caches, pools), reads each process's idle rate for `idle_seconds`,
+    then sends `mails` more over SMTP to `port`; `done(n)` returns once the first n mails sent went all the
+    way through. Each row is raw and minus the process's idle rate over the run.
+    """
+    send(port, [mail(i, "warm") for i in range(warm)])
+    done(warm)
+    pids = {name: p.proc.pid for name, p in procs.items() if p.proc is not None}
+    idle_start, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
+    time.sleep(idle_seconds)
+    idle = {n: (cpu_seconds(p) - idle_start[n]) / (time.perf_counter() - t0) for n, p in pids.items()}
+    before, started = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
+    send(port, [mail(i, "run") for i in range(mails)])
+    done(warm + mails)
+    wall = time.perf_counter() - started
     rows = {}
-    for name in before:
-        used = after[name] - before[name]
+    for name, pid in pids.items():
+        used = cpu_seconds(pid) - before[name]
         rows[name] = {
             "cpu_ms_per_mail": round(1000 * used / mails, 2),
             "cpu_ms_per_mail_minus_idle": round(1000 * (used - idle[name] * wall) / mails, 2),
         }
-    return rows
+    return rows, wall
 
 
 if __name__ == "__main__":

@@ -30,8 +30,7 @@ from chassis.testing import ServiceProcess, amqp_vhost, free_port, pg_database
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from cpu_per_mail import PROFILE_DIR, Profiled, _run, cpu_per_mail, cpu_seconds, send, system, wait_cases
-from ingest import mail
+from cpu_per_mail import PROFILE_DIR, Profiled, _run, measure, system, wait_cases
 from system import SmtpSink
 
 CONSUMERS = ("notifications", "reports")
@@ -129,24 +128,15 @@ def main() -> None:
         tempfile.TemporaryDirectory(prefix="bench-consumers-") as tmp,
         consumers(Path(tmp), args.profile, extra_env) as (port, procs, cases_db, databases),
     ):
-        warm = [mail(i, "warm") for i in range(20)]
-        send(port, warm)
-        wait_cases(cases_db, len(warm))
-        wait_consumers(databases, len(warm))
-        pids = {name: p.proc.pid for name, p in procs.items() if p.proc is not None}
-        idle_start, t0 = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
-        time.sleep(5)
-        idle = {n: (cpu_seconds(p) - idle_start[n]) / (time.perf_counter() - t0) for n, p in pids.items()}
-        mails = [mail(i, "run") for i in range(args.mails)]
-        before, started = {n: cpu_seconds(p) for n, p in pids.items()}, time.perf_counter()
-        send(port, mails)
-        wait_cases(cases_db, len(warm) + len(mails))
-        wait_consumers(databases, len(warm) + len(mails))
-        wall = time.perf_counter() - started
-        after = {n: cpu_seconds(p) for n, p in pids.items()}
+
+        def done(count: int) -> None:
+            wait_cases(cases_db, count)
+            wait_consumers(databases, count)
+
+        rows, wall = measure(port, procs, args.mails, done)
     result: dict[str, Any] = {"mails": args.mails, "env": extra_env, "wall_s": round(wall, 1)}
     result["load_average"] = os.getloadavg()
-    result.update(cpu_per_mail(before, after, idle, wall, args.mails))
+    result.update(rows)
     print(json.dumps(result, indent=2))
 
 
