@@ -16,6 +16,7 @@ from chassis.logging import get_logger
 from mail_gateway.db.models import InboundMail, Mailbox
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.domain.headers import HeaderPeek, peek_headers
+from mail_gateway.spool import DataSpool
 
 log = get_logger(__name__)
 
@@ -60,6 +61,20 @@ def prepare_mail(
         sha256=blobs.put(raw),
         size=len(raw),
         peek=peek_headers(raw),
+        mail_from=mail_from,
+        rcpt_tos=list(rcpt_tos),
+        source=source,
+    )
+
+
+def prepare_spooled(
+    *, spool: DataSpool, mail_from: str | None, rcpt_tos: Sequence[str], source: str = "smtp"
+) -> Incoming:
+    """`prepare_mail` for a mail streamed to the blob store as it arrived (SMTP, decision 0166)."""
+    return Incoming(
+        sha256=spool.commit(),
+        size=spool.size,
+        peek=peek_headers(bytes(spool.head)),
         mail_from=mail_from,
         rcpt_tos=list(rcpt_tos),
         source=source,

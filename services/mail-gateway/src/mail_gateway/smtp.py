@@ -1,7 +1,8 @@
 """`python -m mail_gateway smtp`: the inbound SMTP listener (asyncio + aiosmtpd, never eventlet).
 
 A mail is answered 250 only after its raw bytes are on disk and its row is committed; any storage
-failure answers 451 so the sending MTA keeps the mail and retries.
+failure answers 451 so the sending MTA keeps the mail and retries. DATA is streamed to the blob store
+as it arrives (decision 0166): a session holds a few hundred KiB of its mail, whatever the mail's size.
 """
 
 from __future__ import annotations
@@ -21,9 +22,10 @@ from chassis.blobstore import BlobStore
 from chassis.db import make_engine, make_sessionmaker, ping
 from chassis.logging import configure_logging, get_logger
 from chassis.metrics import start_ops_server
-from mail_gateway.intake import Incoming, StoreResult, find_active_mailbox, prepare_mail, store_batch
+from mail_gateway.intake import Incoming, StoreResult, find_active_mailbox, prepare_spooled, store_batch
 from mail_gateway.metrics import SMTP_MESSAGES, SMTP_RECIPIENTS
 from mail_gateway.settings import MailGatewaySettings
+from mail_gateway.spool import DataSpool
 
 log = get_logger(__name__)
 
@@ -37,26 +39,93 @@ class MailboxEnvelope(Envelope):
     def __init__(self) -> None:
         super().__init__()
         self.mailbox_ids: list[int] = []
+        self.spool: DataSpool | None = None  # the DATA, streamed to the blob store (instead of `content`)
 
 
 class GatewaySMTP(SMTP):
+    """aiosmtpd's SMTP with DATA streamed to a `DataSpool` (0166) and 552 answers that name the cap (0086).
+
+    `smtp_DATA` replaces aiosmtpd 1.4.6's own, which keeps the whole mail in memory; it depends on that
+    version's internals (pinned in requirements.txt; tests/unit/test_data_spool.py fails when they
+    change). The event handler must offer `open_spool()` and `handle_DATA` (IntakeHandler does).
+    """
+
     # RFC 5321 caps lines at 1000 octets, but real mailers send longer ones; refusing them would
     # bounce customers' mail, so accept lines up to 64 KiB (the size limit still applies)
     line_length_limit = 1 << 16
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        if self._decode_data:
+            raise ValueError("GatewaySMTP stores DATA as bytes; decode_data is not supported")
         self._cap_text = _too_large(self.data_size_limit or 0)
 
     def _create_envelope(self) -> Envelope:
         return MailboxEnvelope()
 
     async def push(self, status: AnyStr) -> None:
-        # aiosmtpd's own 552 texts ("Error: Too much mail data") do not say what the limit is
+        # aiosmtpd's own 552 texts ("Error: message size exceeds ...") do not say what the limit is
         text = status.decode("utf-8", "replace") if isinstance(status, bytes) else status
         if text.startswith("552 Error:"):
             text = self._cap_text
         await super().push(text)
+
+    async def smtp_DATA(self, arg: str) -> None:
+        """DATA as aiosmtpd 1.4.6 answers it, but each line goes to the spool as it arrives."""
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
+            return
+        assert isinstance(self.envelope, MailboxEnvelope)
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        spool: DataSpool = self.event_handler.open_spool()
+        try:
+            refusal = await self._receive_data(spool)
+            if refusal is not None:  # owed only now that the final dot has come (RFC 5321 4.2.5)
+                await self.push(refusal)
+                self._set_post_data_state()
+                return
+            self.envelope.spool = spool
+            status = await self._call_handler_hook("DATA")
+            self._set_post_data_state()
+            await self.push(status)
+        except (asyncio.CancelledError, ConnectionResetError):  # the client went away (or timed out) first
+            SMTP_MESSAGES.labels("disconnected").inc()
+            raise
+        finally:
+            spool.discard()  # removes the temporary file unless the handler committed it
+
+    async def _receive_data(self, spool: DataSpool) -> str | None:
+        """Read DATA up to the final dot into `spool`, dot-unstuffed; the refusal owed, if any."""
+        limit, received = self.data_size_limit, 0
+        refusal: str | None = None  # once set, the rest is read and dropped, and the spool is discarded
+        in_line = False  # the last piece read did not end its line (only after a line over the limit)
+        while self.transport is not None:
+            try:
+                line = await self._reader.readuntil(b"\r\n")
+            except asyncio.CancelledError:
+                self._writer.close()
+                raise
+            except asyncio.LimitOverrunError as overrun:  # a line longer than line_length_limit
+                line = await self._reader.read(overrun.consumed)
+                if refusal is None:
+                    refusal = "500 Line too long (see RFC5321 4.5.3.1.6)"
+                    spool.discard()
+            if not in_line and line == b".\r\n":
+                return refusal
+            in_line = not line.endswith(b"\r\n")
+            received += len(line)
+            if refusal is None and limit and received > limit:
+                SMTP_MESSAGES.labels("too_big").inc()
+                refusal = self._cap_text
+                spool.discard()  # nothing of a refused mail stays, in memory or on disk
+            if refusal is None:
+                await spool.add(line[1:] if line.startswith(b".") else line)  # RFC 5321 4.5.2 transparency
+        raise ConnectionResetError("connection lost during DATA")
 
 
 def _too_large(cap: int) -> str:
@@ -132,6 +201,10 @@ class IntakeHandler:
         self.committer = GroupCommitter(session_factory=session_factory, executor=executor, max_batch=group_commit_max)
         self._active_mailboxes: dict[str, tuple[int, float]] = {}  # address -> (mailbox id, looked up at)
 
+    def open_spool(self) -> DataSpool:
+        """Where the DATA of a new SMTP transaction goes as it arrives."""
+        return DataSpool(self.blobs, self.executor)
+
     async def _blocking(self, fn: Any, **kwargs: Any) -> Any:
         """Run database and disk work off the event loop, so one slow mail does not stall the others."""
         loop = asyncio.get_running_loop()
@@ -171,24 +244,24 @@ class IntakeHandler:
         return "250 2.1.5 OK"
 
     async def handle_DATA(self, server: SMTP, session: Session, envelope: MailboxEnvelope) -> str:
-        raw = envelope.original_content or b""
+        spool = envelope.spool
+        assert spool is not None, "GatewaySMTP streams DATA to a spool"
+        size = spool.size
         try:
             # the raw bytes are fsynced concurrently per connection; the rows are committed in groups
             incoming = await self._blocking(
-                prepare_mail, blobs=self.blobs, raw=raw, mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos
+                prepare_spooled, spool=spool, mail_from=envelope.mail_from, rcpt_tos=envelope.rcpt_tos
             )
             result = await self.committer.store(incoming, envelope.mailbox_ids)
         except Exception as exc:
-            log.warning("smtp_data_tempfail", error=str(exc)[:300], size=len(raw))
+            log.warning("smtp_data_tempfail", error=str(exc)[:300], size=size)
             SMTP_MESSAGES.labels("tempfail").inc()
             return TEMPFAIL
         outcome = "stored" if result.stored else "duplicate"
         SMTP_MESSAGES.labels(outcome).inc()
-        log.info(
-            "smtp_mail_accepted", outcome=outcome, stored=result.stored, duplicates=result.duplicates, size=len(raw)
-        )
+        log.info("smtp_mail_accepted", outcome=outcome, stored=result.stored, duplicates=result.duplicates, size=size)
         ids = ",".join(str(i) for i in [*result.stored, *result.duplicates])
-        if self.max_message_bytes and len(raw) > self.max_message_bytes:
+        if self.max_message_bytes and size > self.max_message_bytes:
             SMTP_MESSAGES.labels("oversized").inc()
             return (
                 f"250 2.0.0 Recorded as {ids}, but over the limit of {self.max_message_bytes} bytes:"

@@ -41,3 +41,9 @@ def test_peek_of_garbage_never_raises_and_drops_overlong_ids():
 def test_message_ids_without_brackets_are_still_found():
     assert message_ids("<a@x>\r\n <b@x>") == ["a@x", "b@x"]
     assert message_ids("bare@x") == ["bare@x"]
+
+
+def test_peek_reads_utf8_headers_of_smtputf8_mail():
+    raw = "From: Kåre <kåre@kunde.test>\r\nSubject: Skriveren på 3. etasje\r\n\r\nbody\r\n".encode()
+    peek = peek_headers(raw)
+    assert (peek.from_email, peek.subject) == ("kåre@kunde.test", "Skriveren på 3. etasje")

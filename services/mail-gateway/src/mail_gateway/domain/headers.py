@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from email.parser import BytesHeaderParser
+from email.parser import BytesHeaderParser, HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
@@ -32,8 +32,13 @@ def message_ids(raw: str | None) -> list[str]:
 
 def peek_headers(raw: bytes) -> HeaderPeek:
     """Message-ID, sender address and subject, as far as they can be read."""
+    blank = [i for i in (raw.find(b"\n\n"), raw.find(b"\n\r\n")) if i >= 0]
+    head = raw[: min(blank) + 1] if blank else raw  # the header block: the body is never read
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw)
+        try:  # RFC 6532 (SMTPUTF8): header fields may be UTF-8; other 8-bit bytes are read as before
+            headers = HeaderParser(policy=compat32).parsestr(head.decode("utf-8"))
+        except UnicodeDecodeError:
+            headers = BytesHeaderParser(policy=compat32).parsebytes(head)
         mid = next(iter(message_ids(str(headers.get("message-id", "")))), None)
         if mid is not None and len(mid) > MAX_MESSAGE_ID:
             mid = None
