@@ -62,6 +62,9 @@ class MetricsMiddleware:
     def __init__(self, app: ASGIApp, service: str) -> None:
         self.app = app
         self.service = service
+        # (method, template, status) -> the labelled counter and histogram: `labels()` takes a lock and builds
+        # its key on every call (issue 6, 0165); as many entries as the routes' templates, methods and statuses
+        self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"].startswith("/metrics"):
@@ -81,8 +84,15 @@ class MetricsMiddleware:
         finally:
             route = scope.get("route")
             template = getattr(route, "path", "unmatched")
-            HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)).inc()
-            HTTP_LATENCY.labels(self.service, scope["method"], template).observe(time.perf_counter() - start)
+            key = (scope["method"], template, status)
+            children = self._children.get(key)
+            if children is None:
+                children = self._children[key] = (
+                    HTTP_REQUESTS.labels(self.service, scope["method"], template, str(status)),
+                    HTTP_LATENCY.labels(self.service, scope["method"], template),
+                )
+            children[0].inc()
+            children[1].observe(time.perf_counter() - start)
 
 
 def mount_ops(app: FastAPI, service: str, checks: dict[str, Callable[[], Awaitable[str]]]) -> None:

@@ -68,6 +68,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         redoc_url=None,
         lifespan=lifespan,
         dependencies=[Depends(case_scope.check)],  # issue 6: restricted groups on every case route
+        # no OpenTelemetry SDK is installed (metrics go to Prometheus, chassis.web): FastAPI's native telemetry
+        # could only ask per request whether a provider had been configured since (issue 6, decision 0165)
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
     install_error_handlers(app)
@@ -90,9 +93,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         https_only=settings.env == "production",
     )
     # Routes are matched in the order included, every route of every router before the match tried in turn:
-    # the hottest reads (views, search, counts; case detail) come first (issue 6, decision 0159)
-    app.include_router(api_router)
+    # the hottest reads come first (issue 6, decisions 0159, 0165): views, search and counts (3 of 4), then
+    # the case detail, each first in its router
     app.include_router(search_router)  # issue 6: search, views, saved searches
+    app.include_router(api_router)
     app.include_router(case_model_router)  # issue 3 part A
     app.include_router(case_work_router)  # issue 3 part B
     app.include_router(deliveries_router)
@@ -138,4 +142,14 @@ def main() -> None:
     configure_logging("gateway", settings.log_level, settings.log_format)
     log.info("gateway_starting", host=settings.listen_host, port=settings.port)
     app = create_app(settings)
-    uvicorn.run(app, host=settings.listen_host, port=settings.port, workers=1, log_config=None, proxy_headers=True)
+    # no access log: chassis.logging keeps `uvicorn.access` at WARNING, where its INFO lines were dropped after
+    # uvicorn had built each one's arguments (issue 6, decision 0165)
+    uvicorn.run(
+        app,
+        host=settings.listen_host,
+        port=settings.port,
+        workers=1,
+        log_config=None,
+        proxy_headers=True,
+        access_log=False,
+    )

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-
-from fastapi import Depends, HTTPException, Request
+from fastapi import HTTPException, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
@@ -24,22 +22,34 @@ def _unauthorized(message: str) -> HTTPException:
 
 
 class ApiKeyBearer(SecurityBase):
-    """The caller of the API, from a live bearer key (401 otherwise).
+    """The caller of the API, from a live bearer key (401 otherwise), with `scope` if one is given (403 otherwise).
 
     A security scheme itself, so OpenAPI documents `Authorization: Bearer` exactly as fastapi's HTTPBearer did,
     while a request solves one dependency here instead of three (this, the context, an HTTPBearer that only
     documented the scheme): FastAPI's cost per dependency is most of the gateway's own CPU on a read (0159).
-    We parse the header ourselves so every failure is our 401.
+    A scoped one (`require`) is one node too, not one over `principal` (0165); the document merges both into the
+    one `HTTPBearer` requirement. We parse the header ourselves so every failure is our 401.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, scope: str | None = None) -> None:
         self.model = HTTPBearerModel(description="An API key: `Authorization: Bearer <key>`")
         self.scheme_name = "HTTPBearer"
+        self.needed = scope
 
     async def __call__(self, request: Request) -> access.ApiPrincipal:
-        known = getattr(request.state, "api_principal", None)  # issue 6: already found by gateway.case_scope
-        if isinstance(known, access.ApiPrincipal):
-            return known
+        found = getattr(request.state, "api_principal", None)  # issue 6: already found by gateway.case_scope
+        if not isinstance(found, access.ApiPrincipal):
+            found = await self._authenticate(request)
+        if self.needed is not None and not api_keys.has_scope(
+            scopes=found.scopes, is_admin=found.is_admin, needed=self.needed
+        ):
+            raise errors.DomainError(
+                errors.FORBIDDEN, f"this API key lacks the scope {self.needed}", {"scope": self.needed}
+            )
+        return found
+
+    @staticmethod
+    async def _authenticate(request: Request) -> access.ApiPrincipal:
         token = api_keys.parse_bearer(request.headers.get("authorization"))
         if token is None:
             raise _unauthorized("missing bearer API key")
@@ -58,15 +68,9 @@ class ApiKeyBearer(SecurityBase):
 principal = ApiKeyBearer()
 
 
-def require(scope: str) -> Callable[..., Awaitable[access.ApiPrincipal]]:
+def require(scope: str) -> ApiKeyBearer:
     """A dependency that lets the call through only with `scope` (403 forbidden otherwise)."""
-
-    async def _check(who: access.ApiPrincipal = Depends(principal)) -> access.ApiPrincipal:
-        if not api_keys.has_scope(scopes=who.scopes, is_admin=who.is_admin, needed=scope):
-            raise errors.DomainError(errors.FORBIDDEN, f"this API key lacks the scope {scope}", {"scope": scope})
-        return who
-
-    return _check
+    return ApiKeyBearer(scope)
 
 
 async def writer(who: access.ApiPrincipal, ctx: AppContext) -> c.Actor:

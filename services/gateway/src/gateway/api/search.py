@@ -131,6 +131,20 @@ async def forward(ctx: AppContext, method: str, **kwargs: Any) -> Response:
     return Response(await ctx.rpc.call_json("cases", method, **payload), media_type="application/json")
 
 
+# The hottest reads come first: FastAPI tries a router's routes in the order they are defined, twice per
+# request (issue 6, decisions 0159, 0165)
+@router.get("/views/{key}/cases", response_model=c.CasePage, responses=_404)
+async def view_cases(
+    ctx: Ctx,
+    who: Reader,
+    key: Annotated[str, Path(max_length=50, description="A key from GET /views")],
+    cursor: Cursor = None,
+    limit: Limit = 25,
+) -> Response:
+    """The cases of one view, most recently updated first."""
+    return await forward(ctx, "view_cases", viewer=await viewer(who, ctx), key=key, cursor=cursor, limit=limit)
+
+
 @router.get("/search", response_model=s.SearchPage)
 async def search(
     ctx: Ctx,
@@ -144,23 +158,17 @@ async def search(
     return await forward(ctx, "search_cases", viewer=await viewer(who, ctx), q=q, cursor=cursor, limit=limit)
 
 
+@router.get("/saved-searches/{search_id}/count", response_model=s.Count, responses=_404)
+async def saved_search_count(search_id: SearchId, ctx: Ctx, who: Reader) -> Response:
+    """How many cases the search finds for the caller (exact up to `cap`)."""
+    return await forward(ctx, "saved_search_count", viewer=await viewer(who, ctx), search_id=search_id)
+
+
 @router.get("/views", response_model=s.ViewList)
 async def list_views(ctx: Ctx, who: Reader) -> s.ViewList:
     """The caller's inbox views and folders with their counts (exact up to `cap`, then `capped`)."""
     result: s.ViewList = await call(ctx.rpc, "list_views", s.ViewList, viewer=await viewer(who, ctx))
     return result
-
-
-@router.get("/views/{key}/cases", response_model=c.CasePage, responses=_404)
-async def view_cases(
-    ctx: Ctx,
-    who: Reader,
-    key: Annotated[str, Path(max_length=50, description="A key from GET /views")],
-    cursor: Cursor = None,
-    limit: Limit = 25,
-) -> Response:
-    """The cases of one view, most recently updated first."""
-    return await forward(ctx, "view_cases", viewer=await viewer(who, ctx), key=key, cursor=cursor, limit=limit)
 
 
 @router.get("/saved-searches", response_model=s.SavedSearchList)
@@ -231,9 +239,3 @@ async def saved_search_cases(
         limit=limit,
     )
     return result
-
-
-@router.get("/saved-searches/{search_id}/count", response_model=s.Count, responses=_404)
-async def saved_search_count(search_id: SearchId, ctx: Ctx, who: Reader) -> Response:
-    """How many cases the search finds for the caller (exact up to `cap`)."""
-    return await forward(ctx, "saved_search_count", viewer=await viewer(who, ctx), search_id=search_id)
