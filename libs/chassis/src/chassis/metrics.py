@@ -24,6 +24,13 @@ HTTP_REQUESTS = Counter("helpdesk_http_requests_total", "HTTP requests", ["servi
 HTTP_LATENCY = Histogram(
     "helpdesk_http_request_duration_seconds", "HTTP request latency", ["service", "method", "route"]
 )
+# temporary files of blob writers that died, removed when a process owning the blob root starts (decision 0168)
+BLOB_TEMPORARY_SWEPT_FILES = Counter(
+    "helpdesk_blob_temporary_swept_files_total", "Leftover blob store temporary files removed at start-up"
+)
+BLOB_TEMPORARY_SWEPT_BYTES = Counter(
+    "helpdesk_blob_temporary_swept_bytes_total", "Bytes of leftover blob store temporary files removed at start-up"
+)
 
 HealthCheck = Callable[[], dict[str, Any]]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import Engine
@@ -23,6 +23,9 @@ from chassis.metrics import start_ops_server
 from chassis.outbox import OutboxMessageMixin, OutboxRelay, ProcessedEventMixin, add_event
 from chassis.settings import ServiceSettings
 from contracts.envelope import Envelope, EventPayload
+
+if TYPE_CHECKING:
+    from chassis.blobstore import BlobStore
 
 log = get_logger(__name__)
 S = TypeVar("S", bound=ServiceSettings)
@@ -73,7 +76,11 @@ class _RelayingUnitOfWork:
 
 
 class ServiceRuntime(DependencyProvider):
-    """Builds the Runtime once per container; starts the outbox relay and the ops HTTP server."""
+    """Builds the Runtime once per container; starts the outbox relay and the ops HTTP server.
+
+    `blob_stores(settings)` names the blob stores the service writes to: each is swept of the temporary files
+    of writers that died (`BlobStore.sweep_temporary`, decision 0168) once, at set-up.
+    """
 
     def __init__(
         self,
@@ -82,6 +89,7 @@ class ServiceRuntime(DependencyProvider):
         processed_model: type[ProcessedEventMixin],
         health_checks: dict[str, Callable[[Runtime], str]] | None = None,
         engine_factory: Callable[[str], Engine] | None = None,
+        blob_stores: Callable[[Any], list[BlobStore]] | None = None,
     ) -> None:
         self.settings_factory = settings_factory
         self.outbox_model = outbox_model
@@ -90,10 +98,13 @@ class ServiceRuntime(DependencyProvider):
         # eventlet workers must not block the hub on SQLite's file lock: see make_worker_engine
         self.engine_factory = engine_factory or make_worker_engine
         self._pool_per_worker = engine_factory is None  # sized from nameko's max_workers (decision 0152)
+        self.blob_stores = blob_stores
         self.runtime: Runtime | None = None
 
     def setup(self) -> None:
         settings = self.settings_factory()
+        for store in self.blob_stores(settings) if self.blob_stores else []:
+            store.sweep_temporary()
         amqp_uri = self.container.config.get("AMQP_URI", settings.amqp_uri)
         if self._pool_per_worker:
             # the pool holds what nameko's greenthreads use at once (decision 0152)

@@ -74,6 +74,27 @@ def _reply_connections(vhost: str) -> list[str]:
     return [r[0] for r in rows if len(r) == 3 and r[1] == vhost and f'"{REPLY_CONNECTION}"' in r[2]]
 
 
+def test_the_held_reply_connection_has_no_heartbeat_for_the_broker_to_miss(
+    amqp_uri: str, service: subprocess.Popen[bytes]
+) -> None:
+    """Nothing runs py-amqp's heartbeat on the reply connection, so none may be negotiated: RabbitMQ (60 s by
+    default) would close an idle worker's reply connection after two missed ones. py-amqp answers the
+    broker's tune with 0 when the client asks for none (`Connection._on_tune`), so the broker never times it
+    out; TCP keepalive (py-amqp's socket settings) still finds a dead peer."""
+    assert asyncio.run(_call(amqp_uri, "echo", value="up")) == {"value": "up"}
+    vhost = amqp_uri.rsplit("/", 1)[1]
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_connections", "vhost", "timeout", "client_properties"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    rows = [line.split("\t", 2) for line in out.splitlines()[1:]]
+    timeouts = [r[1] for r in rows if len(r) == 3 and r[0] == vhost and f'"{REPLY_CONNECTION}"' in r[2]]
+    assert timeouts == ["0"]
+
+
 def test_concurrent_calls_each_get_their_own_reply(amqp_uri: str, service: subprocess.Popen[bytes]) -> None:
     async def scenario() -> None:
         client = RpcClient(amqp_uri, timeout=20, name="t")

@@ -94,7 +94,13 @@ def _raw(value: BaseModel | CaseRows) -> RawJson:
 class CasesService:
     name = "cases"
 
-    runtime: Runtime = ServiceRuntime(CasesSettings, OutboxMessage, ProcessedEvent)
+    # the attachments' blob store is swept of dead writers' temporary files at start-up (decision 0168)
+    runtime: Runtime = ServiceRuntime(
+        CasesSettings,
+        OutboxMessage,
+        ProcessedEvent,
+        blob_stores=lambda settings: [work_attachments.blob_store(settings)],
+    )
 
     def _session(self) -> Session:
         return self.runtime.session_factory()

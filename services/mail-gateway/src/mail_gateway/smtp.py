@@ -86,6 +86,8 @@ class GatewaySMTP(SMTP):
         try:
             refusal = await self._receive_data(spool)
             if refusal is not None:  # owed only now that the final dot has come (RFC 5321 4.2.5)
+                if refusal == self._cap_text:  # counted once answered: a sender that leaves is `disconnected`
+                    SMTP_MESSAGES.labels("too_big").inc()
                 await self.push(refusal)
                 self._set_post_data_state()
                 return
@@ -104,7 +106,16 @@ class GatewaySMTP(SMTP):
         limit, received = self.data_size_limit, 0
         refusal: str | None = None  # once set, the rest is read and dropped, and the spool is discarded
         in_line = False  # the last piece read did not end its line (only after a line over the limit)
+        loop = asyncio.get_running_loop()
+        timer_reset, reset_every = loop.time(), min(1.0, self._timeout_duration / 10)
         while self.transport is not None:
+            if loop.time() - timer_reset >= reset_every:
+                # aiosmtpd's idle timer runs from the DATA command and is not reset while DATA arrives, so a big
+                # mail over a slow link was cut off after `timeout` (300 s) however steadily it came. RFC 5321
+                # 4.5.3.2.5 times DATA per block received: a sender that keeps sending keeps its session. At most
+                # once a second (a tenth of the time-out if shorter), not per line: each reset replaces a loop timer.
+                timer_reset = loop.time()
+                self._reset_timeout()
             try:
                 line = await self._reader.readuntil(b"\r\n")
             except asyncio.CancelledError:
@@ -120,7 +131,6 @@ class GatewaySMTP(SMTP):
             in_line = not line.endswith(b"\r\n")
             received += len(line)
             if refusal is None and limit and received > limit:
-                SMTP_MESSAGES.labels("too_big").inc()
                 refusal = self._cap_text
                 spool.discard()  # nothing of a refused mail stays, in memory or on disk
             if refusal is None:
@@ -275,6 +285,7 @@ async def serve(settings: MailGatewaySettings, stop: asyncio.Event) -> None:
     engine = make_engine(settings.db_url)
     blobs = BlobStore(settings.blob_path)
     blobs.check()
+    blobs.sweep_temporary()  # what a listener killed mid-DATA left (decision 0168); before any session starts
     executor = ThreadPoolExecutor(max_workers=8, thread_name_prefix="smtp-store")
     handler = IntakeHandler(
         session_factory=make_sessionmaker(engine),

@@ -48,6 +48,11 @@ def _blob_check(runtime: Runtime) -> str:
     return BlobStore(runtime.settings.blob_path).check()
 
 
+def _blob_stores(settings: MailGatewaySettings) -> list[BlobStore]:
+    """Swept of dead writers' temporary files at start-up (decision 0168); the SMTP listener sweeps it too."""
+    return [BlobStore(settings.blob_path)]
+
+
 class MailGatewayService:
     name = "mail_gateway"
 
@@ -57,6 +62,7 @@ class MailGatewayService:
         ProcessedEvent,
         health_checks={"blob_store": _blob_check},
         engine_factory=_engine,
+        blob_stores=_blob_stores,
     )
     blobs: BlobStore = Blobs()
     imap_idle: ImapIdle = ImapIdle()  # IMAP IDLE watchers, one greenthread per watched mailbox (0147)

@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
 import re
 import smtplib
 import socket
 import struct
+import time
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from conftest import MAX_MESSAGE_BYTES
 
+from chassis.blobstore import TEMPORARY_MAX_AGE, BlobStore
 from chassis.testing import wait_until
 from mail_gateway.spool import CHUNK_BYTES
 
@@ -22,11 +25,17 @@ def temp_files(stack) -> list[Path]:
     return list(stack.blob_dir.glob(".tmp-*"))
 
 
-def smtp_counter(stack, outcome: str) -> float:
-    port = stack.env["MAIL_GATEWAY_SMTP_OPS_PORT"]
+def ops_metric(port: str, sample: str) -> float:
+    """A sample (`name{labels}`) from a process's /metrics; 0 when it is not there."""
     text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    prefix = f'mail_gateway_smtp_messages_total{{outcome="{outcome}"}} '
+    prefix = sample + " "
     return next((float(line[len(prefix) :]) for line in text.splitlines() if line.startswith(prefix)), 0.0)
+
+
+def smtp_counter(stack, outcome: str) -> float:
+    return ops_metric(
+        stack.env["MAIL_GATEWAY_SMTP_OPS_PORT"], f'mail_gateway_smtp_messages_total{{outcome="{outcome}"}}'
+    )
 
 
 def mail_with_body(mid: str, body_lines: list[bytes], sender: bytes = b"kari@customer.test") -> bytes:
@@ -184,3 +193,54 @@ def test_a_line_over_64_kib_answers_500_after_the_final_dot_and_stores_nothing(s
         assert (code, text) == (500, b"Line too long (see RFC5321 4.5.3.1.6)")
         assert client.noop()[0] == 250  # still in step with the client
     assert stack.rows(message_id=mid) == [] and not temp_files(stack)
+
+
+def _age(path: Path, seconds: float) -> None:
+    old = time.time() - seconds
+    os.utime(path, (old, old))
+
+
+def test_what_a_listener_killed_mid_data_left_is_swept_when_the_processes_start(stack):
+    """kill -9 mid-DATA leaves its temporary file (0166); each process sweeps old ones as it starts (0168)."""
+    mid = stack.unique("killed")
+    raw = mail_with_body(mid, binary_lines(6, CHUNK_BYTES + CHUNK_BYTES // 2))  # under the hard cap
+    stack.worker.stop()
+    client = start_data(stack)
+    assert client.sock is not None
+    client.sock.sendall(stuffed(raw[: CHUNK_BYTES + 1000]))
+    [orphan] = wait_until(lambda: [p for p in temp_files(stack) if p.stat().st_size >= CHUNK_BYTES], what="a chunk")
+    stack.smtp.kill()
+    client.close()
+    orphan_size = orphan.stat().st_size
+    assert orphan.exists() and stack.rows(message_id=mid) == []
+    # a write in progress in another process sharing the root: not written to for a while, but not old
+    writing = BlobStore(stack.blob_dir).writer()
+    try:
+        writing.write(b"in progress")
+        _age(Path(writing.tmp_name), TEMPORARY_MAX_AGE - 300)
+        _age(orphan, TEMPORARY_MAX_AGE + 60)
+        stack.worker.start()
+        assert not orphan.exists()
+        worker_ops = stack.env["MAIL_GATEWAY_OPS_PORT"]
+        assert ops_metric(worker_ops, "helpdesk_blob_temporary_swept_files_total") == 1
+        assert ops_metric(worker_ops, "helpdesk_blob_temporary_swept_bytes_total") == orphan_size
+
+        # the SMTP listener sweeps when it starts too (it may start alone)
+        dead = BlobStore(stack.blob_dir).writer()
+        dead.write(b"x" * 10_000)  # past the file's buffer: on disk, as a killed writer's last chunk
+        _age(Path(dead.tmp_name), 2 * TEMPORARY_MAX_AGE)
+        stack.smtp.start()
+        assert not Path(dead.tmp_name).exists()
+        smtp_ops = stack.env["MAIL_GATEWAY_SMTP_OPS_PORT"]
+        assert ops_metric(smtp_ops, "helpdesk_blob_temporary_swept_files_total") == 1
+        assert ops_metric(smtp_ops, "helpdesk_blob_temporary_swept_bytes_total") == 10_000
+        assert Path(writing.tmp_name).exists() and stack.rows(message_id=mid) == []
+        swept = [line for line in stack.smtp.log_tail(200).splitlines() if "blob_temporary_swept" in line]
+        assert '"files": 1' in swept[-1] and '"bytes": 10000' in swept[-1]
+    finally:
+        writing.abort()
+        for process in (stack.smtp, stack.worker):
+            if process.proc is None or process.proc.poll() is not None:
+                process.start()
+    assert stack.send(raw) == {}  # the MTA's retry
+    assert stored_blob(stack, mid) == raw
