@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select, text, update
+from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
 from cases.db.models import (
@@ -413,6 +414,73 @@ def test_saved_searches_personal_shared_with_counts(world: World) -> None:
         saved.delete(s, ada, mine.id)
         assert s.get(SavedSearch, mine.id) is None
         s.rollback()
+
+
+def _statements(session: Session) -> list[str]:
+    seen: list[str] = []
+    event.listen(
+        session.connection(),
+        "before_cursor_execute",
+        lambda _c, _cur, sql, *_a: seen.append(sql) if "BEGIN" not in sql else None,
+    )
+    return seen
+
+
+def test_a_saved_search_is_kept_and_a_change_is_counted_within_the_bound(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Folder counts and pages read the saved search from a per-process cache (decision 0164): one statement per
+    count while kept; a change committed here is counted at once; one committed by another worker (plain SQL
+    here, which this process's caches cannot see) is counted with its new filters within `TTL_SECONDS`; a search
+    deleted or made personal by another worker is not found after the bound; another agent's personal search
+    is never counted."""
+    ttl = 0.5
+    monkeypatch.setattr(saved, "TTL_SECONDS", ttl)
+    saved.clear()
+    i = world.ids
+    with world.session() as s, s.begin():
+        ada = _scope(world, s, "ada")
+        printers = saved.create(
+            s, ada, SavedSearchWrite(name="Printers", shared=True, filters=SearchFilters(tags=["printer"]))
+        ).id
+        own = saved.create(s, ada, SavedSearchWrite(name="Mine", filters=SearchFilters(statuses=[Status.OPEN]))).id
+    try:
+        with world.session() as s:
+            ada, bo = _scope(world, s, "ada"), _scope(world, s, "bo")
+            assert saved.count(s, ada, printers).count == 2
+            seen = _statements(s)
+            assert saved.count(s, ada, printers).count == 2 and saved.count(s, bo, printers).count == 2
+            assert len(seen) == 2  # the two counts; the search itself is kept
+            assert _ids(saved.cases(s, ada, printers, None, 10)) == [i["c2"], i["c1"]]
+            with pytest.raises(NotFound):  # Ada's personal search, kept or not, is not Bo's
+                saved.count(s, bo, own)
+        with world.session() as s, s.begin():  # changed here (the update RPC): counted at once
+            saved.update(s, _scope(world, s, "ada"), printers, SavedSearchUpdate(filters=SearchFilters(tags=["vip"])))
+        with world.session() as s:
+            ada = _scope(world, s, "ada")
+            assert saved.count(s, ada, printers).count == 1
+            assert _ids(saved.cases(s, ada, printers, None, 10)) == [i["c2"]]
+        with world.session() as s, s.begin():  # changed by another worker
+            s.execute(
+                text("UPDATE saved_search SET filters = :f, shared = :no WHERE id = :id"),
+                {"f": '{"tags": ["printer"], "priorities": ["high"]}', "no": False, "id": printers},
+            )
+        time.sleep(ttl)
+        with world.session() as s:
+            ada, bo = _scope(world, s, "ada"), _scope(world, s, "bo")
+            assert saved.count(s, ada, printers).count == 1  # printer and high: c1 only
+            assert _ids(saved.cases(s, ada, printers, None, 10)) == [i["c1"]]
+            with pytest.raises(NotFound):  # made personal: Bo no longer has it
+                saved.count(s, bo, printers)
+        with world.session() as s, s.begin():
+            s.execute(text("DELETE FROM saved_search WHERE id = :id"), {"id": printers})
+        time.sleep(ttl)
+        with world.session() as s, pytest.raises(NotFound):
+            saved.count(s, _scope(world, s, "ada"), printers)
+    finally:
+        with world.session() as s, s.begin():
+            s.execute(text("DELETE FROM saved_search WHERE id IN (:a, :b)"), {"a": printers, "b": own})
+        saved.clear()
 
 
 def test_one_multi_row_insert_keeps_every_case_right(world: World) -> None:

@@ -9,6 +9,11 @@ statement for every collection of those cases (tags, custom values, followers). 
 SQL text whatever the number of cases on PostgreSQL (`= ANY(array)` instead of a literal `IN` list),
 so SQLAlchemy's compiled cache and psycopg's prepared statements are reused. The answer is the same
 `CaseRead` as `repo.case_read` gives (tested in tests/integration/test_case_reads.py).
+
+On PostgreSQL the collections come with the cases instead (decision 0164): three correlated `ARRAY(SELECT ...)`
+columns per case, so a page or a case detail is one statement (the names are kept per process, 0162). A second
+statement cost the cases worker more CPU than the arrays cost PostgreSQL and the client. SQLite keeps the second
+statement (it has no arrays); both give the same dicts.
 """
 
 from __future__ import annotations
@@ -17,8 +22,22 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import pydantic_core
-from sqlalchemy import ColumnElement, Integer, Row, Select, Text, any_, bindparam, cast, literal, null, select
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import (
+    ColumnElement,
+    Integer,
+    Row,
+    Select,
+    Text,
+    any_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    literal_column,
+    null,
+    select,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 from sqlalchemy.orm import Session
 
 from cases.db import directory_names
@@ -43,7 +62,7 @@ def _first_email(contact_id: Any) -> Any:
         select(ContactEmail.email)
         .where(ContactEmail.contact_id == contact_id)
         .order_by(ContactEmail.id)
-        .limit(1)
+        .limit(literal_column("1", Integer))  # not a parameter: see listing.page (decision 0164)
         .scalar_subquery()
     )
 
@@ -54,9 +73,40 @@ def _one(value: Any, where: ColumnElement[bool]) -> Any:
     return select(value).where(where).scalar_subquery()
 
 
-def cases_select() -> Select[Any]:
-    """The cases with everything single-valued a `CaseRead` shows; add `where`/`order_by`/`limit`."""
+def cases_select(session: Session | None = None) -> Select[Any]:
+    """The cases with everything single-valued a `CaseRead` shows; add `where`/`order_by`/`limit`. Given a
+    session on PostgreSQL: also each case's tags, custom values and followers, so `case_dicts` needs no second
+    statement (decision 0164)."""
+    if session is not None and session.get_bind().dialect.name == "postgresql":
+        return _CASES_WITH_COLLECTIONS
     return _CASES
+
+
+def _array_of(query: Select[Any]) -> Any:
+    """`ARRAY((SELECT ...))`: the rows of a correlated subquery as a PostgreSQL array (`{}` when none)."""
+    return func.ARRAY(query.scalar_subquery())
+
+
+def _with_collections(cases: Select[Any]) -> Select[Any]:
+    """PostgreSQL: the tags (text[]), custom values ({{key, value}, ...}) and followers ({{contact id, name,
+    first email}, ...}) of each case, ordered as the collections statement orders them. Each is ordered by the
+    second column of its table's primary key (same collation), so the key's index gives the order: no sort."""
+    c = Case.__table__.c
+    return cases.add_columns(
+        _array_of(select(cast(CaseTag.tag, Text)).where(CaseTag.case_id == c.id).order_by(CaseTag.tag)),
+        _array_of(
+            select(array([cast(CaseCustomValue.field_key, Text), cast(CaseCustomValue.value, Text)]))
+            .where(CaseCustomValue.case_id == c.id)
+            .order_by(CaseCustomValue.field_key)
+        ),
+        _array_of(
+            select(array([cast(Contact.id, Text), cast(Contact.name, Text), cast(_first_email(Contact.id), Text)]))
+            .select_from(CaseFollower)
+            .join(Contact, Contact.id == CaseFollower.contact_id)
+            .where(CaseFollower.case_id == c.id)
+            .order_by(CaseFollower.contact_id)
+        ),
+    )
 
 
 def _build_cases_select() -> Select[Any]:
@@ -158,17 +208,16 @@ def case_dicts(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any
         return []
     # columns by position (Row access by name is the slow path; the positions come from the statement itself)
     ids = [r[_ID] for r in rows]
-    tags: dict[int, list[str]] = {i: [] for i in ids}
-    custom: dict[int, dict[str, Any]] = {i: {} for i in ids}
-    followers: dict[int, list[tuple[int, dict[str, Any]]]] = {i: [] for i in ids}
-    # Core statements on the session's connection: no ORM compile state, same transaction
-    for case_id, kind, a, b, n in session.connection().execute(_collections_select(session), {"ids": ids}):
-        if kind == _KIND_TAG:
-            tags[case_id].append(a)
-        elif kind == _KIND_CUSTOM:
-            custom[case_id][a] = b
-        else:
-            followers[case_id].append((n, _contact(n, b, a, None, ContactChannel.EMAIL.value)))
+    tags: dict[int, list[str]] = {}
+    custom: dict[int, dict[str, Any]] = {}
+    followers: dict[int, list[dict[str, Any]]] = {}
+    if len(rows[0]) > _TAGS:  # PostgreSQL: the collections came as arrays with the rows (decision 0164)
+        for r, i in zip(rows, ids, strict=True):
+            tags[i] = r[_TAGS]
+            custom[i] = dict(r[_CUSTOM])
+            followers[i] = [_contact(int(n), email, name, None, _EMAIL) for n, name, email in r[_FOLLOWERS]]
+    else:
+        _collections(session, ids, tags, custom, followers)
     names = directory_names.names_for(
         session,
         agents={r[_ASSIGNEE] for r in rows} - {None},
@@ -176,10 +225,30 @@ def case_dicts(session: Session, rows: Sequence[Row[Any]]) -> list[dict[str, Any
         statuses={r[_STATUS] for r in rows} - {None},
         types={r[_TYPE] for r in rows} - {None},
     )
-    return [
-        _fields(r, tags[i], custom[i], [ref for _n, ref in sorted(followers[i], key=lambda f: f[0])], names)
-        for r, i in zip(rows, ids, strict=True)
-    ]
+    return [_fields(r, tags[i], custom[i], followers[i], names) for r, i in zip(rows, ids, strict=True)]
+
+
+def _collections(
+    session: Session,
+    ids: list[int],
+    tags: dict[int, list[str]],
+    custom: dict[int, dict[str, Any]],
+    followers: dict[int, list[dict[str, Any]]],
+) -> None:
+    """Fill the collections of the cases `ids` from one `UNION ALL` statement (SQLite; any backend)."""
+    for i in ids:
+        tags[i], custom[i], followers[i] = [], {}, []
+    by_id: dict[int, list[tuple[int, dict[str, Any]]]] = {i: [] for i in ids}
+    # Core statements on the session's connection: no ORM compile state, same transaction
+    for case_id, kind, a, b, n in session.connection().execute(_collections_select(session), {"ids": ids}):
+        if kind == _KIND_TAG:
+            tags[case_id].append(a)
+        elif kind == _KIND_CUSTOM:
+            custom[case_id][a] = b
+        else:
+            by_id[case_id].append((n, _contact(n, b, a, None, _EMAIL)))
+    for i, found in by_id.items():
+        followers[i] = [ref for _n, ref in sorted(found, key=lambda f: f[0])]
 
 
 def reads(session: Session, rows: Sequence[Row[Any]]) -> list[CaseRead]:
@@ -202,7 +271,7 @@ def _fields(
         created_at, updated_at, first_response_at, resolved_at, closed_at, status_id, type_id, category, solution,
         due_at, external_ref, organisation_id, parent_id, dormant_until, held_for_approval, sla_state, sla_due_at,
         mailbox, _priority_rank, requester_name, requester_phone, requester_channel, requester_email,
-        organisation_name,
+        organisation_name, *_arrays,
     ) = r  # fmt: skip
     assignee = names.agents.get(assignee_id) if assignee_id is not None else None
     group_name = names.groups.get(group_id) if group_id is not None else None
@@ -271,23 +340,37 @@ class CaseRows:
 
 
 _CASES = _build_cases_select()
+_CASES_WITH_COLLECTIONS = _with_collections(_CASES)
 _POSITION = {column.key: i for i, column in enumerate(_CASES.selected_columns)}
+_TAGS, _CUSTOM, _FOLLOWERS = len(_POSITION), len(_POSITION) + 1, len(_POSITION) + 2
+_EMAIL = ContactChannel.EMAIL.value
 _ID, _ASSIGNEE, _GROUP, _STATUS, _TYPE = (
     _POSITION[key] for key in ("id", "assignee_id", "group_id", "status_id", "type_id")
 )
 
 
+# statements built once (per dialect where it matters): building `cases_select().where(...)` again and letting
+# SQLAlchemy walk the new object for its cache key was ~30% of a case detail's CPU in the cases worker (0164)
+_BY_IDS: dict[str, Select[Any]] = {}
+_BY_ID: dict[str, Select[Any]] = {}
+
+
 def read_cases(session: Session, ids: Iterable[int]) -> list[CaseRead]:
-    """The `CaseRead`s of `ids` that exist, in the order given (two statements)."""
+    """The `CaseRead`s of `ids` that exist, in the order given (one statement on PostgreSQL, two on SQLite)."""
     wanted = list(ids)
     if not wanted:
         return []
-    query = cases_select().where(_ids_match(session, Case.id))
-    found = {r.id: r for r in session.connection().execute(query, {"ids": wanted})}
+    dialect = session.get_bind().dialect.name
+    if dialect not in _BY_IDS:
+        _BY_IDS[dialect] = cases_select(session).where(_ids_match(session, Case.id))
+    found = {r[_ID]: r for r in session.connection().execute(_BY_IDS[dialect], {"ids": wanted})}
     return reads(session, [found[i] for i in wanted if i in found])
 
 
 def read_case(session: Session, case_id: int) -> CaseRead | None:
-    """One case's `CaseRead`, or None (two statements)."""
-    row = session.connection().execute(cases_select().where(Case.id == case_id)).first()
+    """One case's `CaseRead`, or None (one statement on PostgreSQL, two on SQLite)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _BY_ID:
+        _BY_ID[dialect] = cases_select(session).where(Case.id == bindparam("case_id", type_=Integer))
+    row = session.connection().execute(_BY_ID[dialect], {"case_id": case_id}).first()
     return reads(session, [row])[0] if row is not None else None

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, ScalarSelect, Select, and_, func, select
+from sqlalchemy import ColumnElement, Integer, ScalarSelect, Select, and_, func, literal_column, select
 from sqlalchemy.orm import Session
 
 from cases.db import case_reads
@@ -39,27 +39,32 @@ FIRST_PAGES_MAX = 1024
 
 def page(
     session: Session,
-    where: list[ColumnElement[bool]],
+    where: list[ColumnElement[bool]] | Callable[[], list[ColumnElement[bool]]],
     sort: CaseSort,
     cursor: str | None,
     limit: int,
     *,
     memo: Hashable | None = None,
 ) -> CaseRows:
-    """One keyset page of the cases matching `where`, in `sort` order (two statements: db/case_reads.py);
-    as dicts that the RPC writes as JSON directly (decision 0160). `memo`: a key that fixes `where` (the view
-    and the caller's scope); the first page's statement is then built once per process."""
+    """One keyset page of the cases matching `where`, in `sort` order (one statement on PostgreSQL, two on
+    SQLite: db/case_reads.py); as dicts that the RPC writes as JSON directly (decision 0160). `memo`: a key
+    that fixes `where` (the view and the caller's scope); the first page's statement is then built once per
+    process. `where` may be a function giving the conditions: it is called only when the statement is built
+    (not for a kept one, decision 0164)."""
     spec = SORTS[sort]
     after = cursors.decode(cursor, sort.value, (datetime if spec.kind == "datetime" else int, int))
-    key = (memo, sort, limit) if memo is not None and after is None else None
+    # the dialect too: on PostgreSQL the statement carries the collections as arrays (decision 0164)
+    key = (memo, sort, limit, session.get_bind().dialect.name) if memo is not None and after is None else None
     query = _FIRST_PAGES.get(key) if key is not None else None
     if query is None:
-        query = case_reads.cases_select().where(and_(*where))
+        query = case_reads.cases_select(session).where(and_(*(where() if callable(where) else where)))
         if spec.nullable:
             query = query.where(spec.column.is_not(None))
         if after is not None:
             query = query.where(spec.after(after[0], after[1]))
-        query = query.order_by(*spec.order_by()).limit(limit + 1)
+        # the limit as a literal: a first page of a view whose conditions are literals too (`my_groups`) then has
+        # no parameter, and PostgreSQL plans its prepared statement once, not on every execution (decision 0164)
+        query = query.order_by(*spec.order_by()).limit(literal_column(str(int(limit) + 1), Integer))
         if key is not None:
             if len(_FIRST_PAGES) >= FIRST_PAGES_MAX:
                 _FIRST_PAGES.clear()
@@ -77,10 +82,21 @@ def capped_count_query(where: list[ColumnElement[bool]], cap: int = COUNT_CAP) -
     return select(func.count()).select_from(inner).scalar_subquery()
 
 
+def capped_count_statement(where: list[ColumnElement[bool]], cap: int = COUNT_CAP) -> Select[Any]:
+    """The statement of `capped_count`: build it once where `where` is fixed (a kept saved search, 0164)."""
+    return select(capped_count_query(where, cap))
+
+
+def capped_count_from(session: Session, statement: Select[Any], cap: int = COUNT_CAP) -> Count:
+    """Run a `capped_count_statement` made with the same `cap` (Core, on the session's connection: no ORM
+    execution state)."""
+    found = int(session.connection().execute(statement).scalar() or 0)
+    return Count(count=min(found, cap), capped=found > cap, cap=cap)
+
+
 def capped_count(session: Session, where: list[ColumnElement[bool]], cap: int = COUNT_CAP) -> Count:
     """How many cases match, reading at most `cap` + 1 index entries."""
-    found = int(session.scalar(select(capped_count_query(where, cap))) or 0)
-    return Count(count=min(found, cap), capped=found > cap, cap=cap)
+    return capped_count_from(session, capped_count_statement(where, cap), cap)
 
 
 def list_cases(session: Session, filters: CaseFilter, scope: Scope) -> CaseRows:

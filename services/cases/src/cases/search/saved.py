@@ -3,19 +3,28 @@
 Anyone may use a shared search; only its owner (or an admin) changes or deletes it. The filters are
 validated when saved (unknown custom fields, SLA states, bad date ranges are refused then), and the
 cases they list are always scoped to the agent looking, not to the owner.
+
+A folder's count and its pages read the search through `_kept` (decision 0164): one Core statement, kept per
+process with the configuration's TTL and emptied when this process commits a change of a saved search or a
+custom field, so a search changed here counts with its new filters at once, one changed by another worker
+within `TTL_SECONDS`. The count statement is built once per kept search and viewer scope.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from cases.db.case_reads import CaseRows
+from cases.db.models import CustomField
 from cases.db.search_models import SavedSearch
+from cases.db.write_invalidated import WriteInvalidatedCache
 from cases.search import listing
 from cases.search.filters import Scope, conditions
+from cases.settings import CasesSettings
 from chassis.db import utcnow
 from contracts.errors import FORBIDDEN as _FORBIDDEN
 from contracts.errors import AgentRequired, DomainError, NotFound
@@ -49,12 +58,63 @@ def _stored(session: Session, filters: SearchFilters) -> dict[str, Any]:
     return filters.model_dump(mode="json", exclude=_PAGING, exclude_defaults=True)
 
 
+def _not_found(search_id: int) -> NotFound:
+    return NotFound(message=f"saved search {search_id} not found", details={"saved_search_id": search_id})
+
+
 def _get(session: Session, search_id: int, scope: Scope) -> SavedSearch:
     row = session.get(SavedSearch, search_id)
     if row is None or not (row.shared or row.owner_agent_id == _me(scope)):
         # someone else's personal search looks the same as a missing one
-        raise NotFound(message=f"saved search {search_id} not found", details={"saved_search_id": search_id})
+        raise _not_found(search_id)
     return row
+
+
+# -- the searches a folder count or page reads, kept per process (decision 0164) -------------------------------
+
+TTL_SECONDS = CasesSettings().config_cache_seconds
+MAX_ENTRIES = 4096
+COUNTS_PER_SEARCH = 64  # count statements kept per search (one per viewer scope), then emptied
+# a custom field deleted here makes a search that filters by it fail at once, as it did before the cache
+KEPT_MODELS: tuple[type[Any], ...] = (SavedSearch, CustomField)
+
+_cache = WriteInvalidatedCache("saved_searches", KEPT_MODELS, ttl_seconds=TTL_SECONDS, max_entries=MAX_ENTRIES)
+_ROW = select(SavedSearch.owner_agent_id, SavedSearch.shared, SavedSearch.filters).where(
+    SavedSearch.id == bindparam("search_id")
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _Kept:
+    """What a count or page needs of a saved search, and its count statements per viewer scope."""
+
+    id: int
+    owner_agent_id: int
+    shared: bool
+    filters: SearchFilters
+    counts: dict[Scope, Select[Any]] = field(default_factory=dict)
+
+
+def _kept(session: Session, search_id: int, scope: Scope) -> _Kept:
+    """The saved search `search_id` as the caller may use it (one Core statement, or none while kept)."""
+    me = _me(scope)
+
+    def load(s: Session) -> _Kept:
+        row = s.connection().execute(_ROW, {"search_id": search_id}).first()
+        if row is None:  # never kept: a search created by another worker a moment later is found at once
+            raise _not_found(search_id)
+        return _Kept(search_id, row[0], bool(row[1]), SearchFilters.model_validate(row[2]))
+
+    _cache.ttl_seconds, _cache.max_entries = TTL_SECONDS, MAX_ENTRIES  # the module's knobs win (tests set them)
+    kept = _cache.cached(session, search_id, load)
+    if not (kept.shared or kept.owner_agent_id == me):
+        raise _not_found(search_id)  # someone else's personal search looks the same as a missing one
+    return kept
+
+
+def clear() -> None:
+    """Forget the kept saved searches (tests)."""
+    _cache.clear()
 
 
 def _own(row: SavedSearch, scope: Scope) -> None:
@@ -111,13 +171,21 @@ def _where(session: Session, row: SavedSearch, scope: Scope) -> list[Any]:
 
 
 def count(session: Session, scope: Scope, search_id: int) -> Count:
-    row = _get(session, search_id, scope)
-    return listing.capped_count(session, _where(session, row, scope))
+    """The folder's capped count: one statement while the search is kept (built once per search and scope)."""
+    kept = _kept(session, search_id, scope)
+    query = kept.counts.get(scope)
+    if query is None:
+        query = listing.capped_count_statement(listing.filter_conditions(session, kept.filters, scope))
+        if len(kept.counts) >= COUNTS_PER_SEARCH:
+            kept.counts.clear()
+        kept.counts[scope] = query
+    return listing.capped_count_from(session, query)
 
 
 def cases(session: Session, scope: Scope, search_id: int, cursor: str | None, limit: int) -> CaseRows:
-    row = _get(session, search_id, scope)
-    return listing.page(session, _where(session, row, scope), _filters(row).sort, cursor, limit)
+    kept = _kept(session, search_id, scope)
+    where = listing.filter_conditions(session, kept.filters, scope)
+    return listing.page(session, where, kept.filters.sort, cursor, limit)
 
 
 def list_for(session: Session, scope: Scope, with_counts: bool) -> SavedSearchList:

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, false, select, text
+from sqlalchemy import ColumnElement, Integer, bindparam, false, select, text
 from sqlalchemy.orm import Session
 
 from cases.db.case_reads import CaseRows
@@ -74,8 +74,10 @@ def _my_groups(scope: Scope) -> list[ColumnElement[bool]]:
     _me(scope)
     if not scope.group_ids:
         return [false()]
-    ids = sorted(scope.group_ids)
-    return [Case.group_id.in_(ids) if len(ids) > 1 else Case.group_id == ids[0], is_open()]
+    # the ids as literals in the SQL (the statement is kept per scope anyway, listing.page): with no parameter
+    # left, PostgreSQL plans the prepared statement once instead of on every execution (decision 0164)
+    ids = bindparam("my_groups", value=sorted(scope.group_ids), type_=Integer, expanding=True, literal_execute=True)
+    return [Case.group_id.in_(ids), is_open()]
 
 
 def _all_open(scope: Scope) -> list[ColumnElement[bool]]:
@@ -130,4 +132,6 @@ def list_views(session: Session, scope: Scope) -> ViewList:
 
 
 def view_cases(session: Session, key: str, scope: Scope, cursor: str | None, limit: int) -> CaseRows:
-    return listing.page(session, view_where(key, scope), VIEW_SORT, cursor, limit, memo=("view", key, scope))
+    # the conditions are built only with the statement: a kept first page needs neither (decision 0164); an
+    # unknown view or a personal view without an agent raises then, and is never kept
+    return listing.page(session, lambda: view_where(key, scope), VIEW_SORT, cursor, limit, memo=("view", key, scope))
