@@ -18,14 +18,16 @@ from __future__ import annotations
 
 import argparse
 import collections
+import contextlib
 import json
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import httpx
 
@@ -35,9 +37,46 @@ sys.path.insert(0, str(ROOT / "bench"))
 from cpu_per_mail import PROFILE_DIR, Profiled, cpu_seconds  # noqa: E402
 from dataset import cases_database  # noqa: E402
 from search import SEARCH_WORDS, VIEWS, agent_key, busiest_agent, sample_case_ids  # noqa: E402
-from system import running_system  # noqa: E402
+from system import System, running_system  # noqa: E402
 
 PROCESSES = ("gateway", "cases")
+
+
+class OnDataset(NamedTuple):
+    """A system on the search benchmark's database, and who and what to read there."""
+
+    system: System
+    agent_id: int
+    agent_email: str
+    case_ids: list[int]
+
+
+@contextlib.contextmanager
+def on_dataset(cases: int, sample: int) -> Iterator[OnDataset]:
+    """`running_system` (no process started yet) on the search benchmark's database of `cases` cases
+    (bench/dataset.py: built the first time, then kept), with the agent who has the most open cases and
+    `sample` case ids to open. Shared by the read-path benchmarks (read_cpu, gateway_cpu)."""
+    cases_url = cases_database(cases, messages_per_case=3, seed=1, rebuild=False)
+    agent_id, agent_email, _open = busiest_agent(cases_url)
+    case_ids = sample_case_ids(cases_url, sample, 1)
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        running_system(Path(tmp), start=False, databases={"cases": cases_url}) as (system, _),
+    ):
+        yield OnDataset(system, agent_id, agent_email, case_ids)
+
+
+def read_endpoints(
+    requests: int, case_ids: list[int], search_id: int | str, words: Sequence[str] = SEARCH_WORDS
+) -> dict[str, list[str]]:
+    """The measured reads by name, `requests` of each (one per case id for case pages): the inbox views,
+    a case page, a keyword search (cycling through `words`) and the count of saved search `search_id`."""
+    return {
+        **{f"view_{v}": [f"/api/v1/views/{v}/cases"] * requests for v in VIEWS},
+        "case_detail": [f"/api/v1/cases/{i}" for i in case_ids],
+        "keyword_search": [f"/api/v1/search?q={words[i % len(words)]}" for i in range(requests)],
+        "saved_search_count": [f"/api/v1/saved-searches/{search_id}/count"] * requests,
+    }
 
 
 def main() -> None:
@@ -52,13 +91,7 @@ def main() -> None:
     if args.top:
         print_top(args.top)
         return
-    cases_url = cases_database(args.cases, messages_per_case=3, seed=1, rebuild=False)
-    _agent_id, agent_email, _open = busiest_agent(cases_url)
-    case_ids = sample_case_ids(cases_url, args.requests, 1)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_system(Path(tmp), start=False, databases={"cases": cases_url}) as (system, _),
-    ):
+    with on_dataset(args.cases, args.requests) as (system, _agent_id, agent_email, case_ids):
         if args.profile:
             plain = system.process(args.profile)
             profiled = Profiled(plain.package, plain.command, plain.env, plain.health_url, system.var_dir / "logs")
@@ -78,14 +111,7 @@ def main() -> None:
             )
             resp.raise_for_status()
             search_id = resp.json()["id"]
-            endpoints: dict[str, list[str]] = {
-                **{f"view_{v}": [f"/api/v1/views/{v}/cases"] * args.requests for v in VIEWS},
-                "case_detail": [f"/api/v1/cases/{i}" for i in case_ids],
-                "keyword_search": [
-                    f"/api/v1/search?q={SEARCH_WORDS[i % len(SEARCH_WORDS)]}" for i in range(args.requests)
-                ],
-                "saved_search_count": [f"/api/v1/saved-searches/{search_id}/count"] * args.requests,
-            }
+            endpoints = read_endpoints(args.requests, case_ids, search_id)
             if args.only:
                 endpoints = {k: v for k, v in endpoints.items() if args.only in k}
             for paths in endpoints.values():  # warm every path (imports, caches, prepared statements)
