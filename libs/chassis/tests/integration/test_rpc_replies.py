@@ -61,10 +61,10 @@ def _answers(amqp_uri: str) -> bool:
         return False
 
 
-def _reply_connections(vhost: str) -> list[str]:
-    """The broker's process ids of the service's reply connections on this vhost (as close_connection takes)."""
+def _reply_connection_info(vhost: str, field: str) -> list[str]:
+    """`field` of each of the service's reply connections on this vhost, as `rabbitmqctl list_connections` shows it."""
     out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "pid", "vhost", "client_properties"],
+        ["rabbitmqctl", "-q", "list_connections", field, "vhost", "client_properties"],
         check=True,
         capture_output=True,
         text=True,
@@ -72,6 +72,11 @@ def _reply_connections(vhost: str) -> list[str]:
     ).stdout
     rows = [line.split("\t", 2) for line in out.splitlines()[1:]]
     return [r[0] for r in rows if len(r) == 3 and r[1] == vhost and f'"{REPLY_CONNECTION}"' in r[2]]
+
+
+def _reply_connections(vhost: str) -> list[str]:
+    """The broker's process ids of the service's reply connections on this vhost (as close_connection takes)."""
+    return _reply_connection_info(vhost, "pid")
 
 
 def test_the_held_reply_connection_has_no_heartbeat_for_the_broker_to_miss(
@@ -82,17 +87,7 @@ def test_the_held_reply_connection_has_no_heartbeat_for_the_broker_to_miss(
     broker's tune with 0 when the client asks for none (`Connection._on_tune`), so the broker never times it
     out; TCP keepalive (py-amqp's socket settings) still finds a dead peer."""
     assert asyncio.run(_call(amqp_uri, "echo", value="up")) == {"value": "up"}
-    vhost = amqp_uri.rsplit("/", 1)[1]
-    out = subprocess.run(
-        ["rabbitmqctl", "-q", "list_connections", "vhost", "timeout", "client_properties"],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    ).stdout
-    rows = [line.split("\t", 2) for line in out.splitlines()[1:]]
-    timeouts = [r[1] for r in rows if len(r) == 3 and r[0] == vhost and f'"{REPLY_CONNECTION}"' in r[2]]
-    assert timeouts == ["0"]
+    assert _reply_connection_info(amqp_uri.rsplit("/", 1)[1], "timeout") == ["0"]
 
 
 def test_concurrent_calls_each_get_their_own_reply(amqp_uri: str, service: subprocess.Popen[bytes]) -> None:
