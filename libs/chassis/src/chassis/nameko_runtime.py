@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from nameko.extensions import DependencyProvider
+from nameko.messaging import QueueConsumer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -75,11 +76,33 @@ class _RelayingUnitOfWork:
         return result
 
 
+def consuming(container: Any) -> str:
+    """'ok' once every nameko `QueueConsumer` of `container` consumes its queues: the `/healthz` check
+    "consuming" of a worker (decision 0169); "starting" before, "failed" when its consumer thread died first.
+
+    nameko starts the container's extensions in parallel; a QueueConsumer declares its queues (RPC, events,
+    RPC replies) and starts consuming them later, in its own greenthread, then sends its private
+    `_consumers_ready` event (kombu's `on_consume_ready`, after every `basic_consume`). A message published
+    to a fresh vhost before that has no queue to go to. Pinned by tests/unit/test_consuming_health.py.
+    """
+    for extension in container.subextensions:
+        if isinstance(extension, QueueConsumer):
+            ready = extension._consumers_ready
+            if not ready.ready():
+                return "starting"
+            if ready.has_exception():
+                return "failed"
+    return "ok"
+
+
 class ServiceRuntime(DependencyProvider):
     """Builds the Runtime once per container; starts the outbox relay and the ops HTTP server.
 
     `blob_stores(settings)` names the blob stores the service writes to: each is swept of the temporary files
     of writers that died (`BlobStore.sweep_temporary`, decision 0168) once, at set-up.
+
+    The ops server answers from the start; its `/healthz` fails ("consuming": "starting") until nameko
+    consumes every queue of the container (`consuming`, decision 0169), so it is a readiness signal.
     """
 
     def __init__(
@@ -134,7 +157,7 @@ class ServiceRuntime(DependencyProvider):
         if runtime.settings.ops_port:
 
             def health() -> dict[str, Any]:
-                checks = {"database": ping(runtime.engine)}
+                checks = {"consuming": consuming(self.container), "database": ping(runtime.engine)}
                 for name, check in self.health_checks.items():
                     checks[name] = check(runtime)
                 return checks
