@@ -25,7 +25,6 @@ import os
 import pstats
 import signal
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -34,9 +33,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 from cpu_per_mail import PROFILE_DIR, Profiled, cpu_seconds  # noqa: E402
-from dataset import cases_database  # noqa: E402
-from search import busiest_agent  # noqa: E402
-from system import running_system  # noqa: E402
+from read_cpu import on_dataset  # noqa: E402
 
 from chassis.rpc_client import RpcClient  # noqa: E402
 from contracts.errors import SERVICE_UNAVAILABLE, DomainError  # noqa: E402
@@ -126,12 +123,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=1)
     parser.add_argument("--profile", action="store_true", help="cProfile the worker (CPU time)")
     args = parser.parse_args()
-    cases_url = cases_database(args.cases, messages_per_case=3, seed=1, rebuild=False)
-    agent_id, _email, _open = busiest_agent(cases_url)
-    with (
-        tempfile.TemporaryDirectory() as tmp,
-        running_system(Path(tmp), start=False, databases={"cases": cases_url}) as (system, _),
-    ):
+    with on_dataset(args.cases, sample=0) as (system, agent_id, _email, _ids):
         if args.profile:
             plain = system.process("cases")
             profiled = Profiled(plain.package, plain.command, plain.env, plain.health_url, system.var_dir / "logs")
