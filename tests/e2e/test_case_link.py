@@ -14,7 +14,7 @@ from look import wait_until
 from mail import customer_mail, deliver
 from system import SECRET
 
-from chassis.tokens import make_case_link_token
+from contracts.tokens import make_case_link_token
 
 
 def test_the_confirmation_link_opens_that_case_only_and_refuses_tampered_or_expired_links(system):

@@ -11,7 +11,7 @@ import httpx
 from look import wait_until
 from mail import customer_mail, deliver
 
-from chassis.tokens import case_id_from_message_id
+from contracts.tokens import case_id_from_message_id
 
 
 def find_case(api: httpx.Client, title: str) -> dict[str, Any] | None:

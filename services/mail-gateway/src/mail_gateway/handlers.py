@@ -17,7 +17,7 @@ from chassis.blobstore import BlobNotFound, BlobStore
 from chassis.db import dialect_insert, unit_of_work, utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from chassis.tokens import case_number_from_subject
+from contracts.tokens import case_number_from_subject
 from contracts.cases import AttachmentRef, CaseCreated, MessageAdded
 from contracts.envelope import Envelope, EventPayload
 from contracts.errors import NotFound, ValidationFailed

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from test_processing import _case
 
 from chassis.testing import SyncRpc
-from chassis.tokens import make_message_id, make_reply_address, make_subject_token
+from contracts.tokens import make_message_id, make_reply_address, make_subject_token
 from contracts.cases import CaseCreated
 from mail_gateway.db.models import CaseRef, InboundMail, Mailbox
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chassis.testing import SyncRpc
-from chassis.tokens import make_message_id
+from contracts.tokens import make_message_id
 from contracts.cases import (
     AuthorType,
     CaseCreated,

@@ -1,6 +1,6 @@
 """The threading decision (E6), without I/O."""
 
-from chassis.tokens import make_message_id
+from contracts.tokens import make_message_id
 from mail_gateway.domain.thread_decision import decide_thread, thread_candidates
 
 SECRET = "unit-test-secret"

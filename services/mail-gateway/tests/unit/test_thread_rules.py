@@ -1,6 +1,6 @@
 """E6 rules 2 and 3 (signed plus-address, signed subject token) and their order, without I/O."""
 
-from chassis.tokens import (
+from contracts.tokens import (
     case_id_from_address,
     case_number_from_subject,
     make_message_id,

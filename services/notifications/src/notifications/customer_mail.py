@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from chassis.db import utcnow
 from chassis.logging import get_logger
-from chassis.tokens import make_message_id
+from contracts.tokens import make_message_id
 from contracts.case_work import ResolvedSignature
 from contracts.cases import CaseRead, CaseUpdated, MessageRead
 from contracts.envelope import Envelope

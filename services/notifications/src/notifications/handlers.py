@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from chassis.tokens import make_message_id
+from contracts.tokens import make_message_id
 from contracts.cases import CaseCreated, MessageAdded
 from contracts.envelope import Envelope
 from contracts.notifications import ConversationMode, DeliveryRead, NotificationSent

@@ -20,7 +20,7 @@ from notifications_testkit import (
 )
 
 from chassis.testing import EventCollector
-from chassis.tokens import case_id_from_message_id, make_subject_token
+from contracts.tokens import case_id_from_message_id, make_subject_token
 from contracts.cases import CaseCreated
 from contracts.portal import MagicLinkRequested
 

@@ -24,7 +24,7 @@ from notifications_testkit import (
 )
 
 from chassis.testing import pg_database
-from chassis.tokens import case_id_from_address, case_number_from_subject
+from contracts.tokens import case_id_from_address, case_number_from_subject
 from contracts.cases import Actor, CaseCreated, CaseRead, CaseUpdated, MessageAdded, MessageRead
 
 RPC_TIMEOUT = 1.0

@@ -20,7 +20,7 @@ from notifications_testkit import (
 )
 
 from chassis.testing import SyncRpc
-from chassis.tokens import case_id_from_address
+from contracts.tokens import case_id_from_address
 from contracts.cases import CaseCreated, CaseRead, MessageAdded
 
 

@@ -9,7 +9,7 @@ from typing import cast
 
 import pytest
 
-from chassis.tokens import CaseLinkRefused, read_case_link_token
+from contracts.tokens import CaseLinkRefused, read_case_link_token
 from contracts.cases import CaseRead
 from notifications.domain import compose
 from notifications.domain.customer_mail import case_link_url

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from chassis.tokens import case_id_from_address, case_id_from_message_id, case_number_from_subject
+from contracts.tokens import case_id_from_address, case_id_from_message_id, case_number_from_subject
 from contracts.mail_gateway import ThreadDecision
 
 SIGNED_MESSAGE_ID = "signed_message_id"

@@ -9,7 +9,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from chassis.tokens import make_case_link_token, make_reply_address, make_subject_token
+from contracts.tokens import make_case_link_token, make_reply_address, make_subject_token
 from contracts.cases import Actor, AuthorType, CaseRead, ContactChannel, Source, Status
 from notifications.domain.addresses import suppression_reason
 

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from starlette.responses import RedirectResponse, Response
 
 from chassis.logging import get_logger
-from chassis.tokens import CaseLinkRefused, read_case_link_token
+from contracts.tokens import CaseLinkRefused, read_case_link_token
 from portal.web.context import PortalContext, get_context
 from portal.web.session import open_case_by_link
 from portal.web.templating import render

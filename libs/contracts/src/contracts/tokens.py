@@ -2,6 +2,9 @@
 
 Message-ID: `<hd.<case_id>.<message_id>.<nonce>.<sig>@<domain>>`; the signature is an HMAC of the
 rest under HELPDESK_SECRET_KEY, so a forged or mangled id never threads a mail onto a case.
+
+These formats are part of the contract between services (notifications writes them, mail-gateway and
+the portal read them), so they live here, next to the other contracts, with the standard library only.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-from chassis.tokens import case_id_from_message_id, make_message_id
+from contracts.tokens import case_id_from_message_id, make_message_id
 
 SECRET = "s" * 40
 

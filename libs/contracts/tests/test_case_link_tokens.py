@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from chassis.tokens import (
+from contracts.tokens import (
     CaseLinkRefused,
     make_case_link_token,
     make_reply_address,
