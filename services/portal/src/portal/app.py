@@ -17,11 +17,11 @@ from chassis.db import make_engine, make_sessionmaker, ping
 from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay
+from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
 from chassis.web import mount_ops
 from portal.cases_client import CasesClient
 from portal.db.models import OutboxMessage
-from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings
 from portal.web import auth_routes, case_link_routes, case_routes
 from portal.web.context import PortalContext

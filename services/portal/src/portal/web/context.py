@@ -10,8 +10,8 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.outbox import OutboxRelay
+from chassis.ratelimit import RateLimiter
 from portal.cases_client import CasesClient
-from portal.ratelimit import RateLimiter
 from portal.settings import PortalSettings
 
 
