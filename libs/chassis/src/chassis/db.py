@@ -59,12 +59,25 @@ class UTCDateTime(TypeDecorator[datetime]):
 UTC_SESSIONS = "helpdesk_utc_sessions"
 
 
+# how a service's models map plain Python annotations to column types
+TYPE_ANNOTATION_MAP: dict[Any, Any] = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+
+
+def service_metadata(service: str) -> MetaData:
+    """The metadata of one service's tables: its own (one database per service), with our naming convention."""
+    return MetaData(naming_convention=NAMING_CONVENTION, info={"service": service})
+
+
 def new_base() -> type[DeclarativeBase]:
-    """A fresh declarative base with our naming convention (each service has its own metadata)."""
+    """A fresh declarative base with our naming convention (each service has its own metadata).
+
+    Prefer a `class Base(DeclarativeBase)` with `service_metadata()` and `TYPE_ANNOTATION_MAP`, which the type
+    checker can follow (see `chassis.outbox.outbox_tables`).
+    """
 
     class Base(DeclarativeBase):
         metadata = MetaData(naming_convention=NAMING_CONVENTION)
-        type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSONType, list[Any]: JSONType}
+        type_annotation_map = TYPE_ANNOTATION_MAP
 
     return Base
 

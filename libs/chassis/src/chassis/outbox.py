@@ -10,11 +10,11 @@ import contextlib
 import threading
 import time
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from kombu import Exchange
 from sqlalchemy import BigInteger, Index, Integer, String, Text, func, select, text, update
-from sqlalchemy.orm import Mapped, Session, declared_attr, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, declared_attr, mapped_column, sessionmaker
 
 from chassis.amqp import ConfirmedPublisher, Outgoing, event_exchange
 from chassis.db import JSONType, UTCDateTime, unit_of_work, utcnow
@@ -60,6 +60,25 @@ class ProcessedEventMixin:
     event_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     outcome: Mapped[str] = mapped_column(String(20), default="applied")
     processed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+def outbox_tables(base: type[DeclarativeBase]) -> tuple[type[OutboxMessageMixin], type[ProcessedEventMixin]]:
+    """A service's `outbox_message` and `processed_event` tables, on its own declarative base.
+
+    Every service has both tables with the same schema (its migrations create them alike), so they are
+    declared here once::
+
+        class Base(DeclarativeBase):
+            metadata = service_metadata("portal")
+            type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+        OutboxMessage, ProcessedEvent = outbox_tables(Base)
+    """
+    namespace = {"__module__": base.__module__}
+    outbox = type("OutboxMessage", (OutboxMessageMixin, base), {**namespace, "__tablename__": "outbox_message"})
+    processed = type("ProcessedEvent", (ProcessedEventMixin, base), {**namespace, "__tablename__": "processed_event"})
+    return cast(type[OutboxMessageMixin], outbox), cast(type[ProcessedEventMixin], processed)
 
 
 def add_event(

@@ -17,7 +17,6 @@ from chassis.blobstore import BlobNotFound, BlobStore
 from chassis.db import dialect_insert, unit_of_work, utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from contracts.tokens import case_number_from_subject
 from contracts.cases import AttachmentRef, CaseCreated, MessageAdded
 from contracts.envelope import Envelope, EventPayload
 from contracts.errors import NotFound, ValidationFailed
@@ -30,6 +29,7 @@ from contracts.mail_gateway import (
     MailReceived,
     RawMail,
 )
+from contracts.tokens import case_number_from_subject
 from mail_gateway.db.models import (
     STATUS_FAILED,
     STATUS_PROCESSED,

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from test_processing import _case
 
 from chassis.testing import SyncRpc
-from contracts.tokens import make_message_id, make_reply_address, make_subject_token
 from contracts.cases import CaseCreated
+from contracts.tokens import make_message_id, make_reply_address, make_subject_token
 from mail_gateway.db.models import CaseRef, InboundMail, Mailbox
 
 BOUNCE = ZAMMAD / "mail033-undelivered-mail-returned-to-sender.box"

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from chassis.testing import SyncRpc
-from contracts.tokens import make_message_id
 from contracts.cases import (
     AuthorType,
     CaseCreated,
@@ -18,6 +17,7 @@ from contracts.cases import (
     Status,
     Visibility,
 )
+from contracts.tokens import make_message_id
 
 SECRET = "test-secret-key-for-mail-gateway-0123456789"  # the key the processes run with (conftest)
 

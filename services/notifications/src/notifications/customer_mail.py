@@ -12,11 +12,11 @@ from sqlalchemy.orm import Session
 
 from chassis.db import utcnow
 from chassis.logging import get_logger
-from contracts.tokens import make_message_id
 from contracts.case_work import ResolvedSignature
 from contracts.cases import CaseRead, CaseUpdated, MessageRead
 from contracts.envelope import Envelope
 from contracts.notifications import ConversationMode
+from contracts.tokens import make_message_id
 from notifications import mail_settings
 from notifications.db.models import Delivery
 from notifications.domain import compose

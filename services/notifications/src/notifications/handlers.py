@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from contracts.tokens import make_message_id
 from contracts.cases import CaseCreated, MessageAdded
 from contracts.envelope import Envelope
 from contracts.notifications import ConversationMode, DeliveryRead, NotificationSent
 from contracts.portal import MagicLinkRequested
+from contracts.tokens import make_message_id
 from notifications import confirm_group, reply_attachments, webpush
 from notifications.count_once import CountOnce
 from notifications.customer_mail import (

@@ -20,8 +20,8 @@ from notifications_testkit import (
 )
 
 from chassis.testing import EventCollector
-from contracts.tokens import case_id_from_message_id, make_subject_token
 from contracts.cases import CaseCreated, MessageAdded
+from contracts.tokens import case_id_from_message_id, make_subject_token
 
 
 @pytest.fixture(scope="module")

@@ -20,9 +20,9 @@ from notifications_testkit import (
 )
 
 from chassis.testing import EventCollector
-from contracts.tokens import case_id_from_message_id, make_subject_token
 from contracts.cases import CaseCreated
 from contracts.portal import MagicLinkRequested
+from contracts.tokens import case_id_from_message_id, make_subject_token
 
 
 @pytest.fixture(scope="module")

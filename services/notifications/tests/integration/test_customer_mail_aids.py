@@ -24,8 +24,8 @@ from notifications_testkit import (
 )
 
 from chassis.testing import pg_database
-from contracts.tokens import case_id_from_address, case_number_from_subject
 from contracts.cases import Actor, CaseCreated, CaseRead, CaseUpdated, MessageAdded, MessageRead
+from contracts.tokens import case_id_from_address, case_number_from_subject
 
 RPC_TIMEOUT = 1.0
 AGENT = Actor(type="agent", id=7, name="Kim")

@@ -20,8 +20,8 @@ from notifications_testkit import (
 )
 
 from chassis.testing import SyncRpc
-from contracts.tokens import case_id_from_address
 from contracts.cases import CaseCreated, CaseRead, MessageAdded
+from contracts.tokens import case_id_from_address
 
 
 @pytest.fixture(scope="module")

@@ -23,10 +23,10 @@ from notifications_testkit import (
 )
 
 from chassis.testing import SyncRpc
-from contracts.tokens import case_id_from_address, read_case_link_token
 from contracts.cases import Actor, CaseCreated, CaseRead, CaseUpdated, MessageAdded
 from contracts.errors import DomainError
 from contracts.mail_gateway import MailBounced
+from contracts.tokens import case_id_from_address, read_case_link_token
 
 PORTAL = "https://portal.example.test"
 

@@ -9,8 +9,8 @@ from typing import cast
 
 import pytest
 
-from contracts.tokens import CaseLinkRefused, read_case_link_token
 from contracts.cases import CaseRead
+from contracts.tokens import CaseLinkRefused, read_case_link_token
 from notifications.domain import compose
 from notifications.domain.customer_mail import case_link_url
 

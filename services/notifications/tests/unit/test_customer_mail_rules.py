@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
-from contracts.tokens import case_id_from_address, case_number_from_subject
 from contracts.cases import Actor, CaseRead, MessageRead
 from contracts.notifications import ConversationMode, CustomerMailSettingsWrite
+from contracts.tokens import case_id_from_address, case_number_from_subject
 from notifications.domain import compose
 from notifications.domain.customer_mail import (
     COMPLETION_REQUEST,

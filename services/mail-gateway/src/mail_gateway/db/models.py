@@ -3,36 +3,29 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from chassis.db import JSONType, new_base, utcnow
-from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
+from chassis.db import TYPE_ANNOTATION_MAP, JSONType, service_metadata, utcnow
+from chassis.outbox import BigId, outbox_tables
 
-if TYPE_CHECKING:  # mypy cannot subclass a base returned by a function; this is what it is
 
-    class Base(DeclarativeBase):
-        pass
+class Base(DeclarativeBase):
+    """Every table of this service: its own metadata, as each service has its own database."""
 
-else:
-    Base = new_base()
-Base.metadata.info["service"] = "mail_gateway"
+    metadata = service_metadata("mail_gateway")
+    type_annotation_map = TYPE_ANNOTATION_MAP
+
+
+OutboxMessage, ProcessedEvent = outbox_tables(Base)
 
 STATUS_RECEIVED = "received"
 STATUS_PROCESSED = "processed"
 STATUS_FAILED = "failed"
 STATUS_REJECTED = "rejected"  # over the size limit: recorded, the sender told, no case
 STATUS_QUARANTINED = "quarantined"  # nothing could be read, not even a sender: kept raw, alerted
-
-
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
-
-
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
 
 
 class Mailbox(Base):

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-from contracts.tokens import case_id_from_address, case_id_from_message_id, case_number_from_subject
 from contracts.mail_gateway import ThreadDecision
+from contracts.tokens import case_id_from_address, case_id_from_message_id, case_number_from_subject
 
 SIGNED_MESSAGE_ID = "signed_message_id"
 SIGNED_PLUS_ADDRESS = "signed_plus_address"

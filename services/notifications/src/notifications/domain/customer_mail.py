@@ -9,8 +9,8 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from contracts.tokens import make_case_link_token, make_reply_address, make_subject_token
 from contracts.cases import Actor, AuthorType, CaseRead, ContactChannel, Source, Status
+from contracts.tokens import make_case_link_token, make_reply_address, make_subject_token
 from notifications.domain.addresses import suppression_reason
 
 # any case token we may have put into a subject before, signed or not: `[#1234]`, `[#1234-0123456789ab]`

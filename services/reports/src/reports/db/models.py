@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Index, Integer, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chassis.db import new_base
-from chassis.outbox import OutboxMessageMixin, ProcessedEventMixin
-
-if TYPE_CHECKING:  # mypy cannot subclass a base built at run time; the shape is the same
-    from sqlalchemy.orm import DeclarativeBase as Base
-else:
-    Base = new_base()
-Base.metadata.info["service"] = "reports"
+from chassis.db import TYPE_ANNOTATION_MAP, service_metadata
+from chassis.outbox import outbox_tables
 
 
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
+class Base(DeclarativeBase):
+    """Every table of this service: its own metadata, as each service has its own database."""
+
+    metadata = service_metadata("reports")
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
+OutboxMessage, ProcessedEvent = outbox_tables(Base)
 
 
 class CaseSummary(Base):
