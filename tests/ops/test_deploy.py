@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -23,6 +24,7 @@ K8S = ROOT / "deploy" / "k8s"
 PROMETHEUS_FILE = ROOT / "deploy" / "prometheus" / "prometheus.yml"
 DASHBOARD_FILE = ROOT / "deploy" / "grafana" / "helpdesk-overview.json"
 INIT_SQL = ROOT / "deploy" / "postgres" / "init-databases.sql"
+DOCKERFILE = "services/Dockerfile"  # the one image recipe, parameterised by service
 
 
 @dataclass(frozen=True)
@@ -84,7 +86,7 @@ ALLOWED_ENV = {
     "MAIL_GATEWAY_SMTP_OPS_PORT",
     "NOTIFICATIONS_OPS_PORT",
     "REPORTS_OPS_PORT",
-    "NOTIFICATIONS_VAPID_PRIVATE_KEY",  # Web Push (issue 5); optional, a secret
+    "NOTIFICATIONS_VAPID_PRIVATE_KEY",  # Web Push; optional, a secret
     *DATABASE_ENV.values(),
     # read by libs/chassis/src/chassis/settings.py
     "HELPDESK_BIND_HOST",
@@ -97,7 +99,7 @@ OPTIONAL_SECRETS = {"HELPDESK_API_KEY", "NOTIFICATIONS_VAPID_PRIVATE_KEY"}
 SECRET_KEY_RE = re.compile(r"SECRET|PASSWORD|PASSWD|_PASS$|TOKEN|API_KEY|PRIVATE_KEY")
 ENV_REF_RE = re.compile(r"^\$\{[A-Z][A-Z0-9_]*(?:(?::?[-?])[^}]*)?\}$")
 URL_PASSWORD_RE = re.compile(r"^[a-z][a-z0-9+.-]*://[^:/@\s]*:(?P<password>[^@\s]*)@", re.IGNORECASE)
-# Written by other engineers in parallel; the Dockerfile checks skip (not fail) while absent.
+# Paths the image copies that may be missing from a partial checkout; the Dockerfile checks skip (not fail).
 PENDING_PATHS = {"requirements.lock", "libs", "libs/contracts", "libs/chassis"}
 
 
@@ -180,6 +182,42 @@ def parse_dockerfile(path: Path) -> list[tuple[str, str]]:
     return instructions
 
 
+def build_of(services: dict[str, dict], folder: str) -> dict:
+    """The compose `build:` of a service folder's image (its main process's)."""
+    build = services[SERVICES[folder][1]]["build"]
+    assert isinstance(build, dict), folder
+    return build
+
+
+def image_instructions(build: dict) -> list[tuple[str, str]]:
+    """The instructions that make the image of one compose `build:`: its target stage and the stages it is
+    built FROM, root first, with the build arguments substituted."""
+    stages: dict[str, tuple[str, list[tuple[str, str]]]] = {}
+    current: list[tuple[str, str]] = []
+    for keyword, args in parse_dockerfile(ROOT / build["dockerfile"]):
+        if keyword == "FROM":
+            image, _, name = args.partition(" AS ")
+            current = []
+            stages[name.strip() or image.strip()] = (image.strip(), current)
+        else:
+            current.append((keyword, args))
+    chain: list[tuple[str, str]] = []
+    name = build["target"]
+    while name in stages:
+        parent, instructions = stages[name]
+        chain = instructions + chain
+        name = parent
+    chain.insert(0, ("FROM", name))
+    arguments = {str(k): str(v) for k, v in (build.get("args") or {}).items()}
+    declared = {args for keyword, args in chain if keyword == "ARG"}
+    assert set(arguments) <= declared, f"compose passes undeclared build args {set(arguments) - declared}"
+
+    def substitute(text: str) -> str:
+        return re.sub(r"\$\{([A-Z_]+)\}", lambda m: arguments.get(m.group(1), m.group(0)), text)
+
+    return [(keyword, substitute(args)) for keyword, args in chain]
+
+
 def k8s_files() -> list[Path]:
     return sorted(p for p in K8S.iterdir() if p.suffix in {".yaml", ".yml"})
 
@@ -242,20 +280,31 @@ def test_every_process_runs_its_command_from_its_image(services: dict) -> None:
         svc = services[proc.name]
         assert svc.get("command") == proc.argv, proc.name
         assert svc["build"]["context"] == "."
-        assert svc["build"]["dockerfile"] == f"services/{proc.folder}/Dockerfile"
+        assert svc["build"]["dockerfile"] == DOCKERFILE
+        assert svc["build"]["args"]["SERVICE"] == proc.folder
         assert svc["image"].split(":")[0] == f"helpdesk/{proc.folder}"
+        assert svc["build"] == build_of(services, proc.folder), f"{proc.name}: one image per service folder"
 
 
-def test_every_service_folder_has_a_dockerfile_used_by_compose(services: dict) -> None:
+def test_every_service_folder_is_built_by_compose_from_the_one_dockerfile(services: dict) -> None:
     folders = {p.name for p in (ROOT / "services").iterdir() if p.is_dir()}
     assert set(SERVICES) <= folders, f"missing service folders: {set(SERVICES) - folders}"
-    built = {svc["build"]["dockerfile"] for svc in services.values() if isinstance(svc.get("build"), dict)}
+    assert (ROOT / DOCKERFILE).is_file(), f"{DOCKERFILE} missing"
+    leftovers = sorted(str(p.relative_to(ROOT)) for p in (ROOT / "services").glob("*/Dockerfile"))
+    assert not leftovers, f"one Dockerfile for every service, not {leftovers}"
+    builds = [svc["build"] for svc in services.values() if isinstance(svc.get("build"), dict)]
+    assert {b["dockerfile"] for b in builds} == {DOCKERFILE}
+    built = {b["args"]["SERVICE"] for b in builds}
     for folder in sorted(folders):
-        dockerfile = f"services/{folder}/Dockerfile"
-        assert (ROOT / dockerfile).is_file(), f"{dockerfile} missing"
-        assert dockerfile in built, f"{dockerfile} is not built by any compose service"
-    for dockerfile in built:
-        assert (ROOT / dockerfile).is_file(), f"compose builds a missing {dockerfile}"
+        assert folder in built, f"services/{folder} is not built by any compose service"
+    for folder in sorted(SERVICES):
+        package, main = SERVICES[folder]
+        proc = PROCESS_BY_NAME[main]
+        args = build_of(services, folder)["args"]
+        assert args["PACKAGE"] == package, folder
+        assert int(args["HEALTH_PORT"]) == proc.health_port, folder
+        # the variable that moves the port: the worker's ops port, or the web app's own port
+        assert args["HEALTH_PORT_ENV"] == f"{package.upper()}_{'OPS_PORT' if proc.is_worker else 'PORT'}", folder
 
 
 def test_depends_on_targets_exist_with_valid_conditions(services: dict) -> None:
@@ -285,7 +334,7 @@ def test_one_migrate_one_shot_per_service(services: dict) -> None:
         assert migrate is not None, f"no {folder}-migrate service"
         assert migrate["command"] == ["python", "-m", package, "migrate"]
         assert is_one_shot(migrate)
-        assert migrate["build"]["dockerfile"] == f"services/{folder}/Dockerfile"
+        assert migrate["build"] == build_of(services, folder), "built like the process"
         assert migrate["image"] == services[SERVICES[folder][1]]["image"], "same image as process"
         assert depends_of(migrate).get("postgres") == "service_healthy"
         assert DATABASE_ENV[folder] in env_of(migrate)
@@ -409,14 +458,13 @@ def test_init_script_is_mounted_and_postgres_is_16(services: dict) -> None:
 
 
 @pytest.mark.parametrize("folder", sorted(SERVICES))
-def test_dockerfile_shape(folder: str) -> None:
+def test_dockerfile_shape(folder: str, services: dict) -> None:
     _, main = SERVICES[folder]
     proc = PROCESS_BY_NAME[main]
-    all_instructions = parse_dockerfile(ROOT / "services" / folder / "Dockerfile")
-    # build stages (e.g. npm for web assets) may come first; the image is the last stage
-    last_from = max(i for i, (k, _) in enumerate(all_instructions) if k == "FROM")
-    instructions = all_instructions[last_from:]
+    build = build_of(services, folder)
+    instructions = image_instructions(build)
     keywords = [k for k, _ in instructions]
+    # build stages (e.g. npm for web assets) may come first; the image is built on the python stage
     assert instructions[0] == ("FROM", "python:3.11-slim")
     assert "ENTRYPOINT" not in keywords, "no entrypoint script: migrations are one-shots"
 
@@ -428,32 +476,39 @@ def test_dockerfile_shape(folder: str) -> None:
 
     copy_lock = index("COPY", "requirements.lock")
     install_lock = index("RUN", "pip install -r requirements.lock")
+    first_arg = keywords.index("ARG")
     copy_libs = index("COPY", "libs/")
     copy_service = index("COPY", f"services/{folder}/")
     install_ours = index("RUN", "--no-deps")
     assert copy_lock < install_lock < copy_libs < copy_service < install_ours, "layer order"
+    assert install_lock < first_arg, "the third-party layer is the same for every service"
     editable = instructions[install_ours][1]
     for path in ("libs/contracts", "libs/chassis", f"services/{folder}"):
         assert f"-e {path}" in editable, f"{folder}: {path} not installed editable"
 
     users = [(i, args) for i, (k, args) in enumerate(instructions) if k == "USER"]
     assert users, "runs as root"
-    last_user_index, user = users[-1]
-    assert user.split(":")[0] not in {"root", "0"}
-    assert last_user_index > max(i for i, (k, _) in enumerate(instructions) if k == "RUN")
+    assert all(user.split(":")[0] not in {"root", "0"} for _, user in users)
+    assert users[0][0] > install_ours, "installs as root, then runs as the service's user"
     assert f"--uid {NON_ROOT_UID}" in instructions[index("RUN", "useradd")][1]
-
-    healthcheck = instructions[index("HEALTHCHECK", "/healthz")][1]
-    assert 'CMD ["python", "-c"' in healthcheck and "curl" not in healthcheck
-    assert f"'{proc.health_port}'" in healthcheck or f":{proc.health_port}/" in healthcheck
 
     env = " ".join(args for k, args in instructions if k == "ENV")
     assert "HELPDESK_BIND_HOST=0.0.0.0" in env, "the chassis binds 127.0.0.1 by default"
     if proc.is_worker:
         assert "PSYCOPG_WAIT_FUNC=wait_select" in env
+    assert f"HEALTH_PORT={proc.health_port}" in env
+    assert f"HEALTH_PORT_ENV={build['args']['HEALTH_PORT_ENV']}" in env
+    package = re.search(r"SERVICE_PACKAGE=(\S+)", env)
+    assert package, f"{folder}: no SERVICE_PACKAGE"
 
-    (cmd,) = [args for k, args in instructions if k == "CMD"]
-    assert json.loads(cmd) == proc.argv
+    healthcheck = instructions[index("HEALTHCHECK", "/healthz")][1]
+    assert 'CMD ["python", "-c"' in healthcheck and "curl" not in healthcheck
+    assert "e.get(e['HEALTH_PORT_ENV'], e['HEALTH_PORT'])" in healthcheck
+
+    cmd = json.loads([args for k, args in instructions if k == "CMD"][-1])
+    assert cmd[:2] == ["sh", "-c"]
+    script = cmd[2].replace('"$SERVICE_PACKAGE"', package.group(1))
+    assert shlex.split(script) == ["exec", *proc.argv]
     exposed = {int(p) for k, args in instructions if k == "EXPOSE" for p in args.split()}
     wanted = {p.health_port for p in PROCESSES if p.folder == folder}
     wanted |= {p.published_port for p in PROCESSES if p.folder == folder and p.published_port}
@@ -461,9 +516,9 @@ def test_dockerfile_shape(folder: str) -> None:
 
 
 @pytest.mark.parametrize("folder", sorted(SERVICES))
-def test_dockerfile_copies_paths_that_exist(folder: str) -> None:
+def test_dockerfile_copies_paths_that_exist(folder: str, services: dict) -> None:
     sources = []
-    for keyword, args in parse_dockerfile(ROOT / "services" / folder / "Dockerfile"):
+    for keyword, args in image_instructions(build_of(services, folder)):
         if keyword == "COPY" and "--from=" not in args:  # copies out of a build stage are not repo paths
             parts = [a for a in args.split() if not a.startswith("--")]
             sources.extend(parts[:-1])
@@ -478,6 +533,14 @@ def test_dockerfile_copies_paths_that_exist(folder: str) -> None:
         pytest.skip(f"not written yet by the service authors: {missing}")
     for lib in ("contracts", "chassis"):
         assert (ROOT / "libs" / lib / "pyproject.toml").is_file()
+
+
+def test_the_web_image_serves_htmx_from_npm(services: dict) -> None:
+    instructions = image_instructions(build_of(services, "gateway"))
+    copies = [args for k, args in instructions if k == "COPY" and "--from=web-assets" in args]
+    assert copies and "htmx.org/dist/" in copies[0]
+    stages = [args for k, args in parse_dockerfile(ROOT / DOCKERFILE) if k == "FROM"]
+    assert "node:20-slim AS web-assets" in stages
 
 
 @pytest.mark.parametrize("folder", sorted(SERVICES))
