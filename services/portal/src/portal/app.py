@@ -20,13 +20,13 @@ from chassis.outbox import OutboxRelay
 from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
 from chassis.web import mount_ops
+from chassis.web_security import SecurityHeadersMiddleware, security_headers
 from portal.cases_client import CasesClient
 from portal.db.models import OutboxMessage
 from portal.settings import PortalSettings
 from portal.web import auth_routes, case_link_routes, case_routes
 from portal.web.context import PortalContext
 from portal.web.errors import install_portal_error_handlers
-from portal.web.headers import SecurityHeadersMiddleware
 
 log = get_logger(__name__)
 
@@ -98,7 +98,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
         same_site="lax",
         https_only=settings.secure_cookies,
     )
-    app.add_middleware(SecurityHeadersMiddleware)
+    # a magic link's token is in the URL: never let it travel on in a Referer
+    app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(referrer_policy="no-referrer"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_routes.router)
     app.include_router(case_routes.router)

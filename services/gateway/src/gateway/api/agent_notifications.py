@@ -11,12 +11,12 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
+from chassis.web_security import csrf_token_ok
 from contracts import cases as c
 from contracts import errors
 from contracts.notifications import AgentNotificationPage
 from gateway.api.deps import principal, writer
 from gateway.context import AppContext, get_context
-from gateway.domain import csrf
 from gateway.ui.session import signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"])
@@ -47,7 +47,7 @@ async def writing_agent(request: Request, agent_id: int = Depends(current_agent)
     SameSite=lax alone is not enough: any page on a sibling subdomain counts as same-site (decision 0105).
     """
     by_cookie = not request.headers.get("authorization") and signed_in(request) is not None
-    if by_cookie and not csrf.token_ok(request.session, request.headers.get(CSRF_HEADER)):
+    if by_cookie and not csrf_token_ok(request.session, request.headers.get(CSRF_HEADER)):
         raise errors.DomainError(errors.FORBIDDEN, "missing or wrong X-CSRF-Token header")
     return agent_id
 

@@ -12,11 +12,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from chassis.web_security import CSRF_FIELD, csrf_token_ok, safe_next
 from contracts import cases as c
 from contracts import errors
 from gateway import access, case_work, handlers
 from gateway.context import AppContext, get_context
-from gateway.domain import csrf
 from gateway.ui import inbox
 from gateway.ui import session as s
 
@@ -28,7 +28,7 @@ STATUS_LABELS = {
     c.Status.NEW: "New",
     c.Status.OPEN: "Open",
     c.Status.WAITING: "Waiting on contact",
-    c.Status.DORMANT: "Dormant",  # issue 3 part A
+    c.Status.DORMANT: "Dormant",
     c.Status.RESOLVED: "Resolved",
     c.Status.CLOSED: "Closed",
 }
@@ -42,8 +42,8 @@ class CsrfFailed(Exception):
 async def checked_form(request: Request) -> FormData:
     """The posted form, once its CSRF token matched the session's."""
     form = await request.form()
-    submitted = form.get(csrf.FIELD)
-    if not csrf.token_ok(request.session, submitted if isinstance(submitted, str) else None):
+    submitted = form.get(CSRF_FIELD)
+    if not csrf_token_ok(request.session, submitted if isinstance(submitted, str) else None):
         raise CsrfFailed()
     return form
 
@@ -72,8 +72,8 @@ def error_page(request: Request, status_code: int, title: str, message: str) -> 
 @router.get("/login")
 async def login_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
     if s.signed_in(request):
-        return _see_other(s.safe_next(next_path))
-    return s.render(request, "login.html", {"next": s.safe_next(next_path), "email": ""})
+        return _see_other(safe_next(next_path))
+    return s.render(request, "login.html", {"next": safe_next(next_path), "email": ""})
 
 
 @router.post("/login")
@@ -92,11 +92,11 @@ async def login(request: Request, ctx: Ctx) -> Response:
                 raise
     if agent is None:
         # one message for every failure: do not tell which emails have accounts
-        context = {"next": s.safe_next(next_path), "email": email, "error": "Wrong email or password."}
+        context = {"next": safe_next(next_path), "email": email, "error": "Wrong email or password."}
         return s.render(request, "login.html", context, status_code=401)
     await run_in_threadpool(access.link_credential_agent, factory=ctx.db, email=email, agent_id=agent.id)
     s.sign_in(request, agent)
-    return _see_other(s.safe_next(next_path))
+    return _see_other(safe_next(next_path))
 
 
 @router.post("/logout")
@@ -123,7 +123,7 @@ async def case_list(
     sla: str = "",
 ) -> Response:
     chosen = c.Status(status) if status in set(c.Status) else None
-    # issue 6: views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
+    # views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
     found = await inbox.inbox(
         ctx,
         agent,
@@ -212,7 +212,7 @@ async def _case_page(
     }
     work, sla = await asyncio.gather(
         case_work.page_context(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
-        inbox.case_sla(ctx, s.signed_in(request), case_id),  # issue 6: the SLA panel
+        inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
     )
     context.update(work)
     context.update(sla)

@@ -11,8 +11,8 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
+from chassis.web_security import ensure_csrf_token
 from contracts import cases as c
-from gateway.domain import csrf
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
@@ -53,7 +53,7 @@ def sign_in(request: Request, agent: c.AgentRead) -> None:
     """Start a fresh session for the agent (a new CSRF token too: nothing survives from before sign-in)."""
     request.session.clear()
     request.session[AGENT_KEY] = {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}
-    csrf.ensure_token(request.session)
+    ensure_csrf_token(request.session)
 
 
 def actor(agent: dict[str, Any]) -> c.Actor:
@@ -68,18 +68,11 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
     request.session.setdefault("flash", []).append({"kind": kind, "message": message})
 
 
-def safe_next(path: str | None) -> str:
-    """Only same-site paths after sign-in (no open redirect to //evil.example)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path
-
-
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """A page, with what every page needs: the agent, the CSRF token, pending flash messages."""
     base = {
         "agent": signed_in(request),
-        "csrf_token": csrf.ensure_token(request.session),
+        "csrf_token": ensure_csrf_token(request.session),
         "flashes": request.session.pop("flash", []),
     }
     return TEMPLATES.TemplateResponse(request, template, {**base, **context}, status_code=status_code)

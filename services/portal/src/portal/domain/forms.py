@@ -1,9 +1,6 @@
-"""Input rules of the portal's forms: e-mail addresses, replies, CSRF tokens, redirect targets."""
+"""Input rules of the portal's forms: e-mail addresses and replies (CSRF and redirects: chassis.web_security)."""
 
 from __future__ import annotations
-
-import hmac
-import secrets
 
 from email_validator import EmailNotValidError, validate_email
 
@@ -34,21 +31,3 @@ def clean_reply(raw: str) -> str:
     if len(text) > MAX_REPLY_CHARS:
         raise FormError(f"The message is too long (at most {MAX_REPLY_CHARS:,} characters).")
     return text
-
-
-def new_csrf_token() -> str:
-    return secrets.token_urlsafe(32)
-
-
-def csrf_matches(expected: str | None, given: str | None) -> bool:
-    """Constant-time comparison; a missing token on either side never matches."""
-    if not expected or not given:
-        return False
-    return hmac.compare_digest(expected.encode(), given.encode())
-
-
-def safe_next(path: str | None) -> str:
-    """Where to go after sign-in: only a path on this site (never `//evil` or a full URL)."""
-    if not path or not path.startswith("/") or path.startswith("//") or "\\" in path:
-        return "/"
-    return path

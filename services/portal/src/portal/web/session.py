@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
-from portal.domain.forms import csrf_matches, new_csrf_token, safe_next
+from chassis.web_security import CSRF_SESSION_KEY, csrf_token_ok, ensure_csrf_token, new_csrf_token, safe_next
 
 
 class SignInRequired(Exception):
@@ -37,15 +37,11 @@ def csrf_token(request: Request) -> str:
     """The session's CSRF token, created on first use."""
     if not has_session(request):
         return ""
-    token = request.session.get("csrf")
-    if not token:
-        token = new_csrf_token()
-        request.session["csrf"] = token
-    return str(token)
+    return ensure_csrf_token(request.session)
 
 
 def check_csrf(request: Request, given: str | None) -> None:
-    if not csrf_matches(request.session.get("csrf"), given):
+    if not csrf_token_ok(request.session, given):
         raise CsrfRejected()
 
 
@@ -78,7 +74,7 @@ def sign_in(request: Request, *, contact_id: int, email: str) -> str:
     target = safe_next(request.session.get("next"))
     # never carry anything over from before sign-in (session fixation)
     request.session.clear()
-    request.session.update({"contact_id": contact_id, "email": email, "csrf": new_csrf_token()})
+    request.session.update({"contact_id": contact_id, "email": email, CSRF_SESSION_KEY: new_csrf_token()})
     return target
 
 
@@ -88,7 +84,9 @@ def open_case_by_link(request: Request, *, contact_id: int, case_id: int, email:
     if current is not None and current.id == contact_id and current.case_scope is None:
         return
     request.session.clear()
-    request.session.update({"contact_id": contact_id, "email": email, "case_scope": case_id, "csrf": new_csrf_token()})
+    request.session.update(
+        {"contact_id": contact_id, "email": email, "case_scope": case_id, CSRF_SESSION_KEY: new_csrf_token()}
+    )
 
 
 def sign_out(request: Request) -> None:

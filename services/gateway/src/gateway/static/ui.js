@@ -1,0 +1,36 @@
+// Small enhancements of the agent UI. They live here, not in the pages, because the Content-Security-Policy
+// (chassis.web_security) allows no inline script, no inline event handler and no style attribute. Each one
+// listens on the document, so content that htmx swaps in later is covered too; without JavaScript every page
+// still works (the canned text is there to copy, forms post normally).
+(function () {
+  "use strict";
+
+  // "Use in reply": copy a canned reply into the reply box
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest ? event.target.closest("[data-canned]") : null;
+    var reply = document.getElementById("reply-body");
+    if (!button || !reply) { return; }
+    reply.value = document.getElementById(button.dataset.canned).textContent;
+    reply.focus();
+  });
+
+  // forms that ask first (deleting something), with the question in data-confirm
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (form.dataset && form.dataset.confirm && !window.confirm(form.dataset.confirm)) { event.preventDefault(); }
+  });
+
+  // forms posted in place by htmx (a reply, a note) clear themselves once the request succeeded
+  document.addEventListener("htmx:afterRequest", function (event) {
+    var form = event.target;
+    if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
+  });
+
+  // the dashboard's bars: their length (a percentage) comes in data-width
+  function sizeBars() {
+    document.querySelectorAll(".bar[data-width]").forEach(function (bar) {
+      bar.style.setProperty("--w", bar.dataset.width + "%");
+    });
+  }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", sizeBars); } else { sizeBars(); }
+}());
