@@ -196,7 +196,7 @@ def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
 
 
 def make_read_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    """Sessions for reads that need no transaction (issue 6, decision 0135): on PostgreSQL in autocommit, so a
+    """Sessions for reads that need no transaction (decision 0135): on PostgreSQL in autocommit, so a
     read costs no BEGIN and no ROLLBACK round trip; each statement sees its own snapshot. Never write with one,
     nor rely on transaction-local settings (`SET LOCAL`, `set_config(..., true)`). SQLite: ordinary sessions."""
     if engine.dialect.name != "postgresql":

@@ -56,7 +56,7 @@ def serialize_domain_error(exc: DomainError) -> dict[str, Any]:
 class RawJson(str):
     """An RPC result already encoded as JSON (`model.model_dump_json()`): the reply carries it as it is.
 
-    Issue 6 (decision 0136): nameko encodes a reply twice (a "can it be serialised" check, then the
+    Decision 0136: nameko encodes a reply twice (a "can it be serialised" check, then the
     publish) from a dict that `model_dump(mode="json")` built first; pydantic writes the JSON directly."""
 
 
@@ -88,7 +88,7 @@ _PUBLISH_ERRORS = (*PyamqpTransport.connection_errors, *PyamqpTransport.channel_
 class ReplyChannel(SharedExtension):
     """One AMQP connection and channel that carry every reply of a worker process, for its lifetime.
 
-    Issue 6 (decision 0163): nameko's `Publisher.publish` built a kombu `Connection` from the URI, looked up
+    Decision 0163: nameko's `Publisher.publish` built a kombu `Connection` from the URI, looked up
     the connection and producer pools and went through kombu's `Producer` on every reply. Here a reply is one
     `basic_publish` of the same message (delivery mode 2, priority 0, no headers, no confirms: 0136) on a
     channel kept open. A semaphore lets one greenthread write at a time (a frame written by two at once would

@@ -44,7 +44,7 @@ class Runtime:
     relay: OutboxRelay
     dead_letters: DeadLetters
     extras: dict[str, Any] = field(default_factory=dict)
-    # issue 6 (decision 0135): sessions for reads without a transaction (autocommit on PostgreSQL)
+    # decision 0135: sessions for reads without a transaction (autocommit on PostgreSQL)
     read_session_factory: sessionmaker[Session] | None = None
 
     def read_session(self) -> Session:

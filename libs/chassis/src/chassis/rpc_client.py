@@ -101,7 +101,7 @@ class RpcClient:
         self, service: str, method: str, *args: Any, timeout: float | None = None, **kwargs: Any
     ) -> bytes:
         """As `call`, but the result as the JSON bytes it travelled as, for a caller that only forwards it
-        (issue 6, decision 0136): a successful nameko reply is `{"result": <json>, "error": null}`, so the
+        (decision 0136): a successful nameko reply is `{"result": <json>, "error": null}`, so the
         result is cut out of it without decoding and encoding it again."""
         return result_json(await self._call(service, method, args, kwargs, timeout))
 

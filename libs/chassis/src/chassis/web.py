@@ -63,7 +63,7 @@ class MetricsMiddleware:
         self.app = app
         self.service = service
         # (method, template, status) -> the labelled counter and histogram: `labels()` takes a lock and builds
-        # its key on every call (issue 6, 0165); as many entries as the routes' templates, methods and statuses
+        # its key on every call (decision 0165); as many entries as the routes' templates, methods and statuses
         self._children: dict[tuple[str, str, int], tuple[Any, Any]] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -1,4 +1,4 @@
-"""Pooled PostgreSQL connections without a ping per checkout (issue 6, decision 0135), on a real server."""
+"""Pooled PostgreSQL connections without a ping per checkout (decision 0135), on a real server."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""RPC replies encoded once by the worker and forwarded as bytes by the web apps (issue 6, decision 0136)."""
+"""RPC replies encoded once by the worker and forwarded as bytes by the web apps (decision 0136)."""
 
 from __future__ import annotations
 

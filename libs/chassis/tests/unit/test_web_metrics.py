@@ -1,4 +1,4 @@
-"""Request metrics keep their names and labels with the labelled children kept per route (issue 6, 0165)."""
+"""Request metrics keep their names and labels with the labelled children kept per route (decision 0165)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contracts of bulk loading into the cases service (issue 6): the one event a bulk load emits.
+"""Contracts of bulk loading into the cases service: the one event a bulk load emits.
 
 An import or a synthetic-data run does not emit `case_created` per case: those would send
 confirmation mail to every imported requester and alert agents about years-old cases. Each

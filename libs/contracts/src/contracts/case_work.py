@@ -1,4 +1,4 @@
-"""Contracts of the work on a case (issue 3 part B): forwards, tasks, attachments, time, templates,
+"""Contracts of the work on a case: forwards, tasks, attachments, time, templates,
 signatures, merge and links. RPC payloads on `cases.*` and events on `cases.events`."""
 
 from __future__ import annotations
@@ -155,7 +155,7 @@ class TimeTotals(_Model):
 class TemplateFields(_Input):
     name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=500)
-    type_id: int | None = None  # a case type (issue 3 part A)
+    type_id: int | None = None  # a case type
     description: str = Field(default="", max_length=100_000)
     solution: str = Field(default="", max_length=100_000)
     default_status: Status = Status.NEW

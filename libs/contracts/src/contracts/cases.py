@@ -62,7 +62,7 @@ class Channel(StrEnum):
 
 
 class ContactChannel(StrEnum):
-    """How a contact wants to hear from us (issue 5): SMS needs a phone number."""
+    """How a contact wants to hear from us: SMS needs a phone number."""
 
     EMAIL = "email"
     SMS = "sms"
@@ -86,8 +86,8 @@ class ContactRef(_Model):
     id: int
     email: str | None = None
     name: str = ""
-    phone: str | None = None  # issue 5: replies to a contact without email (or an SMS case) go by SMS
-    preferred_channel: ContactChannel = ContactChannel.EMAIL  # issue 5: "sms" (with a phone): notices go by SMS
+    phone: str | None = None  # replies to a contact without email (or an SMS case) go by SMS
+    preferred_channel: ContactChannel = ContactChannel.EMAIL  # "sms" (with a phone): notices go by SMS
 
 
 class AgentRef(_Model):
@@ -110,7 +110,7 @@ class AttachmentRef(_Model):
     sha256: str
     content_id: str | None = None
     inline: bool = False
-    # issue 5: the cases attachment id (`get_attachment`) of a file an agent attached to a reply; None for mail's
+    # the cases attachment id (`get_attachment`) of a file an agent attached to a reply; None for mail's
     attachment_id: int | None = None
 
 
@@ -131,7 +131,7 @@ class CaseRead(_Model):
     first_response_at: datetime | None = None
     resolved_at: datetime | None = None
     closed_at: datetime | None = None
-    # -- case model (issue 3 part A): `status` stays the category; these say which admin status
+    # -- case model: `status` stays the category; these say which admin status
     status_id: int | None = None
     status_name: str | None = None
     type: CaseTypeRef | None = None
@@ -146,10 +146,10 @@ class CaseRead(_Model):
     parent_id: int | None = None
     dormant_until: datetime | None = None
     held_for_approval: bool = False
-    # -- SLA (issue 6, B13): values of contracts.sla.SlaState; the nearest due time of a running target
+    # -- SLA (B13): values of contracts.sla.SlaState; the nearest due time of a running target
     sla_state: str = "none"
     sla_due_at: datetime | None = None
-    # issue 5: the mailbox address an email case came in on (None for other sources); customer mail uses it
+    # the mailbox address an email case came in on (None for other sources); customer mail uses it
     mailbox: str | None = None
 
 
@@ -162,7 +162,7 @@ class CaseCreate(_Model):
     requester_name: str = ""
     assignee_id: int | None = None
     group_id: int | None = None
-    # -- case model (issue 3 part A)
+    # -- case model
     type_id: int | None = None
     category: str | None = Field(default=None, max_length=200)
     solution: str | None = Field(default=None, max_length=100_000)
@@ -186,7 +186,7 @@ class CaseUpdate(_Model):
     priority: Priority | None = None
     assignee_id: int | None = None
     group_id: int | None = None
-    # -- case model (issue 3 part A); nullable ones may be cleared with an explicit null
+    # -- case model; nullable ones may be cleared with an explicit null
     status_id: int | None = None
     type_id: int | None = None
     category: str | None = Field(default=None, max_length=200)
@@ -215,7 +215,7 @@ class MessageRead(_Model):
     email_message_id: str | None = None
     attachments: list[AttachmentRef] = []
     created_at: datetime
-    # issue 3 part B: reply | note | forward | system (contracts.case_work.MessageKind); forwards list recipients
+    # reply | note | forward | system (contracts.case_work.MessageKind); forwards list recipients
     kind: str = "reply"
     recipients: list[str] = []
 
@@ -223,9 +223,9 @@ class MessageRead(_Model):
 class MessageCreate(_Model):
     body: str = Field(min_length=1, max_length=200_000)
     visibility: Visibility = Visibility.PUBLIC
-    # issue 5: the agent chooses SMS for a public reply (recorded as channel "sms"; notifications texts it)
+    # the agent chooses SMS for a public reply (recorded as channel "sms"; notifications texts it)
     send_by_sms: bool = False
-    # issue 5: files already uploaded to the case (`add_attachment` without a message) that this message carries;
+    # files already uploaded to the case (`add_attachment` without a message) that this message carries;
     # a public reply's go to the customer with its email (decision 0102)
     attachment_ids: list[int] = Field(default_factory=list, max_length=20)
 
@@ -236,7 +236,7 @@ class CasePage(_Model):
 
 
 class CaseSort(StrEnum):
-    """List orders (issue 6); a leading `-` is descending. Each has a keyset index (created_at, id) etc."""
+    """List orders; a leading `-` is descending. Each has a keyset index (created_at, id) etc."""
 
     CREATED = "created"
     CREATED_DESC = "-created"
@@ -252,7 +252,7 @@ class CaseSort(StrEnum):
 
 
 class CaseFilter(_Model):
-    """Advanced search (C4, issue 6): every field set narrows the list (AND); list fields match any value."""
+    """Advanced search (C4): every field set narrows the list (AND); list fields match any value."""
 
     status: Status | None = None
     assignee_id: int | None = None
@@ -261,7 +261,7 @@ class CaseFilter(_Model):
     q: str | None = Field(default=None, max_length=200)
     cursor: str | None = None
     limit: int = Field(default=25, ge=1, le=100)
-    # -- issue 6: advanced search (see docs/search.md)
+    # -- advanced search (see docs/search.md)
     statuses: list[Status] = Field(default=[], max_length=10)
     priorities: list[Priority] = Field(default=[], max_length=10)
     sources: list[Source] = Field(default=[], max_length=10)
@@ -321,7 +321,7 @@ class MessageAdded(EventPayload):
     in_reply_to: str | None = None
 
 
-# -- case model (issue 3 part A) --------------------------------------------------------------
+# -- case model --------------------------------------------------------------
 
 
 class CaseTypeRef(_Model):
@@ -490,7 +490,7 @@ class GroupWrite(_Model):
 
     name: str = Field(min_length=1, max_length=200)
     member_ids: list[int] | None = None
-    # issue 6: a restricted group's cases are visible only to its members and admins
+    # a restricted group's cases are visible only to its members and admins
     restricted: bool | None = None
 
 

@@ -16,13 +16,13 @@ PAYLOAD_TOO_LARGE = "payload_too_large"
 RATE_LIMITED = "rate_limited"
 SERVICE_UNAVAILABLE = "service_unavailable"
 INTERNAL_ERROR = "internal_error"
-# -- case work (issue 3 part B): an approval can be decided once
+# -- case work: an approval can be decided once
 ALREADY_DECIDED = "already_decided"
-# -- case model (issue 3 part A)
+# -- case model
 UNKNOWN_STATUS = "unknown_status"
 INVALID_CUSTOM_FIELD = "invalid_custom_field"
 REQUIRED_FIELD_MISSING = "required_field_missing"
-# -- search and views (issue 6)
+# -- search and views
 INVALID_FILTER = "invalid_filter"
 AGENT_REQUIRED = "agent_required"
 
@@ -88,7 +88,7 @@ def http_status(code: str) -> int:
     return HTTP_STATUS.get(code, 500)
 
 
-# -- case model (issue 3 part A)
+# -- case model
 
 
 class UnknownStatus(DomainError):
@@ -103,7 +103,7 @@ class RequiredFieldMissing(DomainError):
     code = REQUIRED_FIELD_MISSING
 
 
-# -- search and views (issue 6)
+# -- search and views
 
 
 class InvalidFilter(DomainError):

@@ -130,7 +130,7 @@ class PushSubscriptionRead(BaseModel):
     created_at: datetime
 
 
-# -- customer mail settings of the workspace and of customer organisations (E3, issue 5) ------------
+# -- customer mail settings of the workspace and of customer organisations (E3) ------------
 
 
 class ConversationMode(StrEnum):

@@ -1,4 +1,4 @@
-"""Contracts of search, inbox views and saved searches (C1, C2, C4; issue 6): RPC payloads of `cases`."""
+"""Contracts of search, inbox views and saved searches (C1, C2, C4): RPC payloads of `cases`."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Contracts of service-level agreements (B13, issue 6): events on `cases.events`.
+"""Contracts of service-level agreements (B13): events on `cases.events`.
 
 The SLA work in the cases service fills in policies, calendars and the RPC payloads here; the two
 events below are fixed first because notifications and reports consume them.
@@ -53,7 +53,7 @@ class SlaBreached(EventPayload):
     policy_name: str = ""
 
 
-# -- RPC / REST payloads (issue 6) ------------------------------------------------------------
+# -- RPC / REST payloads ------------------------------------------------------------
 
 OFFICE_HOURS: dict[str, list[tuple[str, str]]] = {
     day: [("08:00", "16:00")] for day in ("mon", "tue", "wed", "thu", "fri")
