@@ -17,9 +17,17 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import Engine, create_engine, text
 
+from cases.sla import writes_hooks
 from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_until
 from contracts.envelope import Envelope, EventPayload
 from contracts.mail_gateway import MailAddress, MailReceived
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sla_hooks() -> None:
+    """Sessions opened by the tests keep each case's SLA as the worker's do (the worker installs it at start)."""
+    writes_hooks.install()
+
 
 _inbound_ids = itertools.count(int(time.time() * 100))
 

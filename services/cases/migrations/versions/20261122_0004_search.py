@@ -136,7 +136,7 @@ def _upgrade_sqlite() -> None:
     op.add_column("case", sa.Column("awaiting_reply", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("case", sa.Column("priority_rank", sa.Integer(), nullable=False, server_default="0"))
     # the FTS tables and triggers, shared with `manage.migrate`, which re-creates any a rebuild dropped
-    from cases.db.search_sql import ensure_sqlite_search_objects
+    from cases.common.search_sql import ensure_sqlite_search_objects
 
     ensure_sqlite_search_objects(op.get_bind())
 

@@ -19,7 +19,7 @@ def migrate() -> None:
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from cases.db.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
+    from cases.common.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
     from chassis.db import make_engine
 
     cfg = Config(str(SERVICE_DIR / "alembic.ini"))

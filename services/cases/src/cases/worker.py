@@ -13,22 +13,44 @@ from nameko.timer import timer
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from sqlalchemy.orm import Session
 
-from cases import case_rules, directory, handlers, mail_batch, model_queries, queries
-from cases.bulk.facts import case_facts
-from cases.db import batch_lookups
-from cases.db.case_reads import CaseRows
-from cases.db.models import OutboxMessage, ProcessedEvent
-from cases.search import service as search_service
+from cases.attachments import reads as attachments_reads
+from cases.attachments import writes as attachments_writes
+from cases.bulk.reads import case_facts
+from cases.case import reads as case_reads
+from cases.case import writes as case_writes
+from cases.case import writes_automation as case_rules
+from cases.case import writes_forward as forwards
+from cases.common import batch_lookups
+from cases.common.case_rows import CaseRows
+from cases.common.tables import OutboxMessage, ProcessedEvent
+from cases.config import reads as config_reads
+from cases.config import writes as config_writes
+from cases.directory import reads as directory_reads
+from cases.directory import reads_detail as directory_detail
+from cases.directory import writes as directory_writes
+from cases.directory import writes_delete as directory_delete
+from cases.intake import writes as intake_writes
+from cases.intake import writes_batch as mail_batch
+from cases.intake.writes_sms import apply_sms_received
+from cases.links import reads as links_reads
+from cases.links import writes as links_writes
+from cases.search import reads as search_reads
+from cases.search import writes as search_writes
 from cases.settings import CasesSettings
-from cases.sla import admin as sla_admin
-from cases.sla import events as sla_events
-from cases.sla import jobs as sla_jobs
-from cases.sla import service as sla_service
-from cases.sla.at_risk import at_risk_count
-from cases.sms_intake import apply_sms_received
-from cases.work import attachments as work_attachments
-from cases.work import forwards, links, signatures, templates, timing
-from cases.work import tasks as work_tasks
+from cases.sla import writes as sla_service
+from cases.sla import writes_admin as sla_admin
+from cases.sla import writes_events as sla_events
+from cases.sla import writes_hooks
+from cases.sla import writes_jobs as sla_jobs
+from cases.sla.reads_at_risk import at_risk_count
+from cases.tasks import reads as tasks_reads
+from cases.tasks import writes as tasks_writes
+from cases.templates import reads as templates_reads
+from cases.templates import reads_signatures as signatures_reads
+from cases.templates import writes as templates_writes
+from cases.templates import writes_signatures as signatures_writes
+from cases.time import reads as time_reads
+from cases.time import writes as time_writes
 from chassis.nameko_rpc import RawJson, domain_rpc
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
 from contracts import case_work as cw
@@ -99,7 +121,7 @@ class CasesService:
         CasesSettings,
         OutboxMessage,
         ProcessedEvent,
-        blob_stores=lambda settings: [work_attachments.blob_store(settings)],
+        blob_stores=lambda settings: [attachments_writes.blob_store(settings)],
     )
 
     def _session(self) -> Session:
@@ -117,7 +139,7 @@ class CasesService:
 
     @domain_rpc
     def create_case(self, *, data: Any, actor: Any, idempotency_key: str | None = None) -> dict[str, Any]:
-        case = handlers.create_case(
+        case = case_writes.create_case(
             runtime=self.runtime,
             data=_parse(CaseCreate, data, "data"),
             actor=_parse(Actor, actor, "actor"),
@@ -129,7 +151,7 @@ class CasesService:
     def get_case(self, *, case_id: Any, viewer: Any = None) -> RawJson:
         with self._read_session() as session:
             return _raw(
-                queries.get_case(
+                case_reads.get_case(
                     session=session,
                     case_id=_value(int, case_id, "case_id"),
                     viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # issue 6
@@ -140,7 +162,7 @@ class CasesService:
     def list_cases(self, *, filters: Any = None, viewer: Any = None) -> RawJson:
         with self._read_session() as session:
             return _raw(
-                queries.list_cases(
+                case_reads.list_cases(
                     session=session,
                     filters=_parse(CaseFilter, filters or {}, "filters"),
                     viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,
@@ -149,7 +171,7 @@ class CasesService:
 
     @domain_rpc
     def update_case(self, *, case_id: Any, changes: Any, expected_version: Any = None, actor: Any) -> dict[str, Any]:
-        case = handlers.update_case(
+        case = case_writes.update_case(
             runtime=self.runtime,
             case_id=_value(int, case_id, "case_id"),
             changes=_parse(CaseUpdate, changes, "changes"),
@@ -160,7 +182,7 @@ class CasesService:
 
     @domain_rpc
     def add_message(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
-        message = handlers.add_message(
+        message = case_writes.add_message(
             runtime=self.runtime,
             case_id=_value(int, case_id, "case_id"),
             data=_parse(MessageCreate, data, "data"),
@@ -171,7 +193,7 @@ class CasesService:
     @domain_rpc
     def list_messages(self, *, case_id: Any, visibility: Any = None, viewer: Any = None) -> list[dict[str, Any]]:
         with self._read_session() as session:
-            messages = queries.list_messages(
+            messages = case_reads.list_messages(
                 session=session,
                 case_id=_value(int, case_id, "case_id"),
                 visibility=_value(Visibility | None, visibility, "visibility"),
@@ -185,7 +207,7 @@ class CasesService:
     def search_cases(self, *, viewer: Any, q: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
         with self._session() as session:
             return _raw(
-                search_service.search_cases(
+                search_reads.search_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
                     q=_value(Annotated[str, Field(max_length=200)], q, "q"),
@@ -197,13 +219,13 @@ class CasesService:
     @domain_rpc
     def list_views(self, *, viewer: Any) -> RawJson:
         with self._read_session() as session:
-            return _raw(search_service.list_views(session=session, viewer=_parse(Viewer, viewer, "viewer")))
+            return _raw(search_reads.list_views(session=session, viewer=_parse(Viewer, viewer, "viewer")))
 
     @domain_rpc
     def view_cases(self, *, viewer: Any, key: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
         with self._read_session() as session:
             return _raw(
-                search_service.view_cases(
+                search_reads.view_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
                     key=_value(str, key, "key"),
@@ -216,7 +238,7 @@ class CasesService:
     def list_saved_searches(self, *, viewer: Any, counts: Any = False) -> dict[str, Any]:
         with self._read_session() as session:
             return _dump(
-                search_service.list_saved_searches(
+                search_reads.list_saved_searches(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), counts=_value(bool, counts, "counts")
                 )
             )
@@ -225,7 +247,7 @@ class CasesService:
     def get_saved_search(self, *, viewer: Any, search_id: Any) -> dict[str, Any]:
         with self._read_session() as session:
             return _dump(
-                search_service.get_saved_search(
+                search_reads.get_saved_search(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
                 )
             )
@@ -234,7 +256,7 @@ class CasesService:
     def saved_search_cases(self, *, viewer: Any, search_id: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
         with self._read_session() as session:
             return _raw(
-                search_service.saved_search_cases(
+                search_reads.saved_search_cases(
                     session=session,
                     viewer=_parse(Viewer, viewer, "viewer"),
                     search_id=_value(int, search_id, "id"),
@@ -247,7 +269,7 @@ class CasesService:
     def saved_search_count(self, *, viewer: Any, search_id: Any) -> RawJson:
         with self._read_session() as session:
             return _raw(
-                search_service.saved_search_count(
+                search_reads.saved_search_count(
                     session=session, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
                 )
             )
@@ -255,7 +277,7 @@ class CasesService:
     @domain_rpc
     def create_saved_search(self, *, viewer: Any, data: Any) -> dict[str, Any]:
         return _dump(
-            search_service.create_saved_search(
+            search_writes.create_saved_search(
                 runtime=self.runtime,
                 viewer=_parse(Viewer, viewer, "viewer"),
                 data=_parse(SavedSearchWrite, data, "data"),
@@ -265,7 +287,7 @@ class CasesService:
     @domain_rpc
     def update_saved_search(self, *, viewer: Any, search_id: Any, changes: Any) -> dict[str, Any]:
         return _dump(
-            search_service.update_saved_search(
+            search_writes.update_saved_search(
                 runtime=self.runtime,
                 viewer=_parse(Viewer, viewer, "viewer"),
                 search_id=_value(int, search_id, "id"),
@@ -275,7 +297,7 @@ class CasesService:
 
     @domain_rpc
     def delete_saved_search(self, *, viewer: Any, search_id: Any) -> None:
-        search_service.delete_saved_search(
+        search_writes.delete_saved_search(
             runtime=self.runtime, viewer=_parse(Viewer, viewer, "viewer"), search_id=_value(int, search_id, "id")
         )
 
@@ -284,29 +306,29 @@ class CasesService:
     @domain_rpc
     def list_groups(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(g) for g in queries.list_groups(session=session)]
+            return [_dump(g) for g in directory_reads.list_groups(session=session)]
 
     @domain_rpc
     def list_agents(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(a) for a in queries.list_agents(session=session)]
+            return [_dump(a) for a in directory_reads.list_agents(session=session)]
 
     @domain_rpc
     def get_agent_by_email(self, *, email: Any) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(queries.get_agent_by_email(session=session, email=_value(str, email, "email")))
+            return _dump(directory_reads.get_agent_by_email(session=session, email=_value(str, email, "email")))
 
     @domain_rpc
     def get_contact_by_email(self, *, email: Any) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(queries.get_contact_by_email(session=session, email=_value(str, email, "email")))
+            return _dump(directory_reads.get_contact_by_email(session=session, email=_value(str, email, "email")))
 
     # -- portal: always scoped to the signed-in contact --------------------------------------
 
     @domain_rpc
     def list_cases_for_contact(self, *, contact_id: Any, cursor: Any = None, limit: Any = 25) -> RawJson:
         with self._read_session() as session:
-            page = queries.list_cases_for_contact(
+            page = case_reads.list_cases_for_contact(
                 session=session,
                 contact_id=_value(int, contact_id, "contact_id"),
                 cursor=_value(str | None, cursor, "cursor"),
@@ -317,7 +339,7 @@ class CasesService:
     @domain_rpc
     def get_case_for_contact(self, *, case_id: Any, contact_id: Any) -> dict[str, Any]:
         with self._session() as session:
-            return queries.get_case_for_contact(
+            return case_reads.get_case_for_contact(
                 session=session,
                 case_id=_value(int, case_id, "case_id"),
                 contact_id=_value(int, contact_id, "contact_id"),
@@ -325,7 +347,7 @@ class CasesService:
 
     @domain_rpc
     def add_contact_message(self, *, case_id: Any, contact_id: Any, body: Any) -> dict[str, Any]:
-        message = handlers.add_contact_message(
+        message = case_writes.add_contact_message(
             runtime=self.runtime,
             case_id=_value(int, case_id, "case_id"),
             contact_id=_value(int, contact_id, "contact_id"),
@@ -352,7 +374,7 @@ class CasesService:
     @domain_rpc
     def add_task(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            work_tasks.add_task(
+            tasks_writes.add_task(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 data=_parse(cw.TaskCreate, data, "data"),
@@ -363,7 +385,7 @@ class CasesService:
     @domain_rpc
     def update_task(self, *, case_id: Any, task_id: Any, changes: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            work_tasks.update_task(
+            tasks_writes.update_task(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 task_id=_value(int, task_id, "task_id"),
@@ -375,13 +397,13 @@ class CasesService:
     @domain_rpc
     def list_tasks(self, *, case_id: Any) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(t) for t in work_tasks.list_tasks(session=session, case_id=_value(int, case_id, "case_id"))]
+            return [_dump(t) for t in tasks_reads.list_tasks(session=session, case_id=_value(int, case_id, "case_id"))]
 
     @domain_rpc
     def decide_approval(self, *, task_id: Any, contact_id: Any, decision: Any) -> dict[str, Any]:
         """Portal: the signed-in contact approves or rejects one of their approval tasks."""
         return _dump(
-            work_tasks.decide_approval(
+            tasks_writes.decide_approval(
                 runtime=self.runtime,
                 task_id=_value(int, task_id, "task_id"),
                 contact_id=_value(int, contact_id, "contact_id"),
@@ -392,7 +414,7 @@ class CasesService:
     @domain_rpc
     def list_approvals_for_contact(self, *, contact_id: Any) -> list[dict[str, Any]]:
         with self._session() as session:
-            rows = work_tasks.list_approvals_for_contact(
+            rows = tasks_reads.list_approvals_for_contact(
                 session=session, contact_id=_value(int, contact_id, "contact_id")
             )
             return [_dump(t) for t in rows]
@@ -410,9 +432,9 @@ class CasesService:
     ) -> dict[str, Any]:
         settings = self._settings()
         return _dump(
-            work_attachments.add_attachment(
+            attachments_writes.add_attachment(
                 runtime=self.runtime,
-                store=work_attachments.blob_store(settings),
+                store=attachments_writes.blob_store(settings),
                 limit=settings.max_attachment_bytes,
                 case_id=_value(int, case_id, "case_id"),
                 filename=_value(Annotated[str, Field(min_length=1, max_length=1000)], filename, "filename"),
@@ -426,16 +448,16 @@ class CasesService:
     @domain_rpc
     def list_attachments(self, *, case_id: Any) -> list[dict[str, Any]]:
         with self._session() as session:
-            rows = work_attachments.list_attachments(session=session, case_id=_value(int, case_id, "case_id"))
+            rows = attachments_reads.list_attachments(session=session, case_id=_value(int, case_id, "case_id"))
             return [_dump(a) for a in rows]
 
     @domain_rpc
     def get_attachment(self, *, case_id: Any, attachment_id: Any) -> dict[str, Any]:
         with self._session() as session:
             return _dump(
-                work_attachments.get_attachment(
+                attachments_reads.get_attachment(
                     session=session,
-                    store=work_attachments.blob_store(self._settings()),
+                    store=attachments_writes.blob_store(self._settings()),
                     case_id=_value(int, case_id, "case_id"),
                     attachment_id=_value(int, attachment_id, "attachment_id"),
                 )
@@ -449,7 +471,7 @@ class CasesService:
     @domain_rpc
     def log_time(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            timing.log_time(
+            time_writes.log_time(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 data=_parse(cw.TimeEntryCreate, data, "data"),
@@ -460,7 +482,7 @@ class CasesService:
     @domain_rpc
     def start_timer(self, *, case_id: Any, actor: Any, billable: Any = True) -> dict[str, Any]:
         return _dump(
-            timing.start_timer(
+            time_writes.start_timer(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 billable=_value(bool, billable, "billable"),
@@ -471,7 +493,7 @@ class CasesService:
     @domain_rpc
     def stop_timer(self, *, case_id: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            timing.stop_timer(
+            time_writes.stop_timer(
                 runtime=self.runtime, case_id=_value(int, case_id, "case_id"), actor=_parse(Actor, actor, "actor")
             )
         )
@@ -479,21 +501,23 @@ class CasesService:
     @domain_rpc
     def case_time(self, *, case_id: Any) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(timing.case_time(session=session, case_id=_value(int, case_id, "case_id")))
+            return _dump(time_reads.case_time(session=session, case_id=_value(int, case_id, "case_id")))
 
     @domain_rpc
     def agent_time(self, *, agent_id: Any) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(timing.agent_time(session=session, agent_id=_value(int, agent_id, "agent_id")))
+            return _dump(time_reads.agent_time(session=session, agent_id=_value(int, agent_id, "agent_id")))
 
     @domain_rpc
     def create_template(self, *, data: Any) -> dict[str, Any]:
-        return _dump(templates.create_template(runtime=self.runtime, data=_parse(cw.TemplateFields, data, "data")))
+        return _dump(
+            templates_writes.create_template(runtime=self.runtime, data=_parse(cw.TemplateFields, data, "data"))
+        )
 
     @domain_rpc
     def update_template(self, *, template_id: Any, data: Any) -> dict[str, Any]:
         return _dump(
-            templates.update_template(
+            templates_writes.update_template(
                 runtime=self.runtime,
                 template_id=_value(int, template_id, "template_id"),
                 data=_parse(cw.TemplateFields, data, "data"),
@@ -503,18 +527,18 @@ class CasesService:
     @domain_rpc
     def list_templates(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(t) for t in templates.list_templates(session=session)]
+            return [_dump(t) for t in templates_reads.list_templates(session=session)]
 
     @domain_rpc
     def template_of_case(self, *, case_id: Any) -> dict[str, Any] | None:
         with self._session() as session:
-            found = templates.template_of_case(session=session, case_id=_value(int, case_id, "case_id"))
+            found = templates_reads.template_of_case(session=session, case_id=_value(int, case_id, "case_id"))
             return _dump(found) if found else None
 
     @domain_rpc
     def template_from_case(self, *, case_id: Any, data: Any) -> dict[str, Any]:
         return _dump(
-            templates.template_from_case(
+            templates_writes.template_from_case(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 data=_parse(cw.TemplateFromCase, data, "data"),
@@ -524,7 +548,7 @@ class CasesService:
     @domain_rpc
     def case_from_template(self, *, template_id: Any, data: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            templates.case_from_template(
+            templates_writes.case_from_template(
                 runtime=self.runtime,
                 template_id=_value(int, template_id, "template_id"),
                 data=_parse(cw.CaseFromTemplate, data or {}, "data"),
@@ -535,26 +559,28 @@ class CasesService:
     @domain_rpc
     def create_canned_reply(self, *, data: Any) -> dict[str, Any]:
         return _dump(
-            templates.create_canned_reply(runtime=self.runtime, data=_parse(cw.CannedReplyCreate, data, "data"))
+            templates_writes.create_canned_reply(runtime=self.runtime, data=_parse(cw.CannedReplyCreate, data, "data"))
         )
 
     @domain_rpc
     def list_canned_replies(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(r) for r in templates.list_canned_replies(session=session)]
+            return [_dump(r) for r in templates_reads.list_canned_replies(session=session)]
 
     @domain_rpc
     def delete_canned_reply(self, *, reply_id: Any) -> None:
-        templates.delete_canned_reply(runtime=self.runtime, reply_id=_value(int, reply_id, "reply_id"))
+        templates_writes.delete_canned_reply(runtime=self.runtime, reply_id=_value(int, reply_id, "reply_id"))
 
     @domain_rpc
     def create_recurrence(self, *, data: Any) -> dict[str, Any]:
-        return _dump(templates.create_recurrence(runtime=self.runtime, data=_parse(cw.RecurrenceCreate, data, "data")))
+        return _dump(
+            templates_writes.create_recurrence(runtime=self.runtime, data=_parse(cw.RecurrenceCreate, data, "data"))
+        )
 
     @domain_rpc
     def update_recurrence(self, *, recurrence_id: Any, changes: Any) -> dict[str, Any]:
         return _dump(
-            templates.set_recurrence_active(
+            templates_writes.set_recurrence_active(
                 runtime=self.runtime,
                 recurrence_id=_value(int, recurrence_id, "recurrence_id"),
                 active=_parse(cw.RecurrenceUpdate, changes, "changes").active,
@@ -564,28 +590,28 @@ class CasesService:
     @domain_rpc
     def list_recurrences(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(r) for r in templates.list_recurrences(session=session)]
+            return [_dump(r) for r in templates_reads.list_recurrences(session=session)]
 
     @timer(interval=_RECURRENCE_INTERVAL)
     def run_recurrences(self) -> None:
         """Create the cases of due recurrence slots (every worker runs this; slots are claimed, never doubled)."""
-        templates.run_due_recurrences(runtime=self.runtime)
+        templates_writes.run_due_recurrences(runtime=self.runtime)
 
     @domain_rpc
     def set_signature(self, *, data: Any) -> dict[str, Any]:
-        return _dump(signatures.set_signature(runtime=self.runtime, data=_parse(cw.SignatureSet, data, "data")))
+        return _dump(signatures_writes.set_signature(runtime=self.runtime, data=_parse(cw.SignatureSet, data, "data")))
 
     @domain_rpc
     def list_signatures(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(s) for s in signatures.list_signatures(session=session)]
+            return [_dump(s) for s in signatures_reads.list_signatures(session=session)]
 
     @domain_rpc
     def resolve_signature(self, *, agent_id: Any, mailbox: Any = None) -> dict[str, Any]:
         """Notifications: the greeting and signature of `agent_id` writing from `mailbox`."""
         with self._session() as session:
             return _dump(
-                signatures.resolve_signature(
+                signatures_reads.resolve_signature(
                     session=session,
                     agent_id=_value(int, agent_id, "agent_id"),
                     mailbox=_value(str | None, mailbox, "mailbox"),
@@ -595,7 +621,7 @@ class CasesService:
     @domain_rpc
     def merge_cases(self, *, case_id: Any, duplicate_id: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            links.merge_cases(
+            links_writes.merge_cases(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 duplicate_id=_value(int, duplicate_id, "duplicate_id"),
@@ -606,7 +632,7 @@ class CasesService:
     @domain_rpc
     def link_cases(self, *, case_id: Any, data: Any, actor: Any) -> dict[str, Any]:
         return _dump(
-            links.link_cases(
+            links_writes.link_cases(
                 runtime=self.runtime,
                 case_id=_value(int, case_id, "case_id"),
                 data=_parse(cw.LinkCreate, data, "data"),
@@ -618,7 +644,7 @@ class CasesService:
     def case_links(self, *, case_id: Any, viewer: Any = None) -> dict[str, Any]:
         with self._session() as session:
             return _dump(
-                links.case_links(
+                links_reads.case_links(
                     session=session,
                     case_id=_value(int, case_id, "case_id"),
                     viewer=_parse(Viewer, viewer, "viewer") if viewer is not None else None,  # decision 0125
@@ -627,7 +653,7 @@ class CasesService:
 
     @domain_rpc
     def close_with_children(self, *, case_id: Any, actor: Any, viewer: Any = None) -> dict[str, Any]:
-        master, closed, left_open = links.close_with_children(
+        master, closed, left_open = links_writes.close_with_children(
             runtime=self.runtime,
             case_id=_value(int, case_id, "case_id"),
             actor=_parse(Actor, actor, "actor"),
@@ -644,18 +670,18 @@ class CasesService:
     @domain_rpc
     def get_case_history(self, *, case_id: Any) -> list[dict[str, Any]]:
         with self._session() as session:
-            history = model_queries.list_history(session=session, case_id=_value(int, case_id, "case_id"))
+            history = case_reads.list_history(session=session, case_id=_value(int, case_id, "case_id"))
             return [_dump(h) for h in history]
 
     @domain_rpc
     def list_case_types(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(t) for t in model_queries.list_types(session=session)]
+            return [_dump(t) for t in config_reads.list_types(session=session)]
 
     @domain_rpc
     def save_case_type(self, *, data: Any, type_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_type(
+            config_writes.save_type(
                 runtime=self.runtime,
                 data=_parse(cm.CaseTypeWrite, data, "data"),
                 type_id=_value(int | None, type_id, "type_id"),
@@ -665,12 +691,12 @@ class CasesService:
     @domain_rpc
     def list_case_statuses(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(s) for s in model_queries.list_statuses(session=session)]
+            return [_dump(s) for s in config_reads.list_statuses(session=session)]
 
     @domain_rpc
     def save_case_status(self, *, data: Any, status_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_status(
+            config_writes.save_status(
                 runtime=self.runtime,
                 data=_parse(cm.CaseStatusWrite, data, "data"),
                 status_id=_value(int | None, status_id, "status_id"),
@@ -680,12 +706,12 @@ class CasesService:
     @domain_rpc
     def list_custom_fields(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(f) for f in model_queries.list_custom_fields(session=session)]
+            return [_dump(f) for f in config_reads.list_custom_fields(session=session)]
 
     @domain_rpc
     def save_custom_field(self, *, data: Any, field_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_custom_field(
+            config_writes.save_custom_field(
                 runtime=self.runtime,
                 data=_parse(cm.CustomFieldWrite, data, "data"),
                 field_id=_value(int | None, field_id, "field_id"),
@@ -695,33 +721,37 @@ class CasesService:
     @domain_rpc
     def list_field_configs(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(f) for f in model_queries.list_field_configs(session=session)]
+            return [_dump(f) for f in config_reads.list_field_configs(session=session)]
 
     @domain_rpc
     def save_field_config(self, *, data: Any) -> dict[str, Any]:
-        return _dump(directory.save_field_config(runtime=self.runtime, data=_parse(cm.FieldConfigRead, data, "data")))
+        return _dump(
+            config_writes.save_field_config(runtime=self.runtime, data=_parse(cm.FieldConfigRead, data, "data"))
+        )
 
     @domain_rpc
     def get_case_settings(self) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(model_queries.get_settings(session=session))
+            return _dump(config_reads.get_settings(session=session))
 
     @domain_rpc
     def update_case_settings(self, *, changes: Any) -> dict[str, Any]:
         checked = _parse(cm.CaseSettings, changes, "changes")
         return _dump(
-            directory.update_settings(runtime=self.runtime, changes=checked.model_dump(mode="json", exclude_unset=True))
+            config_writes.update_settings(
+                runtime=self.runtime, changes=checked.model_dump(mode="json", exclude_unset=True)
+            )
         )
 
     @domain_rpc
     def list_organisations(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(o) for o in model_queries.list_organisations(session=session)]
+            return [_dump(o) for o in directory_detail.list_organisations(session=session)]
 
     @domain_rpc
     def save_organisation(self, *, data: Any, organisation_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_organisation(
+            directory_writes.save_organisation(
                 runtime=self.runtime,
                 data=_parse(cm.OrganisationWrite, data, "data"),
                 organisation_id=_value(int | None, organisation_id, "organisation_id"),
@@ -733,7 +763,7 @@ class CasesService:
         self, *, q: Any = None, approved: Any = None, organisation_id: Any = None, cursor: Any = None, limit: Any = 25
     ) -> dict[str, Any]:
         with self._session() as session:
-            return model_queries.list_contacts(
+            return directory_detail.list_contacts(
                 session=session,
                 q=_value(str | None, q, "q"),
                 approved=_value(bool | None, approved, "approved"),
@@ -745,12 +775,14 @@ class CasesService:
     @domain_rpc
     def get_contact(self, *, contact_id: Any) -> dict[str, Any]:
         with self._session() as session:
-            return _dump(model_queries.get_contact(session=session, contact_id=_value(int, contact_id, "contact_id")))
+            return _dump(
+                directory_detail.get_contact(session=session, contact_id=_value(int, contact_id, "contact_id"))
+            )
 
     @domain_rpc
     def save_contact(self, *, data: Any, actor: Any, contact_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_contact(
+            directory_writes.save_contact(
                 runtime=self.runtime,
                 data=_parse(cm.ContactWrite, data, "data"),
                 actor=_parse(Actor, actor, "actor"),
@@ -761,12 +793,12 @@ class CasesService:
     @domain_rpc
     def list_groups_detail(self) -> list[dict[str, Any]]:
         with self._session() as session:
-            return [_dump(g) for g in model_queries.list_groups(session=session)]
+            return [_dump(g) for g in directory_detail.list_groups_detail(session=session)]
 
     @domain_rpc
     def save_group(self, *, data: Any, group_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_group(
+            directory_writes.save_group(
                 runtime=self.runtime,
                 data=_parse(cm.GroupWrite, data, "data"),
                 group_id=_value(int | None, group_id, "group_id"),
@@ -776,7 +808,7 @@ class CasesService:
     @domain_rpc
     def save_agent(self, *, data: Any, agent_id: Any = None) -> dict[str, Any]:
         return _dump(
-            directory.save_agent(
+            directory_writes.save_agent(
                 runtime=self.runtime,
                 data=_parse(cm.AgentWrite, data, "data"),
                 agent_id=_value(int | None, agent_id, "agent_id"),
@@ -832,7 +864,7 @@ class CasesService:
         with self._session() as session:
             ident = _value(int, case_id, "case_id")
             if viewer is not None:  # the case must be one the viewer may see (restricted groups)
-                queries.get_case(session=session, case_id=ident, viewer=_parse(Viewer, viewer, "viewer"))
+                case_reads.get_case(session=session, case_id=ident, viewer=_parse(Viewer, viewer, "viewer"))
             return _dump(sla_service.explain(session, ident))
 
     @timer(interval=_SLA_JOB_INTERVAL)
@@ -850,7 +882,7 @@ class CasesService:
 
     @domain_rpc
     def delete_group(self, *, group_id: Any) -> None:
-        sla_admin.delete_group(runtime=self.runtime, group_id=_value(int, group_id, "group_id"))
+        directory_delete.delete_group(runtime=self.runtime, group_id=_value(int, group_id, "group_id"))
 
     # -- bulk load (issue 6 gaps, decision 0143): facts of imported cases for the reports read model
 
@@ -896,7 +928,7 @@ class CasesService:
     @event_handler("notifications", "notification_sent", requeue_on_error=True)
     @idempotent
     def on_notification_sent(self, session: Session, envelope: Envelope) -> None:
-        handlers.apply_notification_sent(session=session, payload=envelope.open(NotificationSent))
+        intake_writes.apply_notification_sent(session=session, payload=envelope.open(NotificationSent))
 
     # -- sms (issue 5)
     @event_handler("gateway", "sms_received", requeue_on_error=True)
@@ -914,5 +946,6 @@ class CasesService:
 
 def main() -> None:
     settings = CasesSettings()
+    writes_hooks.install()  # every session of the worker keeps each case's SLA right (decision 0076)
     # a group can only hold the deliveries nameko lets in at once (prefetch = max_workers, decision 0126)
     run_service(CasesService, settings, max_workers=settings.max_workers)

@@ -4,8 +4,11 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.domain import fields, mentions, statuses, workflow
-from cases.domain.changes import check_stale
+from cases.case import rules as workflow
+from cases.case import rules_mentions as mentions
+from cases.case.rules_changes import check_stale
+from cases.config import rules as fields
+from cases.config import rules_statuses as statuses
 from contracts.cases import AuthorType, CustomFieldType, Dormancy, DormantMode, Status
 from contracts.errors import (
     InvalidCustomField,
