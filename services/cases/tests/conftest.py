@@ -139,7 +139,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesService]:
     with pg_database("cases") as db_url, amqp_vhost() as amqp_uri:
         port = free_port()
         env = {"CASES_DATABASE_URL": db_url, "HELPDESK_AMQP_URI": amqp_uri, "CASES_OPS_PORT": str(port)}
-        env["CASES_DORMANT_CHECK_SECONDS"] = "0.5"  # issue 3 part A: dormant cases wake within the test's wait
+        env["CASES_DORMANT_CHECK_SECONDS"] = "0.5"  # dormant cases wake within the test's wait
         _run("migrate", env)
         _run("seed", env)
         log_dir = Path(tmp_path_factory.mktemp("cases-logs"))

@@ -14,7 +14,7 @@ def migrate() -> None:
     if not url.startswith("sqlite"):
         upgrade(SERVICE_DIR, url)
         return
-    # issue 6 (decision 0070): SQLite search triggers are lifted while migrations run, then restored
+    # decision 0070: SQLite search triggers are lifted while migrations run, then restored
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory

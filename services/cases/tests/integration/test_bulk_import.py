@@ -1,4 +1,4 @@
-"""Bulk import and the synthetic data generator (issue 6) on PostgreSQL (COPY, with the real worker) and SQLite."""
+"""Bulk import and the synthetic data generator on PostgreSQL (COPY, with the real worker) and SQLite."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The read path of issue 6 (db/case_reads.py): the same `CaseRead` as the ORM's `repo.case_read`, from
+"""The read path (cases.common.case_rows): the same `CaseRead` as the ORM's `repo.case_read`, from
 two statements whatever the number of cases, on PostgreSQL and SQLite."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The SLA job metrics (issue 6 gap, decision 0144): jobs not finished by state, the oldest one's age, and the
+"""The SLA job metrics (decision 0144): jobs not finished by state, the oldest one's age, and the
 cases the jobs recomputed, against real PostgreSQL."""
 
 from __future__ import annotations

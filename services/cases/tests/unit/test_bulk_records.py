@@ -1,4 +1,4 @@
-"""The import format (issue 6): reading CSV / JSON Lines and validating a record, without a database."""
+"""The import format: reading CSV / JSON Lines and validating a record, without a database."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Case model rules (issue 3 part A) without I/O: statuses, dormancy, custom fields, tags, mentions, merging."""
+"""Case model rules without I/O: statuses, dormancy, custom fields, tags, mentions, merging."""
 
 from datetime import UTC, datetime, timedelta
 

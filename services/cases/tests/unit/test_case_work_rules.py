@@ -1,4 +1,4 @@
-"""Pure rules of the work on a case (issue 3 part B): no I/O."""
+"""Pure rules of the work on a case (tasks, time, templates, links, attachments): no I/O."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Pure parts of search (issue 6): query parsing, cursors, snippet escaping, scope and sort SQL."""
+"""Pure parts of search: query parsing, cursors, snippet escaping, scope and sort SQL."""
 
 from __future__ import annotations
 

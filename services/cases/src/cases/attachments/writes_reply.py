@@ -1,4 +1,4 @@
-"""Files a new message carries (issue 5, decision 0102): uploaded to the case first, then named by id.
+"""Files a new message carries (decision 0102): uploaded to the case first, then named by id.
 
 A file can belong to one message only, and only to a message of its own case; the message lists them
 (`MessageRead.attachments`, with their `attachment_id`), so `message_added` tells notifications what to send.

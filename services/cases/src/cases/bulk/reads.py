@@ -1,4 +1,4 @@
-"""`cases.case_facts`: the facts of a page of cases, for consumers of `cases_imported` (decision 0143).
+"""The `case_facts` RPC: the facts of a page of cases, for consumers of `cases_imported` (decision 0143).
 
 A bulk load emits one event per batch with only the case ids (decision 0081); the reports read model
 asks here for what a `case_created` snapshot would have told it, at most `CASE_FACTS_MAX` ids a call,

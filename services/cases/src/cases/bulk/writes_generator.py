@@ -8,7 +8,6 @@ conversation alternates customer and agent so the Unanswered view has real conte
 
 from __future__ import annotations
 
-import argparse
 import queue
 import random
 import sys
@@ -27,7 +26,7 @@ from cases.bulk.writes import BulkWriter, CaseBundle, message_row, try_bulk_lock
 from cases.common import model_repo
 from cases.config import rules_statuses as statuses
 from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
-from chassis.db import make_engine, make_sessionmaker, unit_of_work, utcnow
+from chassis.db import make_sessionmaker, unit_of_work, utcnow
 from contracts.cases import AuthorType, Channel, Status, Visibility
 from contracts.errors import DomainError
 
@@ -368,37 +367,3 @@ def _bar(progress: bool, total: int) -> Any:
     from tqdm import tqdm
 
     return tqdm(total=total, desc="generating", unit=" cases", file=sys.stderr)
-
-
-def main(argv: list[str]) -> int:
-    from cases.settings import CasesSettings
-
-    parser = argparse.ArgumentParser(prog="python -m cases generate", description="Generate synthetic cases.")
-    parser.add_argument("--cases", type=int, required=True)
-    parser.add_argument("--messages-per-case", type=int, default=3, help="on average (default 3)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--until", type=datetime.fromisoformat, default=None, help="latest time (default: today 00:00 UTC)"
-    )
-    parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--no-progress", action="store_true")
-    args = parser.parse_args(argv)
-    until = args.until.replace(tzinfo=args.until.tzinfo or UTC) if args.until else None
-    engine = make_engine(CasesSettings().db_url)
-    try:
-        report = generate(
-            engine,
-            cases=args.cases,
-            messages_per_case=args.messages_per_case,
-            seed=args.seed,
-            until=until,
-            batch_size=args.batch_size,
-            progress=not args.no_progress,
-        )
-    except (DomainError, ValueError) as exc:
-        print(f"generate failed: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(report.summary())
-    return 0

@@ -14,7 +14,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
@@ -31,7 +31,7 @@ from cases.common import model_repo
 from cases.config import rules as fields
 from cases.config import rules_statuses as statuses
 from cases.directory.tables import Agent, Contact, ContactEmail, Group, Organisation
-from chassis.db import make_engine, make_sessionmaker, unit_of_work, utcnow
+from chassis.db import make_sessionmaker, unit_of_work, utcnow
 from contracts.cases import AuthorType, Status
 from contracts.errors import DomainError
 
@@ -358,45 +358,3 @@ def _bar(progress: bool, path: Path) -> Any:
     from tqdm import tqdm
 
     return tqdm(desc=f"importing {path.name}", unit=" cases", file=sys.stderr)
-
-
-def main(argv: list[str], out: TextIO = sys.stdout) -> int:
-    """The `import` command; returns the exit status (1 when any row was rejected)."""
-    import argparse
-
-    from cases.settings import CasesSettings
-
-    parser = argparse.ArgumentParser(prog="python -m cases import", description="Import cases with messages.")
-    parser.add_argument("file", type=Path)
-    parser.add_argument("--format", choices=["csv", "jsonl"], default=None, help="default: from the file name")
-    parser.add_argument("--batch-size", type=int, default=1000)
-    parser.add_argument(
-        "--source",
-        default=DEFAULT_SOURCE,
-        help=f"the system the file comes from; an external id is imported once per source (default {DEFAULT_SOURCE})",
-    )
-    parser.add_argument("--no-progress", action="store_true")
-    parser.add_argument("--report", type=Path, default=None, help="write every problem to this CSV file")
-    parser.add_argument("--show", type=int, default=100, help="problems printed (default 100)")
-    args = parser.parse_args(argv)
-    if not args.file.is_file():
-        parser.error(f"no such file: {args.file}")
-    engine = make_engine(CasesSettings().db_url)
-    try:
-        report = import_file(
-            engine,
-            args.file,
-            fmt=args.format,
-            batch_size=args.batch_size,
-            progress=not args.no_progress,
-            source=args.source,
-        )
-    except (DomainError, ValueError) as exc:
-        print(f"import failed: {exc}", file=sys.stderr)
-        return 2
-    finally:
-        engine.dispose()
-    print(report.summary(limit=args.show), file=out)
-    if args.report is not None:
-        report.write_problems(args.report)
-    return 1 if report.rejected else 0

@@ -25,7 +25,7 @@ from contracts.search import Viewer
 
 
 def _visible_case(session: Session, case_id: int, viewer: Viewer | None) -> Case:
-    """The case, or NotFound when `viewer` may not see it (issue 6: restricted groups)."""
+    """The case, or NotFound when `viewer` may not see it (restricted groups)."""
     case = repo.get_case(session, case_id)
     if viewer is not None:
         scope = search_filters.load_scope(session, viewer, visibility_only=True)
@@ -35,7 +35,7 @@ def _visible_case(session: Session, case_id: int, viewer: Viewer | None) -> Case
 
 
 def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseRead:
-    """Two statements for the case, one for the visibility check (db/case_reads.py; issue 6)."""
+    """Two statements for the case, one for the visibility check (cases.common.case_rows)."""
     read = case_reads.read_case(session, case_id)
     if read is None:
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
@@ -46,7 +46,7 @@ def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) ->
 
 
 def list_cases(*, session: Session, filters: CaseFilter, viewer: Viewer | None = None) -> CaseRows:
-    """Cases matching `filters` in `filters.sort` order, one keyset page at a time (issue 6: advanced
+    """Cases matching `filters` in `filters.sort` order, one keyset page at a time (advanced
     filters, full text, sorts; `viewer` scopes out restricted groups, None is a trusted internal caller)."""
     return listing.list_cases(session, filters, search_filters.load_scope(session, viewer))
 

@@ -32,7 +32,7 @@ class Case(Base):
     __table_args__ = (
         Index("ix_case_status_id", "status", "id"),
         Index("ix_case_dormant_until", "status", "dormant_until"),  # the dormancy timer's scan
-        # issue 6 (migration 0007, decision 0142): a case is imported once per (source, external id)
+        # migration 0007, decision 0142: a case is imported once per (source, external id)
         Index(
             "uq_case_import_key",
             "import_source",
@@ -59,7 +59,7 @@ class Case(Base):
     first_response_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
-    # -- case model (issue 3 part A)
+    # -- case model
     type_id: Mapped[int | None] = mapped_column(ForeignKey("case_type.id"))
     status_id: Mapped[int | None] = mapped_column(ForeignKey("case_status.id"))
     category: Mapped[str | None] = mapped_column(String(200))
@@ -70,26 +70,26 @@ class Case(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("case.id"), index=True)
     dormant_until: Mapped[datetime | None]
     held_for_approval: Mapped[bool] = mapped_column(Boolean, default=False)
-    # -- issue 6 (search, views): kept by the database itself (triggers on message, generated columns,
-    # migration 0004), so bulk COPY imports stay consistent; see cases.db.search_models
+    # -- search and views: kept by the database itself (triggers on message, generated columns,
+    # migration 0004), so bulk COPY imports stay consistent; see cases.search.tables
     last_customer_message_at: Mapped[datetime | None]
     last_agent_reply_at: Mapped[datetime | None]
     awaiting_reply: Mapped[bool] = mapped_column(Computed(AWAITING_REPLY_SQL, persisted=True))
     priority_rank: Mapped[int] = mapped_column(Computed(PRIORITY_RANK_SQL, persisted=True))
     # maintained by the SLA engine (B13): values of contracts.sla.SlaState
     sla_state: Mapped[str] = mapped_column(String(20), default="none", server_default="none")
-    # issue 6 SLA (migration 0005): the nearest due time of a running target, for sorting by urgency
+    # SLA (migration 0005): the nearest due time of a running target, for sorting by urgency
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
-    # issue 5 (migration 0006): the mailbox (address) the case came in on; customer mail is sent from it
+    # migration 0006: the mailbox (address) the case came in on; customer mail is sent from it
     mailbox: Mapped[str | None] = mapped_column(String(254))
-    # issue 6 (migration 0007): the import key of a bulk-imported case; never changed after the import
+    # migration 0007: the import key of a bulk-imported case; never changed after the import
     import_source: Mapped[str | None] = mapped_column(String(100))
     import_external_id: Mapped[str | None] = mapped_column(String(200))
 
     requester: Mapped[Contact | None] = relationship(lazy="joined")
     assignee: Mapped[Agent | None] = relationship(lazy="joined")
     group: Mapped[Group | None] = relationship(lazy="joined")
-    # -- case model (issue 3 part A)
+    # -- case model
     status_def: Mapped[CaseStatus | None] = relationship(lazy="joined")
     type_def: Mapped[CaseType | None] = relationship(lazy="joined")
     organisation: Mapped[Organisation | None] = relationship(lazy="joined")
@@ -121,7 +121,7 @@ class Message(Base):
     inbound_mail_id: Mapped[int | None] = mapped_column(BigId, unique=True)
     attachments: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # issue 3 part B: reply | note | forward | system; a forward's own recipients (side conversation)
+    # reply | note | forward | system; a forward's own recipients (side conversation)
     kind: Mapped[str] = mapped_column(String(20), default="reply", server_default="reply")
     recipients: Mapped[list[Any]] = mapped_column(JSONType, default=list)
 
@@ -195,7 +195,7 @@ class Mention(Base):
 def _message_kind(_mapper: object, _connection: object, message: Message) -> None:
     """A message saved without a kind gets it from its author and visibility (notes and system entries, B4).
 
-    A hook rather than edits in every handler that creates messages: those belong to other issues.
+    A hook rather than edits in every command that creates messages: it holds for all of them at once.
     """
     if message.kind is None:
         if message.author_type == "system":

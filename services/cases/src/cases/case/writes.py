@@ -205,7 +205,7 @@ def add_message(*, runtime: Runtime, case_id: int, data: MessageCreate, actor: A
     """An agent's public reply or internal note (B4); replies move the status (B3)."""
     with runtime.transaction() as session:
         case = repo.lock_case(session, case_id)
-        files = reply_attachments.claim(session, case_id=case.id, attachment_ids=data.attachment_ids)  # issue 5
+        files = reply_attachments.claim(session, case_id=case.id, attachment_ids=data.attachment_ids)
         message = Message(
             author_type=actor.type.value,
             author_id=actor.id,

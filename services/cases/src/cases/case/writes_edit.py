@@ -1,4 +1,4 @@
-"""Changing a case's fields (issue 3 part A): statuses, dormancy, tags, followers, custom fields, merging (B1-B11)."""
+"""Changing a case's fields: statuses, dormancy, tags, followers, custom fields, merging (B1-B11)."""
 
 from __future__ import annotations
 

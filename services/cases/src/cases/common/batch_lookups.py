@@ -1,6 +1,6 @@
 """Rows looked up once for a group of inbound mails, held by the group's session (decision 0127).
 
-`cases.mail_batch.prepare` fills it; `repo.find_contact`, `handlers._group` and `handlers._threaded_case`
+`cases.intake.writes_batch.prepare` fills it; `repo.find_contact` and the threading of `cases.intake.writes`
 answer from it when present. The session holds the rows strongly here, so the many-to-one loads of `case_read`
 (requester, group, status) find them in the identity map instead of asking the database again.
 """
@@ -27,7 +27,7 @@ class BatchLookups:
     groups: dict[str, Group | None] = field(default_factory=dict)
     cases: dict[int, Case | None] = field(default_factory=dict)  # threaded cases, locked (None: no such case)
     keep: list[Any] = field(default_factory=list)  # strong references for the identity map
-    # new cases built by the group's mails, inserted together at the end: (handlers.NewCase, CcFollowers)
+    # new cases built by the group's mails, inserted together at the end: (case.writes.NewCase, CcFollowers)
     deferred: list[tuple[Any, Any]] = field(default_factory=list)
     # new contacts (contact, normalised address), written together by `group_contacts.insert_pending` (0157):
     # the first `inserted_contacts` are written; ids are handed out from `free_contact_ids`

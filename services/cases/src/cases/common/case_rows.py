@@ -1,4 +1,4 @@
-"""`CaseRead`s built from two statements, however many cases (issue 6: the read path at a million cases).
+"""`CaseRead`s built from two statements, however many cases (the read path at a million cases).
 
 The ORM way (`repo.case_read` of a `Case` loaded with 6 joined relations and 3-5 `selectin`
 collections) costs 5-7 statements and ~12 ms of CPU per page of 25 in the cases worker. Here:

@@ -1,4 +1,4 @@
-"""Lookups of the case model (issue 3 part A): statuses, field definitions, settings, collections of a case."""
+"""Lookups of the case model: statuses, field definitions, settings, collections of a case."""
 
 from __future__ import annotations
 

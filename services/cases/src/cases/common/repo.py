@@ -1,4 +1,4 @@
-"""Lookups and row <-> contract mapping shared by handlers and queries."""
+"""Lookups and row <-> contract mapping shared by the commands and reads of every capability."""
 
 from __future__ import annotations
 
@@ -184,7 +184,7 @@ def case_read(case: Case) -> CaseRead:
 
 
 def _case_model_fields(case: Case) -> dict[str, Any]:
-    """The fields of issue 3 part A (status name, type, tags, followers, custom fields, ...)."""
+    """The fields of the case model (status name, type, tags, followers, custom fields, ...)."""
     return {
         "status_id": case.status_id,
         "status_name": case.status_def.name if case.status_def else None,
@@ -204,9 +204,9 @@ def _case_model_fields(case: Case) -> dict[str, Any]:
         "parent_id": case.parent_id,
         "dormant_until": case.dormant_until,
         "held_for_approval": bool(case.held_for_approval),
-        "sla_state": case.sla_state or "none",  # issue 6 SLA
+        "sla_state": case.sla_state or "none",
         "sla_due_at": case.sla_due_at,
-        "mailbox": case.mailbox,  # issue 5
+        "mailbox": case.mailbox,  # the mailbox it came in on
     }
 
 

@@ -11,7 +11,7 @@ from contracts.envelope import Envelope, EventPayload
 
 
 class Runtime(Protocol):
-    """What handlers need from the service runtime (chassis.nameko_runtime.Runtime provides it)."""
+    """What commands need from the service runtime (chassis.nameko_runtime.Runtime provides it)."""
 
     def transaction(self) -> AbstractContextManager[Session]: ...
 

@@ -1,4 +1,4 @@
-"""SQL shared by the models and migration 0004 (issue 6): generated-column expressions, kept in one place."""
+"""SQL shared by the models and migration 0004: generated-column expressions, kept in one place."""
 
 # ruff: noqa: S608 - every SQL text here is built from the constants of this module only
 

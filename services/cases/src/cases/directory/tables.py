@@ -32,7 +32,7 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # issue 6: a restricted group's cases are visible only to its members (and admins)
+    # a restricted group's cases are visible only to its members (and admins)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
@@ -55,7 +55,7 @@ class Contact(Base):
     organisation_id: Mapped[int | None] = mapped_column(ForeignKey("organisation.id"), index=True)
     # False while the contact awaits an agent's approval (B15, setting hold_unknown_senders)
     approved: Mapped[bool] = mapped_column(Boolean, default=True)
-    # issue 5: email | sms: how notifications reach this contact (sms only with a phone; migration 0006)
+    # email | sms: how notifications reach this contact (sms only with a phone; migration 0006)
     preferred_channel: Mapped[str] = mapped_column(String(10), default="email", server_default="email")
 
     # the first address (lowest id) is the one we write to
@@ -78,7 +78,7 @@ class ContactEmail(Base):
     contact: Mapped[Contact] = relationship(back_populates="emails")
 
 
-# -- case model (issue 3 part A) ----------------------------------------------------------
+# -- organisations ----------------------------------------------------------
 
 
 class Organisation(Base):

@@ -59,7 +59,7 @@ def save_contact(*, runtime: Runtime, data: ContactWrite, actor: Actor, contact_
         if data.preferred_channel is not None:
             row.preferred_channel = data.preferred_channel.value
         if row.preferred_channel == ContactChannel.SMS.value and not row.phone:
-            # issue 5: SMS is only a preference we can honour with a number to send to
+            # SMS is only a preference we can honour with a number to send to
             raise ValidationFailed(
                 message="a contact who prefers SMS needs a phone number", details={"preferred_channel": "sms"}
             )
@@ -110,7 +110,7 @@ def save_group(*, runtime: Runtime, data: GroupWrite, group_id: int | None = Non
     with runtime.transaction() as session:
         row = get_row(session, Group, group_id, "group") if group_id else Group()
         row.name = data.name.strip()
-        if data.restricted is not None:  # issue 6: members-only visibility
+        if data.restricted is not None:  # members-only visibility
             row.restricted = data.restricted
         session.add(row)
         check_unique(session, "name", data.name)

@@ -8,7 +8,7 @@ Each mail then runs `intake.writes.apply_mail` (threading, who may join, replies
 history, events: the same code as one by one), answering those lookups from the session; a mail that
 opens a case off any thread only builds and checks it there. `complete` inserts those cases together.
 Contacts created by one mail are found by the next mail from the same address (one contact); the group's
-new contacts are written together, two multi-row INSERTs (`cases.db.group_contacts`, decision 0157).
+new contacts are written together, two multi-row INSERTs (`cases.common.group_contacts`, decision 0157).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Who an inbound mail involves (A2, E6): CC'd followers of a new case, and who may join a threaded case.
 
-See decision 0085. Pure choices live in `cases.domain.mail`; this module only reads and writes rows.
+See decision 0085. Pure choices live in `cases.intake.rules`; this module only reads and writes rows.
 """
 
 from __future__ import annotations

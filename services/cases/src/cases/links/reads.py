@@ -21,7 +21,7 @@ def link_read(row: CaseLink) -> LinkRead:
     return LinkRead.model_validate(row, from_attributes=True)
 
 
-# case.parent_id is a column of issue 3 part A's revision; Core keeps this module independent of its ORM field
+# case.parent_id through Core: this module needs the column, not the ORM field
 _case = table("case", column("id"), column("parent_id"))
 
 

@@ -21,7 +21,7 @@ from contracts.cases import Actor, AuthorType, CaseRead, Channel, Status, Visibi
 from contracts.errors import NotFound, ValidationFailed
 from contracts.search import Viewer
 
-# case.parent_id is a column of issue 3 part A's revision; Core keeps this module independent of its ORM field
+# case.parent_id through Core: this module needs the column, not the ORM field
 _case = table("case", column("id"), column("parent_id"))
 
 

@@ -101,7 +101,7 @@ def may_see(scope: Scope, group_id: int | None, assignee_id: int | None) -> bool
 
 
 def may_see_case(session: Session, viewer: Viewer | None, group_id: int | None, assignee_id: int | None) -> bool:
-    """`may_see` for one case, loading only what the answer needs (the case detail, issue 6 read path):
+    """`may_see` for one case, loading only what the answer needs (the case detail's read path):
     the restricted groups' ids (cached like the scope, 0154), and the caller's scope only when the case's
     group is one of them."""
     if viewer is None or viewer.is_admin or group_id is None:

@@ -47,7 +47,7 @@ def page(
     memo: Hashable | None = None,
 ) -> CaseRows:
     """One keyset page of the cases matching `where`, in `sort` order (one statement on PostgreSQL, two on
-    SQLite: db/case_reads.py); as dicts that the RPC writes as JSON directly (decision 0160). `memo`: a key
+    SQLite: cases.common.case_rows); as dicts that the RPC writes as JSON directly (decision 0160). `memo`: a key
     that fixes `where` (the view and the caller's scope); the first page's statement is then built once per
     process. `where` may be a function giving the conditions: it is called only when the statement is built
     (not for a kept one, decision 0164)."""

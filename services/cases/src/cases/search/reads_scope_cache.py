@@ -1,4 +1,4 @@
-"""A short-lived, per-process cache of each viewer's scope (decision 0154, issue 6 read path).
+"""A short-lived, per-process cache of each viewer's scope (decision 0154, on the read path).
 
 Every inbox view, list, count and search first loads the caller's scope: the agent, its group
 memberships and the restricted groups (`filters.load_scope`, one statement, ~19% of a view's CPU in

@@ -1,4 +1,4 @@
-"""The "SLA at risk" folder's count (issue 6 gaps, decision 0145): open cases the viewer may see whose SLA
+"""The "SLA at risk" folder's count (decision 0145): open cases the viewer may see whose SLA
 state is warning or breached, capped like every view's count and read from `ix_case_sla_state`."""
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
-"""Tables of the SLA (B13, issue 6): calendars, policies, per-case targets and the events already sent.
+"""Tables of the SLA (B13): calendars, policies, per-case targets and the events already sent.
 
-Imported at the bottom of `cases.db.models`; the schema is migration `0005_sla`.
+Registered with the others in `cases.tables`; the schema is migration `0005_sla`.
 """
 
 from __future__ import annotations

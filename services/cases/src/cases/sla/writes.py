@@ -2,7 +2,7 @@
 `case.sla_state`/`case.sla_due_at` right in the transaction of each change, explain a case's figures.
 
 `recompute_case` is called for every case whose status, priority, type, group or first response
-changed (see `cases.sla.hooks`) and for the cases a policy or calendar change may touch.
+changed (see `cases.sla.writes_hooks`) and for the cases a policy or calendar change may touch.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Keep the SLA of a case right in the transaction of every change to it (decision 0076).
 
-Cases change in many places (handlers, case_edit, the dormancy timer, merges, templates, SMS and mail
+Cases change in many places (case commands and edits, the dormancy timer, merges, templates, SMS and mail
 intake). Rather than a call in each, every flush notes the cases that are new or whose status, priority,
 type, group or first response changed, and re-applies their SLA before the rows are written, so the
 `case_*` events built after a flush already carry the new `sla_state`. A case inserted by the last flush
@@ -21,7 +21,7 @@ from chassis.db import utcnow
 # the attributes an SLA clock depends on (created_at: when it started)
 WATCHED = ("status", "priority", "type_id", "group_id", "first_response_at", "created_at")
 _KEY = "sla_dirty_cases"
-_INSERTED = "sla_inserted_cases"  # issue 4: ids of pending cases that were new at their flush
+_INSERTED = "sla_inserted_cases"  # ids of pending cases that were new at their flush
 
 
 def _changed(case: Case) -> bool:

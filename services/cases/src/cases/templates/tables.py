@@ -19,7 +19,7 @@ class CaseTemplate(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     title: Mapped[str] = mapped_column(String(500))
-    type_id: Mapped[int | None] = mapped_column(Integer)  # case type of issue 3 part A
+    type_id: Mapped[int | None] = mapped_column(Integer)  # a case type (config)
     description: Mapped[str] = mapped_column(Text, default="")
     solution: Mapped[str] = mapped_column(Text, default="")
     default_status: Mapped[str] = mapped_column(String(20), default="new")

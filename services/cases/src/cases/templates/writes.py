@@ -135,7 +135,7 @@ def _open_from_template(
         "assignee_id": template.assignee_id,
         "group_id": template.group_id,
     }
-    # type and solution are fields of issue 3 part A: pass them only when the contract has them
+    # type and solution are fields of the case model: pass them only when the contract has them
     for name, value in (("type_id", template.type_id), ("solution", template.solution or None)):
         if name in CaseCreate.model_fields and value is not None:
             values[name] = value
