@@ -82,7 +82,7 @@ def preload_cases(db_url: str, cases: int, *, messages_per_case: int = 3, seed: 
     the cases worker starts or while it runs: the loader takes the case-number row lock per batch,
     so cases created meanwhile get numbers after the generated ones.
     """
-    from cases.bulk.generator import generate
+    from cases.bulk.writes_generator import generate
     from chassis.db import make_engine
 
     engine = make_engine(db_url)

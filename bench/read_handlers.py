@@ -40,8 +40,9 @@ def main() -> None:
     from sqlalchemy import event, text
     from sqlalchemy.engine import Engine
 
-    from cases import queries
-    from cases.search import saved, service
+    from cases.case import reads as queries
+    from cases.search import reads as service
+    from cases.search import writes_saved as saved
     from chassis.db import make_engine, make_read_sessionmaker, make_sessionmaker
     from contracts.search import SavedSearchWrite, Viewer
 

@@ -159,8 +159,8 @@ def explain_hot_queries(cases_url: str, agent_id: int, search_id: int, case_id: 
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from cases import queries
-    from cases.search import service
+    from cases.case import reads as queries
+    from cases.search import reads as service
     from chassis.db import make_engine
     from contracts.search import Viewer
 

@@ -74,8 +74,8 @@ def main() -> None:
 
 
 def _tick(engine: Any) -> None:
-    from cases.db.models import OutboxMessage
-    from cases.sla import events
+    from cases.common.tables import OutboxMessage
+    from cases.sla import writes_events as events
     from chassis.db import make_sessionmaker, unit_of_work
     from chassis.outbox import add_event
 
