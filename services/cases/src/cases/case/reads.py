@@ -13,13 +13,7 @@ from cases.common import repo
 from cases.common.case_rows import CaseRows
 from cases.search import reads_filters as search_filters
 from cases.search import reads_listing as listing
-from contracts.cases import (
-    CaseFilter,
-    CaseRead,
-    HistoryEntry,
-    MessageRead,
-    Visibility,
-)
+from contracts.cases import CaseFilter, CaseRead, HistoryEntry, MessageRead, Visibility
 from contracts.errors import NotFound
 from contracts.search import Viewer
 

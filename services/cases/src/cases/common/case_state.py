@@ -12,13 +12,7 @@ from cases.case.tables import Case, Message
 from cases.common import repo
 from cases.directory.tables import Contact
 from chassis.db import utcnow
-from contracts.cases import (
-    Actor,
-    AuthorType,
-    CaseRead,
-    CaseUpdated,
-    Status,
-)
+from contracts.cases import Actor, AuthorType, CaseRead, CaseUpdated, Status
 from contracts.errors import ValidationFailed
 
 

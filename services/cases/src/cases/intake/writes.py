@@ -16,14 +16,7 @@ from cases.intake import writes_people as mail_people
 from cases.intake.rules import MailAction, decide
 from chassis.logging import get_logger
 from contracts import errors
-from contracts.cases import (
-    Actor,
-    AuthorType,
-    CaseCreate,
-    Channel,
-    Source,
-    Visibility,
-)
+from contracts.cases import Actor, AuthorType, CaseCreate, Channel, Source, Visibility
 from contracts.mail_gateway import MailReceived
 from contracts.notifications import NotificationSent
 

@@ -9,11 +9,7 @@ from cases.case.tables import Case
 from cases.common import repo
 from cases.links.tables import CaseLink
 from cases.search import reads_filters as scope_filters
-from contracts.case_work import (
-    CaseLinks,
-    LinkKind,
-    LinkRead,
-)
+from contracts.case_work import CaseLinks, LinkKind, LinkRead
 from contracts.search import Viewer
 
 
@@ -22,11 +18,11 @@ def link_read(row: CaseLink) -> LinkRead:
 
 
 # case.parent_id through Core: this module needs the column, not the ORM field
-_case = table("case", column("id"), column("parent_id"))
+CASE_PARENTS = table("case", column("id"), column("parent_id"))
 
 
 def parent_of(session: Session, case_id: int) -> int | None:
-    return session.scalar(select(_case.c.parent_id).where(_case.c.id == case_id))
+    return session.scalar(select(CASE_PARENTS.c.parent_id).where(CASE_PARENTS.c.id == case_id))
 
 
 def visible_ids(session: Session, ids: set[int], viewer: Viewer | None) -> set[int]:
@@ -46,7 +42,9 @@ def case_links(*, session: Session, case_id: int, viewer: Viewer | None = None) 
     incoming = session.scalars(select(CaseLink).where(CaseLink.other_case_id == case_id)).all()
     related = {r.other_case_id for r in outgoing if r.kind == LinkKind.RELATED.value}
     related |= {r.case_id for r in incoming if r.kind == LinkKind.RELATED.value}
-    children = session.scalars(select(_case.c.id).where(_case.c.parent_id == case_id).order_by(_case.c.id)).all()
+    children = session.scalars(
+        select(CASE_PARENTS.c.id).where(CASE_PARENTS.c.parent_id == case_id).order_by(CASE_PARENTS.c.id)
+    ).all()
     parent_id = parent_of(session, case_id)
     merged_into = next((r.other_case_id for r in outgoing if r.kind == LinkKind.MERGED_INTO.value), None)
     merged_from = {r.case_id for r in incoming if r.kind == LinkKind.MERGED_INTO.value}

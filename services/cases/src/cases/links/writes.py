@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import column, select, table, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -12,7 +12,7 @@ from cases.common import repo
 from cases.common.case_state import set_status, touch
 from cases.common.runtime import Runtime
 from cases.links import rules
-from cases.links.reads import link_read, parent_of, visible_ids
+from cases.links.reads import CASE_PARENTS, link_read, parent_of, visible_ids
 from cases.links.tables import CaseLink
 from cases.search import reads_filters as scope_filters
 from chassis.db import utcnow
@@ -20,9 +20,6 @@ from contracts.case_work import CaseLinked, CasesMerged, LinkCreate, LinkKind, L
 from contracts.cases import Actor, AuthorType, CaseRead, Channel, Status, Visibility
 from contracts.errors import NotFound, ValidationFailed
 from contracts.search import Viewer
-
-# case.parent_id through Core: this module needs the column, not the ORM field
-_case = table("case", column("id"), column("parent_id"))
 
 
 def _merged_into(session: Session, case_id: int) -> int | None:
@@ -109,7 +106,7 @@ def link_cases(*, runtime: Runtime, case_id: int, data: LinkCreate, actor: Actor
             if data.kind is LinkKind.PARENT:
                 rules.check_parent(case_id=case_id, parent_id=other.id, parent_of=lambda i: parent_of(session, i))
                 old = parent_of(session, case_id)
-                session.execute(update(_case).where(_case.c.id == case_id).values(parent_id=other.id))
+                session.execute(update(CASE_PARENTS).where(CASE_PARENTS.c.id == case_id).values(parent_id=other.id))
                 repo.record_history(session, case=case, field="parent_id", old=old, new=other.id, actor=actor)
                 repo.record_history(session, case=other, field="child_added", old=None, new=case.number, actor=actor)
             else:
@@ -140,7 +137,9 @@ def close_with_children(
         if viewer is not None and not scope_filters.may_see_case(session, viewer, master.group_id, master.assignee_id):
             raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
         set_status(session, runtime, case=master, target=Status.CLOSED, actor=actor)
-        child_ids = session.scalars(select(_case.c.id).where(_case.c.parent_id == case_id).order_by(_case.c.id)).all()
+        child_ids = session.scalars(
+            select(CASE_PARENTS.c.id).where(CASE_PARENTS.c.parent_id == case_id).order_by(CASE_PARENTS.c.id)
+        ).all()
         seen = visible_ids(session, set(child_ids), viewer)
         closed = []
         for child_id in child_ids:

@@ -9,14 +9,7 @@ from cases.search import reads_global as global_search
 from cases.search import reads_saved as saved
 from cases.search import reads_views as views
 from cases.search.reads_filters import load_scope
-from contracts.search import (
-    Count,
-    SavedSearchList,
-    SavedSearchRead,
-    SearchPage,
-    Viewer,
-    ViewList,
-)
+from contracts.search import Count, SavedSearchList, SavedSearchRead, SearchPage, Viewer, ViewList
 
 
 def search_cases(*, session: Session, viewer: Viewer, q: str, cursor: str | None, limit: int) -> SearchPage:

@@ -5,12 +5,7 @@ from __future__ import annotations
 from cases.search import writes_saved as saved
 from cases.search.reads_filters import load_scope
 from chassis.nameko_runtime import Runtime
-from contracts.search import (
-    SavedSearchRead,
-    SavedSearchUpdate,
-    SavedSearchWrite,
-    Viewer,
-)
+from contracts.search import SavedSearchRead, SavedSearchUpdate, SavedSearchWrite, Viewer
 
 
 def create_saved_search(*, runtime: Runtime, viewer: Viewer, data: SavedSearchWrite) -> SavedSearchRead:

@@ -7,10 +7,7 @@ from sqlalchemy.orm import Session
 
 from cases.common import repo
 from cases.tasks.tables import CaseTask
-from contracts.case_work import (
-    TaskKind,
-    TaskRead,
-)
+from contracts.case_work import TaskKind, TaskRead
 
 
 def task_read(task: CaseTask) -> TaskRead:

@@ -7,11 +7,7 @@ from sqlalchemy.orm import Session
 
 from cases.common import repo
 from cases.templates.tables import CannedReply, CaseOrigin, CaseTemplate, Recurrence
-from contracts.case_work import (
-    CannedReplyRead,
-    RecurrenceRead,
-    TemplateRead,
-)
+from contracts.case_work import CannedReplyRead, RecurrenceRead, TemplateRead
 from contracts.errors import NotFound
 
 

@@ -8,11 +8,7 @@ from sqlalchemy.orm import Session
 from cases.common import repo
 from cases.time import rules as timer
 from cases.time.tables import TimeEntry
-from contracts.case_work import (
-    AgentTime,
-    TimeEntryRead,
-    TimeTotals,
-)
+from contracts.case_work import AgentTime, TimeEntryRead, TimeTotals
 
 
 def time_entry_read(row: TimeEntry) -> TimeEntryRead:
