@@ -52,7 +52,7 @@ class _Plan:
     __slots__ = ("adapters", "positional", "result")
 
     def __init__(self, fn: Callable[..., Any]) -> None:
-        hints = typing.get_type_hints(fn)
+        hints = typing.get_type_hints(fn, include_extras=True)  # keep Annotated constraints (Field(ge=1))
         self.adapters: dict[str, TypeAdapter[Any]] = {}
         parameters = inspect.signature(fn).parameters
         # names of the parameters a positional argument fills, after `self`

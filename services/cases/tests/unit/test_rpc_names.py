@@ -6,9 +6,11 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
+import pytest
 from nameko.rpc import Rpc
 
 from cases.worker import CasesService
+from contracts.errors import ValidationFailed
 
 RPCS: dict[str, tuple[str, ...]] = {
     "add_attachment": ("case_id", "filename", "content_base64", "actor", "content_type", "message_id"),
@@ -118,3 +120,16 @@ def test_every_rpc_keeps_its_keyword_parameters() -> None:
     for name, method in _rpcs().items():
         parameters = inspect.signature(method).parameters.values()
         assert tuple(p.name for p in parameters if p.kind is p.KEYWORD_ONLY) == RPCS[name], name
+
+
+def test_constraints_of_annotated_parameters_are_checked_before_the_call() -> None:
+    """`limit: PageLimit` (1..100) and `q` (at most 200 characters) refuse a bad value as the argument's own error."""
+    service = CasesService()
+    for call, name in (
+        (lambda: service.list_cases_for_contact(contact_id=1, limit=0), "limit"),
+        (lambda: service.search_cases(viewer={"agent_id": 1}, q="x" * 201), "q"),
+    ):
+        with pytest.raises(ValidationFailed) as info:
+            call()
+        assert info.value.message == f"{name} is invalid"
+        assert info.value.details[0]["loc"][0] == name
