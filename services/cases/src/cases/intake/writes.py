@@ -1,4 +1,7 @@
-"""Mail-to-case (A2): open a case, add the reply to its case, keep an auto-reply, or drop it."""
+"""Mail-to-case (A2): open a case, add the reply to its case, keep an auto-reply, or drop it.
+
+Also the other half of threading (E6): the Message-ID our reply went out with, stored on its message.
+"""
 
 from __future__ import annotations
 
