@@ -34,29 +34,18 @@ _DORMANT_INTERVAL = CasesSettings().dormant_check_seconds
 class CaseRpc(RpcBase):
     @typed_rpc
     def create_case(self, *, data: CaseCreate, actor: Actor, idempotency_key: str | None = None) -> CaseRead:
-        return case_writes.create_case(
-            runtime=self.runtime,
-            data=data,
-            actor=actor,
-            idempotency_key=idempotency_key,
-        )
+        return case_writes.create_case(runtime=self.runtime, data=data, actor=actor, idempotency_key=idempotency_key)
 
     @typed_rpc
     def get_case(self, *, case_id: int, viewer: Viewer | None = None) -> CaseRead:
         with self._read_session() as session:
-            return case_reads.get_case(
-                session=session,
-                case_id=case_id,
-                viewer=viewer,
-            )
+            return case_reads.get_case(session=session, case_id=case_id, viewer=viewer)
 
     @typed_rpc
     def list_cases(self, *, filters: Any = None, viewer: Viewer | None = None) -> Any:
         with self._read_session() as session:
             return case_reads.list_cases(
-                session=session,
-                filters=parse_as(CaseFilter, filters or {}, "filters"),
-                viewer=viewer,
+                session=session, filters=parse_as(CaseFilter, filters or {}, "filters"), viewer=viewer
             )
 
     @typed_rpc
@@ -64,52 +53,29 @@ class CaseRpc(RpcBase):
         self, *, case_id: int, changes: CaseUpdate, expected_version: int | None = None, actor: Actor
     ) -> CaseRead:
         return case_writes.update_case(
-            runtime=self.runtime,
-            case_id=case_id,
-            changes=changes,
-            expected_version=expected_version,
-            actor=actor,
+            runtime=self.runtime, case_id=case_id, changes=changes, expected_version=expected_version, actor=actor
         )
 
     @typed_rpc
     def add_message(self, *, case_id: int, data: MessageCreate, actor: Actor) -> MessageRead:
-        return case_writes.add_message(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-            actor=actor,
-        )
+        return case_writes.add_message(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def list_messages(
         self, *, case_id: int, visibility: Visibility | None = None, viewer: Viewer | None = None
     ) -> list[MessageRead]:
         with self._read_session() as session:
-            return case_reads.list_messages(
-                session=session,
-                case_id=case_id,
-                visibility=visibility,
-                viewer=viewer,
-            )
+            return case_reads.list_messages(session=session, case_id=case_id, visibility=visibility, viewer=viewer)
 
     @typed_rpc
     def list_cases_for_contact(self, *, contact_id: int, cursor: str | None = None, limit: PageLimit = 25) -> Any:
         with self._read_session() as session:
-            return case_reads.list_cases_for_contact(
-                session=session,
-                contact_id=contact_id,
-                cursor=cursor,
-                limit=limit,
-            )
+            return case_reads.list_cases_for_contact(session=session, contact_id=contact_id, cursor=cursor, limit=limit)
 
     @typed_rpc
     def get_case_for_contact(self, *, case_id: int, contact_id: int) -> dict[str, Any]:
         with self._session() as session:
-            return case_reads.get_case_for_contact(
-                session=session,
-                case_id=case_id,
-                contact_id=contact_id,
-            )
+            return case_reads.get_case_for_contact(session=session, case_id=case_id, contact_id=contact_id)
 
     @typed_rpc
     def add_contact_message(self, *, case_id: int, contact_id: int, body: Any) -> MessageRead:
@@ -122,12 +88,7 @@ class CaseRpc(RpcBase):
 
     @typed_rpc
     def forward_case(self, *, case_id: int, data: cw.ForwardCreate, actor: Actor) -> MessageRead:
-        return forwards.forward_case(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-            actor=actor,
-        )
+        return forwards.forward_case(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def get_case_history(self, *, case_id: int) -> list[HistoryEntry]:

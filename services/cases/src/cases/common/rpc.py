@@ -1,7 +1,9 @@
 """What the nameko entrypoints of every capability share: the runtime, sessions, and one hand-parsed argument.
 
 Each capability declares its entrypoints in its own `rpc.py` as a mixin of `RpcBase`; `cases.worker` composes
-them into the one nameko service (nameko finds entrypoints on base classes too).
+them into the one nameko service (nameko finds entrypoints on base classes too). Reads that answer a page of
+cases return `CaseRows` and are annotated `Any`: `typed_rpc` writes anything with `model_dump_json` as it is
+(decision 0160).
 """
 
 from __future__ import annotations

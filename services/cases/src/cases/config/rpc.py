@@ -18,11 +18,7 @@ class ConfigRpc(RpcBase):
 
     @typed_rpc
     def save_case_type(self, *, data: cm.CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead:
-        return config_writes.save_type(
-            runtime=self.runtime,
-            data=data,
-            type_id=type_id,
-        )
+        return config_writes.save_type(runtime=self.runtime, data=data, type_id=type_id)
 
     @typed_rpc
     def list_case_statuses(self) -> list[CaseStatusRead]:
@@ -31,11 +27,7 @@ class ConfigRpc(RpcBase):
 
     @typed_rpc
     def save_case_status(self, *, data: cm.CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:
-        return config_writes.save_status(
-            runtime=self.runtime,
-            data=data,
-            status_id=status_id,
-        )
+        return config_writes.save_status(runtime=self.runtime, data=data, status_id=status_id)
 
     @typed_rpc
     def list_custom_fields(self) -> list[CustomFieldRead]:
@@ -44,11 +36,7 @@ class ConfigRpc(RpcBase):
 
     @typed_rpc
     def save_custom_field(self, *, data: cm.CustomFieldWrite, field_id: int | None = None) -> CustomFieldRead:
-        return config_writes.save_custom_field(
-            runtime=self.runtime,
-            data=data,
-            field_id=field_id,
-        )
+        return config_writes.save_custom_field(runtime=self.runtime, data=data, field_id=field_id)
 
     @typed_rpc
     def list_field_configs(self) -> list[FieldConfigRead]:

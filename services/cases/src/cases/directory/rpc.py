@@ -42,11 +42,7 @@ class DirectoryRpc(RpcBase):
 
     @typed_rpc
     def save_organisation(self, *, data: cm.OrganisationWrite, organisation_id: int | None = None) -> OrganisationRead:
-        return directory_writes.save_organisation(
-            runtime=self.runtime,
-            data=data,
-            organisation_id=organisation_id,
-        )
+        return directory_writes.save_organisation(runtime=self.runtime, data=data, organisation_id=organisation_id)
 
     @typed_rpc
     def list_contacts(
@@ -60,12 +56,7 @@ class DirectoryRpc(RpcBase):
     ) -> dict[str, Any]:
         with self._session() as session:
             return directory_detail.list_contacts(
-                session=session,
-                q=q,
-                approved=approved,
-                organisation_id=organisation_id,
-                cursor=cursor,
-                limit=limit,
+                session=session, q=q, approved=approved, organisation_id=organisation_id, cursor=cursor, limit=limit
             )
 
     @typed_rpc
@@ -75,12 +66,7 @@ class DirectoryRpc(RpcBase):
 
     @typed_rpc
     def save_contact(self, *, data: cm.ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:
-        return directory_writes.save_contact(
-            runtime=self.runtime,
-            data=data,
-            actor=actor,
-            contact_id=contact_id,
-        )
+        return directory_writes.save_contact(runtime=self.runtime, data=data, actor=actor, contact_id=contact_id)
 
     @typed_rpc
     def list_groups_detail(self) -> list[GroupRead]:
@@ -89,19 +75,11 @@ class DirectoryRpc(RpcBase):
 
     @typed_rpc
     def save_group(self, *, data: cm.GroupWrite, group_id: int | None = None) -> GroupRead:
-        return directory_writes.save_group(
-            runtime=self.runtime,
-            data=data,
-            group_id=group_id,
-        )
+        return directory_writes.save_group(runtime=self.runtime, data=data, group_id=group_id)
 
     @typed_rpc
     def save_agent(self, *, data: cm.AgentWrite, agent_id: int | None = None) -> AgentRead:
-        return directory_writes.save_agent(
-            runtime=self.runtime,
-            data=data,
-            agent_id=agent_id,
-        )
+        return directory_writes.save_agent(runtime=self.runtime, data=data, agent_id=agent_id)
 
     @typed_rpc
     def delete_group(self, *, group_id: int) -> None:

@@ -17,21 +17,11 @@ from contracts.search import Viewer
 class LinksRpc(RpcBase):
     @typed_rpc
     def merge_cases(self, *, case_id: int, duplicate_id: int, actor: Actor) -> CaseRead:
-        return links_writes.merge_cases(
-            runtime=self.runtime,
-            case_id=case_id,
-            duplicate_id=duplicate_id,
-            actor=actor,
-        )
+        return links_writes.merge_cases(runtime=self.runtime, case_id=case_id, duplicate_id=duplicate_id, actor=actor)
 
     @typed_rpc
     def link_cases(self, *, case_id: int, data: cw.LinkCreate, actor: Actor) -> LinkRead:
-        return links_writes.link_cases(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-            actor=actor,
-        )
+        return links_writes.link_cases(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def case_links(self, *, case_id: int, viewer: Viewer | None = None) -> CaseLinks:

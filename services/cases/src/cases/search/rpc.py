@@ -33,13 +33,7 @@ class SearchRpc(RpcBase):
         limit: PageLimit = 25,
     ) -> SearchPage:
         with self._session() as session:
-            return search_reads.search_cases(
-                session=session,
-                viewer=viewer,
-                q=q,
-                cursor=cursor,
-                limit=limit,
-            )
+            return search_reads.search_cases(session=session, viewer=viewer, q=q, cursor=cursor, limit=limit)
 
     @typed_rpc
     def list_views(self, *, viewer: Viewer) -> ViewList:
@@ -49,13 +43,7 @@ class SearchRpc(RpcBase):
     @typed_rpc
     def view_cases(self, *, viewer: Viewer, key: str, cursor: str | None = None, limit: PageLimit = 25) -> Any:
         with self._read_session() as session:
-            return search_reads.view_cases(
-                session=session,
-                viewer=viewer,
-                key=key,
-                cursor=cursor,
-                limit=limit,
-            )
+            return search_reads.view_cases(session=session, viewer=viewer, key=key, cursor=cursor, limit=limit)
 
     @typed_rpc
     def list_saved_searches(self, *, viewer: Viewer, counts: bool = False) -> SavedSearchList:
@@ -71,20 +59,11 @@ class SearchRpc(RpcBase):
 
     @typed_rpc
     def saved_search_cases(
-        self,
-        *,
-        viewer: Viewer,
-        search_id: Any,
-        cursor: str | None = None,
-        limit: PageLimit = 25,
+        self, *, viewer: Viewer, search_id: Any, cursor: str | None = None, limit: PageLimit = 25
     ) -> Any:
         with self._read_session() as session:
             return search_reads.saved_search_cases(
-                session=session,
-                viewer=viewer,
-                search_id=parse_as(int, search_id, "id"),
-                cursor=cursor,
-                limit=limit,
+                session=session, viewer=viewer, search_id=parse_as(int, search_id, "id"), cursor=cursor, limit=limit
             )
 
     @typed_rpc
@@ -96,19 +75,12 @@ class SearchRpc(RpcBase):
 
     @typed_rpc
     def create_saved_search(self, *, viewer: Viewer, data: SavedSearchWrite) -> SavedSearchRead:
-        return search_writes.create_saved_search(
-            runtime=self.runtime,
-            viewer=viewer,
-            data=data,
-        )
+        return search_writes.create_saved_search(runtime=self.runtime, viewer=viewer, data=data)
 
     @typed_rpc
     def update_saved_search(self, *, viewer: Viewer, search_id: Any, changes: SavedSearchUpdate) -> SavedSearchRead:
         return search_writes.update_saved_search(
-            runtime=self.runtime,
-            viewer=viewer,
-            search_id=parse_as(int, search_id, "id"),
-            changes=changes,
+            runtime=self.runtime, viewer=viewer, search_id=parse_as(int, search_id, "id"), changes=changes
         )
 
     @typed_rpc

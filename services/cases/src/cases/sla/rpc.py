@@ -29,11 +29,7 @@ class SlaRpc(RpcBase):
 
     @typed_rpc
     def save_sla_policy(self, *, data: SlaPolicyWrite, policy_id: int | None = None) -> SlaPolicyRead:
-        return sla_admin.save_policy(
-            runtime=self.runtime,
-            data=data,
-            policy_id=policy_id,
-        )
+        return sla_admin.save_policy(runtime=self.runtime, data=data, policy_id=policy_id)
 
     @typed_rpc
     def delete_sla_policy(self, *, policy_id: int) -> None:
@@ -48,11 +44,7 @@ class SlaRpc(RpcBase):
     def save_business_calendar(
         self, *, data: BusinessCalendarWrite, calendar_id: int | None = None
     ) -> BusinessCalendarRead:
-        return sla_admin.save_calendar(
-            runtime=self.runtime,
-            data=data,
-            calendar_id=calendar_id,
-        )
+        return sla_admin.save_calendar(runtime=self.runtime, data=data, calendar_id=calendar_id)
 
     @typed_rpc
     def delete_business_calendar(self, *, calendar_id: int) -> None:

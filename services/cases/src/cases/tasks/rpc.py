@@ -14,21 +14,12 @@ from contracts.cases import Actor
 class TasksRpc(RpcBase):
     @typed_rpc
     def add_task(self, *, case_id: int, data: cw.TaskCreate, actor: Actor) -> TaskRead:
-        return tasks_writes.add_task(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-            actor=actor,
-        )
+        return tasks_writes.add_task(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def update_task(self, *, case_id: int, task_id: int, changes: cw.TaskUpdate, actor: Actor) -> TaskRead:
         return tasks_writes.update_task(
-            runtime=self.runtime,
-            case_id=case_id,
-            task_id=task_id,
-            changes=changes,
-            actor=actor,
+            runtime=self.runtime, case_id=case_id, task_id=task_id, changes=changes, actor=actor
         )
 
     @typed_rpc
@@ -40,10 +31,7 @@ class TasksRpc(RpcBase):
     def decide_approval(self, *, task_id: int, contact_id: int, decision: cw.ApprovalDecision) -> TaskRead:
         """Portal: the signed-in contact approves or rejects one of their approval tasks."""
         return tasks_writes.decide_approval(
-            runtime=self.runtime,
-            task_id=task_id,
-            contact_id=contact_id,
-            decision=decision,
+            runtime=self.runtime, task_id=task_id, contact_id=contact_id, decision=decision
         )
 
     @typed_rpc

@@ -28,11 +28,7 @@ class TemplatesRpc(RpcBase):
 
     @typed_rpc
     def update_template(self, *, template_id: int, data: cw.TemplateFields) -> TemplateRead:
-        return templates_writes.update_template(
-            runtime=self.runtime,
-            template_id=template_id,
-            data=data,
-        )
+        return templates_writes.update_template(runtime=self.runtime, template_id=template_id, data=data)
 
     @typed_rpc
     def list_templates(self) -> list[TemplateRead]:
@@ -47,11 +43,7 @@ class TemplatesRpc(RpcBase):
 
     @typed_rpc
     def template_from_case(self, *, case_id: int, data: cw.TemplateFromCase) -> TemplateRead:
-        return templates_writes.template_from_case(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-        )
+        return templates_writes.template_from_case(runtime=self.runtime, case_id=case_id, data=data)
 
     @typed_rpc
     def case_from_template(self, *, template_id: int, data: Any, actor: Actor) -> CaseRead:
@@ -82,9 +74,7 @@ class TemplatesRpc(RpcBase):
     @typed_rpc
     def update_recurrence(self, *, recurrence_id: int, changes: cw.RecurrenceUpdate) -> RecurrenceRead:
         return templates_writes.set_recurrence_active(
-            runtime=self.runtime,
-            recurrence_id=recurrence_id,
-            active=changes.active,
+            runtime=self.runtime, recurrence_id=recurrence_id, active=changes.active
         )
 
     @typed_rpc
@@ -110,8 +100,4 @@ class TemplatesRpc(RpcBase):
     def resolve_signature(self, *, agent_id: int, mailbox: str | None = None) -> ResolvedSignature:
         """Notifications: the greeting and signature of `agent_id` writing from `mailbox`."""
         with self._session() as session:
-            return signatures_reads.resolve_signature(
-                session=session,
-                agent_id=agent_id,
-                mailbox=mailbox,
-            )
+            return signatures_reads.resolve_signature(session=session, agent_id=agent_id, mailbox=mailbox)

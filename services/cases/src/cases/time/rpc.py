@@ -14,21 +14,11 @@ from contracts.cases import Actor
 class TimeRpc(RpcBase):
     @typed_rpc
     def log_time(self, *, case_id: int, data: cw.TimeEntryCreate, actor: Actor) -> TimeEntryRead:
-        return time_writes.log_time(
-            runtime=self.runtime,
-            case_id=case_id,
-            data=data,
-            actor=actor,
-        )
+        return time_writes.log_time(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def start_timer(self, *, case_id: int, actor: Actor, billable: bool = True) -> TimeEntryRead:
-        return time_writes.start_timer(
-            runtime=self.runtime,
-            case_id=case_id,
-            billable=billable,
-            actor=actor,
-        )
+        return time_writes.start_timer(runtime=self.runtime, case_id=case_id, billable=billable, actor=actor)
 
     @typed_rpc
     def stop_timer(self, *, case_id: int, actor: Actor) -> TimeEntryRead:
