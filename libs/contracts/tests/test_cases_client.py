@@ -5,7 +5,7 @@ from typing import Any
 import pytest
 
 from contracts.cases import Actor, AuthorType, CaseUpdate, Visibility
-from contracts.cases_client import CasesClient, CasesRpc, SyncCasesClient
+from contracts.cases_client import CasesClient, CasesRpc, ContactCasesClient, SyncCasesClient
 from contracts.rpc import declared
 from contracts.search import Viewer
 
@@ -103,3 +103,28 @@ def test_every_declared_method_takes_keyword_arguments_only():
     for name, method in declared(CasesRpc).items():
         kinds = {p.kind.name for p in method.parameters().values()}
         assert kinds <= {"KEYWORD_ONLY"}, name
+
+
+def test_the_contact_client_has_only_the_contact_scoped_methods_and_shows_only_public_messages():
+    message = {
+        "id": 1,
+        "case_id": 7,
+        "body_text": "hello",
+        "author_type": "contact",
+        "channel": "portal",
+        "created_at": "2026-01-01T00:00:00Z",
+    }
+    reply = {
+        "case": CASE,
+        "messages": [{**message, "visibility": "public"}, {**message, "id": 2, "visibility": "internal"}],
+    }
+    cases = ContactCasesClient(FakeAsyncTransport({"get_case_for_contact": reply}))
+    view = asyncio.run(cases.get_case_for_contact(case_id=7, contact_id=4))
+    assert [m.id for m in view.messages] == [1]  # an internal note cases let through by mistake is dropped
+    assert set(declared(ContactCasesClient)) == {
+        "get_contact_by_email",
+        "list_cases_for_contact",
+        "get_case_for_contact",
+        "add_contact_message",
+    }
+    assert not hasattr(cases, "get_case")

@@ -1,7 +1,8 @@
-"""The cases service's RPC interface, declared once (decision 0175), and its two clients.
+"""The cases service's RPC interface, declared once (decision 0175), and its clients.
 
-`CasesClient(rpc)` for asyncio processes (gateway, portal) over `chassis.rpc_client.RpcClient`;
-`SyncCasesClient(timed_rpc)` for nameko workers (notifications, reports) over `chassis.timed_rpc.TimedRpc`.
+`CasesClient(rpc)` for asyncio processes (the gateway) over `chassis.rpc_client.RpcClient`, and
+`ContactCasesClient(rpc)` with only the contact-scoped methods (the portal); `SyncCasesClient(timed_rpc)`
+for nameko workers (notifications, reports) over `chassis.timed_rpc.TimedRpc`.
 Each capability's methods are declared in the module of that name; `CasesRpc` gathers them.
 """
 
@@ -26,6 +27,7 @@ __all__ = [
     "CasesRpc",
     "ClosedWithChildren",
     "ContactCaseView",
+    "ContactCasesClient",
     "ContactPage",
     "Health",
     "SyncCasesClient",
@@ -51,6 +53,15 @@ class CasesRpc(
 
 class CasesClient(CasesRpc, AsyncRpcClient):
     """The cases service, called from an asyncio process: `await cases.get_case(case_id=1)`."""
+
+    service = SERVICE
+
+    def __init__(self, transport: AsyncTransport) -> None:
+        super().__init__(transport)
+
+
+class ContactCasesClient(ContactScopedRpc, AsyncRpcClient):
+    """Only the portal's contact-scoped methods: a customer-facing process cannot reach an agent's."""
 
     service = SERVICE
 

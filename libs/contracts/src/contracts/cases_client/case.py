@@ -12,6 +12,7 @@ from contracts.cases import (
     CasePage,
     CaseRead,
     CaseUpdate,
+    ContactRead,
     HistoryEntry,
     MessageCreate,
     MessageRead,
@@ -55,7 +56,11 @@ class CaseRpc:
 
 
 class ContactScopedRpc:
-    """The portal's calls: every one names the signed-in contact, and cases checks that it owns the case."""
+    """The portal's calls: each names the signed-in contact, and cases checks that it owns the case (D10)."""
+
+    @rpc
+    def get_contact_by_email(self, *, email: str) -> ContactRead:
+        """The contact signing in with this address; NotFound for an address nobody uses."""
 
     @rpc_json
     def list_cases_for_contact(self, *, contact_id: int, cursor: str | None = None, limit: int = 25) -> CasePage: ...

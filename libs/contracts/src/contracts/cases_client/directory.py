@@ -10,7 +10,6 @@ from contracts.cases import (
     AgentRead,
     AgentWrite,
     ContactDetail,
-    ContactRead,
     ContactWrite,
     GroupRead,
     GroupRef,
@@ -44,10 +43,6 @@ class DirectoryRpc:
 
     @rpc
     def save_agent(self, *, data: AgentWrite, agent_id: int | None = None) -> AgentRead: ...
-
-    @rpc
-    def get_contact_by_email(self, *, email: str) -> ContactRead:
-        """NotFound for an address nobody uses."""
 
     @rpc
     def list_contacts(

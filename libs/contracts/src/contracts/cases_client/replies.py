@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, field_validator
 
-from contracts.cases import CaseRead, ContactDetail, MessageRead
+from contracts.cases import CaseRead, ContactDetail, MessageRead, Visibility
 
 
 class _Model(BaseModel):
@@ -16,10 +16,18 @@ class Health(_Model):
 
 
 class ContactCaseView(_Model):
-    """A case of the signed-in contact and its public conversation (the portal's case page)."""
+    """A case of the signed-in contact and its public conversation (the portal's case page).
+
+    cases already leaves internal notes out; dropping any that arrive here too means a bug there can never
+    show a note to a customer (D4)."""
 
     case: CaseRead
     messages: list[MessageRead] = []
+
+    @field_validator("messages")
+    @classmethod
+    def _public_only(cls, messages: list[MessageRead]) -> list[MessageRead]:
+        return [m for m in messages if m.visibility == Visibility.PUBLIC]
 
 
 class ContactPage(_Model):
