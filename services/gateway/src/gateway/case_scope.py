@@ -1,4 +1,4 @@
-"""One check for every route that reaches a case by id (issue 6, decision 0115).
+"""One check for every route that reaches a case by id (decision 0115).
 
 An app-wide dependency: any route, API (`/api/v1/cases/{case_id}/...`) or UI (`/cases/{case_id}/...`),
 whose path has a `case_id` asks the cases service once whether the caller may see that case. A case of

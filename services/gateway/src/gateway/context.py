@@ -36,13 +36,13 @@ class AppContext:
     rpc: RpcClient
     # the cases service's typed methods, over `rpc`
     cases: CasesClient = field(init=False, repr=False)
-    # issue 6 (decision 0134): verified API keys, trusted for settings.api_key_cache_seconds
+    # decision 0134: verified API keys, trusted for settings.api_key_cache_seconds
     keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     _connector: asyncio.Task[None] | None = field(default=None, repr=False)
-    # issue 5: publishes the gateway's own events (sms_received) from its outbox
+    # publishes the gateway's own events (sms_received) from its outbox
     relay: OutboxRelay | None = field(default=None, repr=False)
     _relay_thread: threading.Thread | None = field(default=None, repr=False)
-    # issue 5: agents' open event streams, fed from notifications' agent_notified events
+    # agents' open event streams, fed from notifications' agent_notified events
     streams: AgentStreams | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:

@@ -1,4 +1,4 @@
-"""REST API v1 of the case model and the directory (issue 3 part A): history, types, statuses, fields, settings,
+"""REST API v1 of the case model and the directory: history, types, statuses, fields, settings,
 contacts, organisations, groups and agents."""
 
 from __future__ import annotations
@@ -204,7 +204,7 @@ async def contact_cases(
     """All cases the contact requested that the caller may see, newest first."""
     await ctx.cases.get_contact(contact_id=contact_id)  # 404 for an unknown contact
     filters = c.CaseFilter(requester_id=contact_id, cursor=cursor, limit=limit)
-    return await search_api.list_cases(ctx, who, filters)  # issue 6: scoped to the caller
+    return await search_api.list_cases(ctx, who, filters)  # scoped to the caller
 
 
 @router.get("/organisations", response_model=OrganisationList)

@@ -1,4 +1,4 @@
-"""Routes of /api/v1 for the work on a case (issue 3 part B): forwards, tasks, attachments, time,
+"""Routes of /api/v1 for the work on a case: forwards, tasks, attachments, time,
 templates, canned replies, recurrences, signatures, merge and links. Parse, call a use case, answer."""
 
 from __future__ import annotations

@@ -47,7 +47,7 @@ def _case_response(case: c.CaseRead | dict[str, Any], status_code: int = 200, **
     return JSONResponse(body, status_code=status_code, headers={"ETag": etag(int(body["version"])), **headers})
 
 
-# the hottest read first: a router's routes are tried in the order they are defined (issue 6, 0165)
+# the hottest read first: a router's routes are tried in the order they are defined (decision 0165)
 @router.get("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR})
 async def get_case(case_id: CaseId, ctx: Ctx, who: Reader) -> Response:
     """One case; its `ETag` is the version to send back in `If-Match` when changing it."""
@@ -102,7 +102,7 @@ async def create_case(
 
 @router.get("/cases", response_model=c.CasePage)
 async def list_cases(ctx: Ctx, who: Reader, filters: search_api.CaseFilters) -> c.CasePage:
-    """Cases matching the filters (issue 6: advanced search, `sort`, full text `q`), only those the
+    """Cases matching the filters (advanced search, `sort`, full text `q`), only those the
     caller may see, a page at a time: follow `next` until it is null. See docs/search.md."""
     return await search_api.list_cases(ctx, who, filters)
 

@@ -1,4 +1,4 @@
-"""Routes of /api/v1 for search, inbox views and saved searches (C1, C2, C4; issue 6).
+"""Routes of /api/v1 for search, inbox views and saved searches (C1, C2, C4).
 
 Every list is scoped to the calling agent (the API key's agent): cases of restricted groups only
 for their members and admins. Parse, call the cases service, answer; no rules here.
@@ -126,7 +126,7 @@ def as_received(body: bytes) -> Response:
 
 
 # The hottest reads come first: FastAPI tries a router's routes in the order they are defined, twice per
-# request (issue 6, decisions 0159, 0165)
+# request (decisions 0159, 0165)
 @router.get("/views/{key}/cases", response_model=c.CasePage, responses=_404)
 async def view_cases(
     ctx: Ctx,

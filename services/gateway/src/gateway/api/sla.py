@@ -1,4 +1,4 @@
-"""REST API v1 of the SLA (B13, issue 6): policies and business calendars (admin), and why a case has
+"""REST API v1 of the SLA (B13): policies and business calendars (admin), and why a case has
 its SLA state (`GET /api/v1/cases/{case_id}/sla`)."""
 
 from __future__ import annotations

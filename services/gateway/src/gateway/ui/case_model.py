@@ -1,4 +1,4 @@
-"""Agent UI pages of the case model (issue 3 part A): a case's change history."""
+"""Agent UI pages of the case model: a case's change history."""
 
 from __future__ import annotations
 

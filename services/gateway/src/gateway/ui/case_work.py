@@ -1,4 +1,4 @@
-"""Agent UI for the work on a case (issue 3 part B): the case page's tasks, time, attachments and links,
+"""Agent UI for the work on a case: the case page's tasks, time, attachments and links,
 the forms that change them, and attachment downloads. Same use cases as the API (gateway.case_work)."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The agent UI's case list as an inbox (issue 6): views with counts in a sidebar, ranked search,
+"""The agent UI's case list as an inbox: views with counts in a sidebar, ranked search,
 filtered lists, all scoped to the signed-in agent (restricted groups)."""
 
 from __future__ import annotations

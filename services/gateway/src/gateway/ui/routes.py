@@ -28,7 +28,7 @@ STATUS_LABELS = {
     c.Status.NEW: "New",
     c.Status.OPEN: "Open",
     c.Status.WAITING: "Waiting on contact",
-    c.Status.DORMANT: "Dormant",  # issue 3 part A
+    c.Status.DORMANT: "Dormant",
     c.Status.RESOLVED: "Resolved",
     c.Status.CLOSED: "Closed",
 }
@@ -123,7 +123,7 @@ async def case_list(
     sla: str = "",
 ) -> Response:
     chosen = c.Status(status) if status in set(c.Status) else None
-    # issue 6: views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
+    # views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
     found = await inbox.inbox(
         ctx,
         agent,
@@ -212,7 +212,7 @@ async def _case_page(
     }
     work, sla = await asyncio.gather(
         case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
-        inbox.case_sla(ctx, s.signed_in(request), case_id),  # issue 6: the SLA panel
+        inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
     )
     context.update(work)
     context.update(sla)
