@@ -19,7 +19,7 @@ from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
-from gateway import case_scope  # issue 6: every route reaching a case by id is scoped (0115)
+from gateway import case_scope  # every route reaching a case by id is scoped (0115)
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
@@ -30,12 +30,12 @@ from gateway.api.keys import router as keys_router
 from gateway.api.push import router as push_router
 from gateway.api.routes import router as api_router
 from gateway.api.search import router as search_router
-from gateway.api.sla import router as sla_router  # issue 6: SLA policies, calendars, case SLA
+from gateway.api.sla import router as sla_router  # SLA policies, calendars, case SLA
 from gateway.context import AppContext
 from gateway.settings import GatewaySettings
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
-from gateway.ui import inbox_routes  # issue 6: saving searches from the inbox
+from gateway.ui import inbox_routes  # saving searches from the inbox
 from gateway.ui import routes as ui
 from gateway.ui.session import LoginRequired
 from gateway.webhooks.twilio import router as twilio_router
@@ -67,9 +67,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url="/api/v1/docs",
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(case_scope.check)],  # issue 6: restricted groups on every case route
+        dependencies=[Depends(case_scope.check)],  # restricted groups on every case route
         # no OpenTelemetry SDK is installed (metrics go to Prometheus, chassis.web): FastAPI's native telemetry
-        # could only ask per request whether a provider had been configured since (issue 6, decision 0165)
+        # could only ask per request whether a provider had been configured since (decision 0165)
         telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.ctx = ctx
@@ -93,24 +93,24 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         https_only=settings.env == "production",
     )
     # Routes are matched in the order included, every route of every router before the match tried in turn:
-    # the hottest reads come first (issue 6, decisions 0159, 0165): views, search and counts (3 of 4), then
+    # the hottest reads come first (decisions 0159, 0165): views, search and counts (3 of 4), then
     # the case detail, each first in its router
-    app.include_router(search_router)  # issue 6: search, views, saved searches
+    app.include_router(search_router)  # search, views, saved searches
     app.include_router(api_router)
-    app.include_router(case_model_router)  # issue 3 part A
-    app.include_router(case_work_router)  # issue 3 part B
+    app.include_router(case_model_router)
+    app.include_router(case_work_router)
     app.include_router(deliveries_router)
     app.include_router(customer_mail_router)
     app.include_router(twilio_router)
     app.include_router(agent_notifications_router)
-    app.include_router(push_router)  # issue 5: Web Push for agents
-    app.include_router(inbound_mail_router)  # issue 4: inbound-mail audit, mailboxes
-    app.include_router(sla_router)  # issue 6: SLA (B13)
-    app.include_router(keys_router)  # issue 6: revoking API keys (0134)
-    app.include_router(ui_case_model.router)  # issue 3 part A: before ui.router, whose /cases/{id} is broader
+    app.include_router(push_router)  # Web Push for agents
+    app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
+    app.include_router(sla_router)  # SLA (B13)
+    app.include_router(keys_router)  # revoking API keys (0134)
+    app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
     app.include_router(ui.router)
-    app.include_router(case_work_ui.router)  # issue 3 part B
-    app.include_router(inbox_routes.router)  # issue 6
+    app.include_router(case_work_ui.router)
+    app.include_router(inbox_routes.router)
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",
@@ -143,7 +143,7 @@ def main() -> None:
     log.info("gateway_starting", host=settings.listen_host, port=settings.port)
     app = create_app(settings)
     # no access log: chassis.logging keeps `uvicorn.access` at WARNING, where its INFO lines were dropped after
-    # uvicorn had built each one's arguments (issue 6, decision 0165)
+    # uvicorn had built each one's arguments (decision 0165)
     uvicorn.run(
         app,
         host=settings.listen_host,

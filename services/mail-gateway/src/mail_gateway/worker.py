@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -13,8 +12,17 @@ from sqlalchemy.orm import Session
 from chassis.blobstore import BlobStore
 from chassis.db import make_worker_engine
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent_group, run_service
+from chassis.typed_rpc import typed_rpc
 from contracts.envelope import Envelope
-from contracts.mail_gateway import InboundMailFilter, MailboxWrite
+from contracts.mail_gateway import (
+    ConnectionCheck,
+    InboundMailFilter,
+    InboundMailPage,
+    MailAttachmentContent,
+    MailboxRead,
+    MailboxWrite,
+    RawMail,
+)
 from mail_gateway import handlers, inbound_reads, learning, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
@@ -67,48 +75,42 @@ class MailGatewayService:
     blobs: BlobStore = Blobs()
     imap_idle: ImapIdle = ImapIdle()  # IMAP IDLE watchers, one greenthread per watched mailbox (0147)
 
-    @rpc
+    # RPC entry points: arguments parsed from their annotations, replies dumped once (chassis.typed_rpc)
+
+    @typed_rpc
     def health(self) -> dict[str, Any]:
         return {"status": "ok"}
 
-    @rpc
-    def list_inbound_mail(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        page = inbound_reads.list_inbound_mail(
-            runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {})
+    @typed_rpc
+    def list_inbound_mail(self, filters: InboundMailFilter | None = None) -> InboundMailPage:
+        return inbound_reads.list_inbound_mail(
+            runtime=self.runtime, filters=filters if filters is not None else InboundMailFilter()
         )
-        return page.model_dump(mode="json")
 
-    @rpc
-    def get_raw_mail(self, inbound_mail_id: int) -> dict[str, Any]:
-        raw = inbound_reads.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
-        return raw.model_dump(mode="json")
+    @typed_rpc
+    def get_raw_mail(self, inbound_mail_id: int) -> RawMail:
+        return inbound_reads.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
 
-    @rpc
-    def get_attachment(self, sha256: str) -> dict[str, Any]:
+    @typed_rpc
+    def get_attachment(self, sha256: str) -> MailAttachmentContent:
         """An attachment of a stored inbound mail, base64-encoded (only blobs listed as attachments)."""
-        content = inbound_reads.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
-        return content.model_dump(mode="json")
+        return inbound_reads.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
 
-    @rpc
-    def list_mailboxes(self) -> list[dict[str, Any]]:
-        return [m.model_dump(mode="json") for m in mailboxes.list_mailboxes(runtime=self.runtime)]
+    @typed_rpc
+    def list_mailboxes(self) -> list[MailboxRead]:
+        return mailboxes.list_mailboxes(runtime=self.runtime)
 
-    @rpc
-    def save_mailbox(self, data: dict[str, Any], mailbox_id: int | None = None) -> dict[str, Any]:
-        write = MailboxWrite.model_validate(data)
-        return mailboxes.save_mailbox(runtime=self.runtime, data=write, mailbox_id=mailbox_id).model_dump(mode="json")
+    @typed_rpc
+    def save_mailbox(self, data: MailboxWrite, mailbox_id: int | None = None) -> MailboxRead:
+        return mailboxes.save_mailbox(runtime=self.runtime, data=data, mailbox_id=mailbox_id)
 
-    @rpc
+    @typed_rpc
     def verify_mailbox_connection(
-        self, mailbox_id: int | None = None, data: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        check = mailboxes.verify_connection(
-            runtime=self.runtime,
-            mailbox_id=mailbox_id,
-            data=MailboxWrite.model_validate(data) if data is not None else None,
-            timeout=self.runtime.settings.imap_timeout,
+        self, mailbox_id: int | None = None, data: MailboxWrite | None = None
+    ) -> ConnectionCheck:
+        return mailboxes.verify_connection(
+            runtime=self.runtime, mailbox_id=mailbox_id, data=data, timeout=self.runtime.settings.imap_timeout
         )
-        return check.model_dump(mode="json")
 
     @timer(interval=IMAP_TICK)
     def poll_imap_mailboxes(self) -> None:
