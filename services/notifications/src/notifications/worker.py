@@ -1,4 +1,4 @@
-"""The notifications nameko service: entrypoints only; the work happens in handlers."""
+"""The notifications nameko service: entrypoints only; the work happens in the use cases of each package."""
 
 from __future__ import annotations
 
@@ -15,33 +15,30 @@ from contracts.case_work import ResolvedSignature
 from contracts.cases import AgentRef
 from contracts.envelope import Envelope
 from contracts.notifications import PushSubscriptionCreate
-from notifications import (
-    agent_alerts,
-    agent_sms,
-    confirm_group,
-    customer_mail,
-    directory,
-    handlers,
-    mail_settings,
-    preferences,
-    sender,
-    suppressions,
-    webpush,
-)
-from notifications.count_once import CountOnce
+from notifications import sender
+from notifications.alerts import fan_out, inbox, preferences
+from notifications.alerts import handlers as alerts
 from notifications.db.models import OutboxMessage, ProcessedEvent
-from notifications.directory import CasesDirectory
-from notifications.mailer import Mailer, MailerProvider, mailer_from_settings
+from notifications.deliveries import bookkeeping
+from notifications.directory.cache import AGENTS
+from notifications.directory.cases import CasesDirectory
+from notifications.mail import bounces, confirm_group, confirmations, magic_links, notices, replies
+from notifications.mail.mailer import Mailer, MailerProvider, mailer_from_settings
+from notifications.mail_settings import levels as mail_settings
+from notifications.push import webpush
 from notifications.ratelimit import Counter, CounterProvider
+from notifications.safety import suppressions
+from notifications.safety.count_once import CountOnce
 from notifications.settings import NotificationsSettings
-from notifications.sms import SmsProvider, SmsSender
+from notifications.sms import numbers as sms_numbers
+from notifications.sms.twilio_client import SmsProvider, SmsSender
 
 # how often the sender looks for due deliveries; a queued mail leaves within this much time
 SEND_INTERVAL = 0.2
 
 
 def _prepare_confirmations(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
-    handlers.prepare_confirmations(
+    confirmations.prepare_confirmations(
         session=session, settings=service.settings, envelopes=envelopes, once=service._count_once()
     )
 
@@ -51,11 +48,11 @@ def _write_confirmations(service: NotificationsService, session: Session) -> Non
 
 
 def _begin_alerts(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
-    agent_alerts.begin_group(session=session)
+    fan_out.begin_group(session=session)
 
 
 def _write_alerts(service: NotificationsService, session: Session) -> None:
-    agent_alerts.write_group(session=session, runtime=service.runtime)
+    fan_out.write_group(session=session, runtime=service.runtime)
 
 
 class NotificationsService:
@@ -80,7 +77,7 @@ class NotificationsService:
         self, case_id: int | None = None, recipient: str | None = None, limit: int = 50
     ) -> list[dict[str, Any]]:
         with self.runtime.session_factory() as session:
-            rows = handlers.list_deliveries(session=session, case_id=case_id, recipient=recipient, limit=limit)
+            rows = bookkeeping.list_deliveries(session=session, case_id=case_id, recipient=recipient, limit=limit)
         return [row.model_dump(mode="json") for row in rows]
 
     # the deliveries waiting together share one transaction (decision 0152, as reports and mail-gateway: 0126);
@@ -91,7 +88,7 @@ class NotificationsService:
     @idempotent_group(prepare=_prepare_confirmations, complete=_write_confirmations)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
         once = self._count_once()
-        handlers.confirm_new_case(
+        confirmations.confirm_new_case(
             session=session,
             settings=self.settings,
             envelope=envelope,
@@ -109,7 +106,7 @@ class NotificationsService:
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
-        handlers.mail_agent_reply(
+        replies.mail_agent_reply(
             session=session,
             settings=self.settings,
             envelope=envelope,
@@ -121,9 +118,7 @@ class NotificationsService:
     @event_handler("cases", "case_updated", requeue_on_error=True)
     @idempotent
     def on_case_updated(self, session: Session, envelope: Envelope) -> None:
-        customer_mail.notify_status_change(
-            session=session, settings=self.settings, envelope=envelope, counter=self.counter
-        )
+        notices.notify_status_change(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
 
     def _attachment(self, case_id: int, attachment_id: int) -> dict[str, Any]:
         # a reply's file (decision 0102), bounded like every cases call: on time-out the event is retried
@@ -138,12 +133,12 @@ class NotificationsService:
     @event_handler("portal", "magic_link_requested", requeue_on_error=True)
     @idempotent
     def on_magic_link_requested(self, session: Session, envelope: Envelope) -> None:
-        handlers.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+        magic_links.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
 
     @event_handler("mail_gateway", "mail_bounced", requeue_on_error=True)
     @idempotent
     def on_mail_bounced(self, session: Session, envelope: Envelope) -> None:
-        suppressions.record_bounce(session=session, envelope=envelope)
+        bounces.record_bounce(session=session, envelope=envelope)
 
     @domain_rpc
     def list_suppressions(self, address: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
@@ -164,7 +159,7 @@ class NotificationsService:
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_begin_alerts, complete=_write_alerts)
     def alert_on_case_created(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.case_created(
+        alerts.case_created(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -175,29 +170,29 @@ class NotificationsService:
     @event_handler("cases", "case_updated", requeue_on_error=True)
     @idempotent
     def alert_on_case_updated(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.case_updated(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.case_updated(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
     def alert_on_message_added(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.message_added(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.message_added(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "agent_mentioned", requeue_on_error=True)
     @idempotent
     def alert_on_agent_mentioned(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.agent_mentioned(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.agent_mentioned(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "task_changed", requeue_on_error=True)
     @idempotent
     def alert_on_task_changed(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.task_changed(
+        alerts.task_changed(
             session=session, runtime=self.runtime, settings=self.settings, envelope=envelope, directory=self._directory
         )
 
     @event_handler("cases", "sla_warning", requeue_on_error=True)
     @idempotent
     def alert_on_sla_warning(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.sla_alert(
+        alerts.sla_alert(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -208,7 +203,7 @@ class NotificationsService:
     @event_handler("cases", "sla_breached", requeue_on_error=True)
     @idempotent
     def alert_on_sla_breached(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.sla_alert(
+        alerts.sla_alert(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -226,7 +221,7 @@ class NotificationsService:
         return CasesDirectory(
             self.cases_rpc,
             timeout=self.settings.cases_rpc_timeout,
-            cache=directory.AGENTS,
+            cache=AGENTS,
             cache_ttl=self.settings.directory_cache_seconds,
         )
 
@@ -266,17 +261,17 @@ class NotificationsService:
     @domain_rpc
     def get_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
         with self.runtime.session_factory() as session:
-            return {"phone": agent_sms.get_number(session=session, agent_id=int(agent_id))}
+            return {"phone": sms_numbers.get_number(session=session, agent_id=int(agent_id))}
 
     @domain_rpc
     def set_agent_sms_number(self, agent_id: int, phone: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            return {"phone": agent_sms.set_number(session=session, agent_id=int(agent_id), phone=str(phone))}
+            return {"phone": sms_numbers.set_number(session=session, agent_id=int(agent_id), phone=str(phone))}
 
     @domain_rpc
     def clear_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            agent_sms.clear_number(session=session, agent_id=int(agent_id))
+            sms_numbers.clear_number(session=session, agent_id=int(agent_id))
         return {"phone": None}
 
     @domain_rpc
@@ -288,13 +283,13 @@ class NotificationsService:
     @domain_rpc
     def list_agent_notifications(self, agent_id: int, limit: int = 20) -> dict[str, Any]:
         with self.runtime.session_factory() as session:
-            page = agent_alerts.list_for_agent(session=session, agent_id=int(agent_id), limit=int(limit))
+            page = inbox.list_for_agent(session=session, agent_id=int(agent_id), limit=int(limit))
         return page.model_dump(mode="json")
 
     @domain_rpc
     def mark_agent_notifications_read(self, agent_id: int, up_to_id: int | None = None) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            changed = agent_alerts.mark_read(session=session, agent_id=int(agent_id), up_to_id=up_to_id)
+            changed = inbox.mark_read(session=session, agent_id=int(agent_id), up_to_id=up_to_id)
         return {"marked": changed}
 
     # -- customer mail settings (E3): the workspace level (organisation_id None) and customer organisations
