@@ -15,7 +15,7 @@ from chassis.db import make_worker_engine
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent_group, run_service
 from contracts.envelope import Envelope
 from contracts.mail_gateway import InboundMailFilter, MailboxWrite
-from mail_gateway import handlers, mailboxes
+from mail_gateway import handlers, inbound_reads, learning, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
 from mail_gateway.idle import ImapIdle
@@ -37,11 +37,11 @@ def _engine(url: str) -> Engine:
 
 
 def _start_learning(_service: Any, session: Session, envelopes: list[Envelope]) -> None:
-    handlers.start_learning(session, envelopes)
+    learning.start_learning(session, envelopes)
 
 
 def _finish_learning(_service: Any, session: Session) -> None:
-    handlers.finish_learning(session)
+    learning.finish_learning(session)
 
 
 def _blob_check(runtime: Runtime) -> str:
@@ -73,18 +73,20 @@ class MailGatewayService:
 
     @rpc
     def list_inbound_mail(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        page = handlers.list_inbound_mail(runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {}))
+        page = inbound_reads.list_inbound_mail(
+            runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {})
+        )
         return page.model_dump(mode="json")
 
     @rpc
     def get_raw_mail(self, inbound_mail_id: int) -> dict[str, Any]:
-        raw = handlers.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
+        raw = inbound_reads.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
         return raw.model_dump(mode="json")
 
     @rpc
     def get_attachment(self, sha256: str) -> dict[str, Any]:
         """An attachment of a stored inbound mail, base64-encoded (only blobs listed as attachments)."""
-        content = handlers.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
+        content = inbound_reads.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
         return content.model_dump(mode="json")
 
     @rpc
@@ -126,12 +128,12 @@ class MailGatewayService:
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
-        handlers.learn_case_of_message(session=session, envelope=envelope)
+        learning.learn_case_of_message(session=session, envelope=envelope)
 
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
-        handlers.learn_case_of_message(session=session, envelope=envelope)
+        learning.learn_case_of_message(session=session, envelope=envelope)
 
 
 def main() -> None:

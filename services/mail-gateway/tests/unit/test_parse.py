@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 import yaml
 
-from mail_gateway.mail.parse import Address, ParsedMail, parse_message
+from mail_gateway.mail.parse import parse_message
+from mail_gateway.mail.parsed import Address, ParsedMail
 from mail_gateway.mail.sanitize import html_to_text
 
 WINDOWS_PATH = r"C:\Users\nina\new_folder"
