@@ -11,9 +11,10 @@ from sqlalchemy.orm import Session
 
 from chassis.db import make_worker_engine
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
+from chassis.timed_rpc import TimedRpc
+from contracts.cases_client import SyncCasesClient
 from contracts.envelope import Envelope
 from reports import handlers
-from reports.cases_client import CasesClient
 from reports.db.models import OutboxMessage, ProcessedEvent
 from reports.settings import ReportsSettings
 
@@ -66,11 +67,11 @@ class ReportsService:
     @event_handler("cases", "cases_imported", requeue_on_error=True)
     @idempotent
     def on_cases_imported(self, session: Session, envelope: Envelope) -> None:
-        # decision 0143: the event names the cases; their facts come from cases, bounded by a time-out
+        # decision 0143: the event names the cases; their facts come from cases, every call bounded by a time-out
+        # (chassis.timed_rpc, decision 0153): while cases is down the event is requeued, not held
         timeout = cast(ReportsSettings, self.runtime.settings).cases_rpc_timeout
-        handlers.record_imported_cases(
-            session=session, envelope=envelope, cases=CasesClient(self.cases_rpc, timeout=timeout)
-        )
+        cases = SyncCasesClient(TimedRpc(self.cases_rpc, timeout=timeout))
+        handlers.record_imported_cases(session=session, envelope=envelope, cases=cases)
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from chassis.logging import get_logger
 from contracts import cases as c
 from contracts import errors
-from gateway import access, handlers
+from gateway import access
 from gateway.context import AppContext
 from gateway.domain import api_keys
 
@@ -77,7 +77,7 @@ async def writer(who: access.ApiPrincipal, ctx: AppContext) -> c.Actor:
     """The actor of a write: the key's agent, or the API client itself when the key has no agent."""
     if who.agent_email:
         try:
-            agent = await handlers.get_agent_by_email(rpc=ctx.rpc, email=who.agent_email)
+            agent = await ctx.cases.get_agent_by_email(email=who.agent_email)
         except errors.DomainError as exc:
             if exc.code != errors.NOT_FOUND:
                 raise
