@@ -1,8 +1,9 @@
 """Sending: the sender loop hands due deliveries to their channel (SMTP relay, Twilio, Web Push).
 
-Several senders run at once, each claiming a chunk of due deliveries per transaction.
+Several senders run at once, each claiming a chunk of due deliveries per transaction. `attempt` hands one
+delivery to its channel and records the outcome through `deliveries.bookkeeping`.
 
-One delivery per transaction, one sender at a time, kept the sender latency-bound: four database
+One delivery per transaction and one sender at a time kept the first sender latency-bound: four database
 round trips and a commit (with its WAL flush) plus the SMTP dialogue per message, none of them
 overlapping, about 20 ms a mail, so at 100 events/s the queue grew without end. Now `send_concurrency`
 greenthreads each claim up to `send_chunk_size` due rows (`FOR UPDATE SKIP LOCKED`: never the same row

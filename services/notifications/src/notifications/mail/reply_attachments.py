@@ -5,15 +5,16 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from typing import Any
 
 from chassis.consumer import TransientError
+from contracts.case_work import AttachmentContent
 from contracts.cases import MessageRead
 from contracts.errors import DomainError
 from notifications.mail.rules import MailAttachment, choose
 
-# (case_id, attachment_id) -> cases.get_attachment's answer; raises TransientError when cases is slow or down
-AttachmentFetch = Callable[[int, int], dict[str, Any]]
+# (case_id, attachment_id) -> the file with its bytes (cases' get_attachment); raises TransientError when cases is
+# slow or down, DomainError when the file is gone
+AttachmentFetch = Callable[[int, int], AttachmentContent]
 
 
 def for_reply(
@@ -26,16 +27,16 @@ def for_reply(
     files = []
     missing: list[str] = []
     for ref in chosen:
-        assert ref.attachment_id is not None
+        assert ref.attachment_id is not None and fetch is not None
         try:
-            found = fetch(message.case_id, ref.attachment_id) if fetch else {}
+            found = fetch(message.case_id, ref.attachment_id)
         except DomainError:
             # cases says the file is gone: the reply still goes, naming the file it could not attach
             missing.append(ref.filename)
             continue
         try:
-            data = base64.b64decode(found["content_base64"], validate=True)
-        except (KeyError, TypeError, binascii.Error, ValueError):
+            data = base64.b64decode(found.content_base64, validate=True)
+        except (binascii.Error, ValueError):
             raise TransientError(f"cases.get_attachment({ref.attachment_id}) answered without content") from None
         files.append(MailAttachment(filename=ref.filename, content_type=ref.content_type, data=data))
     return files, [ref.filename for ref in left_out] + missing

@@ -189,7 +189,7 @@ def notice_phone(case: CaseRead) -> str | None:
 
 
 def notice_sms(*, kind: str, case: CaseRead) -> str:
-    """A status notice as one short SMS, for contacts who prefer SMS (issue 5)."""
+    """A status notice as one short SMS, for contacts who prefer SMS."""
     title = bare_title(case.title)[:80]
     words = {
         NOTICE_RESOLVED: f"Your case #{case.number} ({title}) has been resolved. Reply to this SMS if it is not.",
