@@ -8,8 +8,8 @@ import pytest
 from twilio.base.exceptions import TwilioRestException
 
 from contracts.cases import CaseRead, MessageRead
-from notifications.domain.retry import classify
-from notifications.domain.sms import MAX_SMS_LENGTH, normalise_phone, sms_reply_recipient, sms_text
+from notifications.deliveries.rules import classify
+from notifications.sms.rules import MAX_SMS_LENGTH, normalise_phone, sms_reply_recipient, sms_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
