@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import unicodedata
@@ -44,6 +45,9 @@ _RubyLoader.add_constructor(
 )
 
 
+# Six tests read each corpus mail and its expectation; each is parsed and loaded once per run (the tests only
+# read the results), which keeps `make test-unit` well under a minute.
+@functools.cache
 def expected(box: Path) -> dict[str, Any]:
     # _RubyLoader is a SafeLoader: the !ruby tags become plain maps, nothing is instantiated.
     data: dict[str, Any] = yaml.load(box.with_suffix(".yml").read_text("utf-8"), _RubyLoader)  # noqa: S506
@@ -57,6 +61,7 @@ def norm(text: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@functools.cache
 def parsed(box: Path) -> ParsedMail:
     return parse_message(box.read_bytes())
 
