@@ -12,7 +12,7 @@ help:
 	@echo "make format        ruff format and ruff check --fix"
 	@echo "make bench         benchmarks (bench/README.md has the figures)"
 	@echo "make screenshots   refresh docs/screenshots from the browser tests"
-	@echo "make setup         create .venv and install the pinned packages (every target does it first)"
+	@echo "make setup         create .venv and install the pinned packages (the targets above do it first)"
 	@echo "make clean         remove var/, .venv/ and node_modules/"
 	@echo "SUITES=tests/e2e make test   one suite"
 
