@@ -1,11 +1,17 @@
-"""An import-linter contract type: no module imports itself back, through any chain of imports (decision 0184).
+"""Two import-linter contract types of our own (decision 0184).
+
+`acyclic_modules`: no module imports itself back, through any chain of imports.
 
 import-linter's own `acyclic_siblings` judges the parts of a package as wholes: `cases.common` importing
 `cases.case.tables` while `cases.case.writes` imports `cases.common.repo` counts as a cycle, although no module
 is ever imported while it is still being imported. This contract judges modules: it fails when some module
 of a listed package can reach itself by following imports, and names one such circle with its line numbers.
 
-Registered under `contract_types` in pyproject.toml. `lint-imports` puts its working directory on `sys.path`,
+`forbidden_by_name`: import-linter's `forbidden`, with the source modules chosen by the last part of their
+name (a regular expression), because its own wildcards only stand for whole parts: `rules` and `rules_clock`
+are both pure rules, and no expression like `*.*.rules*` exists.
+
+Both are registered under `contract_types` in pyproject.toml. `lint-imports` puts its working directory on `sys.path`,
 so run from the repository root (as `make lint` and tests/ops do) it finds this file as
 `scripts.import_contracts`.
 """
@@ -13,6 +19,7 @@ so run from the repository root (as `make lint` and tests/ops do) it finds this 
 from __future__ import annotations
 
 import itertools
+import re
 from collections import deque
 from typing import Any
 
@@ -20,6 +27,8 @@ import grimp
 from importlinter import Contract, ContractCheck, fields, output
 from importlinter.application import contract_utils
 from importlinter.application.contract_utils import AlertLevel
+from importlinter.contracts.forbidden import ForbiddenContract
+from importlinter.domain.imports import ModuleExpression
 
 
 class AcyclicModulesContract(Contract):
@@ -128,3 +137,28 @@ def one_circle(graph: grimp.ImportGraph, component: set[str]) -> list[dict[str, 
                 came_from[nxt] = node
                 queue.append(nxt)
     raise AssertionError(f"no circle through {start} in {sorted(component)}")
+
+
+class ForbiddenByNameContract(ForbiddenContract):
+    """`forbidden`, its `source_modules` being every module of the root packages whose last name part matches
+    `source_names` (with everything under it, as in `forbidden`); the other options are `forbidden`'s."""
+
+    type_name = "forbidden_by_name"
+
+    source_modules = fields.SetField(subfield=fields.ModuleExpressionField(), required=False)
+    source_names = fields.StringField()
+
+    def check(self, graph: grimp.ImportGraph, verbose: bool) -> ContractCheck:
+        self.source_modules = [ModuleExpression(name) for name in modules_named(self, graph)]
+        return super().check(graph, verbose)
+
+
+def modules_named(contract: ForbiddenByNameContract, graph: grimp.ImportGraph) -> list[str]:
+    """The modules of the root packages whose last name part matches the contract's `source_names`."""
+    pattern = re.compile(str(contract.source_names))
+    roots = contract.session_options.get("root_packages") or [contract.session_options["root_package"]]
+    return sorted(
+        module
+        for module in graph.modules
+        if module.partition(".")[0] in roots and "." in module and pattern.fullmatch(module.rpartition(".")[2])
+    )
