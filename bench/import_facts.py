@@ -1,4 +1,4 @@
-"""Issue 6 gaps benchmark: the cost per case of the paths added for imported cases and big SLA changes.
+"""The cost per case of reports counting imported cases and of SLA changes over many cases (decisions 0143, 0144).
 
 On fresh PostgreSQL databases: generates N cases (`python -m cases generate`), then measures in this process
 (process CPU time and SQL statements, which a busy shared machine does not inflate the way it does wall time):

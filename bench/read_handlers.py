@@ -1,4 +1,4 @@
-"""CPU per hot read in the cases worker's handler bodies and in PostgreSQL, in-process (issue 6, decision 0164).
+"""CPU per hot read in the cases worker's handler bodies and in PostgreSQL, in-process (decision 0164).
 
 `bench/read_cpu.py` measures whole processes through the API; on a shared 2-core machine its per-process CPU
 moves by more than the handler work this measures. Here, in one process and without nameko, each hot read is

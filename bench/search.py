@@ -1,4 +1,4 @@
-"""Benchmark of search and inbox views at scale (issue 6); prints JSON figures and writes the query plans.
+"""Benchmark of search and inbox views at a million cases; prints JSON figures and writes the query plans.
 
 Builds (or reuses, keyed by size) a PostgreSQL cases database holding `--cases` generated cases
 (`bench/dataset.py`), starts the whole system against it (every service as its real process), and

@@ -1,4 +1,4 @@
-"""CPU per keyword search, in PostgreSQL and in the cases service, word by word (issue 6, decisions 0138-0141).
+"""CPU per keyword search, in PostgreSQL and in the cases service, word by word (decisions 0138-0141).
 
 Runs `cases.search.reads.search_cases` in-process against a kept bench database (see bench/dataset.py;
 this script never builds or writes one) as the busiest non-admin agent, and reports for each word of

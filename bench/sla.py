@@ -1,4 +1,4 @@
-"""SLA benchmark (issue 6, B13) of the cases service on PostgreSQL; prints the figures.
+"""SLA benchmark (B13) of the cases service on PostgreSQL; prints the figures.
 
 Generates N synthetic cases (`python -m cases generate`), adds one policy with an Oslo business calendar,
 runs `python -m cases sla-recompute` (optionally `--notify-past`), shows the plans of the timer's scans and
