@@ -7,8 +7,6 @@ import smtplib
 from dataclasses import dataclass
 from datetime import timedelta
 
-from twilio.base.exceptions import TwilioRestException
-
 # a delivery in one of these states is sent once its next_attempt_at has come
 DUE_STATUSES = ("queued", "failed")
 # mail whose body is a bearer credential: its bytes are dropped once the delivery has ended
@@ -25,15 +23,16 @@ class SendFailure:
     relay_down: bool = False
 
 
+def twilio_failure(status: int, code: object, message: object) -> SendFailure:
+    """Twilio answers 4xx for a bad number or a blocked recipient: retrying changes nothing, except 429."""
+    return SendFailure(temporary=status == 429 or status >= 500, reason=f"twilio: {status} {code}: {message}")
+
+
 def classify(exc: BaseException) -> SendFailure:
     """Classify an exception raised while handing a message to the relay (or SMS to Twilio)."""
     own = getattr(exc, "send_failure", None)
-    if isinstance(own, SendFailure):  # a channel that classified its failure itself (Web Push)
+    if isinstance(own, SendFailure):  # a channel that classified its failure itself (Web Push, Twilio)
         return own
-    if isinstance(exc, TwilioRestException):
-        # Twilio answers 4xx for a bad number or a blocked recipient: retrying changes nothing, except 429
-        temporary = exc.status == 429 or exc.status >= 500
-        return SendFailure(temporary=temporary, reason=f"twilio: {exc.status} {exc.code}: {exc.msg}")
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
         detail = "; ".join(f"{rcpt}: {code} {_text(msg)}" for rcpt, (code, msg) in exc.recipients.items())

@@ -6,10 +6,12 @@ from typing import Any, Protocol
 from urllib.parse import urlsplit, urlunsplit
 
 from nameko.extensions import DependencyProvider
+from twilio.base.exceptions import TwilioRestException
 from twilio.http.http_client import TwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
 
+from notifications.deliveries.rules import twilio_failure
 from notifications.settings import NotificationsSettings
 
 
@@ -43,7 +45,12 @@ class TwilioSms:
         self.from_number = from_number
 
     def send(self, *, to: str, body: str) -> str:
-        message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+        try:
+            message = self.client.messages.create(to=to, from_=self.from_number, body=body)
+        except TwilioRestException as exc:
+            # classified here, so the delivery rules stay free of the twilio library
+            exc.send_failure = twilio_failure(exc.status, exc.code, exc.msg)
+            raise
         return str(message.sid)
 
 
