@@ -1,4 +1,4 @@
-"""The gateway's own cost per read request, in-process: instructions retired and CPU ms (issue 6, decisions 0159, 0165).
+"""The gateway's own cost per read request, in-process: instructions retired and CPU ms (decisions 0159, 0165).
 
 `bench/read_cpu.py` measures the gateway process from outside; on a shared 2-core machine its CPU time moves
 with the load. Here the gateway app runs in this process, called as ASGI (no HTTP server, no HTTP client),

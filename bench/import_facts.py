@@ -1,4 +1,4 @@
-"""Issue 6 gaps benchmark: the cost per case of the paths added for imported cases and big SLA changes.
+"""The cost per case of reports counting imported cases and of SLA changes over many cases (decisions 0143, 0144).
 
 On fresh PostgreSQL databases: generates N cases (`python -m cases generate`), then measures in this process
 (process CPU time and SQL statements, which a busy shared machine does not inflate the way it does wall time):
@@ -73,10 +73,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=20000)
     args = parser.parse_args()
-    from cases.bulk.facts import case_facts
-    from cases.db.models import Case
-    from cases.sla import jobs
-    from cases.sla.matching import Criteria
+    from cases.bulk.reads import case_facts
+    from cases.case.tables import Case
+    from cases.sla import writes_jobs as jobs
+    from cases.sla.rules import Criteria
     from contracts.bulk import CASE_FACTS_MAX
     from reports.handlers import apply_facts
 
@@ -132,7 +132,7 @@ def main() -> None:
             show("SLA background job (batches of 500)", total, f)
 
             # the agent UI's "SLA at risk" count (decision 0145) now that many old open cases are breached
-            from cases.sla.at_risk import at_risk_count
+            from cases.sla.reads_at_risk import at_risk_count
             from contracts.search import Viewer
 
             with Session(cases_engine) as session:

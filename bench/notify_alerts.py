@@ -32,7 +32,7 @@ sys.path.insert(0, str(repo_root() / "services" / "notifications" / "tests"))
 from notifications_testkit import make_case, make_message
 
 from contracts.cases import CaseCreated, CaseRead
-from notifications import agent_alerts
+from notifications.alerts import handlers as agent_alerts
 from notifications.db.models import (
     AgentNotification,
     AgentPreference,
@@ -42,7 +42,8 @@ from notifications.db.models import (
     ProcessedEvent,
     PushSubscription,
 )
-from notifications.directory import AgentCache, CasesDirectory
+from notifications.directory.cache import AgentCache
+from notifications.directory.cases import CasesDirectory
 from notifications.manage import SERVICE_DIR
 from notifications.settings import NotificationsSettings
 

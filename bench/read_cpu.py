@@ -1,4 +1,4 @@
-"""CPU milliseconds per read request, per process (gateway, cases worker), at a million cases (issue 6).
+"""CPU milliseconds per read request, per process (gateway, cases worker), at a million cases.
 
 Wall-clock latency on a 2-core machine shared with other work mostly measures the other work; CPU time
 per request does not. Starts the cases worker and the gateway against the search benchmark's database

@@ -1,4 +1,4 @@
-"""CPU per hot read in the cases worker's handler bodies and in PostgreSQL, in-process (issue 6, decision 0164).
+"""CPU per hot read in the cases worker's handler bodies and in PostgreSQL, in-process (decision 0164).
 
 `bench/read_cpu.py` measures whole processes through the API; on a shared 2-core machine its per-process CPU
 moves by more than the handler work this measures. Here, in one process and without nameko, each hot read is
@@ -40,8 +40,9 @@ def main() -> None:
     from sqlalchemy import event, text
     from sqlalchemy.engine import Engine
 
-    from cases import queries
-    from cases.search import saved, service
+    from cases.case import reads as queries
+    from cases.search import reads as service
+    from cases.search import writes_saved as saved
     from chassis.db import make_engine, make_read_sessionmaker, make_sessionmaker
     from contracts.search import SavedSearchWrite, Viewer
 

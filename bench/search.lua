@@ -1,4 +1,4 @@
--- wrk script for bench/search.py --load wrk (issue 6, decision 0137): walks the request paths of one endpoint
+-- wrk script for bench/search.py --load wrk (decision 0137): walks the request paths of one endpoint
 -- in order (each connection takes the next one), then prints one JSON line with the latency percentiles.
 -- Usage: wrk -t1 -c4 -d10s -s bench/search.lua -H "Authorization: Bearer KEY" http://host:port -- PATHS_FILE
 local paths = {}

@@ -1,4 +1,4 @@
-"""Benchmark of search and inbox views at scale (issue 6); prints JSON figures and writes the query plans.
+"""Benchmark of search and inbox views at a million cases; prints JSON figures and writes the query plans.
 
 Builds (or reuses, keyed by size) a PostgreSQL cases database holding `--cases` generated cases
 (`bench/dataset.py`), starts the whole system against it (every service as its real process), and
@@ -159,8 +159,8 @@ def explain_hot_queries(cases_url: str, agent_id: int, search_id: int, case_id: 
     from sqlalchemy import event
     from sqlalchemy.orm import Session
 
-    from cases import queries
-    from cases.search import service
+    from cases.case import reads as queries
+    from cases.search import reads as service
     from chassis.db import make_engine
     from contracts.search import Viewer
 

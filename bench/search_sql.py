@@ -1,6 +1,6 @@
-"""CPU per keyword search, in PostgreSQL and in the cases service, word by word (issue 6, decisions 0138-0141).
+"""CPU per keyword search, in PostgreSQL and in the cases service, word by word (decisions 0138-0141).
 
-Runs `cases.search.service.search_cases` in-process against a kept bench database (see bench/dataset.py;
+Runs `cases.search.reads.search_cases` in-process against a kept bench database (see bench/dataset.py;
 this script never builds or writes one) as the busiest non-admin agent, and reports for each word of
 `bench/search.py`'s list: the SELECT statements run, the CPU time of the PostgreSQL backend
 (`/proc/<pid>/schedstat`, so other load on the machine does not inflate it), the CPU time of this
@@ -45,7 +45,7 @@ def main() -> None:
     from sqlalchemy import event, text
     from sqlalchemy.orm import Session
 
-    from cases.search import service
+    from cases.search import reads as service
     from chassis.db import make_engine
     from contracts.search import Viewer
 

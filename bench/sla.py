@@ -1,4 +1,4 @@
-"""SLA benchmark (issue 6, B13) of the cases service on PostgreSQL; prints the figures.
+"""SLA benchmark (B13) of the cases service on PostgreSQL; prints the figures.
 
 Generates N synthetic cases (`python -m cases generate`), adds one policy with an Oslo business calendar,
 runs `python -m cases sla-recompute` (optionally `--notify-past`), shows the plans of the timer's scans and
@@ -74,8 +74,8 @@ def main() -> None:
 
 
 def _tick(engine: Any) -> None:
-    from cases.db.models import OutboxMessage
-    from cases.sla import events
+    from cases.common.tables import OutboxMessage
+    from cases.sla import writes_events as events
     from chassis.db import make_sessionmaker, unit_of_work
     from chassis.outbox import add_event
 

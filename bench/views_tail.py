@@ -1,4 +1,4 @@
-"""Where an inbox view's slow requests come from (issue 6, bench/README.md "Views' tail at 1M (0170)").
+"""Where an inbox view's slow requests come from (bench/HISTORY.md, "Views' tail at 1M (0170)").
 
 Starts the whole system against the `bench/dataset.py` database of `--cases` (reused, never rebuilt here),
 then drives one view with a minimal keep-alive HTTP/1.1 client (asyncio streams, ~0.1 ms CPU per request,

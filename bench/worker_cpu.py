@@ -1,4 +1,4 @@
-"""The cases worker's cost per RPC, from outside: CPU ms and profiled Python function calls (issue 6, 0163).
+"""The cases worker's cost per RPC, from outside: CPU ms and profiled Python function calls (decision 0163).
 
 Starts the cases worker (as bench/read_cpu.py does, on the search benchmark's database, `bench/dataset.py`)
 and calls it straight over AMQP with `chassis.rpc_client.RpcClient` (no gateway): `health` (a handler that

@@ -72,7 +72,8 @@ ensure_dovecot() {
 }
 
 ensure_wrk() {
-  # bench/search.py --load wrk (issue 6, decision 0137): an HTTP load generator lighter than the Python client
+  # bench/search.py --load wrk (decision 0137): an HTTP load generator lighter than the Python client, whose own
+  # CPU would otherwise take a share of the two cores the measured services run on
   command -v wrk >/dev/null && return 0
   apt_install wrk || fail "wrk is missing and could not be installed (apt-get install wrk)"
 }

@@ -1,4 +1,4 @@
-"""The signed case link in the confirmation (D5), end to end over real SMTP and HTTP: it opens that
+"""The signed case link in the confirmation (D5, decision 0100), end to end over real SMTP and HTTP: it opens that
 case in the portal without a sign-in, and nothing else; a tampered or expired link gets a clear refusal.
 """
 

@@ -1,4 +1,4 @@
-"""Threading aids end to end (E6 rules 2 and 3, issue 5): a customer's answer that lost its In-Reply-To and
+"""Threading aids end to end (E6 rules 2 and 3, decision 0090): a customer's answer that lost its In-Reply-To and
 References still lands on its case, through the signed Reply-To plus-address or the signed subject token.
 
 Real processes throughout: SMTP in through the mail gateway, cases, notifications out to the SMTP sink.

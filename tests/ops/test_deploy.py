@@ -86,7 +86,7 @@ ALLOWED_ENV = {
     "MAIL_GATEWAY_SMTP_OPS_PORT",
     "NOTIFICATIONS_OPS_PORT",
     "REPORTS_OPS_PORT",
-    "NOTIFICATIONS_VAPID_PRIVATE_KEY",  # Web Push; optional, a secret
+    "NOTIFICATIONS_VAPID_PRIVATE_KEY",  # Web Push: optional (pushes are off without it), and a secret
     *DATABASE_ENV.values(),
     # read by libs/chassis/src/chassis/settings.py
     "HELPDESK_BIND_HOST",

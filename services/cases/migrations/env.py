@@ -1,5 +1,5 @@
-from cases.db.models import Base
 from cases.settings import CasesSettings
+from cases.tables import metadata
 from chassis.migrations import run_env
 
-run_env(Base.metadata, CasesSettings().db_url)
+run_env(metadata, CasesSettings().db_url)

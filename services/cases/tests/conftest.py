@@ -17,9 +17,17 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import Engine, create_engine, text
 
+from cases.sla import writes_hooks
 from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_until
 from contracts.envelope import Envelope, EventPayload
 from contracts.mail_gateway import MailAddress, MailReceived
+
+
+@pytest.fixture(autouse=True, scope="session")
+def sla_hooks() -> None:
+    """Sessions opened by the tests keep each case's SLA as the worker's do (the worker installs it at start)."""
+    writes_hooks.install()
+
 
 _inbound_ids = itertools.count(int(time.time() * 100))
 
@@ -131,7 +139,7 @@ def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesService]:
     with pg_database("cases") as db_url, amqp_vhost() as amqp_uri:
         port = free_port()
         env = {"CASES_DATABASE_URL": db_url, "HELPDESK_AMQP_URI": amqp_uri, "CASES_OPS_PORT": str(port)}
-        env["CASES_DORMANT_CHECK_SECONDS"] = "0.5"  # issue 3 part A: dormant cases wake within the test's wait
+        env["CASES_DORMANT_CHECK_SECONDS"] = "0.5"  # dormant cases wake within the test's wait
         _run("migrate", env)
         _run("seed", env)
         log_dir = Path(tmp_path_factory.mktemp("cases-logs"))

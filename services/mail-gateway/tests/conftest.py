@@ -15,6 +15,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
+import corpus
 import pytest
 from imap_server import Dovecot, dovecot_server
 from kombu import Connection, Exchange
@@ -34,6 +35,13 @@ MAX_ATTACHMENT_BYTES = 64 * 1024
 IMAP_BATCH_SIZE = 4  # small, so a dozen mails take several polls (batches)
 SUPPORT = "support@example.com"
 IMAP_PASSWORD = "imap-pw-never-shown-0451"  # every user's on the test dovecot (`imap` fixture)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """A test marked `corpus` skips, or under CI fails, before its fixtures start when its corpus is missing."""
+    for mark in item.iter_markers("corpus"):
+        corpus.require(*mark.args)
 
 
 @dataclass

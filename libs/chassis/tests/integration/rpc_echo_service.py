@@ -1,4 +1,4 @@
-"""A nameko service with `@domain_rpc` entry points (and one plain `@rpc`), run as its own process by
+"""A nameko service with `@domain_rpc` and `@typed_rpc` entry points (and one plain `@rpc`), run as its own process by
 test_rpc_replies.py: `python rpc_echo_service.py <amqp uri>` until SIGTERM."""
 
 from __future__ import annotations
@@ -13,9 +13,16 @@ from typing import Any  # noqa: E402
 
 from nameko.cli.run import run  # noqa: E402
 from nameko.rpc import rpc  # noqa: E402
+from pydantic import BaseModel  # noqa: E402
 
 from chassis.nameko_rpc import RawJson, domain_rpc  # noqa: E402
+from chassis.typed_rpc import typed_rpc  # noqa: E402
 from contracts.errors import NotFound  # noqa: E402
+
+
+class Parcel(BaseModel):
+    label: str
+    weight: int
 
 
 class EchoService:
@@ -33,6 +40,10 @@ class EchoService:
     @domain_rpc
     def missing(self, case_id: int) -> None:
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id, "archived": None})
+
+    @typed_rpc
+    def weigh(self, *, parcel: Parcel, times: int = 1) -> Parcel:
+        return Parcel(label=parcel.label.upper(), weight=parcel.weight * times)
 
     @rpc
     def plain(self, value: Any) -> Any:

@@ -124,6 +124,22 @@ def test_errors_map_as_before(amqp_uri: str, service: subprocess.Popen[bytes]) -
     assert "MethodNotFound" in raised.value.message
 
 
+def test_typed_entrypoints_parse_arguments_and_refuse_bad_ones_over_the_wire(
+    amqp_uri: str, service: subprocess.Popen[bytes]
+) -> None:
+    assert asyncio.run(_call(amqp_uri, "weigh", parcel={"label": "box", "weight": 2}, times="3")) == {
+        "label": "BOX",
+        "weight": 6,
+    }
+    with pytest.raises(errors.DomainError) as raised:
+        asyncio.run(_call(amqp_uri, "weigh", parcel={"label": "box", "weight": "heavy"}))
+    assert (raised.value.code, raised.value.message) == (errors.VALIDATION_ERROR, "parcel is invalid")
+    assert [d["loc"] for d in raised.value.details] == [["parcel", "weight"]]
+    with pytest.raises(errors.DomainError) as raised:
+        asyncio.run(_call(amqp_uri, "weigh", parcel={"label": "box", "weight": 1}, colour="red"))
+    assert "IncorrectSignature" in raised.value.message and "colour" in raised.value.message
+
+
 def test_replies_arrive_after_the_broker_closed_the_reply_connection(
     amqp_uri: str, service: subprocess.Popen[bytes]
 ) -> None:

@@ -4,7 +4,7 @@ Revision ID: 0002_case_model
 Revises: c7458975051a
 Create Date: 2026-11-22 18:00:00
 
-Hand-written (issue 3 part A): several engineers change the models concurrently.
+Hand-written: several engineers change the models concurrently.
 """
 
 from collections.abc import Sequence

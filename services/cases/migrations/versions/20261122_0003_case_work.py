@@ -4,7 +4,7 @@ Revision ID: 0003_case_work
 Revises: 0002_case_model
 Create Date: 2026-11-22 18:10:00
 
-Hand-written (issue 3 part B): several engineers change the models concurrently.
+Hand-written: several engineers change the models concurrently.
 """
 
 from collections.abc import Sequence

@@ -4,7 +4,7 @@ Revision ID: 0004_search
 Revises: 0003_case_work
 Create Date: 2026-11-22 20:05:00
 
-Hand-written (issue 6 / issue 5): several engineers change the models concurrently.
+Hand-written: several engineers change the models concurrently.
 
 Everything derived is kept by the database itself (generated columns, triggers), so a bulk import
 with COPY needs none of our Python code to stay searchable and to keep the inbox views right.
@@ -45,7 +45,7 @@ _BTREE = [
     ("ix_case_sla_state", "case", ["sla_state"], None),
     ("ix_case_organisation_id", "case", ["organisation_id"], None),
     ("ix_case_assignee_status_upd", "case", ["assignee_id", "status", "updated_at", "id"], None),
-    # saved-search counts by status and priority (issue 6 read path): an index-only count of <= cap+1
+    # saved-search counts by status and priority (the read path): an index-only count of <= cap+1
     ("ix_case_status_priority_id", "case", ["status", "priority", "id"], None),
     ("ix_case_open_updated", "case", ["updated_at", "id"], _OPEN),
     ("ix_case_assignee_open_upd", "case", ["assignee_id", "updated_at", "id"], _OPEN),
@@ -136,7 +136,7 @@ def _upgrade_sqlite() -> None:
     op.add_column("case", sa.Column("awaiting_reply", sa.Boolean(), nullable=False, server_default=sa.false()))
     op.add_column("case", sa.Column("priority_rank", sa.Integer(), nullable=False, server_default="0"))
     # the FTS tables and triggers, shared with `manage.migrate`, which re-creates any a rebuild dropped
-    from cases.db.search_sql import ensure_sqlite_search_objects
+    from cases.common.search_sql import ensure_sqlite_search_objects
 
     ensure_sqlite_search_objects(op.get_bind())
 

@@ -4,7 +4,7 @@ Revision ID: 0005_sla
 Revises: 0004_search
 Create Date: 2026-11-22 20:05:00
 
-Hand-written (issue 6 / issue 5): several engineers change the models concurrently.
+Hand-written: several engineers change the models concurrently.
 """
 
 from collections.abc import Sequence

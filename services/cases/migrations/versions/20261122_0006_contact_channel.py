@@ -4,7 +4,7 @@ Revision ID: 0006_contact_channel
 Revises: 0005_sla
 Create Date: 2026-11-22 20:05:00
 
-Hand-written (issue 6 / issue 5): several engineers change the models concurrently.
+Hand-written: several engineers change the models concurrently.
 """
 
 from collections.abc import Sequence
@@ -19,12 +19,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    # issue 5: email | sms; existing contacts keep hearing from us by email
+    # email | sms; existing contacts keep hearing from us by email
     with op.batch_alter_table("contact", schema=None) as batch_op:
         batch_op.add_column(
             sa.Column("preferred_channel", sa.String(length=10), server_default="email", nullable=False)
         )
-    # issue 5: the mailbox an email case came in on (notifications answers from it, decision 0101)
+    # the mailbox an email case came in on (notifications answers from it, decision 0101)
     with op.batch_alter_table("case", schema=None) as batch_op:
         batch_op.add_column(sa.Column("mailbox", sa.String(length=254), nullable=True))
 

@@ -4,7 +4,7 @@ Revision ID: 0007_import_key
 Revises: 0006_contact_channel
 Create Date: 2026-11-23 00:00:00
 
-Hand-written (issue 6 gaps, decisions 0142 and 0144):
+Hand-written (decisions 0142 and 0144):
 - `case.import_source` + `case.import_external_id` with a partial unique index (where the external id is
   set), backfilled from the `imported` history rows. Cases imported twice before this constraint existed
   are not deleted (they may have been worked on since): the oldest keeps the key, each later one is tagged

@@ -4,10 +4,10 @@ Revision ID: 0009_search_plan
 Revises: 0008_mail_batch
 Create Date: 2026-11-23 00:20:00
 
-Hand-written (issue 6, decision 0140). GIN's fast update queues new entries in a pending list that
+Hand-written (decision 0140). GIN's fast update queues new entries in a pending list that
 every search reads in full until it is merged (at `gin_pending_list_limit`, 4 MB by default, or by
 VACUUM): with a live help desk each search paid up to ~2 ms of CPU per index for it. 256 kB keeps the
-batching of inserts (bulk COPY too) at a few percent more insert CPU (bench/README.md, issue 6 search).
+batching of inserts (bulk COPY too) at a few percent more insert CPU (bench/README.md, search).
 `ALTER INDEX ... SET` only changes the index's options: no rebuild, instant at a million cases.
 SQLite (FTS5) has no such list: nothing to do there.
 """

@@ -6,8 +6,8 @@ main(
         "worker": "cases.worker:main",
         "migrate": "cases.manage:migrate",
         "seed": "cases.manage:seed",
-        "import": "cases.bulk.cli:import_command",  # issue 6: bulk import (docs/import.md)
-        "generate": "cases.bulk.cli:generate_command",  # issue 6: synthetic cases
-        "sla-recompute": "cases.sla.backfill:command",  # issue 6: SLA of imported/generated cases
+        "import": "cases.bulk.cli:import_command",  # bulk import (docs/import.md)
+        "generate": "cases.bulk.cli:generate_command",  # synthetic cases
+        "sla-recompute": "cases.sla.writes_backfill:command",  # SLA of imported/generated cases
     },
 )

@@ -14,12 +14,12 @@ def migrate() -> None:
     if not url.startswith("sqlite"):
         upgrade(SERVICE_DIR, url)
         return
-    # issue 6 (decision 0070): SQLite search triggers are lifted while migrations run, then restored
+    # decision 0070: SQLite search triggers are lifted while migrations run, then restored
     from alembic.config import Config
     from alembic.runtime.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
-    from cases.db.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
+    from cases.common.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
     from chassis.db import make_engine
 
     cfg = Config(str(SERVICE_DIR / "alembic.ini"))

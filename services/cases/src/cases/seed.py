@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from cases.db.models import Agent, Group, GroupMember
+from cases.directory.tables import Agent, Group, GroupMember
 from cases.settings import CasesSettings
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
 

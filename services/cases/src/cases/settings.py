@@ -11,23 +11,23 @@ class CasesSettings(ServiceSettings):
 
     service_name: str = "cases"
     ops_port: int = 9101
-    # issue 3 part B: attachments (B6); empty blob_dir means <HELPDESK_VAR_DIR>/case-blobs
+    # attachments (B6); empty blob_dir means <HELPDESK_VAR_DIR>/case-blobs
     blob_dir: str = ""
     max_attachment_bytes: int = 5 * 1024 * 1024
     # how often the recurrence timer looks for due slots (A6)
     recurrence_interval_seconds: float = 30.0
-    # issue 3 part A: how often the dormancy timer wakes cases whose dormant period ended (B2)
+    # how often the dormancy timer wakes cases whose dormant period ended (B2)
     dormant_check_seconds: float = 30.0
-    # issue 6: how often the SLA timer sends due warnings and breaches (B13)
+    # how often the SLA timer sends due warnings and breaches (B13)
     sla_check_seconds: float = 30.0
-    # issue 6 gaps (decision 0144): a policy/calendar/group change touching more open cases than this becomes
+    # decision 0144: a policy/calendar/group change touching more open cases than this becomes
     # a background job, worked off every `sla_job_seconds` in transactions of `sla_job_batch` cases
     sla_inline_recompute_max: int = 500
     sla_job_batch: int = 500
     sla_job_seconds: float = 5.0
-    # issue 4 (decision 0126): nameko's greenthreads, and so its prefetch: the most mails a group can hold
+    # decision 0126: nameko's greenthreads, and so its prefetch: the most mails a group can hold
     max_workers: int = 60
-    # issue 4: mails applied in one transaction at most, and how long a new group waits for more to arrive
+    # mails applied in one transaction at most, and how long a new group waits for more to arrive
     mail_group_size: int = 50
     mail_group_linger_seconds: float = 0.002
     # per-process caches emptied by this process's own writes (decisions 0112, 0154, 0155); 0 switches one off.

@@ -1,4 +1,4 @@
-"""Bulk import and the synthetic data generator (issue 6) on PostgreSQL (COPY, with the real worker) and SQLite."""
+"""Bulk import and the synthetic data generator on PostgreSQL (COPY, with the real worker) and SQLite."""
 
 from __future__ import annotations
 
@@ -16,10 +16,11 @@ import pytest
 from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
-from cases import handlers, queries
-from cases.bulk.generator import generate
-from cases.bulk.importer import ImportReport, import_file
-from cases.db.models import OutboxMessage
+from cases.bulk.writes_generator import generate
+from cases.bulk.writes_import import ImportReport, import_file
+from cases.case import reads as queries
+from cases.case import writes as handlers
+from cases.common.tables import OutboxMessage
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
 from chassis.outbox import add_event
 from contracts.cases import Actor, AuthorType, CaseCreate, CaseFilter, Channel

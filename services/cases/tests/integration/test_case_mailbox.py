@@ -1,4 +1,4 @@
-"""A case opened by mail remembers the mailbox it came in on (issue 5): on its events and on `get_case`."""
+"""A case opened by mail remembers the mailbox it came in on: on its events and on `get_case`."""
 
 from __future__ import annotations
 

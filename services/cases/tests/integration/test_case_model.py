@@ -1,4 +1,4 @@
-"""The case model (issue 3 part A) against the real worker, PostgreSQL and RabbitMQ: fields, statuses, rules."""
+"""The case model against the real worker, PostgreSQL and RabbitMQ: fields, statuses, rules."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The read path of issue 6 (db/case_reads.py): the same `CaseRead` as the ORM's `repo.case_read`, from
+"""The read path (cases.common.case_rows): the same `CaseRead` as the ORM's `repo.case_read`, from
 two statements whatever the number of cases, on PostgreSQL and SQLite."""
 
 from __future__ import annotations
@@ -15,24 +15,16 @@ import pytest
 from sqlalchemy import event, select, text
 from sqlalchemy.orm import Session
 
-from cases import queries
-from cases.db import case_reads, directory_names, repo
-from cases.db.models import (
-    Agent,
-    Case,
-    CaseCustomValue,
-    CaseFollower,
-    CaseStatus,
-    CaseTag,
-    CaseType,
-    Contact,
-    ContactEmail,
-    Group,
-    GroupMember,
-    Organisation,
-)
-from cases.search import filters as search_filters
-from cases.search import scope_cache, views
+from cases.case import reads as queries
+from cases.case.tables import Case, CaseCustomValue, CaseFollower, CaseTag
+from cases.common import case_rows as case_reads
+from cases.common import names as directory_names
+from cases.common import repo
+from cases.config.tables import CaseStatus, CaseType
+from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
+from cases.search import reads_filters as search_filters
+from cases.search import reads_scope_cache as scope_cache
+from cases.search import reads_views as views
 from chassis.db import make_engine, make_sessionmaker
 from chassis.testing import pg_database
 from contracts.cases import CasePage

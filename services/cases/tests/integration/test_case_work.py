@@ -1,4 +1,5 @@
-"""Issue 3 part B over RPC against the real worker, PostgreSQL and RabbitMQ: every change has its event and history."""
+"""The work on a case (tasks, attachments, time, templates, links) over RPC against the real worker, PostgreSQL and
+RabbitMQ: every change has its event and history."""
 
 from __future__ import annotations
 

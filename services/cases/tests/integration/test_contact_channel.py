@@ -1,4 +1,4 @@
-"""Issue 5 on the cases side: a contact's channel preference (migration 0006) reaches notifications on every
+"""On the cases side: a contact's channel preference (migration 0006) reaches notifications on every
 case event, and a reply's status change says which message caused it (so no second notice is mailed)."""
 
 from __future__ import annotations

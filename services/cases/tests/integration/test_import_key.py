@@ -14,11 +14,11 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.exc import IntegrityError
 
-from cases.bulk.importer import ImportReport, _flush, import_file
-from cases.bulk.records import parse_case
-from cases.bulk.writer import BulkWriter, CaseBundle
-from cases.db.models import Base
+from cases.bulk.rules import parse_case
+from cases.bulk.writes import BulkWriter, CaseBundle
+from cases.bulk.writes_import import ImportReport, _flush, import_file
 from cases.manage import SERVICE_DIR
+from cases.tables import metadata
 from chassis.db import make_engine, make_sessionmaker, unit_of_work, utcnow
 from chassis.migrations import upgrade
 from chassis.testing import migrate_sqlite, pg_database, schema_differences
@@ -104,7 +104,7 @@ def test_import_key_is_per_source_and_a_stale_run_skips_what_another_wrote(pg_ur
 
         # a run that read the keys before another run committed the same ids (what two imports at once
         # on SQLite, without the advisory lock, amount to): the unique index stops it, the rows are skipped
-        from cases.bulk.importer import References
+        from cases.bulk.writes_import import References
 
         factory = make_sessionmaker(engine)
         now = utcnow()
@@ -135,12 +135,12 @@ def test_bad_source_is_refused(tmp_path: Path) -> None:
 def test_migration_0007_matches_the_models_on_sqlite(tmp_path: Path) -> None:
     engine = make_engine(migrate_sqlite("cases", tmp_path / "cases.db"))
     try:
-        diffs = schema_differences(engine, Base.metadata)
+        diffs = schema_differences(engine, metadata)
         export = _export(tmp_path / "export.jsonl", "S-1")
         assert import_file(engine, export, progress=False).imported == 1
         assert import_file(engine, export, progress=False).already_imported == 1
         # SQLite has no advisory lock: a run with a stale key set meets the unique index and skips the row
-        from cases.bulk.importer import References
+        from cases.bulk.writes_import import References
 
         factory = make_sessionmaker(engine)
         batch = [parse_case({"external_id": i, "title": i}, n, now=utcnow()) for n, i in enumerate(["S-1", "S-2"], 1)]
@@ -157,7 +157,7 @@ def test_migration_0007_matches_the_models_on_sqlite(tmp_path: Path) -> None:
 def test_case_facts_pages_are_bounded_and_name_missing_ids(pg_url: str, tmp_path: Path) -> None:
     from sqlalchemy.orm import Session
 
-    from cases.bulk.facts import case_facts
+    from cases.bulk.reads import case_facts
     from contracts.errors import ValidationFailed
 
     upgrade(SERVICE_DIR, pg_url)

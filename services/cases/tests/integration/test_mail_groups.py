@@ -24,10 +24,11 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases import mail_batch
-from cases.db import batch_lookups, config_cache
-from cases.db.models import FieldConfig, OutboxMessage, ProcessedEvent, Setting
-from cases.db.sla_models import SlaPolicy
+from cases.common import batch_lookups, config_cache
+from cases.common.tables import OutboxMessage, ProcessedEvent
+from cases.config.tables import FieldConfig, Setting
+from cases.intake import writes_batch as mail_batch
+from cases.sla.tables import SlaPolicy
 from chassis.consumer import DeadLetters, consume
 from chassis.db import make_engine, make_sessionmaker
 from chassis.group_commit import FALLBACK, GroupCommitter

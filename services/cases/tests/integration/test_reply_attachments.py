@@ -1,4 +1,4 @@
-"""A message names files already uploaded to its case (issue 5, decision 0102): each file joins one message
+"""A message names files already uploaded to its case (decision 0102): each file joins one message
 of its own case only, and the message and its `message_added` event list them with their ids.
 """
 

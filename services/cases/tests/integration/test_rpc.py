@@ -6,7 +6,9 @@ import uuid
 from typing import Any
 
 import pytest
+from nameko.rpc import Rpc
 
+from cases.worker import CasesService
 from contracts.cases import CasePage, CaseRead, MessageRead
 from contracts.errors import DomainError
 
@@ -211,3 +213,17 @@ def test_portal_calls_see_only_the_contacts_own_cases(cases: Any, admin: dict[st
     event = cases.events.wait_for("message_added", message__id=answer["id"])[0]
     assert event["payload"]["case"]["status"] == "open"  # a customer reply reopens a waiting case
     assert _error(lambda: cases.call("list_cases_for_contact", contact_id=anna, limit=0)).code == "validation_error"
+
+
+def test_every_rpc_name_answers(cases: Any) -> None:
+    """The worker composes every capability's entrypoints: each method is found (a call with an unknown
+    argument is refused by its signature, not as a missing method)."""
+    names = [
+        n
+        for n in dir(CasesService)
+        if any(isinstance(e, Rpc) for e in getattr(getattr(CasesService, n), "nameko_entrypoints", ()))
+    ]
+    assert len(names) == 87  # the unit test test_rpc_names pins each name and its parameters
+    for name in names:
+        error = _error(lambda name=name: cases.call(name, no_such_argument=1))
+        assert "IncorrectSignature" in error.message, (name, error.message)

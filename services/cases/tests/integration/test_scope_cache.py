@@ -13,8 +13,9 @@ import pytest
 from sqlalchemy import delete, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases.db.models import Agent, Group, GroupMember
-from cases.search import filters, scope_cache
+from cases.directory.tables import Agent, Group, GroupMember
+from cases.search import reads_filters as filters
+from cases.search import reads_scope_cache as scope_cache
 from chassis.db import make_engine, make_sessionmaker
 from chassis.testing import pg_database
 from contracts.search import Viewer

@@ -18,24 +18,18 @@ import pytest
 from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
-from cases.db.models import (
-    Agent,
-    Case,
-    CaseCustomValue,
-    CaseTag,
-    Contact,
-    ContactEmail,
-    CustomField,
-    Group,
-    GroupMember,
-    Mention,
-    Message,
-    Organisation,
-)
-from cases.db.search_models import SavedSearch
-from cases.db.work_models import CaseAttachment, CaseTask
-from cases.search import filters as search_filters
-from cases.search import global_search, listing, saved, views
+from cases.attachments.tables import CaseAttachment
+from cases.case.tables import Case, CaseCustomValue, CaseTag, Mention, Message
+from cases.config.tables import CustomField
+from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
+from cases.search import reads_filters as search_filters
+from cases.search import reads_global as global_search
+from cases.search import reads_listing as listing
+from cases.search import reads_saved as saved
+from cases.search import reads_views as views
+from cases.search import writes_saved
+from cases.search.tables import SavedSearch
+from cases.tasks.tables import CaseTask
 from chassis.db import make_engine, make_sessionmaker
 from chassis.testing import pg_database
 from contracts.cases import CaseFilter, CaseSort, Priority, Status
@@ -390,8 +384,8 @@ def test_saved_searches_personal_shared_with_counts(world: World) -> None:
     i = world.ids
     with world.session() as s, s.begin():
         ada, bo = _scope(world, s, "ada"), _scope(world, s, "bo")
-        mine = saved.create(s, ada, SavedSearchWrite(name="Printers", filters=SearchFilters(tags=["printer"])))
-        shared = saved.create(
+        mine = writes_saved.create(s, ada, SavedSearchWrite(name="Printers", filters=SearchFilters(tags=["printer"])))
+        shared = writes_saved.create(
             s, ada, SavedSearchWrite(name="Open, everyone", shared=True, filters=SearchFilters(statuses=[Status.OPEN]))
         )
         assert saved.count(s, ada, mine.id).count == 2
@@ -404,14 +398,14 @@ def test_saved_searches_personal_shared_with_counts(world: World) -> None:
         with pytest.raises(NotFound):
             saved.get(s, bo, mine.id)
         with pytest.raises(DomainError) as info:
-            saved.update(s, bo, shared.id, SavedSearchUpdate(name="Mine now"))
+            writes_saved.update(s, bo, shared.id, SavedSearchUpdate(name="Mine now"))
         assert info.value.code == "forbidden"
         with pytest.raises(InvalidFilter):
-            saved.create(s, ada, SavedSearchWrite(name="Bad", filters=SearchFilters(custom_fields={"x": "y"})))
-        updated = saved.update(s, ada, mine.id, SavedSearchUpdate(filters=SearchFilters(tags=["vip"])))
+            writes_saved.create(s, ada, SavedSearchWrite(name="Bad", filters=SearchFilters(custom_fields={"x": "y"})))
+        updated = writes_saved.update(s, ada, mine.id, SavedSearchUpdate(filters=SearchFilters(tags=["vip"])))
         assert updated.filters == {"tags": ["vip"]}
         assert _ids(saved.cases(s, ada, mine.id, None, 10)) == [i["c2"]]
-        saved.delete(s, ada, mine.id)
+        writes_saved.delete(s, ada, mine.id)
         assert s.get(SavedSearch, mine.id) is None
         s.rollback()
 
@@ -440,10 +434,12 @@ def test_a_saved_search_is_kept_and_a_change_is_counted_within_the_bound(
     i = world.ids
     with world.session() as s, s.begin():
         ada = _scope(world, s, "ada")
-        printers = saved.create(
+        printers = writes_saved.create(
             s, ada, SavedSearchWrite(name="Printers", shared=True, filters=SearchFilters(tags=["printer"]))
         ).id
-        own = saved.create(s, ada, SavedSearchWrite(name="Mine", filters=SearchFilters(statuses=[Status.OPEN]))).id
+        own = writes_saved.create(
+            s, ada, SavedSearchWrite(name="Mine", filters=SearchFilters(statuses=[Status.OPEN]))
+        ).id
     try:
         with world.session() as s:
             ada, bo = _scope(world, s, "ada"), _scope(world, s, "bo")
@@ -455,7 +451,9 @@ def test_a_saved_search_is_kept_and_a_change_is_counted_within_the_bound(
             with pytest.raises(NotFound):  # Ada's personal search, kept or not, is not Bo's
                 saved.count(s, bo, own)
         with world.session() as s, s.begin():  # changed here (the update RPC): counted at once
-            saved.update(s, _scope(world, s, "ada"), printers, SavedSearchUpdate(filters=SearchFilters(tags=["vip"])))
+            writes_saved.update(
+                s, _scope(world, s, "ada"), printers, SavedSearchUpdate(filters=SearchFilters(tags=["vip"]))
+            )
         with world.session() as s:
             ada = _scope(world, s, "ada")
             assert saved.count(s, ada, printers).count == 1
@@ -516,7 +514,7 @@ def test_one_multi_row_insert_keeps_every_case_right(world: World) -> None:
 def test_sqlite_triggers_lifted_for_migrations_are_restored_with_the_index(world: World) -> None:
     if world.dialect != "sqlite":
         pytest.skip("SQLite's trigger upkeep")
-    from cases.db.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
+    from cases.common.search_sql import drop_sqlite_search_triggers, ensure_sqlite_search_objects
 
     with world.session() as s, s.begin():
         drop_sqlite_search_triggers(s.connection())
@@ -543,7 +541,7 @@ def test_title_infix_is_searched_only_while_the_case_text_source_is_not_full(
 ) -> None:
     """Decision 0138: a word common enough to fill the case-text source does not also scan titles for
     the needle inside words; the title bonus then goes to the case-text candidates that hold it."""
-    from cases.search import fulltext
+    from cases.search import reads_fulltext as fulltext
 
     i = world.ids
     found = {h.case.id: h for h in _search(world, "drucker")}

@@ -1,4 +1,4 @@
-"""The SLA job metrics (issue 6 gap, decision 0144): jobs not finished by state, the oldest one's age, and the
+"""The SLA job metrics (decision 0144): jobs not finished by state, the oldest one's age, and the
 cases the jobs recomputed, against real PostgreSQL."""
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from prometheus_client import REGISTRY
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases.db.models import Case
-from cases.db.sla_models import SlaRecomputeJob
-from cases.sla import jobs
-from cases.sla.matching import Criteria
+from cases.case.tables import Case
+from cases.sla import writes_jobs as jobs
+from cases.sla.rules import Criteria
+from cases.sla.tables import SlaRecomputeJob
 from chassis.db import make_engine, make_sessionmaker, unit_of_work, utcnow
 from chassis.testing import pg_database
 

@@ -1,4 +1,4 @@
-"""The import format (issue 6): reading CSV / JSON Lines and validating a record, without a database."""
+"""The import format: reading CSV / JSON Lines and validating a record, without a database."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime
 
 import pytest
 
-from cases.bulk.records import RowInvalid, guess_format, parse_case, read_records
-from cases.bulk.writer import derived_case_values, message_row
+from cases.bulk.rules import RowInvalid, guess_format, parse_case, read_records
+from cases.bulk.writes import derived_case_values, message_row
 from contracts.cases import Priority, Status
 
 NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC)

@@ -1,11 +1,14 @@
-"""Case model rules (issue 3 part A) without I/O: statuses, dormancy, custom fields, tags, mentions, merging."""
+"""Case model rules without I/O: statuses, dormancy, custom fields, tags, mentions, merging."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.domain import fields, mentions, statuses, workflow
-from cases.domain.changes import check_stale
+from cases.case import rules as workflow
+from cases.case import rules_mentions as mentions
+from cases.case.rules_changes import check_stale
+from cases.config import rules as fields
+from cases.config import rules_statuses as statuses
 from contracts.cases import AuthorType, CustomFieldType, Dormancy, DormantMode, Status
 from contracts.errors import (
     InvalidCustomField,

@@ -1,4 +1,4 @@
-"""Pure rules of the work on a case (issue 3 part B): no I/O."""
+"""Pure rules of the work on a case (tasks, time, templates, links, attachments): no I/O."""
 
 from __future__ import annotations
 
@@ -6,7 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.domain import attachments, links, recurrence, signatures, tasks, timer
+from cases.attachments import rules as attachments
+from cases.links import rules as links
+from cases.tasks import rules as tasks
+from cases.templates import rules as recurrence
+from cases.templates import rules_signatures as signatures
+from cases.time import rules as timer
 from contracts.case_work import ApprovalDecision, RecurrenceUnit, TaskKind
 from contracts.errors import DomainError
 

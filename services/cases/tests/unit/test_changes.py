@@ -2,7 +2,7 @@
 
 import pytest
 
-from cases.domain.changes import check_version, diff, history_value
+from cases.case.rules_changes import check_version, diff, history_value
 from contracts.cases import Status
 from contracts.errors import VersionConflict
 

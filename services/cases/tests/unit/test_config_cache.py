@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from cases.db import config_cache, model_repo
-from cases.db.models import CaseStatus, CustomField, FieldConfig, Setting
+from cases.common import config_cache, model_repo
+from cases.config.tables import CaseStatus, CustomField, FieldConfig, Setting
 
 
 @pytest.fixture

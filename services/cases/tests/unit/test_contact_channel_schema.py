@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from cases.db.models import Base
+from cases.tables import metadata
 from chassis.testing import migrate_sqlite, schema_differences
 
 COLUMNS = ("preferred_channel", "mailbox")
@@ -25,7 +25,7 @@ def test_migration_0006_matches_the_models(tmp_path: Path) -> None:
     try:
         with engine.connect() as conn:
             columns = {c["name"] for c in conn.dialect.get_columns(conn, "case")}
-        diffs = schema_differences(engine, Base.metadata)
+        diffs = schema_differences(engine, metadata)
     finally:
         engine.dispose()
     assert "mailbox" in columns

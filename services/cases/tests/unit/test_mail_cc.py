@@ -1,6 +1,6 @@
 """Which Cc addresses of an inbound mail may become followers (A2); who may join a thread (E6)."""
 
-from cases.domain.mail import MAX_CC_FOLLOWERS, MailAction, cc_candidates, decide
+from cases.intake.rules import MAX_CC_FOLLOWERS, MailAction, cc_candidates, decide
 from contracts.mail_gateway import MailKind
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from cases.domain.mentions import AgentName, excerpt
+from cases.case.rules_mentions import AgentName, excerpt
 
 KIM = AgentName(id=7, email="kim@example.com", name="Kim Lee")
 

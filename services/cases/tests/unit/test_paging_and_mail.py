@@ -2,8 +2,8 @@
 
 import pytest
 
-from cases.domain.mail import MailAction, decide
-from cases.domain.paging import decode_cursor, encode_cursor
+from cases.common.paging import decode_cursor, encode_cursor
+from cases.intake.rules import MailAction, decide
 from contracts.errors import ValidationFailed
 from contracts.mail_gateway import MailKind
 

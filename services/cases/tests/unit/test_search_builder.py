@@ -1,4 +1,4 @@
-"""Pure parts of search (issue 6): query parsing, cursors, snippet escaping, scope and sort SQL."""
+"""Pure parts of search: query parsing, cursors, snippet escaping, scope and sort SQL."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 
-from cases.search import cursor as cursors
-from cases.search import fulltext
-from cases.search.filters import SORTS, UNSCOPED, Scope, visible
+from cases.search import reads_fulltext as fulltext
+from cases.search import rules_cursor as cursors
+from cases.search.reads_filters import SORTS, UNSCOPED, Scope, visible
 from contracts.cases import CaseFilter, CaseSort
 from contracts.errors import ValidationFailed
 from contracts.search import SearchFilters

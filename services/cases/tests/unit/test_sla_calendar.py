@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from cases.sla.calendar import BusinessCalendar, CalendarError, parse_hours
+from cases.sla.rules_calendar import BusinessCalendar, CalendarError, parse_hours
 
 OFFICE = {d: [["08:00", "16:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 

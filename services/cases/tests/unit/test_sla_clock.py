@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cases.sla.calendar import BusinessCalendar
-from cases.sla.clock import (
+from cases.sla.rules import Criteria, best
+from cases.sla.rules_calendar import BusinessCalendar
+from cases.sla.rules_clock import (
     ClockState,
     SpanKind,
     StatusPeriod,
@@ -16,7 +17,6 @@ from cases.sla.clock import (
     resolution_met_at,
     status_periods,
 )
-from cases.sla.matching import Criteria, best
 from contracts.sla import SlaMetric, SlaState
 
 OFFICE = BusinessCalendar.build(

@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import create_engine
 
-from cases.db.models import Base
+from cases.tables import metadata
 from chassis.testing import migrate_sqlite, schema_differences
 
 SLA_TABLES = {"business_calendar", "sla_policy", "case_sla_target", "sla_event_sent"}
@@ -24,7 +24,7 @@ def _mine(diff: Any) -> bool:
 def test_migration_matches_models(tmp_path: Path) -> None:
     engine = create_engine(migrate_sqlite("cases", tmp_path / "cases.db"))
     try:
-        diffs = schema_differences(engine, Base.metadata)
+        diffs = schema_differences(engine, metadata)
     finally:
         engine.dispose()
     assert [d for d in diffs if _mine(d)] == []

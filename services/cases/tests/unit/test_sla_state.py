@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from cases.db.sla_models import CaseSlaTarget
-from cases.sla.service import state_from_targets
+from cases.sla.tables import CaseSlaTarget
+from cases.sla.writes import state_from_targets
 from contracts.sla import SlaState
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cases.domain.phones import phone_key, sms_title
+from cases.intake.rules_phones import phone_key, sms_title
 
 
 @pytest.mark.parametrize(

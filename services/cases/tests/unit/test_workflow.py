@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from cases.domain import workflow
+from cases.case import rules as workflow
 from contracts.cases import AuthorType, Status
 from contracts.errors import InvalidTransition
 

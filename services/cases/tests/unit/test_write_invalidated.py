@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, String, create_engine, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from cases.db.write_invalidated import WriteInvalidatedCache
+from cases.common.write_invalidated import WriteInvalidatedCache
 from chassis.db import new_base
 
 Base: Any = new_base()
@@ -115,7 +115,7 @@ def test_each_database_has_its_own_values(engine: Engine, tmp_path: Path) -> Non
 
 def test_full_drops_expired_values_first_then_the_oldest(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     clock = [1000.0]
-    monkeypatch.setattr("cases.db.write_invalidated.time.monotonic", lambda: clock[0])
+    monkeypatch.setattr("cases.common.write_invalidated.time.monotonic", lambda: clock[0])
     with sessionmaker(engine)() as s:
         for n in range(8):
             CACHE.cached(s, n, lambda _s, n=n: n)

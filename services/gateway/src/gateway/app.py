@@ -20,7 +20,7 @@ from chassis.logging import configure_logging, get_logger
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
-from gateway import case_scope  # every route reaching a case by id is scoped (decision 0115)
+from gateway import case_scope  # every route reaching a case by id is scoped (0115)
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
@@ -116,7 +116,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(push_router)  # Web Push for agents
     app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
     app.include_router(sla_router)  # SLA (B13)
-    app.include_router(keys_router)  # revoking API keys (decision 0134)
+    app.include_router(keys_router)  # revoking API keys (0134)
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)

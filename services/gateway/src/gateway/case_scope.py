@@ -1,4 +1,4 @@
-"""One check for every route that reaches a case by id (issue 6, decision 0115).
+"""One check for every route that reaches a case by id (decision 0115).
 
 An app-wide dependency: any route, API (`/api/v1/cases/{case_id}/...`) or UI (`/cases/{case_id}/...`),
 whose path has a `case_id` asks the cases service once whether the caller may see that case. A case of
@@ -17,7 +17,6 @@ from starlette.responses import Response
 
 from contracts import errors
 from contracts import search as s
-from gateway import handlers
 from gateway.context import AppContext
 from gateway.ui import session
 
@@ -99,7 +98,7 @@ async def may_see(ctx: AppContext, case_id: int, who: s.Viewer) -> bool:
     if who.is_admin:
         return True
     try:
-        await handlers.get_case(rpc=ctx.rpc, case_id=case_id, viewer=who.model_dump())
+        await ctx.cases.get_case(case_id=case_id, viewer=who)
     except errors.DomainError as exc:
         if exc.code == errors.NOT_FOUND:
             return False

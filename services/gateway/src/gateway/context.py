@@ -16,6 +16,7 @@ from chassis.db import make_engine, make_sessionmaker
 from chassis.logging import get_logger
 from chassis.outbox import OutboxRelay
 from chassis.rpc_client import RpcClient
+from contracts.cases_client import CasesClient
 from gateway import access
 from gateway.db.models import OutboxMessage
 from gateway.key_cache import VerifiedKeys
@@ -33,14 +34,19 @@ class AppContext:
     engine: Engine
     db: sessionmaker[Session]
     rpc: RpcClient
-    # issue 6 (decision 0134): verified API keys, trusted for settings.api_key_cache_seconds
+    # the cases service's typed methods, over `rpc`
+    cases: CasesClient = field(init=False, repr=False)
+    # decision 0134: verified API keys, trusted for settings.api_key_cache_seconds
     keys: VerifiedKeys = field(default_factory=VerifiedKeys)
     _connector: asyncio.Task[None] | None = field(default=None, repr=False)
-    # issue 5: publishes the gateway's own events (sms_received) from its outbox
+    # publishes the gateway's own events (sms_received) from its outbox
     relay: OutboxRelay | None = field(default=None, repr=False)
     _relay_thread: threading.Thread | None = field(default=None, repr=False)
-    # issue 5: agents' open event streams, fed from notifications' agent_notified events
+    # agents' open event streams, fed from notifications' agent_notified events
     streams: AgentStreams | None = field(default=None, repr=False)
+
+    def __post_init__(self) -> None:
+        self.cases = CasesClient(self.rpc)
 
     @classmethod
     def build(cls, settings: GatewaySettings) -> AppContext:

@@ -1,4 +1,4 @@
-"""Verified API keys kept in memory for a short time, so a request needs no database read (issue 6, 0134).
+"""Verified API keys kept in memory for a short time, so a request needs no database read (decision 0134).
 
 A key found live in the database is remembered for `ttl` seconds (1 s by default,
 `GATEWAY_API_KEY_CACHE_SECONDS`; 0 turns the cache off). A key revoked by another process therefore

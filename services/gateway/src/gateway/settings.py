@@ -14,13 +14,13 @@ class GatewaySettings(ServiceSettings):
     host: str = ""
     port: int = 8080
     rpc_timeout: float = 10.0
-    # issue 6 (decision 0134): how long a verified API key is trusted without reading the database; 0: always read
+    # decision 0134: how long a verified API key is trusted without reading the database; 0: always read
     api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
     session_max_age: int = 8 * 3600
     # seed inputs: the demo admin's password and an API key with exactly this secret
     admin_password: str = Field(default="", validation_alias=AliasChoices("HELPDESK_ADMIN_PASSWORD"))
     api_key: str = Field(default="", validation_alias=AliasChoices("HELPDESK_API_KEY"))
-    # issue 5: the URL Twilio calls (signatures cover it) and the account's auth token; empty token: webhook off
+    # the URL Twilio calls (signatures cover it) and the account's auth token; empty token: webhook off
     public_url: str = "http://127.0.0.1:8080"
     twilio_auth_token: str = ""
 

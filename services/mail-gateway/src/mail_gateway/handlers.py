@@ -2,32 +2,21 @@
 
 from __future__ import annotations
 
-import base64
-import re
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any, cast
+from typing import cast
 
-from sqlalchemy import String, Table, and_, bindparam, or_, select, update
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from chassis.blobstore import BlobNotFound, BlobStore
-from chassis.db import dialect_insert, unit_of_work, utcnow
+from chassis.blobstore import BlobStore
+from chassis.db import unit_of_work, utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from contracts.cases import AttachmentRef, CaseCreated, MessageAdded
-from contracts.envelope import Envelope, EventPayload
-from contracts.errors import NotFound, ValidationFailed
+from contracts.cases import AttachmentRef
+from contracts.envelope import EventPayload
 from contracts.mail_gateway import (
-    InboundMailFilter,
-    InboundMailPage,
-    InboundMailRead,
     MailAddress,
-    MailAttachmentContent,
     MailReceived,
-    RawMail,
 )
 from contracts.tokens import case_number_from_subject
 from mail_gateway.db.models import (
@@ -278,156 +267,3 @@ def _known_cases(session: Session, message_ids: list[str]) -> dict[str, int]:
         if message_id is not None and case_id is not None:
             known.setdefault(message_id, case_id)
     return known
-
-
-_LEARNED = "mail_gateway.learned"  # session.info key: what a group of events taught, written at its end
-
-
-def start_learning(session: Session, envelopes: list[Envelope]) -> None:
-    """A group of `case_created` / `message_added` begins: collect, write once at the end (0131)."""
-    session.info[_LEARNED] = []
-
-
-def finish_learning(session: Session) -> None:
-    """Write what the group's events taught in two statements (before its commit)."""
-    _write_learned(session, session.info.pop(_LEARNED, []))
-
-
-def learn_case_of_message(*, session: Session, envelope: Envelope) -> None:
-    """Remember which case a customer's mail became part of (from `message_added` / `case_created`).
-
-    Inside a group (`start_learning`) the facts are collected and written by `finish_learning`; alone
-    (the one-by-one path of a failed group) they are written at once. Both writes are idempotent.
-    """
-    number: tuple[int, int] | None = None
-    if envelope.event_type == MessageAdded.EVENT_TYPE:
-        added = envelope.open(MessageAdded)
-        message, case_id = added.message, added.case.id
-    else:
-        created = envelope.open(CaseCreated)
-        number = (created.case.number, created.case.id)
-        message, case_id = created.first_message, created.case.id
-    email_message_id = message.email_message_id.strip().strip("<>") if message and message.email_message_id else None
-    learned = _Learned(number=number, message=(email_message_id, case_id) if email_message_id else None)
-    group = session.info.get(_LEARNED)
-    if group is not None:
-        group.append(learned)
-    else:
-        _write_learned(session, [learned])
-
-
-@dataclass(frozen=True)
-class _Learned:
-    number: tuple[int, int] | None  # (case number, case id)
-    message: tuple[str, int] | None  # (customer Message-ID, case id)
-
-
-def _write_learned(session: Session, learned: list[_Learned]) -> None:
-    numbers: dict[int, int] = {}
-    for item in learned:
-        if item.number is not None:
-            numbers.setdefault(*item.number)  # case numbers never change: the first sighting is kept
-    if numbers:
-        # one statement; a replay is a no-op
-        session.execute(
-            dialect_insert(session, CaseRef)
-            .values([{"number": n, "case_id": c} for n, c in numbers.items()])
-            .on_conflict_do_nothing()
-        )
-    updates = [{"mid": item.message[0], "cid": item.message[1]} for item in learned if item.message is not None]
-    if updates:
-        # executemany in event order: the last event about a Message-ID wins, as one by one
-        table = cast(Table, InboundMail.__table__)
-        session.connection().execute(
-            update(table).where(table.c.message_id == bindparam("mid")).values(case_id=bindparam("cid")), updates
-        )
-
-
-def list_inbound_mail(*, runtime: Runtime, filters: InboundMailFilter) -> InboundMailPage:
-    """Inbound mail, newest first, for the audit view."""
-    query = select(InboundMail).join(Mailbox).order_by(InboundMail.id.desc()).limit(filters.limit + 1)
-    conditions: list[Any] = []
-    if filters.mailbox:
-        conditions.append(Mailbox.address == filters.mailbox.lower())
-    if filters.status:
-        conditions.append(InboundMail.status == filters.status.value)
-    if filters.kind:
-        conditions.append(InboundMail.kind == filters.kind.value)
-    if filters.case_id is not None:
-        # the case cases confirmed, else the one threading pointed at (an auto-reply kept on a case)
-        confirmed = InboundMail.case_id == filters.case_id
-        pointed = and_(InboundMail.case_id.is_(None), InboundMail.thread_case_id == filters.case_id)
-        conditions.append(or_(confirmed, pointed))
-    if filters.message_id:
-        conditions.append(InboundMail.message_id == filters.message_id.strip("<>"))
-    if filters.before_id is not None:
-        conditions.append(InboundMail.id < filters.before_id)
-    with runtime.session_factory() as session:
-        rows = session.scalars(query.where(*conditions)).all()
-    items = [_read(row) for row in rows[: filters.limit]]
-    return InboundMailPage(items=items, next_before_id=items[-1].id if len(rows) > filters.limit else None)
-
-
-def get_raw_mail(*, runtime: Runtime, blobs: BlobStore, inbound_mail_id: int) -> RawMail:
-    """The exact bytes we received, for the audit view's raw link."""
-    with runtime.session_factory() as session:
-        sha256 = session.scalar(select(InboundMail.raw_sha256).where(InboundMail.id == inbound_mail_id))
-    if sha256 is None:
-        raise NotFound(message=f"no inbound mail {inbound_mail_id}", details={"inbound_mail_id": inbound_mail_id})
-    try:
-        raw = blobs.get(sha256)
-    except BlobNotFound:
-        raise NotFound(message=f"the raw bytes of inbound mail {inbound_mail_id} are missing") from None
-    return RawMail(id=inbound_mail_id, raw_sha256=sha256, raw_base64=base64.b64encode(raw).decode("ascii"))
-
-
-_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
-
-
-def get_attachment(*, runtime: Runtime, blobs: BlobStore, sha256: str) -> MailAttachmentContent:
-    """The bytes of an attachment of a stored inbound mail; never any other blob (raw mail, say)."""
-    if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
-        raise ValidationFailed(message="sha256 must be 64 lowercase hex characters", details={"sha256": "invalid"})
-    with runtime.session_factory() as session:
-        # the text match only narrows the rows (a hex digest has no LIKE wildcards); the JSON is checked below
-        candidates = session.scalars(
-            select(InboundMail.attachments).where(sql_cast(InboundMail.attachments, String).like(f"%{sha256}%"))
-        ).all()
-    listed = any(
-        isinstance(item, dict) and item.get("sha256") == sha256
-        for attachments in candidates
-        for item in attachments or []
-    )
-    if not listed:
-        raise NotFound(message="no inbound mail attachment with that sha256", details={"sha256": sha256})
-    try:
-        content = blobs.get(sha256)
-    except BlobNotFound:
-        raise NotFound(message="the attachment's bytes are missing", details={"sha256": sha256}) from None
-    return MailAttachmentContent(sha256=sha256, content_base64=base64.b64encode(content).decode("ascii"))
-
-
-def _read(row: InboundMail) -> InboundMailRead:
-    received_at: datetime = row.received_at
-    return InboundMailRead(
-        id=row.id,
-        mailbox=row.mailbox.address,
-        source=row.source,
-        mail_from=row.mail_from,
-        message_id=row.message_id,
-        from_email=row.from_email,
-        subject=row.subject,
-        raw_sha256=row.raw_sha256,
-        raw_size=row.raw_size,
-        status=row.status,
-        failure_reason=row.failure_reason,
-        kind=row.kind,
-        kind_reason=row.kind_reason,
-        thread_case_id=row.thread_case_id,
-        thread_reason=row.thread_reason,
-        case_id=row.case_id,
-        attachments=row.attachments,
-        defects=row.defects,
-        received_at=received_at,
-        processed_at=row.processed_at,
-    )

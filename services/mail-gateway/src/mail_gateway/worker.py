@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from nameko.events import event_handler
-from nameko.rpc import rpc
 from nameko.timer import timer
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
@@ -13,9 +12,18 @@ from sqlalchemy.orm import Session
 from chassis.blobstore import BlobStore
 from chassis.db import make_worker_engine
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent_group, run_service
+from chassis.typed_rpc import typed_rpc
 from contracts.envelope import Envelope
-from contracts.mail_gateway import InboundMailFilter, MailboxWrite
-from mail_gateway import handlers, mailboxes
+from contracts.mail_gateway import (
+    ConnectionCheck,
+    InboundMailFilter,
+    InboundMailPage,
+    MailAttachmentContent,
+    MailboxRead,
+    MailboxWrite,
+    RawMail,
+)
+from mail_gateway import handlers, inbound_reads, learning, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
 from mail_gateway.idle import ImapIdle
@@ -37,11 +45,11 @@ def _engine(url: str) -> Engine:
 
 
 def _start_learning(_service: Any, session: Session, envelopes: list[Envelope]) -> None:
-    handlers.start_learning(session, envelopes)
+    learning.start_learning(session, envelopes)
 
 
 def _finish_learning(_service: Any, session: Session) -> None:
-    handlers.finish_learning(session)
+    learning.finish_learning(session)
 
 
 def _blob_check(runtime: Runtime) -> str:
@@ -67,46 +75,42 @@ class MailGatewayService:
     blobs: BlobStore = Blobs()
     imap_idle: ImapIdle = ImapIdle()  # IMAP IDLE watchers, one greenthread per watched mailbox (0147)
 
-    @rpc
+    # RPC entry points: arguments parsed from their annotations, replies dumped once (chassis.typed_rpc)
+
+    @typed_rpc
     def health(self) -> dict[str, Any]:
         return {"status": "ok"}
 
-    @rpc
-    def list_inbound_mail(self, filters: dict[str, Any] | None = None) -> dict[str, Any]:
-        page = handlers.list_inbound_mail(runtime=self.runtime, filters=InboundMailFilter.model_validate(filters or {}))
-        return page.model_dump(mode="json")
-
-    @rpc
-    def get_raw_mail(self, inbound_mail_id: int) -> dict[str, Any]:
-        raw = handlers.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
-        return raw.model_dump(mode="json")
-
-    @rpc
-    def get_attachment(self, sha256: str) -> dict[str, Any]:
-        """An attachment of a stored inbound mail, base64-encoded (only blobs listed as attachments)."""
-        content = handlers.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
-        return content.model_dump(mode="json")
-
-    @rpc
-    def list_mailboxes(self) -> list[dict[str, Any]]:
-        return [m.model_dump(mode="json") for m in mailboxes.list_mailboxes(runtime=self.runtime)]
-
-    @rpc
-    def save_mailbox(self, data: dict[str, Any], mailbox_id: int | None = None) -> dict[str, Any]:
-        write = MailboxWrite.model_validate(data)
-        return mailboxes.save_mailbox(runtime=self.runtime, data=write, mailbox_id=mailbox_id).model_dump(mode="json")
-
-    @rpc
-    def verify_mailbox_connection(
-        self, mailbox_id: int | None = None, data: dict[str, Any] | None = None
-    ) -> dict[str, Any]:
-        check = mailboxes.verify_connection(
-            runtime=self.runtime,
-            mailbox_id=mailbox_id,
-            data=MailboxWrite.model_validate(data) if data is not None else None,
-            timeout=self.runtime.settings.imap_timeout,
+    @typed_rpc
+    def list_inbound_mail(self, filters: InboundMailFilter | None = None) -> InboundMailPage:
+        return inbound_reads.list_inbound_mail(
+            runtime=self.runtime, filters=filters if filters is not None else InboundMailFilter()
         )
-        return check.model_dump(mode="json")
+
+    @typed_rpc
+    def get_raw_mail(self, inbound_mail_id: int) -> RawMail:
+        return inbound_reads.get_raw_mail(runtime=self.runtime, blobs=self.blobs, inbound_mail_id=inbound_mail_id)
+
+    @typed_rpc
+    def get_attachment(self, sha256: str) -> MailAttachmentContent:
+        """An attachment of a stored inbound mail, base64-encoded (only blobs listed as attachments)."""
+        return inbound_reads.get_attachment(runtime=self.runtime, blobs=self.blobs, sha256=sha256)
+
+    @typed_rpc
+    def list_mailboxes(self) -> list[MailboxRead]:
+        return mailboxes.list_mailboxes(runtime=self.runtime)
+
+    @typed_rpc
+    def save_mailbox(self, data: MailboxWrite, mailbox_id: int | None = None) -> MailboxRead:
+        return mailboxes.save_mailbox(runtime=self.runtime, data=data, mailbox_id=mailbox_id)
+
+    @typed_rpc
+    def verify_mailbox_connection(
+        self, mailbox_id: int | None = None, data: MailboxWrite | None = None
+    ) -> ConnectionCheck:
+        return mailboxes.verify_connection(
+            runtime=self.runtime, mailbox_id=mailbox_id, data=data, timeout=self.runtime.settings.imap_timeout
+        )
 
     @timer(interval=IMAP_TICK)
     def poll_imap_mailboxes(self) -> None:
@@ -126,12 +130,12 @@ class MailGatewayService:
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
-        handlers.learn_case_of_message(session=session, envelope=envelope)
+        learning.learn_case_of_message(session=session, envelope=envelope)
 
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_start_learning, complete=_finish_learning)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
-        handlers.learn_case_of_message(session=session, envelope=envelope)
+        learning.learn_case_of_message(session=session, envelope=envelope)
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from conftest import IMAP_PASSWORD, MAX_MESSAGE_BYTES, SECRET, imap_mailbox
-from corpus import ZAMMAD
+from corpus import ZAMMAD, needs
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from mail_gateway.domain.headers import peek_headers
 IMAP_USERS = ["support", "sales", "archive", "big", "corpus"]
 
 
+@needs(ZAMMAD)
 def test_polled_mail_is_stored_processed_and_only_then_flagged_seen(stack, imap, rpc):
     corpus_mail = (ZAMMAD / "mail001.box").read_bytes()
     own = stack.unique("imap")
@@ -161,6 +162,7 @@ def test_an_oversized_mail_is_recorded_without_a_case_and_only_a_person_gets_the
 _SENDER_DIFFERS = {"mail076.box", "mail117.box", "mail118.box"}
 
 
+@needs(ZAMMAD, "*.box")
 def test_the_whole_real_world_corpus_through_imap_becomes_one_event_per_distinct_mail(stack, imap, rpc):
     boxes = sorted(ZAMMAD.glob("*.box"))
     for box in boxes:

@@ -24,7 +24,7 @@ from contracts.cases import (
     Visibility,
 )
 from contracts.envelope import Envelope
-from mail_gateway import handlers
+from mail_gateway import learning
 from mail_gateway.db.models import CaseRef, InboundMail, Mailbox
 from mail_gateway.intake import StoreResult, prepare_mail, store_batch
 
@@ -88,13 +88,13 @@ def test_store_batch_and_grouped_learning_on_sqlite(tmp_path: Path) -> None:
         # a group of case_created events: collected by the handler, written at the group's end
         with unit_of_work(factory) as session:
             envelopes = [_created(70 + i, f"sq-{i}@customer.test") for i in range(3)]
-            handlers.start_learning(session, envelopes)
+            learning.start_learning(session, envelopes)
             for envelope in [*envelopes, envelopes[0]]:
-                handlers.learn_case_of_message(session=session, envelope=envelope)
-            handlers.finish_learning(session)
+                learning.learn_case_of_message(session=session, envelope=envelope)
+            learning.finish_learning(session)
         # and one alone (the one-by-one path): written at once
         with unit_of_work(factory) as session:
-            handlers.learn_case_of_message(session=session, envelope=_created(70, "sq-0@customer.test"))
+            learning.learn_case_of_message(session=session, envelope=_created(70, "sq-0@customer.test"))
         with factory() as session:
             cases = {row.message_id: row.case_id for row in session.scalars(select(InboundMail))}
             numbers = dict(session.execute(select(CaseRef.number, CaseRef.case_id)).all())

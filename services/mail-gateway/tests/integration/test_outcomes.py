@@ -6,7 +6,7 @@ import time
 from typing import Any
 
 from conftest import MAIL_DOMAIN, MAX_MESSAGE_BYTES, SECRET, SUPPORT
-from corpus import ZAMMAD
+from corpus import ZAMMAD, needs
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_processing import _case
@@ -48,6 +48,7 @@ def test_a_signed_subject_token_threads_once_cases_told_us_the_number(stack):
     assert payload["thread"] == {"case_id": 64, "reason": "signed_subject_token"}
 
 
+@needs(ZAMMAD)
 def test_a_postfix_hard_bounce_of_our_mail_emits_mail_bounced_and_threads_to_the_case(stack):
     ours = make_message_id(case_id=57, message_id=3, secret=SECRET, domain=MAIL_DOMAIN).encode()
     raw = BOUNCE.read_bytes().replace(CORPUS_ORIGINAL_ID, ours).replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")

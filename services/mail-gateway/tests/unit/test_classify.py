@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from corpus import ZAMMAD, needs
 
 from mail_gateway.mail.classify import classify
 from mail_gateway.mail.parse import parse_message
@@ -13,16 +11,7 @@ from mail_gateway.mail.parse import parse_message
 OWN = ["support@helpdesk.example", "noreply@helpdesk.example"]
 
 
-def corpora_dir() -> Path:
-    """<repo>/../shared/corpora, or $HELPDESK_CORPORA."""
-    override = os.environ.get("HELPDESK_CORPORA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "corpora"
-
-
-ZAMMAD = corpora_dir() / "zammad-mail"
-needs_corpus = pytest.mark.skipif(not ZAMMAD.is_dir(), reason=f"zammad-mail corpus not found at {ZAMMAD}")
+needs_corpus = needs(ZAMMAD)
 
 
 def _mail(headers: str, body: str = "Hello") -> bytes:

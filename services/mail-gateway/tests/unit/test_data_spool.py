@@ -13,7 +13,7 @@ from typing import Any
 import aiosmtpd
 import pytest
 from aiosmtpd.smtp import SMTP
-from corpus import ZAMMAD
+from corpus import ZAMMAD, files
 
 from chassis.blobstore import BlobStore, BlobWriter
 from mail_gateway.domain.headers import peek_headers
@@ -42,7 +42,7 @@ def temp_files(root: Path) -> list[Path]:
     return list(root.rglob(".tmp-*"))
 
 
-@pytest.mark.parametrize("box", sorted(ZAMMAD.glob("mail0[0-4]*.box")), ids=lambda p: p.name)
+@pytest.mark.parametrize("box", files(ZAMMAD, "mail0[0-4]*.box", ids=lambda p: p.name))
 def test_real_mail_spooled_in_small_chunks_is_stored_whole(tmp_path, box):
     lines = crlf_lines(box.read_bytes())
     raw = b"".join(lines)

@@ -4,7 +4,7 @@ from contracts.mail_gateway import MailAddress
 from mail_gateway.domain.bounces import bounce_events
 from mail_gateway.domain.limits import may_notify_sender, rejection, split_attachments
 from mail_gateway.mail.classify import BounceInfo, Classification
-from mail_gateway.mail.parse import Attachment
+from mail_gateway.mail.parsed import Attachment
 
 OWN = ["support@example.com"]
 

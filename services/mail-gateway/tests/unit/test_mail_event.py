@@ -3,7 +3,7 @@
 from contracts.mail_gateway import ThreadDecision
 from mail_gateway.domain.mail_event import degraded_mail_received, mail_received
 from mail_gateway.mail.classify import Classification
-from mail_gateway.mail.parse import Address, ParsedMail
+from mail_gateway.mail.parsed import Address, ParsedMail
 
 
 def build(parsed: ParsedMail, **overrides):

@@ -3,36 +3,28 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
-import os
 import re
 import unicodedata
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import corpus
 import pytest
 import yaml
+from corpus import ZAMMAD
 
-from mail_gateway.mail.parse import Address, ParsedMail, parse_message
+from mail_gateway.mail.parse import parse_message
+from mail_gateway.mail.parsed import Address, ParsedMail
 from mail_gateway.mail.sanitize import html_to_text
 
 WINDOWS_PATH = r"C:\Users\nina\new_folder"
 
 
-def corpora_dir() -> Path:
-    """<repo>/../shared/corpora, or $HELPDESK_CORPORA."""
-    override = os.environ.get("HELPDESK_CORPORA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "corpora"
-
-
-ZAMMAD = corpora_dir() / "zammad-mail"
 ZAMMAD_BOXES = sorted(ZAMMAD.glob("*.box")) if ZAMMAD.is_dir() else []
-ZAMMAD_CASES = [pytest.param(box, id=box.stem) for box in ZAMMAD_BOXES] or [
-    pytest.param(None, marks=pytest.mark.skip(reason=f"zammad-mail corpus not found at {ZAMMAD}"))
-]
+ZAMMAD_CASES = corpus.files(ZAMMAD, "*.box")
 
 
 class _RubyLoader(yaml.SafeLoader):
@@ -54,6 +46,9 @@ _RubyLoader.add_constructor(
 )
 
 
+# Six tests read each corpus mail and its expectation; each is parsed and loaded once per run (the tests only
+# read the results), which keeps `make test-unit` well under a minute.
+@functools.cache
 def expected(box: Path) -> dict[str, Any]:
     # _RubyLoader is a SafeLoader: the !ruby tags become plain maps, nothing is instantiated.
     data: dict[str, Any] = yaml.load(box.with_suffix(".yml").read_text("utf-8"), _RubyLoader)  # noqa: S506
@@ -67,6 +62,7 @@ def norm(text: str | None) -> str:
     return re.sub(r"\s+", " ", text).strip()
 
 
+@functools.cache
 def parsed(box: Path) -> ParsedMail:
     return parse_message(box.read_bytes())
 
@@ -195,10 +191,9 @@ def test_corpus_body(box: Path) -> None:
     assert want in got or (got and got in want and len(got) >= 0.8 * len(want))
 
 
+@corpus.needs(ZAMMAD, "*.box")
 def test_corpus_pass_rate_summary() -> None:
     """Every corpus message parses; the header fields match Zammad for >= 95% of them."""
-    if not ZAMMAD_BOXES:
-        pytest.skip(f"zammad-mail corpus not found at {ZAMMAD}")
     checked = matched = 0
     for box in ZAMMAD_BOXES:
         exp, result = expected(box), parsed(box)

@@ -2,24 +2,12 @@
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
+from corpus import TRIMMER, needs
 
 from mail_gateway.mail.quote import split_reply
 
-
-def corpora_dir() -> Path:
-    """<repo>/../shared/corpora, or $HELPDESK_CORPORA."""
-    override = os.environ.get("HELPDESK_CORPORA")
-    if override:
-        return Path(override)
-    return Path(__file__).resolve().parents[4].parent / "shared" / "corpora"
-
-
-TRIMMER = corpora_dir() / "email-reply-trimmer"
-needs_corpus = pytest.mark.skipif(not TRIMMER.is_dir(), reason=f"email-reply-trimmer corpus not found at {TRIMMER}")
+needs_corpus = needs(TRIMMER)
 
 
 def _read(folder: str, name: str) -> str:

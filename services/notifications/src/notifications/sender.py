@@ -1,6 +1,9 @@
-"""The sender loop: several senders at once, each claiming a chunk of due deliveries per transaction.
+"""Sending: the sender loop hands due deliveries to their channel (SMTP relay, Twilio, Web Push).
 
-One delivery per transaction, one sender at a time, kept the sender latency-bound: four database
+Several senders run at once, each claiming a chunk of due deliveries per transaction. `attempt` hands one
+delivery to its channel and records the outcome through `deliveries.bookkeeping`.
+
+One delivery per transaction and one sender at a time kept the first sender latency-bound: four database
 round trips and a commit (with its WAL flush) plus the SMTP dialogue per message, none of them
 overlapping, about 20 ms a mail, so at 100 events/s the queue grew without end. Now `send_concurrency`
 greenthreads each claim up to `send_chunk_size` due rows (`FOR UPDATE SKIP LOCKED`: never the same row
@@ -16,16 +19,17 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import eventlet
-from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from notifications.db.models import Delivery
-from notifications.handlers import DUE_STATUSES, _attempt
-from notifications.mailer import Mailer
+from notifications.deliveries import bookkeeping
+from notifications.deliveries.rules import SendFailure, classify
+from notifications.mail.mailer import Mailer
+from notifications.push import webpush
 from notifications.settings import NotificationsSettings
-from notifications.sms import SmsSender, UnconfiguredSms
+from notifications.sms.twilio_client import SmsSender, UnconfiguredSms
 
 log = get_logger(__name__)
 
@@ -94,15 +98,8 @@ def _send_chunk(
     """One transaction: claim up to `limit` due rows, try each, record every outcome at once."""
     tried = 0
     with runtime.transaction() as session:
-        chunk = session.scalars(
-            select(Delivery)
-            .where(Delivery.status.in_(DUE_STATUSES), Delivery.next_attempt_at <= utcnow())
-            .order_by(Delivery.next_attempt_at, Delivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for delivery in chunk:
-            failure = _attempt(
+        for delivery in bookkeeping.claim_due(session=session, limit=limit):
+            failure = attempt(
                 session=session, runtime=runtime, settings=settings, mailer=mailer, sms=sms, delivery=delivery
             )
             tried += 1
@@ -110,3 +107,35 @@ def _send_chunk(
                 # the rest of the chunk stays queued, untouched, for the next round
                 return tried, True
     return tried, False
+
+
+def attempt(
+    *,
+    session: Session,
+    runtime: Runtime,
+    settings: NotificationsSettings,
+    mailer: Mailer,
+    sms: SmsSender,
+    delivery: Delivery,
+) -> SendFailure | None:
+    """Hand one delivery to its channel and record the outcome; the failure (classified), or None when it went."""
+    bookkeeping.record_attempt(delivery)
+    try:
+        if delivery.channel == "sms":
+            sms.send(to=delivery.recipient, body=(delivery.raw_message or b"").decode())
+        elif delivery.channel == webpush.CHANNEL:
+            webpush.send(session=session, settings=settings, delivery=delivery)
+        else:
+            mailer.send(
+                delivery_id=delivery.id,
+                sender=settings.from_address,
+                recipient=delivery.recipient,
+                message_id=delivery.email_message_id or "",
+                raw=delivery.raw_message or b"",
+            )
+    except Exception as exc:
+        failure = classify(exc)
+        bookkeeping.record_failure(delivery=delivery, failure=failure, settings=settings)
+        return failure
+    bookkeeping.record_sent(session=session, runtime=runtime, delivery=delivery)
+    return None

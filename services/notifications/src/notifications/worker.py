@@ -1,47 +1,51 @@
-"""The notifications nameko service: entrypoints only; the work happens in handlers."""
+"""The notifications nameko service: entrypoints only; the work happens in the use cases of each package."""
 
 from __future__ import annotations
 
 from typing import Any, cast
 
 from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from nameko.timer import timer
 from sqlalchemy.orm import Session
 
-from chassis.nameko_rpc import domain_rpc
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
-from contracts.case_work import ResolvedSignature
+from chassis.typed_rpc import typed_rpc
+from contracts.case_work import AttachmentContent, ResolvedSignature
 from contracts.cases import AgentRef
 from contracts.envelope import Envelope
-from contracts.notifications import PushSubscriptionCreate
-from notifications import (
-    agent_alerts,
-    agent_sms,
-    confirm_group,
-    customer_mail,
-    directory,
-    handlers,
-    mail_settings,
-    preferences,
-    sender,
-    suppressions,
-    webpush,
+from contracts.notifications import (
+    AgentNotificationPage,
+    CustomerMailSettingsRead,
+    DeliveryRead,
+    PushSubscriptionCreate,
+    PushSubscriptionRead,
+    SuppressionRead,
 )
-from notifications.count_once import CountOnce
+from notifications import sender
+from notifications.alerts import fan_out, inbox, preferences
+from notifications.alerts import handlers as alerts
 from notifications.db.models import OutboxMessage, ProcessedEvent
-from notifications.directory import CasesDirectory
-from notifications.mailer import Mailer, MailerProvider, mailer_from_settings
+from notifications.deliveries import bookkeeping
+from notifications.directory.cache import AGENTS
+from notifications.directory.cases import CasesDirectory
+from notifications.mail import bounces, confirm_group, confirmations, magic_links, notices, replies
+from notifications.mail.mailer import Mailer, MailerProvider, mailer_from_settings
+from notifications.mail_settings import levels as mail_settings
+from notifications.push import webpush
 from notifications.ratelimit import Counter, CounterProvider
+from notifications.safety import suppressions
+from notifications.safety.count_once import CountOnce
 from notifications.settings import NotificationsSettings
-from notifications.sms import SmsProvider, SmsSender
+from notifications.sms import numbers as sms_numbers
+from notifications.sms.twilio_client import SmsProvider, SmsSender
 
 # how often the sender looks for due deliveries; a queued mail leaves within this much time
 SEND_INTERVAL = 0.2
 
 
 def _prepare_confirmations(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
-    handlers.prepare_confirmations(
+    confirmations.prepare_confirmations(
         session=session, settings=service.settings, envelopes=envelopes, once=service._count_once()
     )
 
@@ -51,11 +55,11 @@ def _write_confirmations(service: NotificationsService, session: Session) -> Non
 
 
 def _begin_alerts(service: NotificationsService, session: Session, envelopes: list[Envelope]) -> None:
-    agent_alerts.begin_group(session=session)
+    fan_out.begin_group(session=session)
 
 
 def _write_alerts(service: NotificationsService, session: Session) -> None:
-    agent_alerts.write_group(session=session, runtime=service.runtime)
+    fan_out.write_group(session=session, runtime=service.runtime)
 
 
 class NotificationsService:
@@ -71,27 +75,26 @@ class NotificationsService:
     def settings(self) -> NotificationsSettings:
         return cast(NotificationsSettings, self.runtime.settings)
 
-    @rpc
+    @typed_rpc
     def health(self) -> dict[str, Any]:
         return {"status": "ok"}
 
-    @rpc
+    @typed_rpc
     def list_deliveries(
         self, case_id: int | None = None, recipient: str | None = None, limit: int = 50
-    ) -> list[dict[str, Any]]:
+    ) -> list[DeliveryRead]:
         with self.runtime.session_factory() as session:
-            rows = handlers.list_deliveries(session=session, case_id=case_id, recipient=recipient, limit=limit)
-        return [row.model_dump(mode="json") for row in rows]
+            return bookkeeping.list_deliveries(session=session, case_id=case_id, recipient=recipient, limit=limit)
 
     # the deliveries waiting together share one transaction (decision 0152, as reports and mail-gateway: 0126);
-    # the rate-limit counter is outside it, so a replayed mail is counted once (notifications.count_once)
+    # the rate-limit counter is outside it, so a replayed mail is counted once (safety.count_once)
     # decision 0158: the group's lookups and rate-limit counts at once (prepare), its thread references in one
     # INSERT (complete)
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_prepare_confirmations, complete=_write_confirmations)
     def on_case_created(self, session: Session, envelope: Envelope) -> None:
         once = self._count_once()
-        handlers.confirm_new_case(
+        confirmations.confirm_new_case(
             session=session,
             settings=self.settings,
             envelope=envelope,
@@ -109,7 +112,7 @@ class NotificationsService:
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
     def on_message_added(self, session: Session, envelope: Envelope) -> None:
-        handlers.mail_agent_reply(
+        replies.mail_agent_reply(
             session=session,
             settings=self.settings,
             envelope=envelope,
@@ -121,41 +124,35 @@ class NotificationsService:
     @event_handler("cases", "case_updated", requeue_on_error=True)
     @idempotent
     def on_case_updated(self, session: Session, envelope: Envelope) -> None:
-        customer_mail.notify_status_change(
-            session=session, settings=self.settings, envelope=envelope, counter=self.counter
-        )
+        notices.notify_status_change(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
 
-    def _attachment(self, case_id: int, attachment_id: int) -> dict[str, Any]:
+    def _attachment(self, case_id: int, attachment_id: int) -> AttachmentContent:
         # a reply's file (decision 0102), bounded like every cases call: on time-out the event is retried
-        found: dict[str, Any] = self._directory.call("get_attachment", case_id=case_id, attachment_id=attachment_id)
-        return found
+        return self._directory.attachment(case_id, attachment_id)
 
     def _signature(self, agent_id: int, mailbox: str) -> ResolvedSignature:
-        # B12: bounded like every cases call; on time-out the reply's event is retried, never sent unsigned
-        found = self._directory.call("resolve_signature", agent_id=agent_id, mailbox=mailbox)
-        return ResolvedSignature.model_validate(found)
+        # bounded like every cases call: on time-out the reply's event is retried, never sent unsigned
+        return self._directory.signature(agent_id, mailbox)
 
     @event_handler("portal", "magic_link_requested", requeue_on_error=True)
     @idempotent
     def on_magic_link_requested(self, session: Session, envelope: Envelope) -> None:
-        handlers.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+        magic_links.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
 
     @event_handler("mail_gateway", "mail_bounced", requeue_on_error=True)
     @idempotent
     def on_mail_bounced(self, session: Session, envelope: Envelope) -> None:
-        suppressions.record_bounce(session=session, envelope=envelope)
+        bounces.record_bounce(session=session, envelope=envelope)
 
-    @domain_rpc
-    def list_suppressions(self, address: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
+    @typed_rpc
+    def list_suppressions(self, address: str | None = None, limit: int = 100) -> list[SuppressionRead]:
         with self.runtime.session_factory() as session:
-            rows = suppressions.list_suppressions(session=session, address=address, limit=limit)
-        return [row.model_dump(mode="json") for row in rows]
+            return suppressions.list_suppressions(session=session, address=address, limit=limit)
 
-    @domain_rpc
-    def clear_suppression(self, address: str) -> dict[str, Any]:
+    @typed_rpc
+    def clear_suppression(self, address: str) -> SuppressionRead:
         with self.runtime.transaction() as session:
-            cleared = suppressions.clear_suppression(session=session, address=address)
-        return cleared.model_dump(mode="json")
+            return suppressions.clear_suppression(session=session, address=address)
 
     # -- agents' in-app notifications (E2): own consumers, so mail and alerts are each exactly once
 
@@ -164,7 +161,7 @@ class NotificationsService:
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_begin_alerts, complete=_write_alerts)
     def alert_on_case_created(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.case_created(
+        alerts.case_created(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -175,29 +172,29 @@ class NotificationsService:
     @event_handler("cases", "case_updated", requeue_on_error=True)
     @idempotent
     def alert_on_case_updated(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.case_updated(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.case_updated(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "message_added", requeue_on_error=True)
     @idempotent
     def alert_on_message_added(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.message_added(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.message_added(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "agent_mentioned", requeue_on_error=True)
     @idempotent
     def alert_on_agent_mentioned(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.agent_mentioned(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
+        alerts.agent_mentioned(session=session, runtime=self.runtime, settings=self.settings, envelope=envelope)
 
     @event_handler("cases", "task_changed", requeue_on_error=True)
     @idempotent
     def alert_on_task_changed(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.task_changed(
+        alerts.task_changed(
             session=session, runtime=self.runtime, settings=self.settings, envelope=envelope, directory=self._directory
         )
 
     @event_handler("cases", "sla_warning", requeue_on_error=True)
     @idempotent
     def alert_on_sla_warning(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.sla_alert(
+        alerts.sla_alert(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -208,7 +205,7 @@ class NotificationsService:
     @event_handler("cases", "sla_breached", requeue_on_error=True)
     @idempotent
     def alert_on_sla_breached(self, session: Session, envelope: Envelope) -> None:
-        agent_alerts.sla_alert(
+        alerts.sla_alert(
             session=session,
             runtime=self.runtime,
             settings=self.settings,
@@ -226,95 +223,97 @@ class NotificationsService:
         return CasesDirectory(
             self.cases_rpc,
             timeout=self.settings.cases_rpc_timeout,
-            cache=directory.AGENTS,
+            cache=AGENTS,
             cache_ttl=self.settings.directory_cache_seconds,
         )
 
-    @domain_rpc
+    @typed_rpc
     def get_agent_preferences(self, agent_id: int) -> dict[str, dict[str, bool]]:
         with self.runtime.session_factory() as session:
-            return preferences.get_preferences(session=session, agent_id=int(agent_id))
+            return preferences.get_preferences(session=session, agent_id=agent_id)
 
-    @domain_rpc
+    @typed_rpc
     def set_agent_preference(self, agent_id: int, kind: str, channel: str, enabled: bool) -> dict[str, dict[str, bool]]:
         with self.runtime.transaction() as session:
             return preferences.set_preference(
-                session=session, agent_id=int(agent_id), kind=str(kind), channel=str(channel), enabled=bool(enabled)
+                session=session, agent_id=agent_id, kind=kind, channel=channel, enabled=enabled
             )
 
     # -- Web Push (E2): the public VAPID key and agents' browser subscriptions
 
-    @domain_rpc
+    @typed_rpc
     def get_push_public_key(self) -> dict[str, str]:
         return {"public_key": webpush.public_key(self.settings)}
 
-    @domain_rpc
-    def save_push_subscription(self, agent_id: int, data: dict[str, Any], user_agent: str = "") -> dict[str, Any]:
-        parsed = PushSubscriptionCreate.model_validate(data)
+    @typed_rpc
+    def save_push_subscription(
+        self, agent_id: int, data: PushSubscriptionCreate, user_agent: str = ""
+    ) -> PushSubscriptionRead:
         with self.runtime.transaction() as session:
-            saved = webpush.subscribe(
-                session=session, settings=self.settings, agent_id=int(agent_id), data=parsed, user_agent=str(user_agent)
+            return webpush.subscribe(
+                session=session, settings=self.settings, agent_id=agent_id, data=data, user_agent=user_agent
             )
-        return saved.model_dump(mode="json")
 
-    @domain_rpc
+    @typed_rpc
     def delete_push_subscription(self, agent_id: int, endpoint: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            webpush.unsubscribe(session=session, agent_id=int(agent_id), endpoint=str(endpoint))
+            webpush.unsubscribe(session=session, agent_id=agent_id, endpoint=endpoint)
         return {"deleted": True}
 
-    @domain_rpc
+    @typed_rpc
     def get_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
         with self.runtime.session_factory() as session:
-            return {"phone": agent_sms.get_number(session=session, agent_id=int(agent_id))}
+            return {"phone": sms_numbers.get_number(session=session, agent_id=agent_id)}
 
-    @domain_rpc
+    @typed_rpc
     def set_agent_sms_number(self, agent_id: int, phone: str) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            return {"phone": agent_sms.set_number(session=session, agent_id=int(agent_id), phone=str(phone))}
+            return {"phone": sms_numbers.set_number(session=session, agent_id=agent_id, phone=phone)}
 
-    @domain_rpc
+    @typed_rpc
     def clear_agent_sms_number(self, agent_id: int) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            agent_sms.clear_number(session=session, agent_id=int(agent_id))
+            sms_numbers.clear_number(session=session, agent_id=agent_id)
         return {"phone": None}
 
-    @domain_rpc
-    def list_push_subscriptions(self, agent_id: int) -> list[dict[str, Any]]:
+    @typed_rpc
+    def list_push_subscriptions(self, agent_id: int) -> list[PushSubscriptionRead]:
         with self.runtime.session_factory() as session:
-            rows = webpush.list_subscriptions(session=session, agent_id=int(agent_id))
-        return [row.model_dump(mode="json") for row in rows]
+            return webpush.list_subscriptions(session=session, agent_id=agent_id)
 
-    @domain_rpc
-    def list_agent_notifications(self, agent_id: int, limit: int = 20) -> dict[str, Any]:
+    @typed_rpc
+    def list_agent_notifications(self, agent_id: int, limit: int = 20) -> AgentNotificationPage:
         with self.runtime.session_factory() as session:
-            page = agent_alerts.list_for_agent(session=session, agent_id=int(agent_id), limit=int(limit))
-        return page.model_dump(mode="json")
+            return inbox.list_for_agent(session=session, agent_id=agent_id, limit=limit)
 
-    @domain_rpc
+    @typed_rpc
     def mark_agent_notifications_read(self, agent_id: int, up_to_id: int | None = None) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            changed = agent_alerts.mark_read(session=session, agent_id=int(agent_id), up_to_id=up_to_id)
+            changed = inbox.mark_read(session=session, agent_id=agent_id, up_to_id=up_to_id)
         return {"marked": changed}
 
-    # -- customer mail settings (E3): the workspace level (organisation_id None) and customer organisations
+    # -- customer mail settings (E3): the workspace level (organisation_id None) and customer organisations.
+    # Both arguments are checked by mail_settings (`Any` here), so a refusal names the wrong field as it did.
 
-    @domain_rpc
-    def get_customer_mail_settings(self, organisation_id: int | None = None) -> dict[str, Any]:
+    @typed_rpc
+    def get_customer_mail_settings(self, organisation_id: Any = None) -> CustomerMailSettingsRead:
         with self.runtime.session_factory() as session:
-            found = mail_settings.get_settings(
-                session=session, settings=self.settings, organisation_id=_organisation(organisation_id)
+            return mail_settings.get_settings(
+                session=session,
+                settings=self.settings,
+                organisation_id=mail_settings.parse_organisation(organisation_id),
             )
-        return found.model_dump(mode="json")
 
-    @domain_rpc
-    def set_customer_mail_settings(self, data: Any, organisation_id: int | None = None) -> dict[str, Any]:
+    @typed_rpc
+    def set_customer_mail_settings(self, data: Any, organisation_id: Any = None) -> CustomerMailSettingsRead:
         parsed = mail_settings.parse_write(data)
         with self.runtime.transaction() as session:
-            saved = mail_settings.set_settings(
-                session=session, settings=self.settings, organisation_id=_organisation(organisation_id), data=parsed
+            return mail_settings.set_settings(
+                session=session,
+                settings=self.settings,
+                organisation_id=mail_settings.parse_organisation(organisation_id),
+                data=parsed,
             )
-        return saved.model_dump(mode="json")
 
     @timer(interval=SEND_INTERVAL)
     def send_due(self) -> None:
@@ -325,10 +324,6 @@ class NotificationsService:
             mailer_factory=lambda: mailer_from_settings(self.settings),
             sms=self.sms,
         )
-
-
-def _organisation(value: Any) -> int | None:
-    return mail_settings.parse_organisation(value)
 
 
 def main() -> None:

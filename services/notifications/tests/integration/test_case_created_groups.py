@@ -29,8 +29,8 @@ from notifications.db.models import (
     SuppressedAddress,
     ThreadRef,
 )
-from notifications.domain.loop_guard import HARD_BOUNCE_REASON
 from notifications.ratelimit import RedisCounter
+from notifications.safety.rules import HARD_BOUNCE_REASON
 from notifications.settings import NotificationsSettings
 from notifications.worker import NotificationsService
 

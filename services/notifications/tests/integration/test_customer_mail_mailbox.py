@@ -1,4 +1,4 @@
-"""Customer mail leaves from the mailbox the case came in on (issue 5, decision 0101), through the SMTP sink."""
+"""Customer mail leaves from the mailbox the case came in on (decision 0101), through the SMTP sink."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ def test_the_inbound_mailbox_beats_the_organisation_and_workspace_senders(
         assert mail["From"].addresses[0].display_name == "Org Desk"  # the name still comes from the settings
         assert reply_to.startswith("billing+c") and reply_to.endswith("@example.com")
         assert case_id_from_address(reply_to, secret=SECRET) == billing.id
-    # no mailbox recorded (not an email case, or from before issue 5): the organisation's sender
+    # no mailbox recorded (not an email case, or a case older than the mailbox field): the organisation's sender
     for mail in sink.wait_for("ole@customer.example", count=2):
         sender, reply_to = _from_and_reply_to(mail)
         assert sender == "org-desk@example.com" and reply_to.startswith("org-desk+c")

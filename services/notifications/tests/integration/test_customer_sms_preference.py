@@ -1,4 +1,4 @@
-"""A contact who prefers SMS (issue 5): replies and status notices go by SMS through the real twilio client
+"""A contact who prefers SMS: replies and status notices go by SMS through the real twilio client
 against the local fake Twilio, never by mail, and internal notes go nowhere."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""An agent's reply with files reaches the customer with them attached (issue 5, decision 0102): the real
+"""An agent's reply with files reaches the customer with them attached (decision 0102): the real
 cases service stores the files and emits `message_added`, notifications fetches them and mails the SMTP sink.
 """
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from contracts.cases import Actor, AgentRef, CaseRead, MessageRead
-from notifications.domain.agent_alerts import (
+from notifications.alerts.rules import (
     ASSIGNED_TO_ME,
     CUSTOMER_REPLIED,
     NEW_CASE_IN_GROUP,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from contracts.errors import ValidationFailed
-from notifications.domain.preferences import effective, validate, wanted
+from notifications.alerts.rules import effective, validate, wanted
 
 
 def test_in_app_is_on_and_email_off_until_the_agent_chooses() -> None:

@@ -11,8 +11,8 @@ import pytest
 
 from contracts.cases import CaseRead
 from contracts.tokens import CaseLinkRefused, read_case_link_token
-from notifications.domain import compose
-from notifications.domain.customer_mail import case_link_url
+from notifications.mail import compose
+from notifications.mail.rules import case_link_url
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 NOW = 1_900_000_000

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications.count_once import CountOnce
+from notifications.safety.count_once import CountOnce
 
 
 class Hits:

@@ -8,12 +8,13 @@ from email import message_from_bytes, policy
 from contracts.cases import Actor, CaseRead, MessageRead
 from contracts.notifications import ConversationMode, CustomerMailSettingsWrite
 from contracts.tokens import case_id_from_address, case_number_from_subject
-from notifications.domain import compose
-from notifications.domain.customer_mail import (
+from notifications.mail import compose
+from notifications.mail.rules import (
     COMPLETION_REQUEST,
     NOTICE_CLOSED,
     NOTICE_RESOLVED,
     Signoff,
+    ThreadHeaders,
     bare_title,
     case_subject,
     cc_candidates,
@@ -23,9 +24,8 @@ from notifications.domain.customer_mail import (
     notice_text,
     threading_aids,
 )
-from notifications.domain.mail_settings import Defaults, resolve
-from notifications.domain.sms import sms_reply_recipient
-from notifications.domain.threads import ThreadHeaders
+from notifications.mail_settings.rules import Defaults, resolve
+from notifications.sms.rules import sms_reply_recipient
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 SECRET = "unit-secret"

@@ -11,7 +11,7 @@ from nameko.exceptions import RemoteError, UnknownService
 
 from chassis.consumer import TransientError
 from contracts.errors import DomainError
-from notifications.directory import CasesDirectory
+from notifications.directory.cases import CasesDirectory
 
 
 class _Proxy:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from notifications.directory import AgentCache, CasesDirectory
+from notifications.directory.cache import AgentCache
+from notifications.directory.cases import CasesDirectory
 
 
 class _Clock:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from notifications.domain.loop_guard import RateLimits, is_automatic, rate_limit_reason
+from notifications.safety.rules import RateLimits, is_automatic, rate_limit_reason
 
 LIMITS = RateLimits(per_recipient=3, per_case=5, window_seconds=600)
 

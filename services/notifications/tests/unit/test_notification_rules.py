@@ -9,11 +9,18 @@ from email import message_from_bytes, policy
 import pytest
 
 from contracts.cases import CaseRead, MessageRead
-from notifications.domain import compose
-from notifications.domain.addresses import suppression_reason
-from notifications.domain.policy import confirmation_blocker, confirmation_recipient, reply_recipient
-from notifications.domain.retry import backoff, classify
-from notifications.domain.threads import ThreadEntry, ThreadHeaders, cap_references, reply_headers
+from notifications.deliveries.rules import backoff, classify
+from notifications.mail import compose
+from notifications.mail.rules import (
+    ThreadEntry,
+    ThreadHeaders,
+    cap_references,
+    confirmation_blocker,
+    confirmation_recipient,
+    reply_headers,
+    reply_recipient,
+)
+from notifications.safety.rules import suppression_reason
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

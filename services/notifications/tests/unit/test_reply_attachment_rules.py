@@ -8,9 +8,8 @@ from email.message import EmailMessage
 from typing import cast
 
 from contracts.cases import AttachmentRef, CaseRead, MessageRead
-from notifications.domain import compose
-from notifications.domain.attachments import MailAttachment, choose, mime_type
-from notifications.domain.threads import ThreadHeaders
+from notifications.mail import compose
+from notifications.mail.rules import MailAttachment, ThreadHeaders, choose, mime_type
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from notifications.domain.sender_choice import sender_address
+from notifications.mail.rules import sender_address
 
 
 def test_the_mailbox_the_case_came_in_on_wins_normalised() -> None:

@@ -5,11 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from twilio.base.exceptions import TwilioRestException
 
 from contracts.cases import CaseRead, MessageRead
-from notifications.domain.retry import classify
-from notifications.domain.sms import MAX_SMS_LENGTH, normalise_phone, sms_reply_recipient, sms_text
+from notifications.deliveries.rules import classify, twilio_failure
+from notifications.sms.rules import MAX_SMS_LENGTH, normalise_phone, sms_reply_recipient, sms_text
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -95,6 +94,12 @@ def test_the_text_carries_the_case_number_and_fits_twilios_limit() -> None:
 
 @pytest.mark.parametrize(("status", "temporary"), [(400, False), (404, False), (429, True), (500, True), (503, True)])
 def test_twilio_errors_are_permanent_except_throttling_and_server_errors(status: int, temporary: bool) -> None:
-    failure = classify(TwilioRestException(status, "/Messages.json", msg="nope", code=21211))
+    failure = twilio_failure(status, 21211, "nope")
     assert failure.temporary is temporary
     assert failure.reason == f"twilio: {status} 21211: nope"
+
+
+def test_a_failure_the_channel_classified_itself_is_taken_as_it_is() -> None:
+    exc = RuntimeError("twilio said no")
+    exc.send_failure = twilio_failure(400, 21211, "nope")  # type: ignore[attr-defined]
+    assert classify(exc) == twilio_failure(400, 21211, "nope")

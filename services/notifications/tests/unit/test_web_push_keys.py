@@ -8,7 +8,8 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from notifications import webpush
+from notifications.push import rules as push_rules
+from notifications.push import webpush
 from notifications.settings import NotificationsSettings
 
 
@@ -25,7 +26,7 @@ def test_a_key_is_generated_once_into_var_and_kept(tmp_path: Path) -> None:
     key_file = tmp_path / webpush.KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert webpush.public_key(_settings(tmp_path)) == first  # read back, not made anew
-    point = webpush._unb64(first)
+    point = push_rules.unb64(first)
     assert point is not None and len(point) == 65 and point[0] == 4
     other = tmp_path / "other"
     assert webpush.public_key(_settings(other)) != first
@@ -33,10 +34,10 @@ def test_a_key_is_generated_once_into_var_and_kept(tmp_path: Path) -> None:
 
 def test_a_configured_key_wins_raw_or_pem(tmp_path: Path) -> None:
     private = ec.generate_private_key(ec.SECP256R1())
-    expected = webpush._b64(
+    expected = push_rules.b64(
         private.public_key().public_bytes(serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint)
     )
-    raw = webpush._b64(private.private_numbers().private_value.to_bytes(32, "big"))
+    raw = push_rules.b64(private.private_numbers().private_value.to_bytes(32, "big"))
     pem = private.private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
     ).decode()

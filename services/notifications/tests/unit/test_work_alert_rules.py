@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from contracts.case_work import TaskRead
 from contracts.cases import Actor, AgentRef, CaseRead
-from notifications.domain.agent_alerts import (
+from notifications.alerts.rules import (
     MENTIONED,
     SLA_BREACHED,
     SLA_WARNING,

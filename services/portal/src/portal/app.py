@@ -21,7 +21,7 @@ from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
 from chassis.web import mount_ops
 from chassis.web_security import SecurityHeadersMiddleware, security_headers
-from portal.cases_client import CasesClient
+from contracts.cases_client import ContactCasesClient
 from portal.db.models import OutboxMessage
 from portal.settings import PortalSettings
 from portal.web import auth_routes, case_link_routes, case_routes
@@ -62,7 +62,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
             session_factory=session_factory,
             relay=relay,
             relay_thread=relay_thread,
-            cases=CasesClient(rpc),
+            rpc=rpc,
+            cases=ContactCasesClient(rpc),
             link_limiter=limiter,
         )
         log.info("portal_started", host=settings.host, port=settings.port, public_url=settings.public_url)
@@ -83,7 +84,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
         return await asyncio.to_thread(ping, app.state.ctx.engine)
 
     async def broker() -> str:
-        return "ok" if app.state.ctx.cases.rpc.connected else "failing: not connected"
+        return "ok" if app.state.ctx.rpc.connected else "failing: not connected"
 
     async def outbox_relay() -> str:
         return "ok" if app.state.ctx.relay_thread.is_alive() else "failing: relay thread not running"

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from chassis.db import dialect_insert
-from contracts.bulk import CaseFacts, CasesImported
+from contracts.bulk import CASE_FACTS_MAX, CaseFacts, CasesImported
 from contracts.cases import CaseCreated, CaseRead, CaseUpdated, MessageAdded
+from contracts.cases_client import SyncCasesClient
 from contracts.envelope import Envelope
 from contracts.reports import OpenCasesReport
 from reports.db.models import CaseSummary
@@ -69,14 +70,20 @@ def _snapshot_row(case: CaseRead) -> dict[str, Any]:
     }
 
 
-def record_imported_cases(*, session: Session, envelope: Envelope, cases: Any) -> int:
-    """Fold a `cases_imported` batch into the read model: its facts come from `cases` (a CasesClient).
+def record_imported_cases(*, session: Session, envelope: Envelope, cases: SyncCasesClient) -> int:
+    """Fold a `cases_imported` batch into the read model: its facts come from the cases service.
 
     The event carries ids only (decision 0081); the facts are asked for in pages, within the handler's
     transaction, so a time-out rolls everything back and the event is retried. Returns how many were found.
     """
     event = envelope.open(CasesImported)
-    return apply_facts(session=session, facts=cases.case_facts(sorted(set(event.case_ids))))
+    return apply_facts(session=session, facts=imported_facts(cases, sorted(set(event.case_ids))))
+
+
+def imported_facts(cases: SyncCasesClient, case_ids: list[int]) -> Iterator[CaseFacts]:
+    """The facts of every existing case of `case_ids`, asked in pages of `CASE_FACTS_MAX`."""
+    for start in range(0, len(case_ids), CASE_FACTS_MAX):
+        yield from cases.case_facts(case_ids=case_ids[start : start + CASE_FACTS_MAX]).items
 
 
 def apply_facts(*, session: Session, facts: Iterable[CaseFacts]) -> int:

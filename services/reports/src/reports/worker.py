@@ -5,15 +5,18 @@ from __future__ import annotations
 from typing import Any, cast
 
 from nameko.events import event_handler
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from chassis.db import make_worker_engine
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
+from chassis.timed_rpc import TimedRpc
+from chassis.typed_rpc import typed_rpc
+from contracts.cases_client import SyncCasesClient
 from contracts.envelope import Envelope
+from contracts.reports import OpenCasesReport
 from reports import handlers
-from reports.cases_client import CasesClient
 from reports.db.models import OutboxMessage, ProcessedEvent
 from reports.settings import ReportsSettings
 
@@ -39,14 +42,16 @@ class ReportsService:
     runtime: Runtime = ServiceRuntime(ReportsSettings, OutboxMessage, ProcessedEvent, engine_factory=_engine)
     cases_rpc = RpcProxy("cases")
 
-    @rpc
+    # RPC entry points: replies dumped once (chassis.typed_rpc)
+
+    @typed_rpc
     def health(self) -> dict[str, Any]:
         return {"status": "ok"}
 
-    @rpc
-    def open_cases_report(self) -> dict[str, Any]:
+    @typed_rpc
+    def open_cases_report(self) -> OpenCasesReport:
         with self.runtime.session_factory() as session:
-            return handlers.open_cases_report(session=session).model_dump(mode="json")
+            return handlers.open_cases_report(session=session)
 
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_begin_snapshots, complete=_write_snapshots)  # 0126, 0132; one upsert: 0158
@@ -66,11 +71,11 @@ class ReportsService:
     @event_handler("cases", "cases_imported", requeue_on_error=True)
     @idempotent
     def on_cases_imported(self, session: Session, envelope: Envelope) -> None:
-        # decision 0143: the event names the cases; their facts come from cases, bounded by a time-out
+        # decision 0143: the event names the cases; their facts come from cases, every call bounded by a time-out
+        # (chassis.timed_rpc, decision 0153): while cases is down the event is requeued, not held
         timeout = cast(ReportsSettings, self.runtime.settings).cases_rpc_timeout
-        handlers.record_imported_cases(
-            session=session, envelope=envelope, cases=CasesClient(self.cases_rpc, timeout=timeout)
-        )
+        cases = SyncCasesClient(TimedRpc(self.cases_rpc, timeout=timeout))
+        handlers.record_imported_cases(session=session, envelope=envelope, cases=cases)
 
 
 def main() -> None:

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from chassis.consumer import TransientError
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
+from chassis.timed_rpc import TimedRpc
 from contracts.bulk import CASE_FACTS_MAX, CaseFacts, CasesImported
+from contracts.cases_client import SyncCasesClient
 from contracts.envelope import Envelope
-from reports.cases_client import CasesClient
 from reports.db.models import CaseSummary
 from reports.handlers import apply_snapshot, open_cases_report, record_imported_cases
 
@@ -67,7 +68,9 @@ def test_imported_cases_are_counted_once_and_never_go_back(factory: Any) -> None
         apply_snapshot(session=session, case=case(42, version=3, status="resolved"))
     for _ in range(2):  # a repeated delivery changes nothing
         with unit_of_work(factory) as session:
-            found = record_imported_cases(session=session, envelope=envelope, cases=CasesClient(cases, timeout=5))
+            found = record_imported_cases(
+                session=session, envelope=envelope, cases=SyncCasesClient(TimedRpc(cases, timeout=5))
+            )
         assert found == len(ids) - 1
     assert cases.pages == [CASE_FACTS_MAX, CASE_FACTS_MAX, 200] * 2
     with factory() as session:
@@ -79,7 +82,7 @@ def test_imported_cases_are_counted_once_and_never_go_back(factory: Any) -> None
 
 
 def test_a_slow_cases_service_makes_the_event_retry(factory: Any) -> None:
-    slow = CasesClient(FakeCases({1: _facts(1)}, delay=2.0), timeout=0.2)
+    slow = SyncCasesClient(TimedRpc(FakeCases({1: _facts(1)}, delay=2.0), timeout=0.2))
     envelope = Envelope.wrap(CasesImported(origin="import", count=1, messages=0, case_ids=[1]), source="cases")
     started = time.monotonic()
     with pytest.raises(TransientError, match="did not answer"), unit_of_work(factory) as session:

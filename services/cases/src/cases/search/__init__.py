@@ -1,1 +1,1 @@
-"""Search, inbox views and saved searches (issue 6)."""
+"""Search, inbox views and saved searches (C1-C4)."""

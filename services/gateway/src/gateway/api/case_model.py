@@ -1,4 +1,4 @@
-"""REST API v1 of the case model and the directory (issue 3 part A): history, types, statuses, fields, settings,
+"""REST API v1 of the case model and the directory: history, types, statuses, fields, settings,
 contacts, organisations, groups and agents."""
 
 from __future__ import annotations
@@ -14,7 +14,6 @@ from contracts import errors
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
-from gateway.case_model import call
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
@@ -69,7 +68,7 @@ class FieldConfigWrite(BaseModel):
 @router.get("/cases/{case_id}/history", response_model=HistoryList)
 async def case_history(case_id: Id, ctx: Ctx, _who: Reader) -> HistoryList:
     """Every change of a case, oldest first: field, old and new value, who, when, through which channel (B10)."""
-    return HistoryList(items=await call(ctx.rpc, "get_case_history", list[c.HistoryEntry], case_id=case_id))
+    return HistoryList(items=await ctx.cases.get_case_history(case_id=case_id))
 
 
 # -- configuration -----------------------------------------------------------------------------
@@ -78,91 +77,80 @@ async def case_history(case_id: Id, ctx: Ctx, _who: Reader) -> HistoryList:
 @router.get("/case-types", response_model=TypeList)
 async def list_types(ctx: Ctx, _who: Reader) -> TypeList:
     """Case types (Fault, Order, Other and the admin's own) with their instructions."""
-    return TypeList(items=await call(ctx.rpc, "list_case_types", list[c.CaseTypeRead]))
+    return TypeList(items=await ctx.cases.list_case_types())
 
 
 @router.post("/case-types", status_code=201, response_model=c.CaseTypeRead)
 async def create_type(data: c.CaseTypeWrite, ctx: Ctx, _who: Admin) -> c.CaseTypeRead:
     """Add a case type (admin)."""
-    result: c.CaseTypeRead = await call(ctx.rpc, "save_case_type", c.CaseTypeRead, data=data)
-    return result
+    return await ctx.cases.save_case_type(data=data)
 
 
 @router.put("/case-types/{type_id}", response_model=c.CaseTypeRead)
 async def update_type(type_id: Id, data: c.CaseTypeWrite, ctx: Ctx, _who: Admin) -> c.CaseTypeRead:
     """Rename a case type, change its instructions or retire it (admin)."""
-    result: c.CaseTypeRead = await call(ctx.rpc, "save_case_type", c.CaseTypeRead, data=data, type_id=type_id)
-    return result
+    return await ctx.cases.save_case_type(data=data, type_id=type_id)
 
 
 @router.get("/case-statuses", response_model=StatusList)
 async def list_statuses(ctx: Ctx, _who: Reader) -> StatusList:
     """Statuses and the fixed category each belongs to (new/open/waiting/dormant/resolved/closed)."""
-    return StatusList(items=await call(ctx.rpc, "list_case_statuses", list[c.CaseStatusRead]))
+    return StatusList(items=await ctx.cases.list_case_statuses())
 
 
 @router.post("/case-statuses", status_code=201, response_model=c.CaseStatusRead)
 async def create_status(data: c.CaseStatusWrite, ctx: Ctx, _who: Admin) -> c.CaseStatusRead:
     """Add a status on a category (admin)."""
-    result: c.CaseStatusRead = await call(ctx.rpc, "save_case_status", c.CaseStatusRead, data=data)
-    return result
+    return await ctx.cases.save_case_status(data=data)
 
 
 @router.put("/case-statuses/{status_id}", response_model=c.CaseStatusRead)
 async def update_status(status_id: Id, data: c.CaseStatusWrite, ctx: Ctx, _who: Admin) -> c.CaseStatusRead:
     """Rename a status; a built-in one keeps its category (admin)."""
-    result: c.CaseStatusRead = await call(ctx.rpc, "save_case_status", c.CaseStatusRead, data=data, status_id=status_id)
-    return result
+    return await ctx.cases.save_case_status(data=data, status_id=status_id)
 
 
 @router.get("/custom-fields", response_model=FieldList)
 async def list_custom_fields(ctx: Ctx, _who: Reader) -> FieldList:
     """Admin-defined case fields (text, number, date, select)."""
-    return FieldList(items=await call(ctx.rpc, "list_custom_fields", list[c.CustomFieldRead]))
+    return FieldList(items=await ctx.cases.list_custom_fields())
 
 
 @router.post("/custom-fields", status_code=201, response_model=c.CustomFieldRead)
 async def create_custom_field(data: c.CustomFieldWrite, ctx: Ctx, _who: Admin) -> c.CustomFieldRead:
     """Define a custom field (admin)."""
-    result: c.CustomFieldRead = await call(ctx.rpc, "save_custom_field", c.CustomFieldRead, data=data)
-    return result
+    return await ctx.cases.save_custom_field(data=data)
 
 
 @router.put("/custom-fields/{field_id}", response_model=c.CustomFieldRead)
 async def update_custom_field(field_id: Id, data: c.CustomFieldWrite, ctx: Ctx, _who: Admin) -> c.CustomFieldRead:
     """Change a custom field's label, options or used/hidden/required; its key stays (admin)."""
-    result: c.CustomFieldRead = await call(
-        ctx.rpc, "save_custom_field", c.CustomFieldRead, data=data, field_id=field_id
-    )
-    return result
+    return await ctx.cases.save_custom_field(data=data, field_id=field_id)
 
 
 @router.get("/field-config", response_model=FieldConfigList)
 async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     """Used/hidden/required of each built-in optional field (H2)."""
-    return FieldConfigList(items=await call(ctx.rpc, "list_field_configs", list[c.FieldConfigRead]))
+    return FieldConfigList(items=await ctx.cases.list_field_configs())
 
 
 @router.put("/field-config/{field}", response_model=c.FieldConfigRead)
 async def set_field_config(field: str, data: FieldConfigWrite, ctx: Ctx, _who: Admin) -> c.FieldConfigRead:
     """Switch a built-in optional field off, hide it or make it required (admin)."""
     body = c.FieldConfigRead(field=field, **data.model_dump())
-    result: c.FieldConfigRead = await call(ctx.rpc, "save_field_config", c.FieldConfigRead, data=body.model_dump())
-    return result
+    return await ctx.cases.save_field_config(data=body)
 
 
 @router.get("/settings/cases", response_model=c.CaseSettings)
 async def get_settings(ctx: Ctx, _who: Reader) -> c.CaseSettings:
     """Automation (reply rules, closed-case replies), concurrency strictness, holding unknown senders."""
-    result: c.CaseSettings = await call(ctx.rpc, "get_case_settings", c.CaseSettings)
-    return result
+    return await ctx.cases.get_case_settings()
 
 
 @router.patch("/settings/cases", response_model=c.CaseSettings)
 async def update_settings(changes: c.CaseSettings, ctx: Ctx, _who: Admin) -> c.CaseSettings:
     """Change some settings; those not sent keep their value (admin)."""
-    result: c.CaseSettings = await call(ctx.rpc, "update_case_settings", c.CaseSettings, changes=changes)
-    return result
+    return await ctx.cases.update_case_settings(changes=changes)
 
 
 # -- directory ---------------------------------------------------------------------------------
@@ -179,42 +167,30 @@ async def list_contacts(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ContactList:
     """Contacts, newest first, a page at a time."""
-    page: ContactList = await call(
-        ctx.rpc,
-        "list_contacts",
-        ContactList,
-        q=q,
-        approved=approved,
-        organisation_id=organisation,
-        cursor=cursor,
-        limit=limit,
+    page = await ctx.cases.list_contacts(
+        q=q, approved=approved, organisation_id=organisation, cursor=cursor, limit=limit
     )
-    return page
+    return ContactList(items=page.items, next=page.next)
 
 
 @router.post("/contacts", status_code=201, response_model=c.ContactDetail)
 async def create_contact(data: c.ContactWrite, ctx: Ctx, who: Writer) -> c.ContactDetail:
     """Add a contact with one or more addresses, a phone and an organisation."""
     actor = await writer(who, ctx)
-    result: c.ContactDetail = await call(ctx.rpc, "save_contact", c.ContactDetail, data=data, actor=actor)
-    return result
+    return await ctx.cases.save_contact(data=data, actor=actor)
 
 
 @router.get("/contacts/{contact_id}", response_model=c.ContactDetail)
 async def get_contact(contact_id: Id, ctx: Ctx, _who: DirectoryReader) -> c.ContactDetail:
     """One contact."""
-    result: c.ContactDetail = await call(ctx.rpc, "get_contact", c.ContactDetail, contact_id=contact_id)
-    return result
+    return await ctx.cases.get_contact(contact_id=contact_id)
 
 
 @router.patch("/contacts/{contact_id}", response_model=c.ContactDetail)
 async def update_contact(contact_id: Id, data: c.ContactWrite, ctx: Ctx, who: Writer) -> c.ContactDetail:
     """Change a contact; `approved: true` releases its held cases."""
     actor = await writer(who, ctx)
-    result: c.ContactDetail = await call(
-        ctx.rpc, "save_contact", c.ContactDetail, data=data, actor=actor, contact_id=contact_id
-    )
-    return result
+    return await ctx.cases.save_contact(data=data, actor=actor, contact_id=contact_id)
 
 
 @router.get("/contacts/{contact_id}/cases", response_model=c.CasePage)
@@ -226,22 +202,21 @@ async def contact_cases(
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> c.CasePage:
     """All cases the contact requested that the caller may see, newest first."""
-    await call(ctx.rpc, "get_contact", c.ContactDetail, contact_id=contact_id)  # 404 for an unknown contact
+    await ctx.cases.get_contact(contact_id=contact_id)  # 404 for an unknown contact
     filters = c.CaseFilter(requester_id=contact_id, cursor=cursor, limit=limit)
-    return await search_api.list_cases(ctx, who, filters)  # issue 6: scoped to the caller
+    return await search_api.list_cases(ctx, who, filters)  # scoped to the caller
 
 
 @router.get("/organisations", response_model=OrganisationList)
 async def list_organisations(ctx: Ctx, _who: DirectoryReader) -> OrganisationList:
     """All organisations."""
-    return OrganisationList(items=await call(ctx.rpc, "list_organisations", list[c.OrganisationRead]))
+    return OrganisationList(items=await ctx.cases.list_organisations())
 
 
 @router.post("/organisations", status_code=201, response_model=c.OrganisationRead)
 async def create_organisation(data: c.OrganisationWrite, ctx: Ctx, _who: Writer) -> c.OrganisationRead:
     """Add an organisation."""
-    result: c.OrganisationRead = await call(ctx.rpc, "save_organisation", c.OrganisationRead, data=data)
-    return result
+    return await ctx.cases.save_organisation(data=data)
 
 
 @router.put("/organisations/{organisation_id}", response_model=c.OrganisationRead)
@@ -249,16 +224,13 @@ async def update_organisation(
     organisation_id: Id, data: c.OrganisationWrite, ctx: Ctx, _who: Writer
 ) -> c.OrganisationRead:
     """Rename an organisation."""
-    result: c.OrganisationRead = await call(
-        ctx.rpc, "save_organisation", c.OrganisationRead, data=data, organisation_id=organisation_id
-    )
-    return result
+    return await ctx.cases.save_organisation(data=data, organisation_id=organisation_id)
 
 
 @router.get("/groups/{group_id}", response_model=c.GroupRead)
 async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> c.GroupRead:
     """One group with its members' agent ids."""
-    groups: list[c.GroupRead] = await call(ctx.rpc, "list_groups_detail", list[c.GroupRead])
+    groups: list[c.GroupRead] = await ctx.cases.list_groups_detail()
     for group in groups:
         if group.id == group_id:
             return group
@@ -268,33 +240,29 @@ async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> c.GroupRea
 @router.post("/groups", status_code=201, response_model=c.GroupRead)
 async def create_group(data: c.GroupWrite, ctx: Ctx, _who: Admin) -> c.GroupRead:
     """Add a group, optionally with its members (admin)."""
-    result: c.GroupRead = await call(ctx.rpc, "save_group", c.GroupRead, data=data)
-    return result
+    return await ctx.cases.save_group(data=data)
 
 
 @router.put("/groups/{group_id}", response_model=c.GroupRead)
 async def update_group(group_id: Id, data: c.GroupWrite, ctx: Ctx, _who: Admin) -> c.GroupRead:
     """Rename a group; `member_ids` (when sent) becomes its exact membership (admin)."""
-    result: c.GroupRead = await call(ctx.rpc, "save_group", c.GroupRead, data=data, group_id=group_id)
-    return result
+    return await ctx.cases.save_group(data=data, group_id=group_id)
 
 
 @router.delete("/groups/{group_id}", status_code=204, response_class=Response)
 async def delete_group(group_id: Id, ctx: Ctx, _who: Admin) -> Response:
     """Delete a group with no cases, tasks or templates left (422 otherwise); its SLA policies go with it (admin)."""
-    await ctx.rpc.call("cases", "delete_group", group_id=group_id)
+    await ctx.cases.delete_group(group_id=group_id)
     return Response(status_code=204)
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
 async def create_agent(data: c.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
     """Add an agent, optionally in groups (admin)."""
-    result: c.AgentRead = await call(ctx.rpc, "save_agent", c.AgentRead, data=data)
-    return result
+    return await ctx.cases.save_agent(data=data)
 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead)
 async def update_agent(agent_id: Id, data: c.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
-    result: c.AgentRead = await call(ctx.rpc, "save_agent", c.AgentRead, data=data, agent_id=agent_id)
-    return result
+    return await ctx.cases.save_agent(data=data, agent_id=agent_id)

@@ -1,4 +1,4 @@
-"""Routes of /api/v1 for the work on a case (issue 3 part B): forwards, tasks, attachments, time,
+"""Routes of /api/v1 for the work on a case: forwards, tasks, attachments, time,
 templates, canned replies, recurrences, signatures, merge and links. Parse, call a use case, answer."""
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from contracts import case_work as cw
 from contracts import cases as c
 from contracts import errors
+from contracts.search import Viewer
 from gateway import case_work as work
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require, writer
@@ -47,9 +48,9 @@ class CloseResult(BaseModel):
     hidden_children_left_open: int = 0
 
 
-async def _viewer(who: ApiPrincipal, ctx: AppContext) -> dict[str, Any] | None:
+async def _viewer(who: ApiPrincipal, ctx: AppContext) -> Viewer | None:
     """The caller as the cases service's `viewer` (restricted groups); None for an admin key (sees all)."""
-    return None if who.is_admin else (await viewer(who, ctx)).model_dump()
+    return None if who.is_admin else await viewer(who, ctx)
 
 
 def _admin(who: ApiPrincipal) -> None:
@@ -63,7 +64,7 @@ def _admin(who: ApiPrincipal) -> None:
 @router.post("/cases/{case_id}/forwards", status_code=201, response_model=c.MessageRead, responses=_404)
 async def forward_case(case_id: CaseId, data: cw.ForwardCreate, ctx: Ctx, who: Writer) -> c.MessageRead:
     """Forward the case to external recipients: a side conversation (`kind: forward`), never sent to the requester."""
-    return await work.forward_case(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+    return await ctx.cases.forward_case(case_id=case_id, data=data, actor=await writer(who, ctx))
 
 
 # -- tasks ----------------------------------------------------------------------------------------
@@ -72,13 +73,13 @@ async def forward_case(case_id: CaseId, data: cw.ForwardCreate, ctx: Ctx, who: W
 @router.get("/cases/{case_id}/tasks", response_model=Items[cw.TaskRead], responses=_404)
 async def list_tasks(case_id: CaseId, ctx: Ctx, _who: Reader) -> Items[cw.TaskRead]:
     """Tasks and approvals of a case, oldest first."""
-    return Items(items=await work.list_tasks(rpc=ctx.rpc, case_id=case_id))
+    return Items(items=await ctx.cases.list_tasks(case_id=case_id))
 
 
 @router.post("/cases/{case_id}/tasks", status_code=201, response_model=cw.TaskRead, responses=_404)
 async def add_task(case_id: CaseId, data: cw.TaskCreate, ctx: Ctx, who: Writer) -> cw.TaskRead:
     """Add a task (assignee agent or group, due date) or an approval task decided by `approver_contact_id`."""
-    return await work.add_task(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+    return await ctx.cases.add_task(case_id=case_id, data=data, actor=await writer(who, ctx))
 
 
 @router.patch("/cases/{case_id}/tasks/{task_id}", response_model=cw.TaskRead, responses=_404)
@@ -87,7 +88,7 @@ async def update_task(
 ) -> cw.TaskRead:
     """Change a task; `done: true` ticks it off (approval tasks are done by their contact's decision)."""
     actor = await writer(who, ctx)
-    return await work.update_task(rpc=ctx.rpc, case_id=case_id, task_id=task_id, changes=changes, actor=actor)
+    return await ctx.cases.update_task(case_id=case_id, task_id=task_id, changes=changes, actor=actor)
 
 
 # -- attachments ------------------------------------------------------------------------------------
@@ -96,7 +97,7 @@ async def update_task(
 @router.get("/cases/{case_id}/attachments", response_model=Items[cw.AttachmentRead], responses=_404)
 async def list_attachments(case_id: CaseId, ctx: Ctx, _who: Reader) -> Items[cw.AttachmentRead]:
     """Files on the case and its messages."""
-    return Items(items=await work.list_attachments(rpc=ctx.rpc, case_id=case_id))
+    return Items(items=await ctx.cases.list_attachments(case_id=case_id))
 
 
 async def _read_limited(upload: UploadFile, limit: int) -> bytes:
@@ -126,9 +127,9 @@ async def add_attachment(
 ) -> cw.AttachmentRead:
     """Upload a file to the case (or one of its messages); larger than the limit (default 5 MB) is 413."""
     actor = await writer(who, ctx)
-    content = await _read_limited(file, await work.attachment_limit(rpc=ctx.rpc))
+    content = await _read_limited(file, await work.attachment_limit(cases=ctx.cases))
     return await work.add_attachment(
-        rpc=ctx.rpc,
+        cases=ctx.cases,
         case_id=case_id,
         filename=file.filename or "attachment",
         content_type=file.content_type,
@@ -147,7 +148,7 @@ async def download_attachment(
     case_id: CaseId, attachment_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader
 ) -> Response:
     """Download a file with its content type, always as an attachment (never rendered by the browser)."""
-    meta, content = await work.get_attachment(rpc=ctx.rpc, case_id=case_id, attachment_id=attachment_id)
+    meta, content = await work.get_attachment(cases=ctx.cases, case_id=case_id, attachment_id=attachment_id)
     headers = {
         "Content-Disposition": content_disposition(meta.filename),
         "X-Content-Type-Options": "nosniff",
@@ -170,7 +171,9 @@ async def download_mail_attachment(
     _who: Reader,
 ) -> Response:
     """Download a file that came by email with a message, always as an attachment (never rendered)."""
-    ref, content = await work.get_mail_attachment(rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256)
+    ref, content = await work.get_mail_attachment(
+        cases=ctx.cases, rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256
+    )
     headers = {
         "Content-Disposition": content_disposition(ref.filename),
         "X-Content-Type-Options": "nosniff",
@@ -186,13 +189,13 @@ async def download_mail_attachment(
 @router.get("/cases/{case_id}/time", response_model=cw.TimeTotals, responses=_404)
 async def case_time(case_id: CaseId, ctx: Ctx, _who: Reader) -> cw.TimeTotals:
     """Time entries of the case with totals (all, billable, per agent); running timers are listed, not counted."""
-    return await work.case_time(rpc=ctx.rpc, case_id=case_id)
+    return await ctx.cases.case_time(case_id=case_id)
 
 
 @router.post("/cases/{case_id}/time", status_code=201, response_model=cw.TimeEntryRead, responses=_404)
 async def log_time(case_id: CaseId, data: cw.TimeEntryCreate, ctx: Ctx, who: Writer) -> cw.TimeEntryRead:
     """Log minutes worked (for `agent_id`, or the key's agent)."""
-    return await work.log_time(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+    return await ctx.cases.log_time(case_id=case_id, data=data, actor=await writer(who, ctx))
 
 
 @router.post("/cases/{case_id}/timer/start", status_code=201, response_model=cw.TimeEntryRead, responses=_404)
@@ -201,19 +204,19 @@ async def start_timer(
 ) -> cw.TimeEntryRead:
     """Start the key's agent's timer on this case (one running timer per agent: else 422 invalid_transition)."""
     actor = await writer(who, ctx)
-    return await work.start_timer(rpc=ctx.rpc, case_id=case_id, billable=billable, actor=actor)
+    return await ctx.cases.start_timer(case_id=case_id, billable=billable, actor=actor)
 
 
 @router.post("/cases/{case_id}/timer/stop", response_model=cw.TimeEntryRead, responses=_404)
 async def stop_timer(case_id: CaseId, ctx: Ctx, who: Writer) -> cw.TimeEntryRead:
     """Stop the key's agent's timer on this case; the elapsed minutes (rounded up) are logged."""
-    return await work.stop_timer(rpc=ctx.rpc, case_id=case_id, actor=await writer(who, ctx))
+    return await ctx.cases.stop_timer(case_id=case_id, actor=await writer(who, ctx))
 
 
 @router.get("/agents/{agent_id}/time", response_model=cw.AgentTime)
 async def agent_time(agent_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader) -> cw.AgentTime:
     """An agent's logged time over all cases."""
-    return await work.agent_time(rpc=ctx.rpc, agent_id=agent_id)
+    return await ctx.cases.agent_time(agent_id=agent_id)
 
 
 # -- templates, canned replies, recurrences ---------------------------------------------------------
@@ -222,14 +225,14 @@ async def agent_time(agent_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reade
 @router.get("/templates", response_model=Items[cw.TemplateRead])
 async def list_templates(ctx: Ctx, _who: Reader) -> Items[cw.TemplateRead]:
     """Case templates, by name."""
-    return Items(items=await work.list_templates(rpc=ctx.rpc))
+    return Items(items=await ctx.cases.list_templates())
 
 
 @router.post("/templates", status_code=201, response_model=cw.TemplateRead)
 async def create_template(data: cw.TemplateFields, ctx: Ctx, who: Writer) -> cw.TemplateRead:
     """Create a template (admin)."""
     _admin(who)
-    return await work.create_template(rpc=ctx.rpc, data=data)
+    return await ctx.cases.create_template(data=data)
 
 
 @router.put("/templates/{template_id}", response_model=cw.TemplateRead, responses=_404)
@@ -238,7 +241,7 @@ async def update_template(
 ) -> cw.TemplateRead:
     """Replace a template (admin); cases already made from it are not changed."""
     _admin(who)
-    return await work.update_template(rpc=ctx.rpc, template_id=template_id, data=data)
+    return await ctx.cases.update_template(template_id=template_id, data=data)
 
 
 @router.post("/templates/{template_id}/cases", status_code=201, response_model=c.CaseRead, responses=_404)
@@ -247,48 +250,48 @@ async def case_from_template(
 ) -> c.CaseRead:
     """Open a new case from a template (its title, description, priority, default status, group, assignee)."""
     actor = await writer(who, ctx)
-    return await work.case_from_template(rpc=ctx.rpc, template_id=template_id, data=data, actor=actor)
+    return await ctx.cases.case_from_template(template_id=template_id, data=data, actor=actor)
 
 
 @router.post("/cases/{case_id}/template", status_code=201, response_model=cw.TemplateRead, responses=_404)
 async def template_from_case(case_id: CaseId, data: cw.TemplateFromCase, ctx: Ctx, who: Writer) -> cw.TemplateRead:
     """Save this case as a new template (admin)."""
     _admin(who)
-    return await work.template_from_case(rpc=ctx.rpc, case_id=case_id, data=data)
+    return await ctx.cases.template_from_case(case_id=case_id, data=data)
 
 
 @router.get("/canned-replies", response_model=Items[cw.CannedReplyRead])
 async def list_canned_replies(ctx: Ctx, _who: Reader) -> Items[cw.CannedReplyRead]:
     """Canned replies (title and body), by title."""
-    return Items(items=await work.list_canned_replies(rpc=ctx.rpc))
+    return Items(items=await ctx.cases.list_canned_replies())
 
 
 @router.post("/canned-replies", status_code=201, response_model=cw.CannedReplyRead)
 async def create_canned_reply(data: cw.CannedReplyCreate, ctx: Ctx, who: Writer) -> cw.CannedReplyRead:
     """Create a canned reply (admin)."""
     _admin(who)
-    return await work.create_canned_reply(rpc=ctx.rpc, data=data)
+    return await ctx.cases.create_canned_reply(data=data)
 
 
 @router.delete("/canned-replies/{reply_id}", status_code=204, responses=_404)
 async def delete_canned_reply(reply_id: Annotated[int, Path(ge=1)], ctx: Ctx, who: Writer) -> Response:
     """Delete a canned reply (admin)."""
     _admin(who)
-    await work.delete_canned_reply(rpc=ctx.rpc, reply_id=reply_id)
+    await ctx.cases.delete_canned_reply(reply_id=reply_id)
     return Response(status_code=204)
 
 
 @router.get("/recurrences", response_model=Items[cw.RecurrenceRead])
 async def list_recurrences(ctx: Ctx, _who: Reader) -> Items[cw.RecurrenceRead]:
     """Recurring cases: a template every N days, weeks or months, with the next due slot."""
-    return Items(items=await work.list_recurrences(rpc=ctx.rpc))
+    return Items(items=await ctx.cases.list_recurrences())
 
 
 @router.post("/recurrences", status_code=201, response_model=cw.RecurrenceRead, responses=_404)
 async def create_recurrence(data: cw.RecurrenceCreate, ctx: Ctx, who: Writer) -> cw.RecurrenceRead:
     """Put a template on a schedule (admin); the cases service creates each due case once."""
     _admin(who)
-    return await work.create_recurrence(rpc=ctx.rpc, data=data)
+    return await ctx.cases.create_recurrence(data=data)
 
 
 @router.patch("/recurrences/{recurrence_id}", response_model=cw.RecurrenceRead, responses=_404)
@@ -297,7 +300,7 @@ async def update_recurrence(
 ) -> cw.RecurrenceRead:
     """Pause (`active: false`) or resume a schedule (admin); slots missed while paused are not made up."""
     _admin(who)
-    return await work.update_recurrence(rpc=ctx.rpc, recurrence_id=recurrence_id, changes=changes)
+    return await ctx.cases.update_recurrence(recurrence_id=recurrence_id, changes=changes)
 
 
 # -- signatures ------------------------------------------------------------------------------------
@@ -306,7 +309,7 @@ async def update_recurrence(
 @router.get("/signatures", response_model=Items[cw.SignatureRead])
 async def list_signatures(ctx: Ctx, _who: Reader) -> Items[cw.SignatureRead]:
     """Every stored greeting/signature level."""
-    return Items(items=await work.list_signatures(rpc=ctx.rpc))
+    return Items(items=await ctx.cases.list_signatures())
 
 
 @router.put("/signatures", response_model=cw.SignatureRead)
@@ -321,7 +324,7 @@ async def set_signature(data: cw.SignatureSet, ctx: Ctx, who: Writer) -> cw.Sign
             raise errors.DomainError(
                 errors.FORBIDDEN, "you may set only your own signature", {"agent_id": data.agent_id}
             )
-    return await work.set_signature(rpc=ctx.rpc, data=data)
+    return await ctx.cases.set_signature(data=data)
 
 
 @router.get("/signatures/resolve", response_model=cw.ResolvedSignature)
@@ -332,7 +335,7 @@ async def resolve_signature(
     mailbox: Annotated[str | None, Query(max_length=320)] = None,
 ) -> cw.ResolvedSignature:
     """The greeting and signature an agent's mail from `mailbox` carries (most specific level wins, per part)."""
-    return await work.resolve_signature(rpc=ctx.rpc, agent_id=agent, mailbox=mailbox)
+    return await ctx.cases.resolve_signature(agent_id=agent, mailbox=mailbox)
 
 
 # -- merge and links -------------------------------------------------------------------------------
@@ -342,19 +345,19 @@ async def resolve_signature(
 async def merge_cases(case_id: CaseId, data: cw.MergeRequest, ctx: Ctx, who: Writer) -> c.CaseRead:
     """Merge `duplicate_id` into this case: its messages and attachments move here, it is closed and points here."""
     actor = await writer(who, ctx)
-    return await work.merge_cases(rpc=ctx.rpc, case_id=case_id, duplicate_id=data.duplicate_id, actor=actor)
+    return await ctx.cases.merge_cases(case_id=case_id, duplicate_id=data.duplicate_id, actor=actor)
 
 
 @router.get("/cases/{case_id}/links", response_model=cw.CaseLinks, responses=_404)
 async def case_links(case_id: CaseId, ctx: Ctx, who: Reader) -> cw.CaseLinks:
     """Related cases, master and children, and merges (cases the caller may not see are left out)."""
-    return await work.case_links(rpc=ctx.rpc, case_id=case_id, viewer=await _viewer(who, ctx))
+    return await ctx.cases.case_links(case_id=case_id, viewer=await _viewer(who, ctx))
 
 
 @router.post("/cases/{case_id}/links", status_code=201, response_model=cw.LinkRead, responses=_404)
 async def link_cases(case_id: CaseId, data: cw.LinkCreate, ctx: Ctx, who: Writer) -> cw.LinkRead:
     """`kind: related` links two cases both ways; `kind: parent` makes `other_case_id` this case's master."""
-    return await work.link_cases(rpc=ctx.rpc, case_id=case_id, data=data, actor=await writer(who, ctx))
+    return await ctx.cases.link_cases(case_id=case_id, data=data, actor=await writer(who, ctx))
 
 
 @router.post("/cases/{case_id}/close-with-children", response_model=CloseResult, responses=_404)
@@ -362,4 +365,4 @@ async def close_with_children(case_id: CaseId, ctx: Ctx, who: Writer) -> Any:
     """Close this master case and every child of it the caller may see, in one step; children in restricted
     groups the caller may not see stay as they are and are only counted (`hidden_children_left_open`)."""
     actor = await writer(who, ctx)
-    return await work.close_with_children(rpc=ctx.rpc, case_id=case_id, actor=actor, viewer=await _viewer(who, ctx))
+    return await ctx.cases.close_with_children(case_id=case_id, actor=actor, viewer=await _viewer(who, ctx))

@@ -22,8 +22,8 @@ OrganisationId = Annotated[int, Path(ge=1, description="A customer organisation'
 
 async def _require_organisation(ctx: Any, organisation_id: int) -> None:
     """cases owns the organisations: settings for one that does not exist are a 404, not a silent row."""
-    known = await ctx.rpc.call("cases", "list_organisations")
-    if not any(o.get("id") == organisation_id for o in known):
+    known = await ctx.cases.list_organisations()
+    if not any(o.id == organisation_id for o in known):
         raise errors.NotFound(
             message=f"organisation {organisation_id} not found", details={"organisation_id": organisation_id}
         )

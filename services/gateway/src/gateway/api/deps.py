@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 from chassis.logging import get_logger
 from contracts import cases as c
 from contracts import errors
-from gateway import access, handlers
+from gateway import access
 from gateway.context import AppContext
 from gateway.domain import api_keys
 
@@ -37,7 +37,7 @@ class ApiKeyBearer(SecurityBase):
         self.needed = scope
 
     async def __call__(self, request: Request) -> access.ApiPrincipal:
-        found = getattr(request.state, "api_principal", None)  # issue 6: already found by gateway.case_scope
+        found = getattr(request.state, "api_principal", None)  # already found by gateway.case_scope
         if not isinstance(found, access.ApiPrincipal):
             found = await self._authenticate(request)
         if self.needed is not None and not api_keys.has_scope(
@@ -54,7 +54,7 @@ class ApiKeyBearer(SecurityBase):
         if token is None:
             raise _unauthorized("missing bearer API key")
         ctx: AppContext = request.app.state.ctx
-        found = ctx.keys.get(token)  # issue 6 (decision 0134): a key verified within the last second
+        found = ctx.keys.get(token)  # decision 0134: a key verified within the last second
         if found is None:
             generation = ctx.keys.generation
             found = await run_in_threadpool(access.authenticate_api_key, factory=ctx.db, secret=token)
@@ -77,7 +77,7 @@ async def writer(who: access.ApiPrincipal, ctx: AppContext) -> c.Actor:
     """The actor of a write: the key's agent, or the API client itself when the key has no agent."""
     if who.agent_email:
         try:
-            agent = await handlers.get_agent_by_email(rpc=ctx.rpc, email=who.agent_email)
+            agent = await ctx.cases.get_agent_by_email(email=who.agent_email)
         except errors.DomainError as exc:
             if exc.code != errors.NOT_FOUND:
                 raise

@@ -1,4 +1,4 @@
-"""Route of /api/v1 that revokes an API key (issue 6, decision 0134): admins only."""
+"""Route of /api/v1 that revokes an API key (decision 0134): admins only."""
 
 from __future__ import annotations
 

@@ -47,14 +47,14 @@ def _case_response(case: c.CaseRead | dict[str, Any], status_code: int = 200, **
     return JSONResponse(body, status_code=status_code, headers={"ETag": etag(int(body["version"])), **headers})
 
 
-# the hottest read first: a router's routes are tried in the order they are defined (issue 6, 0165)
+# the hottest read first: a router's routes are tried in the order they are defined (decision 0165)
 @router.get("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR})
 async def get_case(case_id: CaseId, ctx: Ctx, who: Reader) -> Response:
     """One case; its `ETag` is the version to send back in `If-Match` when changing it."""
-    viewer = (await search_api.viewer(who, ctx)).model_dump()  # issue 6: restricted groups
+    viewer = await search_api.viewer(who, ctx)  # restricted groups
     # the cases service's answer as it came (a CaseRead it validated; decision 0136): not validated again,
     # and its bytes leave as they arrived, read only for the ETag's version, not encoded again (0159)
-    body = await ctx.rpc.call_json("cases", "get_case", case_id=case_id, viewer=viewer)
+    body = await ctx.cases.get_case.json(case_id=case_id, viewer=viewer)
     return Response(body, media_type="application/json", headers={"ETag": etag(int(json.loads(body)["version"]))})
 
 
@@ -69,7 +69,7 @@ async def create_case(
     actor = await writer(who, ctx)
     create = c.CaseCreate.model_validate(data.model_dump())
     if idempotency_key is None:
-        case = await handlers.create_case(rpc=ctx.rpc, data=create, actor=actor)
+        case = await ctx.cases.create_case(data=create, actor=actor)
         return _case_response(case, 201, Location=case_location(case.id))
     if not idem.valid_key(idempotency_key):
         raise errors.ValidationFailed(message="Idempotency-Key must be 1-200 printable characters")
@@ -77,8 +77,7 @@ async def create_case(
     stored = await run_in_threadpool(idempotency.find, factory=ctx.db, owner=who.owner, key=idempotency_key)
     decision = idem.decide(stored_hash=stored.request_hash if stored else None, incoming_hash=incoming)
     if decision is idem.Replay.NEW:
-        case = await handlers.create_case(
-            rpc=ctx.rpc,
+        case = await ctx.cases.create_case(
             data=create,
             actor=actor,
             # cases dedupes too, so two concurrent first tries still make one case
@@ -103,7 +102,7 @@ async def create_case(
 
 @router.get("/cases", response_model=c.CasePage)
 async def list_cases(ctx: Ctx, who: Reader, filters: search_api.CaseFilters) -> c.CasePage:
-    """Cases matching the filters (issue 6: advanced search, `sort`, full text `q`), only those the
+    """Cases matching the filters (advanced search, `sort`, full text `q`), only those the
     caller may see, a page at a time: follow `next` until it is null. See docs/search.md."""
     return await search_api.list_cases(ctx, who, filters)
 
@@ -119,17 +118,15 @@ async def update_case(
     """Change fields; a stale If-Match gets 409 version_conflict with the current case in details.current."""
     version = expected_version(if_match)
     actor = await writer(who, ctx)
-    case = await handlers.update_case(
-        rpc=ctx.rpc, case_id=case_id, changes=changes, expected_version=version, actor=actor
-    )
+    case = await ctx.cases.update_case(case_id=case_id, changes=changes, expected_version=version, actor=actor)
     return _case_response(case)
 
 
 @router.get("/cases/{case_id}/messages", response_model=MessageList, responses={404: _ERROR})
 async def list_messages(case_id: CaseId, ctx: Ctx, who: Reader, visibility: c.Visibility | None = None) -> MessageList:
     """The conversation of a case, oldest first (public replies and internal notes)."""
-    viewer = (await search_api.viewer(who, ctx)).model_dump()  # issue 6: restricted groups
-    items = await handlers.list_messages(rpc=ctx.rpc, case_id=case_id, visibility=visibility, viewer=viewer)
+    viewer = await search_api.viewer(who, ctx)  # restricted groups
+    items = await ctx.cases.list_messages(case_id=case_id, visibility=visibility, viewer=viewer)
     return MessageList(items=items)
 
 
@@ -138,19 +135,19 @@ async def add_message(case_id: CaseId, data: ApiMessageCreate, ctx: Ctx, who: Wr
     """Add a public reply (mailed to the requester) or an internal note (agents only)."""
     actor = await writer(who, ctx)
     create = c.MessageCreate.model_validate(data.model_dump())
-    return await handlers.add_message(rpc=ctx.rpc, case_id=case_id, data=create, actor=actor)
+    return await ctx.cases.add_message(case_id=case_id, data=create, actor=actor)
 
 
 @router.get("/groups", response_model=GroupList)
 async def list_groups(ctx: Ctx, _who: DirectoryReader) -> GroupList:
     """All groups."""
-    return GroupList(items=await handlers.list_groups(rpc=ctx.rpc))
+    return GroupList(items=await ctx.cases.list_groups())
 
 
 @router.get("/agents", response_model=AgentList)
 async def list_agents(ctx: Ctx, _who: DirectoryReader) -> AgentList:
     """All agents."""
-    return AgentList(items=await handlers.list_agents(rpc=ctx.rpc))
+    return AgentList(items=await ctx.cases.list_agents())
 
 
 @router.get("/reports/open-cases", response_model=OpenCasesReport)

@@ -1,4 +1,4 @@
-"""Routes of /api/v1 for search, inbox views and saved searches (C1, C2, C4; issue 6).
+"""Routes of /api/v1 for search, inbox views and saved searches (C1, C2, C4).
 
 Every list is scoped to the calling agent (the API key's agent): cases of restricted groups only
 for their members and admins. Parse, call the cases service, answer; no rules here.
@@ -10,14 +10,12 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import BaseModel
 
 from contracts import cases as c
 from contracts import errors
 from contracts import search as s
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require, writer
-from gateway.case_model import call
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
@@ -114,25 +112,21 @@ CaseFilters = Annotated[c.CaseFilter, Depends(case_filters)]
 
 async def list_cases(ctx: AppContext, who: ApiPrincipal, filters: c.CaseFilter) -> c.CasePage:
     """`cases.list_cases` scoped to the caller (used by GET /cases and GET /contacts/{id}/cases)."""
-    result: c.CasePage = await call(ctx.rpc, "list_cases", c.CasePage, filters=filters, viewer=await viewer(who, ctx))
-    return result
+    return await ctx.cases.list_cases(filters=filters, viewer=await viewer(who, ctx))
 
 
-async def forward(ctx: AppContext, method: str, **kwargs: Any) -> Response:
-    """`cases.<method>`'s answer as the response body, as it came (issue 6 read path).
+def as_received(body: bytes) -> Response:
+    """A hot read's reply as the response body, as it came from the cases service.
 
     The cases service built it from the same contract model, so validating it here and again for the
     route's `response_model` (kept: it documents the body in the OpenAPI schema) only cost CPU on the
-    hottest reads. Errors still arrive as DomainError and map to their HTTP status as everywhere."""
-    payload = {
-        k: v.model_dump(mode="json", exclude_unset=True) if isinstance(v, BaseModel) else v for k, v in kwargs.items()
-    }
-    # the result's JSON bytes as they arrived (decision 0136): not decoded and encoded again here
-    return Response(await ctx.rpc.call_json("cases", method, **payload), media_type="application/json")
+    hottest reads. Errors still arrive as DomainError and map to their HTTP status as everywhere.
+    The bytes are not decoded and encoded again here (decision 0136)."""
+    return Response(body, media_type="application/json")
 
 
 # The hottest reads come first: FastAPI tries a router's routes in the order they are defined, twice per
-# request (issue 6, decisions 0159, 0165)
+# request (decisions 0159, 0165)
 @router.get("/views/{key}/cases", response_model=c.CasePage, responses=_404)
 async def view_cases(
     ctx: Ctx,
@@ -142,7 +136,9 @@ async def view_cases(
     limit: Limit = 25,
 ) -> Response:
     """The cases of one view, most recently updated first."""
-    return await forward(ctx, "view_cases", viewer=await viewer(who, ctx), key=key, cursor=cursor, limit=limit)
+    return as_received(
+        await ctx.cases.view_cases.json(viewer=await viewer(who, ctx), key=key, cursor=cursor, limit=limit)
+    )
 
 
 @router.get("/search", response_model=s.SearchPage)
@@ -155,20 +151,21 @@ async def search(
 ) -> Response:
     """Global search over titles, descriptions, messages, contacts, organisations and attachment names:
     best first, each hit with the case, its rank and a snippet (HTML, matches in `<mark>`)."""
-    return await forward(ctx, "search_cases", viewer=await viewer(who, ctx), q=q, cursor=cursor, limit=limit)
+    return as_received(
+        await ctx.cases.search_cases.json(viewer=await viewer(who, ctx), q=q, cursor=cursor, limit=limit)
+    )
 
 
 @router.get("/saved-searches/{search_id}/count", response_model=s.Count, responses=_404)
 async def saved_search_count(search_id: SearchId, ctx: Ctx, who: Reader) -> Response:
     """How many cases the search finds for the caller (exact up to `cap`)."""
-    return await forward(ctx, "saved_search_count", viewer=await viewer(who, ctx), search_id=search_id)
+    return as_received(await ctx.cases.saved_search_count.json(viewer=await viewer(who, ctx), search_id=search_id))
 
 
 @router.get("/views", response_model=s.ViewList)
 async def list_views(ctx: Ctx, who: Reader) -> s.ViewList:
     """The caller's inbox views and folders with their counts (exact up to `cap`, then `capped`)."""
-    result: s.ViewList = await call(ctx.rpc, "list_views", s.ViewList, viewer=await viewer(who, ctx))
-    return result
+    return await ctx.cases.list_views(viewer=await viewer(who, ctx))
 
 
 @router.get("/saved-searches", response_model=s.SavedSearchList)
@@ -178,28 +175,20 @@ async def list_saved_searches(
     counts: Annotated[bool, Query(description="Add each search's count (folders)")] = False,
 ) -> s.SavedSearchList:
     """The caller's own saved searches and every shared one."""
-    result: s.SavedSearchList = await call(
-        ctx.rpc, "list_saved_searches", s.SavedSearchList, viewer=await viewer(who, ctx), counts=counts
-    )
-    return result
+    return await ctx.cases.list_saved_searches(viewer=await viewer(who, ctx), counts=counts)
 
 
 @router.post("/saved-searches", status_code=201, response_model=s.SavedSearchRead)
 async def create_saved_search(data: s.SavedSearchWrite, ctx: Ctx, who: Writer, response: Response) -> s.SavedSearchRead:
     """Save a filter set (the fields of GET /cases' filters, as JSON), personal or `shared`."""
-    result: s.SavedSearchRead = await call(
-        ctx.rpc, "create_saved_search", s.SavedSearchRead, viewer=await viewer(who, ctx), data=data
-    )
+    result: s.SavedSearchRead = await ctx.cases.create_saved_search(viewer=await viewer(who, ctx), data=data)
     response.headers["Location"] = f"{PREFIX}/saved-searches/{result.id}"
     return result
 
 
 @router.get("/saved-searches/{search_id}", response_model=s.SavedSearchRead, responses=_404)
 async def get_saved_search(search_id: SearchId, ctx: Ctx, who: Reader) -> s.SavedSearchRead:
-    result: s.SavedSearchRead = await call(
-        ctx.rpc, "get_saved_search", s.SavedSearchRead, viewer=await viewer(who, ctx), search_id=search_id
-    )
-    return result
+    return await ctx.cases.get_saved_search(viewer=await viewer(who, ctx), search_id=search_id)
 
 
 @router.patch("/saved-searches/{search_id}", response_model=s.SavedSearchRead, responses=_404)
@@ -207,20 +196,16 @@ async def update_saved_search(
     search_id: SearchId, changes: s.SavedSearchUpdate, ctx: Ctx, who: Writer
 ) -> s.SavedSearchRead:
     """Rename, share or refilter; only the owner (or an admin) may."""
-    result: s.SavedSearchRead = await call(
-        ctx.rpc,
-        "update_saved_search",
-        s.SavedSearchRead,
+    return await ctx.cases.update_saved_search(
         viewer=await viewer(who, ctx),
         search_id=search_id,
         changes=changes,
     )
-    return result
 
 
 @router.delete("/saved-searches/{search_id}", status_code=204, responses=_404)
 async def delete_saved_search(search_id: SearchId, ctx: Ctx, who: Writer) -> Response:
-    await call(ctx.rpc, "delete_saved_search", None, viewer=await viewer(who, ctx), search_id=search_id)
+    await ctx.cases.delete_saved_search(viewer=await viewer(who, ctx), search_id=search_id)
     return Response(status_code=204)
 
 
@@ -229,13 +214,9 @@ async def saved_search_cases(
     search_id: SearchId, ctx: Ctx, who: Reader, cursor: Cursor = None, limit: Limit = 25
 ) -> c.CasePage:
     """The cases of a saved search as the caller may see them, in the search's sort."""
-    result: c.CasePage = await call(
-        ctx.rpc,
-        "saved_search_cases",
-        c.CasePage,
+    return await ctx.cases.saved_search_cases(
         viewer=await viewer(who, ctx),
         search_id=search_id,
         cursor=cursor,
         limit=limit,
     )
-    return result

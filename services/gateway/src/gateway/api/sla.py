@@ -1,4 +1,4 @@
-"""REST API v1 of the SLA (B13, issue 6): policies and business calendars (admin), and why a case has
+"""REST API v1 of the SLA (B13): policies and business calendars (admin), and why a case has
 its SLA state (`GET /api/v1/cases/{case_id}/sla`)."""
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, 
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require
 from gateway.api.search import viewer
-from gateway.case_model import call
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
@@ -54,9 +53,8 @@ async def case_sla(case_id: Id, ctx: Ctx, who: Reader) -> CaseSla:
     """The case's SLA state, each target with its due and met times, and the periods that counted or paused.
 
     Like the case itself: a case of a restricted group the caller may not see is not found."""
-    scope = (await viewer(who, ctx)).model_dump()
-    result: CaseSla = await call(ctx.rpc, "get_case_sla", CaseSla, case_id=case_id, viewer=scope)
-    return result
+    scope = await viewer(who, ctx)
+    return await ctx.cases.get_case_sla(case_id=case_id, viewer=scope)
 
 
 # -- policies ----------------------------------------------------------------------------------
@@ -65,27 +63,25 @@ async def case_sla(case_id: Id, ctx: Ctx, who: Reader) -> CaseSla:
 @router.get("/sla-policies", response_model=PolicyList)
 async def list_policies(ctx: Ctx, _who: Reader) -> PolicyList:
     """SLA policies; the most specific active match applies to a case (group > type > priority)."""
-    return PolicyList(items=await call(ctx.rpc, "list_sla_policies", list[SlaPolicyRead]))
+    return PolicyList(items=await ctx.cases.list_sla_policies())
 
 
 @router.post("/sla-policies", status_code=201, response_model=SlaPolicyRead)
 async def create_policy(data: SlaPolicyWrite, ctx: Ctx, _who: Admin) -> SlaPolicyRead:
     """Add a policy (admin); the open cases it matches get its targets at once."""
-    result: SlaPolicyRead = await call(ctx.rpc, "save_sla_policy", SlaPolicyRead, data=data)
-    return result
+    return await ctx.cases.save_sla_policy(data=data)
 
 
 @router.put("/sla-policies/{policy_id}", response_model=SlaPolicyRead)
 async def update_policy(policy_id: Id, data: SlaPolicyWrite, ctx: Ctx, _who: Admin) -> SlaPolicyRead:
     """Replace a policy (admin); due times of the open cases it touches are recomputed."""
-    result: SlaPolicyRead = await call(ctx.rpc, "save_sla_policy", SlaPolicyRead, data=data, policy_id=policy_id)
-    return result
+    return await ctx.cases.save_sla_policy(data=data, policy_id=policy_id)
 
 
 @router.delete("/sla-policies/{policy_id}", status_code=204, response_class=Response)
 async def delete_policy(policy_id: Id, ctx: Ctx, _who: Admin) -> Response:
     """Remove a policy (admin); its open cases fall to the next matching policy, or to none."""
-    await ctx.rpc.call("cases", "delete_sla_policy", policy_id=policy_id)
+    await ctx.cases.delete_sla_policy(policy_id=policy_id)
     return Response(status_code=204)
 
 
@@ -95,27 +91,23 @@ async def delete_policy(policy_id: Id, ctx: Ctx, _who: Admin) -> Response:
 @router.get("/business-calendars", response_model=CalendarList)
 async def list_calendars(ctx: Ctx, _who: Reader) -> CalendarList:
     """Business-hours calendars: opening hours in a time zone, public holidays of a country/region, closed days."""
-    return CalendarList(items=await call(ctx.rpc, "list_business_calendars", list[BusinessCalendarRead]))
+    return CalendarList(items=await ctx.cases.list_business_calendars())
 
 
 @router.post("/business-calendars", status_code=201, response_model=BusinessCalendarRead)
 async def create_calendar(data: BusinessCalendarWrite, ctx: Ctx, _who: Admin) -> BusinessCalendarRead:
     """Add a calendar (admin)."""
-    result: BusinessCalendarRead = await call(ctx.rpc, "save_business_calendar", BusinessCalendarRead, data=data)
-    return result
+    return await ctx.cases.save_business_calendar(data=data)
 
 
 @router.put("/business-calendars/{calendar_id}", response_model=BusinessCalendarRead)
 async def update_calendar(calendar_id: Id, data: BusinessCalendarWrite, ctx: Ctx, _who: Admin) -> BusinessCalendarRead:
     """Replace a calendar (admin); due times of open cases under policies using it are recomputed."""
-    result: BusinessCalendarRead = await call(
-        ctx.rpc, "save_business_calendar", BusinessCalendarRead, data=data, calendar_id=calendar_id
-    )
-    return result
+    return await ctx.cases.save_business_calendar(data=data, calendar_id=calendar_id)
 
 
 @router.delete("/business-calendars/{calendar_id}", status_code=204, response_class=Response)
 async def delete_calendar(calendar_id: Id, ctx: Ctx, _who: Admin) -> Response:
     """Remove a calendar no policy uses (admin)."""
-    await ctx.rpc.call("cases", "delete_business_calendar", calendar_id=calendar_id)
+    await ctx.cases.delete_business_calendar(calendar_id=calendar_id)
     return Response(status_code=204)

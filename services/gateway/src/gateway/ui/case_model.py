@@ -1,4 +1,4 @@
-"""Agent UI pages of the case model (issue 3 part A): a case's change history."""
+"""Agent UI pages of the case model: a case's change history."""
 
 from __future__ import annotations
 
@@ -8,11 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from contracts import cases as c
 from contracts import errors
 from contracts import mail_gateway as mg
-from gateway import handlers
-from gateway.case_model import call
 from gateway.context import AppContext, get_context
 from gateway.ui import session as s
 from gateway.ui.history_view import timeline
@@ -27,8 +24,8 @@ async def case_history_page(case_id: int, request: Request, ctx: Ctx, agent: Age
     """Every change of the case and every mail it received (with why it landed here), newest first (B10, 0148)."""
     try:
         case, history, mails = await asyncio.gather(
-            handlers.get_case(rpc=ctx.rpc, case_id=case_id),
-            call(ctx.rpc, "get_case_history", list[c.HistoryEntry], case_id=case_id),
+            ctx.cases.get_case(case_id=case_id),
+            ctx.cases.get_case_history(case_id=case_id),
             _inbound_mails(ctx, case_id),
         )
     except errors.DomainError as exc:

@@ -1,4 +1,4 @@
-"""Agent UI for the work on a case (issue 3 part B): the case page's tasks, time, attachments and links,
+"""Agent UI for the work on a case: the case page's tasks, time, attachments and links,
 the forms that change them, and attachment downloads. Same use cases as the API (gateway.case_work)."""
 
 from __future__ import annotations
@@ -51,7 +51,7 @@ async def _attempt(request: Request, action: Callable[[], Awaitable[Any]], done:
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}")
 async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> Response:
-    meta, content = await work.get_attachment(rpc=ctx.rpc, case_id=case_id, attachment_id=attachment_id)
+    meta, content = await work.get_attachment(cases=ctx.cases, case_id=case_id, attachment_id=attachment_id)
     headers = {
         "Content-Disposition": content_disposition(meta.filename),
         "X-Content-Type-Options": "nosniff",
@@ -62,7 +62,9 @@ async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> 
 
 @router.get("/cases/{case_id}/messages/{message_id}/attachments/{sha256}")
 async def download_mail_attachment(case_id: int, message_id: int, sha256: str, ctx: Ctx, agent: Agent) -> Response:
-    ref, content = await work.get_mail_attachment(rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256)
+    ref, content = await work.get_mail_attachment(
+        cases=ctx.cases, rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256
+    )
     headers = {
         "Content-Disposition": content_disposition(ref.filename),
         "X-Content-Type-Options": "nosniff",
@@ -82,7 +84,7 @@ async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Re
             assignee_id=int(_field(form, "assignee_id")) if _field(form, "assignee_id").isdigit() else None,
             due_at=datetime.fromisoformat(due) if due else None,
         )
-        return await work.add_task(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+        return await ctx.cases.add_task(case_id=case_id, data=data, actor=s.actor(agent))
 
     await _attempt(request, action, "Task added.")
     return _back(case_id, "tasks")
@@ -95,7 +97,7 @@ async def task_done(case_id: int, task_id: int, request: Request, ctx: Ctx, agen
     changes = cw.TaskUpdate(done=done)
     await _attempt(
         request,
-        lambda: work.update_task(rpc=ctx.rpc, case_id=case_id, task_id=task_id, changes=changes, actor=s.actor(agent)),
+        lambda: ctx.cases.update_task(case_id=case_id, task_id=task_id, changes=changes, actor=s.actor(agent)),
         "Task updated.",
     )
     return _back(case_id, "tasks")
@@ -112,7 +114,7 @@ async def log_time(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Re
             billable=_field(form, "billable") == "on",
             note=_field(form, "note"),
         )
-        return await work.log_time(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+        return await ctx.cases.log_time(case_id=case_id, data=data, actor=s.actor(agent))
 
     await _attempt(request, action, "Time logged.")
     return _back(case_id, "time")
@@ -124,13 +126,11 @@ async def timer(case_id: int, action_name: str, request: Request, ctx: Ctx, agen
     if action_name == "start":
         await _attempt(
             request,
-            lambda: work.start_timer(rpc=ctx.rpc, case_id=case_id, billable=True, actor=s.actor(agent)),
+            lambda: ctx.cases.start_timer(case_id=case_id, billable=True, actor=s.actor(agent)),
             "Timer started.",
         )
     else:
-        await _attempt(
-            request, lambda: work.stop_timer(rpc=ctx.rpc, case_id=case_id, actor=s.actor(agent)), "Timer stopped."
-        )
+        await _attempt(request, lambda: ctx.cases.stop_timer(case_id=case_id, actor=s.actor(agent)), "Timer stopped.")
     return _back(case_id, "time")
 
 
@@ -143,12 +143,12 @@ async def upload(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Resp
         return _back(case_id, "attachments")
 
     async def action() -> Any:
-        limit = await work.attachment_limit(rpc=ctx.rpc)
+        limit = await work.attachment_limit(cases=ctx.cases)
         content = await file.read(limit + 1)
         if len(content) > limit:
             raise errors.DomainError(errors.PAYLOAD_TOO_LARGE, f"The file is larger than {limit // (1024 * 1024)} MB.")
         return await work.add_attachment(
-            rpc=ctx.rpc,
+            cases=ctx.cases,
             case_id=case_id,
             filename=file.filename or "attachment",
             content_type=file.content_type,
@@ -169,7 +169,7 @@ async def merge(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Respo
     async def action() -> Any:
         if not duplicate.isdigit():
             raise errors.ValidationFailed(message="Give the id of the duplicate case.")
-        return await work.merge_cases(rpc=ctx.rpc, case_id=case_id, duplicate_id=int(duplicate), actor=s.actor(agent))
+        return await ctx.cases.merge_cases(case_id=case_id, duplicate_id=int(duplicate), actor=s.actor(agent))
 
     await _attempt(request, action, f"Case {duplicate} merged into this one.")
     return _back(case_id, "links")
@@ -184,7 +184,7 @@ async def link(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Respon
         if not other.isdigit():
             raise errors.ValidationFailed(message="Give the id of the other case.")
         data = cw.LinkCreate(other_case_id=int(other), kind=cw.LinkKind(_field(form, "kind") or "related"))
-        return await work.link_cases(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+        return await ctx.cases.link_cases(case_id=case_id, data=data, actor=s.actor(agent))
 
     await _attempt(request, action, "Cases linked.")
     return _back(case_id, "links")
@@ -196,7 +196,7 @@ async def link(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Respon
 @router.get("/templates")
 async def templates_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
     """Templates to start a case from, and the canned replies."""
-    templates, replies = await work.list_templates(rpc=ctx.rpc), await work.list_canned_replies(rpc=ctx.rpc)
+    templates, replies = await ctx.cases.list_templates(), await ctx.cases.list_canned_replies()
     return s.render(request, "templates.html", {"templates": templates, "replies": replies})
 
 
@@ -205,7 +205,7 @@ async def case_from_template(template_id: int, request: Request, ctx: Ctx, agent
     form = await checked_form(request)
     try:
         data = cw.CaseFromTemplate(requester_email=_field(form, "requester_email") or None)
-        case = await work.case_from_template(rpc=ctx.rpc, template_id=template_id, data=data, actor=s.actor(agent))
+        case = await ctx.cases.case_from_template(template_id=template_id, data=data, actor=s.actor(agent))
     except ValidationError as exc:
         s.flash(request, "; ".join(str(e["msg"]) for e in exc.errors()), "error")
         return RedirectResponse("/templates", status_code=303)
@@ -225,7 +225,7 @@ async def forward(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Res
     async def action() -> Any:
         recipients = [r.strip() for r in _field(form, "recipients").replace(";", ",").split(",") if r.strip()]
         data = cw.ForwardCreate.model_validate({"recipients": recipients, "body": _field(form, "body")})
-        return await work.forward_case(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+        return await ctx.cases.forward_case(case_id=case_id, data=data, actor=s.actor(agent))
 
     await _attempt(request, action, "Forwarded.")
     return _back(case_id, "conversation")

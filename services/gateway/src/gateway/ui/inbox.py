@@ -1,4 +1,4 @@
-"""The agent UI's case list as an inbox (issue 6): views with counts in a sidebar, ranked search,
+"""The agent UI's case list as an inbox: views with counts in a sidebar, ranked search,
 filtered lists, all scoped to the signed-in agent (restricted groups)."""
 
 from __future__ import annotations
@@ -9,8 +9,6 @@ from typing import Any
 from contracts import cases as c
 from contracts import errors
 from contracts import search as s
-from contracts.sla import CaseSla
-from gateway.case_model import call
 from gateway.context import AppContext
 
 # the list's SLA filter: "at risk" = a target is close to (warning) or past (breached) its due time
@@ -22,9 +20,9 @@ def viewer_of(agent: dict[str, Any]) -> s.Viewer:
     return s.Viewer(agent_id=int(agent["id"]), is_admin=bool(agent.get("is_admin")))
 
 
-def viewer_dict(agent: dict[str, Any] | None) -> dict[str, Any] | None:
-    """The viewer of a case page as RPC JSON (None when nobody is signed in: the page redirects anyway)."""
-    return viewer_of(agent).model_dump() if agent else None
+def page_viewer(agent: dict[str, Any] | None) -> s.Viewer | None:
+    """The viewer of a case page (None when nobody is signed in: the page redirects anyway)."""
+    return viewer_of(agent) if agent else None
 
 
 async def inbox(
@@ -44,9 +42,9 @@ async def inbox(
     (a search) or `page` (a view, a saved search or a filtered list; `sort` and `sla` filter lists)."""
     who = viewer_of(agent)
     views, folders, at_risk = await asyncio.gather(
-        call(ctx.rpc, "list_views", s.ViewList, viewer=who),
-        call(ctx.rpc, "list_saved_searches", s.SavedSearchList, viewer=who, counts=True),
-        call(ctx.rpc, "sla_at_risk_count", s.Count, viewer=who),  # decision 0145: the folder's count
+        ctx.cases.list_views(viewer=who),
+        ctx.cases.list_saved_searches(viewer=who, counts=True),
+        ctx.cases.sla_at_risk_count(viewer=who),  # decision 0145: the folder's count
     )
     known = {v.key for v in views.items}
     chosen = view if view in known else ""
@@ -54,19 +52,17 @@ async def inbox(
     sla_states = SLA_FILTERS.get(sla, [])
     hits: s.SearchPage | None = None
     if folder is not None:
-        page = await call(
-            ctx.rpc, "saved_search_cases", c.CasePage, viewer=who, search_id=folder.id, cursor=cursor, limit=limit
-        )
+        page = await ctx.cases.saved_search_cases(viewer=who, search_id=folder.id, cursor=cursor, limit=limit)
     elif q and not chosen and status is None and sort is None and not sla_states:
         try:
-            hits = await call(ctx.rpc, "search_cases", s.SearchPage, viewer=who, q=q, cursor=cursor, limit=limit)
+            hits = await ctx.cases.search_cases(viewer=who, q=q, cursor=cursor, limit=limit)
         except errors.DomainError as exc:
             if exc.code != errors.INVALID_FILTER:
                 raise
             hits = s.SearchPage(items=[])  # no word to look for: nothing matches
         page = c.CasePage(items=[h.case for h in hits.items], next=hits.next)
     elif chosen:
-        page = await call(ctx.rpc, "view_cases", c.CasePage, viewer=who, key=chosen, cursor=cursor, limit=limit)
+        page = await ctx.cases.view_cases(viewer=who, key=chosen, cursor=cursor, limit=limit)
     else:
         filters = c.CaseFilter(
             status=status,
@@ -77,7 +73,7 @@ async def inbox(
             limit=limit,
         )
         try:
-            page = await call(ctx.rpc, "list_cases", c.CasePage, filters=filters, viewer=who)
+            page = await ctx.cases.list_cases(filters=filters, viewer=who)
         except errors.DomainError as exc:
             if exc.code != errors.INVALID_FILTER:
                 raise
@@ -113,32 +109,24 @@ async def save_search(
 ) -> int:
     """Save the list as a folder of this agent (or shared with everyone); its id."""
     data = s.SavedSearchWrite(name=name, shared=shared, filters=filters)
-    made: s.SavedSearchRead = await call(
-        ctx.rpc, "create_saved_search", s.SavedSearchRead, viewer=viewer_of(agent), data=data
-    )
+    made: s.SavedSearchRead = await ctx.cases.create_saved_search(viewer=viewer_of(agent), data=data)
     return made.id
 
 
 async def rename_search(ctx: AppContext, agent: dict[str, Any], search_id: int, name: str) -> s.SavedSearchRead:
     """Rename a folder (its owner, or an admin for a shared one); the cases service checks who may."""
-    changed: s.SavedSearchRead = await call(
-        ctx.rpc,
-        "update_saved_search",
-        s.SavedSearchRead,
+    return await ctx.cases.update_saved_search(
         viewer=viewer_of(agent),
         search_id=search_id,
         changes=s.SavedSearchUpdate(name=name),
     )
-    return changed
 
 
 async def delete_search(ctx: AppContext, agent: dict[str, Any], search_id: int) -> str:
     """Delete a folder (same rule as renaming); its name, for the message."""
     who = viewer_of(agent)
-    found: s.SavedSearchRead = await call(
-        ctx.rpc, "get_saved_search", s.SavedSearchRead, viewer=who, search_id=search_id
-    )
-    await call(ctx.rpc, "delete_saved_search", None, viewer=who, search_id=search_id)
+    found: s.SavedSearchRead = await ctx.cases.get_saved_search(viewer=who, search_id=search_id)
+    await ctx.cases.delete_saved_search(viewer=who, search_id=search_id)
     return found.name
 
 
@@ -147,7 +135,6 @@ async def case_sla(ctx: AppContext, agent: dict[str, Any] | None, case_id: int) 
     if agent is None:
         return {"sla": None}
     try:
-        found = await ctx.rpc.call("cases", "get_case_sla", case_id=case_id, viewer=viewer_dict(agent))
+        return {"sla": await ctx.cases.get_case_sla(case_id=case_id, viewer=viewer_of(agent))}
     except errors.DomainError:
         return {"sla": None}
-    return {"sla": CaseSla.model_validate(found)}

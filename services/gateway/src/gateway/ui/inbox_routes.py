@@ -1,4 +1,4 @@
-"""Pages of the inbox that change something (issue 6): saving the list shown as a folder, renaming and
+"""Pages of the inbox that change something: saving the list shown as a folder, renaming and
 deleting a folder (decision 0145)."""
 
 from __future__ import annotations

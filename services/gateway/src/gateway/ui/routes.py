@@ -86,7 +86,7 @@ async def login(request: Request, ctx: Ctx) -> Response:
     agent: c.AgentRead | None = None
     if ok:
         try:
-            agent = await handlers.get_agent_by_email(rpc=ctx.rpc, email=email)
+            agent = await ctx.cases.get_agent_by_email(email=email)
         except errors.DomainError as exc:
             if exc.code != errors.NOT_FOUND:
                 raise
@@ -143,7 +143,7 @@ async def case_list(
 
 @router.get("/cases/new")
 async def new_case_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    groups = await handlers.list_groups(rpc=ctx.rpc)
+    groups = await ctx.cases.list_groups()
     return s.render(request, "case_new.html", {"groups": groups, "priorities": list(c.Priority), "values": {}})
 
 
@@ -161,9 +161,9 @@ async def new_case(request: Request, ctx: Ctx, agent: Agent) -> Response:
             requester_name=values["requester_name"],
             group_id=_optional_int(form, "group_id"),
         )
-        case = await handlers.create_case(rpc=ctx.rpc, data=data, actor=s.actor(agent))
+        case = await ctx.cases.create_case(data=data, actor=s.actor(agent))
     except (ValidationError, ValueError, errors.ValidationFailed) as exc:
-        groups = await handlers.list_groups(rpc=ctx.rpc)
+        groups = await ctx.cases.list_groups()
         context = {"groups": groups, "priorities": list(c.Priority), "values": values, "error": _describe(exc)}
         return s.render(request, "case_new.html", context, status_code=422)
     s.flash(request, f"Case #{case.number} created.")
@@ -192,10 +192,10 @@ async def _case_page(
 ) -> Response:
     try:
         fetched, messages, agents, groups = await asyncio.gather(
-            handlers.get_case(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
-            handlers.list_messages(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
-            handlers.list_agents(rpc=ctx.rpc),
-            handlers.list_groups(rpc=ctx.rpc),
+            ctx.cases.get_case(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
+            ctx.cases.list_messages(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
+            ctx.cases.list_agents(),
+            ctx.cases.list_groups(),
         )
     except errors.DomainError as exc:
         if exc.code == errors.NOT_FOUND:
@@ -211,7 +211,7 @@ async def _case_page(
         "error": error,
     }
     work, sla = await asyncio.gather(
-        case_work.page_context(rpc=ctx.rpc, case_id=case_id, viewer=inbox.viewer_dict(s.signed_in(request))),
+        case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
     )
     context.update(work)
@@ -228,7 +228,7 @@ async def case_page(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> R
 async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     version = _optional_int(form, "version")
-    current = await handlers.get_case(rpc=ctx.rpc, case_id=case_id)
+    current = await ctx.cases.get_case(case_id=case_id)
     wanted: dict[str, Any] = {
         "status": _text(form, "status") or current.status.value,
         "priority": _text(form, "priority") or current.priority.value,
@@ -247,9 +247,7 @@ async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) ->
         return _see_other(f"/cases/{case_id}")
     try:
         update = c.CaseUpdate.model_validate(changes)
-        await handlers.update_case(
-            rpc=ctx.rpc, case_id=case_id, changes=update, expected_version=version, actor=s.actor(agent)
-        )
+        await ctx.cases.update_case(case_id=case_id, changes=update, expected_version=version, actor=s.actor(agent))
     except ValidationError as exc:
         return await _case_page(request, ctx, case_id, error=_describe(exc), status_code=422)
     except errors.DomainError as exc:
@@ -274,7 +272,7 @@ async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -
     error = None
     if body:
         data = c.MessageCreate(body=body, visibility=visibility)
-        await handlers.add_message(rpc=ctx.rpc, case_id=case_id, data=data, actor=s.actor(agent))
+        await ctx.cases.add_message(case_id=case_id, data=data, actor=s.actor(agent))
     else:
         error = "Write something first."
     if request.headers.get("hx-request") == "true":

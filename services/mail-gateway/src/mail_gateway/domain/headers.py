@@ -8,7 +8,7 @@ from email.parser import BytesHeaderParser, HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
-from mail_gateway.mail.parse import decode_header_value
+from mail_gateway.mail.charsets import decode_header_value
 
 MAX_MESSAGE_ID = 500  # longer ids are not indexed (PostgreSQL btree entries are bounded)
 MAX_SUBJECT = 1000

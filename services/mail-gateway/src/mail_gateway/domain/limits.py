@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from contracts.mail_gateway import MailAddress, MailRejected
-from mail_gateway.mail.parse import Attachment
+from mail_gateway.mail.parsed import Attachment
 
 MESSAGE_TOO_LARGE = "message_too_large"
 ATTACHMENT_TOO_LARGE = "attachment_too_large"

@@ -8,7 +8,7 @@ from contracts.cases import AttachmentRef
 from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.mail.classify import Classification
-from mail_gateway.mail.parse import Address, ParsedMail
+from mail_gateway.mail.parsed import Address, ParsedMail
 
 
 def _address(address: Address) -> MailAddress:

@@ -7,7 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Literal
 
-from mail_gateway.mail.parse import ParsedMail, decode_bytes
+from mail_gateway.mail.charsets import decode_bytes
+from mail_gateway.mail.parsed import ParsedMail
 
 Kind = Literal["normal", "auto_reply", "bounce", "mailing_list", "loop"]
 

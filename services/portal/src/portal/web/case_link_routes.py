@@ -29,7 +29,7 @@ async def open_case_link(request: Request, ctx: Ctx, token: str) -> Response:
         log.info("case_link_refused", reason=refused.reason)
         return render(request, "case_link_refused.html", {"reason": refused.reason}, status_code=400)
     # ownership is checked by cases (not_found -> 404 page) before any session is opened
-    view = await ctx.cases.get_case(case_id=case_id, contact_id=contact_id)
+    view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact_id)
     email = view.case.requester.email if view.case.requester and view.case.requester.email else ""
     open_case_by_link(request, contact_id=contact_id, case_id=case_id, email=email or "")
     log.info("case_link_opened", case_id=case_id, contact_id=contact_id)

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from starlette.responses import RedirectResponse, Response
 
 from contracts.cases import AuthorType
-from portal.cases_client import CaseView
+from contracts.cases_client import ContactCaseView
 from portal.domain.forms import FormError, clean_reply
 from portal.web.context import PortalContext, get_context
 from portal.web.session import SignedInContact, SignInRequired, check_csrf, require_contact
@@ -25,7 +25,9 @@ async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | N
     if contact.case_scope is not None:
         # opened by a case link: that case is all this session may see
         return RedirectResponse(f"/cases/{contact.case_scope}", status_code=303)
-    page = await ctx.cases.list_cases(contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size)
+    page = await ctx.cases.list_cases_for_contact(
+        contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size
+    )
     active = [c for c in page.items if c.status in ACTIVE_STATUSES]
     finished = [c for c in page.items if c.status not in ACTIVE_STATUSES]
     context = {"active": active, "finished": finished, "next_cursor": page.next, "paged": bool(cursor)}
@@ -35,7 +37,7 @@ async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | N
 @router.get("/cases/{case_id}")
 async def case_page(request: Request, ctx: Ctx, contact: Contact, case_id: int) -> Response:
     _in_scope(request, contact, case_id)
-    view = await ctx.cases.get_case(case_id=case_id, contact_id=contact.id)
+    view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact.id)
     return _render_case(request, view)
 
 
@@ -53,9 +55,9 @@ async def reply(
     try:
         text = clean_reply(body)
     except FormError as exc:
-        view = await ctx.cases.get_case(case_id=case_id, contact_id=contact.id)
+        view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact.id)
         return _render_case(request, view, error=str(exc), draft=body, status_code=422)
-    message = await ctx.cases.add_reply(case_id=case_id, contact_id=contact.id, body=text)
+    message = await ctx.cases.add_contact_message(case_id=case_id, contact_id=contact.id, body=text)
     # post/redirect/get: a reload must not send the reply twice
     return RedirectResponse(f"/cases/{case_id}?sent=1#message-{message.id}", status_code=303)
 
@@ -68,7 +70,7 @@ def _in_scope(request: Request, contact: SignedInContact, case_id: int) -> None:
 
 
 def _render_case(
-    request: Request, view: CaseView, *, error: str | None = None, draft: str = "", status_code: int = 200
+    request: Request, view: ContactCaseView, *, error: str | None = None, draft: str = "", status_code: int = 200
 ) -> Response:
     first = view.messages[0].body_text.strip() if view.messages else ""
     # an e-mail case's description repeats its first message; show it only when it adds something

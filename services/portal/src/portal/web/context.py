@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.outbox import OutboxRelay
 from chassis.ratelimit import RateLimiter
-from portal.cases_client import CasesClient
+from chassis.rpc_client import RpcClient
+from contracts.cases_client import ContactCasesClient
 from portal.settings import PortalSettings
 
 
@@ -22,7 +23,9 @@ class PortalContext:
     session_factory: sessionmaker[Session]
     relay: OutboxRelay
     relay_thread: threading.Thread
-    cases: CasesClient
+    rpc: RpcClient
+    # the portal's only door to the cases service: the contact-scoped methods, typed (D10)
+    cases: ContactCasesClient
     link_limiter: RateLimiter
 
 

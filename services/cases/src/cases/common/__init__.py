@@ -1,0 +1,1 @@
+"""Helpers shared by the capability packages: the runtime protocol, base tables, row lookups, caches."""

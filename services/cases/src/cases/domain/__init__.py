@@ -1,1 +1,0 @@
-"""The case model's rules: pure Python, no I/O."""

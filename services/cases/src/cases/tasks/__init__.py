@@ -1,0 +1,1 @@
+"""Tasks and approvals on a case (B5)."""

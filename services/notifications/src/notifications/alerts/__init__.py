@@ -1,0 +1,1 @@
+"""Agents' alerts (E2): who is told what, on which channel (in-app, mail, SMS, push), and their preferences."""

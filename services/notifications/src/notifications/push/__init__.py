@@ -1,0 +1,1 @@
+"""Web Push to agents' browsers: the VAPID key, the browsers' subscriptions, sending one push."""
