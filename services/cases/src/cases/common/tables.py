@@ -2,23 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from sqlalchemy.orm import DeclarativeBase
 
-from chassis.db import new_base
-from chassis.outbox import OutboxMessageMixin, ProcessedEventMixin
-
-if TYPE_CHECKING:  # mypy cannot subclass a base built at run time; the shape is the same
-    from sqlalchemy.orm import DeclarativeBase as Base
-else:
-    Base = new_base()
+from chassis.db import TYPE_ANNOTATION_MAP, service_metadata
+from chassis.outbox import outbox_tables
 
 
-Base.metadata.info["service"] = "cases"
+class Base(DeclarativeBase):
+    metadata = service_metadata("cases")
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
-
-
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
+OutboxMessage, ProcessedEvent = outbox_tables(Base)

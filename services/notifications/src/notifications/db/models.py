@@ -3,27 +3,20 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, Boolean, Index, Integer, LargeBinary, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chassis.db import new_base, utcnow
-from chassis.outbox import BigId, OutboxMessageMixin, ProcessedEventMixin
-
-if TYPE_CHECKING:  # mypy cannot subclass a base built at run time; the shape is the same
-    from sqlalchemy.orm import DeclarativeBase as Base
-else:
-    Base = new_base()
-Base.metadata.info["service"] = "notifications"
+from chassis.db import TYPE_ANNOTATION_MAP, service_metadata, utcnow
+from chassis.outbox import BigId, outbox_tables
 
 
-class OutboxMessage(OutboxMessageMixin, Base):
-    __tablename__ = "outbox_message"
+class Base(DeclarativeBase):
+    metadata = service_metadata("notifications")
+    type_annotation_map = TYPE_ANNOTATION_MAP
 
 
-class ProcessedEvent(ProcessedEventMixin, Base):
-    __tablename__ = "processed_event"
+OutboxMessage, ProcessedEvent = outbox_tables(Base)
 
 
 class Delivery(Base):
