@@ -51,7 +51,7 @@ class Stack:
     gateway_db_url: str
     var_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
-    cases_db_url: str = ""  # issue 3 part B: tests read case_history rows
+    cases_db_url: str = ""  # the case-work tests read case_history rows
 
     def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
         """An HTTP client of the gateway authenticated with `key` (the seeded admin key by default)."""
@@ -135,7 +135,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "GATEWAY_PORT": str(gateway_port),
             "HELPDESK_API_KEY": stack.api_key,
             "HELPDESK_ADMIN_PASSWORD": stack.admin_password,
-            # issue 5: the Twilio webhook checks signatures over the public URL with this token
+            # the Twilio webhook checks signatures over the public URL with this token
             "GATEWAY_PUBLIC_URL": stack.base_url,
             "GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
         }

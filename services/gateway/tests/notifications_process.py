@@ -1,4 +1,4 @@
-"""The notifications worker next to the gateway stack (for the tests of issue 5's routes)."""
+"""The notifications worker next to the gateway stack, for the routes that call it (deliveries, Web Push)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST API v1 for the work on a case (issue 3 part B) through `python -m gateway web` and the real cases worker."""
+"""REST API v1 for the work on a case through `python -m gateway web` and the real cases worker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""REST API v1 of the case model and directory (issue 3 part A), through `python -m gateway web` and real workers."""
+"""REST API v1 of the case model and directory, through `python -m gateway web` and real workers."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Restricted-group scoping of every route that reaches a case by id (issue 6, decision 0115).
+"""Restricted-group scoping of every route that reaches a case by id (decision 0115).
 
 An agent who may not see a case gets exactly the answer of a missing case on every read and write
 route, API and UI; members and admins reach it. The API routes are taken from the OpenAPI document,

@@ -1,4 +1,4 @@
-"""REST: a reply names files uploaded to its case (issue 5, decision 0102), through the gateway and real cases."""
+"""REST: a reply names files uploaded to its case (decision 0102), through the gateway and real cases."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Search, views and saved searches through the REST API (issue 6): real gateway, cases worker,
+"""Search, views and saved searches through the REST API: real gateway, cases worker,
 PostgreSQL and RabbitMQ. The calling agent comes from the API key."""
 
 from __future__ import annotations

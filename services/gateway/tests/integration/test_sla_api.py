@@ -1,4 +1,4 @@
-"""REST API v1 of the SLA (B13, issue 6) through `python -m gateway web` and a real cases worker."""
+"""REST API v1 of the SLA (B13) through `python -m gateway web` and a real cases worker."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The case page's work sections (issue 3 part B) over HTTP and in a real Chromium."""
+"""The case page's work sections over HTTP and in a real Chromium."""
 
 from __future__ import annotations
 

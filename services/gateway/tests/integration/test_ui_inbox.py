@@ -1,4 +1,4 @@
-"""The inbox in a real Chromium (issue 6): views with counts, Norwegian search with a partial word and a
+"""The inbox in a real Chromium: views with counts, Norwegian search with a partial word and a
 highlighted snippet, a saved search that becomes a folder with its count, SLA badges, the "SLA at risk"
 view, sorting by SLA due time and the case page's SLA explanation."""
 
@@ -192,7 +192,7 @@ def test_sla_badges_at_risk_view_sort_and_explanation(page: Page, inbox: dict[st
         phone.close()
 
 
-# -- issue 6 gaps (decision 0145): the at-risk folder's count, renaming and deleting folders, the SLA panel
+# -- decision 0145: the at-risk folder's count, renaming and deleting folders, the SLA panel
 # following htmx updates of the case page
 
 

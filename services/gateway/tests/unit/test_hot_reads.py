@@ -1,4 +1,4 @@
-"""The REST edge of the hottest reads stays cheap (issue 6, decision 0159) without changing the API document.
+"""The REST edge of the hottest reads stays cheap (decision 0159) without changing the API document.
 
 FastAPI tries the routes in the order they were included and solves every dependency node of a route per
 request, cached or not: the gateway's own CPU per read is mostly those two costs.

@@ -1,4 +1,4 @@
-"""The in-memory cache of verified API keys (issue 6, decision 0134), with a fake clock."""
+"""The in-memory cache of verified API keys (decision 0134), with a fake clock."""
 
 from __future__ import annotations
 
