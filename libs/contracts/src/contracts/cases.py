@@ -68,11 +68,11 @@ class ContactChannel(StrEnum):
     SMS = "sms"
 
 
-class _Model(BaseModel):
+class CasesModel(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
-class Actor(_Model):
+class Actor(CasesModel):
     """Who asks for a change, and through which channel (recorded in history)."""
 
     type: AuthorType
@@ -82,7 +82,7 @@ class Actor(_Model):
     channel: Channel = Channel.API
 
 
-class ContactRef(_Model):
+class ContactRef(CasesModel):
     id: int
     email: str | None = None
     name: str = ""
@@ -90,18 +90,18 @@ class ContactRef(_Model):
     preferred_channel: ContactChannel = ContactChannel.EMAIL  # "sms" (with a phone): notices go by SMS
 
 
-class AgentRef(_Model):
+class AgentRef(CasesModel):
     id: int
     email: str
     name: str = ""
 
 
-class GroupRef(_Model):
+class GroupRef(CasesModel):
     id: int
     name: str
 
 
-class AttachmentRef(_Model):
+class AttachmentRef(CasesModel):
     """An attachment as stored in a blob store, addressed by content hash."""
 
     filename: str
@@ -114,7 +114,7 @@ class AttachmentRef(_Model):
     attachment_id: int | None = None
 
 
-class CaseRead(_Model):
+class CaseRead(CasesModel):
     id: int
     number: int
     title: str
@@ -153,7 +153,7 @@ class CaseRead(_Model):
     mailbox: str | None = None
 
 
-class CaseCreate(_Model):
+class CaseCreate(CasesModel):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=100_000)
     priority: Priority = Priority.MEDIUM
@@ -175,7 +175,7 @@ class CaseCreate(_Model):
     custom_fields: dict[str, Any] = {}
 
 
-class CaseUpdate(_Model):
+class CaseUpdate(CasesModel):
     """A partial update: only the fields set are changed."""
 
     model_config = ConfigDict(extra="forbid")
@@ -201,7 +201,7 @@ class CaseUpdate(_Model):
     dormant: Dormancy | None = None
 
 
-class MessageRead(_Model):
+class MessageRead(CasesModel):
     id: int
     case_id: int
     author_type: AuthorType
@@ -220,7 +220,7 @@ class MessageRead(_Model):
     recipients: list[str] = []
 
 
-class MessageCreate(_Model):
+class MessageCreate(CasesModel):
     body: str = Field(min_length=1, max_length=200_000)
     visibility: Visibility = Visibility.PUBLIC
     # the agent chooses SMS for a public reply (recorded as channel "sms"; notifications texts it)
@@ -230,7 +230,7 @@ class MessageCreate(_Model):
     attachment_ids: list[int] = Field(default_factory=list, max_length=20)
 
 
-class CasePage(_Model):
+class CasePage(CasesModel):
     items: list[CaseRead]
     next: str | None = None
 
@@ -251,7 +251,7 @@ class CaseSort(StrEnum):
     SLA_DUE_DESC = "-sla_due"
 
 
-class CaseFilter(_Model):
+class CaseFilter(CasesModel):
     """Advanced search (C4): every field set narrows the list (AND); list fields match any value."""
 
     status: Status | None = None
@@ -280,7 +280,7 @@ class CaseFilter(_Model):
     sort: CaseSort = CaseSort.CREATED_DESC
 
 
-class AgentRead(_Model):
+class AgentRead(CasesModel):
     id: int
     email: str
     name: str
@@ -288,7 +288,7 @@ class AgentRead(_Model):
     group_ids: list[int] = []
 
 
-class ContactRead(_Model):
+class ContactRead(CasesModel):
     id: int
     email: str | None
     name: str
@@ -321,16 +321,16 @@ class MessageAdded(EventPayload):
     in_reply_to: str | None = None
 
 
-# -- case model --------------------------------------------------------------
+# -- references to configured things, and dormancy -----------------------------------------
 
 
-class CaseTypeRef(_Model):
+class CaseTypeRef(CasesModel):
     id: int
     name: str
     instructions: str = ""  # what the agent should do with cases of this type
 
 
-class OrganisationRef(_Model):
+class OrganisationRef(CasesModel):
     id: int
     name: str
 
@@ -341,184 +341,9 @@ class DormantMode(StrEnum):
     UNTIL_DATE = "until_date"
 
 
-class Dormancy(_Model):
+class Dormancy(CasesModel):
     """How long a case sleeps when it is put in a dormant status (B2)."""
 
     mode: DormantMode
     days: int | None = Field(default=None, ge=1, le=3650)
     until: datetime | None = None
-
-
-class CaseTypeRead(_Model):
-    id: int
-    name: str
-    instructions: str = ""
-    active: bool = True
-
-
-class CaseTypeWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100)
-    instructions: str = Field(default="", max_length=20_000)
-    active: bool = True
-
-
-class CaseStatusRead(_Model):
-    id: int
-    name: str
-    category: Status
-    builtin: bool = False
-
-
-class CaseStatusWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=100)
-    category: Status
-
-
-class CustomFieldType(StrEnum):
-    TEXT = "text"
-    NUMBER = "number"
-    DATE = "date"
-    SELECT = "select"
-
-
-class CustomFieldRead(_Model):
-    id: int
-    key: str
-    label: str
-    type: CustomFieldType
-    options: list[str] = []
-    used: bool = True
-    hidden: bool = False
-    required: bool = False
-
-
-class CustomFieldWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
-    label: str = Field(min_length=1, max_length=200)
-    type: CustomFieldType
-    options: list[str] = []
-    used: bool = True
-    hidden: bool = False
-    required: bool = False
-
-
-class FieldConfigRead(_Model):
-    """Used/hidden/required for a built-in optional field (H2)."""
-
-    field: str
-    used: bool = True
-    hidden: bool = False
-    required: bool = False
-
-
-class ConcurrencyMode(StrEnum):
-    STRICT = "strict"  # any stale write is refused
-    FIELD = "field"  # refused only when a field it changes was changed since; merged otherwise
-
-
-class ClosedReplyAction(StrEnum):
-    REOPEN = "reopen"
-    FOLLOW_UP = "follow_up"
-
-
-class CaseSettings(_Model):
-    """Workspace automation and concurrency settings of the cases service (B3, B11, B15)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    agent_reply_sets_waiting: bool = True
-    contact_reply_reopens: bool = True
-    closed_reply: ClosedReplyAction = ClosedReplyAction.REOPEN
-    # strict by default: the behaviour API clients had before the setting existed
-    concurrency: ConcurrencyMode = ConcurrencyMode.STRICT
-    hold_unknown_senders: bool = False
-
-
-class HistoryEntry(_Model):
-    id: int
-    case_id: int
-    field: str
-    old_value: str | None = None
-    new_value: str | None = None
-    actor_type: AuthorType
-    actor_id: int | None = None
-    actor_name: str = ""
-    channel: Channel
-    created_at: datetime
-
-
-class OrganisationWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-
-
-class OrganisationRead(_Model):
-    id: int
-    name: str
-
-
-class ContactDetail(_Model):
-    id: int
-    name: str
-    emails: list[str] = []
-    phone: str | None = None
-    organisation: OrganisationRef | None = None
-    approved: bool = True
-    preferred_channel: ContactChannel = ContactChannel.EMAIL
-
-
-class ContactWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str | None = Field(default=None, max_length=200)
-    emails: list[EmailStr] | None = None
-    phone: str | None = Field(default=None, max_length=50)
-    organisation_id: int | None = None
-    approved: bool | None = None
-    preferred_channel: ContactChannel | None = None  # "sms" needs a phone (given here or already stored)
-
-
-class GroupWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = Field(min_length=1, max_length=200)
-    member_ids: list[int] | None = None
-    # a restricted group's cases are visible only to its members and admins
-    restricted: bool | None = None
-
-
-class GroupRead(_Model):
-    id: int
-    name: str
-    member_ids: list[int] = []
-    restricted: bool = False
-
-
-class AgentWrite(_Model):
-    model_config = ConfigDict(extra="forbid")
-
-    email: EmailStr | None = None
-    name: str | None = Field(default=None, max_length=200)
-    is_admin: bool | None = None
-    active: bool | None = None
-    group_ids: list[int] | None = None
-
-
-class AgentMentioned(EventPayload):
-    EVENT_TYPE = "agent_mentioned"
-    case: CaseRead
-    message_id: int
-    agent: AgentRef
-    actor: Actor | None = None
-    excerpt: str = ""  # the note around the mention, one line, at most 160 characters (internal: agents only)
-
-
-for _model in (CaseRead, CaseUpdate, CaseCreated, CaseUpdated, MessageAdded, CasePage):
-    _model.model_rebuild()

@@ -9,7 +9,8 @@ from cases.case import rules_mentions as mentions
 from cases.case.rules_changes import check_stale
 from cases.config import rules as fields
 from cases.config import rules_statuses as statuses
-from contracts.cases import AuthorType, CustomFieldType, Dormancy, DormantMode, Status
+from contracts.case_config import CustomFieldType
+from contracts.cases import AuthorType, Dormancy, DormantMode, Status
 from contracts.errors import (
     InvalidCustomField,
     InvalidTransition,

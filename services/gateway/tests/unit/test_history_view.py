@@ -6,13 +6,14 @@ from datetime import UTC, datetime, timedelta
 
 from contracts import cases as c
 from contracts import mail_gateway as mg
+from contracts.case_config import HistoryEntry
 from gateway.ui.history_view import field_name, timeline
 
 T0 = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 
 
-def _entry(field: str, new: str | None, minutes: int = 0) -> c.HistoryEntry:
-    return c.HistoryEntry(
+def _entry(field: str, new: str | None, minutes: int = 0) -> HistoryEntry:
+    return HistoryEntry(
         id=minutes + 1,
         case_id=7,
         field=field,

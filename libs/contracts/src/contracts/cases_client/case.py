@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from contracts.case_config import HistoryEntry
 from contracts.cases import (
     Actor,
     CaseCreate,
@@ -13,7 +14,6 @@ from contracts.cases import (
     CaseRead,
     CaseUpdate,
     ContactRead,
-    HistoryEntry,
     MessageCreate,
     MessageRead,
     Visibility,

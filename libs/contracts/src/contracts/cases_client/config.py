@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from contracts.cases import (
+from contracts.case_config import (
     CaseSettings,
     CaseStatusRead,
     CaseStatusWrite,

@@ -5,19 +5,17 @@
 
 from __future__ import annotations
 
-from contracts.cases import (
-    Actor,
-    AgentRead,
+from contracts.cases import Actor, AgentRead, GroupRef
+from contracts.cases_client.replies import ContactPage
+from contracts.directory import (
     AgentWrite,
     ContactDetail,
     ContactWrite,
     GroupRead,
-    GroupRef,
     GroupWrite,
     OrganisationRead,
     OrganisationWrite,
 )
-from contracts.cases_client.replies import ContactPage
 from contracts.rpc import rpc
 
 

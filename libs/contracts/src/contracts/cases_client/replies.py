@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, field_validator
 
-from contracts.cases import CaseRead, ContactDetail, MessageRead, Visibility
+from contracts.cases import CaseRead, MessageRead, Visibility
+from contracts.directory import ContactDetail
 
 
 class _Model(BaseModel):

@@ -13,7 +13,8 @@ from cases.common import repo
 from cases.common.case_rows import CaseRows
 from cases.search import reads_filters as search_filters
 from cases.search import reads_listing as listing
-from contracts.cases import CaseFilter, CaseRead, HistoryEntry, MessageRead, Visibility
+from contracts.case_config import HistoryEntry
+from contracts.cases import CaseFilter, CaseRead, MessageRead, Visibility
 from contracts.errors import NotFound
 from contracts.search import Viewer
 

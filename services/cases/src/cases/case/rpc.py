@@ -14,17 +14,8 @@ from cases.common.rpc import PageLimit, RpcBase, parse_as
 from cases.settings import CasesSettings
 from chassis.typed_rpc import typed_rpc
 from contracts import case_work as cw
-from contracts.cases import (
-    Actor,
-    CaseCreate,
-    CaseFilter,
-    CaseRead,
-    CaseUpdate,
-    HistoryEntry,
-    MessageCreate,
-    MessageRead,
-    Visibility,
-)
+from contracts.case_config import HistoryEntry
+from contracts.cases import Actor, CaseCreate, CaseFilter, CaseRead, CaseUpdate, MessageCreate, MessageRead, Visibility
 from contracts.search import Viewer
 
 # how often dormant cases are woken (B2; nameko fixes a timer's interval at import)

@@ -16,7 +16,9 @@ from cases.config import rules_statuses as statuses
 from cases.directory.tables import Agent
 from chassis.db import utcnow
 from chassis.logging import get_logger
-from contracts.cases import Actor, AgentMentioned, AgentRef, AuthorType, CaseUpdated, Channel, ClosedReplyAction, Status
+from contracts.case_config import ClosedReplyAction
+from contracts.cases import Actor, AgentRef, AuthorType, CaseUpdated, Channel, Status
+from contracts.directory import AgentMentioned
 
 if TYPE_CHECKING:
     from cases.common.runtime import Runtime

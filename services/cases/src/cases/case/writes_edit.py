@@ -18,7 +18,8 @@ from cases.config import rules as fields
 from cases.config import rules_statuses as statuses
 from cases.directory.tables import Contact
 from chassis.db import utcnow
-from contracts.cases import Actor, CaseCreate, CaseRead, CaseUpdate, CaseUpdated, ConcurrencyMode, Status
+from contracts.case_config import ConcurrencyMode
+from contracts.cases import Actor, CaseCreate, CaseRead, CaseUpdate, CaseUpdated, Status
 
 if TYPE_CHECKING:
     from cases.common.runtime import Runtime

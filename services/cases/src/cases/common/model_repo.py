@@ -13,7 +13,8 @@ from cases.config.rules import FieldDef, FieldRule
 from cases.config.rules_statuses import StatusDef
 from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig, Setting
 from cases.directory.tables import Contact, Organisation
-from contracts.cases import CaseSettings, CustomFieldType, Status
+from contracts.case_config import CaseSettings, CustomFieldType
+from contracts.cases import Status
 from contracts.errors import NotFound, ValidationFailed
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from cases.common import model_repo
 from cases.config.rules import OPTIONAL_FIELDS
 from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig
-from contracts.cases import CaseSettings, CaseStatusRead, CaseTypeRead, CustomFieldRead, FieldConfigRead
+from contracts.case_config import CaseSettings, CaseStatusRead, CaseTypeRead, CustomFieldRead, FieldConfigRead
 
 
 def type_read(row: CaseType) -> CaseTypeRead:

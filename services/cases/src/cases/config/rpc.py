@@ -6,8 +6,16 @@ from cases.common.rpc import RpcBase
 from cases.config import reads as config_reads
 from cases.config import writes as config_writes
 from chassis.typed_rpc import typed_rpc
-from contracts import cases as cm
-from contracts.cases import CaseSettings, CaseStatusRead, CaseTypeRead, CustomFieldRead, FieldConfigRead
+from contracts.case_config import (
+    CaseSettings,
+    CaseStatusRead,
+    CaseStatusWrite,
+    CaseTypeRead,
+    CaseTypeWrite,
+    CustomFieldRead,
+    CustomFieldWrite,
+    FieldConfigRead,
+)
 
 
 class ConfigRpc(RpcBase):
@@ -17,7 +25,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_types(session=session)
 
     @typed_rpc
-    def save_case_type(self, *, data: cm.CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead:
+    def save_case_type(self, *, data: CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead:
         return config_writes.save_type(runtime=self.runtime, data=data, type_id=type_id)
 
     @typed_rpc
@@ -26,7 +34,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_statuses(session=session)
 
     @typed_rpc
-    def save_case_status(self, *, data: cm.CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:
+    def save_case_status(self, *, data: CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:
         return config_writes.save_status(runtime=self.runtime, data=data, status_id=status_id)
 
     @typed_rpc
@@ -35,7 +43,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_custom_fields(session=session)
 
     @typed_rpc
-    def save_custom_field(self, *, data: cm.CustomFieldWrite, field_id: int | None = None) -> CustomFieldRead:
+    def save_custom_field(self, *, data: CustomFieldWrite, field_id: int | None = None) -> CustomFieldRead:
         return config_writes.save_custom_field(runtime=self.runtime, data=data, field_id=field_id)
 
     @typed_rpc
@@ -44,7 +52,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_field_configs(session=session)
 
     @typed_rpc
-    def save_field_config(self, *, data: cm.FieldConfigRead) -> FieldConfigRead:
+    def save_field_config(self, *, data: FieldConfigRead) -> FieldConfigRead:
         return config_writes.save_field_config(runtime=self.runtime, data=data)
 
     @typed_rpc
@@ -53,7 +61,7 @@ class ConfigRpc(RpcBase):
             return config_reads.get_settings(session=session)
 
     @typed_rpc
-    def update_case_settings(self, *, changes: cm.CaseSettings) -> CaseSettings:
+    def update_case_settings(self, *, changes: CaseSettings) -> CaseSettings:
         return config_writes.update_settings(
             runtime=self.runtime, changes=changes.model_dump(mode="json", exclude_unset=True)
         )

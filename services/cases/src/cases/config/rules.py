@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from contracts.cases import CustomFieldType
+from contracts.case_config import CustomFieldType
 from contracts.errors import InvalidCustomField, RequiredFieldMissing, ValidationFailed
 
 # built-in fields an admin may switch off, hide or make required (H2); title is always required

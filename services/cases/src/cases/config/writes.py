@@ -12,7 +12,7 @@ from cases.config.reads import field_read, status_read, type_read
 from cases.config.rules import OPTIONAL_FIELDS
 from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig, Setting
 from chassis.db import utcnow
-from contracts.cases import (
+from contracts.case_config import (
     CaseSettings,
     CaseStatusRead,
     CaseStatusWrite,

@@ -7,7 +7,8 @@ from sqlalchemy.orm import Session
 
 from cases.common.paging import decode_cursor, encode_cursor
 from cases.directory.tables import Contact, ContactEmail, Group, GroupMember, Organisation
-from contracts.cases import ContactDetail, GroupRead, OrganisationRead, OrganisationRef
+from contracts.cases import OrganisationRef
+from contracts.directory import ContactDetail, GroupRead, OrganisationRead
 from contracts.errors import NotFound
 
 

@@ -10,8 +10,16 @@ from cases.directory import reads_detail as directory_detail
 from cases.directory import writes as directory_writes
 from cases.directory import writes_delete as directory_delete
 from chassis.typed_rpc import typed_rpc
-from contracts import cases as cm
-from contracts.cases import Actor, AgentRead, ContactDetail, ContactRead, GroupRead, GroupRef, OrganisationRead
+from contracts.cases import Actor, AgentRead, ContactRead, GroupRef
+from contracts.directory import (
+    AgentWrite,
+    ContactDetail,
+    ContactWrite,
+    GroupRead,
+    GroupWrite,
+    OrganisationRead,
+    OrganisationWrite,
+)
 
 
 class DirectoryRpc(RpcBase):
@@ -41,7 +49,7 @@ class DirectoryRpc(RpcBase):
             return directory_detail.list_organisations(session=session)
 
     @typed_rpc
-    def save_organisation(self, *, data: cm.OrganisationWrite, organisation_id: int | None = None) -> OrganisationRead:
+    def save_organisation(self, *, data: OrganisationWrite, organisation_id: int | None = None) -> OrganisationRead:
         return directory_writes.save_organisation(runtime=self.runtime, data=data, organisation_id=organisation_id)
 
     @typed_rpc
@@ -65,7 +73,7 @@ class DirectoryRpc(RpcBase):
             return directory_detail.get_contact(session=session, contact_id=contact_id)
 
     @typed_rpc
-    def save_contact(self, *, data: cm.ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:
+    def save_contact(self, *, data: ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:
         return directory_writes.save_contact(runtime=self.runtime, data=data, actor=actor, contact_id=contact_id)
 
     @typed_rpc
@@ -74,11 +82,11 @@ class DirectoryRpc(RpcBase):
             return directory_detail.list_groups_detail(session=session)
 
     @typed_rpc
-    def save_group(self, *, data: cm.GroupWrite, group_id: int | None = None) -> GroupRead:
+    def save_group(self, *, data: GroupWrite, group_id: int | None = None) -> GroupRead:
         return directory_writes.save_group(runtime=self.runtime, data=data, group_id=group_id)
 
     @typed_rpc
-    def save_agent(self, *, data: cm.AgentWrite, agent_id: int | None = None) -> AgentRead:
+    def save_agent(self, *, data: AgentWrite, agent_id: int | None = None) -> AgentRead:
         return directory_writes.save_agent(runtime=self.runtime, data=data, agent_id=agent_id)
 
     @typed_rpc

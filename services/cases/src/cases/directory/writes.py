@@ -12,12 +12,9 @@ from cases.common import model_repo, repo
 from cases.directory.reads_detail import contact_detail, group_read
 from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
 from chassis.db import utcnow
-from contracts.cases import (
-    Actor,
-    AgentRead,
+from contracts.cases import Actor, AgentRead, CaseUpdated, ContactChannel
+from contracts.directory import (
     AgentWrite,
-    CaseUpdated,
-    ContactChannel,
     ContactDetail,
     ContactWrite,
     GroupRead,

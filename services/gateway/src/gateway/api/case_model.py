@@ -9,8 +9,8 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
+from contracts import case_config, directory, errors
 from contracts import cases as c
-from contracts import errors
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
@@ -46,14 +46,14 @@ class _List(BaseModel, Generic[T]):
     next: str | None = None
 
 
-HistoryList = _List[c.HistoryEntry]
-TypeList = _List[c.CaseTypeRead]
-StatusList = _List[c.CaseStatusRead]
-FieldList = _List[c.CustomFieldRead]
-FieldConfigList = _List[c.FieldConfigRead]
-OrganisationList = _List[c.OrganisationRead]
-ContactList = _List[c.ContactDetail]
-GroupDetailList = _List[c.GroupRead]
+HistoryList = _List[case_config.HistoryEntry]
+TypeList = _List[case_config.CaseTypeRead]
+StatusList = _List[case_config.CaseStatusRead]
+FieldList = _List[case_config.CustomFieldRead]
+FieldConfigList = _List[case_config.FieldConfigRead]
+OrganisationList = _List[directory.OrganisationRead]
+ContactList = _List[directory.ContactDetail]
+GroupDetailList = _List[directory.GroupRead]
 
 
 class FieldConfigWrite(BaseModel):
@@ -80,14 +80,14 @@ async def list_types(ctx: Ctx, _who: Reader) -> TypeList:
     return TypeList(items=await ctx.cases.list_case_types())
 
 
-@router.post("/case-types", status_code=201, response_model=c.CaseTypeRead)
-async def create_type(data: c.CaseTypeWrite, ctx: Ctx, _who: Admin) -> c.CaseTypeRead:
+@router.post("/case-types", status_code=201, response_model=case_config.CaseTypeRead)
+async def create_type(data: case_config.CaseTypeWrite, ctx: Ctx, _who: Admin) -> case_config.CaseTypeRead:
     """Add a case type (admin)."""
     return await ctx.cases.save_case_type(data=data)
 
 
-@router.put("/case-types/{type_id}", response_model=c.CaseTypeRead)
-async def update_type(type_id: Id, data: c.CaseTypeWrite, ctx: Ctx, _who: Admin) -> c.CaseTypeRead:
+@router.put("/case-types/{type_id}", response_model=case_config.CaseTypeRead)
+async def update_type(type_id: Id, data: case_config.CaseTypeWrite, ctx: Ctx, _who: Admin) -> case_config.CaseTypeRead:
     """Rename a case type, change its instructions or retire it (admin)."""
     return await ctx.cases.save_case_type(data=data, type_id=type_id)
 
@@ -98,14 +98,16 @@ async def list_statuses(ctx: Ctx, _who: Reader) -> StatusList:
     return StatusList(items=await ctx.cases.list_case_statuses())
 
 
-@router.post("/case-statuses", status_code=201, response_model=c.CaseStatusRead)
-async def create_status(data: c.CaseStatusWrite, ctx: Ctx, _who: Admin) -> c.CaseStatusRead:
+@router.post("/case-statuses", status_code=201, response_model=case_config.CaseStatusRead)
+async def create_status(data: case_config.CaseStatusWrite, ctx: Ctx, _who: Admin) -> case_config.CaseStatusRead:
     """Add a status on a category (admin)."""
     return await ctx.cases.save_case_status(data=data)
 
 
-@router.put("/case-statuses/{status_id}", response_model=c.CaseStatusRead)
-async def update_status(status_id: Id, data: c.CaseStatusWrite, ctx: Ctx, _who: Admin) -> c.CaseStatusRead:
+@router.put("/case-statuses/{status_id}", response_model=case_config.CaseStatusRead)
+async def update_status(
+    status_id: Id, data: case_config.CaseStatusWrite, ctx: Ctx, _who: Admin
+) -> case_config.CaseStatusRead:
     """Rename a status; a built-in one keeps its category (admin)."""
     return await ctx.cases.save_case_status(data=data, status_id=status_id)
 
@@ -116,14 +118,16 @@ async def list_custom_fields(ctx: Ctx, _who: Reader) -> FieldList:
     return FieldList(items=await ctx.cases.list_custom_fields())
 
 
-@router.post("/custom-fields", status_code=201, response_model=c.CustomFieldRead)
-async def create_custom_field(data: c.CustomFieldWrite, ctx: Ctx, _who: Admin) -> c.CustomFieldRead:
+@router.post("/custom-fields", status_code=201, response_model=case_config.CustomFieldRead)
+async def create_custom_field(data: case_config.CustomFieldWrite, ctx: Ctx, _who: Admin) -> case_config.CustomFieldRead:
     """Define a custom field (admin)."""
     return await ctx.cases.save_custom_field(data=data)
 
 
-@router.put("/custom-fields/{field_id}", response_model=c.CustomFieldRead)
-async def update_custom_field(field_id: Id, data: c.CustomFieldWrite, ctx: Ctx, _who: Admin) -> c.CustomFieldRead:
+@router.put("/custom-fields/{field_id}", response_model=case_config.CustomFieldRead)
+async def update_custom_field(
+    field_id: Id, data: case_config.CustomFieldWrite, ctx: Ctx, _who: Admin
+) -> case_config.CustomFieldRead:
     """Change a custom field's label, options or used/hidden/required; its key stays (admin)."""
     return await ctx.cases.save_custom_field(data=data, field_id=field_id)
 
@@ -134,21 +138,21 @@ async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     return FieldConfigList(items=await ctx.cases.list_field_configs())
 
 
-@router.put("/field-config/{field}", response_model=c.FieldConfigRead)
-async def set_field_config(field: str, data: FieldConfigWrite, ctx: Ctx, _who: Admin) -> c.FieldConfigRead:
+@router.put("/field-config/{field}", response_model=case_config.FieldConfigRead)
+async def set_field_config(field: str, data: FieldConfigWrite, ctx: Ctx, _who: Admin) -> case_config.FieldConfigRead:
     """Switch a built-in optional field off, hide it or make it required (admin)."""
-    body = c.FieldConfigRead(field=field, **data.model_dump())
+    body = case_config.FieldConfigRead(field=field, **data.model_dump())
     return await ctx.cases.save_field_config(data=body)
 
 
-@router.get("/settings/cases", response_model=c.CaseSettings)
-async def get_settings(ctx: Ctx, _who: Reader) -> c.CaseSettings:
+@router.get("/settings/cases", response_model=case_config.CaseSettings)
+async def get_settings(ctx: Ctx, _who: Reader) -> case_config.CaseSettings:
     """Automation (reply rules, closed-case replies), concurrency strictness, holding unknown senders."""
     return await ctx.cases.get_case_settings()
 
 
-@router.patch("/settings/cases", response_model=c.CaseSettings)
-async def update_settings(changes: c.CaseSettings, ctx: Ctx, _who: Admin) -> c.CaseSettings:
+@router.patch("/settings/cases", response_model=case_config.CaseSettings)
+async def update_settings(changes: case_config.CaseSettings, ctx: Ctx, _who: Admin) -> case_config.CaseSettings:
     """Change some settings; those not sent keep their value (admin)."""
     return await ctx.cases.update_case_settings(changes=changes)
 
@@ -173,21 +177,23 @@ async def list_contacts(
     return ContactList(items=page.items, next=page.next)
 
 
-@router.post("/contacts", status_code=201, response_model=c.ContactDetail)
-async def create_contact(data: c.ContactWrite, ctx: Ctx, who: Writer) -> c.ContactDetail:
+@router.post("/contacts", status_code=201, response_model=directory.ContactDetail)
+async def create_contact(data: directory.ContactWrite, ctx: Ctx, who: Writer) -> directory.ContactDetail:
     """Add a contact with one or more addresses, a phone and an organisation."""
     actor = await writer(who, ctx)
     return await ctx.cases.save_contact(data=data, actor=actor)
 
 
-@router.get("/contacts/{contact_id}", response_model=c.ContactDetail)
-async def get_contact(contact_id: Id, ctx: Ctx, _who: DirectoryReader) -> c.ContactDetail:
+@router.get("/contacts/{contact_id}", response_model=directory.ContactDetail)
+async def get_contact(contact_id: Id, ctx: Ctx, _who: DirectoryReader) -> directory.ContactDetail:
     """One contact."""
     return await ctx.cases.get_contact(contact_id=contact_id)
 
 
-@router.patch("/contacts/{contact_id}", response_model=c.ContactDetail)
-async def update_contact(contact_id: Id, data: c.ContactWrite, ctx: Ctx, who: Writer) -> c.ContactDetail:
+@router.patch("/contacts/{contact_id}", response_model=directory.ContactDetail)
+async def update_contact(
+    contact_id: Id, data: directory.ContactWrite, ctx: Ctx, who: Writer
+) -> directory.ContactDetail:
     """Change a contact; `approved: true` releases its held cases."""
     actor = await writer(who, ctx)
     return await ctx.cases.save_contact(data=data, actor=actor, contact_id=contact_id)
@@ -213,38 +219,38 @@ async def list_organisations(ctx: Ctx, _who: DirectoryReader) -> OrganisationLis
     return OrganisationList(items=await ctx.cases.list_organisations())
 
 
-@router.post("/organisations", status_code=201, response_model=c.OrganisationRead)
-async def create_organisation(data: c.OrganisationWrite, ctx: Ctx, _who: Writer) -> c.OrganisationRead:
+@router.post("/organisations", status_code=201, response_model=directory.OrganisationRead)
+async def create_organisation(data: directory.OrganisationWrite, ctx: Ctx, _who: Writer) -> directory.OrganisationRead:
     """Add an organisation."""
     return await ctx.cases.save_organisation(data=data)
 
 
-@router.put("/organisations/{organisation_id}", response_model=c.OrganisationRead)
+@router.put("/organisations/{organisation_id}", response_model=directory.OrganisationRead)
 async def update_organisation(
-    organisation_id: Id, data: c.OrganisationWrite, ctx: Ctx, _who: Writer
-) -> c.OrganisationRead:
+    organisation_id: Id, data: directory.OrganisationWrite, ctx: Ctx, _who: Writer
+) -> directory.OrganisationRead:
     """Rename an organisation."""
     return await ctx.cases.save_organisation(data=data, organisation_id=organisation_id)
 
 
-@router.get("/groups/{group_id}", response_model=c.GroupRead)
-async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> c.GroupRead:
+@router.get("/groups/{group_id}", response_model=directory.GroupRead)
+async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> directory.GroupRead:
     """One group with its members' agent ids."""
-    groups: list[c.GroupRead] = await ctx.cases.list_groups_detail()
+    groups: list[directory.GroupRead] = await ctx.cases.list_groups_detail()
     for group in groups:
         if group.id == group_id:
             return group
     raise errors.NotFound(message=f"group {group_id} not found", details={"group_id": group_id})
 
 
-@router.post("/groups", status_code=201, response_model=c.GroupRead)
-async def create_group(data: c.GroupWrite, ctx: Ctx, _who: Admin) -> c.GroupRead:
+@router.post("/groups", status_code=201, response_model=directory.GroupRead)
+async def create_group(data: directory.GroupWrite, ctx: Ctx, _who: Admin) -> directory.GroupRead:
     """Add a group, optionally with its members (admin)."""
     return await ctx.cases.save_group(data=data)
 
 
-@router.put("/groups/{group_id}", response_model=c.GroupRead)
-async def update_group(group_id: Id, data: c.GroupWrite, ctx: Ctx, _who: Admin) -> c.GroupRead:
+@router.put("/groups/{group_id}", response_model=directory.GroupRead)
+async def update_group(group_id: Id, data: directory.GroupWrite, ctx: Ctx, _who: Admin) -> directory.GroupRead:
     """Rename a group; `member_ids` (when sent) becomes its exact membership (admin)."""
     return await ctx.cases.save_group(data=data, group_id=group_id)
 
@@ -257,12 +263,12 @@ async def delete_group(group_id: Id, ctx: Ctx, _who: Admin) -> Response:
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
-async def create_agent(data: c.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
+async def create_agent(data: directory.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
     """Add an agent, optionally in groups (admin)."""
     return await ctx.cases.save_agent(data=data)
 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead)
-async def update_agent(agent_id: Id, data: c.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
+async def update_agent(agent_id: Id, data: directory.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
     return await ctx.cases.save_agent(data=data, agent_id=agent_id)

@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from contracts import cases as c
 from contracts import mail_gateway as mg
+from contracts.case_config import HistoryEntry
 
 # how a mail found its case (mail_gateway.domain.thread_decision)
 THREAD_REASONS = {
@@ -58,7 +58,7 @@ def field_name(name: str) -> str:
     return FIELD_NAMES.get(name, name.replace("_", " "))
 
 
-def history_row(entry: c.HistoryEntry) -> TimelineRow:
+def history_row(entry: HistoryEntry) -> TimelineRow:
     who = entry.actor_name or entry.actor_type.value
     old = entry.old_value if entry.old_value is not None else "—"
     new = entry.new_value if entry.new_value is not None else "—"
@@ -109,7 +109,7 @@ def mail_row(mail: mg.InboundMailRead, case_id: int) -> TimelineRow:
     )
 
 
-def timeline(history: list[c.HistoryEntry], mails: list[mg.InboundMailRead], case_id: int) -> list[TimelineRow]:
+def timeline(history: list[HistoryEntry], mails: list[mg.InboundMailRead], case_id: int) -> list[TimelineRow]:
     """History rows and the case's inbound mails, newest first."""
     rows = [history_row(h) for h in history] + [mail_row(m, case_id) for m in mails]
     return sorted(rows, key=lambda r: r.when, reverse=True)

@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from contracts.case_work import TaskChanged
-from contracts.cases import AgentMentioned, AgentRef, CaseCreated, CaseUpdated, MessageAdded
+from contracts.cases import AgentRef, CaseCreated, CaseUpdated, MessageAdded
+from contracts.directory import AgentMentioned
 from contracts.envelope import Envelope
 from contracts.sla import SlaBreached, SlaWarning
 from notifications.alerts import rules

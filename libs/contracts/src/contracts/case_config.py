@@ -1,0 +1,115 @@
+"""Contracts of what an admin configures in the cases service: types, statuses, custom fields, field
+configuration, settings, and the history of a case."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from pydantic import ConfigDict, Field
+
+from contracts.cases import AuthorType, CasesModel, Channel, Status
+
+
+class CaseTypeRead(CasesModel):
+    id: int
+    name: str
+    instructions: str = ""
+    active: bool = True
+
+
+class CaseTypeWrite(CasesModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    instructions: str = Field(default="", max_length=20_000)
+    active: bool = True
+
+
+class CaseStatusRead(CasesModel):
+    id: int
+    name: str
+    category: Status
+    builtin: bool = False
+
+
+class CaseStatusWrite(CasesModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    category: Status
+
+
+class CustomFieldType(StrEnum):
+    TEXT = "text"
+    NUMBER = "number"
+    DATE = "date"
+    SELECT = "select"
+
+
+class CustomFieldRead(CasesModel):
+    id: int
+    key: str
+    label: str
+    type: CustomFieldType
+    options: list[str] = []
+    used: bool = True
+    hidden: bool = False
+    required: bool = False
+
+
+class CustomFieldWrite(CasesModel):
+    model_config = ConfigDict(extra="forbid")
+
+    key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
+    label: str = Field(min_length=1, max_length=200)
+    type: CustomFieldType
+    options: list[str] = []
+    used: bool = True
+    hidden: bool = False
+    required: bool = False
+
+
+class FieldConfigRead(CasesModel):
+    """Used/hidden/required for a built-in optional field (H2)."""
+
+    field: str
+    used: bool = True
+    hidden: bool = False
+    required: bool = False
+
+
+class ConcurrencyMode(StrEnum):
+    STRICT = "strict"  # any stale write is refused
+    FIELD = "field"  # refused only when a field it changes was changed since; merged otherwise
+
+
+class ClosedReplyAction(StrEnum):
+    REOPEN = "reopen"
+    FOLLOW_UP = "follow_up"
+
+
+class CaseSettings(CasesModel):
+    """Workspace automation and concurrency settings of the cases service (B3, B11, B15)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    agent_reply_sets_waiting: bool = True
+    contact_reply_reopens: bool = True
+    closed_reply: ClosedReplyAction = ClosedReplyAction.REOPEN
+    # strict by default: the behaviour API clients had before the setting existed
+    concurrency: ConcurrencyMode = ConcurrencyMode.STRICT
+    hold_unknown_senders: bool = False
+
+
+class HistoryEntry(CasesModel):
+    id: int
+    case_id: int
+    field: str
+    old_value: str | None = None
+    new_value: str | None = None
+    actor_type: AuthorType
+    actor_id: int | None = None
+    actor_name: str = ""
+    channel: Channel
+    created_at: datetime
