@@ -18,6 +18,7 @@ from sqlalchemy import Engine, event, func, select
 
 from chassis.db import utcnow
 from chassis.nameko_runtime import Runtime
+from chassis.ratelimit import window_key
 from chassis.testing import worker_runtime
 from contracts.cases import AgentRef, CaseCreated
 from contracts.envelope import Envelope
@@ -132,7 +133,7 @@ def test_a_group_with_a_poison_event_confirms_every_other_mail_once_and_counts_i
     assert statements.count("SELECT customer_mail_setting.") == 2
     assert statements.count("INSERT INTO thread_ref") == 1
     for email in emails:
-        key = counter._key("recipient", email)
+        key = window_key(counter.prefix, "recipient", email)
         expected = None if email == bounced else b"1"  # a suppressed address is never counted
         assert counter.client.get(key) == expected, email
 
@@ -148,7 +149,7 @@ def test_a_replayed_group_sends_nothing_twice(runtime: Runtime, counter: RedisCo
         assert session.scalar(select(func.count()).where(ThreadRef.case_id.in_(case_ids))) == 8
     for body in bodies:
         email = body["payload"]["case"]["requester"]["email"]
-        assert counter.client.get(counter._key("recipient", email)) == b"1"
+        assert counter.client.get(window_key(counter.prefix, "recipient", email)) == b"1"
 
 
 def test_alerts_of_a_group_ask_for_each_agent_once_and_insert_their_rows_together(
