@@ -19,18 +19,18 @@ def _refused(model: type[BaseModel], **data: Any) -> list[Any]:
     return [error["loc"] for error in caught.value.errors()]
 
 
-@pytest.mark.parametrize("value", [2**63, 2**64, 10**30, 0, -1, False, True, "5", 5.0, None])
+@pytest.mark.parametrize("value", [2**31, 2**63, 2**64, 10**30, 0, -1, False, True, "5", 5.0, None])
 def test_an_id_is_a_positive_bigint_and_nothing_else(value: Any) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(Id).validate_python(value)
 
 
 def test_the_largest_bigint_is_an_id() -> None:
-    assert TypeAdapter(Id).validate_python(MAX_ID) == 2**63 - 1
+    assert TypeAdapter(Id).validate_python(MAX_ID) == MAX_ID
     assert TypeAdapter(Id).validate_json(str(MAX_ID)) == MAX_ID
 
 
-@pytest.mark.parametrize("text", [str(2**63), "0", "-3", "false", "1.5", "x"])
+@pytest.mark.parametrize("text", [str(2**31), str(2**63), "0", "-3", "false", "1.5", "x"])
 def test_an_id_in_a_url_is_digits_in_range(text: str) -> None:
     with pytest.raises(ValidationError):
         TypeAdapter(IdText).validate_python(text)

@@ -1,7 +1,8 @@
 """The bounds every input of the help desk keeps (decision 0193): ids, names, tags, texts and lists.
 
-An id is a positive PostgreSQL `bigint`: one of 2^63 or more would only fail deep in a database driver
-(an OverflowError, a 500), so it is refused where it enters, as a 422 with the usual error body. Ids and
+An id is a positive PostgreSQL `integer`, the type of every service's primary keys: a larger one names
+nothing, and would only fail deep in the database or its driver (out of range, an OverflowError: a 500), so
+it is refused where it enters, as a 422 with the usual error body. Ids and
 flags are strict: `false` is not an id and `0` is not a boolean. Strings and lists have a ceiling a real
 desk never reaches, so no request can store megabytes in a name or a hundred thousand tags.
 """
@@ -13,7 +14,7 @@ from typing import Annotated, Any
 from annotated_types import Ge, Le
 from pydantic import BeforeValidator, Field, Strict
 
-MAX_ID = 2**63 - 1  # PostgreSQL bigint
+MAX_ID = 2**31 - 1  # PostgreSQL integer (serial): every primary key of every service
 MAX_NAME = 200  # a person's, an organisation's, a group's name
 MAX_TAG = 100  # as cases has always stored them
 MAX_TAGS = 50  # on one case

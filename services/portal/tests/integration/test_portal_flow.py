@@ -154,7 +154,7 @@ def test_another_contacts_case_is_a_404_page(world: World) -> None:
     assert world.alice.http.get("/cases/not-a-number").status_code == 404
 
 
-@pytest.mark.parametrize("case_id", [str(2**63), str(2**63 - 1), "0", "-1", "99999999999999999999999"])
+@pytest.mark.parametrize("case_id", [str(2**31), str(2**63), str(2**31 - 1), "0", "-1", "99999999999999999999999"])
 def test_an_id_no_case_can_have_is_a_404_page_not_an_error(world: World, case_id: str) -> None:
     page = world.alice.http.get(f"/cases/{case_id}", headers={"accept": "text/html"})
     assert page.status_code == 404

@@ -17,10 +17,11 @@ from contracts import errors
 from contracts.bounds import Flag, Id
 from contracts.notifications import AgentNotificationPage
 from gateway.api.deps import principal, writer
+from gateway.api.responses import COMMON
 from gateway.context import AppContext, get_context
 from gateway.ui.session import signed_in
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=COMMON)
 
 # a comment line this often keeps proxies from closing an idle stream
 KEEPALIVE_SECONDS = 15.0
