@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 from pydantic import BaseModel
 
 from chassis.web import install_error_handlers
-from contracts.bounds import Flag, Id, IdText
+from contracts.bounds import Flag, Id, LaxId
 
 
 class Body(BaseModel):
@@ -22,7 +22,7 @@ def _client() -> TestClient:
     install_error_handlers(app)
 
     @app.post("/items/{item_id}")
-    async def item(item_id: Annotated[IdText, Path()], body: Body) -> dict[str, int]:
+    async def item(item_id: Annotated[LaxId, Path()], body: Body) -> dict[str, int]:
         return {"id": item_id, "owner": body.owner_id}
 
     return TestClient(app, raise_server_exceptions=False)

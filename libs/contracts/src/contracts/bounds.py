@@ -26,8 +26,9 @@ MAX_OPTIONS = 200  # choices of a select custom field
 
 Id = Annotated[int, Strict(), Ge(1), Le(MAX_ID)]
 Flag = Annotated[bool, Strict()]
-# path and query values arrive as text: an id there is digits ("false" still is not one)
-IdText = Annotated[int, Ge(1), Le(MAX_ID)]
+# an id as text or a number: path and query values (which arrive as text; "false" is still no id) and RPC
+# arguments, whoever the caller
+LaxId = Annotated[int, Ge(1), Le(MAX_ID)]
 
 
 def _flag_text(value: Any) -> Any:

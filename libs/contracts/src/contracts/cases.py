@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
-from contracts.bounds import MAX_FIELD_VALUE, FieldValues, Flag, Id, Ids, Name, Tag, Tags
+from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
 
 SERVICE = "cases"
@@ -254,6 +254,7 @@ class CaseSort(StrEnum):
 
 FilterValue = Annotated[str, Field(max_length=MAX_FIELD_VALUE)]
 Word = Annotated[str, Field(max_length=20)]
+FilterTag = Annotated[str, Field(max_length=MAX_TAG)]  # an empty one matches nothing, as it always has
 
 
 class CaseFilter(CasesModel):
@@ -275,7 +276,7 @@ class CaseFilter(CasesModel):
     type_id: Id | None = None
     organisation_id: Id | None = None
     unassigned: Flag | None = None  # true: no assignee; false: someone is assigned
-    tags: list[Tag] = Field(default=[], max_length=20)  # the case carries every one of them
+    tags: list[FilterTag] = Field(default=[], max_length=20)  # the case carries every one of them
     custom_fields: dict[str, FilterValue] = Field(default={}, max_length=20)  # field key -> exact value
     sla_states: list[Word] = Field(default=[], max_length=10)  # values of contracts.sla.SlaState
     created_from: datetime | None = None

@@ -67,7 +67,9 @@ class _Model(BaseModel):
 
 
 Clock = Annotated[str, Field(max_length=8)]  # "HH:MM"
-Windows = Annotated[list[tuple[Clock, Clock]], Field(max_length=24)]  # of one weekday
+# ["HH:MM", "HH:MM"]: a two-item list rather than a tuple, whose `prefixItems` schema not every OpenAPI tool reads
+Window = Annotated[list[Clock], Field(min_length=2, max_length=2)]
+Windows = Annotated[list[Window], Field(max_length=24)]  # of one weekday
 
 
 class BusinessCalendarWrite(_Model):
@@ -79,7 +81,7 @@ class BusinessCalendarWrite(_Model):
     timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone, e.g. Europe/Oslo")
     hours: dict[Annotated[str, Field(max_length=3)], Windows] = Field(
         max_length=7,
-        default_factory=lambda: dict(OFFICE_HOURS),
+        default_factory=lambda: {day: [list(span) for span in spans] for day, spans in OFFICE_HOURS.items()},
         description='per weekday (mon..sun) a list of ["HH:MM", "HH:MM"] windows; a missing day is closed',
     )
     country: str | None = Field(default=None, min_length=2, max_length=3, description="ISO 3166 code for holidays")

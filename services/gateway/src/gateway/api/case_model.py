@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from contracts import case_config, directory, errors
 from contracts import cases as c
-from contracts.bounds import Flag, FlagText, IdText
+from contracts.bounds import Flag, FlagText, LaxId
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
@@ -29,7 +29,7 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
 DirectoryReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_DIRECTORY_READ))]
-Id = Annotated[IdText, Path()]
+Id = Annotated[LaxId, Path()]
 
 
 async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
@@ -169,7 +169,7 @@ async def list_contacts(
     _who: DirectoryReader,
     q: Annotated[str | None, Query(max_length=200, description="Part of a name or address")] = None,
     approved: Annotated[FlagText | None, Query(description="false: contacts awaiting approval")] = None,
-    organisation: Annotated[IdText | None, Query(description="Organisation id")] = None,
+    organisation: Annotated[LaxId | None, Query(description="Organisation id")] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ContactList:

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
-from contracts.bounds import IdText
+from contracts.bounds import LaxId
 from contracts.cases import AuthorType
 from contracts.cases_client import ContactCaseView
 from portal.domain.forms import FormError, clean_reply
@@ -20,7 +20,7 @@ router = APIRouter()
 Ctx = Annotated[PortalContext, Depends(get_context)]
 Contact = Annotated[SignedInContact, Depends(require_contact)]
 # an id no case can have (2^63 or more, not a number) is a page that does not exist: 404, never a database error
-CaseId = Annotated[IdText, Path()]
+CaseId = Annotated[LaxId, Path()]
 
 
 @router.get("/")
