@@ -23,6 +23,7 @@ from notifications_process import notifications_worker
 from playwright.sync_api import Browser, Page, expect
 
 from chassis.db import make_engine, make_sessionmaker
+from chassis.settings import repo_root
 from chassis.testing import (
     EventCollector,
     ServiceProcess,
@@ -237,3 +238,38 @@ def my_notifications(api: httpx.Client) -> dict[str, Any]:
     resp = api.get("/api/v1/notifications")
     assert resp.status_code == 200, resp.text
     return resp.json()
+
+
+@pytest.fixture(scope="module")
+def mail(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
+    """The mail gateway's SMTP listener and worker on the stack's vhost (cases turns its mail into cases)."""
+    tmp = Path(tmp_path_factory.mktemp("mail-gateway"))
+    with pg_database("mail_gateway") as db_url:
+        smtp_port, smtp_ops, worker_ops = free_port(), free_port(), free_port()
+        env = {
+            **os.environ,
+            "HELPDESK_ENV": "test",
+            "HELPDESK_AMQP_URI": stack.amqp_uri,
+            "HELPDESK_VAR_DIR": str(tmp / "var"),
+            "MAIL_GATEWAY_DATABASE_URL": db_url,
+            "MAIL_GATEWAY_BLOB_DIR": str(tmp / "blobs"),
+            "MAIL_GATEWAY_SMTP_PORT": str(smtp_port),
+            "MAIL_GATEWAY_SMTP_OPS_PORT": str(smtp_ops),
+            "MAIL_GATEWAY_OPS_PORT": str(worker_ops),
+        }
+        for command in ("migrate", "seed"):
+            done = subprocess.run(
+                [sys.executable, "-m", "mail_gateway", command], env=env, cwd=repo_root(), capture_output=True
+            )
+            assert done.returncode == 0, done.stderr
+        processes = [
+            ServiceProcess("mail_gateway", "smtp", env, f"http://127.0.0.1:{smtp_ops}/healthz", tmp / "logs"),
+            ServiceProcess("mail_gateway", "worker", env, f"http://127.0.0.1:{worker_ops}/healthz", tmp / "logs"),
+        ]
+        try:
+            for process in processes:
+                process.start()
+            yield {"smtp_port": smtp_port}
+        finally:
+            for process in reversed(processes):
+                process.stop()

@@ -29,6 +29,10 @@ _STATUS_CODES = {
 }
 
 
+# what FastAPI's 400 says when a request body cannot be decoded at all
+BODY_NOT_PARSED = "There was an error parsing the body"
+
+
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
@@ -47,6 +51,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and exc.detail == BODY_NOT_PARSED:
+            # a body that is not even text (FastAPI's 400): invalid input like malformed JSON, the same 422
+            details = [{"loc": ["body"], "msg": "the body could not be read (not UTF-8 JSON)", "type": "json_invalid"}]
+            return JSONResponse(error_body(errors.VALIDATION_ERROR, "request is invalid", details), status_code=422)
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code, headers=exc.headers)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from contracts.bounds import MAX_OPTIONS, Flag
 from contracts.cases import AuthorType, CasesModel, Channel, Status
 
 
@@ -23,7 +25,7 @@ class CaseTypeWrite(CasesModel):
 
     name: str = Field(min_length=1, max_length=100)
     instructions: str = Field(default="", max_length=20_000)
-    active: bool = True
+    active: Flag = True
 
 
 class CaseStatusRead(CasesModel):
@@ -64,10 +66,10 @@ class CustomFieldWrite(CasesModel):
     key: str = Field(min_length=1, max_length=100, pattern=r"^[a-z][a-z0-9_]*$")
     label: str = Field(min_length=1, max_length=200)
     type: CustomFieldType
-    options: list[str] = []
-    used: bool = True
-    hidden: bool = False
-    required: bool = False
+    options: list[Annotated[str, Field(max_length=200)]] = Field(default=[], max_length=MAX_OPTIONS)
+    used: Flag = True
+    hidden: Flag = False
+    required: Flag = False
 
 
 class FieldConfigRead(CasesModel):
@@ -94,12 +96,12 @@ class CaseSettings(CasesModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    agent_reply_sets_waiting: bool = True
-    contact_reply_reopens: bool = True
+    agent_reply_sets_waiting: Flag = True
+    contact_reply_reopens: Flag = True
     closed_reply: ClosedReplyAction = ClosedReplyAction.REOPEN
     # strict by default: the behaviour API clients had before the setting existed
     concurrency: ConcurrencyMode = ConcurrencyMode.STRICT
-    hold_unknown_senders: bool = False
+    hold_unknown_senders: Flag = False
 
 
 class HistoryEntry(CasesModel):

@@ -8,6 +8,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from contracts.bounds import Flag, Id, Name
 from contracts.cases import Actor, CaseRead, MessageRead, Priority, Status
 from contracts.envelope import EventPayload
 
@@ -39,7 +40,7 @@ class ForwardCreate(_Input):
     cc: list[EmailStr] = Field(default_factory=list, max_length=20)
     subject: str = Field(default="", max_length=500)
     body: str = Field(min_length=1, max_length=200_000)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=50)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=50)
 
 
 # -- tasks (B5) -------------------------------------------------------------------------------
@@ -58,20 +59,20 @@ class ApprovalDecision(StrEnum):
 class TaskCreate(_Input):
     title: str = Field(min_length=1, max_length=500)
     kind: TaskKind = TaskKind.TASK
-    assignee_id: int | None = None
-    group_id: int | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
     due_at: datetime | None = None
-    approver_contact_id: int | None = None
+    approver_contact_id: Id | None = None
 
 
 class TaskUpdate(_Input):
     """A partial update: only the fields set are changed (null clears assignee, group, due date)."""
 
     title: str | None = Field(default=None, min_length=1, max_length=500)
-    assignee_id: int | None = None
-    group_id: int | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
     due_at: datetime | None = None
-    done: bool | None = None
+    done: Flag | None = None
 
 
 class TaskRead(_Model):
@@ -116,10 +117,10 @@ class AttachmentContent(_Model):
 
 
 class TimeEntryCreate(_Input):
-    minutes: int = Field(ge=1, le=24 * 60)
-    billable: bool = True
+    minutes: int = Field(strict=True, ge=1, le=24 * 60)
+    billable: Flag = True
     note: str = Field(default="", max_length=2000)
-    agent_id: int | None = None  # default: the acting agent
+    agent_id: Id | None = None  # default: the acting agent
 
 
 class TimeEntryRead(_Model):
@@ -155,14 +156,14 @@ class TimeTotals(_Model):
 class TemplateFields(_Input):
     name: str = Field(min_length=1, max_length=200)
     title: str = Field(min_length=1, max_length=500)
-    type_id: int | None = None  # a case type
+    type_id: Id | None = None  # a case type
     description: str = Field(default="", max_length=100_000)
     solution: str = Field(default="", max_length=100_000)
     default_status: Status = Status.NEW
     default_priority: Priority = Priority.MEDIUM
     instructions: str = Field(default="", max_length=20_000)
-    group_id: int | None = None
-    assignee_id: int | None = None
+    group_id: Id | None = None
+    assignee_id: Id | None = None
 
 
 class TemplateRead(_Model):
@@ -182,7 +183,7 @@ class TemplateRead(_Model):
 
 class CaseFromTemplate(_Input):
     requester_email: EmailStr | None = None
-    requester_name: str = ""
+    requester_name: Name = ""
     title: str | None = Field(default=None, min_length=1, max_length=500)
 
 
@@ -210,14 +211,14 @@ class RecurrenceUnit(StrEnum):
 
 
 class RecurrenceCreate(_Input):
-    template_id: int
-    every: int = Field(ge=1, le=366)
+    template_id: Id
+    every: int = Field(strict=True, ge=1, le=366)
     unit: RecurrenceUnit
     start_at: datetime
 
 
 class RecurrenceUpdate(_Input):
-    active: bool
+    active: Flag
 
 
 class RecurrenceRead(_Model):
@@ -237,7 +238,7 @@ class RecurrenceRead(_Model):
 class SignatureSet(_Input):
     """Set the greeting/signature of one level: general (no agent, no mailbox), mailbox, personal, both."""
 
-    agent_id: int | None = None
+    agent_id: Id | None = None
     mailbox: str | None = Field(default=None, min_length=3, max_length=320)
     greeting: str = Field(default="", max_length=2000)
     signature: str = Field(default="", max_length=10_000)
@@ -269,7 +270,7 @@ class LinkKind(StrEnum):
 
 
 class LinkCreate(_Input):
-    other_case_id: int
+    other_case_id: Id
     kind: LinkKind = LinkKind.RELATED
 
 
@@ -291,7 +292,7 @@ class CaseLinks(_Model):
 
 
 class MergeRequest(_Input):
-    duplicate_id: int
+    duplicate_id: Id
 
 
 # -- events on cases.events ------------------------------------------------------------------------

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
+from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
 
 SERVICE = "cases"
@@ -159,20 +160,20 @@ class CaseCreate(CasesModel):
     priority: Priority = Priority.MEDIUM
     source: Source = Source.API
     requester_email: EmailStr | None = None
-    requester_name: str = ""
-    assignee_id: int | None = None
-    group_id: int | None = None
+    requester_name: Name = ""
+    assignee_id: Id | None = None
+    group_id: Id | None = None
     # -- case model
-    type_id: int | None = None
+    type_id: Id | None = None
     category: str | None = Field(default=None, max_length=200)
     solution: str | None = Field(default=None, max_length=100_000)
     due_at: datetime | None = None
     external_ref: str | None = Field(default=None, max_length=200)
-    organisation_id: int | None = None
-    parent_id: int | None = None
-    tags: list[str] = []
-    follower_ids: list[int] = []
-    custom_fields: dict[str, Any] = {}
+    organisation_id: Id | None = None
+    parent_id: Id | None = None
+    tags: Tags = []
+    follower_ids: Ids = []
+    custom_fields: FieldValues = {}
 
 
 class CaseUpdate(CasesModel):
@@ -184,20 +185,20 @@ class CaseUpdate(CasesModel):
     description: str | None = Field(default=None, max_length=100_000)
     status: Status | None = None
     priority: Priority | None = None
-    assignee_id: int | None = None
-    group_id: int | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
     # -- case model; nullable ones may be cleared with an explicit null
-    status_id: int | None = None
-    type_id: int | None = None
+    status_id: Id | None = None
+    type_id: Id | None = None
     category: str | None = Field(default=None, max_length=200)
     solution: str | None = Field(default=None, max_length=100_000)
     due_at: datetime | None = None
     external_ref: str | None = Field(default=None, max_length=200)
-    organisation_id: int | None = None
-    parent_id: int | None = None
-    tags: list[str] | None = None
-    follower_ids: list[int] | None = None
-    custom_fields: dict[str, Any] | None = None
+    organisation_id: Id | None = None
+    parent_id: Id | None = None
+    tags: Tags | None = None
+    follower_ids: Ids | None = None
+    custom_fields: FieldValues | None = None
     dormant: Dormancy | None = None
 
 
@@ -224,10 +225,10 @@ class MessageCreate(CasesModel):
     body: str = Field(min_length=1, max_length=200_000)
     visibility: Visibility = Visibility.PUBLIC
     # the agent chooses SMS for a public reply (recorded as channel "sms"; notifications texts it)
-    send_by_sms: bool = False
+    send_by_sms: Flag = False
     # files already uploaded to the case (`add_attachment` without a message) that this message carries;
     # a public reply's go to the customer with its email (decision 0102)
-    attachment_ids: list[int] = Field(default_factory=list, max_length=20)
+    attachment_ids: list[Id] = Field(default_factory=list, max_length=20)
 
 
 class CasePage(CasesModel):
@@ -251,28 +252,33 @@ class CaseSort(StrEnum):
     SLA_DUE_DESC = "-sla_due"
 
 
+FilterValue = Annotated[str, Field(max_length=MAX_FIELD_VALUE)]
+Word = Annotated[str, Field(max_length=20)]
+FilterTag = Annotated[str, Field(max_length=MAX_TAG)]  # an empty one matches nothing, as it always has
+
+
 class CaseFilter(CasesModel):
     """Advanced search (C4): every field set narrows the list (AND); list fields match any value."""
 
     status: Status | None = None
-    assignee_id: int | None = None
-    group_id: int | None = None
-    requester_id: int | None = None
+    assignee_id: Id | None = None
+    group_id: Id | None = None
+    requester_id: Id | None = None
     q: str | None = Field(default=None, max_length=200)
-    cursor: str | None = None
+    cursor: str | None = Field(default=None, max_length=500)
     limit: int = Field(default=25, ge=1, le=100)
     # -- advanced search (see docs/search.md)
     statuses: list[Status] = Field(default=[], max_length=10)
     priorities: list[Priority] = Field(default=[], max_length=10)
     sources: list[Source] = Field(default=[], max_length=10)
-    group_ids: list[int] = Field(default=[], max_length=100)
+    group_ids: list[Id] = Field(default=[], max_length=100)
     category: str | None = Field(default=None, max_length=200)
-    type_id: int | None = None
-    organisation_id: int | None = None
-    unassigned: bool | None = None  # true: no assignee; false: someone is assigned
-    tags: list[str] = Field(default=[], max_length=20)  # the case carries every one of them
-    custom_fields: dict[str, str] = Field(default={}, max_length=20)  # field key -> exact value
-    sla_states: list[str] = Field(default=[], max_length=10)  # values of contracts.sla.SlaState
+    type_id: Id | None = None
+    organisation_id: Id | None = None
+    unassigned: Flag | None = None  # true: no assignee; false: someone is assigned
+    tags: list[FilterTag] = Field(default=[], max_length=20)  # the case carries every one of them
+    custom_fields: dict[str, FilterValue] = Field(default={}, max_length=20)  # field key -> exact value
+    sla_states: list[Word] = Field(default=[], max_length=10)  # values of contracts.sla.SlaState
     created_from: datetime | None = None
     created_to: datetime | None = None  # exclusive
     updated_from: datetime | None = None

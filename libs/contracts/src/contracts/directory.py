@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import ConfigDict, EmailStr, Field
 
+from contracts.bounds import Flag, Id, Ids
 from contracts.cases import (
     Actor,
     AgentRef,
@@ -45,10 +46,10 @@ class ContactWrite(CasesModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, max_length=200)
-    emails: list[EmailStr] | None = None
+    emails: list[EmailStr] | None = Field(default=None, max_length=20)
     phone: str | None = Field(default=None, max_length=50)
-    organisation_id: int | None = None
-    approved: bool | None = None
+    organisation_id: Id | None = None
+    approved: Flag | None = None
     preferred_channel: ContactChannel | None = None  # "sms" needs a phone (given here or already stored)
 
 
@@ -56,9 +57,9 @@ class GroupWrite(CasesModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    member_ids: list[int] | None = None
+    member_ids: Ids | None = None
     # a restricted group's cases are visible only to its members and admins
-    restricted: bool | None = None
+    restricted: Flag | None = None
 
 
 class GroupRead(CasesModel):
@@ -73,9 +74,9 @@ class AgentWrite(CasesModel):
 
     email: EmailStr | None = None
     name: str | None = Field(default=None, max_length=200)
-    is_admin: bool | None = None
-    active: bool | None = None
-    group_ids: list[int] | None = None
+    is_admin: Flag | None = None
+    active: Flag | None = None
+    group_ids: Ids | None = None
 
 
 class AgentMentioned(EventPayload):

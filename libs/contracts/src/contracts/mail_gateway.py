@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.bounds import Flag
 from contracts.cases import AttachmentRef
 from contracts.envelope import EventPayload
 
@@ -157,21 +158,21 @@ class MailboxWrite(BaseModel):
     """Create or change a mailbox (`save_mailbox`); `imap_password` None keeps the stored one."""
 
     model_config = ConfigDict(extra="ignore")
-    address: str
-    name: str = ""
-    default_group: str | None = None
-    active: bool = True
-    imap_host: str | None = None
-    imap_port: int | None = None
+    address: str = Field(max_length=320)
+    name: str = Field(default="", max_length=200)
+    default_group: str | None = Field(default=None, max_length=200)
+    active: Flag = True
+    imap_host: str | None = Field(default=None, max_length=255)
+    imap_port: int | None = Field(default=None, strict=True, ge=1, le=65535)
     imap_security: MailboxSecurity = MailboxSecurity.SSL
-    imap_user: str | None = None
-    imap_password: str | None = Field(default=None, repr=False)
-    imap_folder: str = "INBOX"
-    imap_move_to: str | None = None
+    imap_user: str | None = Field(default=None, max_length=320)
+    imap_password: str | None = Field(default=None, max_length=1000, repr=False)
+    imap_folder: str = Field(default="INBOX", max_length=200)
+    imap_move_to: str | None = Field(default=None, max_length=200)
     imap_poll_seconds: int = Field(default=60, ge=1, le=86400)
     # watch the folder with IMAP IDLE when the server offers it (new mail in a second or two); the poll
     # every imap_poll_seconds stays as the safety net and the fallback (decision 0147)
-    use_idle: bool = True
+    use_idle: Flag = True
 
 
 class MailboxRead(BaseModel):

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.bounds import Flag
 from contracts.cases import CaseFilter, CaseRead
 
 
@@ -74,7 +75,7 @@ class SavedSearchWrite(_Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    shared: bool = False
+    shared: Flag = False
     filters: SearchFilters = SearchFilters()
 
 
@@ -82,7 +83,7 @@ class SavedSearchUpdate(_Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
-    shared: bool | None = None
+    shared: Flag | None = None
     filters: SearchFilters | None = None
 
 

@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from enum import StrEnum
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from contracts.bounds import Flag, Id
 from contracts.cases import CaseRead, Priority, Status
 from contracts.envelope import EventPayload
 
@@ -64,6 +66,12 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+Clock = Annotated[str, Field(max_length=8)]  # "HH:MM"
+# ["HH:MM", "HH:MM"]: a two-item list rather than a tuple, whose `prefixItems` schema not every OpenAPI tool reads
+Window = Annotated[list[Clock], Field(min_length=2, max_length=2)]
+Windows = Annotated[list[Window], Field(max_length=24)]  # of one weekday
+
+
 class BusinessCalendarWrite(_Model):
     """Opening hours in a time zone (wall-clock), minus the public holidays of a country/region and extra dates."""
 
@@ -71,8 +79,9 @@ class BusinessCalendarWrite(_Model):
 
     name: str = Field(min_length=1, max_length=200)
     timezone: str = Field(default="UTC", min_length=1, max_length=64, description="IANA zone, e.g. Europe/Oslo")
-    hours: dict[str, list[tuple[str, str]]] = Field(
-        default_factory=lambda: dict(OFFICE_HOURS),
+    hours: dict[Annotated[str, Field(max_length=3)], Windows] = Field(
+        max_length=7,
+        default_factory=lambda: {day: [list(span) for span in spans] for day, spans in OFFICE_HOURS.items()},
         description='per weekday (mon..sun) a list of ["HH:MM", "HH:MM"] windows; a missing day is closed',
     )
     country: str | None = Field(default=None, min_length=2, max_length=3, description="ISO 3166 code for holidays")
@@ -99,13 +108,13 @@ class SlaPolicyWrite(_Model):
 
     name: str = Field(min_length=1, max_length=200)
     priority: Priority | None = None
-    type_id: int | None = Field(default=None, ge=1)
-    group_id: int | None = Field(default=None, ge=1)
+    type_id: Id | None = Field(default=None)
+    group_id: Id | None = Field(default=None)
     first_response_minutes: int | None = Field(default=None, ge=1, le=525_600)
     resolution_minutes: int | None = Field(default=None, ge=1, le=525_600)
-    calendar_id: int | None = Field(default=None, ge=1, description="none: around the clock (24/7, UTC)")
+    calendar_id: Id | None = Field(default=None, description="none: around the clock (24/7, UTC)")
     warning_percent: int = Field(default=80, ge=1, le=99, description="warn when this share of a target is used")
-    active: bool = True
+    active: Flag = True
 
     @model_validator(mode="after")
     def _has_a_target(self) -> SlaPolicyWrite:

@@ -17,6 +17,7 @@ from starlette.responses import Response
 
 from contracts import errors
 from contracts import search as s
+from contracts.bounds import MAX_ID
 from gateway.context import AppContext
 from gateway.ui import session
 
@@ -53,8 +54,8 @@ async def _other_case_id(request: Request) -> int | None:
     else:
         value = (await request.form()).get(field)  # cached too
     if isinstance(value, int) and not isinstance(value, bool):
-        return value
-    return int(value) if isinstance(value, str) and value.strip().isdigit() else None
+        return value if 1 <= value <= MAX_ID else None  # the route answers an id out of range
+    return _in_range(value.strip()) if isinstance(value, str) else None
 
 
 def _self_scoped(request: Request) -> bool:
@@ -70,14 +71,17 @@ class CaseHiddenPage(Exception):
         self.case_id = case_id
 
 
+def _in_range(text: str) -> int | None:
+    """The id written in `text`; None when it is no id a database could hold (the route answers 422)."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if 1 <= value <= MAX_ID else None
+
+
 def _case_id(request: Request) -> int | None:
     raw = request.path_params.get("case_id")
-    if raw is None:
-        return None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        return None  # the route's own validation answers 422
+    return _in_range(raw) if isinstance(raw, str) else None
 
 
 async def _api_viewer(request: Request, ctx: AppContext) -> s.Viewer:

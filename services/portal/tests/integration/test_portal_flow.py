@@ -154,6 +154,16 @@ def test_another_contacts_case_is_a_404_page(world: World) -> None:
     assert world.alice.http.get("/cases/not-a-number").status_code == 404
 
 
+@pytest.mark.parametrize("case_id", [str(2**31), str(2**63), str(2**31 - 1), "0", "-1", "99999999999999999999999"])
+def test_an_id_no_case_can_have_is_a_404_page_not_an_error(world: World, case_id: str) -> None:
+    page = world.alice.http.get(f"/cases/{case_id}", headers={"accept": "text/html"})
+    assert page.status_code == 404
+    assert "Not found" in page.text
+    token = world.alice.csrf(f"/cases/{world.alice_case['id']}")
+    reply = world.alice.http.post(f"/cases/{case_id}/messages", data={"body": "hello", "csrf_token": token})
+    assert reply.status_code == 404
+
+
 def test_reply_lands_on_the_case(stack: Stack, world: World) -> None:
     case_id = world.alice_case["id"]
     token = world.alice.csrf(f"/cases/{case_id}")

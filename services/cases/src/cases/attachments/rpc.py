@@ -10,6 +10,7 @@ from cases.attachments import reads as attachments_reads
 from cases.attachments import writes as attachments_writes
 from cases.common.rpc import RpcBase
 from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
 from contracts.case_work import AttachmentContent, AttachmentRead
 from contracts.cases import Actor
 
@@ -19,12 +20,12 @@ class AttachmentsRpc(RpcBase):
     def add_attachment(
         self,
         *,
-        case_id: int,
+        case_id: LaxId,
         filename: Annotated[str, Field(min_length=1, max_length=1000)],
         content_base64: str,
         actor: Actor,
         content_type: str | None = None,
-        message_id: int | None = None,
+        message_id: LaxId | None = None,
     ) -> AttachmentRead:
         settings = self._settings()
         return attachments_writes.add_attachment(
@@ -40,12 +41,12 @@ class AttachmentsRpc(RpcBase):
         )
 
     @typed_rpc
-    def list_attachments(self, *, case_id: int) -> list[AttachmentRead]:
+    def list_attachments(self, *, case_id: LaxId) -> list[AttachmentRead]:
         with self._session() as session:
             return attachments_reads.list_attachments(session=session, case_id=case_id)
 
     @typed_rpc
-    def get_attachment(self, *, case_id: int, attachment_id: int) -> AttachmentContent:
+    def get_attachment(self, *, case_id: LaxId, attachment_id: LaxId) -> AttachmentContent:
         with self._session() as session:
             return attachments_reads.get_attachment(
                 session=session,

@@ -14,6 +14,7 @@ from cases.common.rpc import PageLimit, RpcBase, parse_as
 from cases.settings import CasesSettings
 from chassis.typed_rpc import typed_rpc
 from contracts import case_work as cw
+from contracts.bounds import LaxId
 from contracts.case_config import HistoryEntry
 from contracts.cases import Actor, CaseCreate, CaseFilter, CaseRead, CaseUpdate, MessageCreate, MessageRead, Visibility
 from contracts.search import Viewer
@@ -28,7 +29,7 @@ class CaseRpc(RpcBase):
         return case_writes.create_case(runtime=self.runtime, data=data, actor=actor, idempotency_key=idempotency_key)
 
     @typed_rpc
-    def get_case(self, *, case_id: int, viewer: Viewer | None = None) -> CaseRead:
+    def get_case(self, *, case_id: LaxId, viewer: Viewer | None = None) -> CaseRead:
         with self._read_session() as session:
             return case_reads.get_case(session=session, case_id=case_id, viewer=viewer)
 
@@ -41,35 +42,35 @@ class CaseRpc(RpcBase):
 
     @typed_rpc
     def update_case(
-        self, *, case_id: int, changes: CaseUpdate, expected_version: int | None = None, actor: Actor
+        self, *, case_id: LaxId, changes: CaseUpdate, expected_version: int | None = None, actor: Actor
     ) -> CaseRead:
         return case_writes.update_case(
             runtime=self.runtime, case_id=case_id, changes=changes, expected_version=expected_version, actor=actor
         )
 
     @typed_rpc
-    def add_message(self, *, case_id: int, data: MessageCreate, actor: Actor) -> MessageRead:
+    def add_message(self, *, case_id: LaxId, data: MessageCreate, actor: Actor) -> MessageRead:
         return case_writes.add_message(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
     def list_messages(
-        self, *, case_id: int, visibility: Visibility | None = None, viewer: Viewer | None = None
+        self, *, case_id: LaxId, visibility: Visibility | None = None, viewer: Viewer | None = None
     ) -> list[MessageRead]:
         with self._read_session() as session:
             return case_reads.list_messages(session=session, case_id=case_id, visibility=visibility, viewer=viewer)
 
     @typed_rpc
-    def list_cases_for_contact(self, *, contact_id: int, cursor: str | None = None, limit: PageLimit = 25) -> Any:
+    def list_cases_for_contact(self, *, contact_id: LaxId, cursor: str | None = None, limit: PageLimit = 25) -> Any:
         with self._read_session() as session:
             return case_reads.list_cases_for_contact(session=session, contact_id=contact_id, cursor=cursor, limit=limit)
 
     @typed_rpc
-    def get_case_for_contact(self, *, case_id: int, contact_id: int) -> dict[str, Any]:
+    def get_case_for_contact(self, *, case_id: LaxId, contact_id: LaxId) -> dict[str, Any]:
         with self._session() as session:
             return case_reads.get_case_for_contact(session=session, case_id=case_id, contact_id=contact_id)
 
     @typed_rpc
-    def add_contact_message(self, *, case_id: int, contact_id: int, body: Any) -> MessageRead:
+    def add_contact_message(self, *, case_id: LaxId, contact_id: LaxId, body: Any) -> MessageRead:
         return case_writes.add_contact_message(
             runtime=self.runtime,
             case_id=case_id,
@@ -78,11 +79,11 @@ class CaseRpc(RpcBase):
         )
 
     @typed_rpc
-    def forward_case(self, *, case_id: int, data: cw.ForwardCreate, actor: Actor) -> MessageRead:
+    def forward_case(self, *, case_id: LaxId, data: cw.ForwardCreate, actor: Actor) -> MessageRead:
         return forwards.forward_case(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
-    def get_case_history(self, *, case_id: int) -> list[HistoryEntry]:
+    def get_case_history(self, *, case_id: LaxId) -> list[HistoryEntry]:
         with self._session() as session:
             return case_reads.list_history(session=session, case_id=case_id)
 

@@ -6,6 +6,7 @@ from cases.common.rpc import RpcBase
 from cases.config import reads as config_reads
 from cases.config import writes as config_writes
 from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
 from contracts.case_config import (
     CaseSettings,
     CaseStatusRead,
@@ -25,7 +26,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_types(session=session)
 
     @typed_rpc
-    def save_case_type(self, *, data: CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead:
+    def save_case_type(self, *, data: CaseTypeWrite, type_id: LaxId | None = None) -> CaseTypeRead:
         return config_writes.save_type(runtime=self.runtime, data=data, type_id=type_id)
 
     @typed_rpc
@@ -34,7 +35,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_statuses(session=session)
 
     @typed_rpc
-    def save_case_status(self, *, data: CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:
+    def save_case_status(self, *, data: CaseStatusWrite, status_id: LaxId | None = None) -> CaseStatusRead:
         return config_writes.save_status(runtime=self.runtime, data=data, status_id=status_id)
 
     @typed_rpc
@@ -43,7 +44,7 @@ class ConfigRpc(RpcBase):
             return config_reads.list_custom_fields(session=session)
 
     @typed_rpc
-    def save_custom_field(self, *, data: CustomFieldWrite, field_id: int | None = None) -> CustomFieldRead:
+    def save_custom_field(self, *, data: CustomFieldWrite, field_id: LaxId | None = None) -> CustomFieldRead:
         return config_writes.save_custom_field(runtime=self.runtime, data=data, field_id=field_id)
 
     @typed_rpc

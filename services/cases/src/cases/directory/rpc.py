@@ -10,6 +10,7 @@ from cases.directory import reads_detail as directory_detail
 from cases.directory import writes as directory_writes
 from cases.directory import writes_delete as directory_delete
 from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
 from contracts.cases import Actor, AgentRead, ContactRead, GroupRef
 from contracts.directory import (
     AgentWrite,
@@ -49,7 +50,7 @@ class DirectoryRpc(RpcBase):
             return directory_detail.list_organisations(session=session)
 
     @typed_rpc
-    def save_organisation(self, *, data: OrganisationWrite, organisation_id: int | None = None) -> OrganisationRead:
+    def save_organisation(self, *, data: OrganisationWrite, organisation_id: LaxId | None = None) -> OrganisationRead:
         return directory_writes.save_organisation(runtime=self.runtime, data=data, organisation_id=organisation_id)
 
     @typed_rpc
@@ -58,7 +59,7 @@ class DirectoryRpc(RpcBase):
         *,
         q: str | None = None,
         approved: bool | None = None,
-        organisation_id: int | None = None,
+        organisation_id: LaxId | None = None,
         cursor: str | None = None,
         limit: PageLimit = 25,
     ) -> dict[str, Any]:
@@ -68,12 +69,12 @@ class DirectoryRpc(RpcBase):
             )
 
     @typed_rpc
-    def get_contact(self, *, contact_id: int) -> ContactDetail:
+    def get_contact(self, *, contact_id: LaxId) -> ContactDetail:
         with self._session() as session:
             return directory_detail.get_contact(session=session, contact_id=contact_id)
 
     @typed_rpc
-    def save_contact(self, *, data: ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:
+    def save_contact(self, *, data: ContactWrite, actor: Actor, contact_id: LaxId | None = None) -> ContactDetail:
         return directory_writes.save_contact(runtime=self.runtime, data=data, actor=actor, contact_id=contact_id)
 
     @typed_rpc
@@ -82,13 +83,13 @@ class DirectoryRpc(RpcBase):
             return directory_detail.list_groups_detail(session=session)
 
     @typed_rpc
-    def save_group(self, *, data: GroupWrite, group_id: int | None = None) -> GroupRead:
+    def save_group(self, *, data: GroupWrite, group_id: LaxId | None = None) -> GroupRead:
         return directory_writes.save_group(runtime=self.runtime, data=data, group_id=group_id)
 
     @typed_rpc
-    def save_agent(self, *, data: AgentWrite, agent_id: int | None = None) -> AgentRead:
+    def save_agent(self, *, data: AgentWrite, agent_id: LaxId | None = None) -> AgentRead:
         return directory_writes.save_agent(runtime=self.runtime, data=data, agent_id=agent_id)
 
     @typed_rpc
-    def delete_group(self, *, group_id: int) -> None:
+    def delete_group(self, *, group_id: LaxId) -> None:
         directory_delete.delete_group(runtime=self.runtime, group_id=group_id)

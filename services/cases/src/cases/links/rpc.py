@@ -9,6 +9,7 @@ from cases.links import reads as links_reads
 from cases.links import writes as links_writes
 from chassis.typed_rpc import typed_rpc
 from contracts import case_work as cw
+from contracts.bounds import LaxId
 from contracts.case_work import CaseLinks, LinkRead
 from contracts.cases import Actor, CaseRead
 from contracts.search import Viewer
@@ -16,15 +17,15 @@ from contracts.search import Viewer
 
 class LinksRpc(RpcBase):
     @typed_rpc
-    def merge_cases(self, *, case_id: int, duplicate_id: int, actor: Actor) -> CaseRead:
+    def merge_cases(self, *, case_id: LaxId, duplicate_id: LaxId, actor: Actor) -> CaseRead:
         return links_writes.merge_cases(runtime=self.runtime, case_id=case_id, duplicate_id=duplicate_id, actor=actor)
 
     @typed_rpc
-    def link_cases(self, *, case_id: int, data: cw.LinkCreate, actor: Actor) -> LinkRead:
+    def link_cases(self, *, case_id: LaxId, data: cw.LinkCreate, actor: Actor) -> LinkRead:
         return links_writes.link_cases(runtime=self.runtime, case_id=case_id, data=data, actor=actor)
 
     @typed_rpc
-    def case_links(self, *, case_id: int, viewer: Viewer | None = None) -> CaseLinks:
+    def case_links(self, *, case_id: LaxId, viewer: Viewer | None = None) -> CaseLinks:
         with self._session() as session:
             return links_reads.case_links(
                 session=session,
@@ -33,7 +34,7 @@ class LinksRpc(RpcBase):
             )
 
     @typed_rpc
-    def close_with_children(self, *, case_id: int, actor: Actor, viewer: Viewer | None = None) -> dict[str, Any]:
+    def close_with_children(self, *, case_id: LaxId, actor: Actor, viewer: Viewer | None = None) -> dict[str, Any]:
         master, closed, left_open = links_writes.close_with_children(
             runtime=self.runtime,
             case_id=case_id,

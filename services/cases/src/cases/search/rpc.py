@@ -10,6 +10,7 @@ from cases.common.rpc import PageLimit, RpcBase, parse_as
 from cases.search import reads as search_reads
 from cases.search import writes as search_writes
 from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
 from contracts.search import (
     Count,
     SavedSearchList,
@@ -54,7 +55,7 @@ class SearchRpc(RpcBase):
     def get_saved_search(self, *, viewer: Viewer, search_id: Any) -> SavedSearchRead:
         with self._read_session() as session:
             return search_reads.get_saved_search(
-                session=session, viewer=viewer, search_id=parse_as(int, search_id, "id")
+                session=session, viewer=viewer, search_id=parse_as(LaxId, search_id, "id")
             )
 
     @typed_rpc
@@ -63,14 +64,14 @@ class SearchRpc(RpcBase):
     ) -> Any:
         with self._read_session() as session:
             return search_reads.saved_search_cases(
-                session=session, viewer=viewer, search_id=parse_as(int, search_id, "id"), cursor=cursor, limit=limit
+                session=session, viewer=viewer, search_id=parse_as(LaxId, search_id, "id"), cursor=cursor, limit=limit
             )
 
     @typed_rpc
     def saved_search_count(self, *, viewer: Viewer, search_id: Any) -> Count:
         with self._read_session() as session:
             return search_reads.saved_search_count(
-                session=session, viewer=viewer, search_id=parse_as(int, search_id, "id")
+                session=session, viewer=viewer, search_id=parse_as(LaxId, search_id, "id")
             )
 
     @typed_rpc
@@ -80,9 +81,11 @@ class SearchRpc(RpcBase):
     @typed_rpc
     def update_saved_search(self, *, viewer: Viewer, search_id: Any, changes: SavedSearchUpdate) -> SavedSearchRead:
         return search_writes.update_saved_search(
-            runtime=self.runtime, viewer=viewer, search_id=parse_as(int, search_id, "id"), changes=changes
+            runtime=self.runtime, viewer=viewer, search_id=parse_as(LaxId, search_id, "id"), changes=changes
         )
 
     @typed_rpc
     def delete_saved_search(self, *, viewer: Viewer, search_id: Any) -> None:
-        search_writes.delete_saved_search(runtime=self.runtime, viewer=viewer, search_id=parse_as(int, search_id, "id"))
+        search_writes.delete_saved_search(
+            runtime=self.runtime, viewer=viewer, search_id=parse_as(LaxId, search_id, "id")
+        )

@@ -13,6 +13,7 @@ from cases.sla import writes_events as sla_events
 from cases.sla import writes_jobs as sla_jobs
 from cases.sla.reads_at_risk import at_risk_count
 from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
 from contracts.search import Count, Viewer
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, SlaPolicyRead, SlaPolicyWrite
 
@@ -28,11 +29,11 @@ class SlaRpc(RpcBase):
             return sla_admin.list_policies(session=session)
 
     @typed_rpc
-    def save_sla_policy(self, *, data: SlaPolicyWrite, policy_id: int | None = None) -> SlaPolicyRead:
+    def save_sla_policy(self, *, data: SlaPolicyWrite, policy_id: LaxId | None = None) -> SlaPolicyRead:
         return sla_admin.save_policy(runtime=self.runtime, data=data, policy_id=policy_id)
 
     @typed_rpc
-    def delete_sla_policy(self, *, policy_id: int) -> None:
+    def delete_sla_policy(self, *, policy_id: LaxId) -> None:
         sla_admin.delete_policy(runtime=self.runtime, policy_id=policy_id)
 
     @typed_rpc
@@ -42,16 +43,16 @@ class SlaRpc(RpcBase):
 
     @typed_rpc
     def save_business_calendar(
-        self, *, data: BusinessCalendarWrite, calendar_id: int | None = None
+        self, *, data: BusinessCalendarWrite, calendar_id: LaxId | None = None
     ) -> BusinessCalendarRead:
         return sla_admin.save_calendar(runtime=self.runtime, data=data, calendar_id=calendar_id)
 
     @typed_rpc
-    def delete_business_calendar(self, *, calendar_id: int) -> None:
+    def delete_business_calendar(self, *, calendar_id: LaxId) -> None:
         sla_admin.delete_calendar(runtime=self.runtime, calendar_id=calendar_id)
 
     @typed_rpc
-    def get_case_sla(self, *, case_id: int, viewer: Viewer | None = None) -> CaseSla:
+    def get_case_sla(self, *, case_id: LaxId, viewer: Viewer | None = None) -> CaseSla:
         with self._session() as session:
             if viewer is not None:  # the case must be one the viewer may see (restricted groups)
                 case_reads.get_case(session=session, case_id=case_id, viewer=viewer)

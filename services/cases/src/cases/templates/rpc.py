@@ -14,6 +14,7 @@ from cases.templates import writes as templates_writes
 from cases.templates import writes_signatures as signatures_writes
 from chassis.typed_rpc import typed_rpc
 from contracts import case_work as cw
+from contracts.bounds import LaxId
 from contracts.case_work import CannedReplyRead, RecurrenceRead, ResolvedSignature, SignatureRead, TemplateRead
 from contracts.cases import Actor, CaseRead
 
@@ -27,7 +28,7 @@ class TemplatesRpc(RpcBase):
         return templates_writes.create_template(runtime=self.runtime, data=data)
 
     @typed_rpc
-    def update_template(self, *, template_id: int, data: cw.TemplateFields) -> TemplateRead:
+    def update_template(self, *, template_id: LaxId, data: cw.TemplateFields) -> TemplateRead:
         return templates_writes.update_template(runtime=self.runtime, template_id=template_id, data=data)
 
     @typed_rpc
@@ -36,17 +37,17 @@ class TemplatesRpc(RpcBase):
             return templates_reads.list_templates(session=session)
 
     @typed_rpc
-    def template_of_case(self, *, case_id: int) -> TemplateRead | None:
+    def template_of_case(self, *, case_id: LaxId) -> TemplateRead | None:
         with self._session() as session:
             found = templates_reads.template_of_case(session=session, case_id=case_id)
             return found if found else None
 
     @typed_rpc
-    def template_from_case(self, *, case_id: int, data: cw.TemplateFromCase) -> TemplateRead:
+    def template_from_case(self, *, case_id: LaxId, data: cw.TemplateFromCase) -> TemplateRead:
         return templates_writes.template_from_case(runtime=self.runtime, case_id=case_id, data=data)
 
     @typed_rpc
-    def case_from_template(self, *, template_id: int, data: Any, actor: Actor) -> CaseRead:
+    def case_from_template(self, *, template_id: LaxId, data: Any, actor: Actor) -> CaseRead:
         return templates_writes.case_from_template(
             runtime=self.runtime,
             template_id=template_id,
@@ -64,7 +65,7 @@ class TemplatesRpc(RpcBase):
             return templates_reads.list_canned_replies(session=session)
 
     @typed_rpc
-    def delete_canned_reply(self, *, reply_id: int) -> None:
+    def delete_canned_reply(self, *, reply_id: LaxId) -> None:
         templates_writes.delete_canned_reply(runtime=self.runtime, reply_id=reply_id)
 
     @typed_rpc
@@ -72,7 +73,7 @@ class TemplatesRpc(RpcBase):
         return templates_writes.create_recurrence(runtime=self.runtime, data=data)
 
     @typed_rpc
-    def update_recurrence(self, *, recurrence_id: int, changes: cw.RecurrenceUpdate) -> RecurrenceRead:
+    def update_recurrence(self, *, recurrence_id: LaxId, changes: cw.RecurrenceUpdate) -> RecurrenceRead:
         return templates_writes.set_recurrence_active(
             runtime=self.runtime, recurrence_id=recurrence_id, active=changes.active
         )
@@ -97,7 +98,7 @@ class TemplatesRpc(RpcBase):
             return signatures_reads.list_signatures(session=session)
 
     @typed_rpc
-    def resolve_signature(self, *, agent_id: int, mailbox: str | None = None) -> ResolvedSignature:
+    def resolve_signature(self, *, agent_id: LaxId, mailbox: str | None = None) -> ResolvedSignature:
         """Notifications: the greeting and signature of `agent_id` writing from `mailbox`."""
         with self._session() as session:
             return signatures_reads.resolve_signature(session=session, agent_id=agent_id, mailbox=mailbox)

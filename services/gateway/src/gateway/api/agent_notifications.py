@@ -7,19 +7,21 @@ import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
 
 from chassis.web_security import csrf_token_ok
 from contracts import cases as c
 from contracts import errors
+from contracts.bounds import Flag, Id
 from contracts.notifications import AgentNotificationPage
 from gateway.api.deps import principal, writer
+from gateway.api.responses import COMMON
 from gateway.context import AppContext, get_context
 from gateway.ui.session import signed_in
 
-router = APIRouter(prefix="/api/v1", tags=["notifications"])
+router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=COMMON)
 
 # a comment line this often keeps proxies from closing an idle stream
 KEEPALIVE_SECONDS = 15.0
@@ -58,7 +60,7 @@ WritingAgentId = Annotated[int, Depends(writing_agent)]
 
 
 class MarkRead(BaseModel):
-    up_to_id: int | None = None  # the newest notification the agent saw; none: all
+    up_to_id: Id | None = None  # the newest notification the agent saw; none: all
 
 
 class Marked(BaseModel):
@@ -66,7 +68,9 @@ class Marked(BaseModel):
 
 
 @router.get("/notifications", response_model=AgentNotificationPage)
-async def list_notifications(ctx: Ctx, agent_id: AgentId, limit: int = 20) -> AgentNotificationPage:
+async def list_notifications(
+    ctx: Ctx, agent_id: AgentId, limit: Annotated[int, Query(ge=1, le=100)] = 20
+) -> AgentNotificationPage:
     """My newest notifications and how many are unread."""
     page = await ctx.rpc.call("notifications", "list_agent_notifications", agent_id=agent_id, limit=limit)
     return AgentNotificationPage.model_validate(page)
@@ -82,7 +86,7 @@ async def mark_read(ctx: Ctx, agent_id: WritingAgentId, body: MarkRead) -> Marke
 
 
 class PreferenceChange(BaseModel):
-    enabled: bool
+    enabled: Flag
 
 
 Preferences = dict[str, dict[str, bool]]
@@ -98,7 +102,11 @@ async def get_preferences(ctx: Ctx, agent_id: AgentId) -> Preferences:
 
 @router.put("/notifications/preferences/{kind}/{channel}", response_model=Preferences)
 async def set_preference(
-    kind: str, channel: str, body: PreferenceChange, ctx: Ctx, agent_id: WritingAgentId
+    kind: Annotated[str, Path(max_length=50)],
+    channel: Annotated[str, Path(max_length=50)],
+    body: PreferenceChange,
+    ctx: Ctx,
+    agent_id: WritingAgentId,
 ) -> Preferences:
     """Turn one kind on one channel (in_app, email, push, sms) on or off for me; returns all my settings."""
     result: Preferences = await ctx.rpc.call(

@@ -11,6 +11,7 @@ from starlette.responses import Response
 
 from contracts import case_config, directory, errors
 from contracts import cases as c
+from contracts.bounds import Flag, FlagText, LaxId
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
@@ -28,7 +29,7 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
 DirectoryReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_DIRECTORY_READ))]
-Id = Annotated[int, Path(ge=1)]
+Id = Annotated[LaxId, Path()]
 
 
 async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
@@ -57,9 +58,9 @@ GroupDetailList = _List[directory.GroupRead]
 
 
 class FieldConfigWrite(BaseModel):
-    used: bool = True
-    hidden: bool = False
-    required: bool = False
+    used: Flag = True
+    hidden: Flag = False
+    required: Flag = False
 
 
 # -- history -----------------------------------------------------------------------------------
@@ -139,7 +140,9 @@ async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
 
 
 @router.put("/field-config/{field}", response_model=case_config.FieldConfigRead)
-async def set_field_config(field: str, data: FieldConfigWrite, ctx: Ctx, _who: Admin) -> case_config.FieldConfigRead:
+async def set_field_config(
+    field: Annotated[str, Path(max_length=100)], data: FieldConfigWrite, ctx: Ctx, _who: Admin
+) -> case_config.FieldConfigRead:
     """Switch a built-in optional field off, hide it or make it required (admin)."""
     body = case_config.FieldConfigRead(field=field, **data.model_dump())
     return await ctx.cases.save_field_config(data=body)
@@ -165,8 +168,8 @@ async def list_contacts(
     ctx: Ctx,
     _who: DirectoryReader,
     q: Annotated[str | None, Query(max_length=200, description="Part of a name or address")] = None,
-    approved: Annotated[bool | None, Query(description="false: contacts awaiting approval")] = None,
-    organisation: Annotated[int | None, Query(description="Organisation id")] = None,
+    approved: Annotated[FlagText | None, Query(description="false: contacts awaiting approval")] = None,
+    organisation: Annotated[LaxId | None, Query(description="Organisation id")] = None,
     cursor: Annotated[str | None, Query(max_length=500)] = None,
     limit: Annotated[int, Query(ge=1, le=100)] = 25,
 ) -> ContactList:

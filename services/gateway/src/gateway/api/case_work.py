@@ -12,6 +12,7 @@ from pydantic import BaseModel
 from contracts import case_work as cw
 from contracts import cases as c
 from contracts import errors
+from contracts.bounds import FlagText, LaxId
 from contracts.search import Viewer
 from gateway import case_work as work
 from gateway.access import ApiPrincipal
@@ -24,7 +25,7 @@ from gateway.domain.disposition import content_disposition
 
 router = APIRouter(prefix=PREFIX, tags=["v1: case work"], responses=_COMMON, dependencies=[Depends(principal)])
 
-CaseId = Annotated[int, Path(ge=1, description="The case id")]
+CaseId = Annotated[LaxId, Path(description="The case id")]
 Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
@@ -84,7 +85,7 @@ async def add_task(case_id: CaseId, data: cw.TaskCreate, ctx: Ctx, who: Writer) 
 
 @router.patch("/cases/{case_id}/tasks/{task_id}", response_model=cw.TaskRead, responses=_404)
 async def update_task(
-    case_id: CaseId, task_id: Annotated[int, Path(ge=1)], changes: cw.TaskUpdate, ctx: Ctx, who: Writer
+    case_id: CaseId, task_id: Annotated[LaxId, Path()], changes: cw.TaskUpdate, ctx: Ctx, who: Writer
 ) -> cw.TaskRead:
     """Change a task; `done: true` ticks it off (approval tasks are done by their contact's decision)."""
     actor = await writer(who, ctx)
@@ -123,7 +124,7 @@ async def add_attachment(
     ctx: Ctx,
     who: Writer,
     file: Annotated[UploadFile, File(description="The file (multipart/form-data)")],
-    message_id: Annotated[int | None, Form(ge=1, description="Attach to this message of the case")] = None,
+    message_id: Annotated[LaxId | None, Form(description="Attach to this message of the case")] = None,
 ) -> cw.AttachmentRead:
     """Upload a file to the case (or one of its messages); larger than the limit (default 5 MB) is 413."""
     actor = await writer(who, ctx)
@@ -145,7 +146,7 @@ async def add_attachment(
     response_class=Response,
 )
 async def download_attachment(
-    case_id: CaseId, attachment_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader
+    case_id: CaseId, attachment_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader
 ) -> Response:
     """Download a file with its content type, always as an attachment (never rendered by the browser)."""
     meta, content = await work.get_attachment(cases=ctx.cases, case_id=case_id, attachment_id=attachment_id)
@@ -165,7 +166,7 @@ async def download_attachment(
 )
 async def download_mail_attachment(
     case_id: CaseId,
-    message_id: Annotated[int, Path(ge=1)],
+    message_id: Annotated[LaxId, Path()],
     sha256: Annotated[str, Path(description="The attachment's SHA-256, as listed on the message")],
     ctx: Ctx,
     _who: Reader,
@@ -200,7 +201,7 @@ async def log_time(case_id: CaseId, data: cw.TimeEntryCreate, ctx: Ctx, who: Wri
 
 @router.post("/cases/{case_id}/timer/start", status_code=201, response_model=cw.TimeEntryRead, responses=_404)
 async def start_timer(
-    case_id: CaseId, ctx: Ctx, who: Writer, billable: Annotated[bool, Query()] = True
+    case_id: CaseId, ctx: Ctx, who: Writer, billable: Annotated[FlagText, Query()] = True
 ) -> cw.TimeEntryRead:
     """Start the key's agent's timer on this case (one running timer per agent: else 422 invalid_transition)."""
     actor = await writer(who, ctx)
@@ -214,7 +215,7 @@ async def stop_timer(case_id: CaseId, ctx: Ctx, who: Writer) -> cw.TimeEntryRead
 
 
 @router.get("/agents/{agent_id}/time", response_model=cw.AgentTime)
-async def agent_time(agent_id: Annotated[int, Path(ge=1)], ctx: Ctx, _who: Reader) -> cw.AgentTime:
+async def agent_time(agent_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader) -> cw.AgentTime:
     """An agent's logged time over all cases."""
     return await ctx.cases.agent_time(agent_id=agent_id)
 
@@ -237,7 +238,7 @@ async def create_template(data: cw.TemplateFields, ctx: Ctx, who: Writer) -> cw.
 
 @router.put("/templates/{template_id}", response_model=cw.TemplateRead, responses=_404)
 async def update_template(
-    template_id: Annotated[int, Path(ge=1)], data: cw.TemplateFields, ctx: Ctx, who: Writer
+    template_id: Annotated[LaxId, Path()], data: cw.TemplateFields, ctx: Ctx, who: Writer
 ) -> cw.TemplateRead:
     """Replace a template (admin); cases already made from it are not changed."""
     _admin(who)
@@ -246,7 +247,7 @@ async def update_template(
 
 @router.post("/templates/{template_id}/cases", status_code=201, response_model=c.CaseRead, responses=_404)
 async def case_from_template(
-    template_id: Annotated[int, Path(ge=1)], data: cw.CaseFromTemplate, ctx: Ctx, who: Writer
+    template_id: Annotated[LaxId, Path()], data: cw.CaseFromTemplate, ctx: Ctx, who: Writer
 ) -> c.CaseRead:
     """Open a new case from a template (its title, description, priority, default status, group, assignee)."""
     actor = await writer(who, ctx)
@@ -274,7 +275,7 @@ async def create_canned_reply(data: cw.CannedReplyCreate, ctx: Ctx, who: Writer)
 
 
 @router.delete("/canned-replies/{reply_id}", status_code=204, responses=_404)
-async def delete_canned_reply(reply_id: Annotated[int, Path(ge=1)], ctx: Ctx, who: Writer) -> Response:
+async def delete_canned_reply(reply_id: Annotated[LaxId, Path()], ctx: Ctx, who: Writer) -> Response:
     """Delete a canned reply (admin)."""
     _admin(who)
     await ctx.cases.delete_canned_reply(reply_id=reply_id)
@@ -296,7 +297,7 @@ async def create_recurrence(data: cw.RecurrenceCreate, ctx: Ctx, who: Writer) ->
 
 @router.patch("/recurrences/{recurrence_id}", response_model=cw.RecurrenceRead, responses=_404)
 async def update_recurrence(
-    recurrence_id: Annotated[int, Path(ge=1)], changes: cw.RecurrenceUpdate, ctx: Ctx, who: Writer
+    recurrence_id: Annotated[LaxId, Path()], changes: cw.RecurrenceUpdate, ctx: Ctx, who: Writer
 ) -> cw.RecurrenceRead:
     """Pause (`active: false`) or resume a schedule (admin); slots missed while paused are not made up."""
     _admin(who)
@@ -331,7 +332,7 @@ async def set_signature(data: cw.SignatureSet, ctx: Ctx, who: Writer) -> cw.Sign
 async def resolve_signature(
     ctx: Ctx,
     _who: Reader,
-    agent: Annotated[int, Query(ge=1)],
+    agent: Annotated[LaxId, Query()],
     mailbox: Annotated[str | None, Query(max_length=320)] = None,
 ) -> cw.ResolvedSignature:
     """The greeting and signature an agent's mail from `mailbox` carries (most specific level wins, per part)."""

@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path
 
 from contracts import errors
+from contracts.bounds import LaxId
 from contracts.notifications import CustomerMailSettingsRead, CustomerMailSettingsWrite
 from gateway.api.deliveries import Admin, Ctx
 from gateway.api.deps import principal
@@ -17,7 +18,7 @@ _COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERRO
 
 router = APIRouter(prefix="/api/v1", tags=["customer mail"], responses=_COMMON, dependencies=[Depends(principal)])
 
-OrganisationId = Annotated[int, Path(ge=1, description="A customer organisation's id")]
+OrganisationId = Annotated[LaxId, Path(description="A customer organisation's id")]
 
 
 async def _require_organisation(ctx: Any, organisation_id: int) -> None:

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, TypeAdapter
 
 from contracts import errors
+from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal
@@ -45,7 +46,7 @@ class SuppressionList(BaseModel):
 async def list_deliveries(
     ctx: Ctx,
     _who: Admin,
-    case: Annotated[int | None, Query(ge=1, description="Only messages about this case id")] = None,
+    case: Annotated[LaxId | None, Query(description="Only messages about this case id")] = None,
     recipient: Annotated[str | None, Query(max_length=320, description="Only messages to this address")] = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
 ) -> DeliveryList:

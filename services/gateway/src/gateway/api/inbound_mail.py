@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from contracts import errors
 from contracts import mail_gateway as mg
+from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal
@@ -34,8 +35,8 @@ async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 Admin = Annotated[ApiPrincipal, Depends(admin)]
-MailId = Annotated[int, Path(ge=1, description="The inbound mail id")]
-MailboxId = Annotated[int, Path(ge=1, description="The mailbox id")]
+MailId = Annotated[LaxId, Path(description="The inbound mail id")]
+MailboxId = Annotated[LaxId, Path(description="The mailbox id")]
 
 
 class InboundMailEntry(BaseModel):
@@ -98,9 +99,9 @@ async def list_inbound_mail(
     message_id: str | None = None,
     mailbox: str | None = None,
     classification: mg.MailKind | None = None,
-    case_id: Annotated[int | None, Query(ge=1)] = None,
+    case_id: Annotated[LaxId | None, Query()] = None,
     status: mg.InboundMailStatus | None = None,
-    before_id: Annotated[int | None, Query(ge=1, description="Cursor: entries older than this id")] = None,
+    before_id: Annotated[LaxId | None, Query(description="Cursor: entries older than this id")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> InboundMailList:
     """Inbound mail, newest first, filterable by Message-ID, mailbox, classification, case and status."""

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import errors
+from contracts.bounds import LaxId
 from gateway import access
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal
@@ -27,7 +28,7 @@ async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
 
 @router.delete("/api-keys/{key_id}", status_code=204)
 async def revoke_api_key(
-    key_id: Annotated[int, Path(ge=1, description="The API key id")],
+    key_id: Annotated[LaxId, Path(description="The API key id")],
     _who: Annotated[ApiPrincipal, Depends(admin)],
     ctx: Annotated[AppContext, Depends(get_context)],
 ) -> Response:

@@ -16,9 +16,10 @@ from pydantic import BaseModel, Field
 
 from contracts.notifications import PushSubscriptionCreate, PushSubscriptionDelete, PushSubscriptionRead
 from gateway.api.agent_notifications import current_agent, writing_agent
+from gateway.api.responses import COMMON
 from gateway.context import AppContext, get_context
 
-router = APIRouter(tags=["push"])
+router = APIRouter(tags=["push"], responses=COMMON)
 
 SERVICE_WORKER = Path(__file__).resolve().parent.parent / "static" / "push-sw.js"
 

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import cases as c
 from contracts import errors
+from contracts.bounds import LaxId
 from contracts.reports import OpenCasesReport
 from gateway import handlers, idempotency
 from gateway.access import ApiPrincipal
@@ -30,7 +31,7 @@ _COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERRO
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 
-CaseId = Annotated[int, Path(ge=1, description="The case id")]
+CaseId = Annotated[LaxId, Path(description="The case id")]
 Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]

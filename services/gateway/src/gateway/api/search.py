@@ -10,10 +10,13 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query, Response
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 
 from contracts import cases as c
 from contracts import errors
 from contracts import search as s
+from contracts.bounds import FlagText, LaxId
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require, writer
 from gateway.context import AppContext, get_context
@@ -29,7 +32,7 @@ router = APIRouter(prefix=PREFIX, tags=["v1: search"], responses=_COMMON, depend
 Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
-SearchId = Annotated[int, Path(ge=1, description="The saved search id")]
+SearchId = Annotated[LaxId, Path(description="The saved search id")]
 Cursor = Annotated[str | None, Query(max_length=500, description="`next` of the previous page")]
 Limit = Annotated[int, Query(ge=1, le=100)]
 _404: dict[int | str, dict[str, Any]] = {404: _ERROR}
@@ -60,12 +63,12 @@ def case_filters(
     status: Annotated[list[c.Status], Query(description="Status category; repeat for any of several")] = [],  # noqa: B006
     priority: Annotated[list[c.Priority], Query()] = [],  # noqa: B006
     source: Annotated[list[c.Source], Query()] = [],  # noqa: B006
-    group: Annotated[list[int], Query(description="Group id; repeat for any of several")] = [],  # noqa: B006
-    assignee: Annotated[int | None, Query(description="Assignee agent id")] = None,
-    unassigned: Annotated[bool | None, Query(description="true: nobody assigned; false: someone is")] = None,
-    requester: Annotated[int | None, Query(description="Requester contact id")] = None,
-    organisation: Annotated[int | None, Query(description="Organisation id")] = None,
-    type: Annotated[int | None, Query(description="Case type id")] = None,  # noqa: A002
+    group: Annotated[list[LaxId], Query(max_length=100, description="Group id; repeat for any of several")] = [],  # noqa: B006
+    assignee: Annotated[LaxId | None, Query(description="Assignee agent id")] = None,
+    unassigned: Annotated[FlagText | None, Query(description="true: nobody assigned; false: someone is")] = None,
+    requester: Annotated[LaxId | None, Query(description="Requester contact id")] = None,
+    organisation: Annotated[LaxId | None, Query(description="Organisation id")] = None,
+    type: Annotated[LaxId | None, Query(description="Case type id")] = None,  # noqa: A002
     category: Annotated[str | None, Query(max_length=200)] = None,
     tag: Annotated[list[str], Query(description="The case has every tag given")] = [],  # noqa: B006
     custom_field: Annotated[list[str], Query(description="key:value, exact match; repeat for several")] = [],  # noqa: B006
@@ -82,29 +85,33 @@ def case_filters(
     limit: Limit = 25,
 ) -> c.CaseFilter:
     """The advanced filters of GET /cases as query parameters (docs/search.md)."""
-    return c.CaseFilter(
-        statuses=status,
-        priorities=priority,
-        sources=source,
-        group_ids=group,
-        assignee_id=assignee,
-        unassigned=unassigned,
-        requester_id=requester,
-        organisation_id=organisation,
-        type_id=type,
-        category=category,
-        tags=tag,
-        custom_fields=_custom_fields(custom_field),
-        sla_states=sla_state,
-        created_from=created_from,
-        created_to=created_to,
-        updated_from=updated_from,
-        updated_to=updated_to,
-        q=q,
-        sort=sort,
-        cursor=cursor,
-        limit=limit,
-    )
+    try:
+        return c.CaseFilter(
+            statuses=status,
+            priorities=priority,
+            sources=source,
+            group_ids=group,
+            assignee_id=assignee,
+            unassigned=unassigned,
+            requester_id=requester,
+            organisation_id=organisation,
+            type_id=type,
+            category=category,
+            tags=tag,
+            custom_fields=_custom_fields(custom_field),
+            sla_states=sla_state,
+            created_from=created_from,
+            created_to=created_to,
+            updated_from=updated_from,
+            updated_to=updated_to,
+            q=q,
+            sort=sort,
+            cursor=cursor,
+            limit=limit,
+        )
+    except ValidationError as exc:
+        # a bound of the filter model (a value too long for it): the same 422 as a bad query parameter
+        raise RequestValidationError([{**e, "loc": ("query", *e["loc"])} for e in exc.errors()]) from None
 
 
 CaseFilters = Annotated[c.CaseFilter, Depends(case_filters)]
@@ -172,7 +179,7 @@ async def list_views(ctx: Ctx, who: Reader) -> s.ViewList:
 async def list_saved_searches(
     ctx: Ctx,
     who: Reader,
-    counts: Annotated[bool, Query(description="Add each search's count (folders)")] = False,
+    counts: Annotated[FlagText, Query(description="Add each search's count (folders)")] = False,
 ) -> s.SavedSearchList:
     """The caller's own saved searches and every shared one."""
     return await ctx.cases.list_saved_searches(viewer=await viewer(who, ctx), counts=counts)

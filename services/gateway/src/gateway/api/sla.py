@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
 from contracts import errors
+from contracts.bounds import LaxId
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, SlaPolicyRead, SlaPolicyWrite
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require
@@ -24,7 +25,7 @@ router = APIRouter(prefix=PREFIX, tags=["v1", "sla"], responses=_COMMON, depende
 
 Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
-Id = Annotated[int, Path(ge=1)]
+Id = Annotated[LaxId, Path()]
 
 
 async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:

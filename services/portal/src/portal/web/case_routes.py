@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from contracts.bounds import LaxId
 from contracts.cases import AuthorType
 from contracts.cases_client import ContactCaseView
 from portal.domain.forms import FormError, clean_reply
@@ -18,10 +19,14 @@ router = APIRouter()
 
 Ctx = Annotated[PortalContext, Depends(get_context)]
 Contact = Annotated[SignedInContact, Depends(require_contact)]
+# an id no case can have (2^63 or more, not a number) is a page that does not exist: 404, never a database error
+CaseId = Annotated[LaxId, Path()]
 
 
 @router.get("/")
-async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | None = None) -> Response:
+async def my_cases(
+    request: Request, ctx: Ctx, contact: Contact, cursor: Annotated[str | None, Query(max_length=500)] = None
+) -> Response:
     if contact.case_scope is not None:
         # opened by a case link: that case is all this session may see
         return RedirectResponse(f"/cases/{contact.case_scope}", status_code=303)
@@ -35,7 +40,7 @@ async def my_cases(request: Request, ctx: Ctx, contact: Contact, cursor: str | N
 
 
 @router.get("/cases/{case_id}")
-async def case_page(request: Request, ctx: Ctx, contact: Contact, case_id: int) -> Response:
+async def case_page(request: Request, ctx: Ctx, contact: Contact, case_id: CaseId) -> Response:
     _in_scope(request, contact, case_id)
     view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact.id)
     return _render_case(request, view)
@@ -46,7 +51,7 @@ async def reply(
     request: Request,
     ctx: Ctx,
     contact: Contact,
-    case_id: int,
+    case_id: CaseId,
     body: Annotated[str, Form()] = "",
     csrf_token: Annotated[str, Form()] = "",
 ) -> Response:
