@@ -138,6 +138,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # the Twilio webhook checks signatures over the public URL with this token
             "GATEWAY_PUBLIC_URL": stack.base_url,
             "GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            # sessions and sign-in throttles of this module only (every test signs in from 127.0.0.1)
+            "GATEWAY_REDIS_PREFIX": f"test:gateway:{uuid.uuid4().hex}",
         }
         _run("cases", "migrate", cases_env)
         _run("cases", "seed", cases_env)
