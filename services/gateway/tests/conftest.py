@@ -52,6 +52,7 @@ class Stack:
     var_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     cases_db_url: str = ""  # the case-work tests read case_history rows
+    secret_key: str = ""  # HELPDESK_SECRET_KEY: the account tests sign links as the gateway does
 
     def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
         """An HTTP client of the gateway authenticated with `key` (the seeded admin key by default)."""
@@ -129,6 +130,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             var_dir=tmp / "var",
         )
         stack.cases_db_url = cases_db
+        stack.secret_key = common["HELPDESK_SECRET_KEY"]
         gateway_env = {
             **common,
             "GATEWAY_DATABASE_URL": gateway_db,

@@ -167,7 +167,10 @@ async def request_reset(request: Request, ctx: Ctx) -> Response:
 # -- the mailed link -------------------------------------------------------------------------------
 
 _LINK_PAGES = {
-    LinkState.USED: ("Link already used", "This link has already been used. Each link works once."),
+    LinkState.USED: (
+        "Link already used",
+        "This link has already been used, or a newer one was sent since. Each link works once.",
+    ),
     LinkState.EXPIRED: ("Link expired", "This link has expired."),
     LinkState.UNKNOWN: ("Link not valid", "This link is not valid. Check that you copied the whole address."),
 }
