@@ -74,22 +74,21 @@ def session_owner(contact_id: int) -> str:
     return f"contact:{contact_id}"
 
 
-async def _start(request: Request, store: SessionStore, data: dict[str, object]) -> None:
+async def _start(request: Request, store: SessionStore, contact_id: int, data: dict[str, object]) -> None:
     """A fresh session in the store; the cookie keeps only its id and a new CSRF token (session fixation)."""
-    contact_id = data["contact_id"]
-    sid = await store.create(owner=session_owner(int(contact_id) if isinstance(contact_id, int) else 0), data=data)
+    sid = await store.create(owner=session_owner(contact_id), data={"contact_id": contact_id, **data})
     old = request.session.get(SESSION_ID_KEY)
     if isinstance(old, str):
-        await store.end(old)
+        await store.end(old)  # a case-link session that became a full one
     request.session.clear()
     request.session.update({SESSION_ID_KEY: sid, CSRF_SESSION_KEY: new_csrf_token()})
-    set_session_data(request, data)
+    set_session_data(request, {"contact_id": contact_id, **data})
 
 
 async def sign_in(request: Request, store: SessionStore, *, contact_id: int, email: str) -> str:
     """Start a fresh session for the contact (a new CSRF token too); returns where to go next."""
     target = safe_next(request.session.get("next"))
-    await _start(request, store, {"contact_id": contact_id, "email": email})
+    await _start(request, store, contact_id, {"email": email})
     return target
 
 
@@ -100,7 +99,7 @@ async def open_case_by_link(
     current = current_contact(request)
     if current is not None and current.id == contact_id and current.case_scope is None:
         return
-    await _start(request, store, {"contact_id": contact_id, "email": email, "case_scope": case_id})
+    await _start(request, store, contact_id, {"email": email, "case_scope": case_id})
 
 
 async def sign_out(request: Request, store: SessionStore) -> None:
