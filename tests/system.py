@@ -122,6 +122,9 @@ class System:
             # rate-limit counters are per run (the vhost is fresh each time), not shared with earlier runs
             "NOTIFICATIONS_REDIS_PREFIX": f"test:notifications:{self.amqp_uri.rsplit('/', 1)[-1]}",
             "REPORTS_OPS_PORT": str(p["reports_ops"]),
+            # sessions and sign-in throttles per run too
+            "GATEWAY_REDIS_PREFIX": f"test:gateway:{self.amqp_uri.rsplit('/', 1)[-1]}",
+            "PORTAL_REDIS_PREFIX": f"test:portal:{self.amqp_uri.rsplit('/', 1)[-1]}",
             "GATEWAY_PORT": str(p["gateway"]),
             "GATEWAY_PUBLIC_URL": f"http://127.0.0.1:{p['gateway']}",
             "PORTAL_PORT": str(p["portal"]),

@@ -53,6 +53,7 @@ class Stack:
     var_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     cases_db_url: str = ""  # the case-work tests read case_history rows
+    secret_key: str = ""  # HELPDESK_SECRET_KEY: the account tests sign links as the gateway does
 
     def client(self, key: str | None = None, **kwargs: Any) -> httpx.Client:
         """An HTTP client of the gateway authenticated with `key` (the seeded admin key by default)."""
@@ -130,6 +131,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             var_dir=tmp / "var",
         )
         stack.cases_db_url = cases_db
+        stack.secret_key = common["HELPDESK_SECRET_KEY"]
         gateway_env = {
             **common,
             "GATEWAY_DATABASE_URL": gateway_db,
@@ -139,6 +141,8 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # the Twilio webhook checks signatures over the public URL with this token
             "GATEWAY_PUBLIC_URL": stack.base_url,
             "GATEWAY_TWILIO_AUTH_TOKEN": TWILIO_AUTH_TOKEN,
+            # sessions and sign-in throttles of this module only (every test signs in from 127.0.0.1)
+            "GATEWAY_REDIS_PREFIX": f"test:gateway:{uuid.uuid4().hex}",
         }
         _run("cases", "migrate", cases_env)
         _run("cases", "seed", cases_env)

@@ -7,7 +7,8 @@ are hashed into the key, so Redis never holds customers' addresses.
 Both front ends fail open: when Redis is unavailable, every hit is allowed (decisions 0033, 0052), because a
 limit is a guard against abuse, never a reason to stop serving customers.
 
-- `RateLimiter` (asyncio, for the FastAPI front ends): `hit()` says whether this attempt is within `limit`.
+- `RateLimiter` (asyncio, for the FastAPI front ends): `hit()` says whether this attempt is within `limit`;
+  `peek()` asks the same without counting (limits that count failures only).
 - `RedisCounter` (blocking, for nameko workers under eventlet): `hit()`/`hit_many()` return counts and leave
   the decision to the caller, which compares each count with its own limit.
 """
@@ -59,6 +60,23 @@ class RateLimiter:
             log.warning("rate_limit_unavailable", error=str(exc), limiter=name)
             return RateDecision(allowed=True)
         if int(count) > self.limit:
+            return RateDecision(allowed=False, retry_after_seconds=max(int(ttl), 1))
+        return RateDecision(allowed=True)
+
+    async def peek(self, name: str, subject: str) -> RateDecision:
+        """Whether one more hit would still be within `limit`, without counting one (fails open too).
+
+        For limits that count failures only (sign-in): ask first, count after a failure."""
+        key = window_key(self.prefix, name, subject)
+        try:
+            async with self.redis.pipeline(transaction=True) as pipe:
+                pipe.get(key)
+                pipe.ttl(key)
+                count, ttl = await pipe.execute()
+        except Exception as exc:
+            log.warning("rate_limit_unavailable", error=str(exc), limiter=name)
+            return RateDecision(allowed=True)
+        if int(count or 0) >= self.limit:
             return RateDecision(allowed=False, retry_after_seconds=max(int(ttl), 1))
         return RateDecision(allowed=True)
 

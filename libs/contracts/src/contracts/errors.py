@@ -25,6 +25,10 @@ REQUIRED_FIELD_MISSING = "required_field_missing"
 # -- search and views
 INVALID_FILTER = "invalid_filter"
 AGENT_REQUIRED = "agent_required"
+# -- agent accounts
+AGENT_DEACTIVATED = "agent_deactivated"
+DEACTIVATE_SELF = "deactivate_self"
+LAST_ADMIN = "last_admin"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -45,6 +49,9 @@ HTTP_STATUS: dict[str, int] = {
     REQUIRED_FIELD_MISSING: 422,
     INVALID_FILTER: 422,
     AGENT_REQUIRED: 422,
+    AGENT_DEACTIVATED: 409,
+    DEACTIVATE_SELF: 409,
+    LAST_ADMIN: 409,
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.db import unit_of_work, utcnow
+from gateway import accounts
 from gateway.db.models import AgentCredential, ApiKey
 from gateway.domain import api_keys, passwords
 
@@ -82,6 +83,8 @@ def authenticate_api_key(
         key = session.scalar(select(ApiKey).where(ApiKey.key_hash == api_keys.key_hash(secret)))
         if key is None or key.revoked_at is not None:
             return None
+        if accounts.agent_deactivated(session, agent_id=key.agent_id, agent_email=key.agent_email):
+            return None  # kept, not revoked: the keys work again once the agent is reactivated
         if key.last_used_at is None or now - key.last_used_at >= LAST_USED_RESOLUTION:
             key.last_used_at = now
         return ApiPrincipal(
@@ -129,20 +132,33 @@ def set_agent_password(*, factory: sessionmaker[Session], email: str, password: 
 def has_credential(*, factory: sessionmaker[Session], email: str) -> bool:
     """True when an agent with this email can sign in with a password."""
     with unit_of_work(factory) as session:
-        found = session.scalar(select(AgentCredential.id).where(AgentCredential.email == email.strip().lower()))
+        found = session.scalar(
+            select(AgentCredential.id).where(
+                AgentCredential.email == email.strip().lower(), AgentCredential.password_hash.is_not(None)
+            )
+        )
         return found is not None
 
 
 def check_agent_password(*, factory: sessionmaker[Session], email: str, password: str) -> bool:
-    """True when the email has a credential and the password matches."""
+    """True when an active credential's password matches; an older hash is replaced by an Argon2id one."""
     with unit_of_work(factory) as session:
         credential = session.scalar(select(AgentCredential).where(AgentCredential.email == email.strip().lower()))
-        stored = credential.password_hash if credential is not None else None
+        usable = credential is not None and credential.deactivated_at is None
+        stored = credential.password_hash if credential is not None and usable else None
     if stored is None:
         # spend the same time as a real check so unknown emails cannot be told apart by timing
         passwords.verify_password(password, _DUMMY_HASH)
         return False
-    return passwords.verify_password(password, stored)
+    if not passwords.verify_password(password, stored):
+        return False
+    if passwords.needs_rehash(stored):
+        rehashed = passwords.hash_password(password)
+        with unit_of_work(factory) as session:
+            credential = session.scalar(select(AgentCredential).where(AgentCredential.email == email.strip().lower()))
+            if credential is not None and credential.password_hash == stored:  # unless changed meanwhile
+                credential.password_hash = rehashed
+    return True
 
 
 def link_credential_agent(*, factory: sessionmaker[Session], email: str, agent_id: int) -> None:

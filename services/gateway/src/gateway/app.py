@@ -13,14 +13,17 @@ from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.responses import Response
+from starlette.types import Scope
 
 from chassis.db import ping
 from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
+from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
 from gateway import case_scope  # every route reaching a case by id is scoped (0115)
+from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
@@ -34,9 +37,12 @@ from gateway.api.search import router as search_router
 from gateway.api.sla import router as sla_router  # SLA policies, calendars, case SLA
 from gateway.context import AppContext
 from gateway.settings import GatewaySettings
+from gateway.ui import (
+    account_routes,
+    inbox_routes,  # saving searches from the inbox
+)
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
-from gateway.ui import inbox_routes  # saving searches from the inbox
 from gateway.ui import routes as ui
 from gateway.ui.session import LoginRequired
 from gateway.webhooks.twilio import router as twilio_router
@@ -86,6 +92,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         return "ok" if ctx.rpc.connected else "failing: not connected"
 
     mount_ops(app, "gateway", {"database": database, "broker": broker})
+    # inside the cookie's middleware: looks the cookie's session id up in Redis, once per request
+    app.add_middleware(
+        ServerSessionMiddleware, store=_session_store, skip_prefixes=("/static/", "/healthz", "/metrics")
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -117,7 +127,9 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
     app.include_router(sla_router)  # SLA (B13)
     app.include_router(keys_router)  # revoking API keys (0134)
+    app.include_router(accounts_router)  # invitations, deactivation, sessions of agents
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
+    app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
@@ -129,6 +141,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     return app
+
+
+def _session_store(scope: Scope) -> SessionStore | None:
+    ctx = getattr(scope["app"].state, "ctx", None)
+    return ctx.sessions if isinstance(ctx, AppContext) else None
 
 
 def _install_ui_handlers(app: FastAPI) -> None:

@@ -8,6 +8,7 @@ import threading
 from dataclasses import dataclass, field
 
 from fastapi import Request
+from redis.asyncio import Redis as AsyncRedis
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.concurrency import run_in_threadpool
@@ -15,7 +16,9 @@ from starlette.concurrency import run_in_threadpool
 from chassis.db import make_engine, make_sessionmaker
 from chassis.logging import get_logger
 from chassis.outbox import OutboxRelay
+from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
+from chassis.sessions import SessionStore
 from contracts.cases_client import CasesClient
 from gateway import access
 from gateway.db.models import OutboxMessage
@@ -26,6 +29,35 @@ from gateway.settings import GatewaySettings
 log = get_logger(__name__)
 ADMIN_EMAIL = "admin@example.com"
 SEEDED_KEY_NAME = "admin (HELPDESK_API_KEY)"
+
+
+@dataclass(frozen=True)
+class AccountLimits:
+    """Failed sign-ins (counted after each failure, checked before each try) and reset mails asked for."""
+
+    signin_account: RateLimiter
+    signin_address: RateLimiter
+    reset_account: RateLimiter
+    reset_address: RateLimiter
+
+    @classmethod
+    def build(cls, redis: AsyncRedis, settings: GatewaySettings) -> AccountLimits:
+        prefix = settings.redis_prefix
+        signin, reset = settings.signin_window_seconds, settings.reset_window_seconds
+        return cls(
+            signin_account=RateLimiter(
+                redis, prefix=prefix, limit=settings.signin_failures_per_account, window_seconds=signin
+            ),
+            signin_address=RateLimiter(
+                redis, prefix=prefix, limit=settings.signin_failures_per_address, window_seconds=signin
+            ),
+            reset_account=RateLimiter(
+                redis, prefix=prefix, limit=settings.reset_requests_per_account, window_seconds=reset
+            ),
+            reset_address=RateLimiter(
+                redis, prefix=prefix, limit=settings.reset_requests_per_address, window_seconds=reset
+            ),
+        )
 
 
 @dataclass
@@ -44,9 +76,19 @@ class AppContext:
     _relay_thread: threading.Thread | None = field(default=None, repr=False)
     # agents' open event streams, fed from notifications' agent_notified events
     streams: AgentStreams | None = field(default=None, repr=False)
+    # the agent UI's sessions and the sign-in and reset throttles, in Redis (decision 0190)
+    redis: AsyncRedis = field(init=False, repr=False)
+    sessions: SessionStore = field(init=False, repr=False)
+    limits: AccountLimits = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cases = CasesClient(self.rpc)
+        # connects on first use: the app starts (and serves /healthz) without Redis
+        self.redis = AsyncRedis.from_url(self.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        self.sessions = SessionStore(
+            self.redis, prefix=self.settings.redis_prefix, max_age=self.settings.session_max_age
+        )
+        self.limits = AccountLimits.build(self.redis, self.settings)
 
     @classmethod
     def build(cls, settings: GatewaySettings) -> AppContext:
@@ -102,6 +144,7 @@ class AppContext:
             self.relay.stop()
             await asyncio.to_thread(self._relay_thread.join, 5)
             self.relay.publisher.close()
+        await self.redis.aclose()
         self.engine.dispose()
 
 

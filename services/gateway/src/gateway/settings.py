@@ -16,11 +16,23 @@ class GatewaySettings(ServiceSettings):
     rpc_timeout: float = 10.0
     # decision 0134: how long a verified API key is trusted without reading the database; 0: always read
     api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # agent UI sessions live in Redis (decision 0190): an absolute lifetime, ended early by sign-out
     session_max_age: int = 8 * 3600
+    # Redis keys start with this, so several gateways (or test runs) can share one Redis
+    redis_prefix: str = "gateway"
+    # sign-in throttle: failed attempts per account and per client address within the window (decision 0190)
+    signin_failures_per_account: int = Field(default=10, ge=1)
+    signin_failures_per_address: int = Field(default=50, ge=1)
+    signin_window_seconds: int = Field(default=15 * 60, ge=1)
+    # password-reset mails asked for, per address typed in and per client address, within the window
+    reset_requests_per_account: int = Field(default=3, ge=1)
+    reset_requests_per_address: int = Field(default=20, ge=1)
+    reset_window_seconds: int = Field(default=3600, ge=1)
     # seed inputs: the demo admin's password and an API key with exactly this secret
     admin_password: str = Field(default="", validation_alias=AliasChoices("HELPDESK_ADMIN_PASSWORD"))
     api_key: str = Field(default="", validation_alias=AliasChoices("HELPDESK_API_KEY"))
-    # the URL Twilio calls (signatures cover it) and the account's auth token; empty token: webhook off
+    # the agent UI's public address: the URL Twilio calls (signatures cover it) and where mailed links point;
+    # the Twilio account's auth token (empty: webhook off)
     public_url: str = "http://127.0.0.1:8080"
     twilio_auth_token: str = ""
 

@@ -29,7 +29,7 @@ from notifications.db.models import OutboxMessage, ProcessedEvent
 from notifications.deliveries import bookkeeping
 from notifications.directory.cache import AGENTS
 from notifications.directory.cases import CasesDirectory
-from notifications.mail import bounces, confirm_group, confirmations, magic_links, notices, replies
+from notifications.mail import agent_access, bounces, confirm_group, confirmations, magic_links, notices, replies
 from notifications.mail.mailer import Mailer, MailerProvider, mailer_from_settings
 from notifications.mail_settings import levels as mail_settings
 from notifications.push import webpush
@@ -138,6 +138,18 @@ class NotificationsService:
     @idempotent
     def on_magic_link_requested(self, session: Session, envelope: Envelope) -> None:
         magic_links.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+
+    @event_handler("gateway", "agent_invited", requeue_on_error=True)
+    @idempotent
+    def on_agent_invited(self, session: Session, envelope: Envelope) -> None:
+        agent_access.mail_invitation(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
+
+    @event_handler("gateway", "agent_password_reset_requested", requeue_on_error=True)
+    @idempotent
+    def on_agent_password_reset_requested(self, session: Session, envelope: Envelope) -> None:
+        agent_access.mail_password_reset(
+            session=session, settings=self.settings, envelope=envelope, counter=self.counter
+        )
 
     @event_handler("mail_gateway", "mail_bounced", requeue_on_error=True)
     @idempotent

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from redis.asyncio import Redis
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.types import Scope
 
 from chassis.db import make_engine, make_sessionmaker, ping
 from chassis.heap import freeze_startup_heap
@@ -19,6 +20,7 @@ from chassis.logging import configure_logging, get_logger
 from chassis.outbox import OutboxRelay
 from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
+from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.web import mount_ops
 from chassis.web_security import SecurityHeadersMiddleware, security_headers
 from contracts.cases_client import ContactCasesClient
@@ -65,6 +67,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             rpc=rpc,
             cases=ContactCasesClient(rpc),
             link_limiter=limiter,
+            sessions=SessionStore(redis, prefix=settings.redis_prefix, max_age=settings.session_max_age_seconds),
         )
         log.info("portal_started", host=settings.host, port=settings.port, public_url=settings.public_url)
         freeze_startup_heap()  # decision 0161
@@ -91,6 +94,10 @@ def create_app(settings: PortalSettings) -> FastAPI:
 
     install_portal_error_handlers(app)
     mount_ops(app, settings.service_name, {"database": database, "broker": broker, "outbox_relay": outbox_relay})
+    # inside the cookie's middleware: looks the cookie's session id up in Redis, once per request
+    app.add_middleware(
+        ServerSessionMiddleware, store=_session_store, skip_prefixes=("/static/", "/healthz", "/metrics")
+    )
     app.add_middleware(
         SessionMiddleware,
         secret_key=settings.secret_key,
@@ -106,6 +113,11 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.include_router(case_routes.router)
     app.include_router(case_link_routes.router)
     return app
+
+
+def _session_store(scope: Scope) -> SessionStore | None:
+    ctx = getattr(scope["app"].state, "ctx", None)
+    return ctx.sessions if isinstance(ctx, PortalContext) else None
 
 
 def main() -> None:

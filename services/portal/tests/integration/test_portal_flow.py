@@ -289,6 +289,22 @@ def test_sign_out_ends_the_session(stack: Stack) -> None:
     client.close()
 
 
+def test_a_copied_cookie_stops_working_at_sign_out(stack: Stack) -> None:
+    """The session lives on the server: signing out ends it for every copy of the cookie."""
+    email = stack.email("kari")
+    stack.create_case(email=email, title="Monitor flickers")
+    client = sign_in(stack, email)
+    thief = stack.client()
+    thief.http.cookies.update(client.http.cookies)
+    assert thief.http.get("/").status_code == 200
+    token = client.csrf("/")
+    assert client.http.post("/logout", data={"csrf_token": token}).status_code == 303
+    stolen = thief.http.get("/")
+    assert stolen.status_code == 303 and stolen.headers["location"].startswith("/login")
+    client.close()
+    thief.close()
+
+
 def test_json_clients_get_the_shared_error_shape(world: World) -> None:
     response = world.alice.http.get(f"/cases/{world.bob_case['id']}", headers={"accept": "application/json"})
     assert response.status_code == 404

@@ -13,6 +13,7 @@ from contracts import case_config, directory, errors
 from contracts import cases as c
 from contracts.bounds import Flag, FlagText, LaxId
 from gateway.access import ApiPrincipal
+from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
 from gateway.context import AppContext, get_context
@@ -266,9 +267,10 @@ async def delete_group(group_id: Id, ctx: Ctx, _who: Admin) -> Response:
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
-async def create_agent(data: directory.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
-    """Add an agent, optionally in groups (admin)."""
-    return await ctx.cases.save_agent(data=data)
+async def create_agent(data: accounts_api.AgentCreate, ctx: Ctx, who: Admin) -> c.AgentRead:
+    """Add an agent, optionally in groups (admin). With `"invite": true` (email and name required), the agent
+    is mailed a single-use link to the agent UI, valid 24 hours, where they choose their password."""
+    return await accounts_api.create_agent(data, ctx, who)
 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead)

@@ -1,11 +1,11 @@
-"""Tables of the gateway service: API keys, agent credentials, idempotency records."""
+"""Tables of the gateway service: API keys, agent credentials and their mailed links, idempotency records."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from chassis.db import TYPE_ANNOTATION_MAP, service_metadata, utcnow
@@ -42,16 +42,33 @@ class ApiKey(Base):
 
 
 class AgentCredential(Base):
-    """An agent's web sign-in: keyed by email; the agent id comes from cases at sign-in."""
+    """An agent's web sign-in: keyed by email; the agent id comes from cases at sign-in.
+
+    No password yet: invited, the link not used. Deactivated: no sign-in, and the agent's API keys are refused."""
 
     __tablename__ = "agent_credential"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(300))
-    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    password_hash: Mapped[str | None] = mapped_column(String(300), nullable=True)
+    agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    deactivated_at: Mapped[datetime | None] = mapped_column(nullable=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AgentAccessToken(Base):
+    """A mailed link that lets an agent set a password (invite, reset): single use; only its sha256 is kept."""
+
+    __tablename__ = "agent_access_token"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    purpose: Mapped[str] = mapped_column(String(20))  # invite | reset
+    credential_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column()
+    used_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
 
 class IdempotencyRecord(Base):

@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
-from chassis.web_security import CSRF_FIELD, csrf_token_ok, safe_next
+from chassis.web_security import CSRF_FIELD, csrf_token_ok
 from contracts import cases as c
 from contracts import errors
-from gateway import access, case_work, handlers
+from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.ui import inbox
 from gateway.ui import session as s
@@ -64,46 +63,6 @@ def _see_other(url: str) -> RedirectResponse:
 
 def error_page(request: Request, status_code: int, title: str, message: str) -> Response:
     return s.render(request, "error.html", {"title": title, "message": message}, status_code=status_code)
-
-
-# -- sign-in ---------------------------------------------------------------------------------
-
-
-@router.get("/login")
-async def login_page(request: Request, next_path: Annotated[str, Query(alias="next")] = "/") -> Response:
-    if s.signed_in(request):
-        return _see_other(safe_next(next_path))
-    return s.render(request, "login.html", {"next": safe_next(next_path), "email": ""})
-
-
-@router.post("/login")
-async def login(request: Request, ctx: Ctx) -> Response:
-    form = await checked_form(request)
-    email, password, next_path = _text(form, "email").lower(), str(form.get("password") or ""), _text(form, "next")
-    ok = bool(email and password) and await run_in_threadpool(
-        access.check_agent_password, factory=ctx.db, email=email, password=password
-    )
-    agent: c.AgentRead | None = None
-    if ok:
-        try:
-            agent = await ctx.cases.get_agent_by_email(email=email)
-        except errors.DomainError as exc:
-            if exc.code != errors.NOT_FOUND:
-                raise
-    if agent is None:
-        # one message for every failure: do not tell which emails have accounts
-        context = {"next": safe_next(next_path), "email": email, "error": "Wrong email or password."}
-        return s.render(request, "login.html", context, status_code=401)
-    await run_in_threadpool(access.link_credential_agent, factory=ctx.db, email=email, agent_id=agent.id)
-    s.sign_in(request, agent)
-    return _see_other(safe_next(next_path))
-
-
-@router.post("/logout")
-async def logout(request: Request) -> Response:
-    await checked_form(request)
-    request.session.clear()
-    return _see_other("/login")
 
 
 # -- case list and new case --------------------------------------------------------------------

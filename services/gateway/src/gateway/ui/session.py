@@ -1,4 +1,4 @@
-"""The signed-in agent in the session cookie, flash messages, and the templates."""
+"""The signed-in agent (a server-side session, decision 0190), flash messages, and the templates."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from starlette.responses import Response
 
+from chassis.sessions import SESSION_ID_KEY, SessionStore, session_data, set_session_data
 from chassis.web_security import ensure_csrf_token
 from contracts import cases as c
+from gateway.accounts import session_owner
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
@@ -35,8 +37,9 @@ class LoginRequired(Exception):
 
 
 def signed_in(request: Request) -> dict[str, Any] | None:
-    """The agent of this session ({id, email, name, is_admin}) or None."""
-    agent = request.session.get(AGENT_KEY)
+    """The agent of this session ({id, email, name, is_admin}) or None; the session is looked up in Redis."""
+    data = session_data(request)
+    agent = data.get(AGENT_KEY) if data else None
     return agent if isinstance(agent, dict) and "id" in agent else None
 
 
@@ -49,11 +52,23 @@ def require_agent(request: Request) -> dict[str, Any]:
     return agent
 
 
-def sign_in(request: Request, agent: c.AgentRead) -> None:
-    """Start a fresh session for the agent (a new CSRF token too: nothing survives from before sign-in)."""
+async def sign_in(request: Request, store: SessionStore, agent: c.AgentRead) -> None:
+    """Start a fresh server-side session (a new CSRF token too: nothing survives from before sign-in)."""
+    data = {AGENT_KEY: {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}}
+    sid = await store.create(owner=session_owner(agent.id), data=data)
     request.session.clear()
-    request.session[AGENT_KEY] = {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}
+    request.session[SESSION_ID_KEY] = sid
     ensure_csrf_token(request.session)
+    set_session_data(request, data)
+
+
+async def sign_out(request: Request, store: SessionStore) -> None:
+    """End this session on the server: the cookie, or any copy of it, signs nobody in any more."""
+    sid = request.session.get(SESSION_ID_KEY)
+    if isinstance(sid, str):
+        await store.end(sid)
+    request.session.clear()
+    set_session_data(request, None)
 
 
 def actor(agent: dict[str, Any]) -> c.Actor:

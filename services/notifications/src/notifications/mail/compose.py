@@ -222,6 +222,44 @@ def magic_link(
     )
 
 
+def agent_access_link(
+    *,
+    to: Mailbox,
+    sender: Mailbox,
+    subject: str,
+    intro: str,
+    action: str,
+    link_url: str,
+    expires_at: datetime,
+    message_id: str,
+    date: datetime,
+) -> OutgoingMail:
+    """A link to the agent UI where an agent sets a password (an invitation, a reset): single use, expiring."""
+    expiry = expires_at.strftime("%Y-%m-%d %H:%M UTC")
+    greeting = f"Hello{' ' + to.name if to.name else ''},"
+    text = (
+        f"{greeting}\n\n{intro}\n\n{action}:\n{link_url}\n\n"
+        f"The link works once and expires at {expiry}. If you did not expect this email, ignore it.\n"
+    )
+    body = (
+        f"<p>{html.escape(greeting)}</p><p>{html.escape(intro)}</p>"
+        f'<p><a href="{html.escape(link_url, quote=True)}">{html.escape(action)}</a></p>'
+        f"<p>The link works once and expires at {html.escape(expiry)}. "
+        "If you did not expect this email, ignore it.</p>"
+    )
+    return _render(
+        subject=subject,
+        to=to,
+        sender=sender,
+        message_id=message_id,
+        threading=ThreadHeaders(None, []),
+        date=date,
+        text=text,
+        html_body=body,
+        extra=AUTO_GENERATED,
+    )
+
+
 def agent_alert(
     *,
     label: str,

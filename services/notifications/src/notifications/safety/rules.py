@@ -34,7 +34,17 @@ def suppression_reason(address: str, *, own_addresses: Iterable[str]) -> str | N
 
 # mail a machine sends on its own; an agent's reply is human mail and is never rate limited
 # status notices and completion requests (E1) are written by us, not the agent: automatic too
-AUTOMATIC_KINDS = frozenset({"confirmation", "magic_link", "resolved_notice", "closed_notice", "completion_request"})
+AUTOMATIC_KINDS = frozenset(
+    {
+        "confirmation",
+        "magic_link",
+        "agent_invite",
+        "password_reset",
+        "resolved_notice",
+        "closed_notice",
+        "completion_request",
+    }
+)
 
 HARD_BOUNCE_REASON = "address suppressed after a hard bounce"
 

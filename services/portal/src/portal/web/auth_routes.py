@@ -77,7 +77,7 @@ async def redeem_link(request: Request, ctx: Ctx, token: str) -> Response:
     )
     if redeemed is None:
         return render(request, "link_invalid.html", status_code=400)
-    target = sign_in(request, contact_id=redeemed.contact_id, email=redeemed.email)
+    target = await sign_in(request, ctx.sessions, contact_id=redeemed.contact_id, email=redeemed.email)
     log.info("signed_in", contact_id=redeemed.contact_id)
     return RedirectResponse(target, status_code=303)
 
@@ -90,7 +90,7 @@ async def logout_form(request: Request) -> Response:
 
 
 @router.post("/logout")
-async def logout(request: Request, csrf_token: Annotated[str, Form()] = "") -> Response:
+async def logout(request: Request, ctx: Ctx, csrf_token: Annotated[str, Form()] = "") -> Response:
     check_csrf(request, csrf_token)
-    sign_out(request)
+    await sign_out(request, ctx.sessions)
     return RedirectResponse("/login?signed_out=1", status_code=303)

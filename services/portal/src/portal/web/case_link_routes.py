@@ -31,6 +31,6 @@ async def open_case_link(request: Request, ctx: Ctx, token: str) -> Response:
     # ownership is checked by cases (not_found -> 404 page) before any session is opened
     view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact_id)
     email = view.case.requester.email if view.case.requester and view.case.requester.email else ""
-    open_case_by_link(request, contact_id=contact_id, case_id=case_id, email=email or "")
+    await open_case_by_link(request, ctx.sessions, contact_id=contact_id, case_id=case_id, email=email or "")
     log.info("case_link_opened", case_id=case_id, contact_id=contact_id)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from chassis.outbox import OutboxRelay
 from chassis.ratelimit import RateLimiter
 from chassis.rpc_client import RpcClient
+from chassis.sessions import SessionStore
 from contracts.cases_client import ContactCasesClient
 from portal.settings import PortalSettings
 
@@ -27,6 +28,8 @@ class PortalContext:
     # the portal's only door to the cases service: the contact-scoped methods, typed (D10)
     cases: ContactCasesClient
     link_limiter: RateLimiter
+    # who is signed in: server-side sessions, ended on sign-out (decision 0190)
+    sessions: SessionStore
 
 
 def get_context(request: Request) -> PortalContext:

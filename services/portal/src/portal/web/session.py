@@ -1,4 +1,4 @@
-"""The signed session cookie: who is signed in, and the CSRF token of their forms."""
+"""Who is signed in (a server-side session in Redis), and the CSRF token of their forms (in the signed cookie)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from fastapi import Request
 
+from chassis.sessions import SESSION_ID_KEY, SessionStore, session_data, set_session_data
 from chassis.web_security import CSRF_SESSION_KEY, csrf_token_ok, ensure_csrf_token, new_csrf_token, safe_next
 
 
@@ -46,15 +47,15 @@ def check_csrf(request: Request, given: str | None) -> None:
 
 
 def current_contact(request: Request) -> SignedInContact | None:
-    if not has_session(request):
+    """The contact of this request's live server-side session (decision 0190), or None."""
+    data = session_data(request) if has_session(request) else None
+    contact_id = data.get("contact_id") if data else None
+    if data is None or not isinstance(contact_id, int):
         return None
-    contact_id = request.session.get("contact_id")
-    if not isinstance(contact_id, int):
-        return None
-    scope = request.session.get("case_scope")
+    scope = data.get("case_scope")
     return SignedInContact(
         id=contact_id,
-        email=str(request.session.get("email", "")),
+        email=str(data.get("email", "")),
         case_scope=scope if isinstance(scope, int) else None,
     )
 
@@ -69,25 +70,42 @@ def require_contact(request: Request) -> SignedInContact:
     return contact
 
 
-def sign_in(request: Request, *, contact_id: int, email: str) -> str:
+def session_owner(contact_id: int) -> str:
+    return f"contact:{contact_id}"
+
+
+async def _start(request: Request, store: SessionStore, contact_id: int, data: dict[str, object]) -> None:
+    """A fresh session in the store; the cookie keeps only its id and a new CSRF token (session fixation)."""
+    sid = await store.create(owner=session_owner(contact_id), data={"contact_id": contact_id, **data})
+    old = request.session.get(SESSION_ID_KEY)
+    if isinstance(old, str):
+        await store.end(old)  # a case-link session that became a full one
+    request.session.clear()
+    request.session.update({SESSION_ID_KEY: sid, CSRF_SESSION_KEY: new_csrf_token()})
+    set_session_data(request, {"contact_id": contact_id, **data})
+
+
+async def sign_in(request: Request, store: SessionStore, *, contact_id: int, email: str) -> str:
     """Start a fresh session for the contact (a new CSRF token too); returns where to go next."""
     target = safe_next(request.session.get("next"))
-    # never carry anything over from before sign-in (session fixation)
-    request.session.clear()
-    request.session.update({"contact_id": contact_id, "email": email, CSRF_SESSION_KEY: new_csrf_token()})
+    await _start(request, store, contact_id, {"email": email})
     return target
 
 
-def open_case_by_link(request: Request, *, contact_id: int, case_id: int, email: str) -> None:
+async def open_case_by_link(
+    request: Request, store: SessionStore, *, contact_id: int, case_id: int, email: str
+) -> None:
     """A signed case link (D5): a session limited to that case, unless this contact is fully signed in already."""
     current = current_contact(request)
     if current is not None and current.id == contact_id and current.case_scope is None:
         return
-    request.session.clear()
-    request.session.update(
-        {"contact_id": contact_id, "email": email, "case_scope": case_id, CSRF_SESSION_KEY: new_csrf_token()}
-    )
+    await _start(request, store, contact_id, {"email": email, "case_scope": case_id})
 
 
-def sign_out(request: Request) -> None:
+async def sign_out(request: Request, store: SessionStore) -> None:
+    """End the session on the server: a copy of the cookie signs nobody in any more."""
+    sid = request.session.get(SESSION_ID_KEY)
+    if isinstance(sid, str):
+        await store.end(sid)
     request.session.clear()
+    set_session_data(request, None)
