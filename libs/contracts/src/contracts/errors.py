@@ -25,6 +25,8 @@ REQUIRED_FIELD_MISSING = "required_field_missing"
 # -- search and views
 INVALID_FILTER = "invalid_filter"
 AGENT_REQUIRED = "agent_required"
+# -- API keys: the desk keeps one way in for an admin (decision 0191)
+LAST_ADMIN_CREDENTIAL = "last_admin_credential"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -45,6 +47,7 @@ HTTP_STATUS: dict[str, int] = {
     REQUIRED_FIELD_MISSING: 422,
     INVALID_FILTER: 422,
     AGENT_REQUIRED: 422,
+    LAST_ADMIN_CREDENTIAL: 409,
 }
 
 
