@@ -138,10 +138,11 @@ async def may_see(ctx: AppContext, case_id: int, who: s.Viewer) -> bool:
 
 async def check(request: Request) -> None:
     """The app-wide dependency (see the module doc)."""
-    case_id = _case_id(request)
+    case_id = None if _self_scoped(request) else _case_id(request)
     named = _body_case(request)
-    if (case_id is None or _self_scoped(request)) and named is None:
-        return
+    other = await _body_case_id(request, named.field) if named is not None else None
+    if case_id is None and other is None:
+        return  # most requests: nothing to check, no viewer to find
     ctx: AppContext = request.app.state.ctx
     api = request.url.path.startswith(API_PREFIX)
     if api:
@@ -151,14 +152,11 @@ async def check(request: Request) -> None:
         if agent is None:
             return  # the page redirects to sign in
         who = viewer_of(agent)
-    if case_id is not None and not _self_scoped(request) and not await may_see(ctx, case_id, who):
+    if case_id is not None and not await may_see(ctx, case_id, who):
         if api:
             raise missing_case(case_id)
         raise CaseHiddenPage(case_id)
-    if named is None:
-        return
-    other = await _body_case_id(request, named.field)
-    if other is not None and not await may_see(ctx, other, who):
+    if named is not None and other is not None and not await may_see(ctx, other, who):
         # as the route answers an unknown case there (the UI's merge/link forms re-raise not_found too)
         raise named.missing(other)
 
