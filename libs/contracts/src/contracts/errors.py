@@ -29,6 +29,8 @@ AGENT_REQUIRED = "agent_required"
 AGENT_DEACTIVATED = "agent_deactivated"
 DEACTIVATE_SELF = "deactivate_self"
 LAST_ADMIN = "last_admin"
+# -- API keys: the desk keeps one way in for an admin (decision 0191)
+LAST_ADMIN_CREDENTIAL = "last_admin_credential"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -52,6 +54,7 @@ HTTP_STATUS: dict[str, int] = {
     AGENT_DEACTIVATED: 409,
     DEACTIVATE_SELF: 409,
     LAST_ADMIN: 409,
+    LAST_ADMIN_CREDENTIAL: 409,
 }
 
 

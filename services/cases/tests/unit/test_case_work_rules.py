@@ -123,3 +123,11 @@ def test_attachment_size_names_and_types() -> None:
     assert attachments.clean_filename("...") == "attachment"
     assert attachments.clean_content_type("Text/HTML; charset=utf-8") == "text/html"
     assert attachments.clean_content_type("nonsense") == "application/octet-stream"
+
+
+def test_a_task_due_date_without_a_zone_is_taken_as_utc() -> None:
+    assert tasks.due_in_utc(None) is None
+    assert tasks.due_in_utc(datetime(2031, 5, 4, 9, 30)) == datetime(2031, 5, 4, 9, 30, tzinfo=UTC)
+    oslo = datetime.fromisoformat("2031-05-04T11:30+02:00")
+    assert tasks.due_in_utc(oslo) == datetime(2031, 5, 4, 9, 30, tzinfo=UTC)
+    assert tasks.due_in_utc(oslo).tzinfo is UTC  # type: ignore[union-attr]

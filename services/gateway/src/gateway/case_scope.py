@@ -6,11 +6,15 @@ a restricted group the caller may not see answers exactly as a missing case does
 reads and writes alike, before the route runs. Admins see every case and skip the call; so do routes
 without a case id and the few reads that scope themselves (SELF_SCOPED). Routes added later are covered
 without doing anything.
+
+Writes that name a case in their body (BODY_CASES: merge, link, a case's master `parent_id`) are checked
+the same way, and a hidden case there answers exactly as the route answers an unknown id (decision 0192).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from fastapi import FastAPI, Request
 from starlette.responses import Response
@@ -20,6 +24,7 @@ from contracts import search as s
 from contracts.bounds import MAX_ID
 from gateway.context import AppContext
 from gateway.ui import session
+from gateway.ui.inbox import viewer_of
 
 API_PREFIX = "/api/"
 # Routes that already pass the caller as `viewer` to the cases service and answer 404 themselves: the
@@ -34,17 +39,44 @@ SELF_SCOPED = frozenset(
 )
 
 
-# Writes that name a second case in their body (JSON or form): it must be visible too, or a hidden case
-# could be merged into (or linked from) a visible one.
-OTHER_CASE_FIELDS = {"/merge": "duplicate_id", "/links": "other_case_id"}
+def missing_case(case_id: int) -> errors.DomainError:
+    """How a route answers a case id it cannot find (path, merge or link target)."""
+    return errors.NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
 
 
-async def _other_case_id(request: Request) -> int | None:
-    if request.method != "POST":
-        return None
-    field = next((f for tail, f in OTHER_CASE_FIELDS.items() if request.url.path.endswith(tail)), None)
-    if field is None:
-        return None
+def missing_parent(case_id: int) -> errors.DomainError:
+    """How the cases service answers an unknown `parent_id` (`cases.common.model_repo.require`)."""
+    return errors.ValidationFailed(message=f"no parent {case_id}", details={"parent_id": case_id})
+
+
+@dataclass(frozen=True)
+class BodyCase:
+    """A write that names a case in its body (JSON or form): that case must be visible too, or a hidden
+    case could be merged into, linked from or made the master of a visible one. A hidden one answers
+    exactly as the route answers a missing one (`missing`)."""
+
+    method: str
+    path: str  # the route's path template
+    field: str
+    missing: Callable[[int], errors.DomainError]
+
+
+BODY_CASES = (
+    BodyCase("POST", "/api/v1/cases/{case_id}/merge", "duplicate_id", missing_case),
+    BodyCase("POST", "/cases/{case_id}/merge", "duplicate_id", missing_case),
+    BodyCase("POST", "/api/v1/cases/{case_id}/links", "other_case_id", missing_case),
+    BodyCase("POST", "/cases/{case_id}/links", "other_case_id", missing_case),
+    BodyCase("POST", "/api/v1/cases", "parent_id", missing_parent),
+    BodyCase("PATCH", "/api/v1/cases/{case_id}", "parent_id", missing_parent),
+)
+
+
+def _body_case(request: Request) -> BodyCase | None:
+    path = getattr(request.scope.get("route"), "path", None)
+    return next((b for b in BODY_CASES if b.method == request.method and b.path == path), None)
+
+
+async def _body_case_id(request: Request, field: str) -> int | None:
     if request.headers.get("content-type", "").startswith("application/json"):
         try:
             body = await request.json()  # cached on the request: the route reads the same body
@@ -93,10 +125,6 @@ async def _api_viewer(request: Request, ctx: AppContext) -> s.Viewer:
     return await viewer(who, ctx)
 
 
-def _ui_viewer(agent: dict[str, Any]) -> s.Viewer:
-    return s.Viewer(agent_id=int(agent["id"]), is_admin=bool(agent.get("is_admin")))
-
-
 async def may_see(ctx: AppContext, case_id: int, who: s.Viewer) -> bool:
     """True when `who` may see the case; False when it is unknown or hidden from them."""
     if who.is_admin:
@@ -112,25 +140,27 @@ async def may_see(ctx: AppContext, case_id: int, who: s.Viewer) -> bool:
 
 async def check(request: Request) -> None:
     """The app-wide dependency (see the module doc)."""
-    case_id = _case_id(request)
-    if case_id is None or _self_scoped(request):
-        return
+    case_id = None if _self_scoped(request) else _case_id(request)
+    named = _body_case(request)
+    other = await _body_case_id(request, named.field) if named is not None else None
+    if case_id is None and other is None:
+        return  # most requests: nothing to check, no viewer to find
     ctx: AppContext = request.app.state.ctx
-    if request.url.path.startswith(API_PREFIX):
+    api = request.url.path.startswith(API_PREFIX)
+    if api:
         who = await _api_viewer(request, ctx)  # no key: 401, as the route itself would answer
     else:
         agent = session.signed_in(request)
         if agent is None:
             return  # the page redirects to sign in
-        who = _ui_viewer(agent)
-    if not await may_see(ctx, case_id, who):
-        if request.url.path.startswith(API_PREFIX):
-            raise errors.NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+        who = viewer_of(agent)
+    if case_id is not None and not await may_see(ctx, case_id, who):
+        if api:
+            raise missing_case(case_id)
         raise CaseHiddenPage(case_id)
-    other = await _other_case_id(request)
-    if other is not None and not await may_see(ctx, other, who):
-        # as the route answers an unknown second case (the UI's merge/link forms re-raise not_found too)
-        raise errors.NotFound(message=f"case {other} not found", details={"case_id": other})
+    if named is not None and other is not None and not await may_see(ctx, other, who):
+        # as the route answers an unknown case there (the UI's merge/link forms re-raise not_found too)
+        raise named.missing(other)
 
 
 def install(app: FastAPI) -> None:

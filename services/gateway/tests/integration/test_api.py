@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import time
 import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from conftest import Stack, wait_until
+from conftest import ADMIN_EMAIL, Stack, wait_until
+from sqlalchemy import select, update
 
 from chassis.testing import EventCollector
 from gateway import access
-from gateway.db.models import ApiKey
+from gateway.db.models import AgentCredential, ApiKey
 from gateway.domain import api_keys
 
 
@@ -96,6 +98,39 @@ def test_key_revoked_through_the_gateway_stops_at_once(stack: Stack) -> None:
         _error(client.get("/api/v1/cases?limit=1"), 401, "unauthorized")  # the next request: refused
         assert admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204  # again: a no-op
         _error(admin.delete("/api/v1/api-keys/999999"), 404, "not_found")
+
+
+def test_the_last_admin_credential_cannot_be_revoked(stack: Stack) -> None:
+    """An admin key may revoke itself or another while an admin way in is left (another live admin key, or an
+    active admin agent with a password, decision 0191); the last one answers 409 and stays."""
+    factory = stack.db()
+    with factory() as session, session.begin():  # the world to put back: live admin keys, the admin's password
+        live = list(session.scalars(select(ApiKey.id).where(ApiKey.is_admin.is_(True), ApiKey.revoked_at.is_(None))))
+        session.execute(update(ApiKey).where(ApiKey.id.in_(live)).values(revoked_at=datetime.now(UTC)))
+        credential = session.scalar(select(AgentCredential).where(AgentCredential.email == ADMIN_EMAIL))
+        assert credential is not None
+        saved = (credential.email, credential.password_hash)
+        session.delete(credential)
+    try:
+        last_id, last_secret = access.create_api_key(factory=factory, name="the last admin key", is_admin=True)
+        other_id, _ = access.create_api_key(factory=factory, name="another admin key", is_admin=True)
+        with stack.client(last_secret) as last:
+            assert last.delete(f"/api/v1/api-keys/{other_id}").status_code == 204  # another one was left
+            body = _error(last.delete(f"/api/v1/api-keys/{last_id}"), 409, "last_admin_credential")
+            assert "last admin credential" in body["message"]
+            assert last.get("/api/v1/cases?limit=1").status_code == 200  # still works
+            # once the admin agent can sign in with a password, the key may go
+            access.set_agent_password(factory=factory, email=ADMIN_EMAIL, password="a long enough password")
+            assert last.delete(f"/api/v1/api-keys/{last_id}").status_code == 204
+            _error(last.get("/api/v1/cases?limit=1"), 401, "unauthorized")
+    finally:
+        with factory() as session, session.begin():
+            session.execute(update(ApiKey).where(ApiKey.id.in_(live)).values(revoked_at=None))
+            found = session.scalar(select(AgentCredential).where(AgentCredential.email == saved[0]))
+            if found is None:
+                session.add(AgentCredential(email=saved[0], password_hash=saved[1]))
+            else:
+                found.password_hash = saved[1]
 
 
 def test_last_used_at_is_still_written_with_the_cache(stack: Stack) -> None:

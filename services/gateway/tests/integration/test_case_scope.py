@@ -7,6 +7,7 @@ so a route added later is tested without touching this file."""
 from __future__ import annotations
 
 import re
+import time
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -257,3 +258,64 @@ def test_links_and_close_with_children_leave_out_cases_the_caller_may_not_see(
     assert again.status_code == 200, again.text
     assert [c["id"] for c in again.json()["closed_children"]] == [hidden_child["id"]]
     assert again.json()["hidden_children_left_open"] == 0
+
+
+def test_a_hidden_case_cannot_be_made_a_master_and_answers_like_a_missing_one(
+    api: httpx.Client, world: dict[str, Any]
+) -> None:
+    """`parent_id` naming a hidden case, on create and on change, answers exactly as an unknown id."""
+    hidden_id = world["case"]["id"]
+    ada = world["ada_api"]
+
+    def body(resp: httpx.Response, other: int) -> Any:
+        return resp.status_code, resp.text.replace(str(other), "N")
+
+    new = {"title": "Ada's child", "requester_email": "per@example.no"}
+    hidden = ada.post("/api/v1/cases", json={**new, "parent_id": hidden_id})
+    missing = ada.post("/api/v1/cases", json={**new, "parent_id": MISSING})
+    assert hidden.status_code == 422, hidden.text
+    assert body(hidden, hidden_id) == body(missing, MISSING)
+    assert missing.json()["error"]["message"] == f"no parent {MISSING}"
+
+    mine = api.post("/api/v1/cases", json={"title": "Ada's own", "assignee_id": world["ada"]["id"]}).json()
+    hidden = ada.patch(f"/api/v1/cases/{mine['id']}", json={"parent_id": hidden_id})
+    missing = ada.patch(f"/api/v1/cases/{mine['id']}", json={"parent_id": MISSING})
+    assert hidden.status_code == 422, hidden.text
+    assert body(hidden, hidden_id) == body(missing, MISSING)
+    assert api.get(f"/api/v1/cases/{mine['id']}").json()["parent_id"] is None
+    assert api.get(f"/api/v1/cases/{hidden_id}/links").json()["children"] == []
+    # the member may make it the master
+    child = world["bo_api"].post("/api/v1/cases", json={**new, "parent_id": hidden_id})
+    assert child.status_code == 201, child.text
+    assert child.json()["parent_id"] == hidden_id
+
+
+def test_the_open_cases_report_leaves_out_groups_the_caller_may_not_see(
+    api: httpx.Client, world: dict[str, Any]
+) -> None:
+    """The report counts only cases the caller may see: no restricted group's name or count for a non-member."""
+    group_id = world["case"]["group"]["id"]
+
+    def restricted_rows(client: httpx.Client) -> list[dict[str, Any]]:
+        resp = client.get("/api/v1/reports/open-cases")
+        assert resp.status_code == 200, resp.text
+        return [g for g in resp.json()["by_group"] if g["group_id"] == group_id]
+
+    deadline = time.monotonic() + 15
+    while not restricted_rows(api):  # the report is built from events
+        assert time.monotonic() < deadline, "the restricted group never reached the report"
+        time.sleep(0.2)
+    assert restricted_rows(world["bo_api"]) == restricted_rows(api)
+    ada = world["ada_api"].get("/api/v1/reports/open-cases").json()
+    assert restricted_rows(world["ada_api"]) == []
+    assert world["case"]["group"]["name"] not in str(ada)
+    assert sum(ada["by_status"].values()) == ada["total"]
+    while True:  # the totals of a quiet moment (events of the tests before may still arrive)
+        before = api.get("/api/v1/reports/open-cases").json()
+        ada = world["ada_api"].get("/api/v1/reports/open-cases").json()
+        if before == api.get("/api/v1/reports/open-cases").json():
+            break
+        assert time.monotonic() < deadline + 15, "the report never settled"
+        time.sleep(0.2)
+    hidden_count = next(g["count"] for g in before["by_group"] if g["group_id"] == group_id)
+    assert ada["total"] == before["total"] - hidden_count

@@ -111,6 +111,53 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
             browser.close()
 
 
+def test_task_with_a_due_date_and_an_assignee_from_the_case_page(stack: Stack, api: httpx.Client) -> None:
+    """The task form's due date (a browser's datetime-local, no zone) and its assignee: an agent or a group."""
+    case = _case(api)
+    group = api.post("/api/v1/groups", json={"name": "Field techs"}).json()
+    me = next(a for a in api.get("/api/v1/agents").json()["items"] if a["email"] == ADMIN_EMAIL)
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM_PATH, args=CHROMIUM_ARGS)
+        try:
+            page: Page = browser.new_page(base_url=stack.base_url)
+            page.goto(f"/login?next=/cases/{case['id']}")
+            page.fill("input[name=email]", ADMIN_EMAIL)
+            page.fill("input[name=password]", stack.admin_password)
+            page.click("button[type=submit]")
+            page.fill("#task-title", "Replace the lamp")
+            page.fill("#task-due", "2031-05-04T09:30")
+            page.select_option("#task-assignee", f"agent:{me['id']}")
+            page.click("#tasks button:text('Add task')")
+            expect(page.locator("#tasks .task")).to_contain_text("Replace the lamp")
+            page.fill("#task-title", "Order a spare")
+            page.select_option("#task-assignee", f"group:{group['id']}")
+            page.click("#tasks button:text('Add task')")
+            expect(page.locator("#tasks .task")).to_have_count(2)
+            expect(page.locator("#tasks .task").nth(1)).to_contain_text("Field techs")
+            page.fill("#task-title", "Bad date")
+            page.evaluate("document.querySelector('#task-due').type = 'text'")
+            page.fill("#task-due", "next tuesday")
+            page.click("#tasks button:text('Add task')")
+            expect(page.locator(".flash-error").first).to_be_visible()
+        finally:
+            browser.close()
+    tasks = api.get(f"/api/v1/cases/{case['id']}/tasks").json()["items"]
+    assert [t["title"] for t in tasks] == ["Replace the lamp", "Order a spare"]
+    assert tasks[0]["due_at"].startswith("2031-05-04T09:30") and tasks[0]["assignee_id"] == me["id"]
+    assert tasks[1]["group_id"] == group["id"] and tasks[1]["assignee_id"] is None
+    # the API: a due date without a zone is UTC there too, and the assignee is an agent or a group
+    made = api.post(
+        f"/api/v1/cases/{case['id']}/tasks",
+        json={"title": "Test", "due_at": "2031-05-04T09:30", "group_id": group["id"]},
+    )
+    assert made.status_code == 201, made.text
+    assert made.json()["due_at"].startswith("2031-05-04T09:30") and made.json()["group_id"] == group["id"]
+    moved = api.patch(f"/api/v1/cases/{case['id']}/tasks/{made.json()['id']}", json={"due_at": "2031-06-01T08:00"})
+    assert moved.status_code == 200 and moved.json()["due_at"].startswith("2031-06-01T08:00"), moved.text
+    bad = api.post(f"/api/v1/cases/{case['id']}/tasks", json={"title": "Test", "group_id": 987_654})
+    assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+
+
 def test_templates_page_instructions_and_canned_replies(stack: Stack, api: httpx.Client, agent: httpx.Client) -> None:
     template = api.post(
         "/api/v1/templates",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import false, func, or_, select
 from sqlalchemy.orm import Session
 
 from chassis.db import dialect_insert
@@ -126,15 +126,22 @@ def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
     session.execute(stmt, rows)
 
 
-def open_cases_report(*, session: Session) -> OpenCasesReport:
-    """Open cases by status category and by group."""
-    is_open = CaseSummary.status.not_in(CLOSED_STATUSES)
+def open_cases_report(
+    *, session: Session, hidden_group_ids: Iterable[int] = (), agent_id: int | None = None
+) -> OpenCasesReport:
+    """Open cases by status category and by group, of the cases the caller may see: none of
+    `hidden_group_ids` (restricted groups they are not in) but those assigned to `agent_id`."""
+    where = [CaseSummary.status.not_in(CLOSED_STATUSES)]
+    hidden = sorted(set(hidden_group_ids))
+    if hidden:
+        mine = CaseSummary.assignee_id == agent_id if agent_id is not None else false()
+        where.append(or_(CaseSummary.group_id.is_(None), CaseSummary.group_id.not_in(hidden), mine))
     by_status = session.execute(
-        select(CaseSummary.status, func.count()).where(is_open).group_by(CaseSummary.status)
+        select(CaseSummary.status, func.count()).where(*where).group_by(CaseSummary.status)
     ).all()
     by_group = session.execute(
         select(CaseSummary.group_id, func.max(CaseSummary.group_name), func.count())
-        .where(is_open)
+        .where(*where)
         .group_by(CaseSummary.group_id)
     ).all()
     return build_report(

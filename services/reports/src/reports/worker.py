@@ -49,9 +49,15 @@ class ReportsService:
         return {"status": "ok"}
 
     @typed_rpc
-    def open_cases_report(self) -> OpenCasesReport:
+    def open_cases_report(
+        self, *, hidden_group_ids: list[int] | None = None, agent_id: int | None = None
+    ) -> OpenCasesReport:
+        """The caller's scope comes from the gateway: cases of `hidden_group_ids` not assigned to `agent_id`
+        are left out, so a restricted group's name and count reach only those who may see its cases."""
         with self.runtime.session_factory() as session:
-            return handlers.open_cases_report(session=session)
+            return handlers.open_cases_report(
+                session=session, hidden_group_ids=hidden_group_ids or (), agent_id=agent_id
+            )
 
     @event_handler("cases", "case_created", requeue_on_error=True)
     @idempotent_group(prepare=_begin_snapshots, complete=_write_snapshots)  # 0126, 0132; one upsert: 0158

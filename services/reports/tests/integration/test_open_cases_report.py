@@ -11,7 +11,7 @@ from typing import Any
 from conftest import CasesEvents, case, changed
 
 from chassis.testing import SyncRpc
-from contracts.cases import CaseCreated, MessageAdded, MessageRead
+from contracts.cases import CaseCreated, CaseRead, MessageAdded, MessageRead
 
 _ids = itertools.count(int(time.time()) % 100_000 * 10)
 SUPPORT = {"id": 1, "name": "Support"}
@@ -83,3 +83,23 @@ def test_cases_without_a_group_are_reported_as_no_group(rpc: SyncRpc, cases_even
     report = eventually(rpc, lambda r: r["total"] == before["total"] + 1)
     [no_group] = [g for g in report["by_group"] if g["group_id"] is None]
     assert no_group == {"group_id": None, "group_name": "No group", "count": no_group_before + 1}
+
+
+def test_a_caller_sees_no_group_hidden_from_them_but_their_own_cases(rpc: SyncRpc, cases_events: CasesEvents) -> None:
+    """`hidden_group_ids`: those groups' open cases are left out of every figure, except cases assigned to
+    `agent_id` (a restricted group's name and count reach only those who may see its cases)."""
+    payroll = {"id": 9_001, "name": "Payroll"}
+    theirs, mine = next(_ids), next(_ids)
+    cases_events.publish(CaseCreated(case=case(theirs, group=payroll)))
+    assigned = {**case(mine, group=payroll).model_dump(), "assignee": {"id": 77, "email": "a@x.no", "name": "A"}}
+    mine_case = CaseRead.model_validate(assigned)
+    cases_events.publish(CaseCreated(case=mine_case))
+    everything = eventually(rpc, lambda r: any(g["group_id"] == 9_001 and g["count"] == 2 for g in r["by_group"]))
+
+    hidden = rpc.call("reports", "open_cases_report", hidden_group_ids=[9_001])
+    assert all(g["group_id"] != 9_001 for g in hidden["by_group"]) and "Payroll" not in str(hidden)
+    assert hidden["total"] == everything["total"] - 2 == sum(hidden["by_status"].values())
+    assignee = rpc.call("reports", "open_cases_report", hidden_group_ids=[9_001], agent_id=77)
+    assert [g["count"] for g in assignee["by_group"] if g["group_id"] == 9_001] == [1]
+    assert assignee["total"] == everything["total"] - 1
+    assert rpc.call("reports", "open_cases_report", hidden_group_ids=[]) == everything

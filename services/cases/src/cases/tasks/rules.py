@@ -2,8 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from contracts.case_work import ApprovalDecision, TaskKind
 from contracts.errors import ALREADY_DECIDED, DomainError, InvalidTransition, NotFound, ValidationFailed
+
+
+def due_in_utc(value: datetime | None) -> datetime | None:
+    """A due date without a zone (a browser's `datetime-local`, a bare ISO time) is taken as UTC, as a case's
+    own dates are; stored as it came it would be refused by the column and answered as a server error."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
 def check_new_task(*, kind: TaskKind, approver_contact_id: int | None) -> None:

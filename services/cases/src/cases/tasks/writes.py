@@ -35,7 +35,8 @@ def add_task(*, runtime: Runtime, case_id: int, data: TaskCreate, actor: Actor) 
         _check_refs(session, assignee_id=data.assignee_id, group_id=data.group_id)
         if data.approver_contact_id is not None:
             require_contact(session, data.approver_contact_id)
-        task = CaseTask(case_id=case.id, **data.model_dump(), done=False, created_at=utcnow())
+        values = {**data.model_dump(), "due_at": rules.due_in_utc(data.due_at)}
+        task = CaseTask(case_id=case.id, **values, done=False, created_at=utcnow())
         task.kind = data.kind.value
         session.add(task)
         session.flush()
@@ -56,6 +57,8 @@ def update_task(*, runtime: Runtime, case_id: int, task_id: int, changes: TaskUp
             k: v for k, v in changes.model_dump(exclude_unset=True).items() if v is not None or k in _CLEARABLE
         }
         _check_refs(session, assignee_id=requested.get("assignee_id"), group_id=requested.get("group_id"))
+        if requested.get("due_at") is not None:
+            requested["due_at"] = rules.due_in_utc(requested["due_at"])
         if "done" in requested:
             decision = ApprovalDecision(task.decision) if task.decision else None
             rules.check_done_change(kind=TaskKind(task.kind), done=requested["done"], decision=decision)

@@ -1,4 +1,4 @@
-"""Route of /api/v1 that revokes an API key (decision 0134): admins only."""
+"""Route of /api/v1 that revokes an API key (decisions 0134, 0191): admins only."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import errors
 from contracts.bounds import LaxId
-from gateway import access
+from gateway import key_revocation
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: API keys"], responses=_RESPONSES)
 
@@ -33,8 +33,12 @@ async def revoke_api_key(
     ctx: Annotated[AppContext, Depends(get_context)],
 ) -> Response:
     """Revoke a key: refused at once by this gateway process, by the others within
-    `GATEWAY_API_KEY_CACHE_SECONDS` (1 s by default). Revoking a revoked key again is a no-op."""
-    found = await run_in_threadpool(access.revoke_api_key, factory=ctx.db, key_id=key_id)
+    `GATEWAY_API_KEY_CACHE_SECONDS` (1 s by default). Revoking a revoked key again is a no-op.
+
+    The last admin credential is kept: revoking the last live admin key while no active admin agent can
+    sign in with a password answers 409 `last_admin_credential` and changes nothing (decision 0191)."""
+    admin_emails = [a.email for a in await ctx.cases.list_agents() if a.is_admin]  # active agents only
+    found = await run_in_threadpool(key_revocation.revoke, factory=ctx.db, key_id=key_id, admin_emails=admin_emails)
     ctx.keys.forget(key_id)
     if not found:
         raise errors.NotFound(message=f"API key {key_id} not found", details={"key_id": key_id})

@@ -152,6 +152,8 @@ async def list_agents(ctx: Ctx, _who: DirectoryReader) -> AgentList:
 
 
 @router.get("/reports/open-cases", response_model=OpenCasesReport)
-async def open_cases_report(ctx: Ctx, _who: ReportsReader) -> OpenCasesReport:
-    """Open cases by status and by group."""
-    return await handlers.open_cases_report(rpc=ctx.rpc)
+async def open_cases_report(ctx: Ctx, who: ReportsReader) -> OpenCasesReport:
+    """Open cases by status and by group, counting only the cases the key's agent may see: a restricted
+    group the agent is not in is left out, with its cases (unless assigned to that agent)."""
+    viewer = await search_api.viewer(who, ctx)
+    return await handlers.open_cases_report(rpc=ctx.rpc, cases=ctx.cases, viewer=viewer)

@@ -48,3 +48,9 @@ def has_scope(*, scopes: Iterable[str], is_admin: bool, needed: str) -> bool:
         return True
     granted = set(scopes)
     return needed in granted or "*" in granted
+
+
+def leaves_no_admin(*, revoking_live_admin_key: bool, other_live_admin_keys: int, admin_passwords: int) -> bool:
+    """True when revoking this key would leave the desk with no admin credential (decision 0191): it is a
+    live admin key, no other live admin key remains, and no active admin agent can sign in with a password."""
+    return revoking_live_admin_key and other_live_admin_keys == 0 and admin_passwords == 0

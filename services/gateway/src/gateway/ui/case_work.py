@@ -4,7 +4,7 @@ the forms that change them, and attachment downloads. Same use cases as the API 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -33,6 +33,29 @@ def _back(case_id: int, anchor: str) -> RedirectResponse:
 def _field(form: Any, name: str) -> str:
     value = form.get(name)
     return value.strip() if isinstance(value, str) else ""
+
+
+def form_datetime(raw: str, field: str) -> datetime | None:
+    """A browser's `datetime-local` value (no zone): the page shows times in UTC, so it is read as UTC."""
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise errors.ValidationFailed(
+            message="the due date must be a date and time, e.g. 2031-05-04T09:30", details={field: raw}
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def task_assignee(raw: str) -> tuple[int | None, int | None]:
+    """The task form's one assignee picker: `agent:<id>`, `group:<id>` or nothing (agent id, group id)."""
+    kind, _, ident = raw.partition(":")
+    if not raw:
+        return None, None
+    if kind not in {"agent", "group"} or not ident.isdigit() or len(ident) > 18:
+        raise errors.ValidationFailed(message="pick an agent or a group as the assignee", details={"assignee": raw})
+    return (int(ident), None) if kind == "agent" else (None, int(ident))
 
 
 async def _attempt(request: Request, action: Callable[[], Awaitable[Any]], done: str) -> None:
@@ -78,11 +101,12 @@ async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Re
     form = await checked_form(request)
 
     async def action() -> Any:
-        due = _field(form, "due_at")
+        assignee_id, group_id = task_assignee(_field(form, "assignee"))
         data = cw.TaskCreate(
             title=_field(form, "title"),
-            assignee_id=int(_field(form, "assignee_id")) if _field(form, "assignee_id").isdigit() else None,
-            due_at=datetime.fromisoformat(due) if due else None,
+            assignee_id=assignee_id,
+            group_id=group_id,
+            due_at=form_datetime(_field(form, "due_at"), "due_at"),
         )
         return await ctx.cases.add_task(case_id=case_id, data=data, actor=s.actor(agent))
 

@@ -249,6 +249,6 @@ async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -
 
 @router.get("/dashboard")
 async def dashboard(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    report = await handlers.open_cases_report(rpc=ctx.rpc)
+    report = await handlers.open_cases_report(rpc=ctx.rpc, cases=ctx.cases, viewer=inbox.viewer_of(agent))
     largest = max([*report.by_status.values(), *(g.count for g in report.by_group), 1])
     return s.render(request, "dashboard.html", {"report": report, "largest": largest, "labels": STATUS_LABELS})
