@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from kombu import Connection, Exchange, Queue
-from sqlalchemy import Engine, MetaData
+from sqlalchemy import Engine, MetaData, create_engine, inspect
 
 from chassis.settings import repo_root
 
@@ -121,6 +121,16 @@ def schema_differences(engine: Engine, metadata: MetaData) -> list[Any]:
     """What alembic's autogenerate finds between the migrated database and the models: [] when they agree."""
     with engine.connect() as conn:
         return list(compare_metadata(MigrationContext.configure(conn), metadata))
+
+
+def migrated_schema_problems(package: str, metadata: MetaData, tmp_path: Path) -> tuple[set[str], list[Any]]:
+    """Migrate a fresh SQLite database of `package` and compare it with `metadata`: the migrated tables, and
+    the differences alembic finds ([] when the migrations and the table declarations agree)."""
+    engine = create_engine(migrate_sqlite(package, tmp_path / f"{package}.db"))
+    try:
+        return set(inspect(engine).get_table_names()), schema_differences(engine, metadata)
+    finally:
+        engine.dispose()
 
 
 class ServiceProcess:
