@@ -7,11 +7,9 @@ import smtplib
 from email.message import EmailMessage
 from typing import Any
 
-import test_inbound_mail_api as inbound
 import test_ui_case_work as ui
 from conftest import wait_until
 
-mail = inbound.mail  # the mail gateway's SMTP listener and worker, started for this module too
 agent = ui.agent  # an agent signed in to the web UI
 
 
