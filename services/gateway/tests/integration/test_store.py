@@ -85,7 +85,7 @@ def test_admin_password_from_the_environment(pg_url: str, factory: sessionmaker[
     assert not access.check_agent_password(factory=factory, email="nobody@example.com", password="s3cret-Pa55")
     with factory() as session:
         stored = session.execute(text("SELECT password_hash FROM agent_credential")).scalars().all()
-    assert len(stored) == 1 and stored[0].startswith("scrypt$") and "s3cret" not in stored[0]
+    assert len(stored) == 1 and stored[0].startswith("$argon2id$") and "s3cret" not in stored[0]
 
 
 def test_created_keys_authenticate_until_revoked(factory: sessionmaker[Session]) -> None:

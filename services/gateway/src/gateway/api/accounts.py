@@ -78,7 +78,12 @@ async def create_agent(data: AgentCreate, ctx: AppContext, who: ApiPrincipal) ->
     return agent
 
 
-@router.post("/agents/{agent_id}/invite", status_code=202, responses={202: {"description": "Invitation queued"}})
+@router.post(
+    "/agents/{agent_id}/invite",
+    status_code=202,
+    response_class=Response,
+    responses={202: {"description": "Invitation queued (no body)"}},
+)
 async def resend_invite(agent_id: AgentId, ctx: Ctx, who: Admin) -> Response:
     """Mail the agent a new link to set their password (valid 24 h); the links sent before stop working."""
     agent = await ctx.cases.save_agent(data=directory.AgentWrite(), agent_id=agent_id)  # no change: reads it
