@@ -44,6 +44,8 @@ from gateway.ui import (
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
+from gateway.ui.admin import routes as admin_routes
+from gateway.ui.admin.common import AdminRequired
 from gateway.ui.session import LoginRequired
 from gateway.webhooks.twilio import router as twilio_router
 
@@ -141,6 +143,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
+    app.include_router(admin_routes.router)  # the admin console under /admin
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",
@@ -166,6 +169,11 @@ def _install_ui_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(AdminRequired)
+    async def _admin_only(request: Request, _exc: AdminRequired) -> Response:
+        message = "This page is for admins. Ask an admin if you need a change here."
+        return ui.error_page(request, 403, "Admins only", message)
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:
