@@ -52,6 +52,7 @@ class Area:
     list_items: Callable[[AppContext], Awaitable[Sequence[Any]]]
     save: Callable[[AppContext, BaseModel, int | None], Awaitable[Any]]
     can_create: bool = True
+    delete: Callable[[AppContext, int], Awaitable[None]] | None = None
     # values a stored object gives the edit form where its attribute names differ from the fields'
     to_form: Callable[[Any], dict[str, Any]] | None = None
     # how the list shows a column's stored values (an enum's value -> its label), per attribute
@@ -179,11 +180,29 @@ def mount(router: APIRouter, area: Area) -> None:
         s.flash(request, f"{area.singular.capitalize()} “{_label(saved)}” saved.", "ok")
         return RedirectResponse(base, status_code=303)
 
+    async def remove(item_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+        form = await checked_form(request)
+        item = await find(area, ctx, item_id)
+        if item is None or area.delete is None:
+            return common.not_found(request, area.singular)
+        if not common.same_version(common.text(form, "version"), item):
+            problems = {common.FORM_ERROR: common.conflict_message(area.singular)}
+            return await edit_page(request, ctx, item, errors_=problems, status_code=409)
+        try:
+            await area.delete(ctx, item_id)
+        except errors.DomainError as exc:
+            problems = common.field_errors(exc)
+            return await edit_page(request, ctx, item, errors_=problems, status_code=_status(exc))
+        s.flash(request, f"{area.singular.capitalize()} “{_label(item)}” deleted.", "ok")
+        return RedirectResponse(base, status_code=303)
+
     router.add_api_route(base, list_page, methods=["GET"])
     if area.can_create:
         router.add_api_route(base, create, methods=["POST"])
     router.add_api_route(base + "/{item_id}", edit, methods=["GET"])
     router.add_api_route(base + "/{item_id}", update, methods=["POST"])
+    if area.delete is not None:
+        router.add_api_route(base + "/{item_id}/delete", remove, methods=["POST"])
 
 
 def _status(exc: Exception) -> int:
