@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
-from chassis.web import install_error_handlers, mount_ops
+from chassis.web import install_error_handlers, mount_ops, validation_response
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
 from gateway import case_scope  # every route reaching a case by id is scoped (0115)
 from gateway.api.accounts import router as accounts_router
@@ -158,6 +159,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
+def is_page(path: str) -> bool:
+    """A path of the agent UI (HTML answers), not of the API, the webhooks or the ops endpoints."""
+    return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
+
+
 def _session_store(scope: Scope) -> SessionStore | None:
     ctx = getattr(scope["app"].state, "ctx", None)
     return ctx.sessions if isinstance(ctx, AppContext) else None
@@ -174,6 +180,15 @@ def _install_ui_handlers(app: FastAPI) -> None:
     async def _admin_only(request: Request, _exc: AdminRequired) -> Response:
         message = "This page is for admins. Ask an admin if you need a change here."
         return ui.error_page(request, 403, "Admins only", message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not is_page(request.url.path):
+            return validation_response(exc)
+        # a page address with a malformed or impossible id names nothing: the same page as a missing object
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return ui.error_page(request, 404, "Not found", "There is nothing at this address.")
+        return ui.error_page(request, 422, "Invalid request", "The request was not valid. Go back and try again.")
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

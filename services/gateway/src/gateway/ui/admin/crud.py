@@ -20,6 +20,7 @@ from gateway.ui import session as s
 from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 Options = Sequence[tuple[str, str]]
 
@@ -157,13 +158,13 @@ def mount(router: APIRouter, area: Area) -> None:
         s.flash(request, f"{area.singular.capitalize()} “{_label(created)}” added.", "ok")
         return RedirectResponse(base, status_code=303)
 
-    async def edit(item_id: int, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+    async def edit(item_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
         item = await find(area, ctx, item_id)
         if item is None:
             return common.not_found(request, area.singular)
         return await edit_page(request, ctx, item)
 
-    async def update(item_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+    async def update(item_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
         form = await checked_form(request)
         item = await find(area, ctx, item_id)
         if item is None:
@@ -180,7 +181,7 @@ def mount(router: APIRouter, area: Area) -> None:
         s.flash(request, f"{area.singular.capitalize()} “{_label(saved)}” saved.", "ok")
         return RedirectResponse(base, status_code=303)
 
-    async def remove(item_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+    async def remove(item_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
         form = await checked_form(request)
         item = await find(area, ctx, item_id)
         if item is None or area.delete is None:
