@@ -85,7 +85,9 @@ class ChangeActor:
     @classmethod
     def web(cls, agent: Mapping[str, Any]) -> ChangeActor:
         """The signed-in agent of the admin console (`gateway.ui.session.require_agent`)."""
-        return cls(type="agent", name=str(agent["name"]), channel="web", agent_id=int(agent["id"]), email=agent["email"])
+        return cls(
+            type="agent", name=str(agent["name"]), channel="web", agent_id=int(agent["id"]), email=agent["email"]
+        )
 
     def audit(self) -> AuditActor:
         return AuditActor(
@@ -109,8 +111,7 @@ def check_version(current: Any, expected_version: str | None) -> None:
     version = fingerprint(current)
     if version != expected_version:
         raise VersionConflict(
-            message="this was changed by someone else since you read it: look at the current version and"
-            " try again",
+            message="this was changed by someone else since you read it: look at the current version and try again",
             details={"current": redact(current), "version": version, "expected": expected_version},
         )
 
