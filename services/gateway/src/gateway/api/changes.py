@@ -75,7 +75,8 @@ class ApiChange:
         )
 
 
-def _request_id(value: str | None) -> str:
+def parse_request_id(value: str | None) -> str:
+    """The caller's `X-Request-ID` (422 when malformed), or a new one."""
     if value is None:
         return new_request_id()
     if not _REQUEST_ID.match(value):
@@ -96,7 +97,7 @@ async def _admin_change(
     if_match: IfMatch = None,
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, ensure_admin(who), if_match_token(if_match), _request_id(x_request_id))
+    return ApiChange(ctx, ensure_admin(who), if_match_token(if_match), parse_request_id(x_request_id))
 
 
 async def _admin_create(
@@ -104,7 +105,7 @@ async def _admin_create(
     who: Annotated[ApiPrincipal, Depends(principal)],
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, ensure_admin(who), None, _request_id(x_request_id))
+    return ApiChange(ctx, ensure_admin(who), None, parse_request_id(x_request_id))
 
 
 async def _writer_change(
@@ -113,7 +114,7 @@ async def _writer_change(
     if_match: IfMatch = None,
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, who, if_match_token(if_match), _request_id(x_request_id))
+    return ApiChange(ctx, who, if_match_token(if_match), parse_request_id(x_request_id))
 
 
 async def _writer_create(
@@ -121,7 +122,7 @@ async def _writer_create(
     who: Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))],
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, who, None, _request_id(x_request_id))
+    return ApiChange(ctx, who, None, parse_request_id(x_request_id))
 
 
 # an admin key's change of an existing object (If-Match), and an admin key's create (no If-Match)
