@@ -54,6 +54,14 @@ SESSION_COOKIE = "helpdesk_agent"
 DOCS_URL = "/api/v1/docs"
 
 
+# URL prefix under /static/lib -> the npm package's dist folder (installed by `npm ci`, never copied)
+UI_LIBRARIES = {
+    "tabler": "@tabler/core/dist",
+    "tom-select": "tom-select/dist",
+    "flatpickr": "flatpickr/dist",
+}
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """The app; its context (database, RPC client) lives as long as the lifespan."""
     settings = settings or GatewaySettings()
@@ -141,6 +149,10 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         StaticFiles(directory=repo_root() / "node_modules" / "htmx.org" / "dist", check_dir=False),
         name="vendor",
     )
+    # the UI toolkit (decision 0201): Tabler (Bootstrap 5), Tom Select for pickers, flatpickr for dates
+    modules = repo_root() / "node_modules"
+    for prefix, folder in UI_LIBRARIES.items():
+        app.mount(f"/static/lib/{prefix}", StaticFiles(directory=modules / folder, check_dir=False), name=prefix)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     return app
 

@@ -311,6 +311,7 @@ def test_works_on_a_phone(chromium: Browser, stack: Stack, agent_page: Page, dem
 def test_sign_out(agent_page: Page) -> None:
     page = agent_page
     page.goto("/")
+    page.locator("#account-menu").click()  # the account menu holds the profile and signing out
     page.get_by_role("button", name="Sign out", exact=True).click()
     expect(page).to_have_url(re.compile(r"/login$"))
     page.goto("/")
