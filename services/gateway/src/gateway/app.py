@@ -79,7 +79,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Help desk API",
         version="1.0.0",
-        description="Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.",
+        description=(
+            "Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.\n\n"
+            "Admin changes: an object read alone answers its version as `ETag` (configuration lists give each item"
+            " a `version`); send it back as `If-Match` on a write, and a change made meanwhile answers 409"
+            " `version_conflict` with the current object in `details.current`, changing nothing (without"
+            " `If-Match` the write goes through). Every admin change is in the audit log, `GET /api/v1/audit`:"
+            " who, what, before and after (secrets redacted), when and how it ended. See docs/admin-changes.md."
+        ),
         openapi_url="/api/v1/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,
