@@ -193,6 +193,14 @@ async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     return FieldConfigList.model_validate({"items": v.with_versions(await ctx.cases.list_field_configs())})
 
 
+@router.get(
+    "/field-config/{field}", response_model=case_config.FieldConfigRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_field_config(field: FieldName, ctx: Ctx, _who: Reader) -> Response:
+    """One built-in optional field's configuration; its `ETag` is the version to send as `If-Match`."""
+    return versioned(await objects.field_config(ctx, field))
+
+
 @router.put("/field-config/{field}", response_model=case_config.FieldConfigRead, responses=CONFLICT)
 async def set_field_config(field: FieldName, data: FieldConfigWrite, change: AdminChange) -> Response:
     """Switch a built-in optional field off, hide it or make it required (admin)."""
