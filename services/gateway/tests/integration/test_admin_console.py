@@ -102,6 +102,12 @@ def test_add_a_status_with_a_field_error_first(admin_http: httpx.Client, api: ht
     assert ok.status_code == 303
     stored = {s["name"]: s for s in api.get("/api/v1/case-statuses").json()["items"]}
     assert stored[name]["category"] == "waiting"
+    # the audit log names who did it, from where, and what the status became
+    log = api.get("/api/v1/audit", params={"object_type": "case_status", "object_id": str(stored[name]["id"])})
+    entry = log.json()["items"][0]
+    assert entry["action"] == "create" and entry["outcome"] == "succeeded"
+    assert entry["actor"]["channel"] == "web" and entry["actor"]["email"] == ADMIN_EMAIL
+    assert entry["after"]["name"] == name and entry["before"] is None
 
 
 def test_missing_csrf_changes_nothing(admin_http: httpx.Client, api: httpx.Client) -> None:
