@@ -36,6 +36,7 @@ RPCS: dict[str, tuple[str, ...]] = {
     "delete_saved_search": ("viewer", "search_id"),
     "delete_sla_policy": ("policy_id",),
     "forward_case": ("case_id", "data", "actor"),
+    "get_agent": ("agent_id",),
     "get_agent_by_email": ("email",),
     "get_attachment": ("case_id", "attachment_id"),
     "get_case": ("case_id", "viewer"),
