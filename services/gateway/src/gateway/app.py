@@ -22,7 +22,10 @@ from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
-from gateway import case_scope  # every route reaching a case by id is scoped (0115)
+from gateway import (
+    case_scope,  # every route reaching a case by id is scoped (0115)
+    role_gate,  # a light agent writes internal notes only (0196)
+)
 from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.case_model import router as case_model_router
@@ -75,7 +78,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         docs_url=DOCS_URL,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(case_scope.check)],  # restricted groups on every case route
+        dependencies=[Depends(_access)],  # roles and restricted groups on every route
         # no OpenTelemetry SDK is installed (metrics go to Prometheus, chassis.web): FastAPI's native telemetry
         # could only ask per request whether a provider had been configured since (decision 0165)
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -84,6 +87,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     _install_ui_handlers(app)
     case_scope.install(app)
+    role_gate.install(app)
 
     async def database() -> str:
         return await run_in_threadpool(ping, ctx.engine)
@@ -141,6 +145,13 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     )
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     return app
+
+
+async def _access(request: Request) -> None:
+    """What a light agent may not call (403), then the cases the caller may not see (404): one dependency,
+    as FastAPI's cost is per dependency (decision 0165). A refused write never reveals whether its case exists."""
+    await role_gate.check(request)
+    await case_scope.check(request)
 
 
 def _session_store(scope: Scope) -> SessionStore | None:

@@ -162,13 +162,12 @@ def save_agent(*, runtime: Runtime, data: AgentWrite, agent_id: int | None = Non
 
 def _lock_admins(session: Session) -> None:
     """Lock the active admins' rows: two admins demoting each other at once cannot leave none (PostgreSQL)."""
-    session.execute(select(Agent.id).where(Agent.role == AgentRole.ADMIN.value, Agent.active.is_(True)).with_for_update())
+    admins = select(Agent.id).where(Agent.role == AgentRole.ADMIN.value, Agent.active.is_(True))
+    session.execute(admins.with_for_update())
 
 
 def _keep_an_admin(session: Session, row: Agent) -> None:
     others = select(Agent.id).where(Agent.role == AgentRole.ADMIN.value, Agent.active.is_(True), Agent.id != row.id)
     if session.scalar(others.limit(1)) is None:
         change = "be deactivated" if not row.active else "lose the admin role"
-        raise DomainError(
-            LAST_ADMIN, f"the last active admin cannot {change}", {"agent_id": row.id, "role": row.role}
-        )
+        raise DomainError(LAST_ADMIN, f"the last active admin cannot {change}", {"agent_id": row.id, "role": row.role})

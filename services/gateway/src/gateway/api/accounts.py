@@ -12,7 +12,7 @@ from contracts import cases as c
 from contracts import directory, errors
 from gateway import accounts
 from gateway.access import ApiPrincipal
-from gateway.api.keys import admin
+from gateway.api.deps import admin
 from gateway.context import AppContext, get_context
 from gateway.domain.access_links import Purpose
 
@@ -78,6 +78,26 @@ async def create_agent(data: AgentCreate, ctx: AppContext, who: ApiPrincipal) ->
     return agent
 
 
+async def update_agent(agent_id: int, data: directory.AgentWrite, ctx: AppContext) -> c.AgentRead:
+    """Change an agent; a new role ends their sessions (they sign in again with it) and every cached key."""
+    before = await _active_role(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
+    agent = await ctx.cases.save_agent(data=data, agent_id=agent_id)
+    if before is not None and before is not agent.role:
+        await ctx.sessions.end_all(accounts.session_owner(agent.id))
+        ctx.keys.clear()  # keys linked to the agent are capped by the new role from their next request
+    return agent
+
+
+async def _active_role(ctx: AppContext, agent_id: int) -> c.AgentRole | None:
+    """The role of an active agent; None for a deactivated (signed out, keys refused) or unknown one."""
+    try:
+        return (await ctx.cases.get_agent(agent_id=agent_id)).role
+    except errors.DomainError as exc:
+        if exc.code != errors.NOT_FOUND:
+            raise
+        return None
+
+
 @router.post(
     "/agents/{agent_id}/invite",
     status_code=202,
@@ -99,16 +119,13 @@ def _acts_as(who: ApiPrincipal, agent: c.AgentRead) -> bool:
 async def deactivate_agent(agent_id: AgentId, ctx: Ctx, who: Admin) -> AgentAccount:
     """Stop the agent from working here: their sessions end at once and their API keys are refused from the
     next request (in other gateway processes within `GATEWAY_API_KEY_CACHE_SECONDS`); their cases stay.
-    Refused for the agent the calling key acts as, and for the last active admin."""
+    Refused for the agent the calling key acts as, and for the last active admin (409 `last_admin`, kept by the
+    cases service)."""
     current = {a.id: a for a in await ctx.cases.list_agents()}  # active agents
     target = current.get(agent_id)
     if target is not None and _acts_as(who, target):
         raise errors.DomainError(
             errors.DEACTIVATE_SELF, "an admin cannot deactivate themselves", {"agent_id": agent_id}
-        )
-    if target is not None and target.is_admin and sum(a.is_admin for a in current.values()) <= 1:
-        raise errors.DomainError(
-            errors.LAST_ADMIN, "the last active admin cannot be deactivated", {"agent_id": agent_id}
         )
     agent = await ctx.cases.save_agent(data=directory.AgentWrite(active=False), agent_id=agent_id)
     await run_in_threadpool(

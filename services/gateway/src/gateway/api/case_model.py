@@ -15,7 +15,7 @@ from contracts.bounds import Flag, FlagText, LaxId
 from gateway.access import ApiPrincipal
 from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
-from gateway.api.deps import principal, require, writer
+from gateway.api.deps import admin, principal, require, writer
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
@@ -33,14 +33,8 @@ DirectoryReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_DIRECTO
 Id = Annotated[LaxId, Path()]
 
 
-async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Configuration and the directory's agents/groups are changed by admin keys only."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
-    return who
-
-
-Admin = Annotated[ApiPrincipal, Depends(_admin)]
+# configuration and the directory's agents and groups are changed by admins only
+Admin = Annotated[ApiPrincipal, Depends(admin)]
 
 
 class _List(BaseModel, Generic[T]):
@@ -275,5 +269,8 @@ async def create_agent(data: accounts_api.AgentCreate, ctx: Ctx, who: Admin) -> 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead)
 async def update_agent(agent_id: Id, data: directory.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
-    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
-    return await ctx.cases.save_agent(data=data, agent_id=agent_id)
+    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
+
+    A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
+    The last active admin keeps the role: 409 `last_admin`."""
+    return await accounts_api.update_agent(agent_id, data, ctx)

@@ -20,7 +20,7 @@ from gateway.api.deps import principal, require, writer
 from gateway.api.routes import _COMMON, _ERROR, PREFIX
 from gateway.api.search import viewer
 from gateway.context import AppContext, get_context
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 from gateway.domain.disposition import content_disposition
 
 router = APIRouter(prefix=PREFIX, tags=["v1: case work"], responses=_COMMON, dependencies=[Depends(principal)])
@@ -55,8 +55,7 @@ async def _viewer(who: ApiPrincipal, ctx: AppContext) -> Viewer | None:
 
 
 def _admin(who: ApiPrincipal) -> None:
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
+    roles.require_admin(who.role)
 
 
 # -- conversation ---------------------------------------------------------------------------------

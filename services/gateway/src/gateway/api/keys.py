@@ -9,21 +9,16 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import errors
 from contracts.bounds import LaxId
+from contracts.cases import AgentRole
 from gateway import key_revocation
 from gateway.access import ApiPrincipal
-from gateway.api.deps import principal
+from gateway.api.deps import admin
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
 _RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: API keys"], responses=_RESPONSES)
-
-
-async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "this endpoint needs an admin API key")
-    return who
 
 
 @router.delete("/api-keys/{key_id}", status_code=204)
@@ -37,7 +32,7 @@ async def revoke_api_key(
 
     The last admin credential is kept: revoking the last live admin key while no active admin agent can
     sign in with a password answers 409 `last_admin_credential` and changes nothing (decision 0191)."""
-    admin_emails = [a.email for a in await ctx.cases.list_agents() if a.is_admin]  # active agents only
+    admin_emails = [a.email for a in await ctx.cases.list_agents() if a.role is AgentRole.ADMIN]  # active only
     found = await run_in_threadpool(key_revocation.revoke, factory=ctx.db, key_id=key_id, admin_emails=admin_emails)
     ctx.keys.forget(key_id)
     if not found:

@@ -19,7 +19,7 @@ from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
 from gateway.api.schemas import AgentList, ApiCaseCreate, ApiMessageCreate, GroupList, MessageList
 from gateway.context import AppContext, get_context
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 from gateway.domain import idempotency as idem
 from gateway.domain.preconditions import etag, expected_version
 
@@ -133,9 +133,11 @@ async def list_messages(case_id: CaseId, ctx: Ctx, who: Reader, visibility: c.Vi
 
 @router.post("/cases/{case_id}/messages", status_code=201, response_model=c.MessageRead, responses={404: _ERROR})
 async def add_message(case_id: CaseId, data: ApiMessageCreate, ctx: Ctx, who: Writer) -> c.MessageRead:
-    """Add a public reply (mailed to the requester) or an internal note (agents only)."""
-    actor = await writer(who, ctx)
+    """Add a public reply (mailed to the requester) or an internal note (agents only).
+    A light agent writes internal notes only: their public reply answers 403 `role_forbidden`."""
     create = c.MessageCreate.model_validate(data.model_dump())
+    roles.refuse_public_reply(who.role, create.visibility is c.Visibility.PUBLIC)
+    actor = await writer(who, ctx)
     return await ctx.cases.add_message(case_id=case_id, data=create, actor=actor)
 
 

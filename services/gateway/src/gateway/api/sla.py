@@ -8,11 +8,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
-from contracts import errors
 from contracts.bounds import LaxId
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, SlaPolicyRead, SlaPolicyWrite
 from gateway.access import ApiPrincipal
-from gateway.api.deps import principal, require
+from gateway.api.deps import admin, principal, require
 from gateway.api.search import viewer
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
@@ -28,14 +27,7 @@ Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Id = Annotated[LaxId, Path()]
 
 
-async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """SLA policies and calendars are configuration: admin keys only."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
-    return who
-
-
-Admin = Annotated[ApiPrincipal, Depends(_admin)]
+Admin = Annotated[ApiPrincipal, Depends(admin)]
 
 
 class PolicyList(BaseModel):

@@ -37,7 +37,7 @@ class LoginRequired(Exception):
 
 
 def signed_in(request: Request) -> dict[str, Any] | None:
-    """The agent of this session ({id, email, name, is_admin}) or None; the session is looked up in Redis."""
+    """The agent of this session ({id, email, name, role, is_admin}) or None; the session is looked up in Redis."""
     data = session_data(request)
     agent = data.get(AGENT_KEY) if data else None
     return agent if isinstance(agent, dict) and "id" in agent else None
@@ -54,7 +54,15 @@ def require_agent(request: Request) -> dict[str, Any]:
 
 async def sign_in(request: Request, store: SessionStore, agent: c.AgentRead) -> None:
     """Start a fresh server-side session (a new CSRF token too: nothing survives from before sign-in)."""
-    data = {AGENT_KEY: {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}}
+    # is_admin: derived from the role, for pages that ask only that
+    who = {
+        "id": agent.id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role.value,
+        "is_admin": agent.is_admin,
+    }
+    data = {AGENT_KEY: who}
     sid = await store.create(owner=session_owner(agent.id), data=data)
     request.session.clear()
     request.session[SESSION_ID_KEY] = sid
@@ -69,6 +77,14 @@ async def sign_out(request: Request, store: SessionStore) -> None:
         await store.end(sid)
     request.session.clear()
     set_session_data(request, None)
+
+
+def role(agent: dict[str, Any]) -> c.AgentRole:
+    """The signed-in agent's role (a session begun before roles existed knows only is_admin)."""
+    stored = agent.get("role")
+    if stored in set(c.AgentRole):
+        return c.AgentRole(stored)
+    return c.AgentRole.ADMIN if agent.get("is_admin") else c.AgentRole.AGENT
 
 
 def actor(agent: dict[str, Any]) -> c.Actor:
