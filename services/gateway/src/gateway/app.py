@@ -47,7 +47,7 @@ from gateway.ui import (
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
-from gateway.ui.session import LoginRequired
+from gateway.ui.session import LoginRequired, RoleForbiddenPage
 from gateway.webhooks.twilio import router as twilio_router
 
 log = get_logger(__name__)
@@ -87,7 +87,6 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     install_error_handlers(app)
     _install_ui_handlers(app)
     case_scope.install(app)
-    role_gate.install(app)
 
     async def database() -> str:
         return await run_in_threadpool(ping, ctx.engine)
@@ -165,6 +164,10 @@ def _install_ui_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(RoleForbiddenPage)
+    async def _forbidden(request: Request, exc: RoleForbiddenPage) -> Response:
+        return ui.error_page(request, 403, "Not allowed for your role", exc.message)
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

@@ -14,7 +14,7 @@ from starlette.responses import Response
 from chassis.web_security import CSRF_FIELD, csrf_token_ok
 from contracts import cases as c
 from contracts import errors
-from gateway import case_work, handlers, role_gate
+from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
 from gateway.ui import inbox
@@ -164,7 +164,7 @@ async def _case_page(
     context = {
         "case": fetched,
         "messages": messages,
-        "agents": agents,
+        "agents": [a for a in agents if a.role is not c.AgentRole.LIGHT_AGENT],  # who may be assigned
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
@@ -231,7 +231,7 @@ async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -
     try:
         roles.refuse_public_reply(s.role(agent), visibility is c.Visibility.PUBLIC)
     except errors.DomainError as exc:
-        raise role_gate.refuse(request, exc) from None
+        raise s.RoleForbiddenPage(exc.message) from None
     body = str(form.get("body") or "").strip()
     error = None
     if body:

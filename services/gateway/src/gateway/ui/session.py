@@ -36,6 +36,14 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class RoleForbiddenPage(Exception):
+    """A page or form the signed-in agent's role does not allow; answered with a 403 page saying why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def signed_in(request: Request) -> dict[str, Any] | None:
     """The agent of this session ({id, email, name, role, is_admin}) or None; the session is looked up in Redis."""
     data = session_data(request)
@@ -101,8 +109,11 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """A page, with what every page needs: the agent, the CSRF token, pending flash messages."""
+    agent = signed_in(request)
     base = {
-        "agent": signed_in(request),
+        "agent": agent,
+        # a light agent's pages offer the internal note only (decision 0196)
+        "light_agent": agent is not None and role(agent) is c.AgentRole.LIGHT_AGENT,
         "csrf_token": ensure_csrf_token(request.session),
         "flashes": request.session.pop("flash", []),
     }
