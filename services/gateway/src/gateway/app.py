@@ -56,6 +56,22 @@ SESSION_COOKIE = "helpdesk_agent"
 DOCS_URL = "/api/v1/docs"
 
 
+API_DESCRIPTION = """Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.
+
+**Roles.** Every agent has a `role`; a key linked to an agent acts with at most that agent's role (an admin
+key of a non-admin agent is no admin key):
+
+- `admin`: everything, including configuration, agents, groups, mailboxes, SLA and API keys;
+- `agent`: works every case they may see (replies, notes, fields, tasks, time, links), no configuration;
+- `light_agent`: reads the cases of their own groups and adds internal notes to them; keeps their own saved
+  searches and notification settings. They cannot be assigned cases.
+
+A call the caller's role does not allow answers **403** with the code `role_forbidden`; `details` name the
+caller's `role` and the role `needed`. A case the caller may not see answers exactly as a missing one (404).
+`is_admin` on agents is deprecated: read and write `role`.
+"""
+
+
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     """The app; its context (database, RPC client) lives as long as the lifespan."""
     settings = settings or GatewaySettings()
@@ -73,7 +89,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Help desk API",
         version="1.0.0",
-        description="Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.",
+        description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,

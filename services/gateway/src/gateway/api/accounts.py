@@ -13,11 +13,12 @@ from contracts import directory, errors
 from gateway import accounts
 from gateway.access import ApiPrincipal
 from gateway.api.deps import admin
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.domain.access_links import Purpose
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR, 422: _ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 409: _ERROR, 422: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: agent accounts"], responses=_RESPONSES)
 AgentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The agent id")]

@@ -16,13 +16,14 @@ from gateway.access import ApiPrincipal
 from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
 from gateway.api.deps import admin, principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
 PREFIX = "/api/v1"
 T = TypeVar("T")
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 

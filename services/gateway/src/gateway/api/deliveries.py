@@ -11,10 +11,11 @@ from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
 from gateway.access import ApiPrincipal
 from gateway.api.deps import admin, principal
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries"], responses=_COMMON, dependencies=[Depends(principal)])
 

@@ -89,9 +89,9 @@ async def _with_agent_role(found: access.ApiPrincipal, ctx: AppContext) -> acces
 principal = ApiKeyBearer()
 
 
-async def admin(who: access.ApiPrincipal = Depends(principal)) -> access.ApiPrincipal:
+async def admin(request: Request, who: access.ApiPrincipal = Depends(principal)) -> access.ApiPrincipal:
     """A dependency that lets only admins through (403 `role_forbidden` otherwise)."""
-    roles.require_admin(who.role)
+    roles.require_admin(who.role, f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}")
     return who
 
 

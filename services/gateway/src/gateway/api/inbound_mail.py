@@ -16,12 +16,15 @@ from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
 from gateway.access import ApiPrincipal
 from gateway.api.deps import admin
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 PREFIX = "/api/v1"
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
 
-router = APIRouter(prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR})
+router = APIRouter(
+    prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 503: _ERROR}
+)
 _mailboxes = TypeAdapter(list[mg.MailboxRead])
 
 

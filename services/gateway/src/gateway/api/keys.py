@@ -13,10 +13,11 @@ from contracts.cases import AgentRole
 from gateway import key_revocation
 from gateway.access import ApiPrincipal
 from gateway.api.deps import admin
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 409: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: API keys"], responses=_RESPONSES)
 

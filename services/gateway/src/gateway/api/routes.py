@@ -17,6 +17,7 @@ from gateway import handlers, idempotency
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.api.schemas import AgentList, ApiCaseCreate, ApiMessageCreate, GroupList, MessageList
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys, roles
@@ -27,7 +28,7 @@ PREFIX = "/api/v1"
 
 _ERROR_EXAMPLE = {"error": {"code": "not_found", "message": "...", "details": None}}
 _ERROR = {"description": "Error", "content": {"application/json": {"example": _ERROR_EXAMPLE}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 
