@@ -21,6 +21,21 @@ from gateway.domain import api_keys
 
 MISSING = 987_654_321
 PASSWORD = "correct horse battery staple 7"
+# a plain form (no htmx) with the note form's fields, but public: what a light agent could forge in devtools
+CRAFT_PUBLIC_REPLY = """note => {
+    const forged = document.createElement("form");
+    forged.method = "post";
+    forged.action = note.action;
+    for (const [name, value] of new FormData(note)) {
+        const input = document.createElement("input");
+        input.type = "hidden";
+        input.name = name;
+        input.value = name === "visibility" ? "public" : name === "body" ? "Crafted public reply" : value;
+        forged.appendChild(input);
+    }
+    document.body.appendChild(forged);
+    forged.submit();
+}"""
 
 
 def _key(stack: Stack, email: str | None, *, is_admin: bool = False) -> httpx.Client:
@@ -238,7 +253,9 @@ def test_a_light_agent_writes_internal_notes_only(api: httpx.Client, world: dict
 
 def test_a_case_cannot_be_assigned_to_a_light_agent(api: httpx.Client, world: dict[str, Any]) -> None:
     case = world["cases"]["in field"]
-    resp = api.patch(f"/api/v1/cases/{case['id']}", json={"assignee_id": world["light"]["id"]})
+    resp = api.patch(
+        f"/api/v1/cases/{case['id']}", json={"assignee_id": world["light"]["id"]}, headers={"If-Match": "*"}
+    )
     assert resp.status_code == 422, resp.text
     error = resp.json()["error"]
     assert error["code"] == "light_agent_not_assignable" and "light agent" in error["message"], error
@@ -264,9 +281,8 @@ def test_a_light_agents_pages_offer_the_internal_note_only(stack: Stack, world: 
         assert change.status_code == 403, change.text
         assert light.get("/dashboard").status_code == 403
         assert light.get(f"/cases/{world['cases']['in other']['id']}").status_code == 404
-        note = light.post(
-            f"/cases/{case['id']}/messages", data={"csrf_token": token, "body": "Seen on site", "visibility": "internal"}
-        )
+        form = {"csrf_token": token, "body": "Seen on site", "visibility": "internal"}
+        note = light.post(f"/cases/{case['id']}/messages", data=form)
         assert note.status_code == 303, note.text
 
 
@@ -292,14 +308,11 @@ def test_a_light_agent_in_the_browser_has_the_internal_note_and_a_crafted_reply_
         page.get_by_label("Note (agents only, never sent to the requester)").fill("Browser note from Lise")
         page.get_by_role("button", name="Add note").click()
         expect(page.get_by_text("Browser note from Lise")).to_be_visible()
-        # a reply crafted from the page's own form (visibility switched to public) is refused by the server
-        page.eval_on_selector(
-            'form[action$="/messages"] input[name="visibility"]', "input => { input.value = 'public'; }"
-        )
-        page.eval_on_selector('form[action$="/messages"]', "form => form.removeAttribute('hx-post')")
-        page.get_by_label("Note (agents only, never sent to the requester)").fill("Crafted public reply")
-        page.get_by_role("button", name="Add note").click()
+        # a public reply crafted from the page's own form (its CSRF token, visibility switched) is refused
+        with page.expect_navigation():
+            page.eval_on_selector('form[action$="/messages"]', CRAFT_PUBLIC_REPLY)
         expect(page.get_by_role("heading", name="Not allowed for your role")).to_be_visible()
+        expect(page.get_by_text("needs an agent or an admin")).to_be_visible()
         page.goto(f"/cases/{case['id']}")
         expect(page.get_by_text("Crafted public reply")).to_have_count(0)
     finally:

@@ -39,12 +39,13 @@ LIGHT_AGENT_WRITES = frozenset(
         ("POST", "/set-password/{token}"),
     }
 )
-# reads a light agent may not make: counts over every group, and the form of a new case
+# reads a light agent may not make: counts over every group, and the pages that start a new case
 LIGHT_AGENT_READS_REFUSED = frozenset(
     {
         ("GET", "/api/v1/reports/open-cases"),
         ("GET", "/dashboard"),
         ("GET", "/cases/new"),
+        ("GET", "/templates"),
     }
 )
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
