@@ -33,8 +33,14 @@ async def revoke_api_key(
 
     The last admin credential is kept: revoking the last live admin key while no active admin agent can
     sign in with a password answers 409 `last_admin_credential` and changes nothing (decision 0191)."""
-    admin_emails = [a.email for a in await ctx.cases.list_agents() if a.role is AgentRole.ADMIN]  # active only
-    found = await run_in_threadpool(key_revocation.revoke, factory=ctx.db, key_id=key_id, admin_emails=admin_emails)
+    admins = [a for a in await ctx.cases.list_agents() if a.role is AgentRole.ADMIN]  # active agents only
+    found = await run_in_threadpool(
+        key_revocation.revoke,
+        factory=ctx.db,
+        key_id=key_id,
+        admin_emails=[a.email for a in admins],
+        admin_ids=[a.id for a in admins],
+    )
     ctx.keys.forget(key_id)
     if not found:
         raise errors.NotFound(message=f"API key {key_id} not found", details={"key_id": key_id})
