@@ -17,7 +17,7 @@ RPCS: dict[str, tuple[str, ...]] = {
     "add_contact_message": ("case_id", "contact_id", "body"),
     "add_message": ("case_id", "data", "actor"),
     "add_task": ("case_id", "data", "actor"),
-    "agent_time": ("agent_id",),
+    "agent_time": ("agent_id", "viewer"),
     "attachment_limit": (),
     "case_facts": ("case_ids",),
     "case_from_template": ("template_id", "data", "actor"),

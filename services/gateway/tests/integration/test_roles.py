@@ -317,3 +317,31 @@ def test_a_light_agent_in_the_browser_has_the_internal_note_and_a_crafted_reply_
         expect(page.get_by_text("Crafted public reply")).to_have_count(0)
     finally:
         context.close()
+
+
+def test_an_agents_time_counts_only_cases_the_caller_may_see(api: httpx.Client, world: dict[str, Any]) -> None:
+    agent_api, agent_id = world["agent_api"], world["agent"]["id"]
+    cases = world["cases"]
+    for name, minutes in (("in field", 10), ("in other", 20), ("in no group", 40)):
+        logged = agent_api.post(f"/api/v1/cases/{cases[name]['id']}/time", json={"minutes": minutes})
+        assert logged.status_code == 201, logged.text
+    assert api.get(f"/api/v1/agents/{agent_id}/time").json()["minutes"] == 70  # an admin sees every case
+    assert agent_api.get(f"/api/v1/agents/{agent_id}/time").json()["minutes"] == 70
+    seen_by_light = world["light_api"].get(f"/api/v1/agents/{agent_id}/time")
+    assert seen_by_light.status_code == 200, seen_by_light.text
+    assert seen_by_light.json()["minutes"] == 10  # only the case of the light agent's group
+
+
+def test_deactivating_an_agent_ends_their_open_live_stream(stack: Stack, api: httpx.Client) -> None:
+    tag = uuid.uuid4().hex[:6]
+    leaving = api.post("/api/v1/agents", json={"email": f"leaving-{tag}@example.com", "name": "Leaving"}).json()
+    with _key(stack, leaving["email"]) as client, client.stream("GET", "/api/v1/stream") as stream:
+        assert stream.status_code == 200, stream.read()
+        lines = stream.iter_lines()
+        assert next(lines) == "event: unread"
+        deactivated = api.post(f"/api/v1/agents/{leaving['id']}/deactivate")
+        assert deactivated.status_code == 200, deactivated.text
+        rest = list(lines)  # returns once the server ends the stream (a read timeout would fail the test)
+    assert not any(line.startswith("event: notification") for line in rest), rest
+    with _key(stack, leaving["email"]) as client:
+        assert client.get("/api/v1/stream").status_code == 401  # and it cannot be opened again

@@ -134,6 +134,8 @@ async def deactivate_agent(agent_id: AgentId, ctx: Ctx, who: Admin) -> AgentAcco
     )
     await ctx.sessions.end_all(accounts.session_owner(agent.id))
     ctx.keys.clear()  # this process forgets every verified key: the agent's are refused on their next use
+    if ctx.streams is not None:  # their live notification streams end now here, within a keepalive elsewhere
+        ctx.streams.close(agent.id)
     return AgentAccount(**agent.model_dump(), active=False)
 
 
