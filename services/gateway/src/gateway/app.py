@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
-from chassis.web import install_error_handlers, mount_ops
+from chassis.web import install_error_handlers, mount_ops, validation_response
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
 from gateway import (
     case_scope,  # every route reaching a case by id is scoped (0115)
@@ -28,6 +29,7 @@ from gateway import (
 )
 from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
+from gateway.api.audit import router as audit_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
@@ -47,6 +49,8 @@ from gateway.ui import (
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
+from gateway.ui.admin import routes as admin_routes
+from gateway.ui.admin.common import AdminRequired
 from gateway.ui.session import LoginRequired, RoleForbiddenPage
 from gateway.webhooks.twilio import router as twilio_router
 
@@ -69,7 +73,20 @@ key of a non-admin agent is no admin key):
 A call the caller's role does not allow answers **403** with the code `role_forbidden`; `details` name the
 caller's `role` and the role `needed`. A case the caller may not see answers exactly as a missing one (404).
 `is_admin` on agents is deprecated: read and write `role`.
+
+**Admin changes.** An object read alone answers its version as `ETag` (configuration lists give each item a
+`version`); send it back as `If-Match` on a write, and a change made meanwhile answers 409 `version_conflict`
+with the current object in `details.current`, changing nothing (without `If-Match` the write goes through).
+Every admin change is in the audit log, `GET /api/v1/audit`: who, what, before and after (secrets redacted),
+when and how it ended. See docs/admin-changes.md.
 """
+
+# URL prefix under /static/lib -> the npm package's dist folder (installed by `npm ci`, never copied)
+UI_LIBRARIES = {
+    "tabler": "@tabler/core/dist",
+    "tom-select": "tom-select/dist",
+    "flatpickr": "flatpickr/dist",
+}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -145,19 +162,25 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(push_router)  # Web Push for agents
     app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
     app.include_router(sla_router)  # SLA (B13)
-    app.include_router(keys_router)  # revoking API keys (0134)
+    app.include_router(keys_router)  # API keys: admins' and agents' own (0134, 0198)
+    app.include_router(audit_router)  # the admin audit log (0198)
     app.include_router(accounts_router)  # invitations, deactivation, sessions of agents
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
+    app.include_router(admin_routes.router)  # the admin console under /admin
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",
         StaticFiles(directory=repo_root() / "node_modules" / "htmx.org" / "dist", check_dir=False),
         name="vendor",
     )
+    # the UI toolkit (decision 0201): Tabler (Bootstrap 5), Tom Select for pickers, flatpickr for dates
+    modules = repo_root() / "node_modules"
+    for prefix, folder in UI_LIBRARIES.items():
+        app.mount(f"/static/lib/{prefix}", StaticFiles(directory=modules / folder, check_dir=False), name=prefix)
     app.mount("/static", StaticFiles(directory=PACKAGE_DIR / "static"), name="static")
     return app
 
@@ -167,6 +190,11 @@ async def _access(request: Request) -> None:
     as FastAPI's cost is per dependency (decision 0165). A refused write never reveals whether its case exists."""
     await role_gate.check(request)
     await case_scope.check(request)
+
+
+def is_page(path: str) -> bool:
+    """A path of the agent UI (HTML answers), not of the API, the webhooks or the ops endpoints."""
+    return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
 
 
 def _session_store(scope: Scope) -> SessionStore | None:
@@ -184,6 +212,20 @@ def _install_ui_handlers(app: FastAPI) -> None:
     @app.exception_handler(RoleForbiddenPage)
     async def _forbidden(request: Request, exc: RoleForbiddenPage) -> Response:
         return ui.error_page(request, 403, "Not allowed for your role", exc.message)
+
+    @app.exception_handler(AdminRequired)
+    async def _admin_only(request: Request, _exc: AdminRequired) -> Response:
+        message = "This page is for admins. Ask an admin if you need a change here."
+        return ui.error_page(request, 403, "Admins only", message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not is_page(request.url.path):
+            return validation_response(exc)
+        # a page address with a malformed or impossible id names nothing: the same page as a missing object
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return ui.error_page(request, 404, "Not found", "There is nothing at this address.")
+        return ui.error_page(request, 422, "Invalid request", "The request was not valid. Go back and try again.")
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

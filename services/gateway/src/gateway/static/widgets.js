@@ -1,0 +1,32 @@
+// The toolkit's widgets, switched on by markup so pages stay plain HTML that works without script:
+//   <select data-picker>              Tom Select (search in long lists, several values with `multiple`)
+//   <input data-date>                 flatpickr date picker (value stays YYYY-MM-DD)
+//   <input data-datetime>             flatpickr date and time (value stays YYYY-MM-DDTHH:MM)
+// Also after htmx swaps in new markup.
+(function () {
+  "use strict";
+
+  function enhance(root) {
+    if (window.TomSelect) {
+      root.querySelectorAll("select[data-picker]:not(.tomselected)").forEach(function (el) {
+        new window.TomSelect(el, {
+          create: el.hasAttribute("data-create"),
+          maxOptions: 500,
+          allowEmptyOption: true,
+          plugins: el.multiple ? ["remove_button"] : [],
+        });
+      });
+    }
+    if (window.flatpickr) {
+      root.querySelectorAll("input[data-date]:not(.flatpickr-input)").forEach(function (el) {
+        window.flatpickr(el, { dateFormat: "Y-m-d", allowInput: true });
+      });
+      root.querySelectorAll("input[data-datetime]:not(.flatpickr-input)").forEach(function (el) {
+        window.flatpickr(el, { enableTime: true, time_24hr: true, dateFormat: "Y-m-d\\TH:i", allowInput: true });
+      });
+    }
+  }
+
+  document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+})();
