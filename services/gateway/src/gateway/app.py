@@ -58,8 +58,12 @@ log = get_logger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_COOKIE = "helpdesk_agent"
 DOCS_URL = "/api/v1/docs"
-
-
+# URL prefix under /static/lib -> the npm package's dist folder (installed by `npm ci`, never copied)
+UI_LIBRARIES = {
+    "tabler": "@tabler/core/dist",
+    "tom-select": "tom-select/dist",
+    "flatpickr": "flatpickr/dist",
+}
 API_DESCRIPTION = """Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.
 
 **Roles.** Every agent has a `role`; a key linked to an agent acts with at most that agent's role (an admin
@@ -80,13 +84,6 @@ with the current object in `details.current`, changing nothing (without `If-Matc
 Every admin change is in the audit log, `GET /api/v1/audit`: who, what, before and after (secrets redacted),
 when and how it ended. See docs/admin-changes.md.
 """
-
-# URL prefix under /static/lib -> the npm package's dist folder (installed by `npm ci`, never copied)
-UI_LIBRARIES = {
-    "tabler": "@tabler/core/dist",
-    "tom-select": "tom-select/dist",
-    "flatpickr": "flatpickr/dist",
-}
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -185,16 +182,16 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
+def is_page(path: str) -> bool:
+    """A path of the agent UI (HTML answers), not of the API, the webhooks or the ops endpoints."""
+    return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
+
+
 async def _access(request: Request) -> None:
     """What a light agent may not call (403), then the cases the caller may not see (404): one dependency,
     as FastAPI's cost is per dependency (decision 0165). A refused write never reveals whether its case exists."""
     await role_gate.check(request)
     await case_scope.check(request)
-
-
-def is_page(path: str) -> bool:
-    """A path of the agent UI (HTML answers), not of the API, the webhooks or the ops endpoints."""
-    return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
 
 
 def _session_store(scope: Scope) -> SessionStore | None:
@@ -209,10 +206,6 @@ def _install_ui_handlers(app: FastAPI) -> None:
     async def _login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
 
-    @app.exception_handler(RoleForbiddenPage)
-    async def _forbidden(request: Request, exc: RoleForbiddenPage) -> Response:
-        return ui.error_page(request, 403, "Not allowed for your role", exc.message)
-
     @app.exception_handler(AdminRequired)
     async def _admin_only(request: Request, _exc: AdminRequired) -> Response:
         message = "This page is for admins. Ask an admin if you need a change here."
@@ -226,6 +219,10 @@ def _install_ui_handlers(app: FastAPI) -> None:
         if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
             return ui.error_page(request, 404, "Not found", "There is nothing at this address.")
         return ui.error_page(request, 422, "Invalid request", "The request was not valid. Go back and try again.")
+
+    @app.exception_handler(RoleForbiddenPage)
+    async def _forbidden(request: Request, exc: RoleForbiddenPage) -> Response:
+        return ui.error_page(request, 403, "Not allowed for your role", exc.message)
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

@@ -97,9 +97,9 @@ async def api_actor(who: ApiPrincipal, ctx: AppContext) -> ChangeActor:
     return replace(actor, agent_id=agent.id, name=agent.name, email=agent.email or actor.email)
 
 
-def ensure_admin(who: ApiPrincipal) -> ApiPrincipal:
-    """The caller, who must act as an admin (403 `role_forbidden` otherwise; decision 0195)."""
-    roles.require_admin(who.role)
+def ensure_admin(who: ApiPrincipal, doing: str = "this change") -> ApiPrincipal:
+    """Admins only: 403 `role_forbidden` naming the role needed (decision 0195)."""
+    roles.require_admin(who.role, doing)
     return who
 
 

@@ -42,7 +42,7 @@ class ApiKeyList(BaseModel):
 
 
 async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Dependency: the caller, who must use an admin key (403 `forbidden` otherwise)."""
+    """Dependency: the caller, who must act as an admin (403 `role_forbidden` otherwise)."""
     return ensure_admin(who)
 
 
