@@ -74,7 +74,7 @@ def forbidden(role: AgentRole | str, needed: AgentRole, doing: str) -> errors.Do
     needs = "an admin" if needed is AgentRole.ADMIN else "an agent or an admin"
     return errors.DomainError(
         errors.ROLE_FORBIDDEN,
-        f"{doing} needs {needs}; you act as {AgentRole(role).value}",
+        f"{doing[:1].upper()}{doing[1:]} needs {needs}; you act as {AgentRole(role).value.replace('_', ' ')}",
         {"role": AgentRole(role).value, "needed": needed.value},
     )
 
