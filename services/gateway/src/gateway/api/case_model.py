@@ -211,7 +211,7 @@ async def set_field_config(field: FieldName, data: FieldConfigWrite, change: Adm
         "field_config",
         field,
         "update",
-        load_before=lambda: objects.field_config(ctx, field),
+        load_before=lambda: objects.configurable_field(ctx, field),  # any other field: cases refuses it (422)
         apply=lambda: ctx.cases.save_field_config(data=body),
     )
     return versioned(saved)
