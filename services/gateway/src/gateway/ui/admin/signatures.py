@@ -145,9 +145,11 @@ async def _page(
     return common.render(request, "admin/signatures.html", context, status_code=status_code)
 
 
-async def signatures_page(request: Request, ctx: Ctx, _admin: Admin, agent: str = "", mailbox: str = "") -> Response:
-    """The stored levels, the form (filled with one level's text when `agent`/`mailbox` pick it), the preview."""
-    if not (agent or mailbox):
+async def signatures_page(
+    request: Request, ctx: Ctx, _admin: Admin, edit: str = "", agent: str = "", mailbox: str = ""
+) -> Response:
+    """The stored levels, the form (with `edit`, filled with the level `agent`/`mailbox` pick), the preview."""
+    if not edit:
         return await _page(request, ctx)
     agent_id = _query_int(agent)
     current = stored_level(await ctx.cases.list_signatures(), agent_id, mailbox or None)
