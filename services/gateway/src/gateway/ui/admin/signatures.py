@@ -30,6 +30,8 @@ LEVEL_LABELS = {
     "personal": "Agent",
     "personal_mailbox": "Agent in one mailbox",
 }
+# how the preview names the level a part came from
+LEVEL_SHORT = {"general": "general", "mailbox": "mailbox", "personal": "agent", "personal_mailbox": "agent-in-mailbox"}
 FIELDS = {"agent_id", "mailbox", "greeting", "signature"}
 _mailboxes = TypeAdapter(list[mg.MailboxRead])
 
@@ -129,6 +131,7 @@ async def _page(
     context = {
         "levels": levels,
         "level_labels": LEVEL_LABELS,
+        "level_short": LEVEL_SHORT,
         "agent_names": names,
         "agent_options": agent_options,
         "mailboxes": known,
