@@ -233,7 +233,13 @@ def test_workspace_customer_mail_saves_and_a_concurrent_change_is_a_conflict(
 def test_a_held_contact_is_approved_and_their_case_is_released(
     admin_http: httpx.Client, api: httpx.Client, services: dict[str, Any]
 ) -> None:
-    assert api.patch("/api/v1/settings/cases", json={"hold_unknown_senders": True}).status_code == 200
+    page = admin_http.get("/admin/contacts").text
+    assert "Hold unknown senders for approval" in page
+    switched = admin_http.post(
+        "/admin/contacts/hold", data={"csrf_token": csrf(page), "hold": "on", "next": "https://evil.example/"}
+    )
+    assert switched.status_code == 303 and switched.headers["location"] == "/admin/contacts"  # never elsewhere
+    assert api.get("/api/v1/settings/cases").json()["hold_unknown_senders"] is True
     try:
         sender = f"stranger-{uuid.uuid4().hex[:6]}@customer.example"
         send_mail(services["smtp_port"], sender, "Please help")
@@ -335,4 +341,4 @@ def test_the_customer_pages_fit_a_phone_and_a_desktop(chromium: Browser, stack: 
                 expect(page.get_by_role("main")).to_be_visible()
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
-                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=False)
