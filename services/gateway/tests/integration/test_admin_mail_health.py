@@ -152,4 +152,4 @@ def test_filter_the_inbound_audit_in_the_browser(chromium: Browser, stack: Stack
                 expect(page.get_by_role("main")).to_be_visible()
                 overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width}px"
-                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=True)
+                page.screenshot(path=str(SCREENSHOTS / f"{name}{suffix}.png"), full_page=False)

@@ -55,20 +55,20 @@ def version(settings: CustomerMailSettingsRead) -> str:
 
 def fields(inherited: str) -> list[dict[str, Any]]:
     """The form's fields; `inherited` names what an empty one falls back to (the workspace, the configuration)."""
-    keep = f"Empty (—): as {inherited}."
+    keep, empty = f"—: as {inherited}.", f"Empty: as {inherited}."
     specs = (
         (
             Field("conversation", "What the customer gets by email", kind="select", help=keep),
             list(CONVERSATION_LABELS.items()),
         ),
-        (Field("sender_address", "Sender address", kind="email", help=f"Empty: {inherited}."), ()),
-        (Field("sender_name", "Sender name", help=f"Shown before the address, e.g. “Acme Support”. {keep}"), ()),
+        (Field("sender_address", "Sender address", kind="email", help=empty), ()),
+        (Field("sender_name", "Sender name", help=f"Shown before the address, e.g. “Acme Support”. {empty}"), ()),
         (
             Field(
                 "closing_greeting",
                 "Closing greeting",
                 kind="textarea",
-                help=f"Ends every mail to the customer, e.g. “Kind regards, the support team”. {keep}",
+                help=f"Ends every mail to the customer, e.g. “Kind regards, the support team”. {empty}",
             ),
             (),
         ),
