@@ -75,6 +75,11 @@ def test_set_a_general_signature_then_edit_it_and_the_preview_shows_it(
     assert edited.status_code == 303, edited.text
     general = [lv for lv in api.get("/api/v1/signatures").json()["items"] if lv["level"] == "general"]
     assert [(lv["greeting"], lv["signature"]) for lv in general] == [("Hi,", "Support")]
+    log = api.get("/api/v1/audit", params={"object_type": "signature"}).json()["items"]
+    assert [e["after"]["signature"] for e in log if e["actor"]["channel"] == "web"][:2] == [
+        "Support",
+        "The Support Team",
+    ]
 
 
 def test_an_edit_of_a_level_carries_its_version_and_a_stale_one_is_a_conflict(
@@ -261,6 +266,12 @@ def test_a_held_contact_is_approved_and_their_case_is_released(
     assert approved.status_code == 303 and approved.headers["location"] == "/admin/contacts?show=held"
     assert api.get(f"/api/v1/contacts/{contact['id']}").json()["approved"] is True
     assert api.get(f"/api/v1/cases/{case['id']}").json()["held_for_approval"] is False
+    # the audit log names the approval, from the console, with the contact before and after
+    [entry] = api.get("/api/v1/audit", params={"object_type": "contact", "object_id": str(contact["id"])}).json()[
+        "items"
+    ]
+    assert (entry["action"], entry["outcome"], entry["actor"]["channel"]) == ("approve", "succeeded", "web")
+    assert entry["before"]["approved"] is False and entry["after"]["approved"] is True
     # the contact's page lists the case, linking to the case page
     page = admin_http.get(f"/admin/contacts/{contact['id']}")
     assert f'href="/cases/{case["id"]}"' in page.text and "Please help" in page.text

@@ -61,6 +61,8 @@ def test_a_suppressed_address_is_listed_and_cleared(stack: Stack, admin_http: ht
     cleared = admin_http.post("/admin/suppressions/clear", data={"csrf_token": token, "address": address})
     assert cleared.status_code == 303
     assert api.get("/api/v1/suppressions", params={"address": address}).json()["items"] == []
+    [entry] = api.get("/api/v1/audit", params={"object_type": "suppression", "object_id": address}).json()["items"]
+    assert (entry["action"], entry["actor"]["channel"], entry["before"]["address"]) == ("clear", "web", address)
     assert f"Mail goes to {address} again" in admin_http.get("/admin/suppressions").text
     again = admin_http.post("/admin/suppressions/clear", data={"csrf_token": token, "address": address})
     assert again.status_code == 303

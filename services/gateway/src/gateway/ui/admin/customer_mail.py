@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from contracts import errors
 from contracts.notifications import ConversationMode, CustomerMailSettingsRead, CustomerMailSettingsWrite
+from gateway import admin_changes, admin_objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
@@ -33,14 +34,28 @@ FIELDS = ("conversation", "sender_address", "sender_name", "closing_greeting", "
 async def _change(
     ctx: AppContext, admin: dict[str, Any], organisation_id: int | None, data: CustomerMailSettingsWrite
 ) -> CustomerMailSettingsRead:
-    """Every customer mail change of the console goes through here (the audit log is wired in one place)."""
-    saved = await ctx.rpc.call(
-        "notifications",
-        "set_customer_mail_settings",
-        organisation_id=organisation_id,
-        data=data.model_dump(mode="json"),
+    """Every customer mail change of the console: in the audit log as the API's (the page checked the version
+    of the level's own values, decision 0209)."""
+
+    async def apply() -> CustomerMailSettingsRead:
+        saved = await ctx.rpc.call(
+            "notifications",
+            "set_customer_mail_settings",
+            organisation_id=organisation_id,
+            data=data.model_dump(mode="json"),
+        )
+        return CustomerMailSettingsRead.model_validate(saved)
+
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="customer_mail_settings",
+        object_id=organisation_id,
+        action="update",
+        expected_version=None,
+        load_before=lambda: admin_objects.customer_mail(ctx, organisation_id),
+        apply=apply,
     )
-    return CustomerMailSettingsRead.model_validate(saved)
 
 
 async def load(ctx: AppContext, organisation_id: int | None) -> CustomerMailSettingsRead:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 
 from contracts import case_config, directory, errors
 from contracts import cases as c
+from gateway import admin_changes, admin_objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common, customer_mail
@@ -22,6 +23,7 @@ from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.admin.crud import Field
 from gateway.ui.inbox import viewer_of
 from gateway.ui.routes import STATUS_LABELS, checked_form
+from gateway.ui.session import PageId
 
 ORGS = "/admin/organisations"
 CONTACTS = "/admin/contacts"
@@ -35,19 +37,53 @@ CHANNEL_LABELS = [(ch.value, "Email" if ch == c.ContactChannel.EMAIL else ch.val
 
 
 async def _change_organisation(
-    ctx: AppContext, admin: dict[str, Any], data: directory.OrganisationWrite, organisation_id: int | None
+    ctx: AppContext, admin: dict[str, Any], data: directory.OrganisationWrite, organisation_id: int | None, version: str
 ) -> directory.OrganisationRead:
-    return await ctx.cases.save_organisation(data=data, organisation_id=organisation_id)
+    """Create (no id) or rename, with the version check and the audit entry of the API's."""
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="organisation",
+        object_id=organisation_id,
+        action="update" if organisation_id else "create",
+        expected_version=version or None,
+        load_before=(lambda: admin_objects.organisation(ctx, organisation_id)) if organisation_id else None,
+        apply=lambda: ctx.cases.save_organisation(data=data, organisation_id=organisation_id),
+    )
 
 
 async def _change_contact(
-    ctx: AppContext, admin: dict[str, Any], data: directory.ContactWrite, contact_id: int
+    ctx: AppContext,
+    admin: dict[str, Any],
+    data: directory.ContactWrite,
+    contact_id: int,
+    version: str | None,
+    action: str = "update",
 ) -> directory.ContactDetail:
-    return await ctx.cases.save_contact(data=data, actor=s.actor(admin), contact_id=contact_id)
+    """Edit or approve (which releases the held cases), with the version check and the audit entry of the API's."""
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="contact",
+        object_id=contact_id,
+        action=action,
+        expected_version=version,
+        load_before=lambda: admin_objects.contact(ctx, contact_id),
+        apply=lambda: ctx.cases.save_contact(data=data, actor=s.actor(admin), contact_id=contact_id),
+    )
 
 
 async def _change_hold(ctx: AppContext, admin: dict[str, Any], hold: bool) -> case_config.CaseSettings:
-    return await ctx.cases.update_case_settings(changes=case_config.CaseSettings(hold_unknown_senders=hold))
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="case_settings",
+        object_id=None,
+        action="update",
+        expected_version=None,
+        load_before=lambda: admin_objects.case_settings(ctx),
+        apply=lambda: ctx.cases.update_case_settings(changes=case_config.CaseSettings(hold_unknown_senders=hold)),
+    )
 
 
 # -- organisations ------------------------------------------------------------------------------------------
@@ -78,7 +114,7 @@ async def create_organisation(request: Request, ctx: Ctx, admin: Admin) -> Respo
     form = await checked_form(request)
     values = {"name": common.text(form, "name")}
     try:
-        created = await _change_organisation(ctx, admin, directory.OrganisationWrite.model_validate(values), None)
+        created = await _change_organisation(ctx, admin, directory.OrganisationWrite.model_validate(values), None, "")
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, {"name"})
         return await _organisations_page(request, ctx, values=values, errors_=problems, status_code=_status(exc))
@@ -121,26 +157,28 @@ async def _organisation_page(
     return common.render(request, "admin/organisation.html", context, status_code=status_code)
 
 
-async def organisation_page(organisation_id: int, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+async def organisation_page(organisation_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
     org = await _organisation(ctx, organisation_id)
     if org is None:
         return common.not_found(request, "organisation")
     return await _organisation_page(request, ctx, org)
 
 
-async def rename_organisation(organisation_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     org = await _organisation(ctx, organisation_id)
     if org is None:
         return common.not_found(request, "organisation")
     values = {"name": common.text(form, "name")}
-    if not common.same_version(common.text(form, "version"), org):
-        problems = {common.FORM_ERROR: common.conflict_message("organisation")}
-        return await _organisation_page(request, ctx, org, name_errors=problems, status_code=409)
     try:
-        saved = await _change_organisation(
-            ctx, admin, directory.OrganisationWrite.model_validate(values), organisation_id
-        )
+        data = directory.OrganisationWrite.model_validate(values)
+        saved = await _change_organisation(ctx, admin, data, organisation_id, common.text(form, "version"))
+    except admin_changes.VersionConflict:
+        current = await _organisation(ctx, organisation_id)
+        if current is None:
+            return common.not_found(request, "organisation")
+        problems = {common.FORM_ERROR: common.conflict_message("organisation")}
+        return await _organisation_page(request, ctx, current, name_errors=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, {"name"})
         return await _organisation_page(request, ctx, org, name=values, name_errors=problems, status_code=_status(exc))
@@ -148,7 +186,7 @@ async def rename_organisation(organisation_id: int, request: Request, ctx: Ctx, 
     return RedirectResponse(f"{ORGS}/{organisation_id}", status_code=303)
 
 
-async def save_organisation_mail(organisation_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def save_organisation_mail(organisation_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     org = await _organisation(ctx, organisation_id)
     if org is None:
@@ -209,7 +247,7 @@ def _back(form: FormData, default: str) -> str:
     return back if back.startswith((CONTACTS + "?", CONTACTS + "/")) or back == CONTACTS else default
 
 
-async def approve_contact(contact_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def approve_contact(contact_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     try:
         contact = await ctx.cases.get_contact(contact_id=contact_id)
@@ -220,7 +258,7 @@ async def approve_contact(contact_id: int, request: Request, ctx: Ctx, admin: Ad
     if contact.approved:
         s.flash(request, f"{contact.name or contact.emails[0]} was already approved.", "info")
     else:
-        await _change_contact(ctx, admin, directory.ContactWrite(approved=True), contact_id)
+        await _change_contact(ctx, admin, directory.ContactWrite(approved=True), contact_id, None, action="approve")
         s.flash(request, f"{contact.name or contact.emails[0]} approved: their held cases are released.", "ok")
     return RedirectResponse(_back(form, CONTACTS + "?show=held"), status_code=303)
 
@@ -297,7 +335,7 @@ def _contact_values(contact: directory.ContactDetail) -> dict[str, Any]:
     }
 
 
-async def contact_page(contact_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def contact_page(contact_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     try:
         contact = await ctx.cases.get_contact(contact_id=contact_id)
     except errors.DomainError as exc:
@@ -307,7 +345,7 @@ async def contact_page(contact_id: int, request: Request, ctx: Ctx, admin: Admin
     return await _contact_page(request, ctx, admin, contact)
 
 
-async def save_contact(contact_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def save_contact(contact_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     try:
         contact = await ctx.cases.get_contact(contact_id=contact_id)
@@ -326,11 +364,13 @@ async def save_contact(contact_id: int, request: Request, ctx: Ctx, admin: Admin
         "approved": form.get("approved") is not None,
     }
     shown = {**values, "emails": common.text(form, "emails")}
-    if not common.same_version(common.text(form, "version"), contact):
-        problems = {common.FORM_ERROR: common.conflict_message("contact")}
-        return await _contact_page(request, ctx, admin, contact, errors_=problems, status_code=409)
     try:
-        saved = await _change_contact(ctx, admin, directory.ContactWrite.model_validate(values), contact_id)
+        data = directory.ContactWrite.model_validate(values)
+        saved = await _change_contact(ctx, admin, data, contact_id, common.text(form, "version") or None)
+    except admin_changes.VersionConflict:
+        current = await ctx.cases.get_contact(contact_id=contact_id)
+        problems = {common.FORM_ERROR: common.conflict_message("contact")}
+        return await _contact_page(request, ctx, admin, current, errors_=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, set(CONTACT_FIELDS))
         if isinstance(exc, errors.DomainError) and exc.code == errors.NOT_FOUND:

@@ -17,11 +17,13 @@ from contracts import errors
 from contracts import mail_gateway as mg
 from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
+from gateway import admin_changes, admin_objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 MAIL_HEALTH = "Mail health"
 SUPPRESSIONS = "/admin/suppressions"
@@ -41,8 +43,22 @@ KIND_LABELS = {
 
 
 async def _change(ctx: AppContext, admin: dict[str, Any], address: str) -> SuppressionRead:
-    """Every suppression the console clears goes through here (the audit log is wired in one place)."""
-    return SuppressionRead.model_validate(await ctx.rpc.call("notifications", "clear_suppression", address=address))
+    """Every suppression the console clears: in the audit log as the API's."""
+
+    async def apply() -> SuppressionRead:
+        cleared = await ctx.rpc.call("notifications", "clear_suppression", address=address)
+        return SuppressionRead.model_validate(cleared)
+
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="suppression",
+        object_id=address.strip().lower(),
+        action="clear",
+        expected_version=None,
+        load_before=lambda: admin_objects.suppression(ctx, address),
+        apply=apply,
+    )
 
 
 def _problems(exc: ValidationError) -> dict[str, str]:
@@ -167,7 +183,7 @@ async def inbound_page(request: Request, ctx: Ctx, _admin: Admin) -> Response:
     return common.render(request, "admin/inbound_mail.html", context, status_code=422 if problems else 200)
 
 
-async def raw_mail(mail_id: int, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+async def raw_mail(mail_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
     """The raw message exactly as received, always as a download (never shown in the browser): it is mail from
     anyone, and `message/rfc822` could otherwise be rendered. The same headers as the API's raw route."""
     try:

@@ -15,6 +15,7 @@ from starlette.responses import Response
 from contracts import case_work as cw
 from contracts import errors
 from contracts import mail_gateway as mg
+from gateway import admin_changes, admin_objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
@@ -37,8 +38,17 @@ _mailboxes = TypeAdapter(list[mg.MailboxRead])
 
 
 async def _change(ctx: AppContext, admin: dict[str, Any], data: cw.SignatureSet) -> cw.SignatureRead:
-    """Every signature change of the console goes through here (the audit log is wired in one place)."""
-    return await ctx.cases.set_signature(data=data)
+    """Every signature change of the console: in the audit log as the API's (the page checked the version)."""
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="signature",
+        object_id=admin_objects.signature_id(data.agent_id, data.mailbox),
+        action="update",
+        expected_version=None,
+        load_before=lambda: admin_objects.signature(ctx, data.agent_id, data.mailbox),
+        apply=lambda: ctx.cases.set_signature(data=data),
+    )
 
 
 def _mailbox_key(mailbox: str | None) -> str | None:
