@@ -14,11 +14,11 @@ import httpx
 import pytest
 from conftest import Stack, agent_page, wait_until
 from playwright.sync_api import Browser, expect
-from test_admin_console import SCREENSHOTS, admin_http, agent_http, csrf, hidden
+from test_admin_console import SCREENSHOTS, admin_http, agent_http, csrf, hidden, plain_agent
 
 from chassis.testing import ServiceProcess
 
-__all__ = ["admin_http", "agent_http"]  # fixtures this module uses
+__all__ = ["admin_http", "agent_http", "plain_agent"]  # fixtures this module uses
 
 
 @pytest.fixture(scope="module", autouse=True)

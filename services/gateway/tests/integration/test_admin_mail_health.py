@@ -10,7 +10,7 @@ import httpx
 import pytest
 from conftest import Stack, agent_page, wait_until
 from playwright.sync_api import Browser, expect
-from test_admin_console import SCREENSHOTS, admin_http, agent_http, csrf
+from test_admin_console import SCREENSHOTS, admin_http, agent_http, csrf, plain_agent
 from test_admin_customers import send_mail
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
@@ -18,7 +18,7 @@ from chassis.testing import ServiceProcess
 from contracts.envelope import Envelope
 from contracts.mail_gateway import MailBounced
 
-__all__ = ["admin_http", "agent_http"]  # fixtures this module uses
+__all__ = ["admin_http", "agent_http", "plain_agent"]  # fixtures this module uses
 
 
 @pytest.fixture(scope="module", autouse=True)
