@@ -77,7 +77,7 @@ def field_errors(exc: Exception, fields: set[str] | None = None) -> dict[str, st
             name = loc[0] if loc else FORM_ERROR
             key = name if fields is None or name in fields else FORM_ERROR
             message = e["msg"].removeprefix("Value error, ")
-            found.setdefault(key, message if key != FORM_ERROR else f"{'.'.join(loc)}: {message}")
+            found.setdefault(key, message if key != FORM_ERROR or not loc else f"{'.'.join(loc)}: {message}")
         return found
     if isinstance(exc, errors.DomainError):
         details = exc.details if isinstance(exc.details, dict) else {}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.ui.admin import case_config, common
+from gateway.ui.admin import case_config, case_fields, case_work, common, sla
 from gateway.ui.admin.common import Admin
 
 router = APIRouter(include_in_schema=False)
@@ -17,3 +17,6 @@ async def index(request: Request, _admin: Admin) -> Response:
 
 
 case_config.install(router)
+case_fields.install(router)
+sla.install(router)
+case_work.install(router)
