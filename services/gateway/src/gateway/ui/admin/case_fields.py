@@ -78,7 +78,7 @@ CUSTOM_FIELDS = Area(
         Field("type", "Type", kind="select", options=TYPE_LABELS, required=True, on_create_only=True),
         Field("options", "Choices", kind="textarea", help="For a choice from a list: one choice per line."),
         Field("used", "Used (shown on cases)", kind="checkbox"),
-        Field("hidden", "Hidden from agents' case form (still kept and searchable)", kind="checkbox"),
+        Field("hidden", "Hidden from the case form (values are kept)", kind="checkbox"),
         Field("required", "Required on every case", kind="checkbox"),
     ),
     columns=(("label", "Label"), ("key", "Key"), ("type", "Type"), ("options", "Choices"), ("required", "Required")),

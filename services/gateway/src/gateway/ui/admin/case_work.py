@@ -6,11 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, model_validator
 
 from contracts import case_work as cw
 from contracts import cases as c
 from gateway.context import AppContext
+from gateway.ui.admin import common
 from gateway.ui.admin.case_config import CATEGORY_LABELS
 from gateway.ui.admin.crud import Area, Field, Options, mount
 from gateway.ui.admin.sla import PRIORITY_LABELS
@@ -42,11 +43,21 @@ async def _templates(ctx: AppContext) -> list[cw.TemplateRead]:
     return await ctx.cases.list_templates()
 
 
+class TemplateForm(cw.TemplateFields):
+    """The template form: type, group and assignee are picked from lists."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ids(cls, data: Any) -> Any:
+        return common.with_ids(data, ("type_id", "group_id", "assignee_id"))
+
+
 async def _save_template(ctx: AppContext, data: BaseModel, item_id: int | None) -> cw.TemplateRead:
-    assert isinstance(data, cw.TemplateFields)
+    assert isinstance(data, TemplateForm)
+    fields = cw.TemplateFields.model_validate(data.model_dump())
     if item_id is None:
-        return await ctx.cases.create_template(data=data)
-    return await ctx.cases.update_template(template_id=item_id, data=data)
+        return await ctx.cases.create_template(data=fields)
+    return await ctx.cases.update_template(template_id=item_id, data=fields)
 
 
 TEMPLATES = Area(
@@ -69,7 +80,7 @@ TEMPLATES = Area(
     ),
     columns=(("name", "Name"), ("title", "Case title"), ("default_priority", "Priority")),
     labels={"default_priority": dict(PRIORITY_LABELS)},
-    write_model=cw.TemplateFields,
+    write_model=TemplateForm,
     list_items=_templates,
     save=_save_template,
     defaults={"default_priority": c.Priority.MEDIUM.value, "default_status": c.Status.NEW.value},

@@ -286,11 +286,12 @@ def _status(exc: errors.DomainError) -> int:
 
 
 class PolicyForm(SlaPolicyWrite):
-    """The policy form: an empty warning threshold keeps the usual one rather than failing."""
+    """The policy form: ids picked from lists, and an empty warning threshold keeps the usual one."""
 
     @model_validator(mode="before")
     @classmethod
-    def _usual_warning(cls, data: Any) -> Any:
+    def _from_form(cls, data: Any) -> Any:
+        data = common.with_ids(data, ("type_id", "group_id", "calendar_id"))
         if isinstance(data, dict) and data.get("warning_percent") is None:
             return {k: v for k, v in data.items() if k != "warning_percent"}
         return data
