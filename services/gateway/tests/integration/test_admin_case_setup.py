@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 from conftest import Stack, agent_page
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 from test_admin_console import SCREENSHOTS, admin_http, csrf, hidden
 
 __all__ = ["admin_http"]  # the fixture, imported for pytest
@@ -79,8 +79,14 @@ def test_custom_field_create_edit_and_a_select_without_choices(admin_http: httpx
     assert "Gold\nSilver\nBronze" in form and 'name="key"' not in form  # the key cannot change
     edited = admin_http.post(
         f"/admin/custom-fields/{stored['id']}",
-        data={"csrf_token": token, "version": hidden(form, "version"), "label": "Contract level",
-              "options": "Gold\nSilver", "used": "1", "required": "1"},
+        data={
+            "csrf_token": token,
+            "version": hidden(form, "version"),
+            "label": "Contract level",
+            "options": "Gold\nSilver",
+            "used": "1",
+            "required": "1",
+        },
     )
     assert edited.status_code == 303, edited.text
     after = _one(api, "/api/v1/custom-fields", key=key)
@@ -130,8 +136,13 @@ def test_case_settings_save_refuse_bad_input_and_conflicts(admin_http: httpx.Cli
     page = admin_http.get("/admin/case-settings").text
     token, version = csrf(page), hidden(page, "version")
     before = api.get("/api/v1/settings/cases").json()
-    form = {"csrf_token": token, "version": version, "agent_reply_sets_waiting": "1", "contact_reply_reopens": "1",
-            "concurrency": "strict"}
+    form = {
+        "csrf_token": token,
+        "version": version,
+        "agent_reply_sets_waiting": "1",
+        "contact_reply_reopens": "1",
+        "concurrency": "strict",
+    }
     bad = admin_http.post("/admin/case-settings", data={**form, "closed_reply": "explode"})
     assert bad.status_code == 422 and 'id="f-closed_reply-help"' in bad.text
     assert api.get("/api/v1/settings/cases").json() == before
@@ -153,13 +164,19 @@ def test_case_settings_save_refuse_bad_input_and_conflicts(admin_http: httpx.Cli
 def test_calendar_create_edit_and_errors_next_to_their_field(admin_http: httpx.Client, api: httpx.Client) -> None:
     token = csrf(admin_http.get("/admin/calendars").text)
     name = f"Berlin office {_uid()}"
-    form = {"csrf_token": token, "name": name, "timezone": "Europe/Berlin", "country": "DE", "subdivision": "BE",
-            "closed_dates": "2026-12-24, 2026-12-31", **_week(mon=("08:00", "16:00"), sat=("9", "12:00"))}
+    form = {
+        "csrf_token": token,
+        "name": name,
+        "timezone": "Europe/Berlin",
+        "country": "DE",
+        "subdivision": "BE",
+        "closed_dates": "2026-12-24, 2026-12-31",
+        **_week(mon=("08:00", "16:00"), sat=("9", "12:00")),
+    }
     bad_time = admin_http.post("/admin/calendars", data=form)
     assert bad_time.status_code == 422 and 'id="hours-sat-help"' in bad_time.text
     assert "Saturday" in bad_time.text
-    bad_country = admin_http.post("/admin/calendars", data={**form, **_week(mon=("08:00", "16:00")),
-                                                             "country": "XX"})
+    bad_country = admin_http.post("/admin/calendars", data={**form, **_week(mon=("08:00", "16:00")), "country": "XX"})
     assert bad_country.status_code == 422 and 'id="f-country-help"' in bad_country.text
     bad_date = admin_http.post("/admin/calendars", data={**form, **_week(), "closed_dates": "2026-13-01"})
     assert bad_date.status_code == 422 and 'id="f-closed_dates-help"' in bad_date.text
@@ -171,8 +188,10 @@ def test_calendar_create_edit_and_errors_next_to_their_field(admin_http: httpx.C
     assert all(c["name"] != name for c in _items(api, "/api/v1/business-calendars"))
 
     week = _week(mon=("08:00", "16:00"), tue=("08:00", "12:00"))
-    ok = admin_http.post("/admin/calendars", data={**form, **week, "hours-tue-from": ["08:00", "13:00"],
-                                                    "hours-tue-to": ["12:00", "17:00"]})
+    ok = admin_http.post(
+        "/admin/calendars",
+        data={**form, **week, "hours-tue-from": ["08:00", "13:00"], "hours-tue-to": ["12:00", "17:00"]},
+    )
     assert ok.status_code == 303, ok.text
     stored = _one(api, "/api/v1/business-calendars", name=name)
     assert stored["hours"] == {"mon": [["08:00", "16:00"]], "tue": [["08:00", "12:00"], ["13:00", "17:00"]]}
@@ -183,8 +202,16 @@ def test_calendar_create_edit_and_errors_next_to_their_field(admin_http: httpx.C
     assert 'value="13:00"' in page and "2026-12-24, 2026-12-31" in page
     edited = admin_http.post(
         f"/admin/calendars/{stored['id']}",
-        data={"csrf_token": token, "version": hidden(page, "version"), "name": name, "timezone": "Europe/Berlin",
-              "country": "DE", "subdivision": "", "closed_dates": "", **_week(mon=("07:00", "15:00"))},
+        data={
+            "csrf_token": token,
+            "version": hidden(page, "version"),
+            "name": name,
+            "timezone": "Europe/Berlin",
+            "country": "DE",
+            "subdivision": "",
+            "closed_dates": "",
+            **_week(mon=("07:00", "15:00")),
+        },
     )
     assert edited.status_code == 303, edited.text
     after = _one(api, "/api/v1/business-calendars", name=name)
@@ -198,8 +225,14 @@ def test_sla_policy_with_a_calendar_and_a_calendar_in_use(admin_http: httpx.Clie
     cal = calendar.json()
     token = csrf(admin_http.get("/admin/sla-policies").text)
     name = f"Urgent {_uid()}"
-    form = {"csrf_token": token, "name": name, "calendar_id": str(cal["id"]), "priority": "urgent",
-            "warning_percent": "", "active": "1"}
+    form = {
+        "csrf_token": token,
+        "name": name,
+        "calendar_id": str(cal["id"]),
+        "priority": "urgent",
+        "warning_percent": "",
+        "active": "1",
+    }
     bad = admin_http.post("/admin/sla-policies", data=form)
     assert bad.status_code == 422 and "a policy needs first_response_minutes or resolution_minutes" in bad.text
     assert all(p["name"] != name for p in _items(api, "/api/v1/sla-policies"))
@@ -214,8 +247,13 @@ def test_sla_policy_with_a_calendar_and_a_calendar_in_use(admin_http: httpx.Clie
     page = admin_http.get(f"/admin/sla-policies/{policy['id']}").text
     edited = admin_http.post(
         f"/admin/sla-policies/{policy['id']}",
-        data={**form, "version": hidden(page, "version"), "first_response_minutes": "30",
-              "resolution_minutes": "480", "warning_percent": "75"},
+        data={
+            **form,
+            "version": hidden(page, "version"),
+            "first_response_minutes": "30",
+            "resolution_minutes": "480",
+            "warning_percent": "75",
+        },
     )
     assert edited.status_code == 303, edited.text
     after = _one(api, "/api/v1/sla-policies", name=name)
@@ -254,8 +292,14 @@ def _template(api: httpx.Client) -> dict[str, Any]:
 def test_template_create_edit_and_a_missing_title(admin_http: httpx.Client, api: httpx.Client) -> None:
     token = csrf(admin_http.get("/admin/templates").text)
     name = f"Laptop {_uid()}"
-    form = {"csrf_token": token, "name": name, "title": "", "default_priority": "high", "default_status": "open",
-            "description": "Order a laptop."}
+    form = {
+        "csrf_token": token,
+        "name": name,
+        "title": "",
+        "default_priority": "high",
+        "default_status": "open",
+        "description": "Order a laptop.",
+    }
     bad = admin_http.post("/admin/templates", data=form)
     assert bad.status_code == 422 and 'id="f-title-help"' in bad.text
     assert all(t["name"] != name for t in _items(api, "/api/v1/templates"))
@@ -299,8 +343,14 @@ def test_canned_reply_create_open_and_delete(admin_http: httpx.Client, api: http
 def test_recurrence_create_pause_and_a_bad_interval(admin_http: httpx.Client, api: httpx.Client) -> None:
     template = _template(api)
     token = csrf(admin_http.get("/admin/recurrences").text)
-    form = {"csrf_token": token, "template_id": str(template["id"]), "every": "0", "unit": "week",
-            "start_at": "2027-01-04T09:00", "active": "1"}
+    form = {
+        "csrf_token": token,
+        "template_id": str(template["id"]),
+        "every": "0",
+        "unit": "week",
+        "start_at": "2027-01-04T09:00",
+        "active": "1",
+    }
     bad = admin_http.post("/admin/recurrences", data=form)
     assert bad.status_code == 422 and 'id="f-every-help"' in bad.text
     assert all(r["template_id"] != template["id"] for r in _items(api, "/api/v1/recurrences"))
@@ -322,8 +372,16 @@ def test_recurrence_create_pause_and_a_bad_interval(admin_http: httpx.Client, ap
 # -- in the browser -----------------------------------------------------------------------------------
 
 
+def _pick(page: Page, label: str, option: str) -> None:
+    """Choose in a Tom Select picker as a person does: open it, click the option."""
+    page.get_by_label(label, exact=True).click()
+    page.get_by_role("option", name=option, exact=True).click()
+
+
 @pytest.mark.browser
-def test_a_calendar_then_an_sla_policy_on_it_then_a_template(chromium: Browser, stack: Stack, api: httpx.Client) -> None:
+def test_a_calendar_then_an_sla_policy_on_it_then_a_template(
+    chromium: Browser, stack: Stack, api: httpx.Client
+) -> None:
     calendar, policy, template = f"Support hours {_uid()}", f"Standard {_uid()}", f"Password reset {_uid()}"
     with agent_page(chromium, stack) as page:
         page.get_by_role("link", name="Admin").click()
@@ -337,6 +395,7 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(chromium: Browser, 
         page.get_by_label("Monday from (2)").fill("13:00")
         page.get_by_label("Monday to (2)").fill("17:00")
         page.get_by_label("Extra days off").fill("2026-12-24, 2026-12-31")
+        page.keyboard.press("Escape")  # the date picker's calendar closes
         page.get_by_role("button", name="Add calendar").click()
         expect(page.get_by_role("status")).to_contain_text("added")
         expect(page.get_by_role("cell", name=calendar)).to_be_visible()
@@ -345,7 +404,7 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(chromium: Browser, 
         page.get_by_label("Name").fill(policy)
         page.get_by_label("First response within (minutes)").fill("120")
         page.get_by_label("Resolved within (minutes)").fill("960")
-        page.locator("#f-calendar_id").select_option(label=calendar)
+        _pick(page, "Business calendar", calendar)
         page.get_by_role("button", name="Add SLA policy").click()
         expect(page.get_by_role("status")).to_contain_text("added")
         expect(page.get_by_role("cell", name=policy)).to_be_visible()
@@ -353,7 +412,7 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(chromium: Browser, 
         page.get_by_role("link", name="Case templates").first.click()
         page.get_by_label("Template name").fill(template)
         page.get_by_label("Case title").fill("Reset a password")
-        page.locator("#f-default_priority").select_option("high")
+        _pick(page, "Priority", "High")
         page.get_by_role("button", name="Add template").click()
         expect(page.get_by_role("status")).to_contain_text("added")
 
@@ -370,9 +429,17 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(chromium: Browser, 
 def test_the_case_setup_pages_fit_a_phone_and_a_desktop(chromium: Browser, stack: Stack, api: httpx.Client) -> None:
     cal = api.post("/api/v1/business-calendars", json={"name": f"Screens {_uid()}", "country": "GB"}).json()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    paths = ("/admin/custom-fields", "/admin/field-config", "/admin/case-settings", "/admin/calendars",
-             f"/admin/calendars/{cal['id']}", "/admin/sla-policies", "/admin/templates", "/admin/canned-replies",
-             "/admin/recurrences")
+    paths = (
+        "/admin/custom-fields",
+        "/admin/field-config",
+        "/admin/case-settings",
+        "/admin/calendars",
+        f"/admin/calendars/{cal['id']}",
+        "/admin/sla-policies",
+        "/admin/templates",
+        "/admin/canned-replies",
+        "/admin/recurrences",
+    )
     for width, suffix in ((1400, ""), (390, "-phone")):
         with agent_page(chromium, stack) as page:
             page.set_viewport_size({"width": width, "height": 900})

@@ -31,7 +31,7 @@ class CustomFieldForm(cc.CustomFieldWrite):
     created: on edit they come from the stored field, and the full write model checks them before saving."""
 
     key: str = ""
-    type: cc.CustomFieldType | None = None  # type: ignore[assignment]
+    type: cc.CustomFieldType | None = None
 
     @field_validator("options", mode="before")
     @classmethod
@@ -121,9 +121,7 @@ def _state(cfg: cc.FieldConfigRead) -> str:
 
 
 def _config(field: str, state: str) -> cc.FieldConfigRead:
-    return cc.FieldConfigRead(
-        field=field, used=state != "off", hidden=state == "hidden", required=state == "required"
-    )
+    return cc.FieldConfigRead(field=field, used=state != "off", hidden=state == "hidden", required=state == "required")
 
 
 async def _change_field_config(ctx: AppContext, admin: dict[str, Any], data: cc.FieldConfigRead) -> None:
@@ -194,7 +192,9 @@ SETTING_FIELDS = (
     Field("agent_reply_sets_waiting", "An agent's reply sets the case to waiting on the contact", kind="checkbox"),
     Field("contact_reply_reopens", "A contact's reply reopens a waiting or resolved case", kind="checkbox"),
     Field("closed_reply", "A reply to a closed case", kind="select", options=CLOSED_REPLY_LABELS, required=True),
-    Field("concurrency", "When two agents edit a case at once", kind="select", options=CONCURRENCY_LABELS, required=True),
+    Field(
+        "concurrency", "When two agents edit a case at once", kind="select", options=CONCURRENCY_LABELS, required=True
+    ),
     Field(
         "hold_unknown_senders",
         "Hold mail from unknown senders until an agent approves the contact",
@@ -252,7 +252,9 @@ def install(router: APIRouter) -> None:
     mount(router, CUSTOM_FIELDS)
     common.add_section(
         CASES,
-        common.Section(FIELD_CONFIG, "Field configuration", "Which built-in case fields are shown, required or hidden."),
+        common.Section(
+            FIELD_CONFIG, "Field configuration", "Which built-in case fields are shown, required or hidden."
+        ),
     )
     common.add_section(
         CASES,

@@ -155,16 +155,12 @@ async def _recurrences(ctx: AppContext) -> list[RecurrenceRow]:
 async def _save_recurrence(ctx: AppContext, data: BaseModel, item_id: int | None) -> cw.RecurrenceRead:
     assert isinstance(data, RecurrenceForm)
     if item_id is not None:
-        return await ctx.cases.update_recurrence(
-            recurrence_id=item_id, changes=cw.RecurrenceUpdate(active=data.active)
-        )
+        return await ctx.cases.update_recurrence(recurrence_id=item_id, changes=cw.RecurrenceUpdate(active=data.active))
     created = await ctx.cases.create_recurrence(
         data=cw.RecurrenceCreate.model_validate(data.model_dump(exclude={"active"}))
     )
     if not data.active:  # added paused
-        created = await ctx.cases.update_recurrence(
-            recurrence_id=created.id, changes=cw.RecurrenceUpdate(active=False)
-        )
+        created = await ctx.cases.update_recurrence(recurrence_id=created.id, changes=cw.RecurrenceUpdate(active=False))
     return created
 
 

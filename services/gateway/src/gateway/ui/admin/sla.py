@@ -98,7 +98,7 @@ def _posted_values(form: FormData) -> dict[str, Any]:
 
 
 def _with_more_hours(form: FormData, values: dict[str, Any]) -> dict[str, Any] | None:
-    """"+ hours" submits the form to get one more empty window on that day; nothing is saved."""
+    """ "+ hours" submits the form to get one more empty window on that day; nothing is saved."""
     day = common.text(form, "add_hours")
     if day not in dict(WEEKDAYS):
         return None
@@ -177,7 +177,9 @@ async def _calendar(ctx: AppContext, calendar_id: int) -> BusinessCalendarRead |
 
 def _hours_summary(cal: BusinessCalendarRead) -> str:
     days = [
-        f"{label[:3]} {', '.join(f'{a}–{b}' for a, b in cal.hours[day])}" for day, label in WEEKDAYS if cal.hours.get(day)
+        f"{label[:3]} {', '.join(f'{a}-{b}' for a, b in cal.hours[day])}"
+        for day, label in WEEKDAYS
+        if cal.hours.get(day)
     ]
     return "; ".join(days) or "Always closed"
 
@@ -369,7 +371,7 @@ POLICIES = Area(
             "Applies to priority",
             kind="select",
             options=PRIORITY_LABELS,
-            help="Leave a criterion empty to match any. The most specific policy wins: group, then type, then priority.",
+            help="Leave a criterion empty to match any case. The most specific policy wins: group, type, priority.",
         ),
         Field("type_id", "Applies to type", kind="select", options=_type_options),
         Field("group_id", "Applies to group", kind="select", options=_group_options),
