@@ -398,7 +398,7 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(
         page.keyboard.press("Escape")  # the date picker's calendar closes
         page.get_by_role("button", name="Add calendar").click()
         expect(page.get_by_role("status")).to_contain_text("added")
-        expect(page.get_by_role("cell", name=calendar)).to_be_visible()
+        expect(page.get_by_role("cell", name=calendar, exact=True)).to_be_visible()
 
         page.get_by_role("link", name="SLA policies").first.click()
         page.get_by_label("Name").fill(policy)
@@ -407,7 +407,7 @@ def test_a_calendar_then_an_sla_policy_on_it_then_a_template(
         _pick(page, "Business calendar", calendar)
         page.get_by_role("button", name="Add SLA policy").click()
         expect(page.get_by_role("status")).to_contain_text("added")
-        expect(page.get_by_role("cell", name=policy)).to_be_visible()
+        expect(page.get_by_role("cell", name=policy, exact=True)).to_be_visible()
 
         page.get_by_role("link", name="Case templates").first.click()
         page.get_by_label("Template name").fill(template)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from fastapi import APIRouter
@@ -156,9 +156,10 @@ async def _save_recurrence(ctx: AppContext, data: BaseModel, item_id: int | None
     assert isinstance(data, RecurrenceForm)
     if item_id is not None:
         return await ctx.cases.update_recurrence(recurrence_id=item_id, changes=cw.RecurrenceUpdate(active=data.active))
-    created = await ctx.cases.create_recurrence(
-        data=cw.RecurrenceCreate.model_validate(data.model_dump(exclude={"active"}))
-    )
+    schedule = cw.RecurrenceCreate.model_validate(data.model_dump(exclude={"active"}))
+    if schedule.start_at.tzinfo is None:  # the form asks for UTC; the service stores aware times
+        schedule = schedule.model_copy(update={"start_at": schedule.start_at.replace(tzinfo=UTC)})
+    created = await ctx.cases.create_recurrence(data=schedule)
     if not data.active:  # added paused
         created = await ctx.cases.update_recurrence(recurrence_id=created.id, changes=cw.RecurrenceUpdate(active=False))
     return created
