@@ -176,12 +176,18 @@ async def _calendar(ctx: AppContext, calendar_id: int) -> BusinessCalendarRead |
 
 
 def _hours_summary(cal: BusinessCalendarRead) -> str:
-    days = [
-        f"{label[:3]} {', '.join(f'{a}-{b}' for a, b in cal.hours[day])}"
-        for day, label in WEEKDAYS
-        if cal.hours.get(day)
-    ]
-    return "; ".join(days) or "Always closed"
+    """The week in a few words: consecutive days with the same hours together ("Mon-Fri 08:00-16:00")."""
+    runs: list[tuple[str, str, str]] = []  # (first day, last day, hours)
+    for day, label in WEEKDAYS:
+        spans = ", ".join(f"{a}-{b}" for a, b in cal.hours.get(day, []))
+        if runs and runs[-1][2] == spans and spans:
+            runs[-1] = (runs[-1][0], label[:3], spans)
+        elif spans:
+            runs.append((label[:3], label[:3], spans))
+        else:
+            runs.append(("", "", ""))
+    parts = [f"{a}-{b} {h}" if a != b else f"{a} {h}" for a, b, h in runs if h]
+    return "; ".join(parts) or "Always closed"
 
 
 async def _calendar_page(
@@ -303,7 +309,13 @@ class PolicyRow(SlaPolicyRead):
     """A policy as the list shows it: which cases it applies to, in words, and its calendar's name."""
 
     applies_to: str = ""
+    targets: str = ""
     calendar: str = ""
+
+
+def _duration(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours and rest else f"{hours} h" if hours else f"{rest} min"
 
 
 async def _type_options(ctx: AppContext) -> Options:
@@ -331,7 +343,12 @@ async def _policies(ctx: AppContext) -> list[PolicyRow]:
         ]
         calendar = calendars.get(p.calendar_id, str(p.calendar_id)) if p.calendar_id else "Around the clock"
         applies = ", ".join(x for x in parts if x) or "All cases"
-        rows.append(PolicyRow(**p.model_dump(), applies_to=applies, calendar=calendar))
+        targets = [
+            f"first response {_duration(p.first_response_minutes)}" if p.first_response_minutes else "",
+            f"resolution {_duration(p.resolution_minutes)}" if p.resolution_minutes else "",
+        ]
+        target = ", ".join(t for t in targets if t).capitalize()
+        rows.append(PolicyRow(**p.model_dump(), applies_to=applies, targets=target, calendar=calendar))
     return rows
 
 
@@ -347,7 +364,7 @@ async def _delete_policy(ctx: AppContext, item_id: int) -> None:
 POLICIES = Area(
     path="sla-policies",
     title="SLA policies",
-    singular="SLA policy",
+    singular="policy",
     description="Response and resolution targets for the cases a policy matches, counted in a calendar's hours.",
     group=CASES,
     fields=(
@@ -386,8 +403,7 @@ POLICIES = Area(
     columns=(
         ("name", "Name"),
         ("applies_to", "Applies to"),
-        ("first_response_minutes", "First response (min)"),
-        ("resolution_minutes", "Resolution (min)"),
+        ("targets", "Targets"),
         ("calendar", "Calendar"),
         ("active", "Active"),
     ),
