@@ -140,6 +140,7 @@ class RecurrenceRow(cw.RecurrenceRead):
 
     name: str = ""
     rhythm: str = ""
+    next_case: str = ""
 
 
 async def _recurrences(ctx: AppContext) -> list[RecurrenceRow]:
@@ -148,7 +149,14 @@ async def _recurrences(ctx: AppContext) -> list[RecurrenceRow]:
     for r in await ctx.cases.list_recurrences():
         unit = r.unit.value if r.every == 1 else r.unit.value + "s"
         rhythm = f"Every {unit}" if r.every == 1 else f"Every {r.every} {unit}"
-        rows.append(RecurrenceRow(**r.model_dump(), name=names.get(r.template_id, f"#{r.template_id}"), rhythm=rhythm))
+        rows.append(
+            RecurrenceRow(
+                **r.model_dump(),
+                name=names.get(r.template_id, f"#{r.template_id}"),
+                rhythm=rhythm,
+                next_case=r.next_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
     return rows
 
 
@@ -183,7 +191,15 @@ RECURRENCES = Area(
     description="A template opened as a new case every so many days, weeks or months; pause and resume.",
     group=CASES,
     fields=(
-        Field("template_id", "Template", kind="select", options=_template_options, required=True, on_create_only=True),
+        Field(
+            "template_id",
+            "Template",
+            kind="select",
+            options=_template_options,
+            required=True,
+            on_create_only=True,
+            help="The case to open each time; add it under Case templates first.",
+        ),
         Field("every", "Every", kind="number", required=True, on_create_only=True),
         Field("unit", "Unit", kind="select", options=UNIT_LABELS, required=True, on_create_only=True),
         Field(
@@ -196,7 +212,7 @@ RECURRENCES = Area(
         ),
         Field("active", "Active (untick to pause)", kind="checkbox"),
     ),
-    columns=(("name", "Template"), ("rhythm", "Repeats"), ("next_at", "Next case (UTC)"), ("active", "Active")),
+    columns=(("name", "Template"), ("rhythm", "Repeats"), ("next_case", "Next case (UTC)"), ("active", "Active")),
     write_model=RecurrenceForm,
     list_items=_recurrences,
     save=_save_recurrence,
