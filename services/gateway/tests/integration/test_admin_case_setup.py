@@ -373,8 +373,9 @@ def test_recurrence_create_pause_and_a_bad_interval(admin_http: httpx.Client, ap
 
 
 def _pick(page: Page, label: str, option: str) -> None:
-    """Choose in a Tom Select picker as a person does: open it, click the option."""
-    page.get_by_role("combobox", name=label, exact=True).locator("xpath=..").click()  # the picker's box
+    """Choose in a Tom Select picker as a person does: open it, click the option. (A required field's name
+    ends in the toolkit's "*", so the label is matched as a prefix.)"""
+    page.get_by_role("combobox", name=label).locator("xpath=..").click()  # the picker's box
     page.get_by_role("listbox", name=label).get_by_role("option", name=option, exact=True).click()
 
 
