@@ -90,8 +90,18 @@ TEMPLATES = Area(
 # -- canned replies ----------------------------------------------------------------------------
 
 
-async def _canned_replies(ctx: AppContext) -> list[cw.CannedReplyRead]:
-    return await ctx.cases.list_canned_replies()
+class CannedReplyRow(cw.CannedReplyRead):
+    """A canned reply as the list shows it: the start of its text (the whole text is on its own page)."""
+
+    preview: str = ""
+
+
+async def _canned_replies(ctx: AppContext) -> list[CannedReplyRow]:
+    rows = []
+    for r in await ctx.cases.list_canned_replies():
+        text = " ".join(r.body.split())
+        rows.append(CannedReplyRow(**r.model_dump(), preview=text if len(text) <= 120 else text[:119] + "…"))
+    return rows
 
 
 async def _save_canned_reply(ctx: AppContext, data: BaseModel, item_id: int | None) -> cw.CannedReplyRead:
@@ -113,7 +123,7 @@ CANNED_REPLIES = Area(
         Field("title", "Title", required=True),
         Field("body", "Text", kind="textarea", required=True),
     ),
-    columns=(("title", "Title"), ("body", "Text")),
+    columns=(("title", "Title"), ("preview", "Text")),
     write_model=cw.CannedReplyCreate,
     list_items=_canned_replies,
     save=_save_canned_reply,
