@@ -4,6 +4,7 @@ field's one choice, ids picked from lists."""
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import pytest
 from starlette.datastructures import FormData
@@ -13,7 +14,7 @@ from gateway.ui.admin import case_fields, common, sla
 
 
 def _form(**fields: str | list[str]) -> FormData:
-    items: list[tuple[str, str]] = []
+    items: list[tuple[str, Any]] = []
     for name, value in fields.items():
         for v in value if isinstance(value, list) else [value]:
             items.append((name.replace("_", "-") if name.startswith("hours") else name, v))

@@ -7,27 +7,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, TypeAdapter
 
-from contracts import errors
 from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
+from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
-from gateway.api.deps import principal
+from gateway.api import versioned as v
+from gateway.api.changes import AdminChange
+from gateway.api.deps import admin, principal
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries"], responses=_COMMON, dependencies=[Depends(principal)])
 
 _deliveries = TypeAdapter(list[DeliveryRead])
 _suppressions = TypeAdapter(list[SuppressionRead])
-
-
-async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Only admin keys see who was mailed what: the log holds customers' addresses."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "this endpoint needs an admin API key")
-    return who
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -39,7 +35,7 @@ class DeliveryList(BaseModel):
 
 
 class SuppressionList(BaseModel):
-    items: list[SuppressionRead]
+    items: list[v.SuppressionItem]
 
 
 @router.get("/deliveries", response_model=DeliveryList)
@@ -63,12 +59,24 @@ async def list_suppressions(
 ) -> SuppressionList:
     """Addresses that bounced hard: no mail goes to them until cleared."""
     rows = await ctx.rpc.call("notifications", "list_suppressions", address=address)
-    return SuppressionList(items=_suppressions.validate_python(rows))
+    return SuppressionList.model_validate({"items": v.with_versions(_suppressions.validate_python(rows))})
 
 
-@router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR})
+@router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR, 409: _ERROR})
 async def clear_suppression(
-    ctx: Ctx, _who: Admin, address: Annotated[str, Path(max_length=320, description="The suppressed address")]
+    change: AdminChange, address: Annotated[str, Path(max_length=320, description="The suppressed address")]
 ) -> SuppressionRead:
     """Let mail go to an address again (e.g. after the customer fixed their mailbox)."""
-    return SuppressionRead.model_validate(await ctx.rpc.call("notifications", "clear_suppression", address=address))
+    ctx = change.ctx
+
+    async def apply() -> SuppressionRead:
+        cleared = await ctx.rpc.call("notifications", "clear_suppression", address=address)
+        return SuppressionRead.model_validate(cleared)
+
+    return await change(
+        "suppression",
+        address.strip().lower(),
+        "clear",
+        load_before=lambda: objects.suppression(ctx, address),
+        apply=apply,
+    )

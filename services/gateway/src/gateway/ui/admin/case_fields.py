@@ -12,6 +12,8 @@ from starlette.responses import Response
 
 from contracts import case_config as cc
 from contracts import errors
+from gateway import admin_changes
+from gateway import admin_objects as objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
@@ -64,6 +66,7 @@ CUSTOM_FIELDS = Area(
     path="custom-fields",
     title="Custom fields",
     singular="custom field",
+    object_type="custom_field",
     description="Fields of your own on every case: text, number, date or a choice from a list.",
     group=CASES,
     fields=(
@@ -125,8 +128,18 @@ def _config(field: str, state: str) -> cc.FieldConfigRead:
 
 
 async def _change_field_config(ctx: AppContext, admin: dict[str, Any], data: cc.FieldConfigRead) -> None:
-    """Every field-configuration change of the console goes through here."""
-    await ctx.cases.save_field_config(data=data)
+    """Every field-configuration change of the console goes through here, audited as the API's are; the
+    page checked the version of the whole list before."""
+    await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="field_config",
+        object_id=data.field,
+        action="update",
+        expected_version=None,
+        load_before=lambda: objects.field_config(ctx, data.field),
+        apply=lambda: ctx.cases.save_field_config(data=data),
+    )
 
 
 async def _field_config_page(
@@ -203,9 +216,21 @@ SETTING_FIELDS = (
 )
 
 
-async def _change_settings(ctx: AppContext, admin: dict[str, Any], changes: cc.CaseSettings) -> cc.CaseSettings:
-    """Every case-settings change of the console goes through here."""
-    return await ctx.cases.update_case_settings(changes=changes)
+async def _change_settings(
+    ctx: AppContext, admin: dict[str, Any], changes: cc.CaseSettings, version: str | None
+) -> cc.CaseSettings:
+    """Every case-settings change of the console goes through here: the version check and the audit log
+    are the API's."""
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="case_settings",
+        object_id=None,
+        action="update",
+        expected_version=version or None,
+        load_before=lambda: objects.case_settings(ctx),
+        apply=lambda: ctx.cases.update_case_settings(changes=changes),
+    )
 
 
 async def _settings_page(
@@ -231,15 +256,14 @@ async def settings_page(request: Request, ctx: Ctx, _admin: Admin) -> Response:
 
 async def save_settings(request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
-    current = await ctx.cases.get_case_settings()
-    if not common.same_version(common.text(form, "version"), current):
-        problems = {common.FORM_ERROR: common.conflict_message("setting")}
-        return await _settings_page(request, ctx, problems=problems, status_code=409)
     values: dict[str, Any] = {}
     for f in SETTING_FIELDS:
         values[f.name] = form.get(f.name) is not None if f.kind == "checkbox" else common.text(form, f.name)
     try:
-        await _change_settings(ctx, admin, cc.CaseSettings.model_validate(values))
+        await _change_settings(ctx, admin, cc.CaseSettings.model_validate(values), common.text(form, "version"))
+    except admin_changes.VersionConflict:
+        problems = {common.FORM_ERROR: common.conflict_message("setting")}
+        return await _settings_page(request, ctx, problems=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, {f.name for f in SETTING_FIELDS})
         status = errors.http_status(exc.code) if isinstance(exc, errors.DomainError) else 422

@@ -21,6 +21,8 @@ from starlette.responses import Response
 from contracts import cases as c
 from contracts import errors
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, SlaPolicyRead, SlaPolicyWrite
+from gateway import admin_changes
+from gateway import admin_objects as objects
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
@@ -161,14 +163,33 @@ def _service_problems(exc: errors.DomainError) -> dict[str, str]:
 
 
 async def _change_calendar(
-    ctx: AppContext, admin: dict[str, Any], data: BusinessCalendarWrite | None, calendar_id: int | None
+    ctx: AppContext,
+    admin: dict[str, Any],
+    data: BusinessCalendarWrite | None,
+    calendar_id: int | None,
+    version: str | None = None,
 ) -> BusinessCalendarRead | None:
-    """Every calendar change of the console goes through here (save, or delete when `data` is None)."""
-    if data is None:
-        assert calendar_id is not None
-        await ctx.cases.delete_business_calendar(calendar_id=calendar_id)
-        return None
-    return await ctx.cases.save_business_calendar(data=data, calendar_id=calendar_id)
+    """Every calendar change of the console goes through here (save, or delete when `data` is None): the
+    version check and the audit log are the API's."""
+    action = "create" if calendar_id is None else "delete" if data is None else "update"
+
+    async def apply() -> BusinessCalendarRead | None:
+        if data is None:
+            assert calendar_id is not None
+            await ctx.cases.delete_business_calendar(calendar_id=calendar_id)
+            return None
+        return await ctx.cases.save_business_calendar(data=data, calendar_id=calendar_id)
+
+    return await admin_changes.guarded_change(
+        ctx,
+        actor=admin_changes.ChangeActor.web(admin),
+        object_type="business_calendar",
+        object_id=calendar_id,
+        action=action,
+        expected_version=version or None,
+        load_before=None if calendar_id is None else lambda: objects.business_calendar(ctx, calendar_id),
+        apply=apply,
+    )
 
 
 async def _calendar(ctx: AppContext, calendar_id: int) -> BusinessCalendarRead | None:
@@ -244,14 +265,13 @@ async def update_calendar(calendar_id: int, request: Request, ctx: Ctx, admin: A
     item = await _calendar(ctx, calendar_id)
     if item is None:
         return common.not_found(request, "calendar")
-    if not common.same_version(common.text(form, "version"), item):
-        problems = {common.FORM_ERROR: common.conflict_message("calendar")}
-        return await _calendar_page(request, ctx, item, _calendar_values(item), problems, 409)
     values = _posted_values(form)
     if (more := _with_more_hours(form, values)) is not None:
         return await _calendar_page(request, ctx, item, more)
     try:
-        saved = await _change_calendar(ctx, admin, _calendar_write(values), calendar_id)
+        saved = await _change_calendar(ctx, admin, _calendar_write(values), calendar_id, common.text(form, "version"))
+    except admin_changes.VersionConflict:
+        return await _conflict(request, ctx, calendar_id)
     except CalendarFormError as exc:
         return await _calendar_page(request, ctx, item, values, exc.problems, 422)
     except errors.DomainError as exc:
@@ -266,11 +286,10 @@ async def delete_calendar(calendar_id: int, request: Request, ctx: Ctx, admin: A
     item = await _calendar(ctx, calendar_id)
     if item is None:
         return common.not_found(request, "calendar")
-    if not common.same_version(common.text(form, "version"), item):
-        problems = {common.FORM_ERROR: common.conflict_message("calendar")}
-        return await _calendar_page(request, ctx, item, _calendar_values(item), problems, 409)
     try:
-        await _change_calendar(ctx, admin, None, calendar_id)
+        await _change_calendar(ctx, admin, None, calendar_id, common.text(form, "version"))
+    except admin_changes.VersionConflict:
+        return await _conflict(request, ctx, calendar_id)
     except errors.DomainError as exc:
         details = exc.details if isinstance(exc.details, dict) else {}
         users = details.get("policies")
@@ -284,6 +303,15 @@ async def delete_calendar(calendar_id: int, request: Request, ctx: Ctx, admin: A
         return await _calendar_page(request, ctx, item, _calendar_values(item), problems, 409)
     s.flash(request, f"Calendar “{item.name}” deleted.", "ok")
     return RedirectResponse(CALENDARS, status_code=303)
+
+
+async def _conflict(request: Request, ctx: AppContext, calendar_id: int) -> Response:
+    """Another admin changed the calendar after this form was made: show their version."""
+    current = await _calendar(ctx, calendar_id)
+    if current is None:
+        return common.not_found(request, "calendar")
+    problems = {common.FORM_ERROR: common.conflict_message("calendar")}
+    return await _calendar_page(request, ctx, current, _calendar_values(current), problems, 409)
 
 
 def _status(exc: errors.DomainError) -> int:
@@ -365,6 +393,7 @@ POLICIES = Area(
     path="sla-policies",
     title="SLA policies",
     singular="policy",
+    object_type="sla_policy",
     description="Response and resolution targets for the cases a policy matches, counted in a calendar's hours.",
     group=CASES,
     fields=(
