@@ -114,6 +114,8 @@ def test_field_configuration_one_choice_per_field(admin_http: httpx.Client, api:
     assert ok.status_code == 303, ok.text
     configs = {c["field"]: c for c in _items(api, "/api/v1/field-config")}
     assert (configs["external_ref"]["required"], configs["external_ref"]["hidden"]) == (True, False)
+    log = api.get("/api/v1/audit", params={"object_type": "field_config", "object_id": "external_ref"})
+    assert log.json()["items"][0]["after"]["required"] is True
     assert (configs["solution"]["hidden"], configs["solution"]["used"]) == (True, True)
 
     # the form we opened before is now stale: another save would overwrite that change
@@ -217,6 +219,11 @@ def test_calendar_create_edit_and_errors_next_to_their_field(admin_http: httpx.C
     after = _one(api, "/api/v1/business-calendars", name=name)
     assert after["hours"] == {"mon": [["07:00", "15:00"]]} and after["closed_dates"] == []
     assert after["subdivision"] is None
+    # both changes are in the audit log, as the console's, with before and after
+    log = api.get("/api/v1/audit", params={"object_type": "business_calendar", "object_id": str(stored["id"])})
+    entries = {e["action"]: e for e in log.json()["items"]}
+    assert entries["create"]["actor"]["channel"] == "web" and entries["create"]["outcome"] == "succeeded"
+    assert entries["update"]["before"]["subdivision"] == "BE" and entries["update"]["after"]["subdivision"] is None
 
 
 def test_sla_policy_with_a_calendar_and_a_calendar_in_use(admin_http: httpx.Client, api: httpx.Client) -> None:
