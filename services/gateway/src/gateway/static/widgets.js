@@ -2,6 +2,7 @@
 //   <select data-picker>              Tom Select (search in long lists, several values with `multiple`)
 //   <input data-date>                 flatpickr date picker (value stays YYYY-MM-DD)
 //   <input data-datetime>             flatpickr date and time (value stays YYYY-MM-DDTHH:MM)
+//   <input data-dates>                flatpickr picking several dates (value "YYYY-MM-DD, YYYY-MM-DD")
 // Also after htmx swaps in new markup.
 (function () {
   "use strict";
@@ -20,6 +21,9 @@
     if (window.flatpickr) {
       root.querySelectorAll("input[data-date]:not(.flatpickr-input)").forEach(function (el) {
         window.flatpickr(el, { dateFormat: "Y-m-d", allowInput: true });
+      });
+      root.querySelectorAll("input[data-dates]:not(.flatpickr-input)").forEach(function (el) {
+        window.flatpickr(el, { mode: "multiple", dateFormat: "Y-m-d", conjunction: ", ", allowInput: true });
       });
       root.querySelectorAll("input[data-datetime]:not(.flatpickr-input)").forEach(function (el) {
         window.flatpickr(el, { enableTime: true, time_24hr: true, dateFormat: "Y-m-d\\TH:i", allowInput: true });

@@ -5,7 +5,17 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.ui.admin import case_config, common, customer_mail, customers, mail_health, signatures
+from gateway.ui.admin import (
+    case_config,
+    case_fields,
+    case_work,
+    common,
+    customer_mail,
+    customers,
+    mail_health,
+    signatures,
+    sla,
+)
 from gateway.ui.admin.common import Admin
 
 router = APIRouter(include_in_schema=False)
@@ -21,3 +31,6 @@ signatures.install(router)
 customers.install(router)
 customer_mail.install(router)
 mail_health.install(router)
+case_fields.install(router)
+sla.install(router)
+case_work.install(router)
