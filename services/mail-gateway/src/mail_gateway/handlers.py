@@ -340,7 +340,18 @@ def _mails_named(session: Session, message_ids: list[str], own_id: int) -> list[
         .where(InboundMail.message_id.in_(message_ids), InboundMail.id != own_id)
         .order_by(InboundMail.id.desc())
     ).all()
-    return [_NamedMail(*row) for row in rows]
+    return [
+        _NamedMail(
+            id=mail_id,
+            message_id=message_id or "",  # never empty: the query matched it
+            status=status,
+            kind=kind,
+            case_id=case_id,
+            processed_at=processed_at,
+            waiting_for=waiting_for,
+        )
+        for mail_id, message_id, status, kind, case_id, processed_at, waiting_for in rows
+    ]
 
 
 def _known_cases(mails: list[_NamedMail]) -> dict[str, int]:
