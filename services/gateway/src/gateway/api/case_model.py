@@ -14,7 +14,7 @@ from contracts import cases as c
 from contracts.bounds import Flag, FlagText, LaxId
 from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
-from gateway.api import accounts as accounts_api
+from gateway import agent_changes
 from gateway.api import search as search_api
 from gateway.api import versioned as v
 from gateway.api.changes import (
@@ -383,28 +383,22 @@ async def get_agent(agent_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
-async def create_agent(data: accounts_api.AgentCreate, change: AdminCreate) -> Response:
+async def create_agent(data: agent_changes.AgentCreate, change: AdminCreate) -> Response:
     """Add an agent, optionally in groups (admin). With `"invite": true` (email and name required), the agent
     is mailed a single-use link to the agent UI, valid 24 hours, where they choose their password."""
-    saved = await change(
-        "agent",
-        None,
-        "invite" if data.invite else "create",
-        load_before=None,
-        apply=lambda: accounts_api.create_agent(data, change.ctx, change.who),
-    )
+    saved = await agent_changes.create(change.ctx, actor=change.actor, data=data, request_id=change.request_id)
     return versioned(saved, 201)
 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead, responses=CONFLICT)
 async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminChange) -> Response:
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
-    ctx = change.ctx
-    saved = await change(
-        "agent",
-        agent_id,
-        "update",
-        load_before=lambda: objects.agent(ctx, agent_id),
-        apply=lambda: ctx.cases.save_agent(data=data, agent_id=agent_id),
+    saved = await agent_changes.update(
+        change.ctx,
+        actor=change.actor,
+        agent_id=agent_id,
+        data=data,
+        expected_version=change.expected_version,
+        request_id=change.request_id,
     )
     return versioned(saved)

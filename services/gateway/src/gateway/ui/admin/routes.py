@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.ui.admin import case_config, common
+from gateway.ui.admin import api_keys, audit, case_config, common, mailboxes, people
 from gateway.ui.admin.common import Admin
 
 router = APIRouter(include_in_schema=False)
@@ -17,3 +17,7 @@ async def index(request: Request, _admin: Admin) -> Response:
 
 
 case_config.install(router)
+people.install(router)
+mailboxes.install(router)
+api_keys.install(router)
+audit.install(router)
