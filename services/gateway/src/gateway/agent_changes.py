@@ -58,7 +58,9 @@ async def _invite(ctx: AppContext, agent: c.AgentRead, actor: ChangeActor) -> No
         ctx.relay.wake()
 
 
-async def create(ctx: AppContext, *, actor: ChangeActor, data: AgentCreate, request_id: str | None = None) -> c.AgentRead:
+async def create(
+    ctx: AppContext, *, actor: ChangeActor, data: AgentCreate, request_id: str | None = None
+) -> c.AgentRead:
     """Add an agent; with `invite`, mail them the link where they choose their password."""
     if data.invite and (data.email is None or not (data.name or "").strip()):
         raise errors.ValidationFailed(

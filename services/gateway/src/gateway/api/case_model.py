@@ -13,8 +13,8 @@ from contracts import case_config, directory
 from contracts import cases as c
 from contracts.bounds import Flag, FlagText, LaxId
 from gateway import admin_objects as objects
-from gateway.access import ApiPrincipal
 from gateway import agent_changes
+from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api import versioned as v
 from gateway.api.changes import (

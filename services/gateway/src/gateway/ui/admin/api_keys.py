@@ -38,9 +38,9 @@ FIELD_NAMES = {"name", "scopes", "agent_id", "is_admin"}
 
 async def _fields(ctx: AppContext) -> list[dict[str, Any]]:
     agents = [(str(a.id), f"{a.name} ({a.email})") for a in await ctx.cases.list_agents()]
-    fields = (
+    fields: tuple[tuple[Field, list[tuple[str, str]]], ...] = (
         (Field("name", "Name", required=True, help="What uses the key, e.g. Billing integration."), []),
-        (Field("scopes", "What it may do", kind="multiselect", options=SCOPES), list(SCOPES)),
+        (Field("scopes", "What it may do", kind="multiselect"), list(SCOPES)),
         (
             Field("agent_id", "Acts as agent", kind="select", help="Empty: an API client acting as nobody."),
             agents,

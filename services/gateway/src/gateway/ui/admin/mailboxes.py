@@ -83,7 +83,9 @@ def _form_values(form: FormData) -> dict[str, Any]:
             given = form.get(f.name)
             values[f.name] = given if isinstance(given, str) and given else None
         else:
-            values[f.name] = raw or (None if f.name in ("default_group", "imap_host", "imap_user", "imap_move_to") else raw)
+            values[f.name] = raw or (
+                None if f.name in ("default_group", "imap_host", "imap_user", "imap_move_to") else raw
+            )
     return values
 
 
@@ -217,9 +219,7 @@ async def update_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, admi
         current = await _find(ctx, mailbox_id) or found
         return await _edit_page(request, ctx, current, problems=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
-        return await _edit_page(
-            request, ctx, found, values=values, problems=_problems(exc), status_code=_status(exc)
-        )
+        return await _edit_page(request, ctx, found, values=values, problems=_problems(exc), status_code=_status(exc))
     s.flash(request, f"Mailbox {saved.address} saved.", "ok")
     return RedirectResponse(BASE, status_code=303)
 
@@ -234,9 +234,7 @@ async def verify_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, _adm
     try:
         data = _write(values)
     except (ValidationError, errors.DomainError) as exc:
-        return await _edit_page(
-            request, ctx, found, values=values, problems=_problems(exc), status_code=_status(exc)
-        )
+        return await _edit_page(request, ctx, found, values=values, problems=_problems(exc), status_code=_status(exc))
     payload = data.model_dump(mode="json")
     result = await ctx.rpc.call("mail_gateway", "verify_mailbox_connection", mailbox_id=mailbox_id, data=payload)
     check = mg.ConnectionCheck.model_validate(result)

@@ -12,13 +12,14 @@ from typing import Annotated, Any, TypeVar
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import RedirectResponse
 from pydantic import BaseModel, ValidationError
+from pydantic import Field as ModelField
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from contracts import cases as c
 from contracts import directory, errors
-from contracts.bounds import LaxId
+from contracts.bounds import MAX_IDS, LaxId
 from gateway import accounts, admin_objects, agent_changes
 from gateway.admin_changes import ChangeActor, fingerprint
 from gateway.context import AppContext
@@ -63,9 +64,7 @@ async def _group_options(ctx: AppContext) -> list[tuple[str, str]]:
 def _agent_fields(groups: list[tuple[str, str]], *, creating: bool) -> list[dict[str, Any]]:
     fields = [Field("name", "Name", required=True)]
     if creating:
-        fields.append(
-            Field("email", "Email", kind="email", required=True, help="The invitation goes to this address.")
-        )
+        fields.append(Field("email", "Email", kind="email", required=True, help="The invitation goes to this address."))
     fields += [
         Field("is_admin", "Admin (runs this console, changes configuration)", kind="checkbox"),
         Field("group_ids", "Groups", kind="multiselect", help="The agent works the cases of these groups."),
@@ -101,11 +100,16 @@ async def _rows(ctx: AppContext) -> list[AgentRow]:
     return rows
 
 
+def _ids(raw: list[str]) -> list[int | str]:
+    """Ids picked in a form arrive as text; anything else stays text and is refused by the write model."""
+    return [int(v) if v.isdigit() and len(v) < 12 else v for v in raw]
+
+
 def _form_values(form: FormData, *, creating: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
         "name": common.text(form, "name"),
         "is_admin": form.get("is_admin") is not None,
-        "group_ids": common.texts(form, "group_ids"),
+        "group_ids": _ids(common.texts(form, "group_ids")),
     }
     if creating:
         values["email"] = common.text(form, "email")
@@ -181,6 +185,9 @@ async def invite_agent(request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     values = _form_values(form, creating=True)
     fields = {"name", "email", "is_admin", "group_ids"}
+    if not values["name"]:
+        problems = {"name": "Enter the agent's name: the invitation greets them with it."}
+        return await _list_page(request, ctx, values=values, problems=problems, status_code=422)
     try:
         data = agent_changes.AgentCreate.model_validate({**values, "invite": True})
         agent = await _change(ctx, admin, agent_changes.create, data=data)
@@ -256,6 +263,12 @@ def _account_route(action: str) -> Callable[..., Awaitable[Response]]:
 # -- groups --------------------------------------------------------------------------------------------------
 
 
+class GroupForm(directory.GroupWrite):
+    """The group form: the members picked arrive as text."""
+
+    member_ids: list[LaxId] | None = ModelField(default=None, max_length=MAX_IDS)
+
+
 class GroupRow(directory.GroupRead):
     """A group with its members' names, for the list."""
 
@@ -299,7 +312,7 @@ GROUPS = Area(
         ),
     ),
     columns=(("name", "Name"), ("members", "Members"), ("restricted", "Restricted")),
-    write_model=directory.GroupWrite,
+    write_model=GroupForm,
     list_items=_groups,
     save=_save_group,
     delete=_delete_group,
