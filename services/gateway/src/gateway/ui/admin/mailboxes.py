@@ -45,7 +45,7 @@ FIELDS = (
     Field("name", "Name", help="Shown to agents, e.g. Support."),
     Field("default_group", "Default group", kind="select", help="New cases from this mailbox go to this group."),
     Field("active", "Active: fetch mail from this mailbox", kind="checkbox"),
-    Field("imap_host", "IMAP server", help="Leave empty when mail arrives by SMTP only."),
+    Field("imap_host", "IMAP server", help="e.g. imap.example.com"),
     Field("imap_port", "Port", kind="number"),
     Field("imap_security", "Security", kind="select", options=SECURITY, required=True),
     Field("imap_user", "User name"),
