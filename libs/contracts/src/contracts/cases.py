@@ -6,7 +6,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 
 from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
@@ -60,6 +60,15 @@ class Channel(StrEnum):
     API = "api"
     SMS = "sms"
     SYSTEM = "system"
+
+
+class AgentRole(StrEnum):
+    """What an agent may do (decision 0195): an admin runs the desk, an agent works every case they may see,
+    a light agent reads the cases of their own groups and writes internal notes only."""
+
+    ADMIN = "admin"
+    AGENT = "agent"
+    LIGHT_AGENT = "light_agent"
 
 
 class ContactChannel(StrEnum):
@@ -290,8 +299,16 @@ class AgentRead(CasesModel):
     id: int
     email: str
     name: str
-    is_admin: bool = False
+    role: AgentRole = AgentRole.AGENT
     group_ids: list[int] = []
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Deprecated: read `role` (true exactly when `role` is `admin`); removed in the next version.",
+        json_schema_extra={"deprecated": True},  # not `deprecated=`: that warns on every serialisation
+    )
+    @property
+    def is_admin(self) -> bool:
+        return self.role is AgentRole.ADMIN
 
 
 class ContactRead(CasesModel):

@@ -97,7 +97,17 @@ async def update(
     expected_version: str | None,
     request_id: str | None = None,
 ) -> c.AgentRead:
-    """Change an agent; `group_ids` (when given) becomes their exact membership."""
+    """Change an agent; `group_ids` (when given) becomes their exact membership. A new role ends their sessions
+    (they sign in again with it) and every cached key; the last active admin keeps the role (409 `last_admin`)."""
+
+    async def apply() -> c.AgentRead:
+        before = await _active_role(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
+        agent = await ctx.cases.save_agent(data=data, agent_id=agent_id)
+        if before is not None and before is not agent.role:
+            await ctx.sessions.end_all(accounts.session_owner(agent.id))
+            ctx.keys.clear()  # keys linked to the agent are capped by the new role from their next request
+        return agent
+
     return await guarded_change(
         ctx,
         actor=actor,
@@ -106,9 +116,19 @@ async def update(
         action="update",
         expected_version=expected_version,
         load_before=lambda: admin_objects.agent(ctx, agent_id),
-        apply=lambda: ctx.cases.save_agent(data=data, agent_id=agent_id),
+        apply=apply,
         request_id=request_id,
     )
+
+
+async def _active_role(ctx: AppContext, agent_id: int) -> c.AgentRole | None:
+    """The role of an active agent; None for a deactivated (signed out, keys refused) or unknown one."""
+    try:
+        return (await ctx.cases.get_agent(agent_id=agent_id)).role
+    except errors.DomainError as exc:
+        if exc.code != errors.NOT_FOUND:
+            raise
+        return None
 
 
 async def resend_invite(
@@ -147,16 +167,13 @@ async def deactivate(
     request_id: str | None = None,
 ) -> AgentAccount:
     """Stop the agent from working here: their sessions end at once and their API keys are refused from the
-    next request; their cases stay. Refused for the agent the admin acts as, and for the last active admin."""
+    next request; their cases stay. Refused for the agent the admin acts as, and for the last active admin
+    (409 `last_admin`, kept by the cases service)."""
     current = {a.id: a for a in await ctx.cases.list_agents()}  # active agents
     target = current.get(agent_id)
     if target is not None and _acts_as(actor, target):
         raise errors.DomainError(
             errors.DEACTIVATE_SELF, "an admin cannot deactivate themselves", {"agent_id": agent_id}
-        )
-    if target is not None and target.is_admin and sum(a.is_admin for a in current.values()) <= 1:
-        raise errors.DomainError(
-            errors.LAST_ADMIN, "the last active admin cannot be deactivated", {"agent_id": agent_id}
         )
 
     async def apply() -> AgentAccount:
@@ -166,6 +183,8 @@ async def deactivate(
         )
         await ctx.sessions.end_all(accounts.session_owner(agent.id))
         ctx.keys.clear()  # this process forgets every verified key: the agent's are refused on their next use
+        if ctx.streams is not None:  # their live notification streams end now here, within a keepalive elsewhere
+            ctx.streams.close(agent.id)
         return AgentAccount(**agent.model_dump(), active=False)
 
     return await guarded_change(

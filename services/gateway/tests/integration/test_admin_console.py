@@ -49,13 +49,19 @@ def admin_http(stack: Stack) -> Iterator[httpx.Client]:
 
 
 @pytest.fixture(scope="module")
-def agent_http(stack: Stack, api: httpx.Client) -> Iterator[httpx.Client]:
-    """A signed-in agent who is not an admin."""
+def plain_agent(stack: Stack, api: httpx.Client) -> str:
+    """The email of an agent who is not an admin, with the password PASSWORD."""
     email = f"plain-{uuid.uuid4().hex[:6]}@example.com"
     created = api.post("/api/v1/agents", json={"email": email, "name": "Plain Agent"})
     assert created.status_code == 201, created.text
     access.set_agent_password(factory=stack.db(), email=email, password=PASSWORD)
-    client = signed_in(stack, email, PASSWORD)
+    return email
+
+
+@pytest.fixture(scope="module")
+def agent_http(stack: Stack, plain_agent: str) -> Iterator[httpx.Client]:
+    """A signed-in agent who is not an admin."""
+    client = signed_in(stack, plain_agent, PASSWORD)
     yield client
     client.close()
 
@@ -96,6 +102,12 @@ def test_add_a_status_with_a_field_error_first(admin_http: httpx.Client, api: ht
     assert ok.status_code == 303
     stored = {s["name"]: s for s in api.get("/api/v1/case-statuses").json()["items"]}
     assert stored[name]["category"] == "waiting"
+    # the audit log names who did it, from where, and what the status became
+    log = api.get("/api/v1/audit", params={"object_type": "case_status", "object_id": str(stored[name]["id"])})
+    entry = log.json()["items"][0]
+    assert entry["action"] == "create" and entry["outcome"] == "succeeded"
+    assert entry["actor"]["channel"] == "web" and entry["actor"]["email"] == ADMIN_EMAIL
+    assert entry["after"]["name"] == name and entry["before"] is None
 
 
 def test_missing_csrf_changes_nothing(admin_http: httpx.Client, api: httpx.Client) -> None:
@@ -141,6 +153,24 @@ def test_edit_a_type_in_the_browser(chromium: Browser, stack: Stack, api: httpx.
         expect(page.get_by_role("status")).to_contain_text("saved")
     stored: dict[str, Any] = next(t for t in api.get("/api/v1/case-types").json()["items"] if t["id"] == created["id"])
     assert stored["instructions"] == "Ask for the serial number first."
+
+
+@pytest.mark.browser
+def test_an_agent_is_refused_at_admin_in_the_browser(chromium: Browser, stack: Stack, plain_agent: str) -> None:
+    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    try:
+        page = context.new_page()
+        page.goto("/login")
+        page.get_by_label("Email").fill(plain_agent)
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("heading", name="Cases")).to_be_visible()
+        expect(page.get_by_role("link", name="Admin", exact=True)).to_have_count(0)
+        response = page.goto("/admin")
+        assert response is not None and response.status == 403
+        expect(page.get_by_role("heading", name="Admins only")).to_be_visible()
+    finally:
+        context.close()
 
 
 SCREENSHOTS = Path(os.environ.get("HELPDESK_SCREENSHOT_DIR") or tempfile.mkdtemp(prefix="admin-ui-"))

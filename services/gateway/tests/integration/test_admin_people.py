@@ -117,20 +117,21 @@ def test_edit_an_agent_and_a_stale_form_is_a_conflict(admin_http: httpx.Client, 
     token, version = csrf(form), hidden(form, "version")
     saved = admin_http.post(
         f"/admin/agents/{agent['id']}",
-        data={"csrf_token": token, "version": version, "name": "Petra Lund", "is_admin": "1"},
+        data={"csrf_token": token, "version": version, "name": "Petra Lund", "role": "admin"},
     )
     assert saved.status_code == 303, saved.text
     stored = agent_by_email(api, email)
-    assert stored is not None and (stored["name"], stored["is_admin"]) == ("Petra Lund", True)
+    assert stored is not None and (stored["name"], stored["role"]) == ("Petra Lund", "admin")
     stale = admin_http.post(
-        f"/admin/agents/{agent['id']}", data={"csrf_token": token, "version": version, "name": "Petra Old"}
+        f"/admin/agents/{agent['id']}",
+        data={"csrf_token": token, "version": version, "name": "Petra Old", "role": "agent"},
     )
     assert stale.status_code == 409 and "Another admin changed this agent" in stale.text
     stored = agent_by_email(api, email)
     assert stored is not None and stored["name"] == "Petra Lund"
     blank = admin_http.post(
         f"/admin/agents/{agent['id']}",
-        data={"csrf_token": token, "version": hidden(stale.text, "version"), "name": "x" * 201},
+        data={"csrf_token": token, "version": hidden(stale.text, "version"), "name": "x" * 201, "role": "admin"},
     )
     assert blank.status_code == 422 and error_next_to(blank.text, "name")
 
@@ -345,7 +346,7 @@ def test_the_audit_log_shows_console_changes_as_old_and_new(
     form = admin_http.get(f"/admin/agents/{agent['id']}").text
     admin_http.post(
         f"/admin/agents/{agent['id']}",
-        data={"csrf_token": csrf(form), "version": hidden(form, "version"), "name": "Audun Berg"},
+        data={"csrf_token": csrf(form), "version": hidden(form, "version"), "name": "Audun Berg", "role": "agent"},
     )
     page = admin_http.get("/admin/audit", params={"object_type": "agent", "object_id": str(agent["id"])})
     assert page.status_code == 200

@@ -143,7 +143,7 @@ def build_case(
 ) -> NewCase:
     """Validate `data` and build the pending case with its fields (no number, not added to the session)."""
     if data.assignee_id is not None:
-        repo.require_agent(session, data.assignee_id)
+        repo.require_assignee(session, data.assignee_id)
     if data.group_id is not None:
         repo.require_group(session, data.group_id)
     now = utcnow()

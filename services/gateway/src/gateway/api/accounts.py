@@ -9,9 +9,10 @@ from fastapi import APIRouter, Path, Response
 from gateway import agent_changes
 from gateway.agent_changes import AgentAccount, SessionsEnded
 from gateway.api.changes import AdminChange
+from gateway.api.responses import FORBIDDEN
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR, 422: _ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 409: _ERROR, 422: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: agent accounts"], responses=_RESPONSES)
 AgentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The agent id")]
@@ -33,7 +34,8 @@ async def resend_invite(agent_id: AgentId, change: AdminChange) -> Response:
 async def deactivate_agent(agent_id: AgentId, change: AdminChange) -> AgentAccount:
     """Stop the agent from working here: their sessions end at once and their API keys are refused from the
     next request (in other gateway processes within `GATEWAY_API_KEY_CACHE_SECONDS`); their cases stay.
-    Refused for the agent the calling key acts as, and for the last active admin."""
+    Refused for the agent the calling key acts as, and for the last active admin (409 `last_admin`, kept by the
+    cases service)."""
     return await agent_changes.deactivate(
         change.ctx,
         actor=change.actor,

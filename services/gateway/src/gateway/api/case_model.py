@@ -27,13 +27,14 @@ from gateway.api.changes import (
     versioned,
 )
 from gateway.api.deps import principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
 PREFIX = "/api/v1"
 T = TypeVar("T")
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 
@@ -191,6 +192,14 @@ async def update_custom_field(field_id: Id, data: case_config.CustomFieldWrite, 
 async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     """Used/hidden/required of each built-in optional field (H2)."""
     return FieldConfigList.model_validate({"items": v.with_versions(await ctx.cases.list_field_configs())})
+
+
+@router.get(
+    "/field-config/{field}", response_model=case_config.FieldConfigRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_field_config(field: FieldName, ctx: Ctx, _who: Reader) -> Response:
+    """One built-in optional field's configuration; its `ETag` is the version to send as `If-Match`."""
+    return versioned(await objects.field_config(ctx, field))
 
 
 @router.put("/field-config/{field}", response_model=case_config.FieldConfigRead, responses=CONFLICT)
@@ -392,7 +401,10 @@ async def create_agent(data: agent_changes.AgentCreate, change: AdminCreate) -> 
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead, responses=CONFLICT)
 async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminChange) -> Response:
-    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
+    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
+
+    A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
+    The last active admin keeps the role: 409 `last_admin`."""
     saved = await agent_changes.update(
         change.ctx,
         actor=change.actor,

@@ -16,8 +16,10 @@ from contracts import cases as c
 from contracts import errors
 from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
+from gateway.domain import roles
 from gateway.ui import inbox
 from gateway.ui import session as s
+from gateway.ui.session import PageId
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -163,7 +165,7 @@ async def _case_page(
     context = {
         "case": fetched,
         "messages": messages,
-        "agents": agents,
+        "agents": [a for a in agents if a.role is not c.AgentRole.LIGHT_AGENT],  # who may be assigned
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
@@ -179,12 +181,12 @@ async def _case_page(
 
 
 @router.get("/cases/{case_id}")
-async def case_page(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def case_page(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     return await _case_page(request, ctx, case_id)
 
 
 @router.post("/cases/{case_id}")
-async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     version = _optional_int(form, "version")
     current = await ctx.cases.get_case(case_id=case_id)
@@ -216,7 +218,7 @@ async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) ->
                 "Here is the current version; please check and save again."
             )
             return await _case_page(request, ctx, case_id, error=message, status_code=409)
-        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION}:
+        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION, errors.LIGHT_AGENT_NOT_ASSIGNABLE}:
             return await _case_page(request, ctx, case_id, error=exc.message, status_code=422)
         raise
     s.flash(request, "Case updated.")
@@ -224,9 +226,13 @@ async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) ->
 
 
 @router.post("/cases/{case_id}/messages")
-async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     visibility = c.Visibility.INTERNAL if _text(form, "visibility") == "internal" else c.Visibility.PUBLIC
+    try:
+        roles.refuse_public_reply(s.role(agent), visibility is c.Visibility.PUBLIC)
+    except errors.DomainError as exc:
+        raise s.RoleForbiddenPage(exc.message) from None
     body = str(form.get("body") or "").strip()
     error = None
     if body:

@@ -4,9 +4,9 @@ cases of /api/v1/api-keys, so the last admin credential is kept here too."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
@@ -14,7 +14,6 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from contracts import errors
-from contracts.bounds import LaxId
 from gateway import access, key_changes
 from gateway.admin_changes import ChangeActor
 from gateway.context import AppContext
@@ -24,9 +23,9 @@ from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.admin.crud import Field
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 BASE = "/admin/api-keys"
-KeyId = Annotated[LaxId, Path(description="The API key id")]
 SCOPES = (
     (api_keys.SCOPE_CASES_READ, "Read cases"),
     (api_keys.SCOPE_CASES_WRITE, "Write cases"),
@@ -114,7 +113,7 @@ async def create_key(request: Request, ctx: Ctx, admin: Admin) -> Response:
     return await _page(request, ctx, created=created, status_code=201)
 
 
-async def revoke_key(key_id: KeyId, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def revoke_key(key_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     await checked_form(request)
     try:
         revoked = await key_changes.revoke(ctx, actor=ChangeActor.web(admin), key_id=key_id)

@@ -3,17 +3,17 @@ errors next to their field, and the version token that turns a concurrent edit i
 
 from __future__ import annotations
 
-import hashlib
-import json
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from contracts import cases as c
 from contracts import errors
+from gateway import admin_changes
 from gateway.context import AppContext, get_context
 from gateway.ui import session as s
 
@@ -28,7 +28,7 @@ class AdminRequired(Exception):
 def require_admin(request: Request) -> dict[str, Any]:
     """Dependency of every admin page: the signed-in admin (sign-in redirect, or 403 for other agents)."""
     agent = s.require_agent(request)
-    if not agent.get("is_admin"):
+    if s.role(agent) is not c.AgentRole.ADMIN:
         raise AdminRequired()
     return agent
 
@@ -62,10 +62,8 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
 
 
 def version_of(item: Any) -> str:
-    """A token that changes whenever the object does: a hash of its JSON as the owning service returned it."""
-    data = item.model_dump(mode="json") if isinstance(item, BaseModel) else item
-    canonical = json.dumps(data, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()[:20]
+    """The version token of an object, the same the API sends as its ETag (`gateway.admin_changes`)."""
+    return admin_changes.fingerprint(item)
 
 
 def field_errors(exc: Exception, fields: set[str] | None = None) -> dict[str, str]:

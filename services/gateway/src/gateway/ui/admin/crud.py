@@ -15,11 +15,13 @@ from starlette.datastructures import FormData
 from starlette.responses import Response
 
 from contracts import errors
+from gateway import admin_changes
 from gateway.context import AppContext
 from gateway.ui import session as s
 from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 Options = Sequence[tuple[str, str]]
 
@@ -44,6 +46,7 @@ class Area:
     path: str  # under /admin
     title: str  # plural, for the list page
     singular: str
+    object_type: str  # in the audit log, as the API names it (case_status, sla_policy...)
     description: str
     group: str  # heading on the index
     fields: tuple[Field, ...]
@@ -101,6 +104,14 @@ async def find(area: Area, ctx: AppContext, item_id: int) -> Any | None:
     return None
 
 
+async def _found(area: Area, ctx: AppContext, item_id: int) -> Any:
+    """The object as it is now (404 `not_found` when it went away): the audit's `before`."""
+    item = await find(area, ctx, item_id)
+    if item is None:
+        raise errors.NotFound(message=f"no {area.singular} {item_id}", details={"id": item_id})
+    return item
+
+
 def mount(router: APIRouter, area: Area) -> None:
     """Add the area's pages to the console's router and its entry to the index."""
     base = f"/admin/{area.path}"
@@ -150,46 +161,82 @@ def mount(router: APIRouter, area: Area) -> None:
         form = await checked_form(request)
         values = form_values(area, form)
         try:
-            created = await area.save(ctx, area.write_model.model_validate(values), None)
+            data = area.write_model.model_validate(values)
+            created = await admin_changes.guarded_change(
+                ctx,
+                actor=admin_changes.ChangeActor.web(admin),
+                object_type=area.object_type,
+                object_id=None,
+                action="create",
+                expected_version=None,
+                load_before=None,
+                apply=lambda: area.save(ctx, data, None),
+            )
         except (ValidationError, errors.DomainError) as exc:
             problems = common.field_errors(exc, {f.name for f in area.fields})
             return await page(request, ctx, values=values, errors_=problems, status_code=_status(exc))
         s.flash(request, f"{area.singular.capitalize()} “{_label(created)}” added.", "ok")
         return RedirectResponse(base, status_code=303)
 
-    async def edit(item_id: int, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+    async def edit(item_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
         item = await find(area, ctx, item_id)
         if item is None:
             return common.not_found(request, area.singular)
         return await edit_page(request, ctx, item)
 
-    async def update(item_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+    async def update(item_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
         form = await checked_form(request)
         item = await find(area, ctx, item_id)
         if item is None:
             return common.not_found(request, area.singular)
         values = form_values(area, form)
-        if not common.same_version(common.text(form, "version"), item):
-            problems = {common.FORM_ERROR: common.conflict_message(area.singular)}
-            return await edit_page(request, ctx, item, errors_=problems, status_code=409)
         try:
-            saved = await area.save(ctx, area.write_model.model_validate(values), item_id)
+            data = area.write_model.model_validate(values)
+            saved = await admin_changes.guarded_change(
+                ctx,
+                actor=admin_changes.ChangeActor.web(admin),
+                object_type=area.object_type,
+                object_id=item_id,
+                action="update",
+                expected_version=common.text(form, "version") or None,
+                load_before=lambda: _found(area, ctx, item_id),
+                apply=lambda: area.save(ctx, data, item_id),
+            )
+        except admin_changes.VersionConflict:
+            current = await find(area, ctx, item_id)
+            if current is None:
+                return common.not_found(request, area.singular)
+            problems = {common.FORM_ERROR: common.conflict_message(area.singular)}
+            return await edit_page(request, ctx, current, errors_=problems, status_code=409)
         except (ValidationError, errors.DomainError) as exc:
             problems = common.field_errors(exc, {f.name for f in area.fields})
             return await edit_page(request, ctx, item, values=values, errors_=problems, status_code=_status(exc))
         s.flash(request, f"{area.singular.capitalize()} “{_label(saved)}” saved.", "ok")
         return RedirectResponse(base, status_code=303)
 
-    async def remove(item_id: int, request: Request, ctx: Ctx, admin: Admin) -> Response:
+    async def remove(item_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
         form = await checked_form(request)
         item = await find(area, ctx, item_id)
-        if item is None or area.delete is None:
+        delete = area.delete
+        if item is None or delete is None:
             return common.not_found(request, area.singular)
-        if not common.same_version(common.text(form, "version"), item):
-            problems = {common.FORM_ERROR: common.conflict_message(area.singular)}
-            return await edit_page(request, ctx, item, errors_=problems, status_code=409)
         try:
-            await area.delete(ctx, item_id)
+            await admin_changes.guarded_change(
+                ctx,
+                actor=admin_changes.ChangeActor.web(admin),
+                object_type=area.object_type,
+                object_id=item_id,
+                action="delete",
+                expected_version=common.text(form, "version") or None,
+                load_before=lambda: _found(area, ctx, item_id),
+                apply=lambda: delete(ctx, item_id),
+            )
+        except admin_changes.VersionConflict:
+            current = await find(area, ctx, item_id)
+            if current is None:
+                return common.not_found(request, area.singular)
+            problems = {common.FORM_ERROR: common.conflict_message(area.singular)}
+            return await edit_page(request, ctx, current, errors_=problems, status_code=409)
         except errors.DomainError as exc:
             problems = common.field_errors(exc)
             return await edit_page(request, ctx, item, errors_=problems, status_code=_status(exc))

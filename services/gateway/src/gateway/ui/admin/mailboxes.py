@@ -4,9 +4,9 @@ server with the settings in the form and names the step that failed. The pages m
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
@@ -14,7 +14,6 @@ from starlette.responses import Response
 
 from contracts import errors
 from contracts import mail_gateway as mg
-from contracts.bounds import LaxId
 from gateway import admin_objects
 from gateway.admin_changes import ChangeActor, fingerprint, guarded_change
 from gateway.context import AppContext
@@ -23,9 +22,9 @@ from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.admin.crud import Field
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 BASE = "/admin/mailboxes"
-MailboxId = Annotated[LaxId, Path(description="The mailbox id")]
 _mailboxes = TypeAdapter(list[mg.MailboxRead])
 SECURITY = (
     (mg.MailboxSecurity.SSL.value, "TLS (port 993)"),
@@ -199,14 +198,14 @@ async def create_mailbox(request: Request, ctx: Ctx, admin: Admin) -> Response:
     return RedirectResponse(f"{BASE}/{saved.id}", status_code=303)
 
 
-async def edit_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+async def edit_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
     found = await _find(ctx, mailbox_id)
     if found is None:
         return common.not_found(request, "mailbox")
     return await _edit_page(request, ctx, found)
 
 
-async def update_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def update_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     found = await _find(ctx, mailbox_id)
     if found is None:
@@ -224,7 +223,7 @@ async def update_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, admi
     return RedirectResponse(BASE, status_code=303)
 
 
-async def verify_mailbox(mailbox_id: MailboxId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+async def verify_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
     """Try the settings in the form (the stored password when the form has none), as POST .../verify does."""
     form = await checked_form(request)
     found = await _find(ctx, mailbox_id)

@@ -7,11 +7,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, PrivateAttr, ValidationError
 from pydantic import Field as ModelField
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
@@ -28,11 +28,21 @@ from gateway.ui.admin import common
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.admin.crud import Area, Field, mount
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 PEOPLE = "People"
 BASE = "/admin/agents"
-AgentId = Annotated[LaxId, Path(description="The agent id")]
 T = TypeVar("T")
+ROLES = (
+    (c.AgentRole.AGENT.value, "Agent"),
+    (c.AgentRole.LIGHT_AGENT.value, "Light agent"),
+    (c.AgentRole.ADMIN.value, "Admin"),
+)
+ROLE_LABELS = dict(ROLES)
+ROLE_HELP = (
+    "An agent works every case they may see; a light agent reads their groups' cases and writes internal notes "
+    "only; an admin also runs this console."
+)
 
 
 # -- agents --------------------------------------------------------------------------------------------------
@@ -66,10 +76,11 @@ def _agent_fields(groups: list[tuple[str, str]], *, creating: bool) -> list[dict
     if creating:
         fields.append(Field("email", "Email", kind="email", required=True, help="The invitation goes to this address."))
     fields += [
-        Field("is_admin", "Admin (runs this console, changes configuration)", kind="checkbox"),
+        Field("role", "Role", kind="select", required=True, help=ROLE_HELP),
         Field("group_ids", "Groups", kind="multiselect", help="The agent works the cases of these groups."),
     ]
-    return [{"f": f, "options": groups if f.name == "group_ids" else []} for f in fields]
+    options = {"group_ids": groups, "role": list(ROLES)}
+    return [{"f": f, "options": options.get(f.name, [])} for f in fields]
 
 
 async def _rows(ctx: AppContext) -> list[AgentRow]:
@@ -108,7 +119,7 @@ def _ids(raw: list[str]) -> list[int | str]:
 def _form_values(form: FormData, *, creating: bool) -> dict[str, Any]:
     values: dict[str, Any] = {
         "name": common.text(form, "name"),
-        "is_admin": form.get("is_admin") is not None,
+        "role": common.text(form, "role") or None,
         "group_ids": _ids(common.texts(form, "group_ids")),
     }
     if creating:
@@ -127,7 +138,8 @@ async def _list_page(
     context = {
         "rows": await _rows(ctx),
         "fields": _agent_fields(await _group_options(ctx), creating=True),
-        "values": values or {"group_ids": []},
+        "values": values or {"role": c.AgentRole.AGENT.value, "group_ids": []},
+        "role_labels": ROLE_LABELS,
         "errors": problems or {},
     }
     return common.render(request, "admin/agents.html", context, status_code=status_code)
@@ -152,7 +164,7 @@ async def _agent_page(
                 raise
             return common.not_found(request, "agent")
         row = AgentRow(agent=agent, groups=[], active=False, has_password=False, invited_until=None)
-    stored = {"name": row.agent.name, "is_admin": row.agent.is_admin, "group_ids": row.agent.group_ids}
+    stored = {"name": row.agent.name, "role": row.agent.role.value, "group_ids": row.agent.group_ids}
     context = {
         "row": row,
         "agent": row.agent,
@@ -184,7 +196,7 @@ async def list_agents(request: Request, ctx: Ctx, _admin: Admin) -> Response:
 async def invite_agent(request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     values = _form_values(form, creating=True)
-    fields = {"name", "email", "is_admin", "group_ids"}
+    fields = {"name", "email", "role", "group_ids"}
     if not values["name"]:
         problems = {"name": "Enter the agent's name: the invitation greets them with it."}
         return await _list_page(request, ctx, values=values, problems=problems, status_code=422)
@@ -200,11 +212,11 @@ async def invite_agent(request: Request, ctx: Ctx, admin: Admin) -> Response:
     return RedirectResponse(BASE, status_code=303)
 
 
-async def edit_agent(agent_id: AgentId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+async def edit_agent(agent_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
     return await _agent_page(request, ctx, agent_id)
 
 
-async def update_agent(agent_id: AgentId, request: Request, ctx: Ctx, admin: Admin) -> Response:
+async def update_agent(agent_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
     values = _form_values(form, creating=False)
     try:
@@ -222,6 +234,8 @@ async def update_agent(agent_id: AgentId, request: Request, ctx: Ctx, admin: Adm
         return await _agent_page(request, ctx, agent_id, problems=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, set(values))
+        if isinstance(exc, errors.DomainError) and exc.code == errors.LAST_ADMIN:
+            problems = {"role": ACCOUNT_MESSAGES[errors.LAST_ADMIN]}
         return await _agent_page(request, ctx, agent_id, values=values, problems=problems, status_code=_status(exc))
     s.flash(request, f"{values['name']} is saved.", "ok")
     return RedirectResponse(BASE, status_code=303)
@@ -243,7 +257,7 @@ ACCOUNT_MESSAGES = {
 def _account_route(action: str) -> Callable[..., Awaitable[Response]]:
     run, done = ACCOUNT_ACTIONS[action]
 
-    async def route(agent_id: AgentId, request: Request, ctx: Ctx, admin: Admin) -> Response:
+    async def route(agent_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
         await checked_form(request)
         try:
             agent = await admin_objects.agent(ctx, agent_id)
@@ -270,9 +284,14 @@ class GroupForm(directory.GroupWrite):
 
 
 class GroupRow(directory.GroupRead):
-    """A group with its members' names, for the list."""
+    """A group as cases returns it (its version and audit entry are the API's), with its members' names for the
+    list (a private attribute: not part of the object)."""
 
-    members: list[str] = []
+    _members: list[str] = PrivateAttr(default_factory=list)
+
+    @property
+    def members(self) -> list[str]:
+        return self._members
 
 
 async def _agent_options(ctx: AppContext) -> list[tuple[str, str]]:
@@ -281,10 +300,12 @@ async def _agent_options(ctx: AppContext) -> list[tuple[str, str]]:
 
 async def _groups(ctx: AppContext) -> list[GroupRow]:
     names = {a.id: a.name for a in await ctx.cases.list_agents()}
-    return [
-        GroupRow(**g.model_dump(), members=[names[i] for i in g.member_ids if i in names])
-        for g in await ctx.cases.list_groups_detail()
-    ]
+    rows = []
+    for group in await ctx.cases.list_groups_detail():
+        row = GroupRow(**group.model_dump())
+        row._members = [names[i] for i in group.member_ids if i in names]
+        rows.append(row)
+    return rows
 
 
 async def _save_group(ctx: AppContext, data: BaseModel, item_id: int | None) -> directory.GroupRead:
@@ -300,6 +321,7 @@ GROUPS = Area(
     path="groups",
     title="Groups",
     singular="group",
+    object_type="group",
     description="Teams of agents: members, members-only (restricted) groups, the group a mailbox files into.",
     group=PEOPLE,
     fields=(
