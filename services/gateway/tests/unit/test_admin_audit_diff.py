@@ -27,6 +27,7 @@ def test_fields_that_appear_or_vanish_and_plain_values() -> None:
         ("gone", "x", "—"),
     ]
     assert changes(None, None) == []
+    assert changes({"name": ""}, {"name": None}) == []  # both read as nothing
     assert changes("old", "new") == [("value", "old", "new")]
 
 

@@ -32,6 +32,13 @@ SCOPES = (
     (api_keys.SCOPE_DIRECTORY_READ, "Read the directory (agents, groups, contacts)"),
     (api_keys.SCOPE_REPORTS_READ, "Read reports"),
 )
+# how the list names a scope, briefly
+SCOPE_NAMES = {
+    api_keys.SCOPE_CASES_READ: "read cases",
+    api_keys.SCOPE_CASES_WRITE: "write cases",
+    api_keys.SCOPE_DIRECTORY_READ: "read directory",
+    api_keys.SCOPE_REPORTS_READ: "read reports",
+}
 FIELD_NAMES = {"name", "scopes", "agent_id", "is_admin"}
 
 
@@ -64,7 +71,7 @@ async def _page(
     context = {
         "keys": keys,
         "agents": agents,
-        "scope_labels": dict(SCOPES),
+        "scope_labels": SCOPE_NAMES,
         "fields": await _fields(ctx),
         "values": values or {"scopes": [api_keys.SCOPE_CASES_READ]},
         "errors": problems or {},

@@ -68,7 +68,8 @@ def changes(before: Any, after: Any) -> list[tuple[str, str, str]]:
         old = before if isinstance(before, dict) else {}
         new = after if isinstance(after, dict) else {}
         names = list(new) + [k for k in old if k not in new]
-        return [(k, shown(old.get(k)), shown(new.get(k))) for k in names if old.get(k) != new.get(k)]
+        pairs = [(k, shown(old.get(k)), shown(new.get(k))) for k in names if old.get(k) != new.get(k)]
+        return [(k, was, now) for k, was, now in pairs if was != now]  # "" and null read the same
     if before == after:
         return []
     return [("value", shown(before), shown(after))]
