@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 
 from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
+from contracts.filenames import FileName
 
 SERVICE = "cases"
 
@@ -114,7 +115,7 @@ class GroupRef(CasesModel):
 class AttachmentRef(CasesModel):
     """An attachment as stored in a blob store, addressed by content hash."""
 
-    filename: str
+    filename: FileName
     content_type: str = "application/octet-stream"
     size: int = 0
     sha256: str
@@ -325,6 +326,8 @@ class CaseCreated(EventPayload):
     case: CaseRead
     first_message: MessageRead | None = None
     actor: Actor | None = None
+    # the inbound mail (mail gateway's id) whose first message this is, so its audit names the case
+    inbound_mail_id: int | None = None
 
 
 class CaseUpdated(EventPayload):
@@ -342,6 +345,8 @@ class MessageAdded(EventPayload):
     message: MessageRead
     # the email this message answers (customer's Message-ID), when the channel is email
     in_reply_to: str | None = None
+    # the inbound mail (mail gateway's id) this message is, so its audit names the case
+    inbound_mail_id: int | None = None
 
 
 # -- references to configured things, and dormancy -----------------------------------------

@@ -101,9 +101,10 @@ async def update(
     (they sign in again with it) and every cached key; the last active admin keeps the role (409 `last_admin`)."""
 
     async def apply() -> c.AgentRead:
-        before = await _active_role(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
+        changes_role = data.role is not None or data.is_admin is not None
+        before = await admin_objects.agent(ctx, agent_id) if changes_role else None
         agent = await ctx.cases.save_agent(data=data, agent_id=agent_id)
-        if before is not None and before is not agent.role:
+        if before is not None and before.role is not agent.role:
             await ctx.sessions.end_all(accounts.session_owner(agent.id))
             ctx.keys.clear()  # keys linked to the agent are capped by the new role from their next request
         return agent
@@ -119,16 +120,6 @@ async def update(
         apply=apply,
         request_id=request_id,
     )
-
-
-async def _active_role(ctx: AppContext, agent_id: int) -> c.AgentRole | None:
-    """The role of an active agent; None for a deactivated (signed out, keys refused) or unknown one."""
-    try:
-        return (await ctx.cases.get_agent(agent_id=agent_id)).role
-    except errors.DomainError as exc:
-        if exc.code != errors.NOT_FOUND:
-            raise
-        return None
 
 
 async def resend_invite(

@@ -404,7 +404,7 @@ async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminCh
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
 
     A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
-    The last active admin keeps the role: 409 `last_admin`."""
+    The last active admin keeps the role and stays active: 409 `last_admin`."""
     saved = await agent_changes.update(
         change.ctx,
         actor=change.actor,
