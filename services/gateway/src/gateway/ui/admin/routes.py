@@ -6,6 +6,8 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from gateway.ui.admin import (
+    api_keys,
+    audit,
     case_config,
     case_fields,
     case_work,
@@ -13,6 +15,8 @@ from gateway.ui.admin import (
     customer_mail,
     customers,
     mail_health,
+    mailboxes,
+    people,
     signatures,
     sla,
 )
@@ -26,11 +30,16 @@ async def index(request: Request, _admin: Admin) -> Response:
     return common.render(request, "admin/index.html", {})
 
 
-case_config.install(router)
+# the index shows the groups in the order their first area is installed
+people.install(router)
+mailboxes.install(router)
 signatures.install(router)
-customers.install(router)
 customer_mail.install(router)
-mail_health.install(router)
+case_config.install(router)
 case_fields.install(router)
 sla.install(router)
 case_work.install(router)
+customers.install(router)
+api_keys.install(router)
+mail_health.install(router)
+audit.install(router)
