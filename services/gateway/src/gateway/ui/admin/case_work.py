@@ -176,9 +176,10 @@ async def _save_recurrence(ctx: AppContext, data: BaseModel, item_id: int | None
     assert isinstance(data, RecurrenceForm)
     if item_id is not None:
         return await ctx.cases.update_recurrence(recurrence_id=item_id, changes=cw.RecurrenceUpdate(active=data.active))
-    schedule = cw.RecurrenceCreate.model_validate(data.model_dump(exclude={"active"}))
-    if schedule.start_at.tzinfo is None:  # the form asks for UTC; the service stores aware times
-        schedule = schedule.model_copy(update={"start_at": schedule.start_at.replace(tzinfo=UTC)})
+    values = data.model_dump(exclude={"active"})
+    if values["start_at"].tzinfo is None:  # the form asks for UTC; the contract takes times with their offset
+        values["start_at"] = values["start_at"].replace(tzinfo=UTC)
+    schedule = cw.RecurrenceCreate.model_validate(values)
     created = await ctx.cases.create_recurrence(data=schedule)
     if not data.active:  # added paused
         created = await ctx.cases.update_recurrence(recurrence_id=created.id, changes=cw.RecurrenceUpdate(active=False))
