@@ -172,13 +172,22 @@ async def _recurrences(ctx: AppContext) -> list[RecurrenceRow]:
     return rows
 
 
+def _in_utc(value: str | None) -> str | datetime | None:
+    """The form asks for a time in UTC; the contract takes times with their offset (anything else is left for
+    its validation to refuse next to the field)."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return value
+    return parsed.replace(tzinfo=UTC) if parsed is not None and parsed.tzinfo is None else value
+
+
 async def _save_recurrence(ctx: AppContext, data: BaseModel, item_id: int | None) -> cw.RecurrenceRead:
     assert isinstance(data, RecurrenceForm)
     if item_id is not None:
         return await ctx.cases.update_recurrence(recurrence_id=item_id, changes=cw.RecurrenceUpdate(active=data.active))
     values = data.model_dump(exclude={"active"})
-    if values["start_at"].tzinfo is None:  # the form asks for UTC; the contract takes times with their offset
-        values["start_at"] = values["start_at"].replace(tzinfo=UTC)
+    values["start_at"] = _in_utc(values["start_at"])
     schedule = cw.RecurrenceCreate.model_validate(values)
     created = await ctx.cases.create_recurrence(data=schedule)
     if not data.active:  # added paused
