@@ -2,7 +2,7 @@
 //   <select data-picker>              Tom Select (search in long lists, several values with `multiple`)
 //   <input data-date>                 flatpickr date picker (value stays YYYY-MM-DD)
 //   <input data-datetime>             flatpickr date and time (value stays YYYY-MM-DDTHH:MM)
-// Also after htmx swaps in new markup.
+// Also on markup htmx swaps in, out-of-band parts included (htmx:load fires for each new element).
 (function () {
   "use strict";
 
@@ -28,5 +28,5 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();
