@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from pydantic import BaseModel, Field
+from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -33,6 +34,56 @@ class ApiPrincipal:
     def owner(self) -> str:
         """The namespace of this caller's idempotency keys."""
         return f"api_key:{self.key_id}"
+
+
+class ApiKeyRead(BaseModel):
+    """An API key as shown to admins and to its agent: never the secret nor its hash."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="The first characters of the secret, to tell keys apart")
+    scopes: list[str]
+    agent_id: int | None = Field(description="The agent the key acts as (null: an API client acting as nobody)")
+    agent_email: str | None = None
+    is_admin: bool
+    created_at: datetime
+    last_used_at: datetime | None = Field(description="Updated at most once a minute")
+    revoked_at: datetime | None = None
+
+
+def _key_read(key: ApiKey) -> ApiKeyRead:
+    return ApiKeyRead(
+        id=key.id,
+        name=key.name,
+        prefix=key.prefix,
+        scopes=[str(s) for s in key.scopes or ()],
+        agent_id=key.agent_id,
+        agent_email=key.agent_email,
+        is_admin=key.is_admin,
+        created_at=key.created_at,
+        last_used_at=key.last_used_at,
+        revoked_at=key.revoked_at,
+    )
+
+
+def get_api_key(*, factory: sessionmaker[Session], key_id: int) -> ApiKeyRead | None:
+    with unit_of_work(factory) as session:
+        key = session.get(ApiKey, key_id)
+        return _key_read(key) if key is not None else None
+
+
+def list_api_keys(
+    *, factory: sessionmaker[Session], agent_id: int | None = None, agent_email: str | None = None, limit: int = 1000
+) -> list[ApiKeyRead]:
+    """Keys, newest first: all of them, or those acting as one agent (by id, or by the email of a seeded key)."""
+    query = select(ApiKey)
+    if agent_id is not None or agent_email is not None:
+        clauses = [ApiKey.agent_id == agent_id]
+        if agent_email:
+            clauses.append(func.lower(ApiKey.agent_email) == accounts.normalise(agent_email))
+        query = query.where(or_(*clauses))
+    with unit_of_work(factory) as session:
+        return [_key_read(k) for k in session.scalars(query.order_by(ApiKey.id.desc()).limit(limit))]
 
 
 def create_api_key(

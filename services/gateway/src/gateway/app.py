@@ -25,6 +25,7 @@ from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security
 from gateway import case_scope  # every route reaching a case by id is scoped (0115)
 from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
+from gateway.api.audit import router as audit_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
@@ -134,7 +135,8 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(push_router)  # Web Push for agents
     app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
     app.include_router(sla_router)  # SLA (B13)
-    app.include_router(keys_router)  # revoking API keys (0134)
+    app.include_router(keys_router)  # API keys: admins' and agents' own (0134, 0198)
+    app.include_router(audit_router)  # the admin audit log (0198)
     app.include_router(accounts_router)  # invitations, deactivation, sessions of agents
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links

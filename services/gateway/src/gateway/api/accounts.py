@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response
+from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from contracts import cases as c
 from contracts import directory, errors
-from gateway import accounts
+from gateway import accounts, admin_objects
 from gateway.access import ApiPrincipal
-from gateway.api.keys import admin
-from gateway.context import AppContext, get_context
+from gateway.api.changes import AdminChange
+from gateway.context import AppContext
 from gateway.domain.access_links import Purpose
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
@@ -21,8 +21,6 @@ _RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _E
 
 router = APIRouter(prefix="/api/v1", tags=["v1: agent accounts"], responses=_RESPONSES)
 AgentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The agent id")]
-Admin = Annotated[ApiPrincipal, Depends(admin)]
-Ctx = Annotated[AppContext, Depends(get_context)]
 
 
 class AgentCreate(directory.AgentWrite):
@@ -84,10 +82,16 @@ async def create_agent(data: AgentCreate, ctx: AppContext, who: ApiPrincipal) ->
     response_class=Response,
     responses={202: {"description": "Invitation queued (no body)"}},
 )
-async def resend_invite(agent_id: AgentId, ctx: Ctx, who: Admin) -> Response:
+async def resend_invite(agent_id: AgentId, change: AdminChange) -> Response:
     """Mail the agent a new link to set their password (valid 24 h); the links sent before stop working."""
-    agent = await ctx.cases.save_agent(data=directory.AgentWrite(), agent_id=agent_id)  # no change: reads it
-    await invite(ctx, agent, who)
+    ctx = change.ctx
+
+    async def apply() -> c.AgentRead:
+        agent = await admin_objects.agent(ctx, agent_id)
+        await invite(ctx, agent, change.who)
+        return agent
+
+    await change("agent", agent_id, "invite", load_before=lambda: admin_objects.agent(ctx, agent_id), apply=apply)
     return Response(status_code=202)
 
 
@@ -96,10 +100,11 @@ def _acts_as(who: ApiPrincipal, agent: c.AgentRead) -> bool:
 
 
 @router.post("/agents/{agent_id}/deactivate", response_model=AgentAccount)
-async def deactivate_agent(agent_id: AgentId, ctx: Ctx, who: Admin) -> AgentAccount:
+async def deactivate_agent(agent_id: AgentId, change: AdminChange) -> AgentAccount:
     """Stop the agent from working here: their sessions end at once and their API keys are refused from the
     next request (in other gateway processes within `GATEWAY_API_KEY_CACHE_SECONDS`); their cases stay.
     Refused for the agent the calling key acts as, and for the last active admin."""
+    ctx, who = change.ctx, change.who
     current = {a.id: a for a in await ctx.cases.list_agents()}  # active agents
     target = current.get(agent_id)
     if target is not None and _acts_as(who, target):
@@ -110,26 +115,46 @@ async def deactivate_agent(agent_id: AgentId, ctx: Ctx, who: Admin) -> AgentAcco
         raise errors.DomainError(
             errors.LAST_ADMIN, "the last active admin cannot be deactivated", {"agent_id": agent_id}
         )
-    agent = await ctx.cases.save_agent(data=directory.AgentWrite(active=False), agent_id=agent_id)
-    await run_in_threadpool(
-        accounts.set_deactivated, factory=ctx.db, agent_id=agent.id, email=agent.email, deactivated=True
+
+    async def apply() -> AgentAccount:
+        agent = await ctx.cases.save_agent(data=directory.AgentWrite(active=False), agent_id=agent_id)
+        await run_in_threadpool(
+            accounts.set_deactivated, factory=ctx.db, agent_id=agent.id, email=agent.email, deactivated=True
+        )
+        await ctx.sessions.end_all(accounts.session_owner(agent.id))
+        ctx.keys.clear()  # this process forgets every verified key: the agent's are refused on their next use
+        return AgentAccount(**agent.model_dump(), active=False)
+
+    return await change(
+        "agent", agent_id, "deactivate", load_before=lambda: admin_objects.agent(ctx, agent_id), apply=apply
     )
-    await ctx.sessions.end_all(accounts.session_owner(agent.id))
-    ctx.keys.clear()  # this process forgets every verified key: the agent's are refused on their next use
-    return AgentAccount(**agent.model_dump(), active=False)
 
 
 @router.post("/agents/{agent_id}/reactivate", response_model=AgentAccount)
-async def reactivate_agent(agent_id: AgentId, ctx: Ctx, _who: Admin) -> AgentAccount:
+async def reactivate_agent(agent_id: AgentId, change: AdminChange) -> AgentAccount:
     """Let a deactivated agent sign in again with their password; their API keys work again."""
-    agent = await ctx.cases.save_agent(data=directory.AgentWrite(active=True), agent_id=agent_id)
-    await run_in_threadpool(
-        accounts.set_deactivated, factory=ctx.db, agent_id=agent.id, email=agent.email, deactivated=False
+    ctx = change.ctx
+
+    async def apply() -> AgentAccount:
+        agent = await ctx.cases.save_agent(data=directory.AgentWrite(active=True), agent_id=agent_id)
+        await run_in_threadpool(
+            accounts.set_deactivated, factory=ctx.db, agent_id=agent.id, email=agent.email, deactivated=False
+        )
+        return AgentAccount(**agent.model_dump(), active=True)
+
+    return await change(
+        "agent", agent_id, "reactivate", load_before=lambda: admin_objects.agent(ctx, agent_id), apply=apply
     )
-    return AgentAccount(**agent.model_dump(), active=True)
 
 
 @router.delete("/agents/{agent_id}/sessions", response_model=SessionsEnded)
-async def end_agent_sessions(agent_id: AgentId, ctx: Ctx, _who: Admin) -> SessionsEnded:
+async def end_agent_sessions(agent_id: AgentId, change: AdminChange) -> SessionsEnded:
     """Sign the agent out of the agent UI everywhere (their API keys are not affected)."""
-    return SessionsEnded(ended=await ctx.sessions.end_all(accounts.session_owner(agent_id)))
+    ctx = change.ctx
+
+    async def apply() -> SessionsEnded:
+        return SessionsEnded(ended=await ctx.sessions.end_all(accounts.session_owner(agent_id)))
+
+    return await change(
+        "agent", agent_id, "end_sessions", load_before=lambda: admin_objects.agent(ctx, agent_id), apply=apply
+    )

@@ -9,12 +9,22 @@ from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel
 from starlette.responses import Response
 
-from contracts import case_config, directory, errors
+from contracts import case_config, directory
 from contracts import cases as c
 from contracts.bounds import Flag, FlagText, LaxId
+from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
 from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
+from gateway.api.changes import (
+    CONFLICT,
+    ETAG_HEADER,
+    AdminChange,
+    AdminCreate,
+    WriterChange,
+    WriterCreate,
+    versioned,
+)
 from gateway.api.deps import principal, require, writer
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
@@ -31,16 +41,7 @@ Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Writer = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))]
 DirectoryReader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_DIRECTORY_READ))]
 Id = Annotated[LaxId, Path()]
-
-
-async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Configuration and the directory's agents/groups are changed by admin keys only."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
-    return who
-
-
-Admin = Annotated[ApiPrincipal, Depends(_admin)]
+FieldName = Annotated[str, Path(max_length=100)]
 
 
 class _List(BaseModel, Generic[T]):
@@ -82,16 +83,33 @@ async def list_types(ctx: Ctx, _who: Reader) -> TypeList:
     return TypeList(items=await ctx.cases.list_case_types())
 
 
+@router.get("/case-types/{type_id}", response_model=case_config.CaseTypeRead, responses={200: {"headers": ETAG_HEADER}})
+async def get_type(type_id: Id, ctx: Ctx, _who: Reader) -> Response:
+    """One case type; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.case_type(ctx, type_id))
+
+
 @router.post("/case-types", status_code=201, response_model=case_config.CaseTypeRead)
-async def create_type(data: case_config.CaseTypeWrite, ctx: Ctx, _who: Admin) -> case_config.CaseTypeRead:
+async def create_type(data: case_config.CaseTypeWrite, change: AdminCreate) -> Response:
     """Add a case type (admin)."""
-    return await ctx.cases.save_case_type(data=data)
+    saved = await change(
+        "case_type", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_case_type(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/case-types/{type_id}", response_model=case_config.CaseTypeRead)
-async def update_type(type_id: Id, data: case_config.CaseTypeWrite, ctx: Ctx, _who: Admin) -> case_config.CaseTypeRead:
+@router.put("/case-types/{type_id}", response_model=case_config.CaseTypeRead, responses=CONFLICT)
+async def update_type(type_id: Id, data: case_config.CaseTypeWrite, change: AdminChange) -> Response:
     """Rename a case type, change its instructions or retire it (admin)."""
-    return await ctx.cases.save_case_type(data=data, type_id=type_id)
+    ctx = change.ctx
+    saved = await change(
+        "case_type",
+        type_id,
+        "update",
+        load_before=lambda: objects.case_type(ctx, type_id),
+        apply=lambda: ctx.cases.save_case_type(data=data, type_id=type_id),
+    )
+    return versioned(saved)
 
 
 @router.get("/case-statuses", response_model=StatusList)
@@ -100,18 +118,35 @@ async def list_statuses(ctx: Ctx, _who: Reader) -> StatusList:
     return StatusList(items=await ctx.cases.list_case_statuses())
 
 
+@router.get(
+    "/case-statuses/{status_id}", response_model=case_config.CaseStatusRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_status(status_id: Id, ctx: Ctx, _who: Reader) -> Response:
+    """One status; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.case_status(ctx, status_id))
+
+
 @router.post("/case-statuses", status_code=201, response_model=case_config.CaseStatusRead)
-async def create_status(data: case_config.CaseStatusWrite, ctx: Ctx, _who: Admin) -> case_config.CaseStatusRead:
+async def create_status(data: case_config.CaseStatusWrite, change: AdminCreate) -> Response:
     """Add a status on a category (admin)."""
-    return await ctx.cases.save_case_status(data=data)
+    saved = await change(
+        "case_status", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_case_status(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/case-statuses/{status_id}", response_model=case_config.CaseStatusRead)
-async def update_status(
-    status_id: Id, data: case_config.CaseStatusWrite, ctx: Ctx, _who: Admin
-) -> case_config.CaseStatusRead:
+@router.put("/case-statuses/{status_id}", response_model=case_config.CaseStatusRead, responses=CONFLICT)
+async def update_status(status_id: Id, data: case_config.CaseStatusWrite, change: AdminChange) -> Response:
     """Rename a status; a built-in one keeps its category (admin)."""
-    return await ctx.cases.save_case_status(data=data, status_id=status_id)
+    ctx = change.ctx
+    saved = await change(
+        "case_status",
+        status_id,
+        "update",
+        load_before=lambda: objects.case_status(ctx, status_id),
+        apply=lambda: ctx.cases.save_case_status(data=data, status_id=status_id),
+    )
+    return versioned(saved)
 
 
 @router.get("/custom-fields", response_model=FieldList)
@@ -120,18 +155,35 @@ async def list_custom_fields(ctx: Ctx, _who: Reader) -> FieldList:
     return FieldList(items=await ctx.cases.list_custom_fields())
 
 
+@router.get(
+    "/custom-fields/{field_id}", response_model=case_config.CustomFieldRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_custom_field(field_id: Id, ctx: Ctx, _who: Reader) -> Response:
+    """One custom field; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.custom_field(ctx, field_id))
+
+
 @router.post("/custom-fields", status_code=201, response_model=case_config.CustomFieldRead)
-async def create_custom_field(data: case_config.CustomFieldWrite, ctx: Ctx, _who: Admin) -> case_config.CustomFieldRead:
+async def create_custom_field(data: case_config.CustomFieldWrite, change: AdminCreate) -> Response:
     """Define a custom field (admin)."""
-    return await ctx.cases.save_custom_field(data=data)
+    saved = await change(
+        "custom_field", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_custom_field(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/custom-fields/{field_id}", response_model=case_config.CustomFieldRead)
-async def update_custom_field(
-    field_id: Id, data: case_config.CustomFieldWrite, ctx: Ctx, _who: Admin
-) -> case_config.CustomFieldRead:
+@router.put("/custom-fields/{field_id}", response_model=case_config.CustomFieldRead, responses=CONFLICT)
+async def update_custom_field(field_id: Id, data: case_config.CustomFieldWrite, change: AdminChange) -> Response:
     """Change a custom field's label, options or used/hidden/required; its key stays (admin)."""
-    return await ctx.cases.save_custom_field(data=data, field_id=field_id)
+    ctx = change.ctx
+    saved = await change(
+        "custom_field",
+        field_id,
+        "update",
+        load_before=lambda: objects.custom_field(ctx, field_id),
+        apply=lambda: ctx.cases.save_custom_field(data=data, field_id=field_id),
+    )
+    return versioned(saved)
 
 
 @router.get("/field-config", response_model=FieldConfigList)
@@ -140,25 +192,39 @@ async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     return FieldConfigList(items=await ctx.cases.list_field_configs())
 
 
-@router.put("/field-config/{field}", response_model=case_config.FieldConfigRead)
-async def set_field_config(
-    field: Annotated[str, Path(max_length=100)], data: FieldConfigWrite, ctx: Ctx, _who: Admin
-) -> case_config.FieldConfigRead:
+@router.put("/field-config/{field}", response_model=case_config.FieldConfigRead, responses=CONFLICT)
+async def set_field_config(field: FieldName, data: FieldConfigWrite, change: AdminChange) -> Response:
     """Switch a built-in optional field off, hide it or make it required (admin)."""
+    ctx = change.ctx
     body = case_config.FieldConfigRead(field=field, **data.model_dump())
-    return await ctx.cases.save_field_config(data=body)
+    saved = await change(
+        "field_config",
+        field,
+        "update",
+        load_before=lambda: objects.field_config(ctx, field),
+        apply=lambda: ctx.cases.save_field_config(data=body),
+    )
+    return versioned(saved)
 
 
-@router.get("/settings/cases", response_model=case_config.CaseSettings)
-async def get_settings(ctx: Ctx, _who: Reader) -> case_config.CaseSettings:
+@router.get("/settings/cases", response_model=case_config.CaseSettings, responses={200: {"headers": ETAG_HEADER}})
+async def get_settings(ctx: Ctx, _who: Reader) -> Response:
     """Automation (reply rules, closed-case replies), concurrency strictness, holding unknown senders."""
-    return await ctx.cases.get_case_settings()
+    return versioned(await objects.case_settings(ctx))
 
 
-@router.patch("/settings/cases", response_model=case_config.CaseSettings)
-async def update_settings(changes: case_config.CaseSettings, ctx: Ctx, _who: Admin) -> case_config.CaseSettings:
+@router.patch("/settings/cases", response_model=case_config.CaseSettings, responses=CONFLICT)
+async def update_settings(changes: case_config.CaseSettings, change: AdminChange) -> Response:
     """Change some settings; those not sent keep their value (admin)."""
-    return await ctx.cases.update_case_settings(changes=changes)
+    ctx = change.ctx
+    saved = await change(
+        "case_settings",
+        None,
+        "update",
+        load_before=lambda: objects.case_settings(ctx),
+        apply=lambda: ctx.cases.update_case_settings(changes=changes),
+    )
+    return versioned(saved)
 
 
 # -- directory ---------------------------------------------------------------------------------
@@ -182,25 +248,35 @@ async def list_contacts(
 
 
 @router.post("/contacts", status_code=201, response_model=directory.ContactDetail)
-async def create_contact(data: directory.ContactWrite, ctx: Ctx, who: Writer) -> directory.ContactDetail:
-    """Add a contact with one or more addresses, a phone and an organisation."""
-    actor = await writer(who, ctx)
-    return await ctx.cases.save_contact(data=data, actor=actor)
+async def create_contact(data: directory.ContactWrite, change: WriterCreate) -> Response:
+    """Add a contact with one or more addresses, a phone and an organisation (in the audit log)."""
+    ctx = change.ctx
+    actor = await writer(change.who, ctx)
+    saved = await change(
+        "contact", None, "create", load_before=None, apply=lambda: ctx.cases.save_contact(data=data, actor=actor)
+    )
+    return versioned(saved, 201)
 
 
-@router.get("/contacts/{contact_id}", response_model=directory.ContactDetail)
-async def get_contact(contact_id: Id, ctx: Ctx, _who: DirectoryReader) -> directory.ContactDetail:
-    """One contact."""
-    return await ctx.cases.get_contact(contact_id=contact_id)
+@router.get("/contacts/{contact_id}", response_model=directory.ContactDetail, responses={200: {"headers": ETAG_HEADER}})
+async def get_contact(contact_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
+    """One contact; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.contact(ctx, contact_id))
 
 
-@router.patch("/contacts/{contact_id}", response_model=directory.ContactDetail)
-async def update_contact(
-    contact_id: Id, data: directory.ContactWrite, ctx: Ctx, who: Writer
-) -> directory.ContactDetail:
-    """Change a contact; `approved: true` releases its held cases."""
-    actor = await writer(who, ctx)
-    return await ctx.cases.save_contact(data=data, actor=actor, contact_id=contact_id)
+@router.patch("/contacts/{contact_id}", response_model=directory.ContactDetail, responses=CONFLICT)
+async def update_contact(contact_id: Id, data: directory.ContactWrite, change: WriterChange) -> Response:
+    """Change a contact; `approved: true` releases its held cases (in the audit log)."""
+    ctx = change.ctx
+    actor = await writer(change.who, ctx)
+    saved = await change(
+        "contact",
+        contact_id,
+        "update",
+        load_before=lambda: objects.contact(ctx, contact_id),
+        apply=lambda: ctx.cases.save_contact(data=data, actor=actor, contact_id=contact_id),
+    )
+    return versioned(saved)
 
 
 @router.get("/contacts/{contact_id}/cases", response_model=c.CasePage)
@@ -223,57 +299,111 @@ async def list_organisations(ctx: Ctx, _who: DirectoryReader) -> OrganisationLis
     return OrganisationList(items=await ctx.cases.list_organisations())
 
 
+@router.get(
+    "/organisations/{organisation_id}",
+    response_model=directory.OrganisationRead,
+    responses={200: {"headers": ETAG_HEADER}},
+)
+async def get_organisation(organisation_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
+    """One organisation; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.organisation(ctx, organisation_id))
+
+
 @router.post("/organisations", status_code=201, response_model=directory.OrganisationRead)
-async def create_organisation(data: directory.OrganisationWrite, ctx: Ctx, _who: Writer) -> directory.OrganisationRead:
-    """Add an organisation."""
-    return await ctx.cases.save_organisation(data=data)
+async def create_organisation(data: directory.OrganisationWrite, change: WriterCreate) -> Response:
+    """Add an organisation (in the audit log)."""
+    saved = await change(
+        "organisation", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_organisation(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/organisations/{organisation_id}", response_model=directory.OrganisationRead)
-async def update_organisation(
-    organisation_id: Id, data: directory.OrganisationWrite, ctx: Ctx, _who: Writer
-) -> directory.OrganisationRead:
-    """Rename an organisation."""
-    return await ctx.cases.save_organisation(data=data, organisation_id=organisation_id)
+@router.put("/organisations/{organisation_id}", response_model=directory.OrganisationRead, responses=CONFLICT)
+async def update_organisation(organisation_id: Id, data: directory.OrganisationWrite, change: WriterChange) -> Response:
+    """Rename an organisation (in the audit log)."""
+    ctx = change.ctx
+    saved = await change(
+        "organisation",
+        organisation_id,
+        "update",
+        load_before=lambda: objects.organisation(ctx, organisation_id),
+        apply=lambda: ctx.cases.save_organisation(data=data, organisation_id=organisation_id),
+    )
+    return versioned(saved)
 
 
-@router.get("/groups/{group_id}", response_model=directory.GroupRead)
-async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> directory.GroupRead:
-    """One group with its members' agent ids."""
-    groups: list[directory.GroupRead] = await ctx.cases.list_groups_detail()
-    for group in groups:
-        if group.id == group_id:
-            return group
-    raise errors.NotFound(message=f"group {group_id} not found", details={"group_id": group_id})
+@router.get("/groups/{group_id}", response_model=directory.GroupRead, responses={200: {"headers": ETAG_HEADER}})
+async def get_group(group_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
+    """One group with its members' agent ids; its `ETag` is the version to send as `If-Match`."""
+    return versioned(await objects.group(ctx, group_id))
 
 
 @router.post("/groups", status_code=201, response_model=directory.GroupRead)
-async def create_group(data: directory.GroupWrite, ctx: Ctx, _who: Admin) -> directory.GroupRead:
+async def create_group(data: directory.GroupWrite, change: AdminCreate) -> Response:
     """Add a group, optionally with its members (admin)."""
-    return await ctx.cases.save_group(data=data)
+    saved = await change(
+        "group", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_group(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/groups/{group_id}", response_model=directory.GroupRead)
-async def update_group(group_id: Id, data: directory.GroupWrite, ctx: Ctx, _who: Admin) -> directory.GroupRead:
+@router.put("/groups/{group_id}", response_model=directory.GroupRead, responses=CONFLICT)
+async def update_group(group_id: Id, data: directory.GroupWrite, change: AdminChange) -> Response:
     """Rename a group; `member_ids` (when sent) becomes its exact membership (admin)."""
-    return await ctx.cases.save_group(data=data, group_id=group_id)
+    ctx = change.ctx
+    saved = await change(
+        "group",
+        group_id,
+        "update",
+        load_before=lambda: objects.group(ctx, group_id),
+        apply=lambda: ctx.cases.save_group(data=data, group_id=group_id),
+    )
+    return versioned(saved)
 
 
-@router.delete("/groups/{group_id}", status_code=204, response_class=Response)
-async def delete_group(group_id: Id, ctx: Ctx, _who: Admin) -> Response:
+@router.delete("/groups/{group_id}", status_code=204, response_class=Response, responses=CONFLICT)
+async def delete_group(group_id: Id, change: AdminChange) -> Response:
     """Delete a group with no cases, tasks or templates left (422 otherwise); its SLA policies go with it (admin)."""
-    await ctx.cases.delete_group(group_id=group_id)
+    ctx = change.ctx
+    await change(
+        "group",
+        group_id,
+        "delete",
+        load_before=lambda: objects.group(ctx, group_id),
+        apply=lambda: ctx.cases.delete_group(group_id=group_id),
+    )
     return Response(status_code=204)
 
 
+@router.get("/agents/{agent_id}", response_model=c.AgentRead, responses={200: {"headers": ETAG_HEADER}})
+async def get_agent(agent_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
+    """One agent, active or not; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.agent(ctx, agent_id))
+
+
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
-async def create_agent(data: accounts_api.AgentCreate, ctx: Ctx, who: Admin) -> c.AgentRead:
+async def create_agent(data: accounts_api.AgentCreate, change: AdminCreate) -> Response:
     """Add an agent, optionally in groups (admin). With `"invite": true` (email and name required), the agent
     is mailed a single-use link to the agent UI, valid 24 hours, where they choose their password."""
-    return await accounts_api.create_agent(data, ctx, who)
+    saved = await change(
+        "agent",
+        None,
+        "invite" if data.invite else "create",
+        load_before=None,
+        apply=lambda: accounts_api.create_agent(data, change.ctx, change.who),
+    )
+    return versioned(saved, 201)
 
 
-@router.patch("/agents/{agent_id}", response_model=c.AgentRead)
-async def update_agent(agent_id: Id, data: directory.AgentWrite, ctx: Ctx, _who: Admin) -> c.AgentRead:
+@router.patch("/agents/{agent_id}", response_model=c.AgentRead, responses=CONFLICT)
+async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminChange) -> Response:
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
-    return await ctx.cases.save_agent(data=data, agent_id=agent_id)
+    ctx = change.ctx
+    saved = await change(
+        "agent",
+        agent_id,
+        "update",
+        load_before=lambda: objects.agent(ctx, agent_id),
+        apply=lambda: ctx.cases.save_agent(data=data, agent_id=agent_id),
+    )
+    return versioned(saved)

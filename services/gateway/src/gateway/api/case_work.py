@@ -14,8 +14,10 @@ from contracts import cases as c
 from contracts import errors
 from contracts.bounds import FlagText, LaxId
 from contracts.search import Viewer
+from gateway import admin_objects as objects
 from gateway import case_work as work
 from gateway.access import ApiPrincipal
+from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, WriterChange, versioned
 from gateway.api.deps import principal, require, writer
 from gateway.api.routes import _COMMON, _ERROR, PREFIX
 from gateway.api.search import viewer
@@ -52,11 +54,6 @@ class CloseResult(BaseModel):
 async def _viewer(who: ApiPrincipal, ctx: AppContext) -> Viewer | None:
     """The caller as the cases service's `viewer` (restricted groups); None for an admin key (sees all)."""
     return None if who.is_admin else await viewer(who, ctx)
-
-
-def _admin(who: ApiPrincipal) -> None:
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
 
 
 # -- conversation ---------------------------------------------------------------------------------
@@ -229,20 +226,37 @@ async def list_templates(ctx: Ctx, _who: Reader) -> Items[cw.TemplateRead]:
     return Items(items=await ctx.cases.list_templates())
 
 
+@router.get(
+    "/templates/{template_id}", response_model=cw.TemplateRead, responses={**_404, 200: {"headers": ETAG_HEADER}}
+)
+async def get_template(template_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader) -> Response:
+    """One template; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.template(ctx, template_id))
+
+
 @router.post("/templates", status_code=201, response_model=cw.TemplateRead)
-async def create_template(data: cw.TemplateFields, ctx: Ctx, who: Writer) -> cw.TemplateRead:
+async def create_template(data: cw.TemplateFields, change: AdminCreate) -> Response:
     """Create a template (admin)."""
-    _admin(who)
-    return await ctx.cases.create_template(data=data)
+    saved = await change(
+        "template", None, "create", load_before=None, apply=lambda: change.ctx.cases.create_template(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/templates/{template_id}", response_model=cw.TemplateRead, responses=_404)
+@router.put("/templates/{template_id}", response_model=cw.TemplateRead, responses={**_404, **CONFLICT})
 async def update_template(
-    template_id: Annotated[LaxId, Path()], data: cw.TemplateFields, ctx: Ctx, who: Writer
-) -> cw.TemplateRead:
+    template_id: Annotated[LaxId, Path()], data: cw.TemplateFields, change: AdminChange
+) -> Response:
     """Replace a template (admin); cases already made from it are not changed."""
-    _admin(who)
-    return await ctx.cases.update_template(template_id=template_id, data=data)
+    ctx = change.ctx
+    saved = await change(
+        "template",
+        template_id,
+        "update",
+        load_before=lambda: objects.template(ctx, template_id),
+        apply=lambda: ctx.cases.update_template(template_id=template_id, data=data),
+    )
+    return versioned(saved)
 
 
 @router.post("/templates/{template_id}/cases", status_code=201, response_model=c.CaseRead, responses=_404)
@@ -255,10 +269,16 @@ async def case_from_template(
 
 
 @router.post("/cases/{case_id}/template", status_code=201, response_model=cw.TemplateRead, responses=_404)
-async def template_from_case(case_id: CaseId, data: cw.TemplateFromCase, ctx: Ctx, who: Writer) -> cw.TemplateRead:
+async def template_from_case(case_id: CaseId, data: cw.TemplateFromCase, change: AdminCreate) -> Response:
     """Save this case as a new template (admin)."""
-    _admin(who)
-    return await ctx.cases.template_from_case(case_id=case_id, data=data)
+    saved = await change(
+        "template",
+        None,
+        "create",
+        load_before=None,
+        apply=lambda: change.ctx.cases.template_from_case(case_id=case_id, data=data),
+    )
+    return versioned(saved, 201)
 
 
 @router.get("/canned-replies", response_model=Items[cw.CannedReplyRead])
@@ -268,17 +288,33 @@ async def list_canned_replies(ctx: Ctx, _who: Reader) -> Items[cw.CannedReplyRea
 
 
 @router.post("/canned-replies", status_code=201, response_model=cw.CannedReplyRead)
-async def create_canned_reply(data: cw.CannedReplyCreate, ctx: Ctx, who: Writer) -> cw.CannedReplyRead:
+async def create_canned_reply(data: cw.CannedReplyCreate, change: AdminCreate) -> Response:
     """Create a canned reply (admin)."""
-    _admin(who)
-    return await ctx.cases.create_canned_reply(data=data)
+    saved = await change(
+        "canned_reply", None, "create", load_before=None, apply=lambda: change.ctx.cases.create_canned_reply(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.delete("/canned-replies/{reply_id}", status_code=204, responses=_404)
-async def delete_canned_reply(reply_id: Annotated[LaxId, Path()], ctx: Ctx, who: Writer) -> Response:
+@router.get(
+    "/canned-replies/{reply_id}", response_model=cw.CannedReplyRead, responses={**_404, 200: {"headers": ETAG_HEADER}}
+)
+async def get_canned_reply(reply_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader) -> Response:
+    """One canned reply; its `ETag` is the version to send as `If-Match` when deleting it."""
+    return versioned(await objects.canned_reply(ctx, reply_id))
+
+
+@router.delete("/canned-replies/{reply_id}", status_code=204, responses={**_404, **CONFLICT})
+async def delete_canned_reply(reply_id: Annotated[LaxId, Path()], change: AdminChange) -> Response:
     """Delete a canned reply (admin)."""
-    _admin(who)
-    await ctx.cases.delete_canned_reply(reply_id=reply_id)
+    ctx = change.ctx
+    await change(
+        "canned_reply",
+        reply_id,
+        "delete",
+        load_before=lambda: objects.canned_reply(ctx, reply_id),
+        apply=lambda: ctx.cases.delete_canned_reply(reply_id=reply_id),
+    )
     return Response(status_code=204)
 
 
@@ -289,19 +325,38 @@ async def list_recurrences(ctx: Ctx, _who: Reader) -> Items[cw.RecurrenceRead]:
 
 
 @router.post("/recurrences", status_code=201, response_model=cw.RecurrenceRead, responses=_404)
-async def create_recurrence(data: cw.RecurrenceCreate, ctx: Ctx, who: Writer) -> cw.RecurrenceRead:
+async def create_recurrence(data: cw.RecurrenceCreate, change: AdminCreate) -> Response:
     """Put a template on a schedule (admin); the cases service creates each due case once."""
-    _admin(who)
-    return await ctx.cases.create_recurrence(data=data)
+    saved = await change(
+        "recurrence", None, "create", load_before=None, apply=lambda: change.ctx.cases.create_recurrence(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.patch("/recurrences/{recurrence_id}", response_model=cw.RecurrenceRead, responses=_404)
+@router.get(
+    "/recurrences/{recurrence_id}",
+    response_model=cw.RecurrenceRead,
+    responses={**_404, 200: {"headers": ETAG_HEADER}},
+)
+async def get_recurrence(recurrence_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader) -> Response:
+    """One schedule; its `ETag` (which leaves out `next_at`) is the version to send as `If-Match`."""
+    return versioned(await objects.recurrence(ctx, recurrence_id))
+
+
+@router.patch("/recurrences/{recurrence_id}", response_model=cw.RecurrenceRead, responses={**_404, **CONFLICT})
 async def update_recurrence(
-    recurrence_id: Annotated[LaxId, Path()], changes: cw.RecurrenceUpdate, ctx: Ctx, who: Writer
-) -> cw.RecurrenceRead:
+    recurrence_id: Annotated[LaxId, Path()], changes: cw.RecurrenceUpdate, change: AdminChange
+) -> Response:
     """Pause (`active: false`) or resume a schedule (admin); slots missed while paused are not made up."""
-    _admin(who)
-    return await ctx.cases.update_recurrence(recurrence_id=recurrence_id, changes=changes)
+    ctx = change.ctx
+    saved = await change(
+        "recurrence",
+        recurrence_id,
+        "update",
+        load_before=lambda: objects.recurrence(ctx, recurrence_id),
+        apply=lambda: ctx.cases.update_recurrence(recurrence_id=recurrence_id, changes=changes),
+    )
+    return versioned(saved)
 
 
 # -- signatures ------------------------------------------------------------------------------------
@@ -313,19 +368,28 @@ async def list_signatures(ctx: Ctx, _who: Reader) -> Items[cw.SignatureRead]:
     return Items(items=await ctx.cases.list_signatures())
 
 
-@router.put("/signatures", response_model=cw.SignatureRead)
-async def set_signature(data: cw.SignatureSet, ctx: Ctx, who: Writer) -> cw.SignatureRead:
+@router.put("/signatures", response_model=cw.SignatureRead, responses=CONFLICT)
+async def set_signature(data: cw.SignatureSet, change: WriterChange) -> Response:
     """Set one level: general (no agent, no mailbox), mailbox, personal (agent), personal per mailbox.
 
-    Admins set any level; an agent's key sets only that agent's own levels.
+    Admins set any level; an agent's key sets only that agent's own levels. `If-Match` is the `version` of
+    the level in `GET /signatures` (a level never set has none: send no If-Match).
     """
+    ctx, who = change.ctx, change.who
     if not who.is_admin:
         actor = await writer(who, ctx)
         if data.agent_id is None or data.agent_id != actor.id:
             raise errors.DomainError(
                 errors.FORBIDDEN, "you may set only your own signature", {"agent_id": data.agent_id}
             )
-    return await ctx.cases.set_signature(data=data)
+    saved = await change(
+        "signature",
+        objects.signature_id(data.agent_id, data.mailbox),
+        "update",
+        load_before=lambda: objects.signature(ctx, data.agent_id, data.mailbox),
+        apply=lambda: ctx.cases.set_signature(data=data),
+    )
+    return versioned(saved)
 
 
 @router.get("/signatures/resolve", response_model=cw.ResolvedSignature)

@@ -10,7 +10,9 @@ from pydantic import BaseModel, TypeAdapter
 from contracts import errors
 from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
+from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api.changes import AdminChange
 from gateway.api.deps import principal
 from gateway.context import AppContext, get_context
 
@@ -66,9 +68,21 @@ async def list_suppressions(
     return SuppressionList(items=_suppressions.validate_python(rows))
 
 
-@router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR})
+@router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR, 409: _ERROR})
 async def clear_suppression(
-    ctx: Ctx, _who: Admin, address: Annotated[str, Path(max_length=320, description="The suppressed address")]
+    change: AdminChange, address: Annotated[str, Path(max_length=320, description="The suppressed address")]
 ) -> SuppressionRead:
     """Let mail go to an address again (e.g. after the customer fixed their mailbox)."""
-    return SuppressionRead.model_validate(await ctx.rpc.call("notifications", "clear_suppression", address=address))
+    ctx = change.ctx
+
+    async def apply() -> SuppressionRead:
+        cleared = await ctx.rpc.call("notifications", "clear_suppression", address=address)
+        return SuppressionRead.model_validate(cleared)
+
+    return await change(
+        "suppression",
+        address.strip().lower(),
+        "clear",
+        load_before=lambda: objects.suppression(ctx, address),
+        apply=apply,
+    )

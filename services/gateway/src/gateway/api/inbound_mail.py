@@ -15,7 +15,9 @@ from contracts import errors
 from contracts import mail_gateway as mg
 from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
+from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
 from gateway.api.deps import principal
 from gateway.context import AppContext, get_context
 
@@ -148,17 +150,36 @@ async def list_mailboxes(ctx: Ctx, _who: Admin) -> list[mg.MailboxRead]:
 
 
 @router.post("/mailboxes", status_code=201, response_model=mg.MailboxRead)
-async def create_mailbox(data: mg.MailboxWrite, ctx: Ctx, _who: Admin) -> mg.MailboxRead:
+async def create_mailbox(data: mg.MailboxWrite, change: AdminCreate) -> Response:
     """Add a mailbox (SMTP only, or polled over IMAP when `imap_host` is set)."""
-    saved = await ctx.rpc.call("mail_gateway", "save_mailbox", data=data.model_dump(mode="json"))
-    return mg.MailboxRead.model_validate(saved)
+    saved = await change("mailbox", None, "create", load_before=None, apply=lambda: _save(change.ctx, data, None))
+    return versioned(saved, 201)
 
 
-@router.put("/mailboxes/{mailbox_id}", response_model=mg.MailboxRead)
-async def update_mailbox(mailbox_id: MailboxId, data: mg.MailboxWrite, ctx: Ctx, _who: Admin) -> mg.MailboxRead:
+async def _save(ctx: AppContext, data: mg.MailboxWrite, mailbox_id: int | None) -> mg.MailboxRead:
+    found = await ctx.rpc.call("mail_gateway", "save_mailbox", data=data.model_dump(mode="json"), mailbox_id=mailbox_id)
+    return mg.MailboxRead.model_validate(found)
+
+
+@router.get("/mailboxes/{mailbox_id}", response_model=mg.MailboxRead, responses={200: {"headers": ETAG_HEADER}})
+async def get_mailbox(mailbox_id: MailboxId, ctx: Ctx, _who: Admin) -> Response:
+    """One mailbox (never its password); its `ETag` is the version to send as `If-Match` when changing it
+    (what the last poll changed is left out of it)."""
+    return versioned(await objects.mailbox(ctx, mailbox_id))
+
+
+@router.put("/mailboxes/{mailbox_id}", response_model=mg.MailboxRead, responses=CONFLICT)
+async def update_mailbox(mailbox_id: MailboxId, data: mg.MailboxWrite, change: AdminChange) -> Response:
     """Change a mailbox; leave `imap_password` out (null) to keep the stored one."""
-    saved = await ctx.rpc.call("mail_gateway", "save_mailbox", data=data.model_dump(mode="json"), mailbox_id=mailbox_id)
-    return mg.MailboxRead.model_validate(saved)
+    ctx = change.ctx
+    saved = await change(
+        "mailbox",
+        mailbox_id,
+        "update",
+        load_before=lambda: objects.mailbox(ctx, mailbox_id),
+        apply=lambda: _save(ctx, data, mailbox_id),
+    )
+    return versioned(saved)
 
 
 @router.post("/mailboxes/{mailbox_id}/verify", response_model=mg.ConnectionCheck)

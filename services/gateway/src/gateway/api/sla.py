@@ -8,10 +8,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response
 from pydantic import BaseModel
 
-from contracts import errors
 from contracts.bounds import LaxId
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, SlaPolicyRead, SlaPolicyWrite
+from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
 from gateway.api.deps import principal, require
 from gateway.api.search import viewer
 from gateway.context import AppContext, get_context
@@ -26,16 +27,6 @@ router = APIRouter(prefix=PREFIX, tags=["v1", "sla"], responses=_COMMON, depende
 Ctx = Annotated[AppContext, Depends(get_context)]
 Reader = Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_READ))]
 Id = Annotated[LaxId, Path()]
-
-
-async def _admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """SLA policies and calendars are configuration: admin keys only."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
-    return who
-
-
-Admin = Annotated[ApiPrincipal, Depends(_admin)]
 
 
 class PolicyList(BaseModel):
@@ -67,22 +58,46 @@ async def list_policies(ctx: Ctx, _who: Reader) -> PolicyList:
     return PolicyList(items=await ctx.cases.list_sla_policies())
 
 
+@router.get("/sla-policies/{policy_id}", response_model=SlaPolicyRead, responses={200: {"headers": ETAG_HEADER}})
+async def get_policy(policy_id: Id, ctx: Ctx, _who: Reader) -> Response:
+    """One policy; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.sla_policy(ctx, policy_id))
+
+
 @router.post("/sla-policies", status_code=201, response_model=SlaPolicyRead)
-async def create_policy(data: SlaPolicyWrite, ctx: Ctx, _who: Admin) -> SlaPolicyRead:
+async def create_policy(data: SlaPolicyWrite, change: AdminCreate) -> Response:
     """Add a policy (admin); the open cases it matches get its targets at once."""
-    return await ctx.cases.save_sla_policy(data=data)
+    saved = await change(
+        "sla_policy", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_sla_policy(data=data)
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/sla-policies/{policy_id}", response_model=SlaPolicyRead)
-async def update_policy(policy_id: Id, data: SlaPolicyWrite, ctx: Ctx, _who: Admin) -> SlaPolicyRead:
+@router.put("/sla-policies/{policy_id}", response_model=SlaPolicyRead, responses=CONFLICT)
+async def update_policy(policy_id: Id, data: SlaPolicyWrite, change: AdminChange) -> Response:
     """Replace a policy (admin); due times of the open cases it touches are recomputed."""
-    return await ctx.cases.save_sla_policy(data=data, policy_id=policy_id)
+    ctx = change.ctx
+    saved = await change(
+        "sla_policy",
+        policy_id,
+        "update",
+        load_before=lambda: objects.sla_policy(ctx, policy_id),
+        apply=lambda: ctx.cases.save_sla_policy(data=data, policy_id=policy_id),
+    )
+    return versioned(saved)
 
 
-@router.delete("/sla-policies/{policy_id}", status_code=204, response_class=Response)
-async def delete_policy(policy_id: Id, ctx: Ctx, _who: Admin) -> Response:
+@router.delete("/sla-policies/{policy_id}", status_code=204, response_class=Response, responses=CONFLICT)
+async def delete_policy(policy_id: Id, change: AdminChange) -> Response:
     """Remove a policy (admin); its open cases fall to the next matching policy, or to none."""
-    await ctx.cases.delete_sla_policy(policy_id=policy_id)
+    ctx = change.ctx
+    await change(
+        "sla_policy",
+        policy_id,
+        "delete",
+        load_before=lambda: objects.sla_policy(ctx, policy_id),
+        apply=lambda: ctx.cases.delete_sla_policy(policy_id=policy_id),
+    )
     return Response(status_code=204)
 
 
@@ -95,20 +110,50 @@ async def list_calendars(ctx: Ctx, _who: Reader) -> CalendarList:
     return CalendarList(items=await ctx.cases.list_business_calendars())
 
 
+@router.get(
+    "/business-calendars/{calendar_id}", response_model=BusinessCalendarRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_calendar(calendar_id: Id, ctx: Ctx, _who: Reader) -> Response:
+    """One calendar; its `ETag` is the version to send as `If-Match` when changing it."""
+    return versioned(await objects.business_calendar(ctx, calendar_id))
+
+
 @router.post("/business-calendars", status_code=201, response_model=BusinessCalendarRead)
-async def create_calendar(data: BusinessCalendarWrite, ctx: Ctx, _who: Admin) -> BusinessCalendarRead:
+async def create_calendar(data: BusinessCalendarWrite, change: AdminCreate) -> Response:
     """Add a calendar (admin)."""
-    return await ctx.cases.save_business_calendar(data=data)
+    saved = await change(
+        "business_calendar",
+        None,
+        "create",
+        load_before=None,
+        apply=lambda: change.ctx.cases.save_business_calendar(data=data),
+    )
+    return versioned(saved, 201)
 
 
-@router.put("/business-calendars/{calendar_id}", response_model=BusinessCalendarRead)
-async def update_calendar(calendar_id: Id, data: BusinessCalendarWrite, ctx: Ctx, _who: Admin) -> BusinessCalendarRead:
+@router.put("/business-calendars/{calendar_id}", response_model=BusinessCalendarRead, responses=CONFLICT)
+async def update_calendar(calendar_id: Id, data: BusinessCalendarWrite, change: AdminChange) -> Response:
     """Replace a calendar (admin); due times of open cases under policies using it are recomputed."""
-    return await ctx.cases.save_business_calendar(data=data, calendar_id=calendar_id)
+    ctx = change.ctx
+    saved = await change(
+        "business_calendar",
+        calendar_id,
+        "update",
+        load_before=lambda: objects.business_calendar(ctx, calendar_id),
+        apply=lambda: ctx.cases.save_business_calendar(data=data, calendar_id=calendar_id),
+    )
+    return versioned(saved)
 
 
-@router.delete("/business-calendars/{calendar_id}", status_code=204, response_class=Response)
-async def delete_calendar(calendar_id: Id, ctx: Ctx, _who: Admin) -> Response:
+@router.delete("/business-calendars/{calendar_id}", status_code=204, response_class=Response, responses=CONFLICT)
+async def delete_calendar(calendar_id: Id, change: AdminChange) -> Response:
     """Remove a calendar no policy uses (admin)."""
-    await ctx.cases.delete_business_calendar(calendar_id=calendar_id)
+    ctx = change.ctx
+    await change(
+        "business_calendar",
+        calendar_id,
+        "delete",
+        load_before=lambda: objects.business_calendar(ctx, calendar_id),
+        apply=lambda: ctx.cases.delete_business_calendar(calendar_id=calendar_id),
+    )
     return Response(status_code=204)

@@ -1,14 +1,15 @@
-"""Tables of the gateway service: API keys, agent credentials and their mailed links, idempotency records."""
+"""Tables of the gateway service: API keys, agent credentials and their mailed links, idempotency records, the
+admin audit log."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-from chassis.db import TYPE_ANNOTATION_MAP, service_metadata, utcnow
+from chassis.db import TYPE_ANNOTATION_MAP, JSONType, service_metadata, utcnow
 from chassis.outbox import BigId, outbox_tables
 
 
@@ -85,3 +86,31 @@ class IdempotencyRecord(Base):
     status_code: Mapped[int] = mapped_column(Integer)
     response_body: Mapped[dict[str, Any]] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditEntry(Base):
+    """One admin change (decision 0198): who, what, the object before and after (secrets redacted), how it ended.
+
+    Written as `pending` before the owning service is asked, completed after its answer: a change that
+    happened is never missing from the log (at worst it stays `pending`)."""
+
+    __tablename__ = "audit_entry"
+    __table_args__ = (Index("ix_audit_entry_object", "object_type", "object_id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    occurred_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    completed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    actor_type: Mapped[str] = mapped_column(String(20))  # agent | api_key
+    actor_agent_id: Mapped[int | None] = mapped_column(Integer, nullable=True, index=True)
+    actor_name: Mapped[str] = mapped_column(String(200))
+    actor_email: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    channel: Mapped[str] = mapped_column(String(10))  # api | web
+    api_key_id: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    object_type: Mapped[str] = mapped_column(String(50))
+    object_id: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    action: Mapped[str] = mapped_column(String(50))
+    outcome: Mapped[str] = mapped_column(String(20))  # pending | succeeded | failed | unknown
+    error_code: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    before: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    after: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
+    request_id: Mapped[str] = mapped_column(String(100))
