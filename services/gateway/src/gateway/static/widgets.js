@@ -15,6 +15,8 @@
           allowEmptyOption: true,
           plugins: el.multiple ? ["remove_button"] : [],
         });
+        // the label now names Tom Select's own combobox; the hidden <select> only carries the value
+        el.setAttribute("aria-hidden", "true");
       });
     }
     if (window.flatpickr) {
