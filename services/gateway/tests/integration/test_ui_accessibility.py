@@ -113,6 +113,6 @@ def test_the_keyboard_shows_where_it_is(desk: Page, case: dict[str, Any]) -> Non
     expect(skip).to_be_in_viewport()
     assert skip.evaluate("e => getComputedStyle(e).outlineStyle") != "none"
     # the pickers keep their labels: Tom Select's input is labelled by the page's <label>
-    assignee = desk.get_by_role("combobox", name="Assignee")
+    assignee = desk.get_by_role("form", name="Change case").get_by_role("combobox", name="Assignee")
     assignee.focus()
     assert assignee.evaluate("e => getComputedStyle(e).outlineStyle !== 'none' || getComputedStyle(e).boxShadow !== 'none'")

@@ -63,7 +63,7 @@ def test_change_the_name(page: Page, api: httpx.Client, me: dict[str, Any]) -> N
 @pytest.mark.browser
 def test_set_the_signature_and_see_it_resolved(page: Page, api: httpx.Client, me: dict[str, Any]) -> None:
     page.goto("/profile")
-    page.get_by_label("Greeting").fill("Hello,")
+    page.get_by_label("Greeting", exact=True).fill("Hello,")
     page.get_by_label("Signature", exact=True).fill("Ada Lindqvist\nService desk, 2nd line")
     page.get_by_role("button", name="Save signature").click()
     _saved(page, "Your signature is saved.")
@@ -78,22 +78,22 @@ def test_set_the_signature_and_see_it_resolved(page: Page, api: httpx.Client, me
 @pytest.mark.browser
 def test_turn_a_notification_off(page: Page, api: httpx.Client) -> None:
     before = api.get("/api/v1/notifications/preferences").json()
-    assert before["assigned_to_me"]["email"] is True
+    assert before["assigned_to_me"]["push"] is True
     page.goto("/profile")
-    box = page.get_by_label("A case is assigned to me: Email")
+    box = page.get_by_label("A case is assigned to me: Push")
     expect(box).to_be_checked()
     box.uncheck()
     page.get_by_role("button", name="Save notification settings").click()
     _saved(page, "Your notification settings are saved.")
-    expect(page.get_by_label("A case is assigned to me: Email")).not_to_be_checked()
+    expect(page.get_by_label("A case is assigned to me: Push")).not_to_be_checked()
     after = api.get("/api/v1/notifications/preferences").json()
-    assert after["assigned_to_me"]["email"] is False
+    assert after["assigned_to_me"]["push"] is False
     # nothing else moved
     assert {k: v for k, v in after.items() if k != "assigned_to_me"} == {
         k: v for k, v in before.items() if k != "assigned_to_me"
     }
-    assert {c: on for c, on in after["assigned_to_me"].items() if c != "email"} == {
-        c: on for c, on in before["assigned_to_me"].items() if c != "email"
+    assert {c: on for c, on in after["assigned_to_me"].items() if c != "push"} == {
+        c: on for c, on in before["assigned_to_me"].items() if c != "push"
     }
 
 
@@ -126,7 +126,7 @@ def test_set_and_clear_the_sms_number(page: Page, api: httpx.Client) -> None:
 @pytest.mark.browser
 def test_create_use_and_revoke_an_own_api_key(page: Page, stack: Stack, me: dict[str, Any]) -> None:
     page.goto("/profile")
-    page.get_by_label("Name", exact=True).fill("Reporting script")
+    page.get_by_label("Key name").fill("Reporting script")
     page.get_by_label("Change cases").uncheck()
     page.get_by_role("button", name="Create key").click()
     secret = page.get_by_label("Secret").input_value()

@@ -141,7 +141,8 @@ async def change_name(request: Request, ctx: Ctx, agent: Agent) -> Response:
 @router.post("/profile/signature")
 async def change_signature(request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
-    greeting, signature = _text(form, "greeting"), str(form.get("signature") or "").strip()
+    # browsers post a textarea's lines with CRLF; mail bodies are built with LF
+    greeting, signature = _text(form, "greeting"), str(form.get("signature") or "").replace("\r\n", "\n").strip()
     try:
         data = cw.SignatureSet(agent_id=int(agent["id"]), greeting=greeting, signature=signature)
     except ValidationError as exc:
