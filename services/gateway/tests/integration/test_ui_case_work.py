@@ -138,7 +138,8 @@ def test_task_with_a_due_date_and_an_assignee_from_the_case_page(stack: Stack, a
             page.fill("#task-title", "Call the supplier")
             page.click("#task-due")
             calendar = page.locator(".flatpickr-calendar.open")
-            calendar.locator(".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)", has_text=re.compile(r"^15$")).click()
+            this_month = ".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)"
+            calendar.locator(this_month, has_text=re.compile(r"^15$")).click()
             picked = page.input_value("#task-due")
             assert re.fullmatch(r"\d{4}-\d\d-15T\d\d:\d\d", picked), picked
             page.keyboard.press("Escape")

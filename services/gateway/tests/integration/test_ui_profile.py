@@ -152,7 +152,8 @@ def test_create_use_and_revoke_an_own_api_key(page: Page, stack: Stack, me: dict
 
 @pytest.mark.browser
 def test_profile_forms_need_the_csrf_token(stack: Stack, api: httpx.Client, page: Page) -> None:
-    with httpx.Client(base_url=stack.base_url, cookies=dict((c["name"], c["value"]) for c in page.context.cookies())) as c:
+    cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    with httpx.Client(base_url=stack.base_url, cookies=cookies) as c:
         assert c.post("/profile/name", data={"name": "Forged"}).status_code == 403
         assert c.post("/profile/sms", data={"phone": "+4791234567", "csrf_token": "nope"}).status_code == 403
     assert all(a["name"] != "Forged" for a in api.get("/api/v1/agents").json()["items"])
