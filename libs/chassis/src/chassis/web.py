@@ -37,6 +37,12 @@ def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+def validation_response(exc: RequestValidationError) -> JSONResponse:
+    """The 422 of a request that does not match its route's parameters or body."""
+    details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
+    return JSONResponse(error_body(errors.VALIDATION_ERROR, "request is invalid", details), status_code=422)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Every error leaves as `{"error": {"code", "message", "details"}}` with the right status."""
 
@@ -46,8 +52,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
-        details = [{"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in exc.errors()]
-        return JSONResponse(error_body(errors.VALIDATION_ERROR, "request is invalid", details), status_code=422)
+        return validation_response(exc)
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:

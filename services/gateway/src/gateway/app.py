@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
@@ -20,7 +21,7 @@ from chassis.heap import freeze_startup_heap
 from chassis.logging import configure_logging, get_logger
 from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
-from chassis.web import install_error_handlers, mount_ops
+from chassis.web import install_error_handlers, mount_ops, validation_response
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
 from gateway import case_scope  # every route reaching a case by id is scoped (0115)
 from gateway.api.accounts import router as accounts_router
@@ -46,6 +47,8 @@ from gateway.ui import (
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
+from gateway.ui.admin import routes as admin_routes
+from gateway.ui.admin.common import AdminRequired
 from gateway.ui.session import LoginRequired
 from gateway.webhooks.twilio import router as twilio_router
 
@@ -80,7 +83,14 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Help desk API",
         version="1.0.0",
-        description="Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.",
+        description=(
+            "Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.\n\n"
+            "Admin changes: an object read alone answers its version as `ETag` (configuration lists give each item"
+            " a `version`); send it back as `If-Match` on a write, and a change made meanwhile answers 409"
+            " `version_conflict` with the current object in `details.current`, changing nothing (without"
+            " `If-Match` the write goes through). Every admin change is in the audit log, `GET /api/v1/audit`:"
+            " who, what, before and after (secrets redacted), when and how it ended. See docs/admin-changes.md."
+        ),
         openapi_url="/api/v1/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,
@@ -145,6 +155,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
     app.include_router(profile.router)
+    app.include_router(admin_routes.router)  # the admin console under /admin
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
         "/static/vendor",
@@ -159,6 +170,11 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     return app
 
 
+def is_page(path: str) -> bool:
+    """A path of the agent UI (HTML answers), not of the API, the webhooks or the ops endpoints."""
+    return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
+
+
 def _session_store(scope: Scope) -> SessionStore | None:
     ctx = getattr(scope["app"].state, "ctx", None)
     return ctx.sessions if isinstance(ctx, AppContext) else None
@@ -170,6 +186,20 @@ def _install_ui_handlers(app: FastAPI) -> None:
     @app.exception_handler(LoginRequired)
     async def _login(_request: Request, exc: LoginRequired) -> Response:
         return RedirectResponse(f"/login?next={quote(exc.next_path, safe='/')}", status_code=303)
+
+    @app.exception_handler(AdminRequired)
+    async def _admin_only(request: Request, _exc: AdminRequired) -> Response:
+        message = "This page is for admins. Ask an admin if you need a change here."
+        return ui.error_page(request, 403, "Admins only", message)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        if not is_page(request.url.path):
+            return validation_response(exc)
+        # a page address with a malformed or impossible id names nothing: the same page as a missing object
+        if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
+            return ui.error_page(request, 404, "Not found", "There is nothing at this address.")
+        return ui.error_page(request, 422, "Invalid request", "The request was not valid. Go back and try again.")
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

@@ -22,11 +22,11 @@ from gateway.domain.audit import Outcome
 class AuditActor(BaseModel):
     """Who made a change: an agent (signed in, or through their API key) or an API key acting as nobody."""
 
-    type: str = Field(description="`agent`, or `api_key` for a key that acts as no agent")
+    type: str = Field(description="`agent`; `api_key` for a key that acts as no agent; `operator` on the command line")
     agent_id: int | None = None
     name: str
     email: str | None = None
-    channel: str = Field(description="`api` or `web` (the admin console)")
+    channel: str = Field(description="`api`, `web` (the admin console) or `cli` (`python -m gateway ...`)")
     api_key_id: int | None = Field(default=None, description="The API key used, if any")
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import argparse
+import getpass
+import uuid
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.db import make_engine, make_sessionmaker
 from chassis.migrations import upgrade
-from gateway import access
+from gateway import access, audit_log
 from gateway.context import ADMIN_EMAIL, SEEDED_KEY_NAME
 from gateway.domain import api_keys, passwords
+from gateway.domain.audit import Outcome, redact
 from gateway.settings import GatewaySettings
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
@@ -53,6 +56,13 @@ def _seed_admin_password(settings: GatewaySettings, factory: sessionmaker[Sessio
     return f"in {path}"
 
 
+def _os_user() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):  # no user name in the environment or the password database (containers)
+        return "operator"
+
+
 def create_api_key(*argv: str) -> None:
     """`python -m gateway create-api-key NAME [--agent-email E] [--scope S ...] [--admin]`: prints the key once."""
     parser = argparse.ArgumentParser(prog="python -m gateway create-api-key")
@@ -62,7 +72,20 @@ def create_api_key(*argv: str) -> None:
     parser.add_argument("--admin", action="store_true")
     args = parser.parse_args(argv)
     factory = make_sessionmaker(make_engine(GatewaySettings().db_url))
+    # in the audit log like a key made through the API: written first, completed after (decision 0198)
+    operator = audit_log.AuditActor(type="operator", name=_os_user(), channel="cli")
+    entry_id = audit_log.start(
+        factory=factory,
+        actor=operator,
+        object_type="api_key",
+        object_id=None,
+        action="create",
+        before=None,
+        request_id=uuid.uuid4().hex,
+    )
     key_id, secret = access.create_api_key(
         factory=factory, name=args.name, scopes=args.scope, is_admin=args.admin, agent_email=args.agent_email
     )
+    after = redact(access.get_api_key(factory=factory, key_id=key_id))
+    audit_log.finish(factory=factory, entry_id=entry_id, outcome=Outcome.SUCCEEDED, after=after, object_id=str(key_id))
     print(f"API key {key_id} ({args.name}): {secret}\nStore it now: it is not shown again.")

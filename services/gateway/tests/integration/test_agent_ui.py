@@ -130,6 +130,22 @@ def test_unknown_case_page_is_404(agent_http: httpx.Client) -> None:
     assert "Case not found" in resp.text
 
 
+@pytest.mark.parametrize(
+    "path", ["/cases/9223372036854775808", "/cases/abc", "/cases/0/history", "/cases/99999999999/attachments/1"]
+)
+def test_impossible_ids_in_page_addresses_are_404_pages(agent_http: httpx.Client, path: str) -> None:
+    resp = agent_http.get(path)
+    assert resp.status_code == 404, path
+    assert resp.headers["content-type"].startswith("text/html")
+    assert "Not found" in resp.text
+
+
+def test_api_validation_errors_stay_json(api: httpx.Client) -> None:
+    resp = api.get("/api/v1/cases/abc")
+    assert resp.status_code == 422
+    assert resp.json()["error"]["code"] == "validation_error"
+
+
 def test_stale_form_shows_a_conflict(
     agent_http: httpx.Client, api: httpx.Client, demo_cases: list[dict[str, Any]]
 ) -> None:

@@ -161,8 +161,10 @@ def test_templates_canned_replies_recurrences(stack: Stack, api: httpx.Client, e
     assert api.post(f"{V1}/cases/{case['id']}/template", json={"name": name + " v2"}).status_code == 201
     assert {name, name + " v2"} <= {t["name"] for t in api.get(f"{V1}/templates").json()["items"]}
 
-    reply = api.post(f"{V1}/canned-replies", json={"title": name, "body": "We are on it."}).json()
-    assert reply in api.get(f"{V1}/canned-replies").json()["items"]
+    made = api.post(f"{V1}/canned-replies", json={"title": name, "body": "We are on it."})
+    reply = made.json()
+    # listed as created, with its version: the ETag it was created with
+    assert {**reply, "version": made.headers["ETag"].strip('"')} in api.get(f"{V1}/canned-replies").json()["items"]
     assert api.delete(f"{V1}/canned-replies/{reply['id']}").status_code == 204
     _error(api.delete(f"{V1}/canned-replies/{reply['id']}"), 404, "not_found")
 

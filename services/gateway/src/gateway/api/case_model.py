@@ -16,6 +16,7 @@ from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
 from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
+from gateway.api import versioned as v
 from gateway.api.changes import (
     CONFLICT,
     ETAG_HEADER,
@@ -50,11 +51,11 @@ class _List(BaseModel, Generic[T]):
 
 
 HistoryList = _List[case_config.HistoryEntry]
-TypeList = _List[case_config.CaseTypeRead]
-StatusList = _List[case_config.CaseStatusRead]
-FieldList = _List[case_config.CustomFieldRead]
-FieldConfigList = _List[case_config.FieldConfigRead]
-OrganisationList = _List[directory.OrganisationRead]
+TypeList = _List[v.CaseTypeItem]
+StatusList = _List[v.CaseStatusItem]
+FieldList = _List[v.CustomFieldItem]
+FieldConfigList = _List[v.FieldConfigItem]
+OrganisationList = _List[v.OrganisationItem]
 ContactList = _List[directory.ContactDetail]
 GroupDetailList = _List[directory.GroupRead]
 
@@ -80,7 +81,7 @@ async def case_history(case_id: Id, ctx: Ctx, _who: Reader) -> HistoryList:
 @router.get("/case-types", response_model=TypeList)
 async def list_types(ctx: Ctx, _who: Reader) -> TypeList:
     """Case types (Fault, Order, Other and the admin's own) with their instructions."""
-    return TypeList(items=await ctx.cases.list_case_types())
+    return TypeList.model_validate({"items": v.with_versions(await ctx.cases.list_case_types())})
 
 
 @router.get("/case-types/{type_id}", response_model=case_config.CaseTypeRead, responses={200: {"headers": ETAG_HEADER}})
@@ -115,7 +116,7 @@ async def update_type(type_id: Id, data: case_config.CaseTypeWrite, change: Admi
 @router.get("/case-statuses", response_model=StatusList)
 async def list_statuses(ctx: Ctx, _who: Reader) -> StatusList:
     """Statuses and the fixed category each belongs to (new/open/waiting/dormant/resolved/closed)."""
-    return StatusList(items=await ctx.cases.list_case_statuses())
+    return StatusList.model_validate({"items": v.with_versions(await ctx.cases.list_case_statuses())})
 
 
 @router.get(
@@ -152,7 +153,7 @@ async def update_status(status_id: Id, data: case_config.CaseStatusWrite, change
 @router.get("/custom-fields", response_model=FieldList)
 async def list_custom_fields(ctx: Ctx, _who: Reader) -> FieldList:
     """Admin-defined case fields (text, number, date, select)."""
-    return FieldList(items=await ctx.cases.list_custom_fields())
+    return FieldList.model_validate({"items": v.with_versions(await ctx.cases.list_custom_fields())})
 
 
 @router.get(
@@ -189,7 +190,15 @@ async def update_custom_field(field_id: Id, data: case_config.CustomFieldWrite, 
 @router.get("/field-config", response_model=FieldConfigList)
 async def list_field_config(ctx: Ctx, _who: Reader) -> FieldConfigList:
     """Used/hidden/required of each built-in optional field (H2)."""
-    return FieldConfigList(items=await ctx.cases.list_field_configs())
+    return FieldConfigList.model_validate({"items": v.with_versions(await ctx.cases.list_field_configs())})
+
+
+@router.get(
+    "/field-config/{field}", response_model=case_config.FieldConfigRead, responses={200: {"headers": ETAG_HEADER}}
+)
+async def get_field_config(field: FieldName, ctx: Ctx, _who: Reader) -> Response:
+    """One built-in optional field's configuration; its `ETag` is the version to send as `If-Match`."""
+    return versioned(await objects.field_config(ctx, field))
 
 
 @router.put("/field-config/{field}", response_model=case_config.FieldConfigRead, responses=CONFLICT)
@@ -296,7 +305,7 @@ async def contact_cases(
 @router.get("/organisations", response_model=OrganisationList)
 async def list_organisations(ctx: Ctx, _who: DirectoryReader) -> OrganisationList:
     """All organisations."""
-    return OrganisationList(items=await ctx.cases.list_organisations())
+    return OrganisationList.model_validate({"items": v.with_versions(await ctx.cases.list_organisations())})
 
 
 @router.get(

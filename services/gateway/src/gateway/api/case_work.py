@@ -17,6 +17,7 @@ from contracts.search import Viewer
 from gateway import admin_objects as objects
 from gateway import case_work as work
 from gateway.access import ApiPrincipal
+from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, WriterChange, versioned
 from gateway.api.deps import principal, require, writer
 from gateway.api.routes import _COMMON, _ERROR, PREFIX
@@ -220,10 +221,10 @@ async def agent_time(agent_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader)
 # -- templates, canned replies, recurrences ---------------------------------------------------------
 
 
-@router.get("/templates", response_model=Items[cw.TemplateRead])
-async def list_templates(ctx: Ctx, _who: Reader) -> Items[cw.TemplateRead]:
+@router.get("/templates", response_model=Items[v.TemplateItem])
+async def list_templates(ctx: Ctx, _who: Reader) -> Items[v.TemplateItem]:
     """Case templates, by name."""
-    return Items(items=await ctx.cases.list_templates())
+    return Items[v.TemplateItem].model_validate({"items": v.with_versions(await ctx.cases.list_templates())})
 
 
 @router.get(
@@ -281,10 +282,10 @@ async def template_from_case(case_id: CaseId, data: cw.TemplateFromCase, change:
     return versioned(saved, 201)
 
 
-@router.get("/canned-replies", response_model=Items[cw.CannedReplyRead])
-async def list_canned_replies(ctx: Ctx, _who: Reader) -> Items[cw.CannedReplyRead]:
+@router.get("/canned-replies", response_model=Items[v.CannedReplyItem])
+async def list_canned_replies(ctx: Ctx, _who: Reader) -> Items[v.CannedReplyItem]:
     """Canned replies (title and body), by title."""
-    return Items(items=await ctx.cases.list_canned_replies())
+    return Items[v.CannedReplyItem].model_validate({"items": v.with_versions(await ctx.cases.list_canned_replies())})
 
 
 @router.post("/canned-replies", status_code=201, response_model=cw.CannedReplyRead)
@@ -318,10 +319,10 @@ async def delete_canned_reply(reply_id: Annotated[LaxId, Path()], change: AdminC
     return Response(status_code=204)
 
 
-@router.get("/recurrences", response_model=Items[cw.RecurrenceRead])
-async def list_recurrences(ctx: Ctx, _who: Reader) -> Items[cw.RecurrenceRead]:
+@router.get("/recurrences", response_model=Items[v.RecurrenceItem])
+async def list_recurrences(ctx: Ctx, _who: Reader) -> Items[v.RecurrenceItem]:
     """Recurring cases: a template every N days, weeks or months, with the next due slot."""
-    return Items(items=await ctx.cases.list_recurrences())
+    return Items[v.RecurrenceItem].model_validate({"items": v.with_versions(await ctx.cases.list_recurrences())})
 
 
 @router.post("/recurrences", status_code=201, response_model=cw.RecurrenceRead, responses=_404)
@@ -362,10 +363,10 @@ async def update_recurrence(
 # -- signatures ------------------------------------------------------------------------------------
 
 
-@router.get("/signatures", response_model=Items[cw.SignatureRead])
-async def list_signatures(ctx: Ctx, _who: Reader) -> Items[cw.SignatureRead]:
+@router.get("/signatures", response_model=Items[v.SignatureItem])
+async def list_signatures(ctx: Ctx, _who: Reader) -> Items[v.SignatureItem]:
     """Every stored greeting/signature level."""
-    return Items(items=await ctx.cases.list_signatures())
+    return Items[v.SignatureItem].model_validate({"items": v.with_versions(await ctx.cases.list_signatures())})
 
 
 @router.put("/signatures", response_model=cw.SignatureRead, responses=CONFLICT)

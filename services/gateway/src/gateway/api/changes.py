@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Annotated, Any, TypeVar
 
 from fastapi import Depends, Header
@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from contracts import errors
 from gateway.access import ApiPrincipal
 from gateway.admin_changes import ChangeActor, etag, fingerprint, guarded_change, if_match_token, new_request_id
-from gateway.api.deps import principal, require
+from gateway.api.deps import principal, require, writer
 from gateway.api.responses import ERROR
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
@@ -50,6 +50,7 @@ class ApiChange:
 
     ctx: AppContext
     who: ApiPrincipal
+    actor: ChangeActor
     expected_version: str | None
     request_id: str
 
@@ -64,7 +65,7 @@ class ApiChange:
     ) -> T:
         return await guarded_change(
             self.ctx,
-            actor=ChangeActor.api(self.who),
+            actor=self.actor,
             object_type=object_type,
             object_id=object_id,
             action=action,
@@ -85,6 +86,17 @@ def parse_request_id(value: str | None) -> str:
     return value
 
 
+async def api_actor(who: ApiPrincipal, ctx: AppContext) -> ChangeActor:
+    """The caller for the audit log: the agent the key acts as (by id and name, asked of cases), else the key."""
+    actor = ChangeActor.api(who)
+    if actor.type != "agent":
+        return actor
+    agent = await writer(who, ctx)  # also links a key known by its agent's email to the agent's id
+    if agent.id is None:
+        return actor
+    return replace(actor, agent_id=agent.id, name=agent.name, email=agent.email or actor.email)
+
+
 def ensure_admin(who: ApiPrincipal) -> ApiPrincipal:
     if not who.is_admin:
         raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
@@ -97,7 +109,8 @@ async def _admin_change(
     if_match: IfMatch = None,
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, ensure_admin(who), if_match_token(if_match), parse_request_id(x_request_id))
+    ensure_admin(who)
+    return ApiChange(ctx, who, await api_actor(who, ctx), if_match_token(if_match), parse_request_id(x_request_id))
 
 
 async def _admin_create(
@@ -105,7 +118,8 @@ async def _admin_create(
     who: Annotated[ApiPrincipal, Depends(principal)],
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, ensure_admin(who), None, parse_request_id(x_request_id))
+    ensure_admin(who)
+    return ApiChange(ctx, who, await api_actor(who, ctx), None, parse_request_id(x_request_id))
 
 
 async def _writer_change(
@@ -114,7 +128,7 @@ async def _writer_change(
     if_match: IfMatch = None,
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, who, if_match_token(if_match), parse_request_id(x_request_id))
+    return ApiChange(ctx, who, await api_actor(who, ctx), if_match_token(if_match), parse_request_id(x_request_id))
 
 
 async def _writer_create(
@@ -122,7 +136,7 @@ async def _writer_create(
     who: Annotated[ApiPrincipal, Depends(require(api_keys.SCOPE_CASES_WRITE))],
     x_request_id: RequestId = None,
 ) -> ApiChange:
-    return ApiChange(ctx, who, None, parse_request_id(x_request_id))
+    return ApiChange(ctx, who, await api_actor(who, ctx), None, parse_request_id(x_request_id))
 
 
 # an admin key's change of an existing object (If-Match), and an admin key's create (no If-Match)

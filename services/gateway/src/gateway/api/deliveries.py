@@ -12,6 +12,7 @@ from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
 from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api import versioned as v
 from gateway.api.changes import AdminChange
 from gateway.api.deps import principal
 from gateway.context import AppContext, get_context
@@ -41,7 +42,7 @@ class DeliveryList(BaseModel):
 
 
 class SuppressionList(BaseModel):
-    items: list[SuppressionRead]
+    items: list[v.SuppressionItem]
 
 
 @router.get("/deliveries", response_model=DeliveryList)
@@ -65,7 +66,7 @@ async def list_suppressions(
 ) -> SuppressionList:
     """Addresses that bounced hard: no mail goes to them until cleared."""
     rows = await ctx.rpc.call("notifications", "list_suppressions", address=address)
-    return SuppressionList(items=_suppressions.validate_python(rows))
+    return SuppressionList.model_validate({"items": v.with_versions(_suppressions.validate_python(rows))})
 
 
 @router.delete("/suppressions/{address}", response_model=SuppressionRead, responses={404: _ERROR, 409: _ERROR})

@@ -17,6 +17,7 @@ from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
 from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
 from gateway.api.deps import principal
 from gateway.context import AppContext, get_context
@@ -26,6 +27,7 @@ _ERROR = {"description": "Error", "content": {"application/json": {"example": {"
 
 router = APIRouter(prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR})
 _mailboxes = TypeAdapter(list[mg.MailboxRead])
+_versioned_mailboxes = TypeAdapter(list[v.MailboxItem])
 
 
 async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
@@ -143,10 +145,11 @@ async def raw_inbound_mail(mail_id: MailId, ctx: Ctx, _who: Admin) -> Response:
     )
 
 
-@router.get("/mailboxes", response_model=list[mg.MailboxRead])
-async def list_mailboxes(ctx: Ctx, _who: Admin) -> list[mg.MailboxRead]:
-    """Mailboxes with their IMAP settings and last poll; passwords are never returned."""
-    return _mailboxes.validate_python(await ctx.rpc.call("mail_gateway", "list_mailboxes"))
+@router.get("/mailboxes", response_model=list[v.MailboxItem])
+async def list_mailboxes(ctx: Ctx, _who: Admin) -> list[v.MailboxItem]:
+    """Mailboxes with their IMAP settings and last poll, each with its `version`; passwords are never returned."""
+    found = _mailboxes.validate_python(await ctx.rpc.call("mail_gateway", "list_mailboxes"))
+    return _versioned_mailboxes.validate_python(v.with_versions(found))
 
 
 @router.post("/mailboxes", status_code=201, response_model=mg.MailboxRead)

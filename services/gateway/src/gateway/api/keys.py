@@ -13,8 +13,9 @@ from contracts import cases as c
 from contracts import errors
 from contracts.bounds import LaxId
 from gateway import access, admin_objects, key_changes
-from gateway.access import ApiKeyRead, ApiPrincipal
+from gateway.access import ApiPrincipal
 from gateway.admin_changes import ChangeActor
+from gateway.api import versioned as v
 from gateway.api.changes import AdminChange, AdminCreate, RequestId, ensure_admin, parse_request_id
 from gateway.api.deps import principal, writer
 from gateway.api.responses import ERROR
@@ -29,7 +30,7 @@ Ctx = Annotated[AppContext, Depends(get_context)]
 
 
 class ApiKeyList(BaseModel):
-    items: list[ApiKeyRead]
+    items: list[v.ApiKeyItem]
     next: str | None = None
 
 
@@ -44,16 +45,16 @@ Admin = Annotated[ApiPrincipal, Depends(admin)]
 @router.get("/api-keys", response_model=ApiKeyList)
 async def list_api_keys(ctx: Ctx, _who: Admin) -> ApiKeyList:
     """Every key, newest first, revoked ones too: name, prefix, scopes, agent, admin, created, last used."""
-    return ApiKeyList(items=await run_in_threadpool(access.list_api_keys, factory=ctx.db))
+    found = await run_in_threadpool(access.list_api_keys, factory=ctx.db)
+    return ApiKeyList.model_validate({"items": v.with_versions(found)})
 
 
 @router.post("/api-keys", status_code=201, response_model=ApiKeyCreated)
 async def create_api_key(data: ApiKeyCreate, change: AdminCreate) -> ApiKeyCreated:
     """Create a key for an agent (`agent_id`) or for an API client acting as nobody; the answer holds the
     secret, shown this once. Audited without the secret."""
-    actor = ChangeActor.api(change.who)
     return await key_changes.create(
-        change.ctx, actor=actor, data=data, agent_id=data.agent_id, request_id=change.request_id
+        change.ctx, actor=change.actor, data=data, agent_id=data.agent_id, request_id=change.request_id
     )
 
 
@@ -66,7 +67,7 @@ async def revoke_api_key(key_id: KeyId, change: AdminChange) -> Response:
     sign in with a password answers 409 `last_admin_credential` and changes nothing (decision 0191)."""
     await key_changes.revoke(
         change.ctx,
-        actor=ChangeActor.api(change.who),
+        actor=change.actor,
         key_id=key_id,
         expected_version=change.expected_version,
         request_id=change.request_id,
@@ -95,7 +96,7 @@ async def list_my_api_keys(ctx: Ctx, me: Me) -> ApiKeyList:
     """The keys that act as me, newest first (revoked ones too)."""
     _who, agent = me
     found = await run_in_threadpool(access.list_api_keys, factory=ctx.db, agent_id=agent.id, agent_email=agent.email)
-    return ApiKeyList(items=found)
+    return ApiKeyList.model_validate({"items": v.with_versions(found)})
 
 
 @router.post("/me/api-keys", status_code=201, response_model=ApiKeyCreated)

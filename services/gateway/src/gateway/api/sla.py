@@ -12,6 +12,7 @@ from contracts.bounds import LaxId
 from contracts.sla import BusinessCalendarRead, BusinessCalendarWrite, CaseSla, SlaPolicyRead, SlaPolicyWrite
 from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
+from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
 from gateway.api.deps import principal, require
 from gateway.api.search import viewer
@@ -30,11 +31,11 @@ Id = Annotated[LaxId, Path()]
 
 
 class PolicyList(BaseModel):
-    items: list[SlaPolicyRead]
+    items: list[v.SlaPolicyItem]
 
 
 class CalendarList(BaseModel):
-    items: list[BusinessCalendarRead]
+    items: list[v.BusinessCalendarItem]
 
 
 # -- the SLA of a case -------------------------------------------------------------------------
@@ -55,7 +56,7 @@ async def case_sla(case_id: Id, ctx: Ctx, who: Reader) -> CaseSla:
 @router.get("/sla-policies", response_model=PolicyList)
 async def list_policies(ctx: Ctx, _who: Reader) -> PolicyList:
     """SLA policies; the most specific active match applies to a case (group > type > priority)."""
-    return PolicyList(items=await ctx.cases.list_sla_policies())
+    return PolicyList.model_validate({"items": v.with_versions(await ctx.cases.list_sla_policies())})
 
 
 @router.get("/sla-policies/{policy_id}", response_model=SlaPolicyRead, responses={200: {"headers": ETAG_HEADER}})
@@ -107,7 +108,7 @@ async def delete_policy(policy_id: Id, change: AdminChange) -> Response:
 @router.get("/business-calendars", response_model=CalendarList)
 async def list_calendars(ctx: Ctx, _who: Reader) -> CalendarList:
     """Business-hours calendars: opening hours in a time zone, public holidays of a country/region, closed days."""
-    return CalendarList(items=await ctx.cases.list_business_calendars())
+    return CalendarList.model_validate({"items": v.with_versions(await ctx.cases.list_business_calendars())})
 
 
 @router.get(

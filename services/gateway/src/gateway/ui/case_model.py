@@ -13,6 +13,7 @@ from contracts import mail_gateway as mg
 from gateway.context import AppContext, get_context
 from gateway.ui import session as s
 from gateway.ui.history_view import timeline
+from gateway.ui.session import PageId
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -20,7 +21,7 @@ Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
 
 
 @router.get("/cases/{case_id}/history")
-async def case_history_page(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def case_history_page(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     """Every change of the case and every mail it received (with why it landed here), newest first (B10, 0148)."""
     try:
         case, history, mails = await asyncio.gather(

@@ -20,6 +20,7 @@ from gateway.context import AppContext, get_context
 from gateway.domain.disposition import content_disposition
 from gateway.ui import session as s
 from gateway.ui.routes import checked_form
+from gateway.ui.session import PageId
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -73,7 +74,7 @@ async def _attempt(request: Request, action: Callable[[], Awaitable[Any]], done:
 
 
 @router.get("/cases/{case_id}/attachments/{attachment_id}")
-async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> Response:
+async def download(case_id: PageId, attachment_id: PageId, ctx: Ctx, agent: Agent) -> Response:
     meta, content = await work.get_attachment(cases=ctx.cases, case_id=case_id, attachment_id=attachment_id)
     headers = {
         "Content-Disposition": content_disposition(meta.filename),
@@ -84,7 +85,9 @@ async def download(case_id: int, attachment_id: int, ctx: Ctx, agent: Agent) -> 
 
 
 @router.get("/cases/{case_id}/messages/{message_id}/attachments/{sha256}")
-async def download_mail_attachment(case_id: int, message_id: int, sha256: str, ctx: Ctx, agent: Agent) -> Response:
+async def download_mail_attachment(
+    case_id: PageId, message_id: PageId, sha256: str, ctx: Ctx, agent: Agent
+) -> Response:
     ref, content = await work.get_mail_attachment(
         cases=ctx.cases, rpc=ctx.rpc, case_id=case_id, message_id=message_id, sha256=sha256
     )
@@ -97,7 +100,7 @@ async def download_mail_attachment(case_id: int, message_id: int, sha256: str, c
 
 
 @router.post("/cases/{case_id}/tasks")
-async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def add_task(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
 
     async def action() -> Any:
@@ -115,7 +118,7 @@ async def add_task(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Re
 
 
 @router.post("/cases/{case_id}/tasks/{task_id}/done")
-async def task_done(case_id: int, task_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def task_done(case_id: PageId, task_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     done = _field(form, "done") != "false"
     changes = cw.TaskUpdate(done=done)
@@ -128,7 +131,7 @@ async def task_done(case_id: int, task_id: int, request: Request, ctx: Ctx, agen
 
 
 @router.post("/cases/{case_id}/time")
-async def log_time(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def log_time(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
 
     async def action() -> Any:
@@ -145,7 +148,7 @@ async def log_time(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Re
 
 
 @router.post("/cases/{case_id}/timer/{action_name}")
-async def timer(case_id: int, action_name: str, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def timer(case_id: PageId, action_name: str, request: Request, ctx: Ctx, agent: Agent) -> Response:
     await checked_form(request)
     if action_name == "start":
         await _attempt(
@@ -159,7 +162,7 @@ async def timer(case_id: int, action_name: str, request: Request, ctx: Ctx, agen
 
 
 @router.post("/cases/{case_id}/attachments")
-async def upload(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def upload(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     file = form.get("file")
     if not isinstance(file, UploadFile) or not file.filename:
@@ -186,7 +189,7 @@ async def upload(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Resp
 
 
 @router.post("/cases/{case_id}/merge")
-async def merge(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def merge(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     duplicate = _field(form, "duplicate_id")
 
@@ -200,7 +203,7 @@ async def merge(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Respo
 
 
 @router.post("/cases/{case_id}/links")
-async def link(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def link(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     other = _field(form, "other_case_id")
 
@@ -225,7 +228,7 @@ async def templates_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
 
 
 @router.post("/templates/{template_id}/cases")
-async def case_from_template(template_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def case_from_template(template_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     try:
         data = cw.CaseFromTemplate(requester_email=_field(form, "requester_email") or None)
@@ -243,7 +246,7 @@ async def case_from_template(template_id: int, request: Request, ctx: Ctx, agent
 
 
 @router.post("/cases/{case_id}/forwards")
-async def forward(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def forward(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
 
     async def action() -> Any:

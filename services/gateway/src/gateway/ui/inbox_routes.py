@@ -14,6 +14,7 @@ from gateway.context import AppContext, get_context
 from gateway.ui import inbox
 from gateway.ui import session as s
 from gateway.ui.routes import checked_form, error_page
+from gateway.ui.session import PageId
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -52,7 +53,7 @@ def _folder_error(request: Request, exc: errors.DomainError, what: str) -> Respo
 
 
 @router.post("/saved-searches/{search_id}/rename")
-async def rename_search(search_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def rename_search(search_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     """Give a folder a new name (its owner; an admin for a shared one)."""
     form = await checked_form(request)
     name = _field(form, "name")
@@ -67,7 +68,7 @@ async def rename_search(search_id: int, request: Request, ctx: Ctx, agent: Agent
 
 
 @router.post("/saved-searches/{search_id}/delete")
-async def delete_search(search_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def delete_search(search_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     """Delete a folder (same rule as renaming); the cases it listed are untouched."""
     await checked_form(request)
     try:

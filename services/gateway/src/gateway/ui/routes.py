@@ -18,6 +18,7 @@ from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.ui import inbox
 from gateway.ui import session as s
+from gateway.ui.session import PageId
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -179,12 +180,12 @@ async def _case_page(
 
 
 @router.get("/cases/{case_id}")
-async def case_page(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def case_page(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     return await _case_page(request, ctx, case_id)
 
 
 @router.post("/cases/{case_id}")
-async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     version = _optional_int(form, "version")
     current = await ctx.cases.get_case(case_id=case_id)
@@ -224,7 +225,7 @@ async def change_case(case_id: int, request: Request, ctx: Ctx, agent: Agent) ->
 
 
 @router.post("/cases/{case_id}/messages")
-async def post_message(case_id: int, request: Request, ctx: Ctx, agent: Agent) -> Response:
+async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     visibility = c.Visibility.INTERNAL if _text(form, "visibility") == "internal" else c.Visibility.PUBLIC
     body = str(form.get("body") or "").strip()

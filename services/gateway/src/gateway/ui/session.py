@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import nh3
+from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
@@ -14,8 +15,11 @@ from starlette.responses import Response
 from chassis.sessions import SESSION_ID_KEY, SessionStore, session_data, set_session_data
 from chassis.web_security import ensure_csrf_token
 from contracts import cases as c
+from contracts.bounds import LaxId
 from gateway.accounts import session_owner
 
+# an id in a page's address: a number the database can hold, else the page answers 404 (app.py)
+PageId = Annotated[LaxId, PathParam()]
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
 

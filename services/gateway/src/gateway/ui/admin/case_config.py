@@ -1,0 +1,88 @@
+"""Admin areas of the case model: statuses (each mapped onto a category the system understands) and types."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from contracts import case_config as cc
+from contracts import cases as c
+from gateway.context import AppContext
+from gateway.ui.admin.crud import Area, Field, mount
+
+CASES = "Cases"
+CATEGORY_LABELS = (
+    (c.Status.NEW.value, "New"),
+    (c.Status.OPEN.value, "Open"),
+    (c.Status.WAITING.value, "Waiting on contact"),
+    (c.Status.DORMANT.value, "Dormant"),
+    (c.Status.RESOLVED.value, "Resolved"),
+    (c.Status.CLOSED.value, "Closed"),
+)
+
+
+async def _save_status(ctx: AppContext, data: BaseModel, item_id: int | None) -> cc.CaseStatusRead:
+    assert isinstance(data, cc.CaseStatusWrite)
+    return await ctx.cases.save_case_status(data=data, status_id=item_id)
+
+
+async def _save_type(ctx: AppContext, data: BaseModel, item_id: int | None) -> cc.CaseTypeRead:
+    assert isinstance(data, cc.CaseTypeWrite)
+    return await ctx.cases.save_case_type(data=data, type_id=item_id)
+
+
+async def _statuses(ctx: AppContext) -> list[cc.CaseStatusRead]:
+    return await ctx.cases.list_case_statuses()
+
+
+async def _types(ctx: AppContext) -> list[cc.CaseTypeRead]:
+    return await ctx.cases.list_case_types()
+
+
+STATUSES = Area(
+    path="statuses",
+    title="Statuses",
+    singular="status",
+    object_type="case_status",
+    description="Rename statuses and add your own, each mapped onto a category the workflow understands.",
+    group=CASES,
+    fields=(
+        Field("name", "Name", required=True),
+        Field(
+            "category",
+            "Category",
+            kind="select",
+            options=CATEGORY_LABELS,
+            required=True,
+            help="Rules, SLA clocks and reports treat the status as this category.",
+        ),
+    ),
+    columns=(("name", "Name"), ("category", "Category"), ("builtin", "Built in")),
+    labels={"category": dict(CATEGORY_LABELS)},
+    write_model=cc.CaseStatusWrite,
+    list_items=_statuses,
+    save=_save_status,
+)
+
+TYPES = Area(
+    path="types",
+    title="Case types",
+    singular="type",
+    object_type="case_type",
+    description="Types such as Fault or Order, with instructions agents see on cases of the type.",
+    group=CASES,
+    fields=(
+        Field("name", "Name", required=True),
+        Field("instructions", "Instructions for agents", kind="textarea"),
+        Field("active", "Active (offered on new cases)", kind="checkbox"),
+    ),
+    columns=(("name", "Name"), ("active", "Active")),
+    write_model=cc.CaseTypeWrite,
+    list_items=_types,
+    save=_save_type,
+)
+
+
+def install(router: APIRouter) -> None:
+    mount(router, STATUSES)
+    mount(router, TYPES)
