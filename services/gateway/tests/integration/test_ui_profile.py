@@ -151,12 +151,23 @@ def test_create_use_and_revoke_an_own_api_key(page: Page, stack: Stack, me: dict
 
 
 @pytest.mark.browser
-def test_profile_forms_need_the_csrf_token(stack: Stack, api: httpx.Client, page: Page) -> None:
+def test_profile_forms_refuse_bad_input_and_a_missing_csrf_token(stack: Stack, api: httpx.Client, page: Page) -> None:
     cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+    names_before = sorted(a["name"] for a in api.get("/api/v1/agents").json()["items"])
+    keys_before = len(api.get("/api/v1/me/api-keys").json()["items"])
     with httpx.Client(base_url=stack.base_url, cookies=cookies) as c:
         assert c.post("/profile/name", data={"name": "Forged"}).status_code == 403
         assert c.post("/profile/sms", data={"phone": "+4791234567", "csrf_token": "nope"}).status_code == 403
-    assert all(a["name"] != "Forged" for a in api.get("/api/v1/agents").json()["items"])
+        token = re.search(r'name="csrf_token" value="([^"]+)"', c.get("/profile").text)
+        assert token
+        empty = c.post("/profile/name", data={"name": "  ", "csrf_token": token.group(1)})
+        assert empty.status_code == 422 and 'id="name-error"' in empty.text and "Enter your name." in empty.text
+        long = c.post("/profile/name", data={"name": "x" * 201, "csrf_token": token.group(1)})
+        assert long.status_code == 422 and "At most 200 characters." in long.text
+        no_scope = c.post("/profile/api-keys", data={"name": "Nothing", "csrf_token": token.group(1)})
+        assert no_scope.status_code == 422 and 'id="key_scopes-error"' in no_scope.text
+    assert sorted(a["name"] for a in api.get("/api/v1/agents").json()["items"]) == names_before
+    assert len(api.get("/api/v1/me/api-keys").json()["items"]) == keys_before
     assert api.get("/api/v1/me/sms-number").json()["phone"] is None
 
 
