@@ -89,7 +89,7 @@ def test_on_a_phone_one_row_top_bar_and_nothing_sideways(
         found: list[str] = []
         for path in _pages(case):
             found += _violations(page, path)
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            overflow = page.evaluate("document.documentElement.scrollWidth - 390")  # a phone browser zooms out to fit
             assert overflow <= 0, f"{path} scrolls sideways on a phone by {overflow}px"
             bar = page.locator("header.navbar").bounding_box()
             assert bar is not None and bar["height"] < 70, f"{path}: the top bar wraps ({bar})"
