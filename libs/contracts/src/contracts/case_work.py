@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field
 from contracts.bounds import Flag, Id, Name
 from contracts.cases import Actor, CaseRead, MessageRead, Priority, Status
 from contracts.envelope import EventPayload
+from contracts.filenames import FileName
 
 
 class _Model(BaseModel):
@@ -99,7 +100,7 @@ class AttachmentRead(_Model):
     id: int
     case_id: int
     message_id: int | None = None
-    filename: str
+    filename: FileName
     content_type: str
     size: int
     sha256: str

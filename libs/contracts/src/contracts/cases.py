@@ -6,10 +6,11 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 
 from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
+from contracts.filenames import FileName
 
 SERVICE = "cases"
 
@@ -62,6 +63,15 @@ class Channel(StrEnum):
     SYSTEM = "system"
 
 
+class AgentRole(StrEnum):
+    """What an agent may do (decision 0195): an admin runs the desk, an agent works every case they may see,
+    a light agent reads the cases of their own groups and writes internal notes only."""
+
+    ADMIN = "admin"
+    AGENT = "agent"
+    LIGHT_AGENT = "light_agent"
+
+
 class ContactChannel(StrEnum):
     """How a contact wants to hear from us: SMS needs a phone number."""
 
@@ -105,7 +115,7 @@ class GroupRef(CasesModel):
 class AttachmentRef(CasesModel):
     """An attachment as stored in a blob store, addressed by content hash."""
 
-    filename: str
+    filename: FileName
     content_type: str = "application/octet-stream"
     size: int = 0
     sha256: str
@@ -290,8 +300,16 @@ class AgentRead(CasesModel):
     id: int
     email: str
     name: str
-    is_admin: bool = False
+    role: AgentRole = AgentRole.AGENT
     group_ids: list[int] = []
+
+    @computed_field(  # type: ignore[prop-decorator]
+        description="Deprecated: read `role` (true exactly when `role` is `admin`); removed in the next version.",
+        json_schema_extra={"deprecated": True},  # not `deprecated=`: that warns on every serialisation
+    )
+    @property
+    def is_admin(self) -> bool:
+        return self.role is AgentRole.ADMIN
 
 
 class ContactRead(CasesModel):
@@ -308,6 +326,8 @@ class CaseCreated(EventPayload):
     case: CaseRead
     first_message: MessageRead | None = None
     actor: Actor | None = None
+    # the inbound mail (mail gateway's id) whose first message this is, so its audit names the case
+    inbound_mail_id: int | None = None
 
 
 class CaseUpdated(EventPayload):
@@ -325,6 +345,8 @@ class MessageAdded(EventPayload):
     message: MessageRead
     # the email this message answers (customer's Message-ID), when the channel is email
     in_reply_to: str | None = None
+    # the inbound mail (mail gateway's id) this message is, so its audit names the case
+    inbound_mail_id: int | None = None
 
 
 # -- references to configured things, and dormancy -----------------------------------------

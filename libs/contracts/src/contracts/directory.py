@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.bounds import Flag, Id, Ids
 from contracts.cases import (
     Actor,
     AgentRef,
+    AgentRole,
     CaseCreated,
     CasePage,
     CaseRead,
@@ -74,9 +75,31 @@ class AgentWrite(CasesModel):
 
     email: EmailStr | None = None
     name: str | None = Field(default=None, max_length=200)
-    is_admin: Flag | None = None
+    role: AgentRole | None = None
+    is_admin: Flag | None = Field(
+        default=None,
+        json_schema_extra={"deprecated": True},  # not `deprecated=`: that warns on every read of the field
+        description="Deprecated: send `role`. `true` makes the agent an admin, `false` makes an admin an agent"
+        " (other roles stay); contradicting `role` is refused.",
+    )
     active: Flag | None = None
     group_ids: Ids | None = None
+
+    @model_validator(mode="after")
+    def _role_agrees(self) -> AgentWrite:
+        if self.role is not None and self.is_admin is not None and self.is_admin != (self.role is AgentRole.ADMIN):
+            raise ValueError("is_admin contradicts role: send role only")
+        return self
+
+    def role_after(self, current: AgentRole | None) -> AgentRole | None:
+        """The role this write gives an agent whose role is `current` (None: a new agent); None keeps it."""
+        if self.role is not None:
+            return self.role
+        if self.is_admin:
+            return AgentRole.ADMIN
+        if self.is_admin is False and current == AgentRole.ADMIN:
+            return AgentRole.AGENT
+        return None
 
 
 class AgentMentioned(EventPayload):

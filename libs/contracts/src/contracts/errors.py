@@ -29,6 +29,9 @@ AGENT_REQUIRED = "agent_required"
 AGENT_DEACTIVATED = "agent_deactivated"
 DEACTIVATE_SELF = "deactivate_self"
 LAST_ADMIN = "last_admin"
+# -- roles (decision 0195): the caller's role does not allow the call; a light agent owns no work
+ROLE_FORBIDDEN = "role_forbidden"
+LIGHT_AGENT_NOT_ASSIGNABLE = "light_agent_not_assignable"
 # -- API keys: the desk keeps one way in for an admin (decision 0191)
 LAST_ADMIN_CREDENTIAL = "last_admin_credential"
 
@@ -54,6 +57,8 @@ HTTP_STATUS: dict[str, int] = {
     AGENT_DEACTIVATED: 409,
     DEACTIVATE_SELF: 409,
     LAST_ADMIN: 409,
+    ROLE_FORBIDDEN: 403,
+    LIGHT_AGENT_NOT_ASSIGNABLE: 422,
     LAST_ADMIN_CREDENTIAL: 409,
 }
 

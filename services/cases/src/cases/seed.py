@@ -7,6 +7,7 @@ from sqlalchemy import select
 from cases.directory.tables import Agent, Group, GroupMember
 from cases.settings import CasesSettings
 from chassis.db import make_engine, make_sessionmaker, unit_of_work
+from contracts.cases import AgentRole
 
 ADMIN_EMAIL = "admin@example.com"
 SUPPORT_GROUP = "Support"
@@ -19,7 +20,7 @@ def seed_demo(settings: CasesSettings) -> None:
         with unit_of_work(make_sessionmaker(engine)) as session:
             admin = session.scalar(select(Agent).where(Agent.email == ADMIN_EMAIL))
             if admin is None:
-                admin = Agent(email=ADMIN_EMAIL, name="Admin", is_admin=True, active=True)
+                admin = Agent(email=ADMIN_EMAIL, name="Admin", role=AgentRole.ADMIN.value, active=True)
                 session.add(admin)
             group = session.scalar(select(Group).where(Group.name == SUPPORT_GROUP))
             if group is None:

@@ -227,8 +227,8 @@ def test_directory_names_are_read_once_and_again_for_an_id_they_lack(world: tupl
     with factory() as s, s.begin():  # "another process": plain SQL, which no cache of this process sees
         s.execute(
             text(
-                "INSERT INTO agent (email, name, is_admin, active, created_at)"
-                " VALUES ('cy@example.com', 'Cy', false, true, CURRENT_TIMESTAMP)"
+                "INSERT INTO agent (email, name, role, active, created_at)"
+                " VALUES ('cy@example.com', 'Cy', 'agent', true, CURRENT_TIMESTAMP)"
             )
         )
         cy = s.scalar(text("SELECT id FROM agent WHERE email = 'cy@example.com'"))

@@ -395,8 +395,7 @@ def test_parallel_timer_starts_by_one_agent_leave_one_running(cases: Any, admin:
     # an agent of its own, so other tests' timers do not interfere
     email = f"timer-{uuid.uuid4().hex[:6]}@example.com"
     insert = text(
-        "INSERT INTO agent (email, name, is_admin, active, created_at)"
-        " VALUES (:e, 'T', false, true, now()) RETURNING id"
+        "INSERT INTO agent (email, name, role, active, created_at) VALUES (:e, 'T', 'agent', true, now()) RETURNING id"
     )
     with cases.db.begin() as conn:
         agent_id = conn.execute(insert, {"e": email}).scalar_one()

@@ -21,9 +21,13 @@ def _open(cases: Any, sender: str, cc: list[str]) -> dict[str, Any]:
     return dict(cases.events.wait_for("case_created", case__title=mail.subject)[0]["payload"]["case"])
 
 
-def _reply(cases: Any, case: dict[str, Any], sender: str) -> MailReceived:
+def _reply(cases: Any, case: dict[str, Any], sender: str, cc: tuple[str, ...] = ()) -> MailReceived:
     mail = mail_received(
-        sender, "", subject=f"Re: {case['title']} {uuid.uuid4().hex[:4]}", thread=ThreadDecision(case_id=case["id"])
+        sender,
+        "",
+        subject=f"Re: {case['title']} {uuid.uuid4().hex[:4]}",
+        thread=ThreadDecision(case_id=case["id"]),
+        cc=[MailAddress(email=a, name=a.split("@")[0].title()) for a in cc],
     )
     _send(cases, mail)
     return mail
@@ -113,3 +117,50 @@ def test_unknown_cc_contacts_wait_for_approval_when_senders_are_held(cases: Any)
     )
     assert [r.approved for r in rows] == [False]
     assert [f["email"] for f in case["followers"]] == [f"fay.{tag}@customer.example"]
+
+
+def test_a_reply_all_from_a_follower_makes_the_people_it_copies_followers(cases: Any) -> None:
+    tag = uuid.uuid4().hex[:6]
+    requester, ann, new = (f"{who}.{tag}@customer.example" for who in ("req", "ann", "new"))
+    case = _open(cases, requester, [ann])
+    created = cases.events.wait_for("case_created", case__id=case["id"])[0]["payload"]
+    assert created["inbound_mail_id"] is not None  # the mail gateway's audit learns the case from it
+
+    reply = _reply(cases, case, ann, cc=(requester, ann, new, f"NEW.{tag}@customer.example"))
+    assert _landed_on(cases, reply) == case["id"]
+    added = cases.events.wait_for("message_added", case__id=case["id"], message__email_message_id=reply.message_id)
+    payload = added[0]["payload"]
+    assert payload["inbound_mail_id"] == reply.inbound_mail_id
+    assert sorted(f["email"] for f in payload["case"]["followers"]) == [ann, new]  # the requester is no follower
+    history = cases.call("get_case_history", case_id=case["id"])
+    [change] = [h for h in history if h["field"] == "followers"]
+    assert change["actor_type"] == "contact" and len(change["new_value"].split(", ")) == 2
+
+    again = _reply(cases, case, new, cc=(ann,))  # the one copied in now belongs, and nobody is added twice
+    assert _landed_on(cases, again) == case["id"]
+    assert sorted(f["email"] for f in cases.call("get_case", case_id=case["id"])["followers"]) == [ann, new]
+    assert len([h for h in cases.call("get_case_history", case_id=case["id"]) if h["field"] == "followers"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("config", "why"), [({"used": False}, "not in use"), ({"used": True, "hidden": True}, "hidden")]
+)
+def test_a_reply_all_with_followers_switched_off_still_joins_and_says_who_was_not_added(
+    cases: Any, config: dict[str, bool], why: str
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    case = _open(cases, f"req.{tag}@customer.example", [f"ann.{tag}@customer.example"])
+    cases.call("save_field_config", data={"field": "follower_ids", **config})
+    try:
+        reply = _reply(cases, case, f"ann.{tag}@customer.example", cc=(f"eli.{tag}@customer.example",))
+        assert _landed_on(cases, reply) == case["id"]
+    finally:
+        cases.call("save_field_config", data={"field": "follower_ids", "used": True})
+    assert [f["email"] for f in cases.call("get_case", case_id=case["id"])["followers"]] == [
+        f"ann.{tag}@customer.example"
+    ]
+    history = cases.call("get_case_history", case_id=case["id"])
+    [note] = [h for h in history if h["field"] == "followers_not_added"]
+    assert f"eli.{tag}@customer.example" in note["new_value"] and why in note["new_value"]
+    assert not [h for h in history if h["field"] == "followers"]
+    assert not cases.rows("SELECT 1 FROM contact_email WHERE email = :e", e=f"eli.{tag}@customer.example")

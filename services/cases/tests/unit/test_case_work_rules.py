@@ -121,6 +121,7 @@ def test_attachment_size_names_and_types() -> None:
     assert attachments.clean_filename("C:\\Users\\me\\report.pdf") == "report.pdf"
     assert attachments.clean_filename('../a"b\r\n.txt') == "a_b_.txt"
     assert attachments.clean_filename("...") == "attachment"
+    assert attachments.clean_filename("evil\u202etxt.exe") == "eviltxt.exe"  # not shown as "evilexe.txt"
     assert attachments.clean_content_type("Text/HTML; charset=utf-8") == "text/html"
     assert attachments.clean_content_type("nonsense") == "application/octet-stream"
 

@@ -11,9 +11,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.db import unit_of_work, utcnow
+from contracts.cases import AgentRole
 from gateway import accounts
 from gateway.db.models import AgentCredential, ApiKey
-from gateway.domain import api_keys, passwords
+from gateway.domain import api_keys, passwords, roles
 
 # last_used_at is a hint for operators, not an audit log: one write a minute per key is plenty
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -21,7 +22,10 @@ LAST_USED_RESOLUTION = timedelta(minutes=1)
 
 @dataclass(frozen=True)
 class ApiPrincipal:
-    """Who is calling the API: the key, and the agent it acts as (if any)."""
+    """Who is calling the API: the key, and the agent it acts as (if any).
+
+    `is_admin` is what the key may do: once the key's agent is known (`gateway.api.deps`), an admin key of
+    a non-admin agent is no admin (decision 0195); `agent_role` is that agent's role."""
 
     key_id: int
     name: str
@@ -29,6 +33,12 @@ class ApiPrincipal:
     scopes: tuple[str, ...] = field(default_factory=tuple)
     agent_id: int | None = None
     agent_email: str | None = None
+    agent_role: AgentRole | None = None
+
+    @property
+    def role(self) -> AgentRole:
+        """The role this caller acts with."""
+        return roles.role_of(is_admin=self.is_admin, agent_role=self.agent_role)
 
     @property
     def owner(self) -> str:

@@ -23,7 +23,10 @@ from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops, validation_response
 from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
-from gateway import case_scope  # every route reaching a case by id is scoped (0115)
+from gateway import (
+    case_scope,  # every route reaching a case by id is scoped (0115)
+    role_gate,  # a light agent writes internal notes only (0196)
+)
 from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.audit import router as audit_router
@@ -49,21 +52,39 @@ from gateway.ui import case_work as case_work_ui
 from gateway.ui import routes as ui
 from gateway.ui.admin import routes as admin_routes
 from gateway.ui.admin.common import AdminRequired
-from gateway.ui.session import LoginRequired
+from gateway.ui.session import LoginRequired, RoleForbiddenPage
 from gateway.webhooks.twilio import router as twilio_router
 
 log = get_logger(__name__)
 PACKAGE_DIR = Path(__file__).resolve().parent
 SESSION_COOKIE = "helpdesk_agent"
 DOCS_URL = "/api/v1/docs"
-
-
 # URL prefix under /static/lib -> the npm package's dist folder (installed by `npm ci`, never copied)
 UI_LIBRARIES = {
     "tabler": "@tabler/core/dist",
     "tom-select": "tom-select/dist",
     "flatpickr": "flatpickr/dist",
 }
+API_DESCRIPTION = """Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.
+
+**Roles.** Every agent has a `role`; a key linked to an agent acts with at most that agent's role (an admin
+key of a non-admin agent is no admin key):
+
+- `admin`: everything, including configuration, agents, groups, mailboxes, SLA and API keys;
+- `agent`: works every case they may see (replies, notes, fields, tasks, time, links), no configuration;
+- `light_agent`: reads the cases of their own groups and adds internal notes to them; keeps their own saved
+  searches and notification settings. They cannot be assigned cases.
+
+A call the caller's role does not allow answers **403** with the code `role_forbidden`; `details` name the
+caller's `role` and the role `needed`. A case the caller may not see answers exactly as a missing one (404).
+`is_admin` on agents is deprecated: read and write `role`.
+
+**Admin changes.** An object read alone answers its version as `ETag` (configuration lists give each item a
+`version`); send it back as `If-Match` on a write, and a change made meanwhile answers 409 `version_conflict`
+with the current object in `details.current`, changing nothing (without `If-Match` the write goes through).
+Every admin change is in the audit log, `GET /api/v1/audit`: who, what, before and after (secrets redacted),
+when and how it ended. See docs/admin-changes.md.
+"""
 
 
 def create_app(settings: GatewaySettings | None = None) -> FastAPI:
@@ -83,19 +104,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app = FastAPI(
         title="Help desk API",
         version="1.0.0",
-        description=(
-            "Public REST API v1 of the help desk. Authenticate with `Authorization: Bearer <API key>`.\n\n"
-            "Admin changes: an object read alone answers its version as `ETag` (configuration lists give each item"
-            " a `version`); send it back as `If-Match` on a write, and a change made meanwhile answers 409"
-            " `version_conflict` with the current object in `details.current`, changing nothing (without"
-            " `If-Match` the write goes through). Every admin change is in the audit log, `GET /api/v1/audit`:"
-            " who, what, before and after (secrets redacted), when and how it ended. See docs/admin-changes.md."
-        ),
+        description=API_DESCRIPTION,
         openapi_url="/api/v1/openapi.json",
         docs_url=DOCS_URL,
         redoc_url=None,
         lifespan=lifespan,
-        dependencies=[Depends(case_scope.check)],  # restricted groups on every case route
+        dependencies=[Depends(_access)],  # roles and restricted groups on every route
         # no OpenTelemetry SDK is installed (metrics go to Prometheus, chassis.web): FastAPI's native telemetry
         # could only ask per request whether a provider had been configured since (decision 0165)
         telemetry={"tracing": False, "metrics": False, "logs": False},
@@ -175,6 +189,13 @@ def is_page(path: str) -> bool:
     return not path.startswith(("/api/", "/webhooks/", "/static/", "/healthz", "/metrics"))
 
 
+async def _access(request: Request) -> None:
+    """What a light agent may not call (403), then the cases the caller may not see (404): one dependency,
+    as FastAPI's cost is per dependency (decision 0165). A refused write never reveals whether its case exists."""
+    await role_gate.check(request)
+    await case_scope.check(request)
+
+
 def _session_store(scope: Scope) -> SessionStore | None:
     ctx = getattr(scope["app"].state, "ctx", None)
     return ctx.sessions if isinstance(ctx, AppContext) else None
@@ -200,6 +221,10 @@ def _install_ui_handlers(app: FastAPI) -> None:
         if any(e.get("loc", ("",))[0] == "path" for e in exc.errors()):
             return ui.error_page(request, 404, "Not found", "There is nothing at this address.")
         return ui.error_page(request, 422, "Invalid request", "The request was not valid. Go back and try again.")
+
+    @app.exception_handler(RoleForbiddenPage)
+    async def _forbidden(request: Request, exc: RoleForbiddenPage) -> Response:
+        return ui.error_page(request, 403, "Not allowed for your role", exc.message)
 
     @app.exception_handler(ui.CsrfFailed)
     async def _csrf(request: Request, _exc: ui.CsrfFailed) -> Response:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.db import unit_of_work, utcnow
@@ -17,10 +17,15 @@ class LastAdminCredential(errors.DomainError):
     code = errors.LAST_ADMIN_CREDENTIAL
 
 
-def revoke(*, factory: sessionmaker[Session], key_id: int, admin_emails: Collection[str]) -> bool:
+def revoke(
+    *, factory: sessionmaker[Session], key_id: int, admin_emails: Collection[str], admin_ids: Collection[int] = ()
+) -> bool:
     """Revoke a key (kept for the record); False when there is no such key. Refused with
     `last_admin_credential` when it is the last live admin key and none of `admin_emails` (the active
     admin agents, from cases) has a password. Revoking a revoked key again is a no-op.
+
+    An admin key counts only while it acts as an admin: linked to no agent, or to one of the active admins
+    (`admin_ids`, `admin_emails`); a key acts with at most its agent's role (decision 0195).
 
     The live admin keys are locked (PostgreSQL) before they are counted, so two admins revoking the last
     two keys at once cannot both succeed. A gateway process that remembers verified keys
@@ -31,10 +36,15 @@ def revoke(*, factory: sessionmaker[Session], key_id: int, admin_emails: Collect
             return False
         if key.revoked_at is not None:
             return True
-        if key.is_admin:
-            live_admin = select(ApiKey.id).where(ApiKey.is_admin.is_(True), ApiKey.revoked_at.is_(None))
+        emails = sorted({e.strip().lower() for e in admin_emails})
+        acts_as_admin = or_(
+            and_(ApiKey.agent_id.is_(None), ApiKey.agent_email.is_(None)),
+            ApiKey.agent_id.in_(sorted(admin_ids)),
+            func.lower(ApiKey.agent_email).in_(emails),
+        )
+        if session.scalar(select(ApiKey.id).where(ApiKey.id == key_id, ApiKey.is_admin.is_(True), acts_as_admin)):
+            live_admin = select(ApiKey.id).where(ApiKey.is_admin.is_(True), ApiKey.revoked_at.is_(None), acts_as_admin)
             others = [i for i in session.scalars(live_admin.order_by(ApiKey.id).with_for_update()) if i != key_id]
-            emails = sorted({e.strip().lower() for e in admin_emails})
             passwords = session.scalar(
                 select(func.count()).select_from(AgentCredential).where(AgentCredential.email.in_(emails))
             )

@@ -16,6 +16,8 @@ log = get_logger(__name__)
 
 # a browser that stops reading loses its oldest pushes, never the process's memory
 STREAM_BUFFER = 100
+# put on a stream to end it: its agent was deactivated (compared by identity)
+END_OF_STREAM: dict[str, Any] = {"end": True}
 
 
 class AgentStreams:
@@ -75,6 +77,15 @@ class AgentStreams:
         streams.discard(stream)
         if not streams:
             self._streams.pop(agent_id, None)
+
+    def close(self, agent_id: int) -> int:
+        """End the agent's open streams in this process (deactivation); how many there were."""
+        streams = self._streams.pop(agent_id, set())
+        for stream in streams:
+            if stream.full():
+                stream.get_nowait()
+            stream.put_nowait(END_OF_STREAM)
+        return len(streams)
 
     @property
     def connected(self) -> bool:

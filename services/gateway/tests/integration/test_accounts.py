@@ -103,7 +103,7 @@ def test_invitation_errors_are_4xx_with_a_code(stack: Stack, api: httpx.Client, 
     plain = api.post("/api/v1/agents", json={"email": f"plain.{uuid.uuid4().hex[:6]}@example.com", "name": "Plain"})
     assert plain.status_code == 201 and _links(stack, "agent_invited", plain.json()["email"]) == []
     refused = partner.post("/api/v1/agents", json={"email": "y@example.com", "name": "Y", "invite": True})
-    assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+    assert refused.status_code == 403 and refused.json()["error"]["code"] == "role_forbidden"
 
 
 def test_dead_links_get_a_clear_page(stack: Stack, api: httpx.Client) -> None:

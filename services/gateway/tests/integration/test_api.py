@@ -93,7 +93,7 @@ def test_key_revoked_through_the_gateway_stops_at_once(stack: Stack) -> None:
     with stack.client(secret) as client, stack.client() as admin:
         for _ in range(3):  # remembered, and used from the cache
             assert client.get("/api/v1/cases?limit=1").status_code == 200
-        _error(client.delete(f"/api/v1/api-keys/{key_id}"), 403, "forbidden")  # not an admin key
+        _error(client.delete(f"/api/v1/api-keys/{key_id}"), 403, "role_forbidden")  # not an admin key
         assert admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204
         _error(client.get("/api/v1/cases?limit=1"), 401, "unauthorized")  # the next request: refused
         assert admin.delete(f"/api/v1/api-keys/{key_id}").status_code == 204  # again: a no-op

@@ -185,7 +185,7 @@ def test_templates_canned_replies_recurrences(stack: Stack, api: httpx.Client, e
         factory=stack.db(), name="writer", scopes=["cases:read", "cases:write"], is_admin=False
     )
     with stack.client(secret) as writer_client:
-        _error(writer_client.post(f"{V1}/canned-replies", json={"title": "x", "body": "y"}), 403, "forbidden")
+        _error(writer_client.post(f"{V1}/canned-replies", json={"title": "x", "body": "y"}), 403, "role_forbidden")
         _error(writer_client.put(f"{V1}/signatures", json={"signature": "x"}), 403, "forbidden")
 
 

@@ -163,7 +163,7 @@ def test_only_admins_read_the_log_or_change_configuration(stack: Stack, api: htt
     type_id = _new_type(api)["id"]
     with stack.client(secret) as agent:
         resp = agent.get("/api/v1/audit")
-        assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
+        assert resp.status_code == 403 and resp.json()["error"]["code"] == "role_forbidden"
         assert agent.put(f"/api/v1/case-types/{type_id}", json={"name": "x"}).status_code == 403
         assert agent.get("/api/v1/api-keys").status_code == 403
         assert agent.post("/api/v1/api-keys", json={"name": "x"}).status_code == 403

@@ -163,8 +163,8 @@ def test_admin_only_changes(stack: Stack, api: httpx.Client) -> None:
         factory=stack.db(), name="plain", scopes=[api_keys.SCOPE_CASES_READ, api_keys.SCOPE_CASES_WRITE]
     )
     with stack.client(secret) as plain:
-        _code(plain.post("/api/v1/case-types", json={"name": "Sneaky"}), 403, "forbidden")
-        _code(plain.patch("/api/v1/settings/cases", json={"concurrency": "field"}), 403, "forbidden")
+        _code(plain.post("/api/v1/case-types", json={"name": "Sneaky"}), 403, "role_forbidden")
+        _code(plain.patch("/api/v1/settings/cases", json={"concurrency": "field"}), 403, "role_forbidden")
         assert plain.get("/api/v1/settings/cases").json()["concurrency"] == "strict"
 
 

@@ -70,7 +70,7 @@ def test_only_admin_keys_change_what_customers_receive(stack: Stack) -> None:
     with stack.client(secret) as client:
         assert client.get(WORKSPACE).status_code == 403
         resp = client.put(WORKSPACE, json={"conversation": "never"})
-        assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
+        assert resp.status_code == 403 and resp.json()["error"]["code"] == "role_forbidden"
     with stack.anonymous() as client:
         assert client.get(WORKSPACE).status_code == 401
 

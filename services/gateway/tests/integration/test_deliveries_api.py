@@ -53,7 +53,7 @@ def test_only_admin_keys_see_deliveries(stack: Stack) -> None:
         for path in ("/api/v1/deliveries", "/api/v1/suppressions"):
             resp = client.get(path)
             assert resp.status_code == 403, resp.text
-            assert resp.json()["error"]["code"] == "forbidden"
+            assert resp.json()["error"]["code"] == "role_forbidden"
         assert client.delete("/api/v1/suppressions/a@b.example").status_code == 403
     with stack.anonymous() as client:
         assert client.get("/api/v1/deliveries").status_code == 401

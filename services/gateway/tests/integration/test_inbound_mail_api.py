@@ -100,4 +100,4 @@ def test_inbound_mail_is_for_admin_keys_only(stack, mail):
     with stack.client(secret) as client:
         for path in ("/api/v1/inbound-mail", "/api/v1/mailboxes", "/api/v1/inbound-mail/1/raw"):
             resp = client.get(path)
-            assert resp.status_code == 403 and resp.json()["error"]["code"] == "forbidden"
+            assert resp.status_code == 403 and resp.json()["error"]["code"] == "role_forbidden"

@@ -124,8 +124,9 @@ def test_only_admins_change_sla_configuration(stack: Stack, api: httpx.Client) -
         factory=stack.db(), name="plain-sla", scopes=[api_keys.SCOPE_CASES_READ, api_keys.SCOPE_CASES_WRITE]
     )
     with stack.client(secret) as plain:
-        _code(plain.post("/api/v1/sla-policies", json={"name": "Sneaky", "resolution_minutes": 1}), 403, "forbidden")
-        _code(plain.post("/api/v1/business-calendars", json={"name": "Sneaky"}), 403, "forbidden")
+        sneaky = {"name": "Sneaky", "resolution_minutes": 1}
+        _code(plain.post("/api/v1/sla-policies", json=sneaky), 403, "role_forbidden")
+        _code(plain.post("/api/v1/business-calendars", json={"name": "Sneaky"}), 403, "role_forbidden")
         assert plain.get("/api/v1/sla-policies").status_code == 200
     with stack.anonymous() as anonymous:
         assert anonymous.get("/api/v1/sla-policies").status_code == 401

@@ -63,3 +63,16 @@ def test_the_last_admin_key_stays_while_no_admin_can_sign_in(factory: sessionmak
     access.set_agent_password(factory=factory, email=ADMIN, password="a long enough password")
     assert key_revocation.revoke(factory=factory, key_id=second, admin_emails=[" Ada@Example.com"])
     assert _revoked(factory, second)
+
+
+def test_an_admin_key_of_an_agent_who_is_no_admin_is_no_admin_credential(factory: sessionmaker[Session]) -> None:
+    capped, _ = access.create_api_key(factory=factory, name="capped", is_admin=True, agent_email="bo@example.com")
+    last, _ = access.create_api_key(factory=factory, name="last", is_admin=True, agent_id=7)
+    # Bo is no admin: his admin key acts as an agent, so it neither counts nor needs to stay
+    with pytest.raises(errors.DomainError):
+        key_revocation.revoke(factory=factory, key_id=last, admin_emails=[ADMIN], admin_ids=[7])
+    assert key_revocation.revoke(factory=factory, key_id=capped, admin_emails=[ADMIN], admin_ids=[7])
+    # once Bo is an admin, his key counts and the other may go
+    other, _ = access.create_api_key(factory=factory, name="bo again", is_admin=True, agent_email="Bo@example.com")
+    assert key_revocation.revoke(factory=factory, key_id=last, admin_emails=[ADMIN, "bo@example.com"], admin_ids=[7])
+    assert not _revoked(factory, other)

@@ -26,6 +26,7 @@ from mail_gateway.db.models import (
     STATUS_RECEIVED,
     STATUS_REJECTED,
     CaseRef,
+    InboundAttachment,
     InboundMail,
     Mailbox,
 )
@@ -39,6 +40,7 @@ from mail_gateway.domain.limits import (
 )
 from mail_gateway.domain.mail_event import degraded_mail_received, mail_received
 from mail_gateway.domain.thread_decision import decide_thread, thread_candidates
+from mail_gateway.mail import nesting
 from mail_gateway.mail.classify import classify
 from mail_gateway.mail.parse import parse_message
 from mail_gateway.metrics import INBOUND_ALERTS, INBOUND_PROCESSED
@@ -103,16 +105,14 @@ def _process_row(
         events = _read_mail(session, row, runtime, blobs, own_addresses)
     except SQLAlchemyError:
         raise  # the database is down: leave the row `received`, the next tick retries it
+    except Quarantined as exc:
+        return _quarantine(row, reason=exc.reason, kind_reason=exc.kind_reason, defect=exc.defect)
     except Exception as exc:
         reason = f"{type(exc).__name__}: {exc}"[:2000]
-        row.processed_at = utcnow()
         if not (row.from_email or row.mail_from):
             # nobody to answer and nothing to show: keep it raw and tell a person, never block the queue
-            log.error("inbound_mail_quarantined", inbound_mail_id=row.id, error=reason, alert=True)
-            INBOUND_ALERTS.labels("quarantined").inc()
-            row.status, row.failure_reason = STATUS_QUARANTINED, reason
-            row.kind, row.kind_reason, row.defects = None, "unreadable", [f"processing:{type(exc).__name__}"]
-            return []
+            return _quarantine(row, reason=reason, kind_reason="unreadable", defect=f"processing:{type(exc).__name__}")
+        row.processed_at = utcnow()
         log.error("inbound_mail_unreadable", inbound_mail_id=row.id, error=reason)
         event = degraded_mail_received(
             inbound_mail_id=row.id,
@@ -133,9 +133,30 @@ def _process_row(
     row.thread_case_id, row.thread_reason = event.thread.case_id, event.thread.reason
     row.in_reply_to, row.references = event.in_reply_to, event.references
     row.attachments = [a.model_dump(mode="json") for a in event.attachments]
+    session.add_all(  # the attachment lookup's table (decision 0217), each distinct file once
+        InboundAttachment(sha256=sha, inbound_mail_id=row.id) for sha in {a.sha256 for a in event.attachments}
+    )
     row.defects = event.defects
     row.processed_at = utcnow()
     return events
+
+
+class Quarantined(Exception):
+    """A mail that must not become a case, whoever sent it: kept raw, a person alerted."""
+
+    def __init__(self, *, reason: str, kind_reason: str, defect: str) -> None:
+        super().__init__(reason)
+        self.reason, self.kind_reason, self.defect = reason, kind_reason, defect
+
+
+def _quarantine(row: InboundMail, *, reason: str, kind_reason: str, defect: str) -> list[EventPayload]:
+    """Kept raw with its reason, no event: never a case, never blocking the queue; alerted."""
+    log.error("inbound_mail_quarantined", inbound_mail_id=row.id, error=reason, alert=True)
+    INBOUND_ALERTS.labels("quarantined").inc()
+    row.status, row.failure_reason = STATUS_QUARANTINED, reason
+    row.kind, row.kind_reason, row.defects = None, kind_reason, [defect]
+    row.processed_at = utcnow()
+    return []
 
 
 def _parse_failed(defects: list[str]) -> bool:
@@ -149,6 +170,13 @@ def _read_mail(
     """`mail_received` first, then `mail_bounced` per hard-bounced recipient and `mail_rejected` if needed."""
     settings: MailGatewaySettings = runtime.settings
     parsed = parse_message(blobs.get(row.raw_sha256))
+    if nesting.TOO_DEEP in parsed.defects:
+        # an attack on the parser, not a customer's mail: nothing of it is shown or answered
+        raise Quarantined(
+            reason=f"MIME parts nested deeper than {nesting.MAX_DEPTH} levels: not read, no case opened",
+            kind_reason="nested_too_deep",
+            defect=nesting.TOO_DEEP,
+        )
     split = split_attachments(parsed.attachments, max_bytes=settings.max_attachment_bytes)
     attachments = [
         AttachmentRef(

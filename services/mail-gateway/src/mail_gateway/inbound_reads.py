@@ -7,8 +7,7 @@ import re
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, and_, or_, select
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import and_, or_, select
 
 from chassis.blobstore import BlobNotFound, BlobStore
 from chassis.nameko_runtime import Runtime
@@ -21,6 +20,7 @@ from contracts.mail_gateway import (
     RawMail,
 )
 from mail_gateway.db.models import (
+    InboundAttachment,
     InboundMail,
     Mailbox,
 )
@@ -72,16 +72,8 @@ def get_attachment(*, runtime: Runtime, blobs: BlobStore, sha256: str) -> MailAt
     if not isinstance(sha256, str) or not _SHA256_HEX.fullmatch(sha256):
         raise ValidationFailed(message="sha256 must be 64 lowercase hex characters", details={"sha256": "invalid"})
     with runtime.session_factory() as session:
-        # the text match only narrows the rows (a hex digest has no LIKE wildcards); the JSON is checked below
-        candidates = session.scalars(
-            select(InboundMail.attachments).where(sql_cast(InboundMail.attachments, String).like(f"%{sha256}%"))
-        ).all()
-    listed = any(
-        isinstance(item, dict) and item.get("sha256") == sha256
-        for attachments in candidates
-        for item in attachments or []
-    )
-    if not listed:
+        listed = session.scalar(select(InboundAttachment.sha256).where(InboundAttachment.sha256 == sha256).limit(1))
+    if listed is None:
         raise NotFound(message="no inbound mail attachment with that sha256", details={"sha256": sha256})
     try:
         content = blobs.get(sha256)

@@ -7,6 +7,7 @@ import hashlib
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 
 from chassis.testing import SyncRpc
 from contracts import errors
@@ -25,6 +26,9 @@ def test_an_attachment_of_a_stored_mail_is_served_and_nothing_else(stack, rpc):
     [row] = stack.wait_rows(lambda rows: rows[0].status == "processed", message_id=mid)
     sha256 = hashlib.sha256(content).hexdigest()
     assert [a["sha256"] for a in row.attachments] == [sha256]
+    with stack.engine.connect() as conn:  # listed in the lookup's table, not only in the mail's JSON (0217)
+        listed = conn.execute(text("SELECT inbound_mail_id FROM inbound_attachment WHERE sha256 = :s"), {"s": sha256})
+        assert listed.scalars().all() == [row.id]
 
     got = rpc.call("mail_gateway", "get_attachment", sha256=sha256)
     assert got["sha256"] == sha256 and base64.b64decode(got["content_base64"]) == content

@@ -158,6 +158,31 @@ def test_an_oversized_row_whose_raw_bytes_are_gone_does_not_block_the_queue(stac
     stack.events.wait_for("mail_received", inbound_mail_id=lost_id)  # degraded, so the customer is not lost
 
 
+def test_a_mail_nested_two_thousand_levels_deep_is_quarantined_with_its_reason_and_opens_no_case(stack):
+    mid = stack.unique("deep")
+    opening = b"".join(b'Content-Type: multipart/mixed; boundary="b%d"\r\n\r\n--b%d\r\n' % (i, i) for i in range(2000))
+    closing = b"".join(b"--b%d--\r\n" % i for i in reversed(range(2000)))
+    raw = (
+        (
+            f"From: Kari <kari@customer.test>\r\nTo: {SUPPORT}\r\nSubject: deep\r\nMessage-ID: <{mid}>\r\n"
+            "MIME-Version: 1.0\r\n"
+        ).encode()
+        + opening
+        + b"Content-Type: text/plain\r\n\r\nhello\r\n"
+        + closing
+    )
+    assert stack.send(raw) == {}
+    after = stack.unique("after-deep")
+    assert stack.send(stack.mail(message_id=after)) == {}
+    stack.wait_emitted([after])  # rows are processed in order: the deep one is done, and sent nothing
+
+    [row] = stack.wait_rows(lambda r: r[0].status != "received", message_id=mid)
+    assert (row.status, row.kind, row.kind_reason) == ("quarantined", None, "nested_too_deep")
+    assert row.failure_reason == "MIME parts nested deeper than 50 levels: not read, no case opened"
+    assert row.defects == ["structure:too-deep"]
+    assert not _events(stack, "mail_received", message_id=mid) and not _events(stack, "mail_rejected", message_id=mid)
+
+
 def test_an_out_of_office_reply_to_our_mail_is_attached_to_that_case_and_listed_under_it(stack):
     ours = make_message_id(case_id=71, message_id=9, secret=SECRET, domain=MAIL_DOMAIN)
     mid = stack.unique("oof-threaded")

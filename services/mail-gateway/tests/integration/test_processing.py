@@ -109,6 +109,30 @@ def test_case_created_also_teaches_the_case_of_the_first_mail(stack):
     assert event["payload"]["thread"] == {"case_id": 88, "reason": "known_message_id"}
 
 
+def test_the_audit_names_the_case_a_mail_opened_even_without_a_message_id(stack, rpc):
+    subject = f"No Message-ID {stack.unique('nomid')}"
+    assert stack.send(stack.mail(message_id=None, subject=subject)) == {}
+    [event] = stack.events.wait_for("mail_received", subject=subject)
+    mail_id = event["payload"]["inbound_mail_id"]
+    # one mail to two mailboxes: two rows with one Message-ID, and each became a case of its own
+    sales = "sales-audit@example.com"
+    stack.add_mailbox(sales, "Sales", "Sales")
+    shared = stack.unique("two-boxes")
+    assert stack.send(stack.mail(message_id=shared), rcpt=[stack.support, sales]) == {}
+    both = stack.events.wait_for("mail_received", count=2, message_id=shared)
+    ids = {e["payload"]["mailbox"]: e["payload"]["inbound_mail_id"] for e in both}
+
+    stack.publish_cases_event(CaseCreated(case=_case(91), first_message=_message(91, ""), inbound_mail_id=mail_id))
+    for case_id, mailbox in ((92, stack.support), (93, sales)):
+        first = _message(case_id, shared)
+        stack.publish_cases_event(CaseCreated(case=_case(case_id), first_message=first, inbound_mail_id=ids[mailbox]))
+    stack.wait_rows(lambda rows: rows[0].case_id == 91, id=mail_id)
+    rows = stack.wait_rows(lambda rows: {r.case_id for r in rows} == {92, 93}, message_id=shared)
+    assert {r.id: r.case_id for r in rows} == {ids[stack.support]: 92, ids[sales]: 93}
+    page = rpc.call("mail_gateway", "list_inbound_mail", filters={"case_id": 91})
+    assert [(i["id"], i["case_id"]) for i in page["items"]] == [(mail_id, 91)]
+
+
 def test_an_auto_reply_is_classified(stack):
     mid = stack.unique("oof")
     raw = stack.mail(

@@ -291,6 +291,26 @@ Content-Type: multipart/mixed; boundary="b1"
     assert result.text_body == "See attached."
 
 
+def test_bidi_controls_leave_attachment_filenames() -> None:
+    # RLO (U+202E) makes "evil" + RLO + "txt.exe" display as "evilexe.txt"; LRI/PDI hide in a uuencoded name
+    raw = _mail(
+        """
+From: a@example.com
+Subject: invoice
+MIME-Version: 1.0
+Content-Type: multipart/mixed; boundary="b1"
+""",
+        "--b1\r\nContent-Type: text/plain\r\n\r\nbegin 644 a\u2066b\u2069.txt\r\n#86)C\r\n`\r\nend\r\n"
+        "--b1\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename*=UTF-8''evil%E2%80%AEtxt.exe\r\n\r\n"
+        "MZ\r\n--b1\r\nContent-Type: application/octet-stream\r\n"
+        "Content-Disposition: attachment; filename*=UTF-8''%E2%80%AE%E2%80%8F\r\n\r\n"
+        "x\r\n--b1--\r\n".encode(),
+    )
+    names = [a.filename for a in parse_message(raw).attachments]
+    assert names == ["ab.txt", "eviltxt.exe", "attachment-3.bin"]
+
+
 def test_multipart_related_inline_image_and_alternative() -> None:
     png = base64.b64encode(b"\x89PNG fake").decode()
     raw = _mail(

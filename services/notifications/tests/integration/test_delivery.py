@@ -111,6 +111,14 @@ def test_kill_9_with_events_queued_delivers_every_mail_exactly_once(
     assert len({r["email_message_id"] for r in rows}) == len(everyone)
 
 
+def test_without_a_relay_a_fresh_system_has_its_outbox_folder_before_the_first_mail(
+    db_url: str, amqp_uri: str, tmp_path: Path
+) -> None:
+    fresh = tmp_path / "fresh-var"
+    with running_worker(db_url=db_url, amqp_uri=amqp_uri, smtp_port=None, log_dir=tmp_path, var_dir=fresh):
+        assert (fresh / "outbox").is_dir() and not any((fresh / "outbox").iterdir())
+
+
 def test_without_a_relay_mail_is_written_to_the_outbox_folder(
     db_url: str, amqp_uri: str, publisher: Publisher, sent_events: EventCollector, tmp_path: Path
 ) -> None:

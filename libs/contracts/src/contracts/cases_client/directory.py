@@ -37,6 +37,10 @@ class DirectoryRpc:
     def list_agents(self) -> list[AgentRead]: ...
 
     @rpc
+    def get_agent(self, *, agent_id: int) -> AgentRead:
+        """An active agent (not_found for a deactivated one)."""
+
+    @rpc
     def get_agent_by_email(self, *, email: str) -> AgentRead: ...
 
     @rpc

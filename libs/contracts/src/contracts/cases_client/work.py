@@ -86,7 +86,8 @@ class TimeRpc:
     def case_time(self, *, case_id: int) -> TimeTotals: ...
 
     @rpc
-    def agent_time(self, *, agent_id: int) -> AgentTime: ...
+    def agent_time(self, *, agent_id: int, viewer: Viewer | None = None) -> AgentTime:
+        """Over the cases `viewer` may see (None: every case)."""
 
 
 class LinkRpc:

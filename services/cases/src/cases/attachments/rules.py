@@ -6,6 +6,7 @@ import re
 import unicodedata
 
 from contracts.errors import PAYLOAD_TOO_LARGE, DomainError, ValidationFailed
+from contracts.filenames import displayable
 
 _UNSAFE = re.compile(r'[\x00-\x1f\x7f/\\:*?"<>|]+')
 _CONTENT_TYPE = re.compile(r"^[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*$")
@@ -19,9 +20,9 @@ def check_size(*, size: int, limit: int) -> None:
 
 
 def clean_filename(name: str) -> str:
-    """A file name without paths or control characters (kept Unicode), never empty."""
+    """A file name without paths, control or bidi characters (kept Unicode), never empty."""
     name = unicodedata.normalize("NFC", name).replace("\\", "/").rsplit("/", 1)[-1]
-    name = _UNSAFE.sub("_", name).strip(" .")
+    name = displayable(_UNSAFE.sub("_", name)).strip(" .")
     return name[:255] or "attachment"
 
 

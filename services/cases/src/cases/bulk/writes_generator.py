@@ -166,7 +166,7 @@ def _staff(session: Session) -> tuple[list[tuple[int, str, str, list[int]]], lis
             agent_id = int(
                 session.execute(
                     insert(Agent)
-                    .values(email=email, name=name, is_admin=False, active=True, created_at=utcnow())
+                    .values(email=email, name=name, role="agent", active=True, created_at=utcnow())
                     .returning(Agent.id)
                 ).scalar_one()
             )

@@ -143,7 +143,7 @@ def build_case(
 ) -> NewCase:
     """Validate `data` and build the pending case with its fields (no number, not added to the session)."""
     if data.assignee_id is not None:
-        repo.require_agent(session, data.assignee_id)
+        repo.require_assignee(session, data.assignee_id)
     if data.group_id is not None:
         repo.require_group(session, data.group_id)
     now = utcnow()
@@ -181,9 +181,15 @@ def record_new_case(session: Session, new: NewCase) -> None:
 
 def announce_new_case(runtime: Runtime, session: Session, new: NewCase) -> None:
     """Emit case_created (after the first message's insert)."""
-    first_read = repo.message_read(new.first_message) if new.first_message is not None else None
+    first, first_read = new.first_message, repo.message_read(new.first_message) if new.first_message else None
     case_read = repo.case_read(new.case)  # decision 0111: every attribute is set or loaded, no refresh
-    runtime.emit(session, CaseCreated(case=case_read, first_message=first_read, actor=new.actor), new.correlation_id)
+    created = CaseCreated(
+        case=case_read,
+        first_message=first_read,
+        actor=new.actor,
+        inbound_mail_id=first.inbound_mail_id if first else None,
+    )
+    runtime.emit(session, created, new.correlation_id)
 
 
 # -- update ----------------------------------------------------------------------------------
@@ -322,9 +328,10 @@ def post_message(
         # message_id: notifications tells the customer through the message's own mail, not a status notice
         update = CaseUpdated(case=case_read, changes=delta, actor=actor, message_id=message_read.id)
         runtime.emit(session, update, correlation_id)
-    runtime.emit(
-        session, MessageAdded(case=case_read, message=message_read, in_reply_to=message.in_reply_to), correlation_id
+    added = MessageAdded(
+        case=case_read, message=message_read, in_reply_to=message.in_reply_to, inbound_mail_id=message.inbound_mail_id
     )
+    runtime.emit(session, added, correlation_id)
     return message_read
 
 

@@ -193,7 +193,7 @@ def _validate(
     collections: dict[str, Any],
 ) -> None:
     if delta.get("assignee_id", {}).get("new") is not None:
-        repo.require_agent(session, delta["assignee_id"]["new"])
+        repo.require_assignee(session, delta["assignee_id"]["new"])
     if delta.get("group_id", {}).get("new") is not None:
         repo.require_group(session, delta["group_id"]["new"])
     model_repo.require_refs(session, {**{k: v["new"] for k, v in delta.items()}, **collections}, case_id=case.id)

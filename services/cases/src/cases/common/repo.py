@@ -16,6 +16,7 @@ from contracts.cases import (
     Actor,
     AgentRead,
     AgentRef,
+    AgentRole,
     AttachmentRef,
     CaseRead,
     CaseTypeRef,
@@ -25,7 +26,7 @@ from contracts.cases import (
     MessageRead,
     OrganisationRef,
 )
-from contracts.errors import NotFound, ValidationFailed
+from contracts.errors import LIGHT_AGENT_NOT_ASSIGNABLE, DomainError, NotFound, ValidationFailed
 
 CASE_SEQUENCE = "case"
 
@@ -124,6 +125,18 @@ def require_agent(session: Session, agent_id: int) -> Agent:
     agent = session.get(Agent, agent_id)
     if agent is None or not agent.active:
         raise ValidationFailed(message=f"no active agent {agent_id}", details={"assignee_id": agent_id})
+    return agent
+
+
+def require_assignee(session: Session, agent_id: int) -> Agent:
+    """An active agent who may own work: a light agent reads and writes internal notes only (decision 0196)."""
+    agent = require_agent(session, agent_id)
+    if agent.role == AgentRole.LIGHT_AGENT.value:
+        raise DomainError(
+            LIGHT_AGENT_NOT_ASSIGNABLE,
+            f"agent {agent_id} is a light agent: only an agent or an admin can be assigned",
+            {"assignee_id": agent_id, "role": agent.role},
+        )
     return agent
 
 
@@ -235,7 +248,7 @@ def agent_read(agent: Agent) -> AgentRead:
         id=agent.id,
         email=agent.email,
         name=agent.name,
-        is_admin=agent.is_admin,
+        role=AgentRole(agent.role),
         group_ids=sorted(m.group_id for m in agent.memberships),
     )
 

@@ -20,6 +20,13 @@ def list_agents(*, session: Session) -> list[AgentRead]:
     return [repo.agent_read(a) for a in agents]
 
 
+def get_agent(*, session: Session, agent_id: int) -> AgentRead:
+    agent = session.get(Agent, agent_id)
+    if agent is None or not agent.active:
+        raise NotFound(message="no such agent", details={"agent_id": agent_id})
+    return repo.agent_read(agent)
+
+
 def get_agent_by_email(*, session: Session, email: str) -> AgentRead:
     agent = session.scalar(select(Agent).where(Agent.email == repo.normalise_email(email), Agent.active.is_(True)))
     if agent is None:

@@ -35,6 +35,11 @@ class DirectoryRpc(RpcBase):
             return directory_reads.list_agents(session=session)
 
     @typed_rpc
+    def get_agent(self, *, agent_id: LaxId) -> AgentRead:
+        with self._session() as session:
+            return directory_reads.get_agent(session=session, agent_id=agent_id)
+
+    @typed_rpc
     def get_agent_by_email(self, *, email: str) -> AgentRead:
         with self._session() as session:
             return directory_reads.get_agent_by_email(session=session, email=email)

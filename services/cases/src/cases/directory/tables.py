@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import Boolean, ForeignKey, String, false
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.common.tables import Base
 from chassis.db import utcnow
+from contracts.cases import AgentRole
 
 # -- directory ----------------------------------------------------------------------------
 
@@ -19,11 +21,24 @@ class Agent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
     name: Mapped[str] = mapped_column(String(200), default="")
-    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    # admin | agent | light_agent (contracts.cases.AgentRole, decision 0195; migration 0010)
+    role: Mapped[str] = mapped_column(String(20), default="agent", server_default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     memberships: Mapped[list[GroupMember]] = relationship(back_populates="agent", lazy="selectin")
+
+    @hybrid_property
+    def is_admin(self) -> bool:
+        """Whether the agent is an admin, in Python and in queries (`role` is what is stored)."""
+        return self.role == AgentRole.ADMIN.value
+
+    @is_admin.inplace.setter
+    def _is_admin_setter(self, value: bool) -> None:
+        if value:
+            self.role = AgentRole.ADMIN.value
+        elif self.role in (None, AgentRole.ADMIN.value):  # no longer an admin; a light agent stays one
+            self.role = AgentRole.AGENT.value
 
 
 class Group(Base):

@@ -12,7 +12,7 @@ from cases.common import model_repo, repo
 from cases.directory.reads_detail import contact_detail, group_read
 from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
 from chassis.db import utcnow
-from contracts.cases import Actor, AgentRead, CaseUpdated, ContactChannel
+from contracts.cases import Actor, AgentRead, AgentRole, CaseUpdated, ContactChannel
 from contracts.directory import (
     AgentWrite,
     ContactDetail,
@@ -22,7 +22,7 @@ from contracts.directory import (
     OrganisationRead,
     OrganisationWrite,
 )
-from contracts.errors import ValidationFailed
+from contracts.errors import LAST_ADMIN, DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from cases.common.runtime import Runtime
@@ -125,16 +125,26 @@ def save_group(*, runtime: Runtime, data: GroupWrite, group_id: int | None = Non
 
 
 def save_agent(*, runtime: Runtime, data: AgentWrite, agent_id: int | None = None) -> AgentRead:
-    """Create or change an agent and, when given, the groups it belongs to (B15)."""
+    """Create or change an agent and, when given, the groups it belongs to (B15).
+
+    The last active admin stays one: taking their role or deactivating them answers `last_admin` (0195)."""
     with runtime.transaction() as session:
-        row = get_row(session, Agent, agent_id, "agent") if agent_id else Agent(is_admin=False, active=True, name="")
+        if agent_id:
+            _lock_admins(session)
+        row = get_row(session, Agent, agent_id, "agent") if agent_id else Agent(active=True, name="")
         if not agent_id and data.email is None:
             raise ValidationFailed(message="an agent needs an email address", details={"email": None})
+        was_admin = bool(agent_id) and row.active and row.role == AgentRole.ADMIN.value
         if data.email is not None:
             row.email = repo.normalise_email(str(data.email))
-        for name in ("name", "is_admin", "active"):
+        role = data.role_after(AgentRole(row.role) if agent_id else None)
+        if role is not None or not agent_id:
+            row.role = (role or AgentRole.AGENT).value
+        for name in ("name", "active"):
             if getattr(data, name) is not None:
                 setattr(row, name, getattr(data, name))
+        if was_admin and not (row.active and row.role == AgentRole.ADMIN.value):
+            _keep_an_admin(session, row)
         session.add(row)
         check_unique(session, "email", str(data.email))
         if data.group_ids is not None:
@@ -148,3 +158,16 @@ def save_agent(*, runtime: Runtime, data: AgentWrite, agent_id: int | None = Non
             session.flush()
             session.refresh(row)
         return repo.agent_read(row)
+
+
+def _lock_admins(session: Session) -> None:
+    """Lock the active admins' rows: two admins demoting each other at once cannot leave none (PostgreSQL)."""
+    admins = select(Agent.id).where(Agent.role == AgentRole.ADMIN.value, Agent.active.is_(True))
+    session.execute(admins.with_for_update())
+
+
+def _keep_an_admin(session: Session, row: Agent) -> None:
+    others = select(Agent.id).where(Agent.role == AgentRole.ADMIN.value, Agent.active.is_(True), Agent.id != row.id)
+    if session.scalar(others.limit(1)) is None:
+        change = "be deactivated" if not row.active else "lose the admin role"
+        raise DomainError(LAST_ADMIN, f"the last active admin cannot {change}", {"agent_id": row.id, "role": row.role})

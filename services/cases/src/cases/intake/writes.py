@@ -69,6 +69,10 @@ def apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, cor
         if case_rules.wants_follow_up(session, case, author_type):
             follow_up(session, runtime, closed=case, message=message, actor=actor, correlation_id=correlation_id)
             return
+        if is_reply and payload.cc:  # a reply-all: whoever it copies follows the case (decision 0218)
+            hold_unknown = model_repo.settings(session).hold_unknown_senders
+            cc = mail_people.followers_from_cc(session, payload, hold_unknown=hold_unknown, case=case)
+            mail_people.add_reply_followers(session, case, cc, actor)
         post_message(session, runtime, case=case, message=message, actor=actor, correlation_id=correlation_id)
         return
     hold_unknown = model_repo.settings(session).hold_unknown_senders

@@ -12,7 +12,7 @@ from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
 from cases.case.tables import Case, CaseFollower, Message
-from cases.common import repo
+from cases.common import model_repo, repo
 from cases.config.tables import FieldConfig
 from cases.directory.tables import Agent
 from cases.intake.rules import cc_candidates
@@ -54,12 +54,15 @@ class CcFollowers:
     reason: str | None = None  # why `skipped` were not added
 
 
-def followers_from_cc(session: Session, payload: MailReceived, *, hold_unknown: bool) -> CcFollowers:
-    """Contacts for the Cc addresses of a mail that opens a case (created as needed).
+def followers_from_cc(
+    session: Session, payload: MailReceived, *, hold_unknown: bool, case: Case | None = None
+) -> CcFollowers:
+    """Contacts for the Cc addresses of a mail that opens a case, or of a reply-all on `case` (created as needed).
 
     The gateway has already removed our own mailboxes from `cc`; BCC recipients never reach it.
-    The sender, agents and invalid addresses are left out. When the admin switched the followers
-    field off or hid it, nobody is added and the case's history says so: the mail must still become a case.
+    The sender, agents and invalid addresses are left out, and on a reply the requester and the followers
+    the case already has. When the admin switched the followers field off or hid it, nobody is added and
+    the case's history says so: the mail must still become (part of) a case.
     New contacts follow the same approval rule as an unknown sender (B15).
     """
     if not payload.cc:
@@ -71,6 +74,9 @@ def followers_from_cc(session: Session, payload: MailReceived, *, hold_unknown: 
         )
     }
     wanted = cc_candidates([(a.email, a.name) for a in payload.cc], sender=payload.from_address.email, excluded=agents)
+    if case is not None:
+        on_case = {f.id for f in case.followers} | ({case.requester_id} if case.requester_id is not None else set())
+        wanted = [(e, n) for e, n in wanted if (c := repo.find_contact(session, e)) is None or c.id not in on_case]
     if not wanted:
         return CcFollowers()
     config = session.get(FieldConfig, "follower_ids")
@@ -84,6 +90,28 @@ def followers_from_cc(session: Session, payload: MailReceived, *, hold_unknown: 
         )
         ids.append(contact.id)
     return CcFollowers(follower_ids=sorted(set(ids)))
+
+
+def add_reply_followers(session: Session, case: Case, result: CcFollowers, actor: Actor) -> None:
+    """The people a reply-all from someone on the case copied follow it from now on (decision 0218).
+
+    Written before the reply's message, so its `message_added` already lists them; the history says who
+    was added (as an agent's change of followers does) or, with the field off or hidden, who was not.
+    """
+    record_skipped(session, case, result, actor)
+    if not result.follower_ids:
+        return
+    before = [f.id for f in case.followers]
+    after = sorted({*before, *result.follower_ids})
+    model_repo.set_followers(session, case, after)
+    repo.record_history(
+        session,
+        case=case,
+        field="followers",
+        old=", ".join(map(str, before)),
+        new=", ".join(map(str, after)),
+        actor=actor,
+    )
 
 
 def record_skipped(session: Session, case: Case, result: CcFollowers, actor: Actor) -> None:

@@ -18,23 +18,26 @@ from cases.common.search_sql import OPEN_SQL
 from cases.config.tables import CustomField
 from cases.directory.tables import Agent, Group, GroupMember
 from cases.search import reads_scope_cache as scope_cache
-from contracts.cases import CaseFilter, CaseSort
+from contracts.cases import AgentRole, CaseFilter, CaseSort
 from contracts.errors import InvalidFilter, NotFound
 from contracts.search import Viewer
 
 
 @dataclass(frozen=True)
 class Scope:
-    """The calling agent's view of the cases: which groups are hidden from them."""
+    """The calling agent's view of the cases: which groups are hidden from them.
+
+    `members_only`: a light agent, who sees only the cases of their own groups (decision 0196)."""
 
     agent_id: int | None
     is_admin: bool
     group_ids: frozenset[int]
     hidden_group_ids: frozenset[int]
+    members_only: bool = False
 
     @property
     def unrestricted(self) -> bool:
-        return not self.hidden_group_ids
+        return not self.hidden_group_ids and not self.members_only
 
 
 UNSCOPED = Scope(agent_id=None, is_admin=True, group_ids=frozenset(), hidden_group_ids=frozenset())
@@ -53,13 +56,18 @@ def load_scope(session: Session, viewer: Viewer | None, *, visibility_only: bool
 
 
 def _load_scope(session: Session, viewer: Viewer, *, visibility_only: bool) -> Scope:
-    if visibility_only and session.scalar(select(Group.id).where(Group.restricted.is_(True)).limit(1)) is None:
+    if (
+        visibility_only
+        and not is_light_agent(session, viewer.agent_id)
+        and session.scalar(select(Group.id).where(Group.restricted.is_(True)).limit(1)) is None
+    ):
         return Scope(
             agent_id=viewer.agent_id, is_admin=viewer.is_admin, group_ids=frozenset(), hidden_group_ids=frozenset()
         )
     is_admin = viewer.is_admin
+    members_only = False
     group_ids: frozenset[int] = frozenset()
-    restricted = select(literal(1).label("kind"), literal(None).label("is_admin"), literal(None).label("active"))
+    restricted = select(literal(1).label("kind"), literal(None).label("role"), literal(None).label("active"))
     restricted = restricted.add_columns(Group.id.label("group_id")).where(Group.restricted.is_(True))
     if viewer.agent_id is None:
         rows = [] if is_admin else session.execute(restricted).all()
@@ -67,7 +75,7 @@ def _load_scope(session: Session, viewer: Viewer, *, visibility_only: bool) -> S
         # one statement: the agent with its memberships (kind 0; None group_id: in no group) and the
         # restricted groups (kind 1)
         agent = (
-            select(literal(0).label("kind"), Agent.is_admin, Agent.active, GroupMember.group_id)
+            select(literal(0).label("kind"), Agent.role, Agent.active, GroupMember.group_id)
             .outerjoin(GroupMember, GroupMember.agent_id == Agent.id)
             .where(Agent.id == viewer.agent_id)
         )
@@ -75,16 +83,36 @@ def _load_scope(session: Session, viewer: Viewer, *, visibility_only: bool) -> S
         mine = [r for r in rows if r.kind == 0]
         if not mine or not mine[0].active:
             raise NotFound(message="no such agent", details={"agent_id": viewer.agent_id})
-        is_admin = is_admin or bool(mine[0].is_admin)
+        # a light agent is never more, whatever the caller's key says
+        members_only = mine[0].role == AgentRole.LIGHT_AGENT.value
+        is_admin = not members_only and (is_admin or mine[0].role == AgentRole.ADMIN.value)
         group_ids = frozenset(r.group_id for r in mine if r.group_id is not None)
     hidden: frozenset[int] = frozenset()
     if not is_admin:
         hidden = frozenset(r.group_id for r in rows if r.kind == 1) - group_ids
-    return Scope(agent_id=viewer.agent_id, is_admin=is_admin, group_ids=group_ids, hidden_group_ids=hidden)
+    return Scope(
+        agent_id=viewer.agent_id,
+        is_admin=is_admin,
+        group_ids=group_ids,
+        hidden_group_ids=hidden,
+        members_only=members_only,
+    )
+
+
+def is_light_agent(session: Session, agent_id: int | None) -> bool:
+    """True for a light agent (the light agents' ids are cached like the scope, 0154)."""
+    return agent_id is not None and agent_id in scope_cache.cached(session, ("light agents",), _light_agent_ids)
+
+
+def _light_agent_ids(session: Session) -> frozenset[int]:
+    return frozenset(session.scalars(select(Agent.id).where(Agent.role == AgentRole.LIGHT_AGENT.value)))
 
 
 def visible(scope: Scope) -> ColumnElement[bool]:
-    """Cases the scope may see: any case outside the (few) restricted groups they are not in."""
+    """Cases the scope may see: any case outside the (few) restricted groups they are not in; a light
+    agent's, only the cases of their groups."""
+    if scope.members_only:
+        return Case.group_id.in_(sorted(scope.group_ids)) if scope.group_ids else false()
     if scope.unrestricted:
         return true()
     allowed = or_(Case.group_id.is_(None), Case.group_id.not_in(sorted(scope.hidden_group_ids)))
@@ -95,6 +123,8 @@ def visible(scope: Scope) -> ColumnElement[bool]:
 
 def may_see(scope: Scope, group_id: int | None, assignee_id: int | None) -> bool:
     """`visible` for one case already loaded (the case detail)."""
+    if scope.members_only:
+        return group_id is not None and group_id in scope.group_ids
     if group_id is None or group_id not in scope.hidden_group_ids:
         return True
     return scope.agent_id is not None and assignee_id == scope.agent_id
@@ -103,11 +133,14 @@ def may_see(scope: Scope, group_id: int | None, assignee_id: int | None) -> bool
 def may_see_case(session: Session, viewer: Viewer | None, group_id: int | None, assignee_id: int | None) -> bool:
     """`may_see` for one case, loading only what the answer needs (the case detail's read path):
     the restricted groups' ids (cached like the scope, 0154), and the caller's scope only when the case's
-    group is one of them."""
-    if viewer is None or viewer.is_admin or group_id is None:
+    group is one of them or the caller is a light agent."""
+    if viewer is None:
         return True
-    if group_id not in scope_cache.cached(session, ("restricted groups",), _restricted_group_ids):
-        return True
+    if not is_light_agent(session, viewer.agent_id):
+        if viewer.is_admin or group_id is None:
+            return True
+        if group_id not in scope_cache.cached(session, ("restricted groups",), _restricted_group_ids):
+            return True
     return may_see(load_scope(session, viewer), group_id, assignee_id)
 
 

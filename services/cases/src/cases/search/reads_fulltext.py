@@ -76,6 +76,9 @@ def _dialect(session: Session) -> str:
 
 def scope_sql(scope: Scope, alias: str) -> str:
     """The visibility condition as SQL on case alias `alias` (ids are integers from our database)."""
+    if scope.members_only:  # a light agent: their groups' cases only
+        mine = ", ".join(str(int(g)) for g in sorted(scope.group_ids))
+        return f"({alias}.group_id IN ({mine}))" if mine else "FALSE"
     if scope.unrestricted:
         return "TRUE"
     hidden = ", ".join(str(int(g)) for g in sorted(scope.hidden_group_ids))

@@ -22,7 +22,7 @@ _CLEARABLE = frozenset({"assignee_id", "group_id", "due_at"})
 
 def _check_refs(session: Session, *, assignee_id: int | None, group_id: int | None) -> None:
     if assignee_id is not None:
-        repo.require_agent(session, assignee_id)
+        repo.require_assignee(session, assignee_id)
     if group_id is not None:
         repo.require_group(session, group_id)
 

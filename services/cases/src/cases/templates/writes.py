@@ -73,7 +73,7 @@ def update_template(*, runtime: Runtime, template_id: int, data: TemplateFields)
 
 def _check_refs(session: Session, data: TemplateFields) -> None:
     if data.assignee_id is not None:
-        repo.require_agent(session, data.assignee_id)
+        repo.require_assignee(session, data.assignee_id)
     if data.group_id is not None:
         repo.require_group(session, data.group_id)
 

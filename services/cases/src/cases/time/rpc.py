@@ -10,6 +10,7 @@ from contracts import case_work as cw
 from contracts.bounds import LaxId
 from contracts.case_work import AgentTime, TimeEntryRead, TimeTotals
 from contracts.cases import Actor
+from contracts.search import Viewer
 
 
 class TimeRpc(RpcBase):
@@ -31,6 +32,6 @@ class TimeRpc(RpcBase):
             return time_reads.case_time(session=session, case_id=case_id)
 
     @typed_rpc
-    def agent_time(self, *, agent_id: LaxId) -> AgentTime:
+    def agent_time(self, *, agent_id: LaxId, viewer: Viewer | None = None) -> AgentTime:
         with self._session() as session:
-            return time_reads.agent_time(session=session, agent_id=agent_id)
+            return time_reads.agent_time(session=session, agent_id=agent_id, viewer=viewer)

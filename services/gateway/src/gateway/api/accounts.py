@@ -13,11 +13,12 @@ from contracts import directory, errors
 from gateway import accounts, admin_objects
 from gateway.access import ApiPrincipal
 from gateway.api.changes import AdminChange
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext
 from gateway.domain.access_links import Purpose
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 409: _ERROR, 422: _ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 409: _ERROR, 422: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: agent accounts"], responses=_RESPONSES)
 AgentId = Annotated[int, Path(ge=1, le=2**31 - 1, description="The agent id")]
@@ -76,6 +77,26 @@ async def create_agent(data: AgentCreate, ctx: AppContext, who: ApiPrincipal) ->
     return agent
 
 
+async def update_agent(agent_id: int, data: directory.AgentWrite, ctx: AppContext) -> c.AgentRead:
+    """Change an agent; a new role ends their sessions (they sign in again with it) and every cached key."""
+    before = await _active_role(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
+    agent = await ctx.cases.save_agent(data=data, agent_id=agent_id)
+    if before is not None and before is not agent.role:
+        await ctx.sessions.end_all(accounts.session_owner(agent.id))
+        ctx.keys.clear()  # keys linked to the agent are capped by the new role from their next request
+    return agent
+
+
+async def _active_role(ctx: AppContext, agent_id: int) -> c.AgentRole | None:
+    """The role of an active agent; None for a deactivated (signed out, keys refused) or unknown one."""
+    try:
+        return (await ctx.cases.get_agent(agent_id=agent_id)).role
+    except errors.DomainError as exc:
+        if exc.code != errors.NOT_FOUND:
+            raise
+        return None
+
+
 @router.post(
     "/agents/{agent_id}/invite",
     status_code=202,
@@ -103,17 +124,14 @@ def _acts_as(who: ApiPrincipal, agent: c.AgentRead) -> bool:
 async def deactivate_agent(agent_id: AgentId, change: AdminChange) -> AgentAccount:
     """Stop the agent from working here: their sessions end at once and their API keys are refused from the
     next request (in other gateway processes within `GATEWAY_API_KEY_CACHE_SECONDS`); their cases stay.
-    Refused for the agent the calling key acts as, and for the last active admin."""
+    Refused for the agent the calling key acts as, and for the last active admin (409 `last_admin`, kept by the
+    cases service)."""
     ctx, who = change.ctx, change.who
     current = {a.id: a for a in await ctx.cases.list_agents()}  # active agents
     target = current.get(agent_id)
     if target is not None and _acts_as(who, target):
         raise errors.DomainError(
             errors.DEACTIVATE_SELF, "an admin cannot deactivate themselves", {"agent_id": agent_id}
-        )
-    if target is not None and target.is_admin and sum(a.is_admin for a in current.values()) <= 1:
-        raise errors.DomainError(
-            errors.LAST_ADMIN, "the last active admin cannot be deactivated", {"agent_id": agent_id}
         )
 
     async def apply() -> AgentAccount:
@@ -123,6 +141,8 @@ async def deactivate_agent(agent_id: AgentId, change: AdminChange) -> AgentAccou
         )
         await ctx.sessions.end_all(accounts.session_owner(agent.id))
         ctx.keys.clear()  # this process forgets every verified key: the agent's are refused on their next use
+        if ctx.streams is not None:  # their live notification streams end now here, within a keepalive elsewhere
+            ctx.streams.close(agent.id)
         return AgentAccount(**agent.model_dump(), active=False)
 
     return await change(

@@ -10,15 +10,19 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
+from starlette.concurrency import run_in_threadpool
 
+from chassis.db import unit_of_work
 from chassis.web_security import csrf_token_ok
 from contracts import cases as c
 from contracts import errors
 from contracts.bounds import Flag, Id
 from contracts.notifications import AgentNotificationPage
+from gateway import accounts
 from gateway.api.deps import principal, writer
 from gateway.api.responses import COMMON
 from gateway.context import AppContext, get_context
+from gateway.realtime import END_OF_STREAM
 from gateway.ui.session import signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=COMMON)
@@ -135,14 +139,24 @@ async def stream(request: Request, ctx: Ctx, agent_id: AgentId) -> StreamingResp
                 try:
                     item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
                 except TimeoutError:
+                    # deactivated through another gateway process: ends here within a keepalive
+                    if await run_in_threadpool(_deactivated, ctx, agent_id):
+                        return
                     yield ": keepalive\n\n"
                     continue
+                if item is END_OF_STREAM:  # deactivated through this process
+                    return
                 yield _sse("notification", item)
         finally:
             streams.unsubscribe(agent_id, queue)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+def _deactivated(ctx: AppContext, agent_id: int) -> bool:
+    with unit_of_work(ctx.db) as session:
+        return accounts.agent_deactivated(session, agent_id=agent_id, agent_email=None)
 
 
 def _sse(event: str, data: dict[str, Any]) -> str:

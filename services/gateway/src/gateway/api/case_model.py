@@ -27,13 +27,14 @@ from gateway.api.changes import (
     versioned,
 )
 from gateway.api.deps import principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
 PREFIX = "/api/v1"
 T = TypeVar("T")
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 
@@ -406,13 +407,16 @@ async def create_agent(data: accounts_api.AgentCreate, change: AdminCreate) -> R
 
 @router.patch("/agents/{agent_id}", response_model=c.AgentRead, responses=CONFLICT)
 async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminChange) -> Response:
-    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin)."""
+    """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
+
+    A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
+    The last active admin keeps the role: 409 `last_admin`."""
     ctx = change.ctx
     saved = await change(
         "agent",
         agent_id,
         "update",
         load_before=lambda: objects.agent(ctx, agent_id),
-        apply=lambda: ctx.cases.save_agent(data=data, agent_id=agent_id),
+        apply=lambda: accounts_api.update_agent(agent_id, data, ctx),
     )
     return versioned(saved)

@@ -213,9 +213,9 @@ async def stop_timer(case_id: CaseId, ctx: Ctx, who: Writer) -> cw.TimeEntryRead
 
 
 @router.get("/agents/{agent_id}/time", response_model=cw.AgentTime)
-async def agent_time(agent_id: Annotated[LaxId, Path()], ctx: Ctx, _who: Reader) -> cw.AgentTime:
-    """An agent's logged time over all cases."""
-    return await ctx.cases.agent_time(agent_id=agent_id)
+async def agent_time(agent_id: Annotated[LaxId, Path()], ctx: Ctx, who: Reader) -> cw.AgentTime:
+    """An agent's logged time over the cases the caller may see (every case for an admin)."""
+    return await ctx.cases.agent_time(agent_id=agent_id, viewer=await _viewer(who, ctx))
 
 
 # -- templates, canned replies, recurrences ---------------------------------------------------------

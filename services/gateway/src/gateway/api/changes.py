@@ -18,7 +18,7 @@ from gateway.admin_changes import ChangeActor, etag, fingerprint, guarded_change
 from gateway.api.deps import principal, require, writer
 from gateway.api.responses import ERROR
 from gateway.context import AppContext, get_context
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 from gateway.domain.audit import as_json
 
 T = TypeVar("T")
@@ -97,9 +97,9 @@ async def api_actor(who: ApiPrincipal, ctx: AppContext) -> ChangeActor:
     return replace(actor, agent_id=agent.id, name=agent.name, email=agent.email or actor.email)
 
 
-def ensure_admin(who: ApiPrincipal) -> ApiPrincipal:
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may change this", {"admin": True})
+def ensure_admin(who: ApiPrincipal, doing: str = "this change") -> ApiPrincipal:
+    """Admins only: 403 `role_forbidden` naming the role needed (decision 0195)."""
+    roles.require_admin(who.role, doing)
     return who
 
 

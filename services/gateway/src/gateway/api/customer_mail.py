@@ -14,10 +14,11 @@ from gateway import admin_objects as objects
 from gateway.api.changes import AdminChange, versioned
 from gateway.api.deliveries import Admin, Ctx
 from gateway.api.deps import principal
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["customer mail"], responses=_COMMON, dependencies=[Depends(principal)])
 

@@ -7,30 +7,23 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Query
 from pydantic import BaseModel, TypeAdapter
 
-from contracts import errors
 from contracts.bounds import LaxId
 from contracts.notifications import DeliveryRead, SuppressionRead
 from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
 from gateway.api import versioned as v
 from gateway.api.changes import AdminChange
-from gateway.api.deps import principal
+from gateway.api.deps import admin, principal
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix="/api/v1", tags=["deliveries"], responses=_COMMON, dependencies=[Depends(principal)])
 
 _deliveries = TypeAdapter(list[DeliveryRead])
 _suppressions = TypeAdapter(list[SuppressionRead])
-
-
-async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Only admin keys see who was mailed what: the log holds customers' addresses."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "this endpoint needs an admin API key")
-    return who
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import HTTPException, Request
+import dataclasses
+
+from fastapi import Depends, HTTPException, Request
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.security.base import SecurityBase
 from starlette.concurrency import run_in_threadpool
@@ -12,7 +14,7 @@ from contracts import cases as c
 from contracts import errors
 from gateway import access
 from gateway.context import AppContext
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 
 log = get_logger(__name__)
 
@@ -60,12 +62,37 @@ class ApiKeyBearer(SecurityBase):
             found = await run_in_threadpool(access.authenticate_api_key, factory=ctx.db, secret=token)
             if found is None:
                 raise _unauthorized("invalid or revoked API key")
+            found = await _with_agent_role(found, ctx)
             ctx.keys.remember(token, found, generation)
         request.state.api_principal = found
         return found
 
 
+async def _with_agent_role(found: access.ApiPrincipal, ctx: AppContext) -> access.ApiPrincipal:
+    """The key capped by its agent's role (decision 0195): looked up once per verified key, kept with it."""
+    if found.agent_id is None and not found.agent_email:
+        return found
+    try:
+        if found.agent_id is not None:
+            agent = await ctx.cases.get_agent(agent_id=found.agent_id)
+        else:
+            agent = await ctx.cases.get_agent_by_email(email=found.agent_email or "")
+    except errors.DomainError as exc:
+        if exc.code != errors.NOT_FOUND:
+            raise
+        log.warning("api_key_agent_unknown", key_id=found.key_id, agent_email=found.agent_email)
+        return found  # linked to nobody who exists: the key's own flag
+    is_admin = roles.capped(key_is_admin=found.is_admin, agent_role=agent.role)
+    return dataclasses.replace(found, is_admin=is_admin, agent_role=agent.role)
+
+
 principal = ApiKeyBearer()
+
+
+async def admin(request: Request, who: access.ApiPrincipal = Depends(principal)) -> access.ApiPrincipal:
+    """A dependency that lets only admins through (403 `role_forbidden` otherwise)."""
+    roles.require_admin(who.role, f"{request.method} {getattr(request.scope.get('route'), 'path', request.url.path)}")
+    return who
 
 
 def require(scope: str) -> ApiKeyBearer:

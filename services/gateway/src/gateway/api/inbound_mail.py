@@ -11,7 +11,6 @@ from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from contracts import errors
 from contracts import mail_gateway as mg
 from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
@@ -19,22 +18,18 @@ from gateway import admin_objects as objects
 from gateway.access import ApiPrincipal
 from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
-from gateway.api.deps import principal
+from gateway.api.deps import admin
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 
 PREFIX = "/api/v1"
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
 
-router = APIRouter(prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: _ERROR, 404: _ERROR, 503: _ERROR})
+router = APIRouter(
+    prefix=PREFIX, tags=["inbound mail"], responses={401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 503: _ERROR}
+)
 _mailboxes = TypeAdapter(list[mg.MailboxRead])
 _versioned_mailboxes = TypeAdapter(list[v.MailboxItem])
-
-
-async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Inbound mail holds every customer's raw mail and mailbox settings: admin keys only."""
-    if not who.is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin API key may read inbound mail and mailboxes")
-    return who
 
 
 Ctx = Annotated[AppContext, Depends(get_context)]

@@ -18,11 +18,18 @@ from gateway.admin_changes import ChangeActor
 from gateway.api import versioned as v
 from gateway.api.changes import AdminChange, AdminCreate, RequestId, ensure_admin, parse_request_id
 from gateway.api.deps import principal, writer
-from gateway.api.responses import ERROR
+from gateway.api.responses import ERROR, FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.key_changes import ApiKeyCreate, ApiKeyCreated, OwnApiKeyCreate
 
-_RESPONSES: dict[int | str, dict[str, Any]] = {401: ERROR, 403: ERROR, 404: ERROR, 409: ERROR, 422: ERROR, 503: ERROR}
+_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: ERROR,
+    403: FORBIDDEN,
+    404: ERROR,
+    409: ERROR,
+    422: ERROR,
+    503: ERROR,
+}
 
 router = APIRouter(prefix="/api/v1", tags=["v1: API keys"], responses=_RESPONSES)
 KeyId = Annotated[LaxId, Path(description="The API key id")]
@@ -35,7 +42,7 @@ class ApiKeyList(BaseModel):
 
 
 async def admin(who: ApiPrincipal = Depends(principal)) -> ApiPrincipal:
-    """Dependency: the caller, who must use an admin key (403 `forbidden` otherwise)."""
+    """Dependency: the caller, who must act as an admin (403 `role_forbidden` otherwise)."""
     return ensure_admin(who)
 
 

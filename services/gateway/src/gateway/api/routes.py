@@ -17,9 +17,10 @@ from gateway import handlers, idempotency
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.api.schemas import AgentList, ApiCaseCreate, ApiMessageCreate, GroupList, MessageList
 from gateway.context import AppContext, get_context
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 from gateway.domain import idempotency as idem
 from gateway.domain.preconditions import etag, expected_version
 
@@ -27,7 +28,7 @@ PREFIX = "/api/v1"
 
 _ERROR_EXAMPLE = {"error": {"code": "not_found", "message": "...", "details": None}}
 _ERROR = {"description": "Error", "content": {"application/json": {"example": _ERROR_EXAMPLE}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1"], responses=_COMMON, dependencies=[Depends(principal)])
 
@@ -133,9 +134,11 @@ async def list_messages(case_id: CaseId, ctx: Ctx, who: Reader, visibility: c.Vi
 
 @router.post("/cases/{case_id}/messages", status_code=201, response_model=c.MessageRead, responses={404: _ERROR})
 async def add_message(case_id: CaseId, data: ApiMessageCreate, ctx: Ctx, who: Writer) -> c.MessageRead:
-    """Add a public reply (mailed to the requester) or an internal note (agents only)."""
-    actor = await writer(who, ctx)
+    """Add a public reply (mailed to the requester) or an internal note (agents only).
+    A light agent writes internal notes only: their public reply answers 403 `role_forbidden`."""
     create = c.MessageCreate.model_validate(data.model_dump())
+    roles.refuse_public_reply(who.role, create.visibility is c.Visibility.PUBLIC)
+    actor = await writer(who, ctx)
     return await ctx.cases.add_message(case_id=case_id, data=create, actor=actor)
 
 

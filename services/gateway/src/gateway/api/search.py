@@ -19,13 +19,14 @@ from contracts import search as s
 from contracts.bounds import FlagText, LaxId
 from gateway.access import ApiPrincipal
 from gateway.api.deps import principal, require, writer
+from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
 PREFIX = "/api/v1"  # as gateway.api.routes (which imports this module, so not imported from there)
 _ERROR_EXAMPLE = {"error": {"code": "invalid_filter", "message": "...", "details": {}}}
 _ERROR = {"description": "Error", "content": {"application/json": {"example": _ERROR_EXAMPLE}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1: search"], responses=_COMMON, dependencies=[Depends(principal)])
 

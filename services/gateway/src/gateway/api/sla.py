@@ -15,13 +15,14 @@ from gateway.access import ApiPrincipal
 from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
 from gateway.api.deps import principal, require
+from gateway.api.responses import FORBIDDEN
 from gateway.api.search import viewer
 from gateway.context import AppContext, get_context
 from gateway.domain import api_keys
 
 PREFIX = "/api/v1"
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "not_found"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: _ERROR, 404: _ERROR, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 404: _ERROR, 422: _ERROR, 503: _ERROR}
 
 router = APIRouter(prefix=PREFIX, tags=["v1", "sla"], responses=_COMMON, dependencies=[Depends(principal)])
 

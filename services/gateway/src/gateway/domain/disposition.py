@@ -6,12 +6,14 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from contracts.filenames import displayable
+
 _NOT_TOKEN_SAFE = re.compile(r"[^A-Za-z0-9!#$&+.^_`|~ -]")
 
 
 def content_disposition(filename: str, *, inline: bool = False) -> str:
     """`attachment; filename="<ASCII fallback>"; filename*=UTF-8''<percent-encoded>`, never a header injection."""
-    name = "".join(ch for ch in filename if unicodedata.category(ch)[0] != "C") or "download"
+    name = displayable(filename) or "download"
     fallback = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
     fallback = _NOT_TOKEN_SAFE.sub("_", fallback).strip() or "download"
     kind = "inline" if inline else "attachment"

@@ -10,6 +10,7 @@ from contracts import cases as c
 from contracts import errors
 from contracts import search as s
 from gateway.context import AppContext
+from gateway.ui import session
 
 # the list's SLA filter: "at risk" = a target is close to (warning) or past (breached) its due time
 SLA_FILTERS: dict[str, list[str]] = {"at_risk": ["warning", "breached"], "breached": ["breached"]}
@@ -17,7 +18,7 @@ SLA_FILTERS: dict[str, list[str]] = {"at_risk": ["warning", "breached"], "breach
 
 def viewer_of(agent: dict[str, Any]) -> s.Viewer:
     """The signed-in agent as the cases service's viewer."""
-    return s.Viewer(agent_id=int(agent["id"]), is_admin=bool(agent.get("is_admin")))
+    return s.Viewer(agent_id=int(agent["id"]), is_admin=session.role(agent) is c.AgentRole.ADMIN)
 
 
 def page_viewer(agent: dict[str, Any] | None) -> s.Viewer | None:

@@ -16,6 +16,7 @@ from contracts import cases as c
 from contracts import errors
 from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
+from gateway.domain import roles
 from gateway.ui import inbox
 from gateway.ui import session as s
 from gateway.ui.session import PageId
@@ -164,7 +165,7 @@ async def _case_page(
     context = {
         "case": fetched,
         "messages": messages,
-        "agents": agents,
+        "agents": [a for a in agents if a.role is not c.AgentRole.LIGHT_AGENT],  # who may be assigned
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
@@ -217,7 +218,7 @@ async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent)
                 "Here is the current version; please check and save again."
             )
             return await _case_page(request, ctx, case_id, error=message, status_code=409)
-        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION}:
+        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION, errors.LIGHT_AGENT_NOT_ASSIGNABLE}:
             return await _case_page(request, ctx, case_id, error=exc.message, status_code=422)
         raise
     s.flash(request, "Case updated.")
@@ -228,6 +229,10 @@ async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent)
 async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
     visibility = c.Visibility.INTERNAL if _text(form, "visibility") == "internal" else c.Visibility.PUBLIC
+    try:
+        roles.refuse_public_reply(s.role(agent), visibility is c.Visibility.PUBLIC)
+    except errors.DomainError as exc:
+        raise s.RoleForbiddenPage(exc.message) from None
     body = str(form.get("body") or "").strip()
     error = None
     if body:

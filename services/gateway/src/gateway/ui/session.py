@@ -40,8 +40,16 @@ class LoginRequired(Exception):
         self.next_path = next_path
 
 
+class RoleForbiddenPage(Exception):
+    """A page or form the signed-in agent's role does not allow; answered with a 403 page saying why."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
 def signed_in(request: Request) -> dict[str, Any] | None:
-    """The agent of this session ({id, email, name, is_admin}) or None; the session is looked up in Redis."""
+    """The agent of this session ({id, email, name, role, is_admin}) or None; the session is looked up in Redis."""
     data = session_data(request)
     agent = data.get(AGENT_KEY) if data else None
     return agent if isinstance(agent, dict) and "id" in agent else None
@@ -58,7 +66,15 @@ def require_agent(request: Request) -> dict[str, Any]:
 
 async def sign_in(request: Request, store: SessionStore, agent: c.AgentRead) -> None:
     """Start a fresh server-side session (a new CSRF token too: nothing survives from before sign-in)."""
-    data = {AGENT_KEY: {"id": agent.id, "email": agent.email, "name": agent.name, "is_admin": agent.is_admin}}
+    # is_admin: derived from the role, for pages that ask only that
+    who = {
+        "id": agent.id,
+        "email": agent.email,
+        "name": agent.name,
+        "role": agent.role.value,
+        "is_admin": agent.is_admin,
+    }
+    data = {AGENT_KEY: who}
     sid = await store.create(owner=session_owner(agent.id), data=data)
     request.session.clear()
     request.session[SESSION_ID_KEY] = sid
@@ -86,6 +102,14 @@ async def sign_out(request: Request, store: SessionStore) -> None:
     set_session_data(request, None)
 
 
+def role(agent: dict[str, Any]) -> c.AgentRole:
+    """The signed-in agent's role (a session begun before roles existed knows only is_admin)."""
+    stored = agent.get("role")
+    if stored in set(c.AgentRole):
+        return c.AgentRole(stored)
+    return c.AgentRole.ADMIN if agent.get("is_admin") else c.AgentRole.AGENT
+
+
 def actor(agent: dict[str, Any]) -> c.Actor:
     """The actor of a write made in the web UI."""
     return c.Actor(
@@ -100,8 +124,11 @@ def flash(request: Request, message: str, kind: str = "info") -> None:
 
 def render(request: Request, template: str, context: dict[str, Any], status_code: int = 200) -> Response:
     """A page, with what every page needs: the agent, the CSRF token, pending flash messages."""
+    agent = signed_in(request)
     base = {
-        "agent": signed_in(request),
+        "agent": agent,
+        # a light agent's pages offer the internal note only (decision 0196)
+        "light_agent": agent is not None and role(agent) is c.AgentRole.LIGHT_AGENT,
         "csrf_token": ensure_csrf_token(request.session),
         "flashes": request.session.pop("flash", []),
     }

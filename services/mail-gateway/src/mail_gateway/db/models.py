@@ -121,3 +121,16 @@ class InboundMail(Base):
     processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
 
     mailbox: Mapped[Mailbox] = relationship(lazy="joined")
+
+
+class InboundAttachment(Base):
+    """An attachment a processed mail listed, by content hash: `get_attachment` serves only these blobs.
+
+    The mail's `attachments` JSON stays what the audit list shows; this table answers "is this blob an
+    attachment of some mail?" through its primary key instead of scanning that JSON (decision 0217).
+    """
+
+    __tablename__ = "inbound_attachment"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    inbound_mail_id: Mapped[int] = mapped_column(BigId, ForeignKey("inbound_mail.id"), primary_key=True)

@@ -11,6 +11,7 @@ from email import policy
 from email.message import Message
 from email.utils import getaddresses, parsedate_to_datetime
 
+from mail_gateway.mail import nesting
 from mail_gateway.mail.charsets import codec_for, decode_header_value, guess_decode, recover_8bit
 from mail_gateway.mail.parsed import CLASSIFICATION_HEADERS, Address, ParsedMail
 from mail_gateway.mail.parts import Collector, raw_header, raw_headers, walk
@@ -67,11 +68,23 @@ def _parse_date(raw: str | None, defects: list[str]) -> datetime | None:
 
 
 def parse_message(raw: bytes) -> ParsedMail:
-    """Parse raw message bytes; whatever cannot be read is reported in ``defects``."""
+    """Parse raw message bytes; whatever cannot be read is reported in ``defects``.
+
+    A mail nested deeper than `nesting.MAX_DEPTH` is not parsed: only its header block is read, and its
+    defects say `nesting.TOO_DEEP` (the worker quarantines it, decision 0216).
+    """
+    if nesting.depth(raw) > nesting.MAX_DEPTH:
+        return _fallback(_header_block(raw), nesting.TOO_DEEP)
     try:
         return _parse(raw)
+    except RecursionError:  # deeper than the parser copes with, in a way the line count did not see
+        return _fallback(_header_block(raw), nesting.TOO_DEEP)
     except Exception as exc:  # a broken message must still become a case
         return _fallback(raw, f"parse:{type(exc).__name__}")
+
+
+def _header_block(raw: bytes) -> bytes:
+    return re.split(rb"\r?\n\r?\n", raw, maxsplit=1)[0] + b"\r\n\r\n"
 
 
 _HEADER_LINE = re.compile(rb"^(?:From |[!-9;-~]+:|[ \t])")

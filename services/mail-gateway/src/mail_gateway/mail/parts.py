@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from email import policy
 from email.message import Message
 
+from contracts.filenames import displayable
+from mail_gateway.mail import nesting
 from mail_gateway.mail.charsets import decode_bytes, decode_header_value
 from mail_gateway.mail.parsed import Attachment
 from mail_gateway.mail.sanitize import html_to_text
@@ -72,7 +74,7 @@ def _safe_filename(part: Message, hints: Sequence[str] = ()) -> str | None:
         return None
     # Outlook puts RFC 2047 words inside quoted filenames; the email package leaves them.
     name = decode_header_value(str(name), hints)
-    name = re.split(r"[\\/]", name)[-1].strip().replace("\x00", "")
+    name = displayable(re.split(r"[\\/]", name)[-1]).strip()
     return name or None
 
 
@@ -117,7 +119,7 @@ def _extract_uuencoded(text: str, collector: Collector) -> str:
         data = _uudecode_lines(match.group(2).splitlines())
         if data is None:
             return match.group(0)
-        filename = match.group(1).strip()
+        filename = displayable(match.group(1)).strip() or "attachment.bin"
         content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
         collector.attachments.append(Attachment(filename, content_type, data))
         return ""
@@ -184,8 +186,8 @@ def __walk_alternative(parts: list[Message], collector: Collector, depth: int) -
 def walk(part: Message, collector: Collector, depth: int = 0) -> None:
     for defect in getattr(part, "defects", []):
         collector.defects.append(type(defect).__name__)
-    if depth > 50:
-        collector.defects.append("structure:too-deep")
+    if depth > nesting.MAX_DEPTH:
+        collector.defects.append(nesting.TOO_DEEP)
         return
     content_type = part.get_content_type()
     disposition = part.get_content_disposition()

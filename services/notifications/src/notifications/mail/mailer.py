@@ -113,6 +113,9 @@ class MailerProvider(DependencyProvider):
     def setup(self) -> None:
         self.settings = NotificationsSettings()
         self._mailers: dict[Any, Mailer] = {}
+        if not self.settings.smtp_relay:
+            # the folder exists from the start, not only with the first mail: tools that watch it can start first
+            self.settings.outbox_dir.mkdir(parents=True, exist_ok=True)
 
     def get_dependency(self, worker_ctx: Any) -> Mailer:
         mailer = mailer_from_settings(self.settings)

@@ -11,6 +11,7 @@ from pydantic import ValidationError
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from contracts import cases as c
 from contracts import errors
 from gateway import admin_changes
 from gateway.context import AppContext, get_context
@@ -27,7 +28,7 @@ class AdminRequired(Exception):
 def require_admin(request: Request) -> dict[str, Any]:
     """Dependency of every admin page: the signed-in admin (sign-in redirect, or 403 for other agents)."""
     agent = s.require_agent(request)
-    if not agent.get("is_admin"):
+    if s.role(agent) is not c.AgentRole.ADMIN:
         raise AdminRequired()
     return agent
 
