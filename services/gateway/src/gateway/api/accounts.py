@@ -79,22 +79,12 @@ async def create_agent(data: AgentCreate, ctx: AppContext, who: ApiPrincipal) ->
 
 async def update_agent(agent_id: int, data: directory.AgentWrite, ctx: AppContext) -> c.AgentRead:
     """Change an agent; a new role ends their sessions (they sign in again with it) and every cached key."""
-    before = await _active_role(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
+    before = await admin_objects.agent(ctx, agent_id) if data.role is not None or data.is_admin is not None else None
     agent = await ctx.cases.save_agent(data=data, agent_id=agent_id)
-    if before is not None and before is not agent.role:
+    if before is not None and before.role is not agent.role:
         await ctx.sessions.end_all(accounts.session_owner(agent.id))
         ctx.keys.clear()  # keys linked to the agent are capped by the new role from their next request
     return agent
-
-
-async def _active_role(ctx: AppContext, agent_id: int) -> c.AgentRole | None:
-    """The role of an active agent; None for a deactivated (signed out, keys refused) or unknown one."""
-    try:
-        return (await ctx.cases.get_agent(agent_id=agent_id)).role
-    except errors.DomainError as exc:
-        if exc.code != errors.NOT_FOUND:
-            raise
-        return None
 
 
 @router.post(

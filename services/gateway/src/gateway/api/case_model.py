@@ -211,7 +211,7 @@ async def set_field_config(field: FieldName, data: FieldConfigWrite, change: Adm
         "field_config",
         field,
         "update",
-        load_before=lambda: objects.field_config(ctx, field),
+        load_before=lambda: objects.configurable_field(ctx, field),  # any other field: cases refuses it (422)
         apply=lambda: ctx.cases.save_field_config(data=body),
     )
     return versioned(saved)
@@ -410,7 +410,7 @@ async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminCh
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
 
     A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
-    The last active admin keeps the role: 409 `last_admin`."""
+    The last active admin keeps the role and stays active: 409 `last_admin`."""
     ctx = change.ctx
     saved = await change(
         "agent",

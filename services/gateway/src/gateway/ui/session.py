@@ -129,6 +129,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "agent": agent,
         # a light agent's pages offer the internal note only (decision 0196)
         "light_agent": agent is not None and role(agent) is c.AgentRole.LIGHT_AGENT,
+        "agent_is_admin": agent is not None and role(agent) is c.AgentRole.ADMIN,
         "csrf_token": ensure_csrf_token(request.session),
         "flashes": request.session.pop("flash", []),
     }

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.ui.admin import case_config, common
+from gateway.ui.admin import case_config, common, customer_mail, customers, mail_health, signatures
 from gateway.ui.admin.common import Admin
 
 router = APIRouter(include_in_schema=False)
@@ -17,3 +17,7 @@ async def index(request: Request, _admin: Admin) -> Response:
 
 
 case_config.install(router)
+signatures.install(router)
+customers.install(router)
+customer_mail.install(router)
+mail_health.install(router)
