@@ -3,7 +3,7 @@
 //   <input data-date>                 flatpickr date picker (value stays YYYY-MM-DD)
 //   <input data-datetime>             flatpickr date and time (value stays YYYY-MM-DDTHH:MM)
 //   <input data-dates>                flatpickr picking several dates (value "YYYY-MM-DD, YYYY-MM-DD")
-// Also after htmx swaps in new markup.
+// Also on markup htmx swaps in, out-of-band parts included (htmx:load fires for each new element).
 (function () {
   "use strict";
 
@@ -16,6 +16,8 @@
           allowEmptyOption: true,
           plugins: el.multiple ? ["remove_button"] : [],
         });
+        // the label now names Tom Select's own combobox; the hidden <select> only carries the value
+        el.setAttribute("aria-hidden", "true");
       });
     }
     if (window.flatpickr) {
@@ -32,5 +34,5 @@
   }
 
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.target); });
+  document.addEventListener("htmx:load", function (event) { enhance(event.target); });
 })();
