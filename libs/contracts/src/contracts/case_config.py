@@ -33,6 +33,7 @@ class CaseStatusRead(CasesModel):
     name: str
     category: Status
     builtin: bool = False
+    position: int = 0  # lists and pickers show statuses by position, then by id
 
 
 class CaseStatusWrite(CasesModel):
@@ -40,6 +41,8 @@ class CaseStatusWrite(CasesModel):
 
     name: str = Field(min_length=1, max_length=100)
     category: Status
+    # where the status stands in lists and pickers; left out: a new status goes last, a saved one stays put
+    position: int | None = Field(default=None, strict=True, ge=0, le=10_000)
 
 
 class CustomFieldType(StrEnum):

@@ -108,6 +108,20 @@ def test_add_a_status_with_a_field_error_first(admin_http: httpx.Client, api: ht
     assert entry["action"] == "create" and entry["outcome"] == "succeeded"
     assert entry["actor"]["channel"] == "web" and entry["actor"]["email"] == ADMIN_EMAIL
     assert entry["after"]["name"] == name and entry["before"] is None
+    # a new status goes last; its position then moves it to the front of lists and pickers
+    form = admin_http.get(f"/admin/statuses/{stored[name]['id']}").text
+    moved = admin_http.post(
+        f"/admin/statuses/{stored[name]['id']}",
+        data={"csrf_token": token, "version": hidden(form, "version"), "name": name, "category": "waiting",
+              "position": "0"},
+    )  # fmt: skip
+    assert moved.status_code == 303
+    order = [s["name"] for s in api.get("/api/v1/case-statuses").json()["items"]]
+    assert order.index(name) < order.index("Open")
+    bad = admin_http.post(
+        "/admin/statuses", data={"csrf_token": token, "name": f"x{name}", "category": "open", "position": "-1"}
+    )
+    assert bad.status_code == 422 and 'id="f-position-help"' in bad.text
 
 
 def test_missing_csrf_changes_nothing(admin_http: httpx.Client, api: httpx.Client) -> None:

@@ -16,7 +16,9 @@ def type_read(row: CaseType) -> CaseTypeRead:
 
 
 def status_read(row: CaseStatus) -> CaseStatusRead:
-    return CaseStatusRead(id=row.id, name=row.name, category=row.category, builtin=row.builtin)
+    return CaseStatusRead(
+        id=row.id, name=row.name, category=row.category, builtin=row.builtin, position=row.position or 0
+    )
 
 
 def field_read(row: CustomField) -> CustomFieldRead:

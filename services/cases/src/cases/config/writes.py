@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from cases.case.tables import Case
 from cases.common import model_repo
@@ -57,8 +57,14 @@ def save_status(*, runtime: Runtime, data: CaseStatusWrite, status_id: int | Non
                     message="cases use this status: its category cannot change", details={"status_id": row.id}
                 )
         row.name, row.category = data.name.strip(), data.category.value
+        if data.position is not None:
+            row.position = data.position
+        elif not status_id:
+            last = session.scalar(select(func.max(CaseStatus.position)))
+            row.position = (last or 0) + 1
         session.add(row)
         check_unique(session, "name", data.name)
+        session.flush()
         return status_read(row)
 
 
