@@ -135,9 +135,7 @@ def test_a_mailbox_set_to_new_linked_case_keeps_the_old_behaviour(system):
         deliver(sys_.smtp_port, stranger)
         [own] = wait_until(lambda: _titled(api, stranger["Subject"]), timeout=60, what="stranger's own case")
         assert own["id"] != case["id"]
-        related = wait_until(
-            lambda: api.get(f"/api/v1/cases/{own['id']}/links").json()["related"], what="related link"
-        )
+        related = wait_until(lambda: api.get(f"/api/v1/cases/{own['id']}/links").json()["related"], what="related link")
         assert related == [case["id"]]
     finally:
         api.put(f"/api/v1/mailboxes/{mailbox['id']}", json={**mailbox, "outsider_reply": "internal"})

@@ -191,7 +191,11 @@ def test_a_mailbox_set_to_public_follower_lets_anyone_on_the_thread_join(cases: 
 
 def test_a_free_mail_domain_cannot_be_an_organisation_domain(cases: Any) -> None:
     tag = uuid.uuid4().hex[:6]
-    for domain, code in (("Gmail.com", "free_mail_domain"), ("gmx.net", "free_mail_domain"), ("nodot", "validation_error")):
+    for domain, code in (
+        ("Gmail.com", "free_mail_domain"),
+        ("gmx.net", "free_mail_domain"),
+        ("nodot", "validation_error"),
+    ):
         with pytest.raises(DomainError) as info:
             cases.call("save_organisation", data={"name": f"Org {tag} {domain}", "domains": ["ok.example", domain]})
         assert info.value.code == code

@@ -55,8 +55,19 @@ def test_the_history_says_why() -> None:
 
 
 @pytest.mark.parametrize(
-    "domain", ["gmail.com", "GMAIL.com", "outlook.com", "hotmail.com", "yahoo.com", "icloud.com", "gmx.de", "gmx.net",
-               "web.de", "online.no"]
+    "domain",
+    [
+        "gmail.com",
+        "GMAIL.com",
+        "outlook.com",
+        "hotmail.com",
+        "yahoo.com",
+        "icloud.com",
+        "gmx.de",
+        "gmx.net",
+        "web.de",
+        "online.no",
+    ],
 )
 def test_free_mail_domains(domain: str) -> None:
     assert is_free_mail(domain)

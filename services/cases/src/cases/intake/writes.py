@@ -50,7 +50,9 @@ def apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, cor
     case = _threaded_case(session, payload.thread.case_id)
     contact = repo.find_contact(session, sender.email)
     # requester, follower or participant (E6, decision 0085)
-    belongs = case is not None and mail_people.sender_belongs(session, case, contact.id if contact else None, sender.email)
+    belongs = case is not None and mail_people.sender_belongs(
+        session, case, contact.id if contact else None, sender.email
+    )
     # someone else on the thread: a colleague of the requester, or whatever the mailbox says (decision 0220)
     colleague = case is not None and not belongs and mail_people.is_colleague(session, case, sender.email)
     action = decide(
@@ -65,7 +67,13 @@ def apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, cor
         return
     if case is not None and action in (MailAction.REPLY_AS_FOLLOWER, MailAction.OUTSIDER_NOTE):
         _join_from_outsider(
-            session, runtime, case=case, contact=contact, payload=payload, action=action, colleague=colleague,
+            session,
+            runtime,
+            case=case,
+            contact=contact,
+            payload=payload,
+            action=action,
+            colleague=colleague,
             correlation_id=correlation_id,
         )
         return

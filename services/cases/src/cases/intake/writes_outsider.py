@@ -64,7 +64,9 @@ def _flagged(session: Session, case: Case, message_id: int) -> Message:
     return message
 
 
-def _changed(session: Session, runtime: Runtime, case: Case, changes: dict[str, dict[str, str | None]], actor: Actor) -> None:
+def _changed(
+    session: Session, runtime: Runtime, case: Case, changes: dict[str, dict[str, str | None]], actor: Actor
+) -> None:
     for name, change in changes.items():
         repo.record_history(session, case=case, field=name, old=change["old"], new=change["new"], actor=actor)
     touch(case)

@@ -54,9 +54,9 @@ def is_colleague(session: Session, case: Case, email: str) -> bool:
     if case.requester_id is None:
         return False
     organisation = session.scalar(
-        select(Organisation).join(Contact, Contact.organisation_id == Organisation.id).where(
-            Contact.id == case.requester_id
-        )
+        select(Organisation)
+        .join(Contact, Contact.organisation_id == Organisation.id)
+        .where(Contact.id == case.requester_id)
     )
     if organisation is None or not organisation.colleagues_join_publicly:
         return False

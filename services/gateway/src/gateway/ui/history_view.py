@@ -3,8 +3,9 @@
 Changes come from the cases service as they are; a few rows are written for the agent to act on and get a
 sentence instead of a field name: `required_fields_missing` (a customer's message opened the case without
 fields an admin made required), `followers_not_added` (Cc addresses that did not become followers, and
-why) and `mail_joined` (how a mail from someone not on the case joined it, decision 0220). Inbound mails of the case (from the mail gateway's audit) join the timeline with the reason they
-landed here: which signed or known reference threaded them, or that they opened a new case.
+why) and `mail_joined` (how a mail from someone not on the case joined it, decision 0220). Inbound mails of
+the case (from the mail gateway's audit) join the timeline with the reason they landed here: which signed
+or known reference threaded them, or that they opened a new case.
 """
 
 from __future__ import annotations
