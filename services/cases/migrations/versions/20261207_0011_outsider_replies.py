@@ -23,7 +23,7 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     with op.batch_alter_table("organisation", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("domains", JSONType(), server_default="[]", nullable=False))
+        batch_op.add_column(sa.Column("domains", JSONType, server_default="[]", nullable=False))
         batch_op.add_column(
             sa.Column("colleagues_join_publicly", sa.Boolean(), server_default=sa.false(), nullable=False)
         )

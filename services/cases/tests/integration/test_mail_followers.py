@@ -169,8 +169,9 @@ def test_a_colleague_joins_publicly_and_follows_when_the_organisation_says_so(
     assert [f["email"] for f in cases.call("get_case", case_id=case["id"])["followers"]] == [
         f"ola@customer-{tag}.example"
     ]
-    # a free-mail address is nobody's colleague, and with the setting off a colleague is a stranger
+    # an address elsewhere (here at a free-mail provider) is a stranger, and so is a colleague with the setting off
     gmail = _reply(cases, case, f"ola.{tag}@gmail.com")
+    assert _landed_on(cases, gmail) == case["id"]
     assert _message(cases, case["id"], gmail)["visibility"] == "internal"
     cases.call("save_organisation", organisation_id=org["id"], data={"name": org["name"], "domains": org["domains"]})
     other = _reply(cases, case, f"per@customer-{tag}.example")

@@ -48,9 +48,6 @@ class Group(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    # its mail domains (lower-case) and whether a colleague's reply on a member's case joins publicly (0220)
-    domains: Mapped[list[Any]] = mapped_column(JSONType, default=list, server_default="[]")
-    colleagues_join_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     # a restricted group's cases are visible only to its members (and admins)
     restricted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
@@ -106,3 +103,6 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # its mail domains (lower-case) and whether a colleague's reply on a member's case joins publicly (0220)
+    domains: Mapped[list[Any]] = mapped_column(JSONType, default=list, server_default="[]")
+    colleagues_join_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
