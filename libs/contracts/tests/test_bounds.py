@@ -119,3 +119,12 @@ def test_valid_requests_stay_valid() -> None:
     task = cw.TaskUpdate.model_validate({"done": True, "due_at": "2030-01-01T09:00:00+02:00"})
     assert task.done is True
     assert c.CaseUpdate.model_validate({"parent_id": MAX_ID, "tags": ["x" * MAX_TAG]}).parent_id == MAX_ID
+
+
+def test_a_recurrence_starts_at_a_time_with_its_offset() -> None:
+    from contracts.case_work import RecurrenceCreate
+
+    base = {"template_id": 1, "every": 1, "unit": "week"}
+    assert RecurrenceCreate.model_validate({**base, "start_at": "2026-12-08T09:00:00+01:00"}).start_at.utcoffset()
+    with pytest.raises(ValidationError):
+        RecurrenceCreate.model_validate({**base, "start_at": "2026-12-08T09:00:00"})

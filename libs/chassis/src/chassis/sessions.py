@@ -74,6 +74,18 @@ class SessionStore:
         data = json.loads(raw).get("data")
         return data if isinstance(data, dict) else None
 
+    async def update(self, sid: str, data: dict[str, Any]) -> bool:
+        """Replace a live session's data, keeping its owner and expiry; False when it has ended."""
+        key = self._key(sid)
+        try:
+            raw = await self.redis.get(key)
+            if raw is None:
+                return False
+            record = json.dumps({"owner": json.loads(raw).get("owner"), "data": data})
+            return bool(await self.redis.set(key, record, xx=True, keepttl=True))
+        except Exception as exc:
+            raise SessionStoreUnavailable(str(exc)) from exc
+
     async def end(self, sid: str) -> None:
         """End one session (sign-out)."""
         key = self._key(sid)

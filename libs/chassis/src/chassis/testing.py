@@ -145,7 +145,7 @@ class ServiceProcess:
         self.log_path = log_dir / f"{package}-{command}.log"
         self.proc: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30.0) -> ServiceProcess:
+    def start(self, timeout: float = 60.0) -> ServiceProcess:
         env = {**os.environ, "HELPDESK_ENV": "test", "HELPDESK_LOG_FORMAT": "json", **self.env}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, EmailStr, Field
 
 from contracts.bounds import Flag, Id, Name
 from contracts.cases import Actor, CaseRead, MessageRead, Priority, Status
@@ -215,7 +215,7 @@ class RecurrenceCreate(_Input):
     template_id: Id
     every: int = Field(strict=True, ge=1, le=366)
     unit: RecurrenceUnit
-    start_at: datetime
+    start_at: AwareDatetime  # with its offset: a bare local time means nothing to a server in another zone
 
 
 class RecurrenceUpdate(_Input):
@@ -227,7 +227,7 @@ class RecurrenceRead(_Model):
     template_id: int
     every: int
     unit: RecurrenceUnit
-    start_at: datetime
+    start_at: AwareDatetime  # with its offset: a bare local time means nothing to a server in another zone
     next_at: datetime
     active: bool
     created_at: datetime

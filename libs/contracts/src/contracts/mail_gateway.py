@@ -76,6 +76,7 @@ class InboundMailStatus(StrEnum):
     FAILED = "failed"
     REJECTED = "rejected"  # over a size limit: recorded, no case, the sender is told (MailRejected)
     QUARANTINED = "quarantined"  # nothing could be read, not even a sender: kept raw, alerted
+    WAITING = "waiting"  # a reply held until the mail it answers is threaded (or a deadline passes)
 
 
 class InboundMailFilter(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from chassis.db import unit_of_work, utcnow
@@ -188,3 +188,41 @@ def agent_deactivated(session: Session, *, agent_id: int | None, agent_email: st
         select(AgentCredential.id).where(or_(*clauses), AgentCredential.deactivated_at.is_not(None)).limit(1)
     )
     return found is not None
+
+
+@dataclass(frozen=True)
+class AccountState:
+    """What the gateway knows of an agent's sign-in, for the admin console's list of agents."""
+
+    email: str
+    agent_id: int | None
+    has_password: bool
+    invited_until: datetime | None  # the expiry of an invitation not used yet; None: none pending
+    deactivated: bool
+
+
+def account_states(*, factory: sessionmaker[Session], now: datetime | None = None) -> list[AccountState]:
+    """Every agent credential: password set or not, a pending invitation, deactivated or not."""
+    now = now or utcnow()
+    pending = (
+        select(AgentAccessToken.credential_id, func.max(AgentAccessToken.expires_at).label("until"))
+        .where(
+            AgentAccessToken.purpose == Purpose.INVITE.value,
+            AgentAccessToken.used_at.is_(None),
+            AgentAccessToken.expires_at > now,
+        )
+        .group_by(AgentAccessToken.credential_id)
+        .subquery()
+    )
+    query = select(AgentCredential, pending.c.until).outerjoin(pending, pending.c.credential_id == AgentCredential.id)
+    with unit_of_work(factory) as session:
+        return [
+            AccountState(
+                email=credential.email,
+                agent_id=credential.agent_id,
+                has_password=credential.password_hash is not None,
+                invited_until=until,
+                deactivated=credential.deactivated_at is not None,
+            )
+            for credential, until in session.execute(query)
+        ]

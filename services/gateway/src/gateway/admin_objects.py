@@ -47,7 +47,15 @@ async def custom_field(ctx: AppContext, field_id: int) -> case_config.CustomFiel
 
 
 async def field_config(ctx: AppContext, field: str) -> case_config.FieldConfigRead:
-    return _pick(await ctx.cases.list_field_configs(), field, "field", key="field")
+    found = await configurable_field(ctx, field)
+    if found is None:
+        raise errors.NotFound(message=f"field {field} not found", details={"field": field})
+    return found
+
+
+async def configurable_field(ctx: AppContext, field: str) -> case_config.FieldConfigRead | None:
+    """A built-in optional field's configuration; None for a field that cannot be configured (cases says why)."""
+    return next((f for f in await ctx.cases.list_field_configs() if f.field == field), None)
 
 
 async def case_settings(ctx: AppContext) -> case_config.CaseSettings:

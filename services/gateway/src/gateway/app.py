@@ -45,6 +45,7 @@ from gateway.settings import GatewaySettings
 from gateway.ui import (
     account_routes,
     inbox_routes,  # saving searches from the inbox
+    profile,  # the signed-in agent's own settings
 )
 from gateway.ui import case_model as ui_case_model
 from gateway.ui import case_work as case_work_ui
@@ -167,6 +168,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
+    app.include_router(profile.router)
     app.include_router(admin_routes.router)  # the admin console under /admin
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(

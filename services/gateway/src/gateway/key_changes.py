@@ -13,6 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import errors
 from contracts.bounds import Flag, Id
+from contracts.cases import AgentRole
 from gateway import access, admin_objects, key_revocation
 from gateway.access import ApiKeyRead
 from gateway.admin_changes import ChangeActor, guarded_change
@@ -134,8 +135,14 @@ async def revoke(
         return found
 
     async def apply() -> ApiKeyRead:
-        admin_emails = [a.email for a in await ctx.cases.list_agents() if a.is_admin]  # active agents only
-        await run_in_threadpool(key_revocation.revoke, factory=ctx.db, key_id=key_id, admin_emails=admin_emails)
+        admins = [a for a in await ctx.cases.list_agents() if a.role is AgentRole.ADMIN]  # active agents only
+        await run_in_threadpool(
+            key_revocation.revoke,
+            factory=ctx.db,
+            key_id=key_id,
+            admin_emails=[a.email for a in admins],
+            admin_ids=[a.id for a in admins],
+        )
         ctx.keys.forget(key_id)
         return await admin_objects.api_key(ctx, key_id)
 

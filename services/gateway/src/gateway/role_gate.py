@@ -37,4 +37,6 @@ async def check(request: Request) -> None:
             return  # the page redirects to sign in
         role = session.role(agent)
     if role is AgentRole.LIGHT_AGENT:
-        raise refuse(request, roles.forbidden(role, AgentRole.AGENT, f"{request.method} {path}"))
+        api = request.url.path.startswith(API_PREFIX)
+        doing = f"{request.method} {path}" if api else "this page" if request.method in roles.READS else "this form"
+        raise refuse(request, roles.forbidden(role, AgentRole.AGENT, doing))

@@ -74,7 +74,10 @@ def test_calendar_policy_and_case_sla(api: httpx.Client) -> None:
         ),
         201,
     )
-    assert policy in _ok(api.get("/api/v1/sla-policies"))["items"]
+    listed = {p["id"]: p for p in _ok(api.get("/api/v1/sla-policies"))["items"]}
+    # listed as created, with its version (the ETag of the policy read alone)
+    version = api.get(f"/api/v1/sla-policies/{policy['id']}").headers["ETag"].strip('"')
+    assert listed[policy["id"]] == {**policy, "version": version}
     _code(api.post("/api/v1/sla-policies", json={"name": "Empty"}), 422, "validation_error")
     _code(
         api.post("/api/v1/sla-policies", json={"name": f"Urgent {tag}", "resolution_minutes": 5}),

@@ -112,7 +112,7 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
 
 
 def test_task_with_a_due_date_and_an_assignee_from_the_case_page(stack: Stack, api: httpx.Client) -> None:
-    """The task form's due date (a browser's datetime-local, no zone) and its assignee: an agent or a group."""
+    """The task form's due date (flatpickr, typed or picked; no zone) and its assignee: an agent or a group."""
     case = _case(api)
     group = api.post("/api/v1/groups", json={"name": "Field techs"}).json()
     me = next(a for a in api.get("/api/v1/agents").json()["items"] if a["email"] == ADMIN_EMAIL)
@@ -134,16 +134,29 @@ def test_task_with_a_due_date_and_an_assignee_from_the_case_page(stack: Stack, a
             page.click("#tasks button:text('Add task')")
             expect(page.locator("#tasks .task")).to_have_count(2)
             expect(page.locator("#tasks .task").nth(1)).to_contain_text("Field techs")
+            # a date picked in flatpickr's calendar posts what the server parses (YYYY-MM-DDTHH:MM, read as UTC)
+            page.fill("#task-title", "Call the supplier")
+            page.click("#task-due")
+            calendar = page.locator(".flatpickr-calendar.open")
+            this_month = ".flatpickr-day:not(.prevMonthDay):not(.nextMonthDay)"
+            calendar.locator(this_month, has_text=re.compile(r"^15$")).click()
+            picked = page.input_value("#task-due")
+            assert re.fullmatch(r"\d{4}-\d\d-15T\d\d:\d\d", picked), picked
+            page.keyboard.press("Escape")
+            page.click("#tasks button:text('Add task')")
+            expect(page.locator("#tasks .task")).to_have_count(3)
+            # what a browser without script could post: the server refuses it with a message, and adds nothing
             page.fill("#task-title", "Bad date")
-            page.evaluate("document.querySelector('#task-due').type = 'text'")
+            page.evaluate("document.querySelector('#task-due')._flatpickr.destroy()")
             page.fill("#task-due", "next tuesday")
             page.click("#tasks button:text('Add task')")
             expect(page.locator(".flash-error").first).to_be_visible()
         finally:
             browser.close()
     tasks = api.get(f"/api/v1/cases/{case['id']}/tasks").json()["items"]
-    assert [t["title"] for t in tasks] == ["Replace the lamp", "Order a spare"]
+    assert [t["title"] for t in tasks] == ["Replace the lamp", "Order a spare", "Call the supplier"]
     assert tasks[0]["due_at"].startswith("2031-05-04T09:30") and tasks[0]["assignee_id"] == me["id"]
+    assert tasks[2]["due_at"].startswith(picked), (tasks[2]["due_at"], picked)
     assert tasks[1]["group_id"] == group["id"] and tasks[1]["assignee_id"] is None
     # the API: a due date without a zone is UTC there too, and the assignee is an agent or a group
     made = api.post(

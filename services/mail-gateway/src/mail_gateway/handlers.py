@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, and_, exists, not_, or_, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -25,6 +27,7 @@ from mail_gateway.db.models import (
     STATUS_QUARANTINED,
     STATUS_RECEIVED,
     STATUS_REJECTED,
+    STATUS_WAITING,
     CaseRef,
     InboundAttachment,
     InboundMail,
@@ -39,7 +42,7 @@ from mail_gateway.domain.limits import (
     split_attachments,
 )
 from mail_gateway.domain.mail_event import degraded_mail_received, mail_received, outsider_reply_of
-from mail_gateway.domain.thread_decision import decide_thread, thread_candidates
+from mail_gateway.domain.thread_decision import KNOWN_MESSAGE_ID, NEW_CASE, decide_thread, thread_candidates
 from mail_gateway.mail import nesting
 from mail_gateway.mail.classify import classify
 from mail_gateway.mail.parse import parse_message
@@ -60,9 +63,11 @@ def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
     settings: MailGatewaySettings = runtime.settings
     per_transaction = max(1, settings.rows_per_transaction)
     done = 0
+    wait = timedelta(seconds=settings.parent_wait_seconds)
     while done < limit:
         emitted = 0
         with unit_of_work(runtime.session_factory) as session:
+            _release_waiting(session, wait)
             rows = session.scalars(
                 select(InboundMail)
                 .where(InboundMail.status == STATUS_RECEIVED)
@@ -81,6 +86,9 @@ def process_pending(*, runtime: Runtime, blobs: BlobStore, limit: int) -> int:
         if emitted:
             runtime.relay.wake()
         for row in rows:
+            if row.status == STATUS_WAITING:
+                log.info("inbound_mail_waiting", inbound_mail_id=row.id, waiting_for=row.waiting_for)
+                continue
             INBOUND_PROCESSED.labels(row.kind or "unknown", row.status).inc()
             log.info(
                 "inbound_mail_processed",
@@ -105,6 +113,11 @@ def _process_row(
         events = _read_mail(session, row, runtime, blobs, own_addresses)
     except SQLAlchemyError:
         raise  # the database is down: leave the row `received`, the next tick retries it
+    except WaitForParent as exc:
+        # read again once the mail it answers is threaded; the deadline is set once, never pushed back
+        row.status, row.waiting_for = STATUS_WAITING, exc.parent_id
+        row.wait_until = row.wait_until or utcnow() + timedelta(seconds=settings.parent_wait_seconds)
+        return []
     except Quarantined as exc:
         return _quarantine(row, reason=exc.reason, kind_reason=exc.kind_reason, defect=exc.defect)
     except Exception as exc:
@@ -150,6 +163,14 @@ class Quarantined(Exception):
         self.reason, self.kind_reason, self.defect = reason, kind_reason, defect
 
 
+class WaitForParent(Exception):
+    """The mail answers a mail we hold that is not threaded yet: it must not overtake it."""
+
+    def __init__(self, parent_id: int) -> None:
+        super().__init__(parent_id)
+        self.parent_id = parent_id
+
+
 def _quarantine(row: InboundMail, *, reason: str, kind_reason: str, defect: str) -> list[EventPayload]:
     """Kept raw with its reason, no event: never a case, never blocking the queue; alerted."""
     log.error("inbound_mail_quarantined", inbound_mail_id=row.id, error=reason, alert=True)
@@ -178,6 +199,26 @@ def _read_mail(
             kind_reason="nested_too_deep",
             defect=nesting.TOO_DEEP,
         )
+    classification = classify(parsed, own_addresses)
+    bounced_id = classification.bounce.original_message_id if classification.bounce else None
+    candidates = thread_candidates(parsed.in_reply_to, [*parsed.references, *([bounced_id] if bounced_id else [])])
+    subject_number = case_number_from_subject(parsed.subject, secret=settings.secret_key)
+    mails = _mails_named(session, candidates, row.id)
+    thread = decide_thread(
+        candidates=candidates,
+        secret=settings.secret_key,
+        known_cases=_known_cases(mails),
+        recipients=[*row.rcpt_to, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)],
+        subject=parsed.subject,
+        case_of_number=_case_of_number(session, subject_number),
+    )
+    now = utcnow()
+    if thread.reason in (KNOWN_MESSAGE_ID, NEW_CASE) and (row.wait_until is None or now < row.wait_until):
+        parent_id = _unthreaded_parent(
+            candidates, mails, row.id, processed_after=now - timedelta(seconds=settings.parent_wait_seconds)
+        )
+        if parent_id is not None:
+            raise WaitForParent(parent_id)
     split = split_attachments(parsed.attachments, max_bytes=settings.max_attachment_bytes)
     attachments = [
         AttachmentRef(
@@ -190,18 +231,6 @@ def _read_mail(
         )
         for a in split.kept
     ]
-    classification = classify(parsed, own_addresses)
-    bounced_id = classification.bounce.original_message_id if classification.bounce else None
-    candidates = thread_candidates(parsed.in_reply_to, [*parsed.references, *([bounced_id] if bounced_id else [])])
-    subject_number = case_number_from_subject(parsed.subject, secret=settings.secret_key)
-    thread = decide_thread(
-        candidates=candidates,
-        secret=settings.secret_key,
-        known_cases=_known_cases(session, candidates),
-        recipients=[*row.rcpt_to, *(a.email for a in parsed.to), *(a.email for a in parsed.cc)],
-        subject=parsed.subject,
-        case_of_number=_case_of_number(session, subject_number),
-    )
     event = mail_received(
         inbound_mail_id=row.id,
         mailbox=row.mailbox.address,
@@ -283,17 +312,127 @@ def _case_of_number(session: Session, number: int | None) -> dict[int, int]:
     return {number: case_id} if case_id is not None else {}
 
 
-def _known_cases(session: Session, message_ids: list[str]) -> dict[str, int]:
-    """Customer Message-IDs among `message_ids` whose mail we know became part of a case."""
+@dataclass(frozen=True)
+class _NamedMail:
+    """A stored mail whose Message-ID a new mail names: what threading needs to know of it."""
+
+    id: int
+    message_id: str
+    status: str
+    kind: str | None
+    case_id: int | None
+    processed_at: datetime | None
+    waiting_for: int | None
+
+
+def _mails_named(session: Session, message_ids: list[str], own_id: int) -> list[_NamedMail]:
+    """Every other stored mail with one of `message_ids`, newest first (one indexed query)."""
     if not message_ids:
-        return {}
+        return []
     rows = session.execute(
-        select(InboundMail.message_id, InboundMail.case_id)
-        .where(InboundMail.message_id.in_(message_ids), InboundMail.case_id.is_not(None))
+        select(
+            InboundMail.id,
+            InboundMail.message_id,
+            InboundMail.status,
+            InboundMail.kind,
+            InboundMail.case_id,
+            InboundMail.processed_at,
+            InboundMail.waiting_for,
+        )
+        .where(InboundMail.message_id.in_(message_ids), InboundMail.id != own_id)
         .order_by(InboundMail.id.desc())
     ).all()
+    return [
+        _NamedMail(
+            id=mail_id,
+            message_id=message_id or "",  # never empty: the query matched it
+            status=status,
+            kind=kind,
+            case_id=case_id,
+            processed_at=processed_at,
+            waiting_for=waiting_for,
+        )
+        for mail_id, message_id, status, kind, case_id, processed_at, waiting_for in rows
+    ]
+
+
+def _known_cases(mails: list[_NamedMail]) -> dict[str, int]:
+    """Customer Message-IDs whose mail we know became part of a case (the newest mail's case wins)."""
     known: dict[str, int] = {}
-    for message_id, case_id in rows:
-        if message_id is not None and case_id is not None:
-            known.setdefault(message_id, case_id)
+    for mail in mails:
+        if mail.case_id is not None:
+            known.setdefault(mail.message_id, mail.case_id)
     return known
+
+
+def _unthreaded_parent(
+    candidates: list[str], mails: list[_NamedMail], own_id: int, *, processed_after: datetime
+) -> int | None:
+    """The mail this one must wait for: the first candidate, in threading order, that we hold but that is not
+    threaded yet; None when an earlier candidate already names a case (it decides) or nothing is pending."""
+    by_message_id: dict[str, list[_NamedMail]] = {}
+    for mail in mails:
+        by_message_id.setdefault(mail.message_id, []).append(mail)
+    for candidate in candidates:
+        named = by_message_id.get(candidate, [])
+        if any(mail.case_id is not None for mail in named):
+            return None
+        for mail in named:
+            if _not_threaded(mail, own_id, processed_after):
+                return mail.id
+    return None
+
+
+def _not_threaded(mail: _NamedMail, own_id: int, processed_after: datetime) -> bool:
+    """Not yet threaded: not read yet, waiting itself, or handed to cases recently and no case learned yet.
+
+    Two mails waiting for each other (each names the other): the older one goes first. A mail cases
+    has not answered for within the wait (it dropped it, or holds it for approval) counts as threaded.
+    """
+    if mail.status == STATUS_RECEIVED:
+        return True
+    if mail.status == STATUS_WAITING:
+        return not (mail.waiting_for == own_id and own_id < mail.id)
+    return (
+        mail.status in (STATUS_PROCESSED, STATUS_FAILED)
+        and mail.kind == "normal"
+        and mail.case_id is None
+        and mail.processed_at is not None
+        and mail.processed_at > processed_after
+    )
+
+
+def _release_waiting(session: Session, wait: timedelta) -> None:
+    """Waiting replies whose mail is threaded (or quarantined, rejected, gone), or whose deadline passed, are
+    `received` again; the same test as `_not_threaded`, in one statement over the waiting rows only.
+
+    Rows another worker is releasing are skipped, not waited for (competing workers never block).
+    """
+    now = utcnow()
+    table = cast(Table, InboundMail.__table__)
+    child, parent = table.alias("child"), table.alias("parent")
+    parent_not_threaded = exists().where(
+        parent.c.id == child.c.waiting_for,
+        or_(
+            parent.c.status == STATUS_RECEIVED,
+            and_(
+                parent.c.status == STATUS_WAITING,
+                not_(and_(parent.c.waiting_for == child.c.id, child.c.id < parent.c.id)),
+            ),
+            and_(
+                parent.c.status.in_((STATUS_PROCESSED, STATUS_FAILED)),
+                parent.c.kind == "normal",
+                parent.c.case_id.is_(None),
+                parent.c.processed_at > now - wait,
+            ),
+        ),
+    )
+    ready = (
+        select(child.c.id)
+        .where(child.c.status == STATUS_WAITING, or_(child.c.wait_until <= now, not_(parent_not_threaded)))
+        .with_for_update(skip_locked=True, of=child)
+    )
+    session.execute(
+        update(table).where(table.c.id.in_(ready.scalar_subquery())).values(status=STATUS_RECEIVED),
+        execution_options={"synchronize_session": False},
+    )

@@ -26,6 +26,8 @@ class MailGatewaySettings(ServiceSettings):
     blob_dir: Path | None = None  # empty means var/blobs/
     batch_size: int = 500  # inbound mails one timer tick (every 0.2 s) processes at most (0131)
     rows_per_transaction: int = 50  # stored mails processed in one transaction (0088, 0131)
+    # a reply to a mail we hold but have not threaded yet waits at most this long for it (decision 0223)
+    parent_wait_seconds: float = 60.0
     max_body_chars: int = 1_000_000  # text/HTML bodies beyond this are cut (the raw mail keeps all)
     max_attachment_bytes: int = 5 * 1024 * 1024  # larger attachments are left out; the sender is told
     imap_batch_size: int = 50  # mails one poll of one IMAP mailbox fetches at most

@@ -148,7 +148,7 @@ def save_agent(*, runtime: Runtime, data: AgentWrite, agent_id: int | None = Non
 
     The last active admin stays one: taking their role or deactivating them answers `last_admin` (0195)."""
     with runtime.transaction() as session:
-        if agent_id:
+        if agent_id and (data.role is not None or data.is_admin is not None or data.active is not None):
             _lock_admins(session)
         row = get_row(session, Agent, agent_id, "agent") if agent_id else Agent(active=True, name="")
         if not agent_id and data.email is None:

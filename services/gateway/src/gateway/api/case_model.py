@@ -13,8 +13,8 @@ from contracts import case_config, directory
 from contracts import cases as c
 from contracts.bounds import Flag, FlagText, LaxId
 from gateway import admin_objects as objects
+from gateway import agent_changes
 from gateway.access import ApiPrincipal
-from gateway.api import accounts as accounts_api
 from gateway.api import search as search_api
 from gateway.api import versioned as v
 from gateway.api.changes import (
@@ -211,7 +211,7 @@ async def set_field_config(field: FieldName, data: FieldConfigWrite, change: Adm
         "field_config",
         field,
         "update",
-        load_before=lambda: objects.field_config(ctx, field),
+        load_before=lambda: objects.configurable_field(ctx, field),  # any other field: cases refuses it (422)
         apply=lambda: ctx.cases.save_field_config(data=body),
     )
     return versioned(saved)
@@ -393,16 +393,10 @@ async def get_agent(agent_id: Id, ctx: Ctx, _who: DirectoryReader) -> Response:
 
 
 @router.post("/agents", status_code=201, response_model=c.AgentRead)
-async def create_agent(data: accounts_api.AgentCreate, change: AdminCreate) -> Response:
+async def create_agent(data: agent_changes.AgentCreate, change: AdminCreate) -> Response:
     """Add an agent, optionally in groups (admin). With `"invite": true` (email and name required), the agent
     is mailed a single-use link to the agent UI, valid 24 hours, where they choose their password."""
-    saved = await change(
-        "agent",
-        None,
-        "invite" if data.invite else "create",
-        load_before=None,
-        apply=lambda: accounts_api.create_agent(data, change.ctx, change.who),
-    )
+    saved = await agent_changes.create(change.ctx, actor=change.actor, data=data, request_id=change.request_id)
     return versioned(saved, 201)
 
 
@@ -411,13 +405,13 @@ async def update_agent(agent_id: Id, data: directory.AgentWrite, change: AdminCh
     """Change an agent; `group_ids` (when sent) becomes its exact membership (admin).
 
     A new `role` signs the agent out of the agent UI and applies to their API keys from the next request.
-    The last active admin keeps the role: 409 `last_admin`."""
-    ctx = change.ctx
-    saved = await change(
-        "agent",
-        agent_id,
-        "update",
-        load_before=lambda: objects.agent(ctx, agent_id),
-        apply=lambda: accounts_api.update_agent(agent_id, data, ctx),
+    The last active admin keeps the role and stays active: 409 `last_admin`."""
+    saved = await agent_changes.update(
+        change.ctx,
+        actor=change.actor,
+        agent_id=agent_id,
+        data=data,
+        expected_version=change.expected_version,
+        request_id=change.request_id,
     )
     return versioned(saved)

@@ -3,8 +3,9 @@
 - `admin`: everything, including configuration, the directory's agents and groups, and API keys.
 - `agent`: works every case they may see; no configuration.
 - `light_agent`: reads the cases of their own groups and writes internal notes on them, and keeps their own
-  things (saved searches, notification settings). Every other write is refused, deny by default: a write
-  route added later is refused to light agents until it is named here.
+  things (saved searches, notification settings, and whatever is under `/api/v1/me/` or `/profile`). Every
+  other write is refused, deny by default: a write route added later is refused to light agents until it is
+  named here.
 """
 
 from __future__ import annotations
@@ -27,12 +28,6 @@ LIGHT_AGENT_WRITES = frozenset(
         ("POST", "/saved-searches/{search_id}/delete"),
         ("POST", "/api/v1/notifications/read"),
         ("PUT", "/api/v1/notifications/preferences/{kind}/{channel}"),
-        ("POST", "/api/v1/me/push-subscriptions"),
-        ("DELETE", "/api/v1/me/push-subscriptions"),
-        ("PUT", "/api/v1/me/sms-number"),
-        ("DELETE", "/api/v1/me/sms-number"),
-        ("POST", "/api/v1/me/api-keys"),  # keys that act as them: capped at their role
-        ("DELETE", "/api/v1/me/api-keys/{key_id}"),
         # their own account
         ("POST", "/login"),
         ("POST", "/logout"),
@@ -51,6 +46,8 @@ LIGHT_AGENT_READS_REFUSED = frozenset(
     }
 )
 READS = frozenset({"GET", "HEAD", "OPTIONS"})
+# routes about the caller themselves (devices, SMS number, own API keys, the profile page): theirs to change
+OWN_PREFIXES = ("/api/v1/me/", "/profile")
 
 
 def role_of(*, is_admin: bool, agent_role: AgentRole | str | None) -> AgentRole:
@@ -69,7 +66,7 @@ def light_agent_may(method: str, path: str | None) -> bool:
     """True when a light agent may make this call (reads but a few, and the writes named above)."""
     if method in READS:
         return (method, path) not in LIGHT_AGENT_READS_REFUSED
-    return (method, path) in LIGHT_AGENT_WRITES
+    return (method, path) in LIGHT_AGENT_WRITES or (path or "").startswith(OWN_PREFIXES)
 
 
 def forbidden(role: AgentRole | str, needed: AgentRole, doing: str) -> errors.DomainError:
@@ -77,7 +74,7 @@ def forbidden(role: AgentRole | str, needed: AgentRole, doing: str) -> errors.Do
     needs = "an admin" if needed is AgentRole.ADMIN else "an agent or an admin"
     return errors.DomainError(
         errors.ROLE_FORBIDDEN,
-        f"{doing} needs {needs}; you act as {AgentRole(role).value}",
+        f"{doing[:1].upper()}{doing[1:]} needs {needs}; you act as {AgentRole(role).value.replace('_', ' ')}",
         {"role": AgentRole(role).value, "needed": needed.value},
     )
 

@@ -1,10 +1,12 @@
-// Opt-in to Web Push for the signed-in agent (E2): a button in the top bar subscribes this browser.
+// Opt-in to Web Push for the signed-in agent (E2): the top bar's button and the profile page's
+// ([data-push-toggle]) subscribe or unsubscribe this browser.
 (function () {
   "use strict";
-  var button = document.getElementById("push-optin");
-  if (!button || !("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) { return; }
+  var buttons = Array.prototype.slice.call(document.querySelectorAll("#push-optin, [data-push-toggle]"));
+  if (!buttons.length || !("serviceWorker" in navigator) || !("PushManager" in window) || !window.Notification) { return; }
   var csrf = document.querySelector("input[name=csrf_token]");
   var headers = { "Content-Type": "application/json", "X-CSRF-Token": csrf ? csrf.value : "" };
+  var subscribed = false;
 
   function keyBytes(base64url) {
     var padded = (base64url + "===".slice((base64url.length + 3) % 4)).replace(/-/g, "+").replace(/_/g, "/");
@@ -13,22 +15,25 @@
     for (var i = 0; i < raw.length; i++) { out[i] = raw.charCodeAt(i); }
     return out;
   }
-  function show(subscribed) {
-    button.hidden = false;
-    button.dataset.subscribed = subscribed ? "yes" : "no";
-    button.textContent = subscribed ? "Turn off push notifications" : "Turn on push notifications";
-    button.setAttribute("aria-pressed", subscribed ? "true" : "false");
+  function show(on) {
+    subscribed = on;
+    buttons.forEach(function (button) {
+      button.hidden = false;
+      button.disabled = false;
+      button.dataset.subscribed = on ? "yes" : "no";
+      button.textContent = on ? "Turn off push notifications" : "Turn on push notifications";
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+    });
   }
   function fail(message) {
-    button.disabled = false;
-    button.title = message;
+    buttons.forEach(function (button) { button.disabled = false; button.title = message; });
     document.body.dataset.push = "error";
   }
 
   var ready = navigator.serviceWorker.register("/push-sw.js", { scope: "/" });
   ready.then(function (reg) { return reg.pushManager.getSubscription(); })
     .then(function (sub) { show(!!sub); })
-    .catch(function () { button.hidden = true; });
+    .catch(function () { buttons.forEach(function (button) { button.hidden = true; }); });
 
   function subscribe(reg) {
     return fetch("/api/v1/push/vapid-public-key", { credentials: "same-origin" })
@@ -54,17 +59,17 @@
     });
   }
 
-  button.addEventListener("click", function () {
-    button.disabled = true;
-    var on = button.dataset.subscribed !== "yes";
+  function toggle() {
+    buttons.forEach(function (button) { button.disabled = true; });
+    var on = !subscribed;
     var permission = on ? Notification.requestPermission() : Promise.resolve("granted");
     Promise.all([permission, ready]).then(function (results) {
       if (results[0] !== "granted") { throw new Error("notifications are blocked in this browser"); }
       return on ? subscribe(results[1]) : unsubscribe(results[1]);
     }).then(function () {
-      button.disabled = false;
       show(on);
       document.body.dataset.push = on ? "subscribed" : "unsubscribed";
     }).catch(function (err) { fail(String(err && err.message || err)); });
-  });
+  }
+  buttons.forEach(function (button) { button.addEventListener("click", toggle); });
 })();

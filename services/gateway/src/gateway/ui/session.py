@@ -82,6 +82,17 @@ async def sign_in(request: Request, store: SessionStore, agent: c.AgentRead) -> 
     set_session_data(request, data)
 
 
+async def rename(request: Request, store: SessionStore, name: str) -> None:
+    """The signed-in agent's new name, in this session from now on (the top bar shows it)."""
+    data = session_data(request)
+    sid = request.session.get(SESSION_ID_KEY)
+    if not data or not isinstance(sid, str) or not isinstance(data.get(AGENT_KEY), dict):
+        return
+    changed = {**data, AGENT_KEY: {**data[AGENT_KEY], "name": name}}
+    await store.update(sid, changed)
+    set_session_data(request, changed)
+
+
 async def sign_out(request: Request, store: SessionStore) -> None:
     """End this session on the server: the cookie, or any copy of it, signs nobody in any more."""
     sid = request.session.get(SESSION_ID_KEY)
@@ -118,6 +129,7 @@ def render(request: Request, template: str, context: dict[str, Any], status_code
         "agent": agent,
         # a light agent's pages offer the internal note only (decision 0196)
         "light_agent": agent is not None and role(agent) is c.AgentRole.LIGHT_AGENT,
+        "agent_is_admin": agent is not None and role(agent) is c.AgentRole.ADMIN,
         "csrf_token": ensure_csrf_token(request.session),
         "flashes": request.session.pop("flash", []),
     }

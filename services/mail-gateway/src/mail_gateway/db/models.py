@@ -26,6 +26,8 @@ STATUS_PROCESSED = "processed"
 STATUS_FAILED = "failed"
 STATUS_REJECTED = "rejected"  # over the size limit: recorded, the sender told, no case
 STATUS_QUARANTINED = "quarantined"  # nothing could be read, not even a sender: kept raw, alerted
+# it answers a mail we hold but that is not threaded yet: read again once that one is (decision 0223)
+STATUS_WAITING = "waiting"
 
 
 class Mailbox(Base):
@@ -96,6 +98,13 @@ class InboundMail(Base):
             sqlite_where=text("status = 'received'"),
         ),
         Index("ix_inbound_mail_message_id", "message_id"),
+        # the release of waiting replies looks only at waiting rows (decision 0223)
+        Index(
+            "ix_inbound_mail_waiting",
+            "id",
+            postgresql_where=text("status = 'waiting'"),
+            sqlite_where=text("status = 'waiting'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
@@ -121,6 +130,9 @@ class InboundMail(Base):
     defects: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # a `waiting` reply: the mail it answers, and when it stops waiting whatever that mail became (0223)
+    waiting_for: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    wait_until: Mapped[datetime | None] = mapped_column(nullable=True)
 
     mailbox: Mapped[Mailbox] = relationship(lazy="joined")
 

@@ -77,6 +77,7 @@ TYPES = Area(
         Field("active", "Active (offered on new cases)", kind="checkbox"),
     ),
     columns=(("name", "Name"), ("active", "Active")),
+    defaults={"active": True},
     write_model=cc.CaseTypeWrite,
     list_items=_types,
     save=_save_type,

@@ -75,7 +75,7 @@ def field_errors(exc: Exception, fields: set[str] | None = None) -> dict[str, st
             name = loc[0] if loc else FORM_ERROR
             key = name if fields is None or name in fields else FORM_ERROR
             message = e["msg"].removeprefix("Value error, ")
-            found.setdefault(key, message if key != FORM_ERROR else f"{'.'.join(loc)}: {message}")
+            found.setdefault(key, message if key != FORM_ERROR or not loc else f"{'.'.join(loc)}: {message}")
         return found
     if isinstance(exc, errors.DomainError):
         details = exc.details if isinstance(exc.details, dict) else {}
@@ -116,3 +116,16 @@ def not_found(request: Request, singular: str) -> Response:
 def same_version(expected: str, current: Any) -> bool:
     """True when the form was made from the object as it is now (an empty token skips the check)."""
     return not expected or expected == version_of(current)
+
+
+def with_ids(data: Any, names: tuple[str, ...]) -> Any:
+    """Form values of id pickers as ints, since ids are strict in the write models; what is not a number
+    stays as it was, for the model to refuse next to its field."""
+    if not isinstance(data, dict):
+        return data
+    out = dict(data)
+    for name in names:
+        value = out.get(name)
+        if isinstance(value, str) and value.isdigit():
+            out[name] = int(value)
+    return out

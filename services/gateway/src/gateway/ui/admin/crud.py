@@ -55,11 +55,15 @@ class Area:
     list_items: Callable[[AppContext], Awaitable[Sequence[Any]]]
     save: Callable[[AppContext, BaseModel, int | None], Awaitable[Any]]
     can_create: bool = True
+    # False where the service has no update: the item's page shows its values and (if any) its delete button
+    can_edit: bool = True
     delete: Callable[[AppContext, int], Awaitable[None]] | None = None
     # values a stored object gives the edit form where its attribute names differ from the fields'
     to_form: Callable[[Any], dict[str, Any]] | None = None
     # how the list shows a column's stored values (an enum's value -> its label), per attribute
     labels: dict[str, dict[str, str]] = field(default_factory=dict)
+    # what the create form starts with (a checkbox that should start ticked, a number with a usual value)
+    defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def form_values(area: Area, form: FormData) -> dict[str, Any]:
@@ -130,7 +134,7 @@ def mount(router: APIRouter, area: Area) -> None:
             "area": area,
             "items": items,
             "fields": await resolved_fields(area, ctx),
-            "values": values or {},
+            "values": values if values is not None else dict(area.defaults),
             "errors": errors_ or {},
         }
         return common.render(request, "admin/area.html", context, status_code=status_code)
@@ -247,7 +251,8 @@ def mount(router: APIRouter, area: Area) -> None:
     if area.can_create:
         router.add_api_route(base, create, methods=["POST"])
     router.add_api_route(base + "/{item_id}", edit, methods=["GET"])
-    router.add_api_route(base + "/{item_id}", update, methods=["POST"])
+    if area.can_edit:
+        router.add_api_route(base + "/{item_id}", update, methods=["POST"])
     if area.delete is not None:
         router.add_api_route(base + "/{item_id}/delete", remove, methods=["POST"])
 

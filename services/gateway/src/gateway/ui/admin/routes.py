@@ -5,7 +5,21 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from gateway.ui.admin import case_config, common
+from gateway.ui.admin import (
+    api_keys,
+    audit,
+    case_config,
+    case_fields,
+    case_work,
+    common,
+    customer_mail,
+    customers,
+    mail_health,
+    mailboxes,
+    people,
+    signatures,
+    sla,
+)
 from gateway.ui.admin.common import Admin
 
 router = APIRouter(include_in_schema=False)
@@ -16,4 +30,16 @@ async def index(request: Request, _admin: Admin) -> Response:
     return common.render(request, "admin/index.html", {})
 
 
+# the index shows the groups in the order their first area is installed
+people.install(router)
+mailboxes.install(router)
+signatures.install(router)
+customer_mail.install(router)
 case_config.install(router)
+case_fields.install(router)
+sla.install(router)
+case_work.install(router)
+customers.install(router)
+api_keys.install(router)
+mail_health.install(router)
+audit.install(router)

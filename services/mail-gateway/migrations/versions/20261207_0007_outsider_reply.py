@@ -1,7 +1,7 @@
 """mailbox.outsider_reply: what a reply from someone not on the case does
 
-Revision ID: 0006_outsider_reply
-Revises: 0005_inbound_attachment
+Revision ID: 0007_outsider_reply
+Revises: 0006_waiting_replies
 Create Date: 2026-12-07 18:00:00
 
 Hand-written (decision 0220): internal (the default for every existing mailbox), public_follower or
@@ -13,8 +13,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_outsider_reply"
-down_revision: str | Sequence[str] | None = "0005_inbound_attachment"
+revision: str = "0007_outsider_reply"
+down_revision: str | Sequence[str] | None = "0006_waiting_replies"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
