@@ -229,6 +229,8 @@ class MessageRead(CasesModel):
     # reply | note | forward | system (contracts.case_work.MessageKind); forwards list recipients
     kind: str = "reply"
     recipients: list[str] = []
+    # a mail from someone not on the case, kept as an internal entry (decision 0220)
+    from_outsider: bool = False
 
 
 class MessageCreate(CasesModel):

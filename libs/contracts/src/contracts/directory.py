@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import ConfigDict, EmailStr, Field, model_validator
 
 from contracts.bounds import Flag, Id, Ids
@@ -26,11 +28,17 @@ class OrganisationWrite(CasesModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
+    # mail domains of the organisation (lower-case, no "@"); a free-mail domain is refused (decision 0220)
+    domains: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(default_factory=list, max_length=50)
+    # a reply on a member's case from another address at one of `domains` joins publicly and follows
+    colleagues_join_publicly: Flag = False
 
 
 class OrganisationRead(CasesModel):
     id: int
     name: str
+    domains: list[str] = []
+    colleagues_join_publicly: bool = False
 
 
 class ContactDetail(CasesModel):

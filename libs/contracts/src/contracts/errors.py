@@ -34,6 +34,10 @@ ROLE_FORBIDDEN = "role_forbidden"
 LIGHT_AGENT_NOT_ASSIGNABLE = "light_agent_not_assignable"
 # -- API keys: the desk keeps one way in for an admin (decision 0191)
 LAST_ADMIN_CREDENTIAL = "last_admin_credential"
+# -- organisations: a free-mail domain (gmail.com, ...) is nobody's company (decision 0220)
+FREE_MAIL_DOMAIN = "free_mail_domain"
+# -- a mail from someone not on the case: only such an entry can be made public or its sender added
+NOT_FROM_OUTSIDER = "not_from_outsider"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -60,6 +64,8 @@ HTTP_STATUS: dict[str, int] = {
     ROLE_FORBIDDEN: 403,
     LIGHT_AGENT_NOT_ASSIGNABLE: 422,
     LAST_ADMIN_CREDENTIAL: 409,
+    FREE_MAIL_DOMAIN: 422,
+    NOT_FROM_OUTSIDER: 422,
 }
 
 

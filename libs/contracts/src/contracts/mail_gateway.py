@@ -36,11 +36,21 @@ class ThreadDecision(BaseModel):
     reason: str = "new_case"
 
 
+class OutsiderReply(StrEnum):
+    """What a mail on a case's thread from someone not on the case does (decision 0220), per mailbox."""
+
+    INTERNAL = "internal"  # joins the case as an internal entry flagged "from someone not on this case"
+    PUBLIC_FOLLOWER = "public_follower"  # joins publicly, and the sender follows the case
+    NEW_LINKED_CASE = "new_linked_case"  # opens a case of its own, related to the thread
+
+
 class MailReceived(EventPayload):
     EVENT_TYPE = "mail_received"
     inbound_mail_id: int
     mailbox: str
     default_group: str | None = None
+    # the receiving mailbox's setting: cases applies it when the sender is not on the threaded case
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL
     message_id: str | None = None
     in_reply_to: list[str] = []
     references: list[str] = []
@@ -162,6 +172,8 @@ class MailboxWrite(BaseModel):
     address: str = Field(max_length=320)
     name: str = Field(default="", max_length=200)
     default_group: str | None = Field(default=None, max_length=200)
+    # a reply on a case's thread from someone not on the case (decision 0220)
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL
     active: Flag = True
     imap_host: str | None = Field(default=None, max_length=255)
     imap_port: int | None = Field(default=None, strict=True, ge=1, le=65535)
@@ -184,6 +196,7 @@ class MailboxRead(BaseModel):
     address: str
     name: str = ""
     default_group: str | None = None
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL
     active: bool = True
     imap_host: str | None = None
     imap_port: int | None = None

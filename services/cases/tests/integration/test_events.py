@@ -93,16 +93,20 @@ def test_reply_threads_onto_its_case_and_reopens_it(cases: Any, admin: dict[str,
     assert cases.rows('SELECT count(*) FROM "case" WHERE title = :t', t=reply.subject)[0][0] == 0
 
 
-def test_a_stranger_on_the_thread_gets_a_case_of_their_own(cases: Any) -> None:
+def test_a_stranger_on_the_thread_joins_as_an_internal_entry(cases: Any) -> None:
     first = mail_received(CUSTOMER)
     _deliver(cases, first)
     case = cases.events.wait_for("case_created", case__title=first.subject)[0]["payload"]["case"]
     intruder = mail_received(
-        "someone.else@example.org", subject="Re: hijack", thread=ThreadDecision(case_id=case["id"])
+        "someone.else@example.org",
+        subject=f"Re: hijack {uuid.uuid4().hex[:6]}",
+        thread=ThreadDecision(case_id=case["id"]),
     )
     _deliver(cases, intruder)
-    own = cases.events.wait_for("case_created", case__title="Re: hijack")[0]["payload"]["case"]
-    assert own["id"] != case["id"] and own["requester"]["email"] == "someone.else@example.org"
+    added = cases.events.wait_for("message_added", message__email_message_id=intruder.message_id)[0]["payload"]
+    assert added["case"]["id"] == case["id"]  # never a case of its own, never public (decision 0220)
+    assert (added["message"]["visibility"], added["message"]["from_outsider"]) == ("internal", True)
+    assert cases.rows('SELECT count(*) FROM "case" WHERE title = :t', t=intruder.subject)[0][0] == 0
 
 
 def test_automatic_mail_never_opens_a_case(cases: Any) -> None:

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 from conftest import mail_received
 
-from contracts.mail_gateway import MailAddress, MailReceived, ThreadDecision
+from contracts.errors import DomainError
+from contracts.mail_gateway import MailAddress, MailReceived, OutsiderReply, ThreadDecision
 
 
 def _send(cases: Any, mail: MailReceived) -> None:
@@ -21,13 +22,20 @@ def _open(cases: Any, sender: str, cc: list[str]) -> dict[str, Any]:
     return dict(cases.events.wait_for("case_created", case__title=mail.subject)[0]["payload"]["case"])
 
 
-def _reply(cases: Any, case: dict[str, Any], sender: str, cc: tuple[str, ...] = ()) -> MailReceived:
+def _reply(
+    cases: Any,
+    case: dict[str, Any],
+    sender: str,
+    cc: tuple[str, ...] = (),
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL,
+) -> MailReceived:
     mail = mail_received(
         sender,
         "",
         subject=f"Re: {case['title']} {uuid.uuid4().hex[:4]}",
-        thread=ThreadDecision(case_id=case["id"]),
+        thread=ThreadDecision(case_id=case["id"], reason="known_message_id"),
         cc=[MailAddress(email=a, name=a.split("@")[0].title()) for a in cc],
+        outsider_reply=outsider_reply,
     )
     _send(cases, mail)
     return mail
@@ -68,10 +76,10 @@ def test_a_participant_still_belongs_after_leaving_the_followers(cases: Any, adm
     assert _landed_on(cases, again) == case["id"]
 
 
-def test_a_non_participant_gets_a_new_case_related_to_the_thread(cases: Any) -> None:
+def test_a_mailbox_set_to_new_linked_case_gives_a_non_participant_a_related_case(cases: Any) -> None:
     tag = uuid.uuid4().hex[:6]
     case = _open(cases, f"req.{tag}@customer.example", [])
-    stranger = _reply(cases, case, f"eve.{tag}@elsewhere.example")
+    stranger = _reply(cases, case, f"eve.{tag}@elsewhere.example", outsider_reply=OutsiderReply.NEW_LINKED_CASE)
     own_id = _landed_on(cases, stranger)
     assert own_id != case["id"]
     links = cases.rows(
@@ -81,6 +89,118 @@ def test_a_non_participant_gets_a_new_case_related_to_the_thread(cases: Any) -> 
     linked = cases.events.wait_for("case_linked", link__case_id=own_id)[0]["payload"]["link"]
     assert linked["other_case_id"] == case["id"]
     assert cases.call("case_links", case_id=case["id"])["related"] == [own_id]
+    assert ("mail_joined", f"eve.{tag}@elsewhere.example") in _history(cases, case["id"])
+
+
+def _history(cases: Any, case_id: int) -> list[tuple[str, str | None]]:
+    return [(h["field"], h["old_value"]) for h in cases.call("get_case_history", case_id=case_id)]
+
+
+def _message(cases: Any, case_id: int, mail: MailReceived) -> dict[str, Any]:
+    found = [m for m in cases.call("list_messages", case_id=case_id) if m["email_message_id"] == mail.message_id]
+    assert len(found) == 1
+    return dict(found[0])
+
+
+def test_a_stranger_joins_as_an_internal_entry_flagged_and_the_agent_can_answer_it(
+    cases: Any, admin: dict[str, Any]
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    case = _open(cases, f"req.{tag}@customer.example", [])
+    stranger = _reply(cases, case, f"eve.{tag}@elsewhere.example")
+    assert _landed_on(cases, stranger) == case["id"]  # no case of its own
+    added = cases.events.wait_for("message_added", case__id=case["id"], message__email_message_id=stranger.message_id)
+    message = added[0]["payload"]["message"]
+    assert (message["visibility"], message["from_outsider"], message["author_id"]) == ("internal", True, None)
+    assert cases.rows("SELECT id FROM case_link WHERE case_id = :a OR other_case_id = :a", a=case["id"]) == []
+    joined = [h for h in cases.call("get_case_history", case_id=case["id"]) if h["field"] == "mail_joined"]
+    assert [(h["old_value"], h["new_value"].split(":")[0]) for h in joined] == [
+        (f"eve.{tag}@elsewhere.example", "internal, flagged")
+    ]
+    # nobody new follows, the requester's view of the case does not show it
+    assert cases.call("get_case", case_id=case["id"])["followers"] == []
+    public = cases.call("list_messages", case_id=case["id"], visibility="public")
+    assert stranger.message_id not in [m["email_message_id"] for m in public]
+
+    # the agent's answers: add the sender as a follower, then make the mail public
+    followed = cases.call("add_sender_as_follower", case_id=case["id"], message_id=message["id"], actor=admin)
+    assert [f["email"] for f in followed["followers"]] == [f"eve.{tag}@elsewhere.example"]
+    made = cases.call("make_message_public", case_id=case["id"], message_id=message["id"], actor=admin)
+    assert (made["visibility"], made["from_outsider"]) == ("public", True)
+    assert _message(cases, case["id"], stranger)["visibility"] == "public"
+    fields = [f for f, _ in _history(cases, case["id"])]
+    assert "message_made_public" in fields and "followers" in fields
+    # and now Eve belongs: her next mail is an ordinary public reply
+    again = _reply(cases, case, f"eve.{tag}@elsewhere.example")
+    assert _landed_on(cases, again) == case["id"]
+    assert _message(cases, case["id"], again)["visibility"] == "public"
+
+
+def test_only_a_flagged_entry_can_be_made_public_or_its_sender_added(cases: Any, admin: dict[str, Any]) -> None:
+    tag = uuid.uuid4().hex[:6]
+    case = _open(cases, f"req.{tag}@customer.example", [])
+    note = cases.call("add_message", case_id=case["id"], data={"body": "secret", "visibility": "internal"}, actor=admin)
+    for method in ("make_message_public", "add_sender_as_follower"):
+        with pytest.raises(DomainError) as info:
+            cases.call(method, case_id=case["id"], message_id=note["id"], actor=admin)
+        assert info.value.code == "not_from_outsider"
+    assert _message_visibility(cases, note["id"]) == "internal"
+
+
+def _message_visibility(cases: Any, message_id: int) -> str:
+    return str(cases.rows("SELECT visibility FROM message WHERE id = :i", i=message_id)[0].visibility)
+
+
+def test_a_colleague_joins_publicly_and_follows_when_the_organisation_says_so(
+    cases: Any, admin: dict[str, Any]
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    org = cases.call(
+        "save_organisation",
+        data={"name": f"Customer {tag}", "domains": [f"@Customer-{tag}.example"], "colleagues_join_publicly": True},
+    )
+    assert org["domains"] == [f"customer-{tag}.example"] and org["colleagues_join_publicly"] is True
+    requester = f"req@customer-{tag}.example"
+    cases.call("save_contact", data={"name": "Req", "emails": [requester], "organisation_id": org["id"]}, actor=admin)
+    case = _open(cases, requester, [])
+    colleague = _reply(cases, case, f"ola@customer-{tag}.example")
+    assert _landed_on(cases, colleague) == case["id"]
+    assert _message(cases, case["id"], colleague)["visibility"] == "public"
+    assert [f["email"] for f in cases.call("get_case", case_id=case["id"])["followers"]] == [
+        f"ola@customer-{tag}.example"
+    ]
+    # an address elsewhere (here at a free-mail provider) is a stranger, and so is a colleague with the setting off
+    gmail = _reply(cases, case, f"ola.{tag}@gmail.com")
+    assert _landed_on(cases, gmail) == case["id"]
+    assert _message(cases, case["id"], gmail)["visibility"] == "internal"
+    cases.call("save_organisation", organisation_id=org["id"], data={"name": org["name"], "domains": org["domains"]})
+    other = _reply(cases, case, f"per@customer-{tag}.example")
+    _landed_on(cases, other)
+    assert _message(cases, case["id"], other)["visibility"] == "internal"
+
+
+def test_a_mailbox_set_to_public_follower_lets_anyone_on_the_thread_join(cases: Any) -> None:
+    tag = uuid.uuid4().hex[:6]
+    case = _open(cases, f"req.{tag}@customer.example", [])
+    stranger = _reply(cases, case, f"eve.{tag}@elsewhere.example", outsider_reply=OutsiderReply.PUBLIC_FOLLOWER)
+    assert _landed_on(cases, stranger) == case["id"]
+    assert _message(cases, case["id"], stranger)["visibility"] == "public"
+    assert [f["email"] for f in cases.call("get_case", case_id=case["id"])["followers"]] == [
+        f"eve.{tag}@elsewhere.example"
+    ]
+
+
+def test_a_free_mail_domain_cannot_be_an_organisation_domain(cases: Any) -> None:
+    tag = uuid.uuid4().hex[:6]
+    for domain, code in (
+        ("Gmail.com", "free_mail_domain"),
+        ("gmx.net", "free_mail_domain"),
+        ("nodot", "validation_error"),
+    ):
+        with pytest.raises(DomainError) as info:
+            cases.call("save_organisation", data={"name": f"Org {tag} {domain}", "domains": ["ok.example", domain]})
+        assert info.value.code == code
+    assert cases.rows("SELECT id FROM organisation WHERE name LIKE :n", n=f"Org {tag}%") == []
 
 
 @pytest.mark.parametrize(

@@ -35,7 +35,7 @@ from chassis.group_commit import FALLBACK, GroupCommitter
 from chassis.outbox import add_event
 from chassis.testing import ServiceProcess, amqp_vhost, free_port, pg_database
 from contracts.envelope import Envelope, EventPayload
-from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
+from contracts.mail_gateway import MailAddress, MailKind, MailReceived, OutsiderReply, ThreadDecision
 
 CONSUMER = "cases.on_mail_received"
 
@@ -196,10 +196,15 @@ def test_a_reply_a_new_case_and_a_stranger_on_the_thread_in_one_group(setup: Set
     reply = mail_received(customer, subject=f"Re: {opening.subject}", thread=on_thread)
     fresh = mail_received(customer, subject="Another printer", cc=[MailAddress(email=f"boss.{customer}", name="Boss")])
     stranger = mail_received(
-        f"stranger.{uuid.uuid4().hex[:6]}@other.example", subject=f"Re: {opening.subject}", thread=on_thread
+        f"stranger.{uuid.uuid4().hex[:6]}@other.example",
+        subject=f"Re: {opening.subject}",
+        thread=on_thread,
+        outsider_reply=OutsiderReply.NEW_LINKED_CASE,
     )
+    outsider = mail_received(f"outsider.{uuid.uuid4().hex[:6]}@other.example", subject="Fwd", thread=on_thread)
     committer = setup.committer()
-    assert _deliver(committer, [_body(reply), _body(fresh), _body(stranger)]) == ["applied"] * 3
+    mails = [_body(reply), _body(fresh), _body(stranger), _body(outsider)]
+    assert _deliver(committer, mails) == ["applied"] * 4
     assert committer.stats.groups == 1
     assert setup.case_of(reply).id == case.id  # the reply joined its case
     new_case = setup.case_of(fresh)
@@ -210,12 +215,16 @@ def test_a_reply_a_new_case_and_a_stranger_on_the_thread_in_one_group(setup: Set
         c=new_case.id,
     )
     assert [f.email for f in followers] == [f"boss.{customer}"]
-    own = setup.case_of(stranger)  # a stranger on the thread gets a case of their own, related to it
+    own = setup.case_of(stranger)  # the mailbox gives a stranger on the thread a case of their own, related
     assert own.id not in (case.id, new_case.id)
     links = setup.rows("SELECT other_case_id FROM case_link WHERE case_id = :c", c=own.id)
     assert [link.other_case_id for link in links] == [case.id]
     added = [e for e in setup.events("message_added") if e["case"]["id"] == case.id]
-    assert [e["message"]["email_message_id"] for e in added] == [reply.message_id]
+    # by default someone not on the case joins it as an internal entry, flagged (decision 0220)
+    assert [(e["message"]["email_message_id"], e["message"]["from_outsider"]) for e in added] == [
+        (reply.message_id, False),
+        (outsider.message_id, True),
+    ]
 
 
 def test_two_mails_from_one_new_sender_in_one_group_make_one_contact(setup: Setup) -> None:

@@ -29,8 +29,8 @@ def test_empty_cc_gives_nobody() -> None:
     assert cc_candidates([], sender="x@example.com") == []
 
 
-def test_a_follower_reply_joins_a_stranger_opens_a_new_case() -> None:
+def test_a_follower_reply_joins_a_stranger_joins_as_an_internal_entry() -> None:
     assert decide(kind=MailKind.NORMAL, threaded_case_exists=True, sender_belongs=True) == MailAction.REPLY
-    assert decide(kind=MailKind.NORMAL, threaded_case_exists=True, sender_belongs=False) == MailAction.NEW_CASE
+    assert decide(kind=MailKind.NORMAL, threaded_case_exists=True, sender_belongs=False) == MailAction.OUTSIDER_NOTE
     # automatic mail on a thread is kept whoever sent it; never a case of its own
     assert decide(kind=MailKind.BOUNCE, threaded_case_exists=True, sender_belongs=False) == MailAction.ATTACH_SYSTEM

@@ -25,7 +25,7 @@ def test_bad_cursor_is_a_validation_error(bad: str) -> None:
     [
         (MailKind.NORMAL, False, False, MailAction.NEW_CASE),
         (MailKind.NORMAL, True, True, MailAction.REPLY),
-        (MailKind.NORMAL, True, False, MailAction.NEW_CASE),
+        (MailKind.NORMAL, True, False, MailAction.OUTSIDER_NOTE),  # joins, internal (decision 0220)
         (MailKind.AUTO_REPLY, True, False, MailAction.ATTACH_SYSTEM),
         (MailKind.BOUNCE, True, False, MailAction.ATTACH_SYSTEM),
         (MailKind.AUTO_REPLY, False, False, MailAction.DROP),

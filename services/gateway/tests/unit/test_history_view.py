@@ -90,3 +90,15 @@ def test_field_names():
     assert field_name("custom_fields.contract") == "contract (custom field)"
     assert field_name(" type_id") == "type"
     assert field_name("something_new") == "something new"
+
+
+def test_how_a_mail_from_someone_not_on_the_case_joined_reads_as_a_sentence():
+    entry = _entry("mail_joined", "internal, flagged: the sender is not on this case (mailbox setting internal)")
+    [row] = timeline([entry.model_copy(update={"old_value": "eve@elsewhere.example"})], [], 7)
+    assert (row.what, row.old, row.new) == (
+        "Mail from someone not on this case",
+        "eve@elsewhere.example",
+        "internal, flagged",
+    )
+    assert row.note == "Why: the sender is not on this case (mailbox setting internal)."
+    assert row.css == "history-notice"

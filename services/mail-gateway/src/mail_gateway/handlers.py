@@ -41,7 +41,7 @@ from mail_gateway.domain.limits import (
     rejection,
     split_attachments,
 )
-from mail_gateway.domain.mail_event import degraded_mail_received, mail_received
+from mail_gateway.domain.mail_event import degraded_mail_received, mail_received, outsider_reply_of
 from mail_gateway.domain.thread_decision import KNOWN_MESSAGE_ID, NEW_CASE, decide_thread, thread_candidates
 from mail_gateway.mail import nesting
 from mail_gateway.mail.classify import classify
@@ -131,6 +131,7 @@ def _process_row(
             inbound_mail_id=row.id,
             mailbox=row.mailbox.address,
             default_group=row.mailbox.default_group,
+            outsider_reply=outsider_reply_of(row.mailbox.outsider_reply),
             message_id=row.message_id,
             from_email=row.from_email or row.mail_from,
             subject=row.subject,
@@ -234,6 +235,7 @@ def _read_mail(
         inbound_mail_id=row.id,
         mailbox=row.mailbox.address,
         default_group=row.mailbox.default_group,
+        outsider_reply=outsider_reply_of(row.mailbox.outsider_reply),
         message_id=row.message_id,
         parsed=parsed,
         classification=classification,

@@ -25,6 +25,7 @@ from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity
 from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import Mailbox
 from mail_gateway.domain.addresses import mailbox_key
+from mail_gateway.domain.mail_event import outsider_reply_of
 from mail_gateway.imap import ImapConfig, ImapFailure, ImapSession, open_session
 from mail_gateway.intake import store_mail
 from mail_gateway.metrics import IMAP_FETCHED, IMAP_POLLS
@@ -114,6 +115,7 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
                 raise ValidationFailed(message=f"{address} is already mailbox {taken}", details={"field": "address"})
         fields = data.model_dump(exclude={"address", "imap_password"})
         fields["imap_security"] = data.imap_security.value
+        fields["outsider_reply"] = data.outsider_reply.value
         for name, value in fields.items():
             setattr(box, name, value)
         box.address = address
@@ -137,6 +139,7 @@ def mailbox_read(box: Mailbox) -> MailboxRead:
         address=box.address,
         name=box.name,
         default_group=box.default_group,
+        outsider_reply=outsider_reply_of(box.outsider_reply),
         active=box.active,
         imap_host=box.imap_host,
         imap_port=box.imap_port,

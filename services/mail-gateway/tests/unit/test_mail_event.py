@@ -1,7 +1,7 @@
 """Building `mail_received` from a parsed mail."""
 
-from contracts.mail_gateway import ThreadDecision
-from mail_gateway.domain.mail_event import degraded_mail_received, mail_received
+from contracts.mail_gateway import OutsiderReply, ThreadDecision
+from mail_gateway.domain.mail_event import degraded_mail_received, mail_received, outsider_reply_of
 from mail_gateway.mail.classify import Classification
 from mail_gateway.mail.parsed import Address, ParsedMail
 
@@ -52,3 +52,13 @@ def test_our_own_mailboxes_are_not_in_cc():
     event = build(ParsedMail(cc=cc), own_addresses=["support@example.com", "sales@example.com"])
     assert [a.email for a in event.cc] == ["ann@customer.test"]
     assert [a.email for a in build(ParsedMail(cc=cc)).cc] == [a.email for a in cc]  # nothing to leave out
+
+
+def test_the_mailbox_outsider_setting_rides_with_the_mail():
+    assert build(ParsedMail(text_body="hi")).outsider_reply == OutsiderReply.INTERNAL
+    chosen = build(ParsedMail(text_body="hi"), outsider_reply=OutsiderReply.NEW_LINKED_CASE)
+    assert chosen.outsider_reply == OutsiderReply.NEW_LINKED_CASE
+    assert outsider_reply_of("public_follower") == OutsiderReply.PUBLIC_FOLLOWER
+    # a value a newer version wrote, or none at all: the default
+    assert outsider_reply_of("something_else") == OutsiderReply.INTERNAL
+    assert outsider_reply_of(None) == OutsiderReply.INTERNAL

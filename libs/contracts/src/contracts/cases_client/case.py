@@ -54,6 +54,14 @@ class CaseRpc:
     @rpc
     def get_case_history(self, *, case_id: int) -> list[HistoryEntry]: ...
 
+    @rpc
+    def make_message_public(self, *, case_id: int, message_id: int, actor: Actor) -> MessageRead:
+        """A mail from someone not on the case (`from_outsider`) becomes public; 422 `not_from_outsider` else."""
+
+    @rpc
+    def add_sender_as_follower(self, *, case_id: int, message_id: int, actor: Actor) -> CaseRead:
+        """The sender of a `from_outsider` mail follows the case (a contact made for the address if needed)."""
+
 
 class ContactScopedRpc:
     """The portal's calls: each names the signed-in contact, and cases checks that it owns the case (D10)."""

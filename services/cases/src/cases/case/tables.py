@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Boolean, Computed, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, text
+from sqlalchemy import Boolean, Computed, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.common.search_sql import AWAITING_REPLY_SQL, PRIORITY_RANK_SQL
@@ -124,6 +124,8 @@ class Message(Base):
     # reply | note | forward | system; a forward's own recipients (side conversation)
     kind: Mapped[str] = mapped_column(String(20), default="reply", server_default="reply")
     recipients: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    # a mail from someone not on the case, kept internal until an agent makes it public (decision 0220)
+    from_outsider: Mapped[bool] = mapped_column(default=False, server_default=false())
 
 
 class CaseHistory(Base):

@@ -240,6 +240,7 @@ def message_read(message: Message) -> MessageRead:
         created_at=message.created_at,
         kind=message.kind or "reply",
         recipients=list(message.recipients or []),
+        from_outsider=bool(message.from_outsider),
     )
 
 

@@ -30,9 +30,18 @@ def group_read(session: Session, row: Group) -> GroupRead:
     return GroupRead(id=row.id, name=row.name, member_ids=sorted(members), restricted=row.restricted)
 
 
+def organisation_read(row: Organisation) -> OrganisationRead:
+    return OrganisationRead(
+        id=row.id,
+        name=row.name,
+        domains=list(row.domains or []),
+        colleagues_join_publicly=bool(row.colleagues_join_publicly),
+    )
+
+
 def list_organisations(*, session: Session) -> list[OrganisationRead]:
     rows = session.scalars(select(Organisation).order_by(Organisation.name))
-    return [OrganisationRead(id=o.id, name=o.name) for o in rows]
+    return [organisation_read(o) for o in rows]
 
 
 def get_contact(*, session: Session, contact_id: int) -> ContactDetail:

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import Boolean, ForeignKey, String, false
 from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from cases.common.tables import Base
-from chassis.db import utcnow
+from chassis.db import JSONType, utcnow
 from contracts.cases import AgentRole
 
 # -- directory ----------------------------------------------------------------------------
@@ -102,3 +103,6 @@ class Organisation(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # its mail domains (lower-case) and whether a colleague's reply on a member's case joins publicly (0220)
+    domains: Mapped[list[Any]] = mapped_column(JSONType, default=list, server_default="[]")
+    colleagues_join_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

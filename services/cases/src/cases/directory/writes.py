@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from cases.case.tables import Case
 from cases.common import model_repo, repo
-from cases.directory.reads_detail import contact_detail, group_read
+from cases.directory import rules as directory_rules
+from cases.directory.reads_detail import contact_detail, group_read, organisation_read
 from cases.directory.tables import Agent, Contact, ContactEmail, Group, GroupMember, Organisation
 from chassis.db import utcnow
 from contracts.cases import Actor, AgentRead, AgentRole, CaseUpdated, ContactChannel
@@ -22,7 +23,7 @@ from contracts.directory import (
     OrganisationRead,
     OrganisationWrite,
 )
-from contracts.errors import LAST_ADMIN, DomainError, ValidationFailed
+from contracts.errors import FREE_MAIL_DOMAIN, LAST_ADMIN, DomainError, ValidationFailed
 
 if TYPE_CHECKING:
     from cases.common.runtime import Runtime
@@ -34,13 +35,31 @@ from cases.common.rows import check_unique, get_row
 def save_organisation(
     *, runtime: Runtime, data: OrganisationWrite, organisation_id: int | None = None
 ) -> OrganisationRead:
-    """Create or rename an organisation (B15)."""
+    """Create or change an organisation: its name, mail domains and colleague setting (B15, decision 0220)."""
+    domains = _organisation_domains(data.domains)
     with runtime.transaction() as session:
         row = get_row(session, Organisation, organisation_id, "organisation") if organisation_id else Organisation()
         row.name = data.name.strip()
+        row.domains = domains
+        row.colleagues_join_publicly = data.colleagues_join_publicly
         session.add(row)
         check_unique(session, "name", data.name)
-        return OrganisationRead(id=row.id, name=row.name)
+        return organisation_read(row)
+
+
+def _organisation_domains(values: list[str]) -> list[str]:
+    """Normalised and de-duplicated; an invalid or free-mail domain refuses the whole change."""
+    domains = list(dict.fromkeys(directory_rules.normalise_domain(v) for v in values))
+    for domain in domains:
+        if not directory_rules.is_valid_domain(domain):
+            raise ValidationFailed(message=f"not a mail domain: {domain!r}", details={"domains": domain})
+        if directory_rules.is_free_mail(domain):
+            raise DomainError(
+                FREE_MAIL_DOMAIN,
+                f"{domain} is a free-mail provider: its addresses say nothing about who someone works for",
+                {"domains": domain},
+            )
+    return domains
 
 
 def save_contact(*, runtime: Runtime, data: ContactWrite, actor: Actor, contact_id: int | None = None) -> ContactDetail:

@@ -1,4 +1,5 @@
-"""The nameko event handlers of intake: inbound mail (in groups, decisions 0126, 0127), SMS, sent notifications."""
+"""The nameko entrypoints of intake: inbound mail (in groups, decisions 0126, 0127), SMS, sent notifications,
+and the agent's answers to a mail from someone not on the case."""
 
 from __future__ import annotations
 
@@ -9,9 +10,13 @@ from cases.common import batch_lookups
 from cases.common.rpc import RpcBase
 from cases.intake import writes as intake_writes
 from cases.intake import writes_batch as mail_batch
+from cases.intake import writes_outsider as outsider
 from cases.intake.writes_sms import apply_sms_received
 from cases.settings import CasesSettings
 from chassis.nameko_runtime import idempotent, idempotent_group
+from chassis.typed_rpc import typed_rpc
+from contracts.bounds import LaxId
+from contracts.cases import Actor, CaseRead, MessageRead
 from contracts.envelope import Envelope
 from contracts.gateway import SmsReceived
 from contracts.mail_gateway import MailReceived
@@ -47,6 +52,17 @@ class IntakeRpc(RpcBase):
             session=session,
             payload=envelope.open(MailReceived),
             correlation_id=envelope.correlation_id or envelope.event_id,
+        )
+
+    # the agent's answers to a mail from someone not on the case (decision 0220)
+    @typed_rpc
+    def make_message_public(self, *, case_id: LaxId, message_id: LaxId, actor: Actor) -> MessageRead:
+        return outsider.make_public(runtime=self.runtime, case_id=case_id, message_id=message_id, actor=actor)
+
+    @typed_rpc
+    def add_sender_as_follower(self, *, case_id: LaxId, message_id: LaxId, actor: Actor) -> CaseRead:
+        return outsider.add_sender_as_follower(
+            runtime=self.runtime, case_id=case_id, message_id=message_id, actor=actor
         )
 
     @event_handler("notifications", "notification_sent", requeue_on_error=True)

@@ -14,9 +14,9 @@ from cases.case.tables import Case, Message
 from cases.case.writes import build_case, follow_up, open_case, post_message
 from cases.common import batch_lookups, model_repo, repo
 from cases.common.runtime import Runtime
-from cases.directory.tables import Group
+from cases.directory.tables import Contact, Group
 from cases.intake import writes_people as mail_people
-from cases.intake.rules import MailAction, decide
+from cases.intake.rules import MailAction, decide, join_reason
 from chassis.logging import get_logger
 from contracts import errors
 from contracts.cases import Actor, AuthorType, CaseCreate, Channel, Source, Visibility
@@ -49,15 +49,33 @@ def apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, cor
     sender = payload.from_address
     case = _threaded_case(session, payload.thread.case_id)
     contact = repo.find_contact(session, sender.email)
+    # requester, follower or participant (E6, decision 0085)
+    belongs = case is not None and mail_people.sender_belongs(
+        session, case, contact.id if contact else None, sender.email
+    )
+    # someone else on the thread: a colleague of the requester, or whatever the mailbox says (decision 0220)
+    colleague = case is not None and not belongs and mail_people.is_colleague(session, case, sender.email)
     action = decide(
         kind=payload.kind,
         threaded_case_exists=case is not None,
-        # requester, follower or participant (E6, decision 0085)
-        sender_belongs=case is not None
-        and mail_people.sender_belongs(session, case, contact.id if contact else None, sender.email),
+        sender_belongs=belongs,
+        colleague=colleague,
+        outsider_reply=payload.outsider_reply,
     )
     if action == MailAction.DROP:
         log.info("mail_dropped", inbound_mail_id=payload.inbound_mail_id, kind=payload.kind.value)
+        return
+    if case is not None and action in (MailAction.REPLY_AS_FOLLOWER, MailAction.OUTSIDER_NOTE):
+        _join_from_outsider(
+            session,
+            runtime,
+            case=case,
+            contact=contact,
+            payload=payload,
+            action=action,
+            colleague=colleague,
+            correlation_id=correlation_id,
+        )
         return
     if action in (MailAction.REPLY, MailAction.ATTACH_SYSTEM):
         assert case is not None
@@ -119,8 +137,49 @@ def apply_mail(*, runtime: Runtime, session: Session, payload: MailReceived, cor
         intake=True,  # decision 0110
     )
     mail_people.record_skipped(session, new_case, cc, actor)
-    if case is not None:  # a stranger on another case's thread: a case of their own, related to it
+    if case is not None:  # the mailbox opens a case for someone not on the thread's case, related to it
+        why = join_reason(action, colleague=False, outsider_reply=payload.outsider_reply)
+        repo.record_history(session, case=case, field="mail_joined", old=sender.email, new=why, actor=actor)
         mail_people.link_to_thread(session, runtime, new_case=new_case, threaded=case, actor=actor)
+
+
+def _join_from_outsider(
+    session: Session,
+    runtime: Runtime,
+    *,
+    case: Case,
+    contact: Contact | None,
+    payload: MailReceived,
+    action: MailAction,
+    colleague: bool,
+    correlation_id: str | None,
+) -> None:
+    """A mail on `case`'s thread from someone not on it joins it (decision 0220), the history saying how.
+
+    Publicly, the sender becoming a follower (a colleague of the requester, or the mailbox says so), or as
+    an internal entry flagged `from_outsider`: internal entries are never mailed to anyone, and the agent
+    can make it public or add the sender as a follower from the conversation.
+    """
+    sender = payload.from_address
+    public = action == MailAction.REPLY_AS_FOLLOWER
+    if public and contact is None:  # a follower is a contact; an unknown one waits for approval like Cc (B15)
+        hold_unknown = model_repo.settings(session).hold_unknown_senders
+        contact = repo.get_or_create_contact(session, email=sender.email, name=sender.name, approved=not hold_unknown)
+    author_id = contact.id if contact else None
+    actor = Actor(type=AuthorType.CONTACT, id=author_id, name=sender.name, email=sender.email, channel=Channel.EMAIL)
+    why = join_reason(action, colleague=colleague, outsider_reply=payload.outsider_reply)
+    repo.record_history(session, case=case, field="mail_joined", old=sender.email, new=why, actor=actor)
+    if public:
+        assert contact is not None
+        mail_people.add_reply_followers(session, case, mail_people.CcFollowers(follower_ids=[contact.id]), actor)
+        message = _mail_message(payload, actor, Visibility.PUBLIC)
+        if case_rules.wants_follow_up(session, case, AuthorType.CONTACT):
+            follow_up(session, runtime, closed=case, message=message, actor=actor, correlation_id=correlation_id)
+            return
+    else:
+        message = _mail_message(payload, actor, Visibility.INTERNAL)
+        message.from_outsider = True
+    post_message(session, runtime, case=case, message=message, actor=actor, correlation_id=correlation_id)
 
 
 def _threaded_case(session: Session, case_id: int | None) -> Case | None:

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from cases.case.tables import Case, CaseFollower, Message
 from cases.common import model_repo, repo
 from cases.config.tables import FieldConfig
-from cases.directory.tables import Agent
+from cases.directory.rules import is_colleague as is_colleague_address
+from cases.directory.tables import Agent, Contact, Organisation
 from cases.intake.rules import cc_candidates
 from chassis.db import utcnow
 from contracts.cases import Actor, AuthorType, Visibility
@@ -43,6 +44,23 @@ def sender_belongs(session: Session, case: Case, contact_id: int | None, email: 
     if contact_id is not None:
         conditions.append(exists().where(CaseFollower.case_id == case.id, CaseFollower.contact_id == contact_id))
     return bool(session.scalar(select(or_(*conditions))))
+
+
+def is_colleague(session: Session, case: Case, email: str) -> bool:
+    """The sender is at a registered domain of the requester's organisation, whose setting lets colleagues join.
+
+    A free-mail domain never counts, even if one was registered before the rule existed (decision 0220).
+    """
+    if case.requester_id is None:
+        return False
+    organisation = session.scalar(
+        select(Organisation)
+        .join(Contact, Contact.organisation_id == Organisation.id)
+        .where(Contact.id == case.requester_id)
+    )
+    if organisation is None or not organisation.colleagues_join_publicly:
+        return False
+    return is_colleague_address(email, list(organisation.domains or []))
 
 
 @dataclass

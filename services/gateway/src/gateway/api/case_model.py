@@ -330,7 +330,8 @@ async def create_organisation(data: directory.OrganisationWrite, change: WriterC
 
 @router.put("/organisations/{organisation_id}", response_model=directory.OrganisationRead, responses=CONFLICT)
 async def update_organisation(organisation_id: Id, data: directory.OrganisationWrite, change: WriterChange) -> Response:
-    """Rename an organisation (in the audit log)."""
+    """Change an organisation: name, mail domains, colleagues joining publicly (in the audit log; 422
+    `free_mail_domain` for a free-mail domain)."""
     ctx = change.ctx
     saved = await change(
         "organisation",

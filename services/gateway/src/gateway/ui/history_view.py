@@ -2,9 +2,10 @@
 
 Changes come from the cases service as they are; a few rows are written for the agent to act on and get a
 sentence instead of a field name: `required_fields_missing` (a customer's message opened the case without
-fields an admin made required) and `followers_not_added` (Cc addresses that did not become followers, and
-why). Inbound mails of the case (from the mail gateway's audit) join the timeline with the reason they
-landed here: which signed or known reference threaded them, or that they opened a new case.
+fields an admin made required), `followers_not_added` (Cc addresses that did not become followers, and
+why) and `mail_joined` (how a mail from someone not on the case joined it, decision 0220). Inbound mails of
+the case (from the mail gateway's audit) join the timeline with the reason they landed here: which signed
+or known reference threaded them, or that they opened a new case.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ FIELD_NAMES = {
     "organisation_id": "organisation",
     "external_ref": "external reference",
     "tags": "tags",
+    "message_made_public": "mail made public",
 }
 
 
@@ -83,6 +85,16 @@ def history_row(entry: HistoryEntry) -> TimelineRow:
             new=addresses or "—",
             css="history-notice",
             note=f"Why: {reason.rstrip(')')}." if reason else "",
+        )
+    if entry.field == "mail_joined":
+        how, _, why = (entry.new_value or "").partition(": ")
+        return TimelineRow(
+            **base,
+            what="Mail from someone not on this case",
+            old=entry.old_value or "—",
+            new=how or "—",
+            css="history-notice",
+            note=f"Why: {why}." if why else "",
         )
     return TimelineRow(**base, what=entry.field, old=old, new=new)
 

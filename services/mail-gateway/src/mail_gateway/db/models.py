@@ -39,6 +39,8 @@ class Mailbox(Base):
     address: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-case
     name: Mapped[str] = mapped_column(String(200), default="")
     default_group: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # what a reply on a case's thread from someone not on the case does (contracts OutsiderReply, 0220)
+    outsider_reply: Mapped[str] = mapped_column(String(20), default="internal", server_default="internal")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     # IMAP polling: set `imap_host` to poll; the password is never logged nor returned by the API, and is

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from contracts.cases import AttachmentRef
-from contracts.mail_gateway import MailAddress, MailKind, MailReceived, ThreadDecision
+from contracts.mail_gateway import MailAddress, MailKind, MailReceived, OutsiderReply, ThreadDecision
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.mail.classify import Classification
 from mail_gateway.mail.parsed import Address, ParsedMail
@@ -22,11 +22,20 @@ def _cut(text: str | None, limit: int, what: str, defects: list[str]) -> str | N
     return text[:limit]
 
 
+def outsider_reply_of(value: str | None) -> OutsiderReply:
+    """A mailbox's stored setting; a value this version does not know reads as the default."""
+    try:
+        return OutsiderReply(value or OutsiderReply.INTERNAL.value)
+    except ValueError:
+        return OutsiderReply.INTERNAL
+
+
 def mail_received(
     *,
     inbound_mail_id: int,
     mailbox: str,
     default_group: str | None,
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL,
     message_id: str | None,
     parsed: ParsedMail,
     classification: Classification,
@@ -48,6 +57,7 @@ def mail_received(
         inbound_mail_id=inbound_mail_id,
         mailbox=mailbox,
         default_group=default_group,
+        outsider_reply=outsider_reply,
         message_id=message_id or parsed.message_id,
         in_reply_to=parsed.in_reply_to,
         references=parsed.references,
@@ -70,6 +80,7 @@ def degraded_mail_received(
     inbound_mail_id: int,
     mailbox: str,
     default_group: str | None,
+    outsider_reply: OutsiderReply = OutsiderReply.INTERNAL,
     message_id: str | None,
     from_email: str | None,
     subject: str,
@@ -83,6 +94,7 @@ def degraded_mail_received(
         inbound_mail_id=inbound_mail_id,
         mailbox=mailbox,
         default_group=default_group,
+        outsider_reply=outsider_reply,
         message_id=message_id,
         from_address=MailAddress(email=from_email or ""),
         subject=subject,
