@@ -170,6 +170,26 @@ def test_add_and_rename_an_organisation_with_a_field_error_first(admin_http: htt
         data={"csrf_token": token, "version": hidden(form, "version"), "name": name + " GmbH"},
     )
     assert stale.status_code == 409 and "Another admin changed this organisation" in stale.text
+    # its mail domains and whether colleagues join publicly; a free-mail domain is refused next to the field
+    form = admin_http.get(f"/admin/organisations/{org_id}").text
+    free = admin_http.post(
+        f"/admin/organisations/{org_id}",
+        data={"csrf_token": token, "version": hidden(form, "version"), "name": name + " Ltd", "domains": "gmail.com"},
+    )
+    assert free.status_code == 422 and 'id="f-domains-help"' in free.text and "free-mail" in free.text
+    domains = admin_http.post(
+        f"/admin/organisations/{org_id}",
+        data={
+            "csrf_token": token,
+            "version": hidden(form, "version"),
+            "name": name + " Ltd",
+            "domains": "Acme.example\nacme-group.example",
+            "colleagues_join_publicly": "1",
+        },
+    )
+    assert domains.status_code == 303
+    saved = next(o for o in api.get("/api/v1/organisations").json()["items"] if o["id"] == org_id)
+    assert saved["domains"] == ["acme.example", "acme-group.example"] and saved["colleagues_join_publicly"] is True
 
 
 def test_an_organisation_overrides_customer_mail_and_a_bad_sender_is_shown_by_its_field(

@@ -291,10 +291,13 @@ def test_a_mailbox_is_configured_and_verify_names_the_failing_step(
             "csrf_token": token,
             "version": version,
             "address": address,
-            **mailbox_form(imap, imap_password=IMAP_PASSWORD),
+            **mailbox_form(imap, imap_password=IMAP_PASSWORD, outsider_reply="public_follower"),
         },
     )
     assert saved.status_code == 303, saved.text
+    stored = next(m for m in api.get("/api/v1/mailboxes").json() if m["address"] == address)
+    assert stored["outsider_reply"] == "public_follower"
+    assert 'value="public_follower" selected' in admin_http.get(page).text
     # a blank password keeps the stored one: verify with the stored settings now succeeds
     again = admin_http.post(f"{page}/verify", data={"csrf_token": token, "address": address, **mailbox_form(imap)})
     assert "Connection works" in again.text

@@ -28,7 +28,43 @@ from gateway.ui.session import PageId
 ORGS = "/admin/organisations"
 CONTACTS = "/admin/contacts"
 PAGE = 25
-ORG_FIELDS = [{"f": Field("name", "Name", required=True), "options": []}]
+ORG_FIELDS = [
+    {"f": Field("name", "Name", required=True), "options": []},
+    {
+        "f": Field(
+            "domains",
+            "Mail domains",
+            kind="textarea",
+            help="One per line, e.g. example.com. Free-mail domains (gmail.com...) say nothing about an employer.",
+        ),
+        "options": [],
+    },
+    {
+        "f": Field(
+            "colleagues_join_publicly",
+            "A colleague at these domains who replies on a member's case joins it publicly and follows it",
+            kind="checkbox",
+        ),
+        "options": [],
+    },
+]
+ORG_FIELD_NAMES = {"name", "domains", "colleagues_join_publicly"}
+
+
+def _org_form(form: FormData) -> dict[str, Any]:
+    """The organisation form as the write model takes it (domains one per line, or separated by commas)."""
+    lines = common.text(form, "domains").replace(",", "\n").split()
+    return {
+        "name": common.text(form, "name"),
+        "domains": [d for d in (line.strip() for line in lines) if d],
+        "colleagues_join_publicly": form.get("colleagues_join_publicly") is not None,
+    }
+
+
+def _org_shown(values: dict[str, Any]) -> dict[str, Any]:
+    return {**values, "domains": "\n".join(values.get("domains") or [])}
+
+
 CONTACT_FIELDS = ("name", "emails", "phone", "organisation_id", "preferred_channel", "approved")
 CHANNEL_LABELS = [(ch.value, "Email" if ch == c.ContactChannel.EMAIL else ch.value.upper()) for ch in c.ContactChannel]
 
@@ -112,12 +148,13 @@ async def organisations_page(request: Request, ctx: Ctx, _admin: Admin) -> Respo
 
 async def create_organisation(request: Request, ctx: Ctx, admin: Admin) -> Response:
     form = await checked_form(request)
-    values = {"name": common.text(form, "name")}
+    values = _org_form(form)
     try:
         created = await _change_organisation(ctx, admin, directory.OrganisationWrite.model_validate(values), None, "")
     except (ValidationError, errors.DomainError) as exc:
-        problems = common.field_errors(exc, {"name"})
-        return await _organisations_page(request, ctx, values=values, errors_=problems, status_code=_status(exc))
+        problems = common.field_errors(exc, ORG_FIELD_NAMES)
+        shown = _org_shown(values)
+        return await _organisations_page(request, ctx, values=shown, errors_=problems, status_code=_status(exc))
     s.flash(request, f"Organisation “{created.name}” added.", "ok")
     return RedirectResponse(f"{ORGS}/{created.id}", status_code=303)
 
@@ -139,7 +176,11 @@ async def _organisation_page(
         "org": org,
         "version": common.version_of(org),
         "fields": ORG_FIELDS,
-        "values": name if name is not None else {"name": org.name},
+        "values": _org_shown(
+            name
+            if name is not None
+            else {"name": org.name, "domains": org.domains, "colleagues_join_publicly": org.colleagues_join_publicly}
+        ),
         "errors": name_errors or {},
         "contacts": contacts,
         # the customer mail form (admin/_customer_mail_form.html)
@@ -169,7 +210,7 @@ async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ct
     org = await _organisation(ctx, organisation_id)
     if org is None:
         return common.not_found(request, "organisation")
-    values = {"name": common.text(form, "name")}
+    values = _org_form(form)
     try:
         data = directory.OrganisationWrite.model_validate(values)
         saved = await _change_organisation(ctx, admin, data, organisation_id, common.text(form, "version"))
@@ -180,7 +221,7 @@ async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ct
         problems = {common.FORM_ERROR: common.conflict_message("organisation")}
         return await _organisation_page(request, ctx, current, name_errors=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
-        problems = common.field_errors(exc, {"name"})
+        problems = common.field_errors(exc, ORG_FIELD_NAMES)
         return await _organisation_page(request, ctx, org, name=values, name_errors=problems, status_code=_status(exc))
     s.flash(request, f"Organisation “{saved.name}” saved.", "ok")
     return RedirectResponse(f"{ORGS}/{organisation_id}", status_code=303)

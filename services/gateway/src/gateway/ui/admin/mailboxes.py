@@ -43,6 +43,13 @@ FIELDS = (
     Field("address", "Address", kind="email", required=True, help="Mail to this address opens and updates cases."),
     Field("name", "Name", help="Shown to agents, e.g. Support."),
     Field("default_group", "Default group", kind="select", help="New cases from this mailbox go to this group."),
+    Field(
+        "outsider_reply",
+        "A reply on a case from someone not on it",
+        kind="select",
+        required=True,
+        help="Colleagues at the requester's organisation's domains join publicly when the organisation says so.",
+    ),
     Field("active", "Active: fetch mail from this mailbox", kind="checkbox"),
     Field("imap_host", "IMAP server", help="e.g. imap.example.com"),
     Field("imap_port", "Port", kind="number"),
@@ -56,7 +63,20 @@ FIELDS = (
 )
 NUMBERS = {"imap_port", "imap_poll_seconds"}
 CHECKBOXES = {"active", "use_idle"}
-NEW = {"active": True, "imap_security": "ssl", "imap_folder": "INBOX", "imap_poll_seconds": 60, "use_idle": True}
+# what a mail on a case's thread from someone not on the case does (decision 0220)
+OUTSIDER = (
+    (mg.OutsiderReply.INTERNAL.value, "Joins as an internal note, flagged for an agent to decide"),
+    (mg.OutsiderReply.PUBLIC_FOLLOWER.value, "Joins publicly, and the sender follows the case"),
+    (mg.OutsiderReply.NEW_LINKED_CASE.value, "Opens a case of its own, linked to the case"),
+)
+NEW = {
+    "outsider_reply": "internal",
+    "active": True,
+    "imap_security": "ssl",
+    "imap_folder": "INBOX",
+    "imap_poll_seconds": 60,
+    "use_idle": True,
+}
 
 
 async def _list(ctx: AppContext) -> list[mg.MailboxRead]:
@@ -65,7 +85,7 @@ async def _list(ctx: AppContext) -> list[mg.MailboxRead]:
 
 async def _fields(ctx: AppContext) -> list[dict[str, Any]]:
     groups = [(g.name, g.name) for g in await ctx.cases.list_groups()]
-    options = {"default_group": groups, "imap_security": list(SECURITY)}
+    options = {"default_group": groups, "imap_security": list(SECURITY), "outsider_reply": list(OUTSIDER)}
     return [{"f": f, "options": options.get(f.name, [])} for f in FIELDS]
 
 
@@ -85,6 +105,8 @@ def _form_values(form: FormData) -> dict[str, Any]:
             values[f.name] = raw or (
                 None if f.name in ("default_group", "imap_host", "imap_user", "imap_move_to") else raw
             )
+    if not values.get("outsider_reply"):
+        values.pop("outsider_reply", None)  # the select always sends one; a bare post gets the model's default
     return values
 
 
