@@ -26,7 +26,8 @@ Scope = Literal["cases:read", "cases:write", "directory:read", "reports:read", "
 class OwnApiKeyCreate(BaseModel):
     """A key for yourself: a name to recognise it by and what it may do."""
 
-    name: str = Field(min_length=1, max_length=200)
+    # no control characters: a NUL cannot be stored in PostgreSQL text, and none belongs in a name
+    name: str = Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]+$")
     scopes: list[Scope] = Field(default_factory=lambda: list(api_keys.ALL_SCOPES), max_length=10)
     is_admin: Flag = Field(default=False, description="Everything, whatever the scopes: only an admin may ask")
 
