@@ -309,11 +309,11 @@ class MailboxAccessToken(BaseModel):
     """A current access token of an OAuth2 mailbox (`mailbox_access_token`), for SASL XOAUTH2 (IMAP, SMTP)."""
 
     model_config = ConfigDict(extra="ignore")
-    mailbox_id: int
-    address: str
-    user: str  # the user name XOAUTH2 names: the mailbox's IMAP user, else its address
     access_token: str = Field(repr=False)
     expires_at: datetime
+    mailbox_id: int | None = None
+    address: str = ""
+    user: str = ""  # the user name XOAUTH2 names: the mailbox's IMAP user, else its address
 
 
 class MailboxOAuthFailed(EventPayload):

@@ -91,8 +91,3 @@ def refusal_reason(error: str | None, description: str | None) -> str:
 
 def is_permanent(error: str | None) -> bool:
     return (error or "") in PERMANENT_ERRORS
-
-
-def xoauth2(user: str, access_token: str) -> bytes:
-    """The SASL XOAUTH2 initial response (Google's and Microsoft's IMAP/SMTP), before base64."""
-    return f"user={user}\x01auth=Bearer {access_token}\x01\x01".encode()
