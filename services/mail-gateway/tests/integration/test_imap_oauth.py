@@ -25,7 +25,7 @@ from contracts import errors
 from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import MailboxOAuth
 
-USERS = ["oauth-inbox", "oauth-refresh", "oauth-revoked", "oauth-state"]
+USERS = ["oauth-inbox", "oauth-refresh", "oauth-revoked", "oauth-state", "oauth-idle"]
 REDIRECT = "http://127.0.0.1:9/admin/mailboxes/oauth/callback"  # never opened: the test reads the redirect
 
 
@@ -60,7 +60,9 @@ def consent(url: str) -> dict[str, str]:
     raise AssertionError("the provider did not redirect back")
 
 
-def connect(rpc: SyncRpc, provider: FakeProvider, imap: Dovecot, user: str) -> tuple[dict[str, Any], dict[str, Any]]:
+def connect(
+    rpc: SyncRpc, provider: FakeProvider, imap: Dovecot, user: str, *, use_idle: bool = False
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """A mailbox on the OAuth dovecot (no password), connected through the consent flow; (mailbox, answer)."""
     saved = rpc.call(
         "mail_gateway",
@@ -73,8 +75,8 @@ def connect(rpc: SyncRpc, provider: FakeProvider, imap: Dovecot, user: str) -> t
             "imap_port": imap.port,
             "imap_security": "none",
             "imap_user": user,
-            "imap_poll_seconds": 1,
-            "use_idle": False,
+            "imap_poll_seconds": 1 if not use_idle else 600,
+            "use_idle": use_idle,
         },
     )
     start = {
@@ -226,6 +228,18 @@ def test_a_consent_answer_is_taken_once_and_only_with_its_state(stack, rpc, prov
             rpc.call("mail_gateway", "complete_mailbox_oauth", state=state, code=answer["code"])
         assert refused.value.code == "oauth_state_invalid"
     assert oauth_row(stack, saved["id"]).access_token is None
+    # the right state with a code the provider does not know: refused with the provider's words, and spent
+    begun = rpc.call("mail_gateway", "begin_mailbox_oauth", mailbox_id=saved["id"], data=start)
+    with pytest.raises(errors.DomainError) as bad_code:
+        rpc.call("mail_gateway", "complete_mailbox_oauth", state=begun["state"], code="made-up")
+    assert bad_code.value.code == "oauth_provider_refused"
+    assert "invalid_grant: unknown code" in bad_code.value.message
+    with pytest.raises(errors.DomainError) as spent:
+        rpc.call("mail_gateway", "complete_mailbox_oauth", state=begun["state"], code="made-up")
+    assert spent.value.code == "oauth_state_invalid"
+
+    begun = rpc.call("mail_gateway", "begin_mailbox_oauth", mailbox_id=saved["id"], data=start)
+    answer = consent(begun["authorize_url"])
     rpc.call("mail_gateway", "complete_mailbox_oauth", state=answer["state"], code=answer["code"])
     with pytest.raises(errors.DomainError) as again:
         rpc.call("mail_gateway", "complete_mailbox_oauth", state=answer["state"], code=answer["code"])
@@ -246,3 +260,11 @@ def test_a_consent_answer_is_taken_once_and_only_with_its_state(stack, rpc, prov
     assert no_client.value.code == "validation_error" and "client id" in no_client.value.message
     with Session(stack.engine) as session:  # refused: nothing changed, still the custom provider connected
         assert session.scalar(select(MailboxOAuth.provider).where(MailboxOAuth.mailbox_id == saved["id"])) == "custom"
+
+
+def test_an_oauth2_mailbox_is_watched_with_idle(stack, rpc, provider, oauth_imap):
+    saved, _ = connect(rpc, provider, oauth_imap, "oauth-idle", use_idle=True)
+    wait_until(lambda: mailbox(rpc, saved["id"])["imap_idle_active"], timeout=30, what="IDLE over XOAUTH2")
+    mid = stack.unique("idle")
+    oauth_imap.append("oauth-idle", stack.mail(message_id=mid, subject="Announced by IDLE"))
+    stack.wait_emitted([mid], timeout=20)  # polled every 10 minutes only: IDLE announced it

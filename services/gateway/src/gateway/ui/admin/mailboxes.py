@@ -37,6 +37,7 @@ STEPS = {
     "connect": "Connecting to the server",
     "tls": "Setting up TLS",
     "login": "Logging in",
+    "oauth": "Signing in with OAuth2",
     "select": "Opening the folder",
     "done": "Done",
 }
