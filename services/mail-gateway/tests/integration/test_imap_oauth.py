@@ -258,7 +258,15 @@ def test_a_consent_answer_is_taken_once_and_only_with_its_state(stack, rpc, prov
             data={"provider": "google", "redirect_uri": REDIRECT},
         )
     assert no_client.value.code == "validation_error" and "client id" in no_client.value.message
-    with Session(stack.engine) as session:  # refused: nothing changed, still the custom provider connected
+    # another client (or provider) replaces the sign-in: its tokens are dropped, the consent is awaited
+    assert oauth_row(stack, saved["id"]).status == "connected"
+    rpc.call("mail_gateway", "begin_mailbox_oauth", mailbox_id=saved["id"], data={**start, "client_id": "other-app"})
+    switched = oauth_row(stack, saved["id"])
+    assert switched.status == "pending" and switched.access_token is None and switched.refresh_token is None
+    with pytest.raises(errors.DomainError) as waiting:
+        rpc.call("mail_gateway", "mailbox_access_token", mailbox_id=saved["id"])
+    assert waiting.value.code == "oauth_not_connected"
+    with Session(stack.engine) as session:  # refused: nothing changed, still the custom provider
         assert session.scalar(select(MailboxOAuth.provider).where(MailboxOAuth.mailbox_id == saved["id"])) == "custom"
 
 

@@ -113,6 +113,7 @@ def begin_consent(*, runtime: Runtime, mailbox_id: int, data: MailboxOAuthStart)
         if box is None:
             raise NotFound(message=f"no mailbox {mailbox_id}", details={"mailbox_id": mailbox_id})
         row = session.get(MailboxOAuth, mailbox_id, with_for_update=True)
+        before = (row.provider, row.token_url, row.client_id) if row is not None else None
         if row is None or row.provider != config.provider.value:
             if row is None:
                 row = MailboxOAuth(mailbox_id=mailbox_id, status=OAuthStatus.PENDING.value)
@@ -129,6 +130,10 @@ def begin_consent(*, runtime: Runtime, mailbox_id: int, data: MailboxOAuthStart)
             row.client_id = data.client_id.strip() or None
         if data.client_secret:
             row.client_secret = _seal(runtime, data.client_secret)
+        if before is not None and before != (row.provider, row.token_url, row.client_id) and row.refresh_token:
+            # tokens of another provider or client are no use with this one: the mailbox waits for this consent
+            row.access_token = row.refresh_token = row.expires_at = row.error = None
+            row.status = OAuthStatus.PENDING.value
         client = _client(runtime, row)
         if not client.client_id or not client.client_secret:
             raise ValidationFailed(
