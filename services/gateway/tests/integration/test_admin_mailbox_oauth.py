@@ -233,6 +233,16 @@ def test_a_revoked_consent_shows_on_the_mailbox_page(
 ):
     box = new_mailbox(api, oauth_imap, "desk-revoked")
     page_path = f"/admin/mailboxes/{box['id']}"
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    for width, suffix in ((1400, ""), (390, "-phone")):  # before it is connected: what an admin sees first
+        with agent_page(chromium, stack) as page:
+            page.set_viewport_size({"width": width, "height": 900})
+            page.goto(page_path)
+            # a password mailbox keeps its form first; the way to OAuth2 is named on the first screen
+            expect(page.get_by_role("link", name="Microsoft 365 or Gmail?")).to_be_in_viewport()
+            page.get_by_role("link", name="Microsoft 365 or Gmail?").click()
+            expect(page.get_by_role("button", name="Connect with Google")).to_be_in_viewport()
+            page.screenshot(path=str(SCREENSHOTS / f"admin-mailbox-connect{suffix}.png"), full_page=False)
     token = csrf(admin_http.get(page_path).text)
     started = admin_http.post(
         f"{page_path}/oauth", data={"csrf_token": token, "provider": "custom", **custom_form(provider)}
@@ -252,7 +262,6 @@ def test_a_revoked_consent_shows_on_the_mailbox_page(
     failed = wait_until(lambda: (m := mailbox(api, box["id"]))["oauth"]["status"] == "failed" and m, timeout=30)
     assert failed["oauth"]["error"] == "invalid_grant: consent revoked"
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     for width, suffix in ((1400, ""), (390, "-phone")):
         with agent_page(chromium, stack) as page:
             page.set_viewport_size({"width": width, "height": 900})
