@@ -6,7 +6,6 @@ real process and learns the servers from `mailbox_sending_changed`, as mail-gate
 
 from __future__ import annotations
 
-import base64
 import smtplib
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,12 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
 from notifications_testkit import (
     SECRET,
+    AuthSink,
     Publisher,
-    SinkHandler,
     SmtpSink,
     Worker,
     make_case,
@@ -35,55 +32,6 @@ from contracts.cases import CaseRead, MessageAdded
 from contracts.mail_gateway import MailboxAccessToken, MailboxSendingChanged, MailboxSmtp
 from notifications.mail.mailer import SmtpMailer, step_of
 from notifications.relays.tokens import AccessTokens
-
-
-class AuthSink(SmtpSink):
-    """An SMTP server that wants a login: PLAIN/LOGIN with `user`/`password`, or XOAUTH2 with `token`."""
-
-    def __init__(self, *, user: str, password: str = "", token: str = "", port: int | None = None) -> None:
-        super().__init__(port)
-        self.user, self.password, self.token = user, password, token
-        self.handler = XoauthHandler(self)
-        self.logins: list[str] = []
-
-    def start(self) -> AuthSink:
-        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
-            ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == (
-                self.user,
-                self.password,
-            )
-            if ok:
-                self.logins.append(f"{mechanism}:{self.user}")
-            return AuthResult(success=ok, handled=False)
-
-        self.controller = Controller(
-            self.handler,
-            hostname="127.0.0.1",
-            port=self.port,
-            authenticator=check,
-            auth_required=True,
-            auth_require_tls=False,
-            # aiosmtpd 1.4 waits for more after a refused AUTH LOGIN with an initial response: PLAIN only
-            auth_exclude_mechanism=["LOGIN"],
-        )
-        self.controller.start()
-        return self
-
-
-class XoauthHandler(SinkHandler):
-    def __init__(self, sink: AuthSink) -> None:
-        super().__init__()
-        self.sink = sink
-
-    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
-        """RFC-less but universal (Google, Microsoft): base64 of `user=<u>^Aauth=Bearer <t>^A^A`."""
-        if len(args) < 2 or not self.sink.token:
-            return AuthResult(success=False, handled=False)
-        expected = f"user={self.sink.user}\x01auth=Bearer {self.sink.token}\x01\x01"
-        if base64.b64decode(args[1]).decode() != expected:
-            return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
-        self.sink.logins.append(f"XOAUTH2:{self.sink.user}")
-        return AuthResult(success=True)
 
 
 def _announce(
