@@ -6,13 +6,17 @@ real process and learns the servers from `mailbox_sending_changed`, as mail-gate
 
 from __future__ import annotations
 
+import contextlib
 import smtplib
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
+from kombu import Connection, Exchange, Queue
 from notifications_testkit import (
     SECRET,
     AuthSink,
@@ -275,14 +279,22 @@ def test_xoauth2_logs_in_with_the_mailbox_token_and_a_refused_token_fails_at_aut
         assert server.logins == ["XOAUTH2:oauth@example.com"] * 2
         assert len(server.wait_for("reader@customer.example", count=2)) == 2
 
+        # a token the server refuses (revoked before it expired) is dropped: the next login asks for a new one
+        server.token = "token-after-revocation"
         stale = SmtpMailer(
-            host="127.0.0.1", port=server.port, user="oauth@example.com", security="none", token=lambda: "expired"
+            host="127.0.0.1",
+            port=server.port,
+            user="oauth@example.com",
+            security="none",
+            token=lambda: tokens.token(7),
+            token_refused=lambda: tokens.forget(7),
         )
         with pytest.raises(smtplib.SMTPAuthenticationError) as refused:
             stale.send(
                 delivery_id=2, sender="oauth@example.com", recipient="r@customer.example", message_id="z", raw=b"x"
             )
         assert step_of(refused.value) == "auth"
+        assert tokens.token(7) == "token-of-today" and asked == [7, 7]
     finally:
         server.stop()
 
@@ -301,4 +313,89 @@ def test_a_password_login_that_fails_is_a_relay_failure_not_a_dead_mail() -> Non
             )
         assert step_of(no_tls.value) == "tls"  # the server offers no STARTTLS: never sent in the clear
     finally:
+        server.stop()
+
+
+class FakeTokenRpc:
+    """mail-gateway's `mailbox_access_token` RPC as nameko speaks it (the provider work lives in mail-gateway):
+    a consumer of `rpc-mail_gateway` on the test's vhost, answering `tokens[mailbox_id]`, startable at will."""
+
+    def __init__(self, amqp_uri: str, tokens: dict[int, str]) -> None:
+        self.amqp_uri, self.tokens, self.calls = amqp_uri, tokens, 0
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> FakeTokenRpc:
+        self._stop.clear()
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, args=(ready,), daemon=True)
+        self._thread.start()
+        assert ready.wait(10), "the fake token RPC did not start"
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(10)
+
+    def _serve(self, ready: threading.Event) -> None:
+        exchange = Exchange("nameko-rpc", type="topic", durable=True)
+        queue = Queue("rpc-mail_gateway", exchange=exchange, routing_key="mail_gateway.*", durable=True)
+        with Connection(self.amqp_uri) as conn:
+            producer = conn.Producer()
+
+            def answer(body: dict[str, Any], message: Any) -> None:
+                self.calls += 1
+                mailbox_id = int(body["kwargs"]["mailbox_id"])
+                expires = (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+                result = {"access_token": self.tokens[mailbox_id], "expires_at": expires}
+                producer.publish(
+                    {"result": result, "error": None},
+                    exchange=exchange,
+                    routing_key=message.properties["reply_to"],
+                    correlation_id=message.properties["correlation_id"],
+                    serializer="json",
+                )
+                message.ack()
+
+            with conn.Consumer(queue, callbacks=[answer], accept=["json"]):
+                ready.set()
+                while not self._stop.is_set():
+                    with contextlib.suppress(socket.timeout, TimeoutError):
+                        conn.drain_events(timeout=0.3)
+
+
+def test_an_oauth2_mailbox_sends_with_a_token_from_mail_gateway_and_waits_while_there_is_none(
+    worker: Worker, publisher: Publisher, amqp_uri: str
+) -> None:
+    server = AuthSink(user="o365@example.com", token="token-from-mail-gateway").start()
+    tokens = FakeTokenRpc(amqp_uri, {70: "token-from-mail-gateway"})
+    try:
+        _announce(
+            publisher,
+            mailbox_id=70,
+            address="o365@example.com",
+            version=1,
+            sink=server,
+            auth="oauth2",
+            user="o365@example.com",
+        )
+        wait_until(lambda: _copies(worker) >= 6, what="the mailbox copied")
+        # mail-gateway is not answering yet: no token, so the login fails and the mail is retried, not lost
+        case = _case("o365@example.com", "cloud-reader@customer.example")
+        _reply(publisher, case)
+        [waiting] = wait_until(
+            lambda: [d for d in worker.deliveries(case_id=case.id) if d["attempts"] >= 1 and d["status"] == "failed"],
+            timeout=30,
+            what="a failed attempt without a token",
+        )
+        assert "auth" in waiting["last_error"] and "token" in waiting["last_error"]
+        tokens.start()
+        [mail] = server.wait_for("cloud-reader@customer.example", timeout=30)
+        assert mail["From"].addresses[0].addr_spec == "o365@example.com"
+        assert server.logins == ["XOAUTH2:o365@example.com"] and tokens.calls >= 1
+        [row] = wait_until(lambda: [d for d in worker.deliveries(case_id=case.id) if d["status"] == "sent"])
+        assert row["attempts"] >= 2
+    finally:
+        tokens.stop()
         server.stop()

@@ -63,10 +63,12 @@ class SmtpMailer:
         security: str | None = None,
         token: Callable[[], str] | None = None,
         tls_context: ssl.SSLContext | None = None,
+        token_refused: Callable[[], None] | None = None,
     ) -> None:
         self.host, self.port, self.user, self.password = host, port, user, password
         self.security = security or ("starttls" if starttls else "none")
         self.timeout, self.token, self.tls_context = timeout, token, tls_context
+        self.token_refused = token_refused
         self._smtp: smtplib.SMTP | None = None
 
     def _connection(self) -> smtplib.SMTP:
@@ -105,7 +107,12 @@ class SmtpMailer:
             if self.token is not None:
                 token = self.token()
                 # the server answers a refused token with a 334 challenge (an error in JSON): answer it empty
-                smtp.auth("XOAUTH2", lambda challenge=None: "" if challenge else xoauth2(self.user, token))
+                try:
+                    smtp.auth("XOAUTH2", lambda challenge=None: "" if challenge else xoauth2(self.user, token))
+                except smtplib.SMTPAuthenticationError:
+                    if self.token_refused is not None:  # revoked early: ask for a new one next time
+                        self.token_refused()
+                    raise
             elif self.user:
                 smtp.login(self.user, self.password)
         except BaseException as exc:

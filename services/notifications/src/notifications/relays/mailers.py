@@ -73,9 +73,12 @@ def smtp_mailer(relay: Relay, *, settings: NotificationsSettings, tokens: Access
     if settings.smtp_ca_file:
         context.load_verify_locations(cafile=settings.smtp_ca_file)
     token: Callable[[], str] | None = None
+    refused: Callable[[], None] | None = None
     password = ""
     if relay.auth == "oauth2":
         token = _token_of(relay, tokens)
+        if tokens is not None:
+            refused = lambda: tokens.forget(relay.mailbox_id)  # noqa: E731
     else:
         try:
             password = sealed.unseal(relay.password_sealed, secret=settings.secret_key, purpose=sealed.SMTP_PASSWORD)
@@ -91,6 +94,7 @@ def smtp_mailer(relay: Relay, *, settings: NotificationsSettings, tokens: Access
         security=relay.security,
         token=token,
         tls_context=context,
+        token_refused=refused,
     )
 
 

@@ -84,11 +84,11 @@ FIELDS = (
     Field("imap_poll_seconds", "Check every (seconds)", kind="number", required=True),
     Field("use_idle", "Use IMAP IDLE when the server offers it (mail in seconds)", kind="checkbox"),
     Field("smtp_host", "SMTP server", help="e.g. smtp.office365.com. Empty: mail leaves through the global relay."),
-    Field("smtp_port", "Port", kind="number", help="Empty: 587 for STARTTLS, 465 for TLS, 25 for none."),
-    Field("smtp_security", "Security", kind="select", options=SMTP_SECURITY, required=True),
+    Field("smtp_port", "SMTP port", kind="number", help="Empty: 587 for STARTTLS, 465 for TLS, 25 for none."),
+    Field("smtp_security", "SMTP security", kind="select", options=SMTP_SECURITY, required=True),
     Field("smtp_auth", "Log in with", kind="select", options=SMTP_AUTH, required=True),
-    Field("smtp_user", "User name", help="Usually the mailbox's address. Empty with a password login: no login."),
-    Field("smtp_password", "Password", kind="password", help="Never shown. Leave blank to keep the stored one."),
+    Field("smtp_user", "SMTP user name", help="Usually the mailbox's address. Empty with a password login: no login."),
+    Field("smtp_password", "SMTP password", kind="password", help="Never shown. Leave blank to keep the stored one."),
 )
 NUMBERS = {"imap_port", "imap_poll_seconds", "smtp_port"}
 PASSWORDS = {"imap_password", "smtp_password"}
@@ -142,8 +142,9 @@ def _form_values(form: FormData) -> dict[str, Any]:
             values[f.name] = given if isinstance(given, str) and given else None
         else:
             values[f.name] = raw or (None if f.name in OPTIONAL else raw)
-    if not values.get("outsider_reply"):
-        values.pop("outsider_reply", None)  # the select always sends one; a bare post gets the model's default
+    for name in ("outsider_reply", "smtp_security", "smtp_auth"):
+        if not values.get(name):
+            values.pop(name, None)  # the select always sends one; a bare post gets the model's default
     return values
 
 
