@@ -173,7 +173,7 @@ class SmtpAuth(StrEnum):
 
 
 class MailboxWrite(BaseModel):
-    """Create or change a mailbox (`save_mailbox`); a None password keeps the stored one.
+    """Create or change a mailbox (`save_mailbox`); a None password keeps the stored one ("" removes an SMTP one).
 
     `smtp_host` empty: the mailbox's mail leaves through the global relay (HELPDESK_SMTP_RELAY).
     """

@@ -17,7 +17,7 @@ DEFAULT_PORTS = {MailboxSecurity.SSL: 465, MailboxSecurity.STARTTLS: 587, Mailbo
 
 
 def apply_sending(box: Mailbox, data: MailboxWrite, *, secret: str) -> None:
-    """Copy the sending settings of `data` onto `box` (a None password keeps the stored one)."""
+    """Copy the sending settings of `data` onto `box` (a None password keeps the stored one, "" removes it)."""
     host = (data.smtp_host or "").strip() or None
     if host and any(c.isspace() for c in host):
         raise ValidationFailed(message=f"not a host name: {host!r}", details={"field": "smtp_host"})
@@ -28,7 +28,9 @@ def apply_sending(box: Mailbox, data: MailboxWrite, *, secret: str) -> None:
     box.smtp_security = data.smtp_security.value
     box.smtp_auth = data.smtp_auth.value
     box.smtp_user = (data.smtp_user or "").strip() or None
-    if data.smtp_password is not None:
+    if data.smtp_password == "":
+        box.smtp_password = None  # an explicit empty password removes the stored one
+    elif data.smtp_password is not None:
         box.smtp_password = sealed.seal(data.smtp_password, secret=secret, purpose=sealed.SMTP_PASSWORD)
     box.smtp_version = (box.smtp_version or 0) + 1
 

@@ -54,9 +54,11 @@ def test_saving_a_mailbox_announces_its_smtp_server_with_the_password_only_seale
     assert kept["smtp_password_set"] is True and kept["smtp_version"] == 2
     [second] = stack.events.wait_for("mailbox_sending_changed", mailbox_id=saved["id"], version=2)
     assert second["payload"]["smtp"]["password_sealed"] and second["payload"]["smtp"]["port"] == 2465
+    cleared = _save(rpc, {**body, "smtp_password": ""}, saved["id"])
+    assert cleared["smtp_password_set"] is False and cleared["smtp_version"] == 3
     dropped = _save(rpc, {"address": body["address"]}, saved["id"])
-    assert dropped["smtp_host"] is None and dropped["smtp_version"] == 3
-    [third] = stack.events.wait_for("mailbox_sending_changed", mailbox_id=saved["id"], version=3)
+    assert dropped["smtp_host"] is None and dropped["smtp_version"] == 4
+    [third] = stack.events.wait_for("mailbox_sending_changed", mailbox_id=saved["id"], version=4)
     assert third["payload"]["smtp"] is None
 
 
