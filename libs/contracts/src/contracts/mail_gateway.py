@@ -266,11 +266,14 @@ class MailboxSendingChanged(EventPayload):
 
 
 class MailboxAccessToken(BaseModel):
-    """`mailbox_access_token(mailbox_id)`: a current OAuth2 access token of an OAuth2 mailbox."""
+    """A current access token of an OAuth2 mailbox (`mailbox_access_token`), for SASL XOAUTH2 (IMAP, SMTP)."""
 
     model_config = ConfigDict(extra="ignore")
     access_token: str = Field(repr=False)
     expires_at: datetime
+    mailbox_id: int | None = None
+    address: str = ""
+    user: str = ""  # the user name XOAUTH2 names: the mailbox's IMAP user, else its address
 
 
 class ConnectionCheck(BaseModel):
