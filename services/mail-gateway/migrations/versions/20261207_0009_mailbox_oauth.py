@@ -1,7 +1,7 @@
 """mailbox_oauth: OAuth2 sign-in (SASL XOAUTH2) of a mailbox, its encrypted tokens and pending consent
 
-Revision ID: 0008_mailbox_oauth
-Revises: 0007_outsider_reply
+Revision ID: 0009_mailbox_oauth
+Revises: 0008_mailbox_smtp
 Create Date: 2026-12-07 20:10:00
 
 Hand-written (decisions 0224-0226).
@@ -14,8 +14,8 @@ import sqlalchemy as sa
 import chassis.db
 from alembic import op
 
-revision: str = "0008_mailbox_oauth"
-down_revision: str | Sequence[str] | None = "0007_outsider_reply"
+revision: str = "0009_mailbox_oauth"
+down_revision: str | Sequence[str] | None = "0008_mailbox_smtp"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
