@@ -38,6 +38,8 @@ LAST_ADMIN_CREDENTIAL = "last_admin_credential"
 FREE_MAIL_DOMAIN = "free_mail_domain"
 # -- a mail from someone not on the case: only such an entry can be made public or its sender added
 NOT_FROM_OUTSIDER = "not_from_outsider"
+# -- bulk changes to cases: one request names at most 500 cases
+TOO_MANY_CASES = "too_many_cases"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -66,6 +68,7 @@ HTTP_STATUS: dict[str, int] = {
     LAST_ADMIN_CREDENTIAL: 409,
     FREE_MAIL_DOMAIN: 422,
     NOT_FROM_OUTSIDER: 422,
+    TOO_MANY_CASES: 422,
 }
 
 
