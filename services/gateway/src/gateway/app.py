@@ -45,6 +45,7 @@ from gateway.context import AppContext
 from gateway.settings import GatewaySettings
 from gateway.ui import (
     account_routes,
+    case_list_routes,  # the list's export and bulk changes
     inbox_routes,  # saving searches from the inbox
     profile,  # the signed-in agent's own settings
 )
@@ -166,6 +167,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(audit_router)  # the admin audit log (0198)
     app.include_router(accounts_router)  # invitations, deactivation, sessions of agents
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
+    app.include_router(case_list_routes.router)  # /cases/export, /cases/bulk: before ui.router too
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
