@@ -3,7 +3,8 @@ as xlsx, against a cases database of 100,000 generated cases (bench/dataset.py, 
 
 Starts the cases worker and the gateway as their real processes on that database, downloads each export to a
 file (streamed, so this process holds none of it), checks the row count, and prints JSON: seconds to the first
-byte and to the last, the file's size, and the peak memory (RSS, sampled every 20 ms from /proc) of the gateway
+byte and to the last, the file's size, the CPU seconds of each process (bench/process_cpu.py: the figure that
+load on a shared machine does not inflate), and the peak memory (RSS, sampled every 20 ms from /proc) of the gateway
 and of the cases worker during the export, with each process's RSS before it.
 
 Usage: .venv/bin/python bench/export.py [--cases 100000] [--formats csv xlsx]
@@ -29,6 +30,7 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dataset import cases_database
+from process_cpu import CpuMeter
 from system import API_KEY, running_system
 
 
@@ -73,13 +75,14 @@ def count_rows(path: Path, fmt: str) -> int:
         return sum(chunk.count(b"<row ") for chunk in iter(lambda: sheet.read(1 << 20), b"")) - 1
 
 
-def export_once(base_url: str, fmt: str, pids: dict[str, int], target: Path) -> dict[str, Any]:
+def export_once(base_url: str, fmt: str, pids: dict[str, int], target: Path, meter: CpuMeter) -> dict[str, Any]:
     headers = {"Authorization": f"Bearer {API_KEY}"}
     with (
         httpx.Client(base_url=base_url, headers=headers, timeout=600) as client,
         PeakRss(pids) as memory,
         target.open("wb") as out,
     ):
+        meter.start()
         started = time.perf_counter()
         first_byte = None
         with client.stream("GET", "/api/v1/cases/export", params={"format": fmt}) as resp:
@@ -89,6 +92,7 @@ def export_once(base_url: str, fmt: str, pids: dict[str, int], target: Path) -> 
                 first_byte = first_byte or time.perf_counter() - started
                 out.write(chunk)
         seconds = time.perf_counter() - started
+        cpu = meter.stop(1, unit="export")
     return {
         "format": fmt,
         "rows": count_rows(target, fmt),
@@ -97,6 +101,8 @@ def export_once(base_url: str, fmt: str, pids: dict[str, int], target: Path) -> 
         "bytes": target.stat().st_size,
         "peak_rss_mb": {name: round(v, 1) for name, v in memory.peak.items()},
         "rss_before_mb": {name: round(v, 1) for name, v in memory.before.items()},
+        # CPU seconds of each process for the whole export (minus its idle rate): what the load cannot inflate
+        "cpu_s": {name: round(row["minus_idle"] / 1000, 2) for name, row in cpu.items() if "minus_idle" in row},
     }
 
 
@@ -119,8 +125,10 @@ def main() -> None:
         pids = {name: system.processes[name].proc.pid for name in ("gateway", "cases")}
         with system.api() as api:  # warm-up: connections, caches, the first RPC
             api.get("/api/v1/cases", params={"limit": 100}).raise_for_status()
+        meter = CpuMeter(system)
+        meter.measure_idle(3.0)
         for fmt in args.formats:
-            result = export_once(system.gateway_url, fmt, pids, Path(tmp) / f"export.{fmt}")
+            result = export_once(system.gateway_url, fmt, pids, Path(tmp) / f"export.{fmt}", meter)
             print(json.dumps(result), file=sys.stderr, flush=True)
             runs.append(result)
     print(
