@@ -153,20 +153,6 @@ class ListQuery:
         query = self if requester is None else replace(self, requester_id=requester)
         return urlencode([(k, v) for k, v in query.params(sort=sort) if k not in drop])
 
-    def api_params(self) -> list[tuple[str, str]]:
-        """The same as the API's query parameters (`sla` becomes `sla_state`, dates become times)."""
-        pairs = [(k, v) for k, v in self.params() if k not in {"sla", "assignee"} and not k.endswith(("_from", "_to"))]
-        if self.unassigned:
-            pairs.append(("unassigned", "true"))
-        elif self.assignee_id:
-            pairs.append(("assignee", str(self.assignee_id)))
-        pairs += [("sla_state", state) for state in SLA_FILTERS.get(self.sla, [])]
-        for name in ("created_from", "created_to", "updated_from", "updated_to"):
-            value = self.fields()[name]
-            if value is not None:
-                pairs.append((name, value.isoformat()))
-        return pairs
-
     def sort_state(self, column: str) -> str:
         """`ascending`, `descending` or `none` for a column's aria-sort."""
         if self.sort is None:
