@@ -145,6 +145,8 @@ def test_select_cases_and_bulk_assign_with_a_result_per_case(
     item = page.get_by_role("list", name="Result per case").get_by_role("listitem")
     expect(item.filter(has_text=f"Case #{refused['number']}: not changed")).to_contain_text("invalid_transition")
     assert api.get(f"/api/v1/cases/{refused['id']}").json()["status"] == "new"
+    assert page.evaluate(SERIOUS) == []
+    page.screenshot(path=str(SCREENSHOTS / "case-bulk-result.png"), full_page=True)
 
 
 @pytest.mark.browser
