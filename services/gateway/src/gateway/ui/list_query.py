@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from urllib.parse import urlencode
 
 from contracts import cases as c
-from contracts.bounds import MAX_ID, MAX_TAG
+from contracts.bounds import MAX_FIELD_KEY, MAX_FIELD_VALUE, MAX_ID, MAX_TAG
 
 # the list's SLA choices: "at risk" = a target is close to (warning) or past (breached) its due time
 SLA_FILTERS: dict[str, list[str]] = {
@@ -68,6 +68,7 @@ class ListQuery:
 
     statuses: list[c.Status] = field(default_factory=list)
     priorities: list[c.Priority] = field(default_factory=list)
+    sources: list[c.Source] = field(default_factory=list)
     group_ids: list[int] = field(default_factory=list)
     assignee_id: int | None = None
     unassigned: bool = False
@@ -75,6 +76,8 @@ class ListQuery:
     organisation_id: int | None = None
     type_id: int | None = None
     tags: list[str] = field(default_factory=list)
+    category: str = ""
+    custom_fields: dict[str, str] = field(default_factory=dict)
     sla: str = ""
     created_from: date | None = None
     created_to: date | None = None
@@ -93,6 +96,7 @@ class ListQuery:
         return {
             "statuses": self.statuses,
             "priorities": self.priorities,
+            "sources": self.sources,
             "group_ids": self.group_ids,
             "assignee_id": self.assignee_id,
             "unassigned": True if self.unassigned else None,
@@ -100,6 +104,8 @@ class ListQuery:
             "organisation_id": self.organisation_id,
             "type_id": self.type_id,
             "tags": self.tags,
+            "category": self.category or None,
+            "custom_fields": self.custom_fields,
             "sla_states": SLA_FILTERS.get(self.sla, []),
             "created_from": _start(self.created_from),
             "created_to": _start(self.created_to, days=1),
@@ -117,6 +123,7 @@ class ListQuery:
         chosen = self.sort if sort == "same" else sort
         pairs: list[tuple[str, str]] = [("status", s.value) for s in self.statuses]
         pairs += [("priority", p.value) for p in self.priorities]
+        pairs += [("source", x.value) for x in self.sources]
         pairs += [("group", str(g)) for g in self.group_ids]
         if self.unassigned:
             pairs.append(("assignee", UNASSIGNED))
@@ -130,6 +137,9 @@ class ListQuery:
             if value:
                 pairs.append((name, str(value)))
         pairs += [("tag", t) for t in self.tags]
+        if self.category:
+            pairs.append(("category", self.category))
+        pairs += [("custom_field", f"{k}:{v}") for k, v in self.custom_fields.items()]
         if self.sla:
             pairs.append(("sla", self.sla))
         for name, day in (
@@ -173,6 +183,16 @@ def _start(day: date | None, *, days: int = 0) -> datetime | None:
     return datetime.combine(day + timedelta(days=days), time(0), tzinfo=UTC) if day else None
 
 
+def _custom_fields(values: list[Any]) -> dict[str, str]:
+    """`key:value` pairs (the API's `custom_field`); a text without a key is left out."""
+    found: dict[str, str] = {}
+    for value in values[:20]:
+        key, sep, wanted = str(value).partition(":")
+        if sep and key.strip() and len(key.strip()) <= MAX_FIELD_KEY and len(wanted) <= MAX_FIELD_VALUE:
+            found[key.strip()] = wanted.strip()
+    return found
+
+
 def parse(values: MultiDict | Mapping[str, Any]) -> ListQuery:
     """The list's query from a URL's parameters or a form (values it cannot read are left out)."""
     get = values.getlist if hasattr(values, "getlist") else (lambda k: [values[k]] if k in values else [])
@@ -189,7 +209,10 @@ def parse(values: MultiDict | Mapping[str, Any]) -> ListQuery:
         requester_id=_one_id(get("requester")),
         organisation_id=_one_id(get("organisation")),
         type_id=_one_id(get("type")),
+        sources=list(dict.fromkeys(c.Source(v) for v in get("source") if v in set(c.Source))),
         tags=_texts(get("tag")),
+        category=str((get("category") or [""])[0]).strip()[:200],
+        custom_fields=_custom_fields(get("custom_field")),
         sla=sla if sla in SLA_FILTERS else "",
         created_from=_day(get("created_from")),
         created_to=_day(get("created_to")),

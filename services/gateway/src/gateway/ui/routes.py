@@ -111,6 +111,7 @@ async def case_list(
         "cursor": cursor,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
+        "sources": list(c.Source),
         "sla_choices": SLA_CHOICES,
     }
     return s.render(request, "case_list.html", context)
@@ -197,6 +198,7 @@ async def _case_page(
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
+        "sources": list(c.Source),
         "error": error,
     }
     work, sla = await asyncio.gather(
