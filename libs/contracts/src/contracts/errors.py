@@ -43,6 +43,8 @@ NOT_FROM_OUTSIDER = "not_from_outsider"
 OAUTH_NOT_CONNECTED = "oauth_not_connected"
 OAUTH_STATE_INVALID = "oauth_state_invalid"
 OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
+# -- bulk changes to cases: one request names at most 500 cases
+TOO_MANY_CASES = "too_many_cases"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -74,6 +76,7 @@ HTTP_STATUS: dict[str, int] = {
     OAUTH_NOT_CONNECTED: 409,
     OAUTH_STATE_INVALID: 400,
     OAUTH_PROVIDER_REFUSED: 502,
+    TOO_MANY_CASES: 422,
 }
 
 
