@@ -46,6 +46,7 @@ from gateway.settings import GatewaySettings
 from gateway.ui import (
     account_routes,
     case_list_routes,  # the list's export and bulk changes
+    directory_pages,  # contacts and organisations
     inbox_routes,  # saving searches from the inbox
     profile,  # the signed-in agent's own settings
 )
@@ -173,6 +174,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_work_ui.router)
     app.include_router(inbox_routes.router)
     app.include_router(profile.router)
+    app.include_router(directory_pages.router)  # contacts and organisations
     app.include_router(admin_routes.router)  # the admin console under /admin
     # htmx comes from the npm install (never copied into the repo); the UI works without it too
     app.mount(
