@@ -138,7 +138,15 @@ def test_the_side_panel_saves_each_field_on_change_and_refuses_a_stale_version(
 
     for name in ("title", "description", "status_id", "priority", "assignee_id", "group_id", "type_id", "category"):
         expect(panel.locator(f"[name='{name}']")).to_have_count(1)
-    for name in ("solution", "due_at", "external_ref", "organisation_id", "tags", "follower_ids", "custom_fields.seats"):
+    for name in (
+        "solution",
+        "due_at",
+        "external_ref",
+        "organisation_id",
+        "tags",
+        "follower_ids",
+        "custom_fields.seats",
+    ):
         expect(panel.locator(f"[name='{name}']")).to_have_count(1)
 
     saves("priority", lambda: panel.get_by_label("Priority").select_option("high"))
