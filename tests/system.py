@@ -9,9 +9,10 @@ from __future__ import annotations
 import contextlib
 import subprocess
 import sys
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -22,12 +23,22 @@ import httpx
 from aiosmtpd.controller import Controller
 
 from chassis.settings import repo_root
-from chassis.testing import ServiceProcess, amqp_vhost, free_port, pg_database
+from chassis.testing import (
+    ServiceProcess,
+    amqp_vhost,
+    free_port,
+    pg_database,
+    pg_template,
+    start_together,
+    stop_together,
+    wait_for_rpc,
+)
 
 ROOT = repo_root()
 PACKAGES = ["cases", "mail_gateway", "notifications", "reports", "gateway", "portal"]
 API_KEY = "hd_e2e_" + "k" * 32
 SECRET = "e2e-secret-" + "s" * 40
+ADMIN_PASSWORD = "admin-e2e-password"
 
 
 class SmtpSink:
@@ -110,7 +121,7 @@ class System:
             "HELPDESK_AMQP_URI": self.amqp_uri,
             "HELPDESK_SECRET_KEY": SECRET,
             "HELPDESK_API_KEY": API_KEY,
-            "HELPDESK_ADMIN_PASSWORD": "admin-e2e-password",
+            "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
             "HELPDESK_SMTP_RELAY": self.smtp_relay,
             "CASES_OPS_PORT": str(p["cases_ops"]),
             "MAIL_GATEWAY_OPS_PORT": str(p["mail_gateway_ops"]),
@@ -146,20 +157,10 @@ class System:
     def smtp_port(self) -> int:
         return self.ports["smtp"]
 
-    def prepare(self) -> None:
+    def prepare(self, packages: Iterable[str] = PACKAGES) -> None:
         """Migrate and seed every service, as `make run` does."""
-        for package in PACKAGES:
-            for command in ("migrate", "seed"):
-                result = subprocess.run(
-                    [sys.executable, "-m", package, command],
-                    env={**_base_env(), **self.env},
-                    cwd=ROOT,
-                    capture_output=True,
-                    text=True,
-                    timeout=120,
-                )
-                if result.returncode != 0:
-                    raise RuntimeError(f"{package} {command} failed:\n{result.stdout}\n{result.stderr}")
+        for package in packages:
+            _migrate_and_seed(package, {**_base_env(), **self.env})
 
     def process(self, name: str) -> ServiceProcess:
         if name not in self.processes:
@@ -170,13 +171,15 @@ class System:
         return self.processes[name]
 
     def start(self, *names: str) -> None:
-        for name in names or tuple(self.LAYOUT):
-            self.process(name).start(timeout=60)
+        names = names or tuple(self.LAYOUT)
+        start_together([self.process(name) for name in names], timeout=60)
+        for name in names:
+            package, command, _port = self.LAYOUT[name]
+            if command == "worker":  # started side by side: make sure each one's queues exist before going on
+                wait_for_rpc(self.amqp_uri, package)
 
     def stop(self, *names: str) -> None:
-        for name in names or tuple(self.LAYOUT):
-            if name in self.processes:
-                self.processes[name].stop()
+        stop_together(self.processes[name] for name in names or tuple(self.LAYOUT) if name in self.processes)
 
     def api(self) -> httpx.Client:
         return httpx.Client(base_url=self.gateway_url, headers={"Authorization": f"Bearer {API_KEY}"}, timeout=30)
@@ -189,6 +192,36 @@ def _base_env() -> dict[str, str]:
     import os
 
     return dict(os.environ)
+
+
+def _migrate_and_seed(package: str, env: dict[str, str]) -> None:
+    for command in ("migrate", "seed"):
+        result = subprocess.run(
+            [sys.executable, "-m", package, command], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120
+        )
+        if result.returncode != 0:
+            raise RuntimeError(f"{package} {command} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def _template(package: str) -> str:
+    """A database of `package` migrated and seeded once in this process; each system gets a copy of it."""
+
+    def prepare(url: str) -> None:
+        _migrate_and_seed(
+            package,
+            {
+                **_base_env(),
+                "HELPDESK_ENV": "test",
+                "HELPDESK_HOME": str(ROOT),
+                "HELPDESK_VAR_DIR": tempfile.mkdtemp(prefix=f"{package}-template-"),
+                "HELPDESK_SECRET_KEY": SECRET,
+                "HELPDESK_API_KEY": API_KEY,
+                "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+                f"{package.upper()}_DATABASE_URL": url,
+            },
+        )
+
+    return pg_template(f"e2e:{package}", prepare)
 
 
 @contextlib.contextmanager
@@ -204,10 +237,13 @@ def running_system(
     with contextlib.ExitStack() as stack:
         amqp = stack.enter_context(amqp_vhost())
         given = databases or {}
-        urls = {p: given[p] if p in given else stack.enter_context(pg_database(p)) for p in PACKAGES}
+        # fresh databases are copies of ones migrated and seeded once; a given one is migrated and seeded here
+        urls = {
+            p: given[p] if p in given else stack.enter_context(pg_database(p, template=_template(p))) for p in PACKAGES
+        }
         system = System(amqp, urls, tmp_path / "var", f"127.0.0.1:{sink.port}")
         system.var_dir.mkdir(parents=True, exist_ok=True)
-        system.prepare()
+        system.prepare(given)
         try:
             if start:
                 system.start()

@@ -18,7 +18,17 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import Engine, create_engine, text
 
 from cases.sla import writes_hooks
-from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_until
+from chassis.testing import (
+    EventCollector,
+    ServiceProcess,
+    SyncRpc,
+    amqp_vhost,
+    free_port,
+    pg_database,
+    pg_template,
+    wait_for_rpc,
+    wait_until,
+)
 from contracts.envelope import Envelope, EventPayload
 from contracts.mail_gateway import MailAddress, MailReceived
 
@@ -118,37 +128,25 @@ def _run(command: str, env: dict[str, str]) -> None:
     assert result.returncode == 0, f"cases {command} failed:\n{result.stdout}\n{result.stderr}"
 
 
-def _wait_for_rpc(amqp_uri: str, timeout: float = 30.0) -> None:
-    # /healthz answers before the RPC queue is declared; a call sent earlier would be dropped
-    deadline = time.monotonic() + timeout
-    probe = SyncRpc(amqp_uri, timeout=1.0)
-    try:
-        while True:
-            try:
-                probe.call("cases", "health")
-                return
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    raise
-    finally:
-        probe.close()
+def _migrated_and_seeded(db_url: str) -> None:
+    _run("migrate", {"CASES_DATABASE_URL": db_url})
+    _run("seed", {"CASES_DATABASE_URL": db_url})
 
 
 @pytest.fixture(scope="module")
 def cases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CasesService]:
-    with pg_database("cases") as db_url, amqp_vhost() as amqp_uri:
+    template = pg_template("cases:migrate+seed", _migrated_and_seeded)
+    with pg_database("cases", template=template) as db_url, amqp_vhost() as amqp_uri:
         port = free_port()
         env = {"CASES_DATABASE_URL": db_url, "HELPDESK_AMQP_URI": amqp_uri, "CASES_OPS_PORT": str(port)}
         env["CASES_DORMANT_CHECK_SECONDS"] = "0.5"  # dormant cases wake within the test's wait
-        _run("migrate", env)
-        _run("seed", env)
         log_dir = Path(tmp_path_factory.mktemp("cases-logs"))
         ops_url = f"http://127.0.0.1:{port}"
         process = ServiceProcess("cases", "worker", env, f"{ops_url}/healthz", log_dir).start()
         engine = create_engine(db_url)
         rpc = events = None
         try:
-            _wait_for_rpc(amqp_uri)
+            wait_for_rpc(amqp_uri, "cases")
             rpc = SyncRpc(amqp_uri)
             events = EventCollector(amqp_uri, ["cases"])
             yield CasesService(amqp_uri, engine, rpc, events, ops_url, process)

@@ -10,7 +10,7 @@ import os
 import secrets
 import subprocess
 import sys
-import time
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,15 +23,17 @@ from notifications_process import notifications_worker
 from playwright.sync_api import Browser, Page, expect
 
 from chassis.db import make_engine, make_sessionmaker
-from chassis.settings import repo_root
 from chassis.testing import (
     EventCollector,
     ServiceProcess,
-    SyncRpc,
     amqp_vhost,
     free_port,
     launched_chromium,
     pg_database,
+    pg_template,
+    start_together,
+    stop_together,
+    wait_for_rpc,
 )
 from chassis.testing import wait_until as _wait_until
 from gateway import access
@@ -88,20 +90,29 @@ def _run(package: str, command: str, env: dict[str, str]) -> str:
     return result.stdout
 
 
-def _wait_for_rpc(amqp_uri: str, service: str, timeout: float = 30.0) -> None:
-    # a worker's /healthz answers before its RPC queue exists; a call sent earlier would be lost
-    deadline = time.monotonic() + timeout
-    probe = SyncRpc(amqp_uri, timeout=1.0)
-    try:
-        while True:
-            try:
-                probe.call(service, "health")
-                return
-            except TimeoutError:
-                if time.monotonic() > deadline:
-                    raise
-    finally:
-        probe.close()
+# One admin key, admin password and secret key for the whole test process: every module's databases are
+# copies of templates migrated and seeded once with them (chassis.testing.pg_template).
+SECRET_KEY = secrets.token_urlsafe(32)
+API_KEY = "hdk_test_" + secrets.token_urlsafe(24)
+ADMIN_PASSWORD = secrets.token_urlsafe(12)
+
+
+def _template(package: str, *commands: str) -> str:
+    """A database of `package` with `commands` (migrate, seed) run once in this process, to copy per module."""
+
+    def prepare(url: str) -> None:
+        env = {
+            "HELPDESK_SECRET_KEY": SECRET_KEY,
+            "HELPDESK_API_KEY": API_KEY,
+            "HELPDESK_ADMIN_PASSWORD": ADMIN_PASSWORD,
+            "HELPDESK_VAR_DIR": tempfile.mkdtemp(prefix=f"{package}-template-"),
+            f"{package.upper()}_DATABASE_URL": url,
+        }
+        for command in commands:
+            output = _run(package, command, env)
+            assert API_KEY not in output and ADMIN_PASSWORD not in output
+
+    return pg_template(f"{package}:{'+'.join(commands)}", prepare)
 
 
 @pytest.fixture(scope="module")
@@ -110,14 +121,14 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     tmp = Path(tmp_path_factory.mktemp("gateway-stack"))
     with (
         amqp_vhost() as amqp_uri,
-        pg_database("cases") as cases_db,
-        pg_database("reports") as reports_db,
-        pg_database("gateway") as gateway_db,
+        pg_database("cases", template=_template("cases", "migrate", "seed")) as cases_db,
+        pg_database("reports", template=_template("reports", "migrate")) as reports_db,
+        pg_database("gateway", template=_template("gateway", "migrate", "seed")) as gateway_db,
     ):
         common = {
             "HELPDESK_AMQP_URI": amqp_uri,
             "HELPDESK_VAR_DIR": str(tmp / "var"),
-            "HELPDESK_SECRET_KEY": secrets.token_urlsafe(32),
+            "HELPDESK_SECRET_KEY": SECRET_KEY,
         }
         cases_port, reports_port, gateway_port = free_port(), free_port(), free_port()
         cases_env = {**common, "CASES_DATABASE_URL": cases_db, "CASES_OPS_PORT": str(cases_port)}
@@ -125,13 +136,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stack = Stack(
             base_url=f"http://127.0.0.1:{gateway_port}",
             amqp_uri=amqp_uri,
-            api_key="hdk_test_" + secrets.token_urlsafe(24),
-            admin_password=secrets.token_urlsafe(12),
+            api_key=API_KEY,
+            admin_password=ADMIN_PASSWORD,
             gateway_db_url=gateway_db,
             var_dir=tmp / "var",
         )
         stack.cases_db_url = cases_db
-        stack.secret_key = common["HELPDESK_SECRET_KEY"]
+        stack.secret_key = SECRET_KEY
         gateway_env = {
             **common,
             "GATEWAY_DATABASE_URL": gateway_db,
@@ -144,29 +155,23 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             # sessions and sign-in throttles of this module only (every test signs in from 127.0.0.1)
             "GATEWAY_REDIS_PREFIX": f"test:gateway:{uuid.uuid4().hex}",
         }
-        _run("cases", "migrate", cases_env)
-        _run("cases", "seed", cases_env)
-        _run("reports", "migrate", reports_env)
-        _run("gateway", "migrate", gateway_env)
-        seeded = _run("gateway", "seed", gateway_env)
-        assert stack.api_key not in seeded and stack.admin_password not in seeded
         logs = tmp / "logs"
         try:
-            stack.processes["cases"] = ServiceProcess(
-                "cases", "worker", cases_env, f"http://127.0.0.1:{cases_port}/healthz", logs
-            ).start()
-            stack.processes["reports"] = ServiceProcess(
-                "reports", "worker", reports_env, f"http://127.0.0.1:{reports_port}/healthz", logs
-            ).start()
-            _wait_for_rpc(amqp_uri, "cases")
-            _wait_for_rpc(amqp_uri, "reports")
+            workers = start_together(
+                [
+                    ServiceProcess("cases", "worker", cases_env, f"http://127.0.0.1:{cases_port}/healthz", logs),
+                    ServiceProcess("reports", "worker", reports_env, f"http://127.0.0.1:{reports_port}/healthz", logs),
+                ]
+            )
+            stack.processes.update(cases=workers[0], reports=workers[1])
+            wait_for_rpc(amqp_uri, "cases")
+            wait_for_rpc(amqp_uri, "reports")
             stack.processes["gateway"] = ServiceProcess(
                 "gateway", "web", gateway_env, f"{stack.base_url}/healthz", logs
             ).start()
             yield stack
         finally:
-            for process in reversed(stack.processes.values()):
-                process.stop()
+            stop_together(reversed(stack.processes.values()))
             if os.environ.get("GATEWAY_TEST_SHOW_LOG"):
                 print(stack.logs())
 
@@ -215,7 +220,7 @@ def partner(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def chromium() -> Iterator[Browser]:
     with launched_chromium() as browser:
         yield browser
@@ -248,7 +253,7 @@ def my_notifications(api: httpx.Client) -> dict[str, Any]:
 def mail(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
     """The mail gateway's SMTP listener and worker on the stack's vhost (cases turns its mail into cases)."""
     tmp = Path(tmp_path_factory.mktemp("mail-gateway"))
-    with pg_database("mail_gateway") as db_url:
+    with pg_database("mail_gateway", template=_template("mail_gateway", "migrate", "seed")) as db_url:
         smtp_port, smtp_ops, worker_ops = free_port(), free_port(), free_port()
         env = {
             **os.environ,
@@ -261,19 +266,12 @@ def mail(stack: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dic
             "MAIL_GATEWAY_SMTP_OPS_PORT": str(smtp_ops),
             "MAIL_GATEWAY_OPS_PORT": str(worker_ops),
         }
-        for command in ("migrate", "seed"):
-            done = subprocess.run(
-                [sys.executable, "-m", "mail_gateway", command], env=env, cwd=repo_root(), capture_output=True
-            )
-            assert done.returncode == 0, done.stderr
         processes = [
             ServiceProcess("mail_gateway", "smtp", env, f"http://127.0.0.1:{smtp_ops}/healthz", tmp / "logs"),
             ServiceProcess("mail_gateway", "worker", env, f"http://127.0.0.1:{worker_ops}/healthz", tmp / "logs"),
         ]
+        start_together(processes)
         try:
-            for process in processes:
-                process.start()
             yield {"smtp_port": smtp_port}
         finally:
-            for process in reversed(processes):
-                process.stop()
+            stop_together(processes)

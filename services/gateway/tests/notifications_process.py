@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from chassis.settings import repo_root
-from chassis.testing import ServiceProcess, free_port, pg_database
+from chassis.testing import ServiceProcess, free_port, pg_database, pg_template
 
 # the notifications service's own test kit knows when its worker's queues exist
 sys.path.insert(0, str(repo_root() / "services" / "notifications" / "tests"))
@@ -27,10 +27,15 @@ QUEUES = [
 ]
 
 
+def _migrate(db_url: str) -> None:
+    env = {**os.environ, "HELPDESK_ENV": "test", "NOTIFICATIONS_DATABASE_URL": db_url}
+    subprocess.run([sys.executable, "-m", "notifications", "migrate"], env=env, check=True, timeout=120)
+
+
 @contextlib.contextmanager
 def notifications_worker(stack: Stack) -> Iterator[ServiceProcess]:
-    """Migrate and run `python -m notifications worker` on a fresh database and the stack's vhost."""
-    with pg_database("notifications") as db_url:
+    """Run `python -m notifications worker` on a fresh copy of a migrated database and the stack's vhost."""
+    with pg_database("notifications", template=pg_template("notifications:migrate", _migrate)) as db_url:
         ops_port = free_port()
         env = {
             "HELPDESK_AMQP_URI": stack.amqp_uri,
@@ -40,9 +45,6 @@ def notifications_worker(stack: Stack) -> Iterator[ServiceProcess]:
             "NOTIFICATIONS_OPS_PORT": str(ops_port),
             "NOTIFICATIONS_REDIS_PREFIX": f"test:gw-notifications:{uuid.uuid4().hex}",
         }
-        subprocess.run(
-            [sys.executable, "-m", "notifications", "migrate"], env={**os.environ, **env}, check=True, timeout=120
-        )
         process = ServiceProcess(
             "notifications", "worker", env, f"http://127.0.0.1:{ops_port}/healthz", stack.var_dir / "logs"
         ).start()

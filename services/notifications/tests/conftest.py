@@ -10,14 +10,16 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from notifications_testkit import Publisher, SmtpSink
+from notifications_testkit import Publisher, SmtpSink, migrate
 
-from chassis.testing import EventCollector, SyncRpc, amqp_vhost, pg_database
+from chassis.testing import EventCollector, SyncRpc, amqp_vhost, pg_database, pg_template
 
 
 @pytest.fixture(scope="module")
 def db_url() -> Iterator[str]:
-    with pg_database("notifications") as url:
+    """A copy of a database migrated once in this test process."""
+    template = pg_template("notifications:migrate", lambda url: migrate({"NOTIFICATIONS_DATABASE_URL": url}))
+    with pg_database("notifications", template=template) as url:
         yield url
 
 

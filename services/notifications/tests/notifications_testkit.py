@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
 from kombu import Connection
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, inspect, text
 
 from chassis.amqp import ConfirmedPublisher, event_exchange
 from chassis.testing import ServiceProcess, free_port
@@ -292,6 +292,18 @@ def migrate(env: dict[str, str]) -> None:
     )
 
 
+def migrate_unless_copied(env: dict[str, str]) -> None:
+    """Migrate, unless the database is a copy of the migrated template (the `db_url` fixture): a worker started
+    several times in a module migrates once, not each time."""
+    engine = create_engine(env["NOTIFICATIONS_DATABASE_URL"])
+    try:
+        if inspect(engine).has_table("alembic_version"):
+            return
+    finally:
+        engine.dispose()
+    migrate(env)
+
+
 @contextlib.contextmanager
 def running_worker(
     *,
@@ -320,7 +332,7 @@ def running_worker(
         **{f"NOTIFICATIONS_{k.upper()}": v for k, v in settings.items()},
         **(extra_env or {}),
     }
-    migrate(env)
+    migrate_unless_copied(env)
     process = ServiceProcess("notifications", "worker", env, f"http://127.0.0.1:{ops_port}/healthz", log_dir)
     worker = Worker(process=process, ops_port=ops_port, db_url=db_url)
     process.start()

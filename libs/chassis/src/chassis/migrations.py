@@ -27,6 +27,11 @@ def run_env(target_metadata: MetaData, url: str) -> None:
             key = zlib.crc32(target_metadata.info.get("service", "helpdesk").encode())
             connection.execute(text("SELECT pg_advisory_lock(:k)"), {"k": key})
             connection.commit()
+        elif connection.dialect.name == "sqlite":
+            # batch mode rebuilds a table (copy, drop, rename); with foreign keys on, dropping a table that
+            # others reference fails once it has rows. The pragma is a no-op inside a transaction, so it is set
+            # outside SQLAlchemy's BEGIN; the check afterwards refuses a migration that really broke a reference.
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -36,7 +41,13 @@ def run_env(target_metadata: MetaData, url: str) -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+            if connection.dialect.name == "sqlite":
+                broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration broke foreign keys: {broken[:5]}")
         connection.commit()
+        if connection.dialect.name == "sqlite":
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=ON")
     engine.dispose()
 
 

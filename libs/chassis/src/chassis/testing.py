@@ -6,9 +6,11 @@ runs services as the real processes `python -m <package> <command>`.
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -16,7 +18,8 @@ import sys
 import time
 import urllib.request
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -39,21 +42,57 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-@contextlib.contextmanager
-def pg_database(prefix: str) -> Iterator[str]:
-    """A fresh, empty PostgreSQL database; dropped afterwards. Yields its SQLAlchemy URL."""
+def _pg_admin(statement: str) -> None:
     import psycopg
 
+    with psycopg.connect(PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(statement)  # our own names, never user input
+
+
+def _database_url(name: str) -> str:
+    return f"{PG_ADMIN_URL.rsplit('/', 1)[0]}/{name}"
+
+
+@contextlib.contextmanager
+def pg_database(prefix: str, *, template: str | None = None) -> Iterator[str]:
+    """A fresh PostgreSQL database, empty or a copy of `template` (see `pg_template`); dropped afterwards.
+    Yields its SQLAlchemy URL."""
     name = f"t_{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = PG_ADMIN_URL.replace("postgresql+psycopg://", "postgresql://")
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    _pg_admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
     try:
-        yield f"{base}/{name}"
+        yield _database_url(name)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _CLEANUP.submit(_drop_quietly, name)
+
+
+_TEMPLATES: dict[str, str] = {}
+# Dropping a database or a vhost takes a second or two that no test waits for: it is done beside the next
+# tests. The executor's threads are joined when the process exits, so nothing is left behind.
+_CLEANUP = ThreadPoolExecutor(max_workers=2, thread_name_prefix="test-cleanup")
+
+
+def pg_template(key: str, prepare: Callable[[str], object]) -> str:
+    """The name of a database that `prepare(url)` migrated and seeded once in this test process, for
+    `pg_database(..., template=name)` to copy: copying takes a fraction of a second, migrating and seeding a
+    service several (a process start each). `key` names what was prepared, e.g. "cases:migrate+seed"; the
+    template is dropped when the process exits. `prepare` must leave no connection open (PostgreSQL copies a
+    template only while nobody is connected to it)."""
+    if key not in _TEMPLATES:
+        name = f"t_tpl_{re.sub(r'[^a-z0-9]+', '_', key.lower())[:30]}_{uuid.uuid4().hex[:8]}"
+        _pg_admin(f'CREATE DATABASE "{name}"')
+        try:
+            prepare(_database_url(name))
+        except BaseException:
+            _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            raise
+        atexit.register(_drop_quietly, name)
+        _TEMPLATES[key] = name
+    return _TEMPLATES[key]
+
+
+def _drop_quietly(name: str) -> None:
+    with contextlib.suppress(Exception):
+        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _rabbitmqctl(*args: str) -> None:
@@ -69,8 +108,12 @@ def amqp_vhost() -> Iterator[str]:
     try:
         yield f"{AMQP_BASE}/{vhost}"
     finally:
-        with contextlib.suppress(Exception):
-            _rabbitmqctl("delete_vhost", vhost)
+        _CLEANUP.submit(_delete_vhost_quietly, vhost)
+
+
+def _delete_vhost_quietly(vhost: str) -> None:
+    with contextlib.suppress(Exception):
+        _rabbitmqctl("delete_vhost", vhost)
 
 
 def wait_http(url: str, timeout: float = 30.0, proc: subprocess.Popen[bytes] | None = None) -> None:
@@ -146,16 +189,23 @@ class ServiceProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, timeout: float = 60.0) -> ServiceProcess:
+        return self.spawn().wait_healthy(timeout)
+
+    def spawn(self) -> ServiceProcess:
+        """Launch the process without waiting for it (see `start_together`)."""
         env = {**os.environ, "HELPDESK_ENV": "test", "HELPDESK_LOG_FORMAT": "json", **self.env}
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", self.package, self.command],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=repo_root(),
-            start_new_session=True,
-        )
+        with self.log_path.open("ab") as log:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", self.package, self.command],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=repo_root(),
+                start_new_session=True,
+            )
+        return self
+
+    def wait_healthy(self, timeout: float = 60.0) -> ServiceProcess:
         if self.health_url:
             try:
                 wait_http(self.health_url, timeout, self.proc)
@@ -168,10 +218,21 @@ class ServiceProcess:
         if self.proc is None or self.proc.poll() is not None:
             return
         self.proc.send_signal(signal.SIGTERM)
+        self.wait_stopped(timeout)
+
+    def wait_stopped(self, timeout: float) -> None:
+        """Wait for a process already told to stop; kill it after `timeout`."""
+        if self.proc is None:
+            return
         try:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             self.kill()
+
+    def terminate(self) -> None:
+        """SIGTERM without waiting (see `stop_together`)."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
 
     def kill(self) -> None:
         """SIGKILL, as a crash would."""
@@ -184,6 +245,30 @@ class ServiceProcess:
             return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
         except OSError:
             return ""
+
+
+def start_together(processes: Iterable[ServiceProcess], timeout: float = 60.0) -> list[ServiceProcess]:
+    """Launch every process, then wait for each to be healthy: they start side by side, not one after another.
+    If one fails, the others are stopped too."""
+    started = [process.spawn() for process in processes]
+    try:
+        for process in started:
+            process.wait_healthy(timeout)
+    except BaseException:
+        stop_together(started)
+        raise
+    return started
+
+
+def stop_together(processes: Iterable[ServiceProcess], timeout: float = 15.0) -> None:
+    """SIGTERM every process at once, then wait for each (killed after `timeout`): teardown takes the slowest
+    process's time, not the sum."""
+    stopping = list(processes)
+    for process in stopping:
+        process.terminate()
+    deadline = time.monotonic() + timeout
+    for process in stopping:
+        process.wait_stopped(max(0.1, deadline - time.monotonic()))
 
 
 class SyncRpc:
@@ -368,3 +453,20 @@ def worker_runtime(settings: Any, outbox_model: Any, processed_model: Any, worke
         )
     finally:
         engine.dispose()
+
+
+def wait_for_rpc(amqp_uri: str, service: str, timeout: float = 30.0) -> None:
+    """Wait until `service` answers its `health` RPC: a worker's /healthz answers before its queues exist, and
+    a call or event sent earlier would be lost."""
+    deadline = time.monotonic() + timeout
+    probe = SyncRpc(amqp_uri, timeout=1.0)
+    try:
+        while True:
+            try:
+                probe.call(service, "health")
+                return
+            except TimeoutError:
+                if time.monotonic() > deadline:
+                    raise
+    finally:
+        probe.close()

@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _run, _wait_for_rpc
+from conftest import _run
 from sqlalchemy import create_engine, text
 
-from chassis.testing import ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from chassis.testing import ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_for_rpc
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +32,7 @@ def two_workers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
                 worker_env = {**env, "CASES_OPS_PORT": str(port)}
                 health = f"http://127.0.0.1:{port}/healthz"
                 processes.append(ServiceProcess("cases", "worker", worker_env, health, logs).start())
-            _wait_for_rpc(amqp_uri)
+            wait_for_rpc(amqp_uri, "cases")
             rpc = SyncRpc(amqp_uri)
             yield {"rpc": rpc, "db": engine, "processes": processes}
         finally:

@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _run, _wait_for_rpc
+from conftest import _run
 from sqlalchemy import create_engine, text
 
-from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_for_rpc
 from contracts.errors import DomainError
 
 
@@ -36,7 +36,7 @@ def sla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
                     ServiceProcess("cases", "worker", worker_env, f"http://127.0.0.1:{port}/healthz", logs)
                 )
                 processes[-1].start()
-            _wait_for_rpc(amqp_uri)
+            wait_for_rpc(amqp_uri, "cases")
             rpc = SyncRpc(amqp_uri)
             events = EventCollector(amqp_uri, ["cases"])
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")

@@ -12,10 +12,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import _run, _wait_for_rpc
+from conftest import _run
 from sqlalchemy import create_engine, text
 
-from chassis.testing import ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database
+from chassis.testing import ServiceProcess, SyncRpc, amqp_vhost, free_port, pg_database, wait_for_rpc
 from contracts.errors import DomainError
 
 INLINE_MAX = 3
@@ -40,7 +40,7 @@ def sla(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
         engine = create_engine(db_url)
         rpc = None
         try:
-            _wait_for_rpc(amqp_uri)
+            wait_for_rpc(amqp_uri, "cases")
             rpc = SyncRpc(amqp_uri)
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")
             actor = {"type": "agent", "id": agent["id"], "name": agent["name"], "email": agent["email"]}

@@ -102,7 +102,10 @@ async def create_own(
     if actor.agent_id is None:
         raise errors.DomainError(errors.FORBIDDEN, "only an agent has keys of their own")
     if data.is_admin and not agent_is_admin:
-        raise errors.DomainError(errors.FORBIDDEN, "only an admin may create an admin key", {"is_admin": True})
+        # the caller's role is what is missing, as for every admin-only call (decision 0195)
+        raise errors.DomainError(
+            errors.ROLE_FORBIDDEN, "An admin key needs an admin", {"is_admin": True, "needed": "admin"}
+        )
     if granted_scopes is not None and not agent_is_admin and "*" not in granted_scopes:
         beyond = sorted(set(data.scopes) - set(granted_scopes))
         if beyond:

@@ -126,7 +126,7 @@ def test_an_agent_manages_only_their_own_keys(stack: Stack, api: httpx.Client) -
         assert made.status_code == 201, made.text
         assert made.json()["agent_id"] == agent["id"] and made.json()["is_admin"] is False
         refused = kim.post("/api/v1/me/api-keys", json={"name": "root", "is_admin": True})
-        assert refused.status_code == 403 and refused.json()["error"]["code"] == "forbidden"
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "role_forbidden"
         wider = kim.post("/api/v1/me/api-keys", json={"name": "reports", "scopes": ["reports:read"]})
         assert wider.status_code == 403
         assert {k["name"] for k in kim.get("/api/v1/me/api-keys").json()["items"]} == {"kim", "laptop"}

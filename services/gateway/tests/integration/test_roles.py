@@ -169,6 +169,31 @@ def test_every_admin_call_by_a_non_admin_answers_403(api: httpx.Client, world: d
     assert f"Not made {world['tag']}" not in str(api.get("/api/v1/groups").json())
 
 
+def test_an_agent_renames_an_organisation_but_only_an_admin_sets_its_mail_domains(
+    api: httpx.Client, world: dict[str, Any]
+) -> None:
+    """The domains decide whose replies join a member's case publicly, so they are an admin's to set."""
+    agent_api = world["agent_api"]
+    made = agent_api.post("/api/v1/organisations", json={"name": f"Acme {world['tag']}"})
+    assert made.status_code == 201, made.text
+    org = made.json()
+    renamed = agent_api.put(f"/api/v1/organisations/{org['id']}", json={"name": f"Acme AS {world['tag']}"})
+    assert renamed.status_code == 200 and renamed.json()["name"] == f"Acme AS {world['tag']}", renamed.text
+
+    trusted = {"name": f"Acme AS {world['tag']}", "domains": ["acme.example"], "colleagues_join_publicly": True}
+    _forbidden(agent_api.put(f"/api/v1/organisations/{org['id']}", json=trusted), "admin")
+    _forbidden(agent_api.post("/api/v1/organisations", json={**trusted, "name": f"Other {world['tag']}"}), "admin")
+    unchanged = api.get(f"/api/v1/organisations/{org['id']}").json()
+    assert unchanged["domains"] == [] and unchanged["colleagues_join_publicly"] is False
+    assert f"Other {world['tag']}" not in str(api.get("/api/v1/organisations").json())
+
+    set_by_admin = api.put(f"/api/v1/organisations/{org['id']}", json=trusted)
+    assert set_by_admin.status_code == 200 and set_by_admin.json()["domains"] == ["acme.example"], set_by_admin.text
+    # the agent may still rename it, keeping what the admin set
+    again = agent_api.put(f"/api/v1/organisations/{org['id']}", json={**trusted, "name": f"Acme {world['tag']}"})
+    assert again.status_code == 200 and again.json()["domains"] == ["acme.example"], again.text
+
+
 def test_a_key_acts_with_at_most_its_agents_role(api: httpx.Client, world: dict[str, Any]) -> None:
     capped = world["capped_api"]
     group = {"name": f"Capped {world['tag']}"}

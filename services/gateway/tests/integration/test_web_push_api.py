@@ -108,8 +108,10 @@ def test_the_opt_in_button_and_a_cookie_session_needs_its_csrf_token(
     stack: Stack, chromium: Chromium, notifications: ServiceProcess, push_service: FakePushService
 ) -> None:
     with agent_page(chromium, stack) as page:
-        # the service worker registered and this browser is not subscribed yet
-        expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible(timeout=15_000)
+        # the service worker registered and this browser is not subscribed yet; the button is in the account menu
+        page.wait_for_function("!document.getElementById('push-optin').hidden", timeout=15_000)
+        page.locator("#account-menu").click()
+        expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible()
         # `ready` waits for the worker to be active (getRegistration raced it on a busy machine); 15 s at most
         scope = page.evaluate(
             """() => Promise.race([

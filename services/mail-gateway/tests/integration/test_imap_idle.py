@@ -74,7 +74,11 @@ def test_mail_appended_while_idle_is_stored_within_seconds_not_at_the_next_poll(
     saved = rpc.call("mail_gateway", "save_mailbox", data=_mailbox(imap, "idle"))
     assert saved["use_idle"] is True and saved["imap_poll_seconds"] == SLOW_POLL
     stack.wait_emitted([early])  # the watcher's catch-up fetch
-    box = wait_until(lambda: (b := _box(rpc, saved["id"]))["imap_idle_active"] and b, what="idle watcher")
+    # the lease is taken before the server's capabilities are read, so wait for both
+    box = wait_until(
+        lambda: (b := _box(rpc, saved["id"]))["imap_idle_active"] and b["imap_idle_supported"] is not None and b,
+        what="idle watcher",
+    )
     assert box["imap_idle_supported"] is True and box["imap_last_error"] is None
 
     for n in range(3):

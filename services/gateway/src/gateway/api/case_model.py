@@ -29,7 +29,7 @@ from gateway.api.changes import (
 from gateway.api.deps import principal, require, writer
 from gateway.api.responses import FORBIDDEN
 from gateway.context import AppContext, get_context
-from gateway.domain import api_keys
+from gateway.domain import api_keys, roles
 
 PREFIX = "/api/v1"
 T = TypeVar("T")
@@ -319,20 +319,42 @@ async def get_organisation(organisation_id: Id, ctx: Ctx, _who: DirectoryReader)
     return versioned(await objects.organisation(ctx, organisation_id))
 
 
-@router.post("/organisations", status_code=201, response_model=directory.OrganisationRead)
+def _mail_trust(organisation: directory.OrganisationWrite | directory.OrganisationRead | None) -> tuple[object, ...]:
+    if organisation is None:
+        return ((), False)
+    return (tuple(sorted(d.strip().lower() for d in organisation.domains)), organisation.colleagues_join_publicly)
+
+
+def _only_admins_change_mail_trust(
+    who: ApiPrincipal, data: directory.OrganisationWrite, current: directory.OrganisationRead | None
+) -> None:
+    """An organisation's mail domains decide whose replies join its cases publicly: only an admin sets them."""
+    if _mail_trust(data) != _mail_trust(current):
+        roles.require_admin(who.role, "changing an organisation's mail domains or whether colleagues join publicly")
+
+
+@router.post("/organisations", status_code=201, response_model=directory.OrganisationRead, responses={403: FORBIDDEN})
 async def create_organisation(data: directory.OrganisationWrite, change: WriterCreate) -> Response:
-    """Add an organisation (in the audit log)."""
+    """Add an organisation (in the audit log). Mail domains and `colleagues_join_publicly` need an admin
+    (403 `role_forbidden`)."""
+    _only_admins_change_mail_trust(change.who, data, None)
     saved = await change(
         "organisation", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_organisation(data=data)
     )
     return versioned(saved, 201)
 
 
-@router.put("/organisations/{organisation_id}", response_model=directory.OrganisationRead, responses=CONFLICT)
+@router.put(
+    "/organisations/{organisation_id}",
+    response_model=directory.OrganisationRead,
+    responses={**CONFLICT, 403: FORBIDDEN},
+)
 async def update_organisation(organisation_id: Id, data: directory.OrganisationWrite, change: WriterChange) -> Response:
     """Change an organisation: name, mail domains, colleagues joining publicly (in the audit log; 422
-    `free_mail_domain` for a free-mail domain)."""
+    `free_mail_domain` for a free-mail domain). Changing the mail domains or `colleagues_join_publicly` needs an
+    admin (403 `role_forbidden`); an agent may rename."""
     ctx = change.ctx
+    _only_admins_change_mail_trust(change.who, data, await objects.organisation(ctx, organisation_id))
     saved = await change(
         "organisation",
         organisation_id,
