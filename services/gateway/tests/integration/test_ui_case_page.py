@@ -202,6 +202,15 @@ def test_the_side_panel_saves_each_field_on_change_and_refuses_a_stale_version(
     expect(saved).to_contain_text("priority")
     assert api.get(f"/api/v1/cases/{case['id']}").json()["priority"] == "urgent"
 
+    # dormant for a period: the first dormant status, waking in 3 days
+    sleep = page.get_by_role("form", name="Put the case to sleep")
+    sleep.get_by_label("or days").fill("3")
+    sleep.get_by_role("button", name="Sleep").click()
+    expect(saved).to_contain_text("status")
+    expect(page.locator("#case-fields")).to_contain_text("Dormant until")
+    asleep = api.get(f"/api/v1/cases/{case['id']}").json()
+    assert asleep["status"] == "dormant" and asleep["dormant_until"] is not None
+
 
 @pytest.mark.browser
 def test_a_hidden_field_is_not_shown_and_a_required_one_is_refused_empty(page: Page, api: httpx.Client) -> None:
