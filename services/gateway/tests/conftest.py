@@ -220,7 +220,7 @@ def partner(stack: Stack) -> Iterator[httpx.Client]:
         yield client
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Browser]:
     with launched_chromium() as browser:
         yield browser

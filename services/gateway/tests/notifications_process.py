@@ -24,6 +24,7 @@ QUEUES = [
     "evt-cases-message_added--notifications.on_message_added",
     "evt-cases-case_created--notifications.alert_on_case_created",
     "evt-mail_gateway-mail_bounced--notifications.on_mail_bounced",
+    "evt-mail_gateway-mailbox_sending_changed--notifications.on_mailbox_sending_changed",
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import itertools
 import re
@@ -20,6 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult, LoginPassword
 from kombu import Connection
 from sqlalchemy import create_engine, inspect, text
 
@@ -39,6 +41,7 @@ EVENT_QUEUES = [
     "evt-cases-case_updated--notifications.on_case_updated",
     "evt-portal-magic_link_requested--notifications.on_magic_link_requested",
     "evt-mail_gateway-mail_bounced--notifications.on_mail_bounced",
+    "evt-mail_gateway-mailbox_sending_changed--notifications.on_mailbox_sending_changed",
 ]
 
 
@@ -113,6 +116,55 @@ class SmtpSink:
 
     def to(self, address: str) -> list[EmailMessage]:
         return self.handler.to(address)
+
+
+class AuthSink(SmtpSink):
+    """An SMTP server that wants a login: PLAIN/LOGIN with `user`/`password`, or XOAUTH2 with `token`."""
+
+    def __init__(self, *, user: str, password: str = "", token: str = "", port: int | None = None) -> None:
+        super().__init__(port)
+        self.user, self.password, self.token = user, password, token
+        self.handler = XoauthHandler(self)
+        self.logins: list[str] = []
+
+    def start(self) -> AuthSink:
+        def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
+            ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == (
+                self.user,
+                self.password,
+            )
+            if ok:
+                self.logins.append(f"{mechanism}:{self.user}")
+            return AuthResult(success=ok, handled=False)
+
+        self.controller = Controller(
+            self.handler,
+            hostname="127.0.0.1",
+            port=self.port,
+            authenticator=check,
+            auth_required=True,
+            auth_require_tls=False,
+            # aiosmtpd 1.4 waits for more after a refused AUTH LOGIN with an initial response: PLAIN only
+            auth_exclude_mechanism=["LOGIN"],
+        )
+        self.controller.start()
+        return self
+
+
+class XoauthHandler(SinkHandler):
+    def __init__(self, sink: AuthSink) -> None:
+        super().__init__()
+        self.sink = sink
+
+    async def auth_XOAUTH2(self, server: Any, args: list[str]) -> AuthResult:
+        """RFC-less but universal (Google, Microsoft): base64 of `user=<u>^Aauth=Bearer <t>^A^A`."""
+        if len(args) < 2 or not self.sink.token:
+            return AuthResult(success=False, handled=False)
+        expected = f"user={self.sink.user}\x01auth=Bearer {self.sink.token}\x01\x01"
+        if base64.b64decode(args[1]).decode() != expected:
+            return AuthResult(success=False, handled=False, message="535 5.7.8 Username and Password not accepted")
+        self.sink.logins.append(f"XOAUTH2:{self.sink.user}")
+        return AuthResult(success=True)
 
 
 # -- events -------------------------------------------------------------------------------------

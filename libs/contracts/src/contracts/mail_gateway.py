@@ -165,8 +165,18 @@ class MailboxSecurity(StrEnum):
     NONE = "none"  # plain text: only for tests and local servers
 
 
+class SmtpAuth(StrEnum):
+    """How a mailbox's own SMTP server is logged in to (decision 0227)."""
+
+    PASSWORD = "password"  # noqa: S105 - a mode, not a secret. AUTH PLAIN/LOGIN with smtp_user and smtp_password (none when no user is set)
+    OAUTH2 = "oauth2"  # SASL XOAUTH2 with an access token from `mailbox_access_token`
+
+
 class MailboxWrite(BaseModel):
-    """Create or change a mailbox (`save_mailbox`); `imap_password` None keeps the stored one."""
+    """Create or change a mailbox (`save_mailbox`); a None password keeps the stored one ("" removes an SMTP one).
+
+    `smtp_host` empty: the mailbox's mail leaves through the global relay (HELPDESK_SMTP_RELAY).
+    """
 
     model_config = ConfigDict(extra="ignore")
     address: str = Field(max_length=320)
@@ -186,6 +196,13 @@ class MailboxWrite(BaseModel):
     # watch the folder with IMAP IDLE when the server offers it (new mail in a second or two); the poll
     # every imap_poll_seconds stays as the safety net and the fallback (decision 0147)
     use_idle: Flag = True
+    # sending (decision 0227): the mailbox's own SMTP server; a None port takes the security's usual one
+    smtp_host: str | None = Field(default=None, max_length=255)
+    smtp_port: int | None = Field(default=None, strict=True, ge=1, le=65535)
+    smtp_security: MailboxSecurity = MailboxSecurity.STARTTLS
+    smtp_auth: SmtpAuth = SmtpAuth.PASSWORD
+    smtp_user: str | None = Field(default=None, max_length=320)
+    smtp_password: str | None = Field(default=None, max_length=1000, repr=False)
 
 
 class MailboxRead(BaseModel):
@@ -212,6 +229,51 @@ class MailboxRead(BaseModel):
     use_idle: bool = True
     imap_idle_supported: bool | None = None  # what the server said last time; None: not known yet
     imap_idle_active: bool = False  # a worker is watching the folder with IDLE right now
+    smtp_host: str | None = None
+    smtp_port: int | None = None
+    smtp_security: MailboxSecurity = MailboxSecurity.STARTTLS
+    smtp_auth: SmtpAuth = SmtpAuth.PASSWORD
+    smtp_user: str | None = None
+    smtp_password_set: bool = False
+    # counts every change of the sending settings; notifications' copy is as new once it holds this version
+    smtp_version: int = 0
+
+
+class MailboxSmtp(BaseModel):
+    """A mailbox's own SMTP server as `mailbox_sending_changed` carries it: the password only sealed."""
+
+    model_config = ConfigDict(extra="ignore")
+    host: str
+    port: int
+    security: MailboxSecurity = MailboxSecurity.STARTTLS
+    auth: SmtpAuth = SmtpAuth.PASSWORD
+    user: str = ""
+    # Fernet under a key derived from HELPDESK_SECRET_KEY for this purpose (chassis.sealed, SMTP_PASSWORD)
+    password_sealed: str = Field(default="", repr=False)
+
+
+class MailboxSendingChanged(EventPayload):
+    """A mailbox was saved: how its mail leaves now (`smtp` None: through the global relay). Decision 0228.
+
+    `version` grows with every change of one mailbox, so a consumer keeps the newest whatever the order.
+    """
+
+    EVENT_TYPE = "mailbox_sending_changed"
+    mailbox_id: int
+    address: str
+    version: int
+    smtp: MailboxSmtp | None = None
+
+
+class MailboxAccessToken(BaseModel):
+    """A current access token of an OAuth2 mailbox (`mailbox_access_token`), for SASL XOAUTH2 (IMAP, SMTP)."""
+
+    model_config = ConfigDict(extra="ignore")
+    access_token: str = Field(repr=False)
+    expires_at: datetime
+    mailbox_id: int | None = None
+    address: str = ""
+    user: str = ""  # the user name XOAUTH2 names: the mailbox's IMAP user, else its address
 
 
 class ConnectionCheck(BaseModel):

@@ -173,3 +173,29 @@ class EffectiveCustomerMail(BaseModel):
     sender_name: str = ""
     closing_greeting: str = ""
     cc_followers: bool = False
+
+
+# -- "send test mail" of a mailbox (decision 0229) ----------------------------------------------
+
+
+class MailboxTestMail(BaseModel):
+    """Send a test message from a mailbox, as its real mail would leave, to `to`."""
+
+    model_config = ConfigDict(extra="ignore")
+    mailbox_id: int
+    address: str = Field(default="", max_length=320)  # the mailbox's address (for one never saved since)
+    to: EmailStr
+    # the mailbox's smtp_version the admin saw: the test waits (briefly) until notifications holds it
+    version: int = Field(default=0, ge=0)
+
+
+class MailboxTestResult(BaseModel):
+    """What the test send gave: ok, or the step that failed (`connect`, `tls`, `auth`, `sender refused`,
+    `recipient refused`, `data refused`, `config`) and the server's words."""
+
+    model_config = ConfigDict(extra="ignore")
+    ok: bool
+    step: str
+    reason: str = ""
+    relay: str = ""  # host:port the message went to ("" for the .eml folder)
+    own_server: bool = False  # the mailbox's own SMTP server (else the global relay)

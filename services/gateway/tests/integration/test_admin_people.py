@@ -401,10 +401,10 @@ def test_verify_a_mailbox_and_create_a_key_in_the_browser(
         page.goto("/admin/mailboxes")
         page.get_by_label("Address").fill(address)
         page.get_by_label("IMAP server").fill(imap.host)
-        page.get_by_label("Port").fill(str(imap.port))
+        page.get_by_label("Port", exact=True).fill(str(imap.port))  # "SMTP port" is another field
         page.select_option("#f-imap_security", "none")  # the select behind the Tom Select picker
-        page.get_by_label("User name").fill(IMAP_USER)
-        page.get_by_label("Password").fill("wrong-password")
+        page.get_by_label("User name", exact=True).fill(IMAP_USER)
+        page.get_by_label("Password", exact=True).fill("wrong-password")
         page.get_by_role("button", name="Add mailbox").click()
         expect(page.get_by_role("heading", name=f"Edit mailbox “{address}”")).to_be_visible()
         page.get_by_role("button", name="Verify connection").click()

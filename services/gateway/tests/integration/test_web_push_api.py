@@ -5,6 +5,7 @@ A case in my group ends as a push to a local fake push service, decrypted here w
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -109,7 +110,7 @@ def test_the_opt_in_button_and_a_cookie_session_needs_its_csrf_token(
 ) -> None:
     with agent_page(chromium, stack) as page:
         # the service worker registered and this browser is not subscribed yet; the button is in the account menu
-        page.wait_for_function("!document.getElementById('push-optin').hidden", timeout=15_000)
+        expect(page.locator("#push-optin")).not_to_have_attribute("hidden", re.compile(".*"), timeout=15_000)
         page.locator("#account-menu").click()
         expect(page.get_by_role("button", name="Turn on push notifications")).to_be_visible()
         # `ready` waits for the worker to be active (getRegistration raced it on a busy machine); 15 s at most

@@ -21,13 +21,14 @@ from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
 from contracts.errors import NotFound, ValidationFailed
-from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity, MailboxWrite
+from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity, MailboxWrite, SmtpAuth
 from mail_gateway import mailbox_secrets
 from mail_gateway.db.models import Mailbox
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.domain.mail_event import outsider_reply_of
 from mail_gateway.imap import ImapConfig, ImapFailure, ImapSession, open_session
 from mail_gateway.intake import store_mail
+from mail_gateway.mailbox_sending import apply_sending, sending_changed
 from mail_gateway.metrics import IMAP_FETCHED, IMAP_POLLS
 
 log = get_logger(__name__)
@@ -97,6 +98,9 @@ def release_lease(runtime: Runtime, mailbox_id: int | None, owner: str, **values
         )
 
 
+SENDING_FIELDS = {"smtp_host", "smtp_port", "smtp_security", "smtp_auth", "smtp_user", "smtp_password"}
+
+
 def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None = None) -> MailboxRead:
     """Create a mailbox, or change one; a None password keeps the stored one."""
     address = mailbox_key(data.address)
@@ -113,7 +117,8 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
             taken = session.scalar(select(Mailbox.id).where(Mailbox.address == address, Mailbox.id != mailbox_id))
             if taken is not None:
                 raise ValidationFailed(message=f"{address} is already mailbox {taken}", details={"field": "address"})
-        fields = data.model_dump(exclude={"address", "imap_password"})
+        apply_sending(box, data, secret=runtime.settings.secret_key)
+        fields = data.model_dump(exclude={"address", "imap_password"} | SENDING_FIELDS)
         fields["imap_security"] = data.imap_security.value
         fields["outsider_reply"] = data.outsider_reply.value
         for name, value in fields.items():
@@ -124,6 +129,7 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
         box.imap_next_poll_at = None  # poll a changed mailbox at once
         box.imap_idle_supported = None  # ask the (maybe other) server again
         session.flush()
+        runtime.emit(session, sending_changed(box))  # notifications' copy (decision 0228)
         return mailbox_read(box)
 
 
@@ -159,6 +165,13 @@ def mailbox_read(box: Mailbox) -> MailboxRead:
             and box.imap_lease_until is not None
             and box.imap_lease_until > utcnow()
         ),
+        smtp_host=box.smtp_host,
+        smtp_port=box.smtp_port,
+        smtp_security=MailboxSecurity(box.smtp_security or "starttls"),
+        smtp_auth=SmtpAuth(box.smtp_auth or "password"),
+        smtp_user=box.smtp_user,
+        smtp_password_set=bool(box.smtp_password),
+        smtp_version=box.smtp_version or 0,
     )
 
 

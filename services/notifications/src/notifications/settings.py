@@ -38,6 +38,10 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
+    # a CA bundle the certificates of mailboxes' own SMTP servers may also chain to (besides the system's)
+    smtp_ca_file: str = ""
+    # seconds an OAuth2 mailbox's token request to mail-gateway may take (decision 0227)
+    mail_gateway_rpc_timeout: float = 5.0
 
     # seconds a call to the cases service may take before the event is requeued (it may be down)
     cases_rpc_timeout: float = 5.0

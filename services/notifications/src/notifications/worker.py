@@ -10,14 +10,18 @@ from nameko.timer import timer
 from sqlalchemy.orm import Session
 
 from chassis.nameko_runtime import Runtime, ServiceRuntime, idempotent, idempotent_group, run_service
+from chassis.timed_rpc import TimedRpc
 from chassis.typed_rpc import typed_rpc
 from contracts.case_work import AttachmentContent, ResolvedSignature
 from contracts.cases import AgentRef
 from contracts.envelope import Envelope
+from contracts.mail_gateway import MailboxAccessToken
 from contracts.notifications import (
     AgentNotificationPage,
     CustomerMailSettingsRead,
     DeliveryRead,
+    MailboxTestMail,
+    MailboxTestResult,
     PushSubscriptionCreate,
     PushSubscriptionRead,
     SuppressionRead,
@@ -34,6 +38,9 @@ from notifications.mail.mailer import Mailer, MailerProvider, mailer_from_settin
 from notifications.mail_settings import levels as mail_settings
 from notifications.push import webpush
 from notifications.ratelimit import Counter, CounterProvider
+from notifications.relays import check as mailbox_check
+from notifications.relays import replica as relay_replica
+from notifications.relays.tokens import HELD, AccessTokens
 from notifications.safety import suppressions
 from notifications.safety.count_once import CountOnce
 from notifications.settings import NotificationsSettings
@@ -70,6 +77,7 @@ class NotificationsService:
     counter: Counter = CounterProvider()
     sms: SmsSender = SmsProvider()
     cases_rpc = RpcProxy("cases")
+    mail_gateway_rpc = RpcProxy("mail_gateway")
 
     @property
     def settings(self) -> NotificationsSettings:
@@ -335,7 +343,34 @@ class NotificationsService:
             mailer=self.mailer,
             mailer_factory=lambda: mailer_from_settings(self.settings),
             sms=self.sms,
+            tokens=self._tokens(),
         )
+
+    # -- per-mailbox sending (decisions 0227-0229): the copy of each mailbox's SMTP server, the test send
+
+    @event_handler("mail_gateway", "mailbox_sending_changed", requeue_on_error=True)
+    @idempotent
+    def on_mailbox_sending_changed(self, session: Session, envelope: Envelope) -> None:
+        relay_replica.apply_sending_changed(session=session, envelope=envelope)
+
+    @typed_rpc
+    def send_test_mail(self, data: MailboxTestMail) -> MailboxTestResult:
+        return mailbox_check.send_test_mail(
+            runtime=self.runtime,
+            settings=self.settings,
+            data=data,
+            global_mailer=lambda: mailer_from_settings(self.settings),
+            tokens=self._tokens(),
+        )
+
+    def _tokens(self) -> AccessTokens:
+        # the process's tokens (HELD): asked for once and reused by every sender until one nearly expires
+        return AccessTokens(self._access_token, HELD)
+
+    def _access_token(self, mailbox_id: int) -> MailboxAccessToken:
+        # bounded like every call to another service: mail-gateway down fails the login, the mail is retried
+        rpc = TimedRpc(self.mail_gateway_rpc, timeout=self.settings.mail_gateway_rpc_timeout, service="mail_gateway")
+        return MailboxAccessToken.model_validate(rpc.call("mailbox_access_token", mailbox_id=mailbox_id))
 
 
 def main() -> None:

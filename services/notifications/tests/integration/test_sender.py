@@ -85,7 +85,7 @@ def runtime(db_url: str, work_dir: Path) -> Iterator[Runtime]:
     engine.dispose()
 
 
-def test_when_the_relay_hangs_up_mid_chunk_the_rest_stays_queued_untouched(runtime: Runtime) -> None:
+def test_when_the_relay_hangs_up_mid_chunk_the_rest_waits_queued_with_no_attempt_spent(runtime: Runtime) -> None:
     now = utcnow()
     with runtime.session_factory() as session, session.begin():
         for i in range(10):
@@ -106,13 +106,17 @@ def test_when_the_relay_hangs_up_mid_chunk_the_rest_stays_queued_untouched(runti
     mailer = _FlakyMailer(accept=6)
     settings: NotificationsSettings = runtime.settings  # type: ignore[assignment]
     tried = sender.send_due(runtime=runtime, settings=settings, mailer=mailer, mailer_factory=lambda: mailer)
-    assert tried == 7  # two chunks of four: six sent, the seventh found the relay gone, and the round ended
+    # two chunks of four: six sent, the seventh found the relay gone; the rest wait for it without being tried
+    assert tried == 7
 
     with runtime.session_factory() as session:
         rows = session.scalars(select(Delivery).where(Delivery.kind == "chunk_test").order_by(Delivery.id)).all()
         assert [r.status for r in rows] == ["sent"] * 6 + ["failed"] + ["queued"] * 3
         assert [r.attempts for r in rows] == [1] * 7 + [0] * 3
         assert "disconnected" in (rows[6].last_error or "")
+        # they wait for the failed one's next try (decision 0227): no attempt spent, the reason said
+        assert {r.next_attempt_at for r in rows[7:]} == {rows[6].next_attempt_at}
+        assert all((r.last_error or "").startswith("waiting: the global relay") for r in rows[7:])
         # every sent one announced once, in the same transaction as its status
         ids = {r.id for r in rows}
         envelopes = session.scalars(select(OutboxMessage.envelope).where(OutboxMessage.created_at >= now)).all()

@@ -9,12 +9,14 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Body, Depends, Path, Query
 from fastapi.responses import Response
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, TypeAdapter
 
 from contracts import mail_gateway as mg
+from contracts import notifications as nt
 from contracts.bounds import LaxId
 from contracts.cases import AttachmentRef
 from gateway import admin_objects as objects
+from gateway import mailbox_test
 from gateway.access import ApiPrincipal
 from gateway.api import versioned as v
 from gateway.api.changes import CONFLICT, ETAG_HEADER, AdminChange, AdminCreate, versioned
@@ -191,3 +193,19 @@ async def verify_mailbox(
     payload = data.model_dump(mode="json") if data is not None else None
     check = await ctx.rpc.call("mail_gateway", "verify_mailbox_connection", mailbox_id=mailbox_id, data=payload)
     return mg.ConnectionCheck.model_validate(check)
+
+
+class MailboxTestTo(BaseModel):
+    """Where the test message goes."""
+
+    model_config = ConfigDict(extra="forbid")
+    to: EmailStr = Field(description="The address the test message is sent to, e.g. your own")
+
+
+@router.post("/mailboxes/{mailbox_id}/test-mail", response_model=nt.MailboxTestResult)
+async def send_test_mail(mailbox_id: MailboxId, body: MailboxTestTo, ctx: Ctx, _who: Admin) -> nt.MailboxTestResult:
+    """Send a test message from the mailbox with its saved settings, exactly as its replies leave (its own SMTP
+    server, or the global relay); on failure, the step (`connect`, `tls`, `auth`, `sender refused`,
+    `recipient refused`, `data refused`, `config`) and the server's answer. 200 either way: the check ran."""
+    mailbox = await objects.mailbox(ctx, mailbox_id)
+    return await mailbox_test.send_test_mail(ctx, mailbox, str(body.to))

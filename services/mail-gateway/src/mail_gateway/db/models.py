@@ -64,6 +64,15 @@ class Mailbox(Base):
     # the one worker process that may fetch this mailbox now (an IDLE watcher or a poll), and until when
     imap_lease_owner: Mapped[str | None] = mapped_column(String(120), nullable=True)
     imap_lease_until: Mapped[datetime | None] = mapped_column(nullable=True)
+    # sending (decision 0227): the mailbox's own SMTP server, else the global relay; the password is sealed
+    # (chassis.sealed, SMTP_PASSWORD) and travels only so to notifications, which keeps a copy (0228)
+    smtp_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    smtp_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    smtp_security: Mapped[str] = mapped_column(String(10), default="starttls", server_default="starttls")
+    smtp_auth: Mapped[str] = mapped_column(String(10), default="password", server_default="password")
+    smtp_user: Mapped[str | None] = mapped_column(String(320), nullable=True)
+    smtp_password: Mapped[str | None] = mapped_column(Text, nullable=True)
+    smtp_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseRef(Base):

@@ -41,6 +41,9 @@ class Delivery(Base):
     source_event_id: Mapped[str] = mapped_column(String(36))
     email_message_id: Mapped[str | None] = mapped_column(String(998), nullable=True)
     subject: Mapped[str] = mapped_column(Text, default="")
+    # the mailbox the mail is from (its From): its own SMTP server sends it when it has one (decision 0227);
+    # null: the service's own sender, through the global relay
+    sender_address: Mapped[str | None] = mapped_column(String(320), nullable=True)
     # the rendered message: a retry sends these very bytes, with the same Message-ID
     raw_message: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     status: Mapped[str] = mapped_column(String(20), default="queued")  # queued|sent|failed|suppressed|dead|bounced
@@ -157,3 +160,24 @@ class AgentSmsNumber(Base):
     agent_id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
     phone: Mapped[str] = mapped_column(String(20))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MailboxRelay(Base):
+    """notifications' copy of how one mailbox's mail leaves (decision 0228), from `mailbox_sending_changed`.
+
+    `smtp_host` null: through the global relay. The password stays sealed (chassis.sealed) until a login.
+    """
+
+    __tablename__ = "mailbox_relay"
+    __table_args__ = (Index("ix_mailbox_relay_address", "address"),)
+
+    mailbox_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    address: Mapped[str] = mapped_column(String(320))
+    version: Mapped[int] = mapped_column(Integer)  # the newest change applied; an older event changes nothing
+    smtp_host: Mapped[str | None] = mapped_column(String(255), nullable=True)
+    smtp_port: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    smtp_security: Mapped[str] = mapped_column(String(10))
+    smtp_auth: Mapped[str] = mapped_column(String(10))
+    smtp_user: Mapped[str] = mapped_column(String(320))
+    smtp_password_sealed: Mapped[str] = mapped_column(Text)
+    changed_at: Mapped[datetime] = mapped_column()

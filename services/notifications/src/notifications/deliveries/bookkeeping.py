@@ -36,6 +36,9 @@ class RenderedMail(Protocol):
     @property
     def raw(self) -> bytes: ...
 
+    @property
+    def sender(self) -> str: ...
+
 
 def queue(
     *,
@@ -50,6 +53,7 @@ def queue(
     subject: str = "",
     case_message_id: int | None = None,
     email_message_id: str | None = None,
+    sender: str | None = None,
 ) -> None:
     """A delivery the sender hands over from `now` on (mail addresses are stored lower-case)."""
     session.add(
@@ -62,6 +66,7 @@ def queue(
             source_event_id=source_event_id,
             email_message_id=email_message_id,
             subject=subject,
+            sender_address=sender.strip().lower() if sender else None,
             raw_message=raw,
             status="queued",
             attempts=0,
@@ -95,6 +100,7 @@ def queue_mail(
         subject=mail.subject,
         raw=mail.raw,
         now=now,
+        sender=mail.sender,
     )
     log.info("delivery_queued", kind=kind, case_id=case_id, event_id=envelope.event_id)
 

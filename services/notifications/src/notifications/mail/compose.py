@@ -43,6 +43,8 @@ class OutgoingMail:
     message_id: str
     raw: bytes
     headers: dict[str, str] = field(default_factory=dict)
+    # the From address: its mailbox's own SMTP server sends the mail when it has one (decision 0227)
+    sender: str = ""
 
 
 def confirmation(
@@ -293,6 +295,22 @@ def agent_alert(
     )
 
 
+def mailbox_test(*, to: Mailbox, sender: Mailbox, message_id: str, date: datetime, relay: str) -> OutgoingMail:
+    """The message of a mailbox's "send test mail" (decision 0229): which server it left through."""
+    text = f"This is a test message from {sender.email}, sent through {relay} by the help desk.\n"
+    return _render(
+        subject=f"Test message from {sender.email}",
+        to=to,
+        sender=sender,
+        message_id=message_id,
+        threading=ThreadHeaders(None, []),
+        date=date,
+        text=text,
+        html_body=f"<p>{html.escape(text)}</p>",
+        extra=AUTO_GENERATED,
+    )
+
+
 def _render(
     *,
     subject: str,
@@ -332,7 +350,9 @@ def _render(
     for file in attachments:
         maintype, subtype = mime_type(file.content_type)
         msg.add_attachment(file.data, maintype=maintype, subtype=subtype, filename=_one_line(file.filename))
-    return OutgoingMail(subject=subject, message_id=message_id, raw=msg.as_bytes(), headers=headers)
+    return OutgoingMail(
+        subject=subject, message_id=message_id, raw=msg.as_bytes(), headers=headers, sender=sender.email.lower()
+    )
 
 
 def _one_line(value: str) -> str:

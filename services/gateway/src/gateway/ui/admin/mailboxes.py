@@ -1,6 +1,8 @@
 """Admin area of mailboxes: the address, IMAP settings, default group, and "Verify", which logs in to the IMAP
-server with the settings in the form and names the step that failed. The pages make the RPC calls of
-/api/v1/mailboxes (`gateway.api.inbound_mail`); the password is never shown: left blank, the stored one stays."""
+server with the settings in the form and names the step that failed; the mailbox's own SMTP server and
+"Send test mail", which sends through it as real mail leaves and names the step that failed (decision 0229).
+The pages make the RPC calls of /api/v1/mailboxes (`gateway.api.inbound_mail`); passwords are never shown:
+left blank, the stored one stays."""
 
 from __future__ import annotations
 
@@ -14,7 +16,8 @@ from starlette.responses import Response
 
 from contracts import errors
 from contracts import mail_gateway as mg
-from gateway import admin_objects
+from contracts import notifications as nt
+from gateway import admin_objects, mailbox_test
 from gateway.admin_changes import ChangeActor, fingerprint, guarded_change
 from gateway.context import AppContext
 from gateway.ui import session as s
@@ -31,6 +34,26 @@ SECURITY = (
     (mg.MailboxSecurity.STARTTLS.value, "STARTTLS (port 143)"),
     (mg.MailboxSecurity.NONE.value, "None: plain text (local test servers only)"),
 )
+SMTP_SECURITY = (
+    (mg.MailboxSecurity.STARTTLS.value, "STARTTLS (port 587)"),
+    (mg.MailboxSecurity.SSL.value, "TLS (port 465)"),
+    (mg.MailboxSecurity.NONE.value, "None: plain text (local test servers only)"),
+)
+SMTP_AUTH = (
+    (mg.SmtpAuth.PASSWORD.value, "User name and password"),
+    (mg.SmtpAuth.OAUTH2.value, "OAuth2 (Microsoft 365, Gmail): the mailbox's connected account"),
+)
+# what a failed test mail says in words, by the step notifications names
+SEND_STEPS = {
+    "config": "Reading the mailbox's settings",
+    "connect": "Connecting to the server",
+    "tls": "Setting up TLS",
+    "auth": "Logging in",
+    "sender refused": "The server refused the sender address",
+    "recipient refused": "The server refused the recipient",
+    "data refused": "The server refused the message",
+    "send": "Sending the message",
+}
 # what a failed verification says in words, by the step the mail gateway names
 STEPS = {
     "connect": "Connecting to the server",
@@ -60,8 +83,16 @@ FIELDS = (
     Field("imap_move_to", "Move fetched mail to folder", help="Empty: mark it read and leave it in place."),
     Field("imap_poll_seconds", "Check every (seconds)", kind="number", required=True),
     Field("use_idle", "Use IMAP IDLE when the server offers it (mail in seconds)", kind="checkbox"),
+    Field("smtp_host", "SMTP server", help="e.g. smtp.office365.com. Empty: mail leaves through the global relay."),
+    Field("smtp_port", "SMTP port", kind="number", help="Empty: 587 for STARTTLS, 465 for TLS, 25 for none."),
+    Field("smtp_security", "SMTP security", kind="select", options=SMTP_SECURITY, required=True),
+    Field("smtp_auth", "Log in with", kind="select", options=SMTP_AUTH, required=True),
+    Field("smtp_user", "SMTP user name", help="Usually the mailbox's address. Empty with a password login: no login."),
+    Field("smtp_password", "SMTP password", kind="password", help="Never shown. Leave blank to keep the stored one."),
 )
-NUMBERS = {"imap_port", "imap_poll_seconds"}
+NUMBERS = {"imap_port", "imap_poll_seconds", "smtp_port"}
+PASSWORDS = {"imap_password", "smtp_password"}
+OPTIONAL = {"default_group", "imap_host", "imap_user", "imap_move_to", "smtp_host", "smtp_user"}
 CHECKBOXES = {"active", "use_idle"}
 # what a mail on a case's thread from someone not on the case does (decision 0220)
 OUTSIDER = (
@@ -76,6 +107,8 @@ NEW = {
     "imap_folder": "INBOX",
     "imap_poll_seconds": 60,
     "use_idle": True,
+    "smtp_security": "starttls",
+    "smtp_auth": "password",
 }
 
 
@@ -85,7 +118,13 @@ async def _list(ctx: AppContext) -> list[mg.MailboxRead]:
 
 async def _fields(ctx: AppContext) -> list[dict[str, Any]]:
     groups = [(g.name, g.name) for g in await ctx.cases.list_groups()]
-    options = {"default_group": groups, "imap_security": list(SECURITY), "outsider_reply": list(OUTSIDER)}
+    options = {
+        "default_group": groups,
+        "imap_security": list(SECURITY),
+        "outsider_reply": list(OUTSIDER),
+        "smtp_security": list(SMTP_SECURITY),
+        "smtp_auth": list(SMTP_AUTH),
+    }
     return [{"f": f, "options": options.get(f.name, [])} for f in FIELDS]
 
 
@@ -97,16 +136,15 @@ def _form_values(form: FormData) -> dict[str, Any]:
             values[f.name] = form.get(f.name) is not None
         elif f.name in NUMBERS:
             values[f.name] = int(raw) if raw.isdigit() else (raw or None)
-        elif f.name == "imap_password":
+        elif f.name in PASSWORDS:
             # not stripped: a password may start or end with a space; blank keeps the stored one
             given = form.get(f.name)
             values[f.name] = given if isinstance(given, str) and given else None
         else:
-            values[f.name] = raw or (
-                None if f.name in ("default_group", "imap_host", "imap_user", "imap_move_to") else raw
-            )
-    if not values.get("outsider_reply"):
-        values.pop("outsider_reply", None)  # the select always sends one; a bare post gets the model's default
+            values[f.name] = raw or (None if f.name in OPTIONAL else raw)
+    for name in ("outsider_reply", "smtp_security", "smtp_auth"):
+        if not values.get(name):
+            values.pop(name, None)  # the select always sends one; a bare post gets the model's default
     return values
 
 
@@ -119,7 +157,7 @@ def _write(values: dict[str, Any]) -> mg.MailboxWrite:
 
 def _shown(values: dict[str, Any]) -> dict[str, Any]:
     """What the form shows again: never the password."""
-    return {**values, "imap_password": ""}
+    return {**values, "imap_password": "", "smtp_password": ""}
 
 
 async def _save(ctx: AppContext, data: mg.MailboxWrite, mailbox_id: int | None) -> mg.MailboxRead:
@@ -168,6 +206,8 @@ async def _edit_page(
     values: dict[str, Any] | None = None,
     problems: dict[str, str] | None = None,
     check: mg.ConnectionCheck | None = None,
+    test: nt.MailboxTestResult | None = None,
+    test_to: str = "",
     status_code: int = 200,
 ) -> Response:
     stored = {f.name: getattr(mailbox, f.name, None) for f in FIELDS}
@@ -179,6 +219,9 @@ async def _edit_page(
         "errors": problems or {},
         "check": check,
         "step": STEPS.get(check.step, check.step) if check is not None else "",
+        "test": test,
+        "test_to": test_to,
+        "test_step": SEND_STEPS.get(test.step, test.step) if test is not None else "",
     }
     return common.render(request, "admin/mailbox.html", context, status_code=status_code)
 
@@ -190,6 +233,8 @@ def _problems(exc: Exception) -> dict[str, str]:
             problems["address"] = "Enter the mailbox's address, e.g. support@example.com."
         if "imap_port" in problems:
             problems["imap_port"] = "A port is a number from 1 to 65535, e.g. 993."
+        if "smtp_port" in problems:
+            problems["smtp_port"] = "A port is a number from 1 to 65535, e.g. 587."
         if "imap_poll_seconds" in problems:
             problems["imap_poll_seconds"] = "A number of seconds from 1 to 86400."
     return problems
@@ -262,13 +307,31 @@ async def verify_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, _admin:
     return await _edit_page(request, ctx, found, values=values, check=check)
 
 
+async def send_test_mail(mailbox_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+    """Send a test message with the saved settings, as POST .../test-mail does; the result on the page."""
+    form = await checked_form(request)
+    found = await _find(ctx, mailbox_id)
+    if found is None:
+        return common.not_found(request, "mailbox")
+    to = common.text(form, "to")
+    try:
+        result = await mailbox_test.send_test_mail(ctx, found, to)
+    except ValidationError:
+        problems = {"to": "Enter the address the test message goes to, e.g. you@example.com."}
+        return await _edit_page(request, ctx, found, problems=problems, test_to=to, status_code=422)
+    return await _edit_page(request, ctx, found, test=result, test_to=to)
+
+
 def install(router: APIRouter) -> None:
     common.add_section(
         "Channels",
-        common.Section(BASE, "Mailboxes", "Addresses that receive mail, their IMAP settings and default group."),
+        common.Section(
+            BASE, "Mailboxes", "Addresses that receive mail, their IMAP and SMTP servers and default group."
+        ),
     )
     router.add_api_route(BASE, list_mailboxes, methods=["GET"])
     router.add_api_route(BASE, create_mailbox, methods=["POST"])
     router.add_api_route(BASE + "/{mailbox_id}", edit_mailbox, methods=["GET"])
     router.add_api_route(BASE + "/{mailbox_id}", update_mailbox, methods=["POST"])
     router.add_api_route(BASE + "/{mailbox_id}/verify", verify_mailbox, methods=["POST"])
+    router.add_api_route(BASE + "/{mailbox_id}/test-mail", send_test_mail, methods=["POST"])
