@@ -316,3 +316,19 @@ def test_the_bell_opens_a_dropdown_with_mark_read_and_mark_all_read(
         # a link goes to its case
         newest.get_by_role("link").click()
         expect(page.get_by_role("heading", level=1)).to_contain_text(titles[2])
+
+
+@pytest.mark.browser
+def test_a_status_refused_after_sending_says_the_message_went_out(page: Page, api: httpx.Client) -> None:
+    case = _case(api)  # new and unassigned: it may not leave "new"
+    page.goto(f"/cases/{case['id']}")
+    page.get_by_role("tab", name="Internal note").click()
+    note_form = page.get_by_role("form", name="Internal note")
+    page.get_by_label("Note (agents only").fill("Asked the vendor.")
+    note_form.get_by_label("Then set the status").select_option(label="and set status: Resolved")
+    note_form.get_by_role("button", name="Add note").click()
+    expect(page.locator("#conversation .alert-danger")).to_contain_text(
+        "Note added, but the status was not changed: a case needs an assignee"
+    )
+    expect(page.locator("article.message-internal").filter(has_text="Asked the vendor.")).to_be_visible()
+    assert api.get(f"/api/v1/cases/{case['id']}").json()["status"] == "new"

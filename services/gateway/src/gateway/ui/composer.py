@@ -65,8 +65,18 @@ async def send(
     if then_id is None:
         return None
     # after the message: posting may itself move the status (a reply waits on the contact), the agent's choice wins
-    changed = await ctx.cases.update_case(
-        case_id=case_id, changes=c.CaseUpdate(status_id=then_id), expected_version=None, actor=actor
-    )
     sent = "Note added" if visibility is c.Visibility.INTERNAL else "Reply sent"
+    try:
+        changed = await ctx.cases.update_case(
+            case_id=case_id, changes=c.CaseUpdate(status_id=then_id), expected_version=None, actor=actor
+        )
+    except errors.DomainError as exc:
+        if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        # the message is out: say so, so the agent does not send it twice
+        raise StatusNotSet(f"{sent}, but the status was not changed: {exc.message}") from None
     return f"{sent}; status set to {changed.status_name or changed.status.value}."
+
+
+class StatusNotSet(Exception):
+    """The message was posted; the status the agent chose after it was refused (the words say both)."""

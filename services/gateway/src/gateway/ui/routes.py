@@ -270,6 +270,8 @@ async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent
             done = await composer.send(ctx, agent, case_id, form, body=body, visibility=visibility) or done
         except ValidationError as exc:
             error = _describe(exc)
+        except composer.StatusNotSet as exc:
+            error = str(exc)
         except errors.DomainError as exc:
             if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
                 raise
