@@ -24,8 +24,9 @@ from chassis.testing import ServiceProcess, SyncRpc, free_port
 sys.path.append(str(repo_root() / "services" / "mail-gateway" / "tests"))
 from imap_server import dovecot_server  # the mail gateway suite's real dovecot
 
-THREADS = 40
-SENDERS = 4  # SMTP connections at once, each flushing its threads mail after mail
+SMTP_THREADS = 200  # 800 mails: a busy Monday morning through the SMTP listener
+IMAP_THREADS = 100  # 400 mails waiting in the folder (IMAP fetches in batches, so this costs more per mail)
+SENDERS = 8  # SMTP connections at once, each flushing its threads mail after mail
 IMAP_PASSWORD = "backlog-pw-0223"
 
 
@@ -77,7 +78,7 @@ def _flush(port: int, threads: list[list[EmailMessage]]) -> None:
 
 def test_a_burst_over_smtp_lands_every_reply_on_its_parents_case(system, competing):
     sys_, _sink = system
-    threads = [_thread(n) for n in range(THREADS)]
+    threads = [_thread(n) for n in range(SMTP_THREADS)]
     with ThreadPoolExecutor(SENDERS) as pool:
         list(pool.map(lambda i: _flush(sys_.smtp_port, threads[i::SENDERS]), range(SENDERS)))
     _assert_one_case_per_thread(sys_, threads)
@@ -86,7 +87,7 @@ def test_a_burst_over_smtp_lands_every_reply_on_its_parents_case(system, competi
 def test_an_imap_backlog_lands_every_reply_on_its_parents_case(system, competing):
     """The whole corpus waits in the folder before the mailbox is connected, as after an outage."""
     sys_, _sink = system
-    threads = [_thread(n) for n in range(THREADS)]
+    threads = [_thread(n) for n in range(IMAP_THREADS)]
     with dovecot_server({"backlog": IMAP_PASSWORD}) as imap:
         for thread in threads:
             for msg in thread:

@@ -69,7 +69,26 @@ class Dovecot:
         conn.logout()
 
 
-def _config(root: Path, port: int, tls_port: int, uid: str, gid: str) -> str:
+def _oauth2_passdb(root: Path, introspection_url: str | None) -> tuple[str, str]:
+    """XOAUTH2/OAUTHBEARER logins verified by dovecot against an OAuth2 introspection endpoint (RFC 7662)."""
+    if not introspection_url:
+        return "", ""
+    (root / "oauth2.conf.ext").write_text(
+        f"introspection_mode = post\nintrospection_url = {introspection_url}\n"
+        "username_attribute = username\nactive_attribute = active\nactive_value = true\n"
+    )
+    passdb = f"""
+passdb {{
+  driver = oauth2
+  mechanisms = xoauth2 oauthbearer
+  args = {root}/oauth2.conf.ext
+}}
+"""
+    return " xoauth2 oauthbearer", passdb
+
+
+def _config(root: Path, port: int, tls_port: int, uid: str, gid: str, introspection_url: str | None = None) -> str:
+    mechanisms, oauth2_passdb = _oauth2_passdb(root, introspection_url)
     return f"""
 protocols = imap
 listen = {HOST}
@@ -80,8 +99,9 @@ ssl = yes
 ssl_cert = <{root}/cert.pem
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
-auth_mechanisms = plain login
+auth_mechanisms = plain login{mechanisms}
 log_path = {root}/dovecot.log
+{oauth2_passdb}
 passdb {{
   driver = passwd-file
   args = scheme=PLAIN {root}/passwd
@@ -107,11 +127,16 @@ service imap-login {{
 
 @contextlib.contextmanager
 def dovecot_server(
-    users: dict[str, str], timeout: float = 15.0, cert: tuple[bytes, bytes] | None = None
+    users: dict[str, str],
+    timeout: float = 15.0,
+    cert: tuple[bytes, bytes] | None = None,
+    introspection_url: str | None = None,
 ) -> Iterator[Dovecot]:
     """Start dovecot, wait until a user can log in, stop it (by its own pid) afterwards.
 
     `cert` (PEM certificate chain, PEM key) replaces the self-signed certificate of TLS and STARTTLS.
+    `introspection_url` also lets users log in with SASL XOAUTH2 (or OAUTHBEARER): dovecot's oauth2 passdb
+    asks that OAuth2 introspection endpoint whether the bearer token is active and whose it is.
     """
     binary = shutil.which("dovecot") or "/usr/sbin/dovecot"
     root = Path(tempfile.mkdtemp(prefix="hd-dovecot-"))
@@ -132,7 +157,7 @@ def dovecot_server(
             check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=60,
         )  # fmt: skip
     conf = root / "dovecot.conf"
-    conf.write_text(_config(root, port, tls_port, uid, gid))
+    conf.write_text(_config(root, port, tls_port, uid, gid, introspection_url))
     # dovecot daemonises; its children would hold a captured pipe open forever, so no capture
     subprocess.run(
         [binary, "-c", str(conf)], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30

@@ -41,6 +41,7 @@ EVENT_QUEUES = [
     "evt-cases-case_updated--notifications.on_case_updated",
     "evt-portal-magic_link_requested--notifications.on_magic_link_requested",
     "evt-mail_gateway-mail_bounced--notifications.on_mail_bounced",
+    "evt-mail_gateway-mailbox_oauth_failed--notifications.on_mailbox_oauth_failed",
     "evt-mail_gateway-mailbox_sending_changed--notifications.on_mailbox_sending_changed",
 ]
 

@@ -38,6 +38,13 @@ LAST_ADMIN_CREDENTIAL = "last_admin_credential"
 FREE_MAIL_DOMAIN = "free_mail_domain"
 # -- a mail from someone not on the case: only such an entry can be made public or its sender added
 NOT_FROM_OUTSIDER = "not_from_outsider"
+# OAuth2 mailboxes: no usable tokens (never connected, or the provider refused a refresh); a consent answer
+# whose state is unknown, used or expired; the provider refused the code or the client
+OAUTH_NOT_CONNECTED = "oauth_not_connected"
+OAUTH_STATE_INVALID = "oauth_state_invalid"
+OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
+# -- bulk changes to cases: one request names at most 500 cases
+TOO_MANY_CASES = "too_many_cases"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -66,6 +73,10 @@ HTTP_STATUS: dict[str, int] = {
     LAST_ADMIN_CREDENTIAL: 409,
     FREE_MAIL_DOMAIN: 422,
     NOT_FROM_OUTSIDER: 422,
+    OAUTH_NOT_CONNECTED: 409,
+    OAUTH_STATE_INVALID: 400,
+    OAUTH_PROVIDER_REFUSED: 502,
+    TOO_MANY_CASES: 422,
 }
 
 

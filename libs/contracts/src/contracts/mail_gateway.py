@@ -237,6 +237,8 @@ class MailboxRead(BaseModel):
     smtp_password_set: bool = False
     # counts every change of the sending settings; notifications' copy is as new once it holds this version
     smtp_version: int = 0
+    # set when the mailbox signs in with OAuth2 (SASL XOAUTH2) instead of a password (decision 0225)
+    oauth: MailboxOAuthRead | None = None
 
 
 class MailboxSmtp(BaseModel):
@@ -304,3 +306,75 @@ class MailAttachmentContent(BaseModel):
     model_config = ConfigDict(extra="ignore")
     sha256: str
     content_base64: str
+
+
+# -- OAuth2 mailboxes: Microsoft 365, Google, or a custom provider (decisions 0224-0226) ---------------
+
+
+class OAuthProvider(StrEnum):
+    MICROSOFT = "microsoft"
+    GOOGLE = "google"
+    CUSTOM = "custom"
+
+
+class OAuthStatus(StrEnum):
+    PENDING = "pending"  # an admin started the consent flow; no tokens yet
+    CONNECTED = "connected"  # tokens stored; refreshed before they expire
+    FAILED = "failed"  # the provider refused a refresh (e.g. consent revoked): connect the mailbox again
+
+
+class MailboxOAuthStart(BaseModel):
+    """Start connecting a mailbox through the provider's consent screen (`begin_mailbox_oauth`).
+
+    Client id and secret may come from the service's settings (per preset); the secret given here is stored
+    encrypted and never shown again (None keeps the stored one). A custom provider names its URLs and scopes.
+    """
+
+    model_config = ConfigDict(extra="ignore")
+    provider: OAuthProvider
+    redirect_uri: str = Field(max_length=2000)
+    client_id: str | None = Field(default=None, max_length=500)
+    client_secret: str | None = Field(default=None, max_length=2000, repr=False)
+    tenant: str | None = Field(default=None, max_length=200, pattern=r"^[A-Za-z0-9.-]+$")  # Microsoft only
+    authorize_url: str | None = Field(default=None, max_length=2000)
+    token_url: str | None = Field(default=None, max_length=2000)
+    scopes: str | None = Field(default=None, max_length=2000)
+
+
+class MailboxOAuthConsent(BaseModel):
+    """Where to send the admin's browser; `state` comes back on the callback and must match."""
+
+    model_config = ConfigDict(extra="ignore")
+    mailbox_id: int
+    authorize_url: str
+    state: str
+
+
+class MailboxOAuthRead(BaseModel):
+    """A mailbox's OAuth2 connection as admins see it: never a token nor the client secret."""
+
+    model_config = ConfigDict(extra="ignore")
+    provider: OAuthProvider
+    status: OAuthStatus
+    client_id: str | None = None  # None: the service's settings give it
+    client_secret_set: bool = False
+    authorize_url: str
+    token_url: str
+    scopes: str
+    error: str | None = None  # why the last refresh failed, e.g. "invalid_grant: consent revoked"
+    expires_at: datetime | None = None  # of the current access token
+    connected_at: datetime | None = None
+    refreshed_at: datetime | None = None
+
+
+class MailboxOAuthFailed(EventPayload):
+    """The provider refused to refresh a mailbox's tokens: mail stops until an admin connects it again."""
+
+    EVENT_TYPE = "mailbox_oauth_failed"
+    mailbox_id: int
+    address: str
+    provider: str
+    reason: str  # "<OAuth error code>: <provider's description>", e.g. "invalid_grant: consent revoked"
+
+
+MailboxRead.model_rebuild()

@@ -30,6 +30,7 @@ from gateway import (
 from gateway.api.accounts import router as accounts_router
 from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.audit import router as audit_router
+from gateway.api.case_list import router as case_list_router
 from gateway.api.case_model import router as case_model_router
 from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
@@ -44,6 +45,7 @@ from gateway.context import AppContext
 from gateway.settings import GatewaySettings
 from gateway.ui import (
     account_routes,
+    case_list_routes,  # the list's export and bulk changes
     inbox_routes,  # saving searches from the inbox
     profile,  # the signed-in agent's own settings
 )
@@ -150,6 +152,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     # the hottest reads come first (decisions 0159, 0165): views, search and counts (3 of 4), then
     # the case detail, each first in its router
     app.include_router(search_router)  # search, views, saved searches
+    app.include_router(case_list_router)  # export, bulk: before api_router's /cases/{case_id}
     app.include_router(api_router)
     app.include_router(case_model_router)
     app.include_router(case_work_router)
@@ -164,6 +167,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(audit_router)  # the admin audit log (0198)
     app.include_router(accounts_router)  # invitations, deactivation, sessions of agents
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
+    app.include_router(case_list_routes.router)  # /cases/export, /cases/bulk: before ui.router too
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)

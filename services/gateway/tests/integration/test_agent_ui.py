@@ -223,7 +223,7 @@ def test_sign_in_and_see_the_case_list(agent_page: Page, stack: Stack, demo_case
     expect(page.get_by_role("navigation", name="Main")).to_be_visible()
     assert _shot(page, "agent-list.png").stat().st_size > 10_000
 
-    page.get_by_label("Status").select_option("closed")
+    page.get_by_label("Status", exact=True).select_option("closed")  # the bulk bar has "Set status"
     page.get_by_role("button", name="Filter").click()
     expect(page.get_by_text("No cases match.")).to_be_visible()
 

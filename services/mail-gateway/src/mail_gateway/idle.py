@@ -40,6 +40,7 @@ from mail_gateway.mailboxes import (
     fetch_new_mail,
     imap_ca_file,
     lease_free,
+    oauth_token,
     release_lease,
     renew_lease,
     take_lease,
@@ -163,8 +164,13 @@ class IdleWatchers:
             if box is None:
                 return
             fingerprint = _fingerprint(box)
-            config = _config(box, settings.imap_timeout, settings.secret_key, imap_ca_file(self.runtime))
             poll_every = float(max(1, box.imap_poll_seconds or 60))
+        token = oauth_token(self.runtime, watch.mailbox_id)
+        with self.runtime.session_factory() as session:
+            box = session.get(Mailbox, watch.mailbox_id)
+            if box is None:
+                return
+            config = _config(box, settings.imap_timeout, settings.secret_key, imap_ca_file(self.runtime), token)
         if config is None:
             return
         watch.session = imap = open_session(config)

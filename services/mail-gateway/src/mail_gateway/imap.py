@@ -73,6 +73,8 @@ class ImapConfig:
     move_to: str | None = None
     timeout: float = 30.0
     ca_file: str | None = None  # PEM CA bundle trusted besides the system's (MAIL_GATEWAY_IMAP_CA_FILE)
+    # set: sign in with SASL XOAUTH2 and this OAuth2 access token instead of the password (decision 0225)
+    access_token: str | None = field(default=None, repr=False)
 
     @property
     def effective_port(self) -> int:
@@ -152,10 +154,7 @@ def open_session(config: ImapConfig) -> ImapSession:
                 raise _certificate_failure("STARTTLS failed", exc) from None
             except (imaplib.IMAP4.error, ssl.SSLError, OSError) as exc:
                 raise ImapFailure(STEP_TLS, f"STARTTLS failed: {exc}") from None
-        try:
-            conn.login(config.user, config.password)
-        except imaplib.IMAP4.error as exc:
-            raise ImapFailure(STEP_LOGIN, f"the server refused the user name or password ({_clean(exc)})") from None
+        _login(conn, config)
         typ, data = conn.select(_quote(config.folder))
         if typ != "OK":
             raise ImapFailure(STEP_SELECT, f"folder {config.folder!r} cannot be opened: {_text(data)}")
@@ -167,6 +166,25 @@ def open_session(config: ImapConfig) -> ImapSession:
         with contextlib.suppress(OSError):
             conn.shutdown()
         raise
+
+
+def _login(conn: imaplib.IMAP4, config: ImapConfig) -> None:
+    """LOGIN with the password, or AUTHENTICATE XOAUTH2 with the OAuth2 access token."""
+    token = config.access_token
+    if token is None:
+        try:
+            conn.login(config.user, config.password)
+        except imaplib.IMAP4.error as exc:
+            raise ImapFailure(STEP_LOGIN, f"the server refused the user name or password ({_clean(exc)})") from None
+        return
+    response = f"user={config.user}\x01auth=Bearer {token}\x01\x01".encode()
+    try:
+        conn.authenticate("XOAUTH2", lambda _challenge: response)
+    except imaplib.IMAP4.error as exc:
+        # the token itself never goes into the reason: imaplib's error holds only the server's words
+        raise ImapFailure(
+            STEP_LOGIN, f"the server refused the OAuth2 access token for {config.user!r} ({_clean(exc)})"
+        ) from None
 
 
 def _connect(config: ImapConfig) -> imaplib.IMAP4:

@@ -17,6 +17,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from mail_gateway.imap import ImapFailure
 
 _INFO = b"helpdesk mail-gateway imap password v1"
+# OAuth2 tokens, client secrets and PKCE verifiers: a key of their own (decision 0225)
+OAUTH = b"helpdesk mail-gateway oauth2 v1"
 PREFIX = "fernet:"  # marks a stored value as ciphertext (the migration and `is_encrypted` use it)
 
 
@@ -27,26 +29,26 @@ class SecretUnreadable(ImapFailure):
         super().__init__("config", reason)
 
 
-def _fernet(secret: str) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(secret.encode("utf-8"))
+def _fernet(secret: str, info: bytes = _INFO) -> Fernet:
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode("utf-8"))
     return Fernet(base64.urlsafe_b64encode(key))
 
 
-def encrypt(plaintext: str, *, secret: str) -> str:
-    return PREFIX + _fernet(secret).encrypt(plaintext.encode("utf-8")).decode("ascii")
+def encrypt(plaintext: str, *, secret: str, info: bytes = _INFO) -> str:
+    return PREFIX + _fernet(secret, info).encrypt(plaintext.encode("utf-8")).decode("ascii")
 
 
 def is_encrypted(stored: str | None) -> bool:
     return bool(stored) and str(stored).startswith(PREFIX)
 
 
-def decrypt(stored: str | None, *, secret: str, previous: Sequence[str] = ()) -> str:
+def decrypt(stored: str | None, *, secret: str, previous: Sequence[str] = (), info: bytes = _INFO) -> str:
     """The password of a stored value ('' for none); SecretUnreadable if no known key opens it."""
     if not stored:
         return ""
     if not is_encrypted(stored):
         raise SecretUnreadable("the stored IMAP password is not encrypted (run `mail_gateway migrate`)")
-    keys = MultiFernet([_fernet(s) for s in (secret, *previous)])
+    keys = MultiFernet([_fernet(s, info) for s in (secret, *previous)])
     try:
         return keys.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
     except InvalidToken:

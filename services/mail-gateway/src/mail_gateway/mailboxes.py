@@ -20,16 +20,18 @@ from chassis.blobstore import BlobStore
 from chassis.db import utcnow
 from chassis.logging import get_logger
 from chassis.nameko_runtime import Runtime
-from contracts.errors import NotFound, ValidationFailed
+from contracts.errors import DomainError, NotFound, ValidationFailed
 from contracts.mail_gateway import ConnectionCheck, MailboxRead, MailboxSecurity, MailboxWrite, SmtpAuth
 from mail_gateway import mailbox_secrets
-from mail_gateway.db.models import Mailbox
+from mail_gateway.db.models import Mailbox, MailboxOAuth
 from mail_gateway.domain.addresses import mailbox_key
 from mail_gateway.domain.mail_event import outsider_reply_of
 from mail_gateway.imap import ImapConfig, ImapFailure, ImapSession, open_session
 from mail_gateway.intake import store_mail
 from mail_gateway.mailbox_sending import apply_sending, sending_changed
 from mail_gateway.metrics import IMAP_FETCHED, IMAP_POLLS
+from mail_gateway.oauth import writes as oauth_writes
+from mail_gateway.oauth.reads import oauth_read
 
 log = get_logger(__name__)
 
@@ -130,17 +132,19 @@ def save_mailbox(*, runtime: Runtime, data: MailboxWrite, mailbox_id: int | None
         box.imap_idle_supported = None  # ask the (maybe other) server again
         session.flush()
         runtime.emit(session, sending_changed(box))  # notifications' copy (decision 0228)
-        return mailbox_read(box)
+        return mailbox_read(box, session.get(MailboxOAuth, box.id))
 
 
 def list_mailboxes(*, runtime: Runtime) -> list[MailboxRead]:
     with runtime.session_factory() as session:
-        return [mailbox_read(b) for b in session.scalars(select(Mailbox).order_by(Mailbox.id))]
+        oauth = {row.mailbox_id: row for row in session.scalars(select(MailboxOAuth))}
+        return [mailbox_read(b, oauth.get(b.id)) for b in session.scalars(select(Mailbox).order_by(Mailbox.id))]
 
 
-def mailbox_read(box: Mailbox) -> MailboxRead:
-    """The admin view of a mailbox: whether a password is set, never the password."""
+def mailbox_read(box: Mailbox, oauth: MailboxOAuth | None = None) -> MailboxRead:
+    """The admin view of a mailbox: whether a password is set, never the password (nor a token)."""
     return MailboxRead(
+        oauth=oauth_read(oauth) if oauth is not None else None,
         id=box.id,
         address=box.address,
         name=box.name,
@@ -185,7 +189,9 @@ def verify_connection(
         with runtime.session_factory() as session:
             box = _get(session, mailbox_id)
             try:
-                stored = _config(box, timeout, runtime.settings.secret_key, imap_ca_file(runtime))
+                stored = _config(
+                    box, timeout, runtime.settings.secret_key, imap_ca_file(runtime), oauth_token(runtime, box.id)
+                )
             except ImapFailure as exc:
                 if password is None:
                     return ConnectionCheck(ok=False, step=exc.step, code=exc.code, reason=exc.reason)
@@ -207,6 +213,8 @@ def verify_connection(
             move_to=data.imap_move_to,
             timeout=timeout,
             ca_file=imap_ca_file(runtime),
+            # an OAuth2 mailbox keeps signing in with its token unless the form gives a password
+            access_token=stored.access_token if stored is not None and data.imap_password is None else None,
         )
     elif mailbox_id is not None and stored is not None:
         config = stored
@@ -283,9 +291,8 @@ def fetch_new_mail(
         return 0, False
     stored, more, error = 0, False, None
     try:
-        config = _config(
-            box, timeout, runtime.settings.secret_key, imap_ca_file(runtime)
-        )  # an undecryptable password: last_error
+        # an undecryptable password or an OAuth2 sign-in that failed: last_error
+        config = _config(box, timeout, runtime.settings.secret_key, imap_ca_file(runtime), oauth_token(runtime, box.id))
         assert config is not None
         imap = open_session(config)
         try:
@@ -357,7 +364,20 @@ def _remember(runtime: Runtime, mailbox_id: int, uidvalidity: int | None, last_u
     return True
 
 
-def _config(box: Mailbox, timeout: float, secret: str, ca_file: str | None = None) -> ImapConfig | None:
+def oauth_token(runtime: Runtime, mailbox_id: int) -> str | None:
+    """The access token an OAuth2 mailbox signs in with (refreshed when near expiry); None for a password."""
+    with runtime.session_factory() as session:
+        if session.get(MailboxOAuth, mailbox_id) is None:
+            return None
+    try:
+        return oauth_writes.current_access_token(runtime=runtime, mailbox_id=mailbox_id).access_token
+    except DomainError as exc:
+        raise ImapFailure("oauth", exc.message, code=exc.code) from None
+
+
+def _config(
+    box: Mailbox, timeout: float, secret: str, ca_file: str | None = None, access_token: str | None = None
+) -> ImapConfig | None:
     if not box.imap_host or not box.imap_user:
         return None
     return ImapConfig(
@@ -365,11 +385,12 @@ def _config(box: Mailbox, timeout: float, secret: str, ca_file: str | None = Non
         port=box.imap_port,
         security=box.imap_security or "ssl",
         user=box.imap_user,
-        password=mailbox_secrets.decrypt(box.imap_password, secret=secret),
+        password="" if access_token else mailbox_secrets.decrypt(box.imap_password, secret=secret),
         folder=box.imap_folder or "INBOX",
         move_to=box.imap_move_to,
         timeout=timeout,
         ca_file=ca_file,
+        access_token=access_token,
     )
 
 

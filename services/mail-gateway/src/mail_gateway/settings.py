@@ -3,7 +3,7 @@
 import ssl
 from pathlib import Path
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from chassis.settings import ServiceSettings
@@ -42,6 +42,16 @@ class MailGatewaySettings(ServiceSettings):
     # a PEM bundle of CA certificates IMAP servers may chain to, trusted besides the system's (decision 0157):
     # for a mail server with a certificate from a private CA; verification itself is never turned off
     imap_ca_file: Path | None = None
+    # OAuth2 mailboxes (decisions 0224-0226): each preset's app registration, used when the mailbox's own
+    # consent form names no client; a secret given in the console is stored encrypted instead
+    oauth_microsoft_client_id: str = ""
+    oauth_microsoft_client_secret: str = Field(default="", repr=False)
+    oauth_microsoft_tenant: str = "organizations"  # or the directory's id, "common", "consumers"
+    oauth_google_client_id: str = ""
+    oauth_google_client_secret: str = Field(default="", repr=False)
+    oauth_refresh_margin_seconds: float = 300.0  # refresh an access token this long before it expires
+    oauth_timeout: float = 15.0  # seconds for a call to a provider's token endpoint
+    oauth_consent_seconds: float = 900.0  # an admin has this long to answer the provider's consent screen
 
     @field_validator("imap_ca_file", mode="before")
     @classmethod

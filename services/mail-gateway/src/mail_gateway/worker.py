@@ -27,6 +27,7 @@ from mail_gateway import handlers, inbound_reads, learning, mailboxes
 from mail_gateway.db.models import OutboxMessage, ProcessedEvent
 from mail_gateway.dependencies import Blobs
 from mail_gateway.idle import ImapIdle
+from mail_gateway.oauth.rpc import OAuthRpc
 from mail_gateway.settings import MailGatewaySettings
 
 POLL_INTERVAL = 0.2  # seconds between looks for newly stored mail
@@ -61,7 +62,7 @@ def _blob_stores(settings: MailGatewaySettings) -> list[BlobStore]:
     return [BlobStore(settings.blob_path)]
 
 
-class MailGatewayService:
+class MailGatewayService(OAuthRpc):
     name = "mail_gateway"
 
     runtime: Runtime = ServiceRuntime(

@@ -27,7 +27,7 @@ from contracts.notifications import (
     SuppressionRead,
 )
 from notifications import sender
-from notifications.alerts import fan_out, inbox, preferences
+from notifications.alerts import fan_out, inbox, mailboxes, preferences
 from notifications.alerts import handlers as alerts
 from notifications.db.models import OutboxMessage, ProcessedEvent
 from notifications.deliveries import bookkeeping
@@ -163,6 +163,18 @@ class NotificationsService:
     @idempotent
     def on_mail_bounced(self, session: Session, envelope: Envelope) -> None:
         bounces.record_bounce(session=session, envelope=envelope)
+
+    @event_handler("mail_gateway", "mailbox_oauth_failed", requeue_on_error=True)
+    @idempotent
+    def on_mailbox_oauth_failed(self, session: Session, envelope: Envelope) -> None:
+        # every admin, by mail: cases unreachable requeues the event, so the alert waits rather than is lost
+        mailboxes.mail_admins(
+            session=session,
+            settings=self.settings,
+            envelope=envelope,
+            agents=self._directory.agents(),
+            counter=self.counter,
+        )
 
     @typed_rpc
     def list_suppressions(self, address: str | None = None, limit: int = 100) -> list[SuppressionRead]:

@@ -6,6 +6,7 @@ for their members and admins. Parse, call the cases service, answer; no rules he
 
 from __future__ import annotations
 
+import inspect
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -116,6 +117,20 @@ def case_filters(
 
 
 CaseFilters = Annotated[c.CaseFilter, Depends(case_filters)]
+_NOT_FILTERS = {"cursor", "limit"}
+
+
+def export_filters(**params: Any) -> c.CaseFilter:
+    """The filters of GET /cases without its paging: an export takes every page (gateway.case_export)."""
+    return case_filters(**params)
+
+
+# FastAPI reads a dependency's parameters from its signature: case_filters' own, less cursor and limit, so
+# the two lists never drift apart
+export_filters.__signature__ = inspect.signature(case_filters).replace(  # type: ignore[attr-defined]
+    parameters=[p for p in inspect.signature(case_filters).parameters.values() if p.name not in _NOT_FILTERS]
+)
+ExportFilters = Annotated[c.CaseFilter, Depends(export_filters)]
 
 
 async def list_cases(ctx: AppContext, who: ApiPrincipal, filters: c.CaseFilter) -> c.CasePage:

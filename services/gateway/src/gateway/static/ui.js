@@ -65,6 +65,29 @@
     if (event.detail.successful && form.matches && form.matches("form[data-reset-on-success]")) { form.reset(); }
   });
 
+  // the case list's bulk bar: "select all" ticks every case of the page; the legend says how many are ticked
+  function boxes(name) { return document.querySelectorAll('input[type="checkbox"][name="' + name + '"]'); }
+  function countTicked() {
+    var all = document.querySelector("[data-select-all]");
+    var count = document.getElementById("bulk-count");
+    if (!all || !count) { return; }
+    var ticked = 0;
+    var list = boxes(all.dataset.selectAll);
+    list.forEach(function (box) { if (box.checked) { ticked += 1; } });
+    count.textContent = ticked ? "(" + ticked + " selected)" : "";
+    all.checked = ticked > 0 && ticked === list.length;
+    all.indeterminate = ticked > 0 && ticked < list.length;
+    var bar = document.querySelector("[data-bulk-bar]");
+    if (bar && ticked) { bar.open = true; }  // ticking a case is asking for the bar
+  }
+  document.addEventListener("change", function (event) {
+    var box = event.target;
+    if (box.dataset && box.dataset.selectAll) {
+      boxes(box.dataset.selectAll).forEach(function (each) { each.checked = box.checked; });
+    }
+    if (box.type === "checkbox") { countTicked(); }
+  });
+
   // the dashboard's bars: their length (a percentage) comes in data-width
   function sizeBars() {
     document.querySelectorAll(".bar[data-width]").forEach(function (bar) {

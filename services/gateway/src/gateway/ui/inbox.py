@@ -11,9 +11,7 @@ from contracts import errors
 from contracts import search as s
 from gateway.context import AppContext
 from gateway.ui import session
-
-# the list's SLA filter: "at risk" = a target is close to (warning) or past (breached) its due time
-SLA_FILTERS: dict[str, list[str]] = {"at_risk": ["warning", "breached"], "breached": ["breached"]}
+from gateway.ui.list_query import ListQuery
 
 
 def viewer_of(agent: dict[str, Any]) -> s.Viewer:
@@ -31,16 +29,13 @@ async def inbox(
     agent: dict[str, Any],
     *,
     view: str,
-    status: c.Status | None,
-    q: str,
+    query: ListQuery,
     cursor: str | None,
     limit: int,
     saved: int | None = None,
-    sort: c.CaseSort | None = None,
-    sla: str = "",
 ) -> dict[str, Any]:
     """The template context: `views` and `saved` searches (sidebar, with counts), and either `hits`
-    (a search) or `page` (a view, a saved search or a filtered list; `sort` and `sla` filter lists)."""
+    (a search) or `page` (a view, a saved search or a list narrowed and sorted by `query`)."""
     who = viewer_of(agent)
     views, folders, at_risk = await asyncio.gather(
         ctx.cases.list_views(viewer=who),
@@ -50,11 +45,11 @@ async def inbox(
     known = {v.key for v in views.items}
     chosen = view if view in known else ""
     folder = next((f for f in folders.items if f.id == saved), None)
-    sla_states = SLA_FILTERS.get(sla, [])
+    q = query.q
     hits: s.SearchPage | None = None
     if folder is not None:
         page = await ctx.cases.saved_search_cases(viewer=who, search_id=folder.id, cursor=cursor, limit=limit)
-    elif q and not chosen and status is None and sort is None and not sla_states:
+    elif q and not chosen and not query.narrowed():
         try:
             hits = await ctx.cases.search_cases(viewer=who, q=q, cursor=cursor, limit=limit)
         except errors.DomainError as exc:
@@ -65,14 +60,7 @@ async def inbox(
     elif chosen:
         page = await ctx.cases.view_cases(viewer=who, key=chosen, cursor=cursor, limit=limit)
     else:
-        filters = c.CaseFilter(
-            status=status,
-            q=q or None,
-            sla_states=sla_states,
-            sort=sort or c.CaseSort.CREATED_DESC,
-            cursor=cursor,
-            limit=limit,
-        )
+        filters = query.case_filter(cursor=cursor, limit=limit)
         try:
             page = await ctx.cases.list_cases(filters=filters, viewer=who)
         except errors.DomainError as exc:
@@ -90,19 +78,14 @@ async def inbox(
         "folder": folder,
         "at_risk": at_risk,
         "can_edit_folder": folder is not None and (folder.owner_agent_id == who.agent_id or who.is_admin),
-        "sort": sort.value if sort else "",
-        "sla": sla if sla_states else "",
+        "sort": query.sort.value if query.sort else "",
+        "sla": query.sla,
     }
 
 
-def search_filters(*, status: c.Status | None, q: str, sort: c.CaseSort | None, sla: str) -> s.SearchFilters:
+def search_filters(query: ListQuery) -> s.SearchFilters:
     """What the list shows now, as the filters of a saved search (the same fields as the API)."""
-    return s.SearchFilters(
-        statuses=[status] if status else [],
-        q=q or None,
-        sla_states=SLA_FILTERS.get(sla, []),
-        sort=sort or c.CaseSort.CREATED_DESC,
-    )
+    return s.SearchFilters(**query.fields())
 
 
 async def save_search(

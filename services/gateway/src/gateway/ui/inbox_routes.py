@@ -8,10 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from starlette.responses import Response
 
-from contracts import cases as c
 from contracts import errors
 from gateway.context import AppContext, get_context
-from gateway.ui import inbox
+from gateway.ui import inbox, list_query
 from gateway.ui import session as s
 from gateway.ui.routes import checked_form, error_page
 from gateway.ui.session import PageId
@@ -28,15 +27,9 @@ def _field(form: Any, name: str) -> str:
 
 @router.post("/saved-searches")
 async def save_search(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    """Save the filters of the list (search words, status, SLA, sort) as a folder; show it."""
+    """Save the filters of the list (every filter it has, its search words and sort) as a folder; show it."""
     form = await checked_form(request)
-    status, sort = _field(form, "status"), _field(form, "sort")
-    filters = inbox.search_filters(
-        status=c.Status(status) if status in set(c.Status) else None,
-        q=_field(form, "q")[:200],
-        sort=c.CaseSort(sort) if sort in set(c.CaseSort) else None,
-        sla=_field(form, "sla"),
-    )
+    filters = inbox.search_filters(list_query.parse(form))
     name = _field(form, "name")[:200]
     if not name:
         return error_page(request, 422, "Name missing", "Give the saved search a name.")

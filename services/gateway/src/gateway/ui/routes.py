@@ -17,7 +17,7 @@ from contracts import errors
 from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import case_panel, composer, inbox
+from gateway.ui import case_panel, composer, inbox, list_query
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -34,6 +34,14 @@ STATUS_LABELS = {
     c.Status.CLOSED: "Closed",
 }
 PAGE_SIZE = 25
+SLA_CHOICES = [
+    ("at_risk", "At risk (warning or breached)"),
+    ("breached", "Breached"),
+    ("ok", "Running, on time"),
+    ("paused", "Paused"),
+    ("met", "Met"),
+    ("none", "No SLA"),
+]
 
 
 class CsrfFailed(Exception):
@@ -75,31 +83,52 @@ async def case_list(
     request: Request,
     ctx: Ctx,
     agent: Agent,
-    status: str = "",
     cursor: str | None = None,
-    q: str = "",
     view: str = "",
     saved: str = "",
-    sort: str = "",
-    sla: str = "",
 ) -> Response:
-    chosen = c.Status(status) if status in set(c.Status) else None
-    # views and saved searches with counts, ranked search, SLA filter and sort (gateway.ui.inbox)
-    found = await inbox.inbox(
-        ctx,
-        agent,
-        view=view,
-        status=chosen,
-        q=q.strip()[:200],
-        cursor=cursor or None,
-        limit=PAGE_SIZE,
-        saved=int(saved) if saved.isdigit() else None,
-        sort=c.CaseSort(sort) if sort in set(c.CaseSort) else None,
-        sla=sla,
+    query = list_query.parse(request.query_params)
+    # views and saved searches with counts, ranked search, the list's filters and sort (gateway.ui.inbox)
+    found, options = await asyncio.gather(
+        inbox.inbox(
+            ctx,
+            agent,
+            view=view,
+            query=query,
+            cursor=cursor or None,
+            limit=PAGE_SIZE,
+            saved=int(saved) if saved.isdigit() else None,
+        ),
+        case_list_options(ctx),
     )
-    status_value = chosen.value if chosen else ""
-    context = {**found, "status": status_value, "q": q, "cursor": cursor, "labels": STATUS_LABELS}
+    status_value = query.statuses[0].value if len(query.statuses) == 1 else ""
+    context = {
+        **found,
+        **options,
+        "query": query,
+        "status": status_value,
+        "q": query.q,
+        "cursor": cursor,
+        "labels": STATUS_LABELS,
+        "priorities": list(c.Priority),
+        "sources": list(c.Source),
+        "sla_choices": SLA_CHOICES,
+    }
     return s.render(request, "case_list.html", context)
+
+
+async def case_list_options(ctx: AppContext) -> dict[str, Any]:
+    """The choices of the list's filter pickers and bulk bar (agents, groups, types, organisations)."""
+    agents, groups, types, organisations = await asyncio.gather(
+        ctx.cases.list_agents(), ctx.cases.list_groups(), ctx.cases.list_case_types(), ctx.cases.list_organisations()
+    )
+    return {
+        "agents": sorted(agents, key=lambda a: a.name.casefold()),
+        "assignable": sorted((a for a in agents if a.role != c.AgentRole.LIGHT_AGENT), key=lambda a: a.name.casefold()),
+        "groups": sorted(groups, key=lambda g: g.name.casefold()),
+        "types": [t for t in types if t.active],
+        "organisations": sorted(organisations, key=lambda o: o.name.casefold()),
+    }
 
 
 @router.get("/cases/new")
@@ -171,6 +200,7 @@ async def _case_page(
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
+        "sources": list(c.Source),
         "error": error,
         "saved": saved,
     }

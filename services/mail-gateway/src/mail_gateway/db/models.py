@@ -75,6 +75,37 @@ class Mailbox(Base):
     smtp_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
+class MailboxOAuth(Base):
+    """How a mailbox signs in with OAuth2 (SASL XOAUTH2) and its tokens (decisions 0224-0226).
+
+    The client secret, both tokens and the PKCE verifier are Fernet-encrypted like IMAP passwords
+    (mail_gateway.mailbox_secrets); a pending consent is found by the SHA-256 of its `state`, never the state.
+    """
+
+    __tablename__ = "mailbox_oauth"
+
+    mailbox_id: Mapped[int] = mapped_column(ForeignKey("mailbox.id", ondelete="CASCADE"), primary_key=True)
+    provider: Mapped[str] = mapped_column(String(20))  # microsoft, google, custom
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending, connected, failed
+    client_id: Mapped[str | None] = mapped_column(String(500), nullable=True)  # None: from the settings
+    client_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
+    tenant: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    authorize_url: Mapped[str] = mapped_column(Text)
+    token_url: Mapped[str] = mapped_column(Text)
+    scopes: Mapped[str] = mapped_column(Text)
+    access_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    refresh_token: Mapped[str | None] = mapped_column(Text, nullable=True)
+    expires_at: Mapped[datetime | None] = mapped_column(nullable=True, index=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    connected_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    refreshed_at: Mapped[datetime | None] = mapped_column(nullable=True)
+    # the consent flow in progress: the state's hash, the PKCE verifier, the redirect URI, until when
+    state_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True, unique=True)
+    code_verifier: Mapped[str | None] = mapped_column(Text, nullable=True)
+    redirect_uri: Mapped[str | None] = mapped_column(Text, nullable=True)
+    state_expires_at: Mapped[datetime | None] = mapped_column(nullable=True)
+
+
 class CaseRef(Base):
     """A case's number, learned from `case_created`, so a subject token `[#<number>-<sig>]` finds its case."""
 

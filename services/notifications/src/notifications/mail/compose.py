@@ -295,6 +295,38 @@ def agent_alert(
     )
 
 
+def mailbox_alert(
+    *,
+    to: Mailbox,
+    sender: Mailbox,
+    address: str,
+    reason: str,
+    page_url: str,
+    message_id: str,
+    date: datetime,
+) -> OutgoingMail:
+    """To an admin: a mailbox's OAuth2 sign-in failed (e.g. its consent was revoked); it must be connected again."""
+    subject = f"Mailbox {_one_line(address)} stopped: connect it again"
+    what = f"The provider refused to renew the sign-in of the mailbox {_one_line(address)}: {_one_line(reason)}."
+    after = "No mail is fetched from it until an admin connects it again on its page."
+    text = f"{what}\n{after}\n\nOpen the mailbox: {page_url}\n"
+    body = (
+        f"<p>{html.escape(what)}</p><p>{html.escape(after)}</p>"
+        f'<p><a href="{html.escape(page_url, quote=True)}">Open the mailbox</a></p>'
+    )
+    return _render(
+        subject=subject,
+        to=to,
+        sender=sender,
+        message_id=message_id,
+        threading=ThreadHeaders(None, []),
+        date=date,
+        text=text,
+        html_body=body,
+        extra=AUTO_GENERATED,
+    )
+
+
 def mailbox_test(*, to: Mailbox, sender: Mailbox, message_id: str, date: datetime, relay: str) -> OutgoingMail:
     """The message of a mailbox's "send test mail" (decision 0229): which server it left through."""
     text = f"This is a test message from {sender.email}, sent through {relay} by the help desk.\n"

@@ -1,6 +1,7 @@
 """Admin area of mailboxes: the address, IMAP settings, default group, and "Verify", which logs in to the IMAP
 server with the settings in the form and names the step that failed; the mailbox's own SMTP server and
-"Send test mail", which sends through it as real mail leaves and names the step that failed (decision 0229).
+"Send test mail", which sends through it as real mail leaves and names the step that failed (decision 0229);
+"Connect with Microsoft/Google" signs the mailbox in with OAuth2 instead of a password (`mailbox_oauth`).
 The pages make the RPC calls of /api/v1/mailboxes (`gateway.api.inbound_mail`); passwords are never shown:
 left blank, the stored one stays."""
 
@@ -21,7 +22,7 @@ from gateway import admin_objects, mailbox_test
 from gateway.admin_changes import ChangeActor, fingerprint, guarded_change
 from gateway.context import AppContext
 from gateway.ui import session as s
-from gateway.ui.admin import common
+from gateway.ui.admin import common, mailbox_oauth
 from gateway.ui.admin.common import Admin, Ctx
 from gateway.ui.admin.crud import Field
 from gateway.ui.routes import checked_form
@@ -59,6 +60,7 @@ STEPS = {
     "connect": "Connecting to the server",
     "tls": "Setting up TLS",
     "login": "Logging in",
+    "oauth": "Signing in with OAuth2",
     "select": "Opening the folder",
     "done": "Done",
 }
@@ -206,12 +208,32 @@ async def _edit_page(
     values: dict[str, Any] | None = None,
     problems: dict[str, str] | None = None,
     check: mg.ConnectionCheck | None = None,
+    oauth_values: dict[str, str] | None = None,
+    oauth_errors: dict[str, str] | None = None,
     test: nt.MailboxTestResult | None = None,
     test_to: str = "",
     status_code: int = 200,
 ) -> Response:
     stored = {f.name: getattr(mailbox, f.name, None) for f in FIELDS}
+    oauth = mailbox.oauth
     context = {
+        "oauth": oauth,
+        "oauth_values": oauth_values
+        or (
+            {
+                "client_id": oauth.client_id or "",
+                "scopes": oauth.scopes,
+                "authorize_url": oauth.authorize_url,
+                "token_url": oauth.token_url,
+            }
+            if oauth is not None and oauth.provider is mg.OAuthProvider.CUSTOM
+            else {"client_id": (oauth.client_id or "") if oauth is not None else ""}
+        ),
+        "oauth_errors": oauth_errors or {},
+        "redirect_uri": mailbox_oauth.redirect_uri(ctx),
+        "provider_names": mailbox_oauth.PROVIDER_NAMES,
+        "app_fields": mailbox_oauth.form_specs(mailbox_oauth.APP_FORM),
+        "custom_fields": mailbox_oauth.form_specs(mailbox_oauth.CUSTOM_FORM),
         "mailbox": mailbox,
         "version": fingerprint(mailbox),
         "fields": await _fields(ctx),
@@ -322,6 +344,19 @@ async def send_test_mail(mailbox_id: PageId, request: Request, ctx: Ctx, _admin:
     return await _edit_page(request, ctx, found, test=result, test_to=to)
 
 
+async def connect_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, _admin: Admin) -> Response:
+    """ "Connect with Microsoft/Google/custom": off to the provider's consent screen, or the form's problems."""
+    form = await checked_form(request)
+    found = await _find(ctx, mailbox_id)
+    if found is None:
+        return common.not_found(request, "mailbox")
+    outcome = await mailbox_oauth.begin(request, ctx, form, found)
+    if isinstance(outcome, Response):
+        return outcome
+    shown = mailbox_oauth.shown_values(form)
+    return await _edit_page(request, ctx, found, oauth_values=shown, oauth_errors=outcome, status_code=422)
+
+
 def install(router: APIRouter) -> None:
     common.add_section(
         "Channels",
@@ -335,3 +370,5 @@ def install(router: APIRouter) -> None:
     router.add_api_route(BASE + "/{mailbox_id}", update_mailbox, methods=["POST"])
     router.add_api_route(BASE + "/{mailbox_id}/verify", verify_mailbox, methods=["POST"])
     router.add_api_route(BASE + "/{mailbox_id}/test-mail", send_test_mail, methods=["POST"])
+    router.add_api_route(BASE + "/{mailbox_id}/oauth", connect_mailbox, methods=["POST"])
+    mailbox_oauth.install(router)
