@@ -1,5 +1,5 @@
-"""The agent UI's contacts and organisations against the real gateway and cases service: open a contact from the
-case list, edit it, see all its cases; an organisation with its members and cases; a bad edit keeps what was
+"""The agent UI's contacts and organisations against the real gateway and cases service: open a contact from a
+case and from the list, edit it, see all its cases; an organisation with its members and cases; a bad edit keeps what was
 typed and says what is wrong next to the field; a light agent reads only, and only their groups' cases."""
 
 from __future__ import annotations
@@ -103,6 +103,11 @@ def test_open_a_contact_from_the_case_list_edit_it_and_see_all_its_cases(
     kari, cases = world["kari"], world["cases"]
     new_name = f"Kari Nordmann-Berg {world['tag']}"
     with agent_page(chromium, stack) as page:
+        # from the case page's requester
+        page.goto(f"/cases/{cases['crane']['id']}")
+        page.get_by_role("link", name=kari["name"], exact=True).first.click()
+        expect(page).to_have_url(re.compile(f"/contacts/{kari['id']}$"))
+        # and from the case list's requester column
         page.goto(f"/?q={world['tag']}")
         page.get_by_role("link", name=kari["name"], exact=True).first.click()
         expect(page.get_by_role("heading", name=kari["name"], exact=True)).to_be_visible()
