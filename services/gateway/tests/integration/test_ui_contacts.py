@@ -1,6 +1,7 @@
 """The agent UI's contacts and organisations against the real gateway and cases service: open a contact from a
-case and from the list, edit it, see all its cases; an organisation with its members and cases; a bad edit keeps what was
-typed and says what is wrong next to the field; a light agent reads only, and only their groups' cases."""
+case and from the list, edit it, see all its cases; an organisation with its members and cases; a bad edit
+keeps what was typed and says what is wrong next to the field; a light agent reads only, and only their
+groups' cases."""
 
 from __future__ import annotations
 
