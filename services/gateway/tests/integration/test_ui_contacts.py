@@ -187,6 +187,31 @@ def test_a_bad_edit_is_shown_next_to_its_field_and_keeps_what_was_typed(
     assert _made(api.get(f"/api/v1/organisations/{world['org']['id']}"))["name"] == world["org"]["name"]
 
 
+def test_a_contact_changed_meanwhile_is_a_conflict_that_shows_their_version(
+    stack: Stack, api: httpx.Client, world: dict[str, Any], admin_agent: dict[str, Any]
+) -> None:
+    ola = world["ola"]
+    with closing(_signed_in(stack, admin_agent["email"])) as browser:
+        form = browser.get(f"/contacts/{ola['id']}").text
+        theirs = api.patch(f"/api/v1/contacts/{ola['id']}", json={"phone": "+47 11 22 33 44"})
+        assert theirs.status_code == 200, theirs.text
+        mine = browser.post(
+            f"/contacts/{ola['id']}",
+            data={
+                "csrf_token": _csrf(form),
+                "version": _hidden(form, "version"),
+                "name": ola["name"],
+                "emails": ola["emails"][0],
+                "phone": "+47 55 55 55 55",
+                "preferred_channel": "email",
+                "approved": "1",
+            },
+        )
+        assert mine.status_code == 409, mine.text
+        assert "Someone changed this contact" in mine.text and 'value="+47 11 22 33 44"' in mine.text
+    assert _made(api.get(f"/api/v1/contacts/{ola['id']}"))["phone"] == "+47 11 22 33 44"
+
+
 def test_an_agent_renames_an_organisation_and_its_mail_domains_stay(
     stack: Stack, api: httpx.Client, world: dict[str, Any]
 ) -> None:
