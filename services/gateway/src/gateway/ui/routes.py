@@ -17,7 +17,7 @@ from contracts import errors
 from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import inbox, list_query
+from gateway.ui import inbox, list_query, mail_images
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -207,7 +207,10 @@ async def _case_page(
     )
     context.update(work)
     context.update(sla)
-    return s.render(request, template, context, status_code=status_code)
+    context["images"] = images = await mail_images.page_images(request, ctx, messages)  # decision 0245
+    response = s.render(request, template, context, status_code=status_code)
+    mail_images.allow_remote_images(response, images, messages)
+    return response
 
 
 @router.get("/cases/{case_id}")
