@@ -3,6 +3,7 @@ sender's server), shown when the agent asks, remembered per sender; inline (cid:
 
 from __future__ import annotations
 
+import re
 import smtplib
 import struct
 import threading
@@ -15,7 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import Stack, agent_page, wait_until
+from conftest import ADMIN_EMAIL, Stack, agent_page, wait_until
 from playwright.sync_api import Browser, Page, expect
 
 
@@ -91,6 +92,12 @@ def _case_id(api: httpx.Client) -> int:
     return int(wait_until(entry, timeout=30, what="the mail became a case")["case_id"])
 
 
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
+
+
 def _loaded(page: Page, alt: str) -> bool:
     return bool(page.evaluate(f"() => document.querySelector('img[alt=\"{alt}\"]').naturalWidth > 0"))
 
@@ -149,3 +156,29 @@ def test_remote_images_wait_for_the_agent_and_inline_ones_come_from_our_store(
         expect(page.locator(".remote-images")).to_contain_text("hidden")
         page.wait_for_load_state("load")
         assert len(tracker.hits) == 3
+
+
+def test_trusting_a_sender_needs_the_form_token_and_a_message_of_the_case(stack: Stack, api: httpx.Client) -> None:
+    case_id = _case_id(api)  # the mail of the test above
+    [message] = api.get(f"/api/v1/cases/{case_id}/messages").json()["items"]
+    with httpx.Client(base_url=stack.base_url, timeout=20) as agent:
+        token = _csrf(agent.get("/login").text)
+        form = {"email": ADMIN_EMAIL, "password": stack.admin_password, "csrf_token": token, "next": "/"}
+        assert agent.post("/login", data=form).status_code == 303
+        token = _csrf(agent.get(f"/cases/{case_id}").text)
+        trust = f"/cases/{case_id}/messages/{message['id']}/images/trust"
+        assert agent.post(trust, data={}).status_code == 403  # no CSRF token: nothing remembered
+        page = agent.get(f"/cases/{case_id}")
+        assert "Images from this sender are hidden" in page.text
+        assert "img-src 'self' data:;" in page.headers["content-security-policy"]
+        # a message that is not on this case: 404, nothing remembered
+        other = api.post("/api/v1/cases", json={"title": "Other", "requester_email": "ola@example.no"}).json()
+        wrong = agent.post(f"/cases/{other['id']}/messages/{message['id']}/images/trust", data={"csrf_token": token})
+        assert wrong.status_code == 404
+        assert "Images from this sender are hidden" in agent.get(f"/cases/{case_id}").text
+        # ?images= with anything but a message id shows nothing
+        for value in ("all", "-1", "9" * 40):
+            odd = agent.get(f"/cases/{case_id}", params={"images": value})
+            assert odd.status_code == 200 and "Images from this sender are hidden" in odd.text
+        shown = agent.get(f"/cases/{case_id}", params={"images": str(message["id"])})
+        assert "open.png" in shown.text and "https: http:" in shown.headers["content-security-policy"]
