@@ -17,7 +17,7 @@ from contracts import errors
 from gateway import case_work, handlers
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import case_panel, composer, inbox, list_query
+from gateway.ui import case_panel, composer, inbox, list_query, mail_images
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -205,15 +205,19 @@ async def _case_page(
         "saved": saved,
     }
     agent_id = int((s.signed_in(request) or {}).get("id") or 0)
-    work, sla, fields = await asyncio.gather(
+    work, sla, fields, images = await asyncio.gather(
         case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
         case_panel.panel_context(ctx.cases, fetched, viewer, agent_id),  # side panel and composer (0231)
+        mail_images.page_images(request, ctx, messages),  # whose remote images show (0245)
     )
     context.update(work)
     context.update(sla)
     context.update(fields)
-    return s.render(request, template, context, status_code=status_code)
+    context["images"] = images
+    response = s.render(request, template, context, status_code=status_code)
+    mail_images.allow_remote_images(response, images, messages)
+    return response
 
 
 @router.get("/cases/{case_id}")
