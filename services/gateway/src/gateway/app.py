@@ -22,7 +22,7 @@ from chassis.logging import configure_logging, get_logger
 from chassis.sessions import ServerSessionMiddleware, SessionStore
 from chassis.settings import repo_root
 from chassis.web import install_error_handlers, mount_ops, validation_response
-from chassis.web_security import OWN_IMAGES, SecurityHeadersMiddleware, security_headers
+from chassis.web_security import SecurityHeadersMiddleware, security_headers
 from gateway import (
     case_scope,  # every route reaching a case by id is scoped (0115)
     role_gate,  # a light agent writes internal notes only (0196)
@@ -47,6 +47,7 @@ from gateway.ui import (
     account_routes,
     case_list_routes,  # the list's export and bulk changes
     inbox_routes,  # saving searches from the inbox
+    mail_image_routes,  # always show a sender's images
     profile,  # the signed-in agent's own settings
 )
 from gateway.ui import case_model as ui_case_model
@@ -140,12 +141,12 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
         same_site="lax",
         https_only=settings.env == "production",
     )
-    # - images: mail bodies shown on a case page may show pictures from the sender's servers, as they always have
+    # - images: our own only; a case page showing a sender's remote images widens it for itself (decision 0245)
     # - referrers: links in customers' mail bodies never learn which case an agent had open
     # - the Swagger UI page is FastAPI's, loading its script from a CDN: the policy is for our own pages
     app.add_middleware(
         SecurityHeadersMiddleware,
-        headers=security_headers(referrer_policy="same-origin", img_src=f"{OWN_IMAGES} https: http:"),
+        headers=security_headers(referrer_policy="same-origin"),
         exempt_prefixes=(DOCS_URL,),
     )
     # Routes are matched in the order included, every route of every router before the match tried in turn:
@@ -171,6 +172,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
+    app.include_router(mail_image_routes.router)
     app.include_router(inbox_routes.router)
     app.include_router(profile.router)
     app.include_router(admin_routes.router)  # the admin console under /admin

@@ -236,6 +236,8 @@ def test_note_and_reply_on_the_case_page(agent_page: Page, api: httpx.Client, de
     page.get_by_role("link", name=case["title"]).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text(case["title"])
 
+    # the composer under the conversation: reply, note and forward are its modes (tabs)
+    page.get_by_role("tab", name="Internal note").click()
     page.get_by_label("Note (agents only").fill("Checked the logs: the VPN concentrator restarts every 10 min.")
     page.get_by_role("button", name="Add note").click()
     note = page.locator("article.message-internal").filter(has_text="VPN concentrator restarts")
@@ -243,6 +245,7 @@ def test_note_and_reply_on_the_case_page(agent_page: Page, api: httpx.Client, de
     expect(note).to_contain_text("Internal note")
     expect(page.get_by_label("Note (agents only")).to_have_value("")
 
+    page.get_by_role("tab", name="Reply").click()
     page.get_by_label("Public reply").fill("Hi Ingrid, we found the cause and are fixing it today.")
     page.get_by_role("button", name="Send reply").click()
     reply = page.locator("article.message-public").filter(has_text="we found the cause")
@@ -254,9 +257,10 @@ def test_note_and_reply_on_the_case_page(agent_page: Page, api: httpx.Client, de
 
     assert look(note) != look(reply), "notes and replies must look different"
 
-    page.get_by_label("Status").select_option("open")
-    page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("status").filter(has_text="Case updated.")).to_be_visible()
+    # the side panel saves the status as soon as it is picked (the admin's statuses by name)
+    fields = page.get_by_role("form", name="Change case")
+    fields.get_by_label("Status").select_option(label="Open")
+    expect(page.locator("#case-fields .field-saved")).to_contain_text("Saved: status")
     page.reload()
     assert _shot(page, "agent-case.png").stat().st_size > 10_000
 
@@ -292,6 +296,7 @@ def test_pages_keep_to_the_content_security_policy(agent_page: Page, demo_cases:
             assert page.evaluate("window.__cspViolations") == [], path
         # a note posted in place by htmx: the swap and the form's reset need no inline script either
         page.goto(f"/cases/{demo_cases[2]['id']}")
+        page.get_by_role("tab", name="Internal note").click()
         page.get_by_label("Note (agents only").fill("VAT rate checked against the price list.")
         page.get_by_role("button", name="Add note").click()
         expect(page.locator("article.message-internal").filter(has_text="VAT rate checked")).to_be_visible()

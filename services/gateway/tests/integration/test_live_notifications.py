@@ -90,6 +90,7 @@ def test_the_browser_shows_a_new_case_without_reloading(
         assert created.status_code == 201, created.text
 
         alerts = page.get_by_role("list", name="New notifications")
+        page.locator("#notif-bell").click()  # the bell's dropdown
         item = alerts.get_by_role("link", name=re.compile(rf"New case in your group: #\d+ {title}"))
         expect(item).to_be_visible(timeout=15_000)
         expect(item).to_have_attribute("href", f"/cases/{created.json()['id']}")
@@ -134,6 +135,7 @@ def test_a_mention_shows_the_notes_excerpt_in_the_list_and_on_the_stream(
 
         # the browser's live list: the case title on the link, the excerpt around the mention under it
         alerts = page.get_by_role("list", name="New notifications")
+        page.locator("#notif-bell").click()  # the bell's dropdown
         item = alerts.get_by_role("listitem").filter(
             has=page.get_by_role("link", name=re.compile(f"mentioned: .*{title}"))
         )

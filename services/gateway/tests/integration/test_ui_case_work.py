@@ -103,6 +103,7 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
             expect(page.locator("#tasks .task")).to_contain_text("Check the cable")
             page.locator("#tasks .task button:text('Mark done')").click()
             expect(page.locator("#tasks .task-done")).to_have_count(1)
+            page.get_by_role("tab", name="Time").click()
             page.click("#time button:text('Start timer')")
             expect(page.locator("#time")).to_contain_text("Timer running since")
             page.click("#time button:text('Stop timer')")
@@ -201,8 +202,8 @@ def test_templates_page_instructions_and_canned_replies(stack: Stack, api: httpx
             page_.fill("input[name=email]", ADMIN_EMAIL)
             page_.fill("input[name=password]", stack.admin_password)
             page_.click("button[type=submit]")
-            page_.click("#canned summary:text('Toner on its way')")
-            page_.click("#canned button:text('Use in reply')")
+            page_.click("#canned button:text('Insert canned reply')")
+            page_.click("#canned button:text('Toner on its way')")
             expect(page_.locator("#reply-body")).to_have_value("Your toner ships today.")
         finally:
             browser.close()

@@ -165,6 +165,8 @@ def test_sla_badges_at_risk_view_sort_and_explanation(page: Page, inbox: dict[st
     expect(page.get_by_role("link", name=network["title"])).to_have_count(0)
 
     page.get_by_role("link", name=printer["title"]).click()
+    expect(page.locator("#case-head")).to_contain_text("SLA warning")  # at a glance, above the page
+    page.get_by_role("tab", name="SLA").click()  # the explanation is a tab of the case page (decision 0231)
     panel = page.get_by_role("region", name="SLA")
     expect(panel).to_contain_text("SLA warning")
     expect(panel).to_contain_text(inbox["policy"]["name"])
@@ -261,6 +263,7 @@ def test_rename_and_delete_a_saved_search(page: Page, inbox: dict[str, Any]) -> 
 def test_sla_panel_follows_a_reply_posted_in_place(page: Page, stack: Stack, inbox: dict[str, Any]) -> None:
     case = _made(stack.client().post("/api/v1/cases", json={"title": f"Alarm {inbox['tag']}", "priority": "urgent"}))
     page.goto(f"/cases/{case['id']}")
+    page.get_by_role("tab", name="SLA").click()  # the explanation is a tab of the case page (decision 0231)
     panel = page.get_by_role("region", name="SLA")
     first = panel.locator("details").filter(has_text="First response")
     expect(first.locator("summary")).to_contain_text("running")

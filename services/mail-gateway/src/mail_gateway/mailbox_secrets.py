@@ -1,4 +1,5 @@
-"""IMAP passwords at rest: Fernet (AES-128-CBC + HMAC-SHA256) under a key derived from the service secret.
+"""IMAP passwords and OAuth2 tokens at rest, sealed with `chassis.sealed` (Fernet under a key derived from the
+service secret).
 
 Decision 0087. The key is HKDF-SHA256 of `HELPDESK_SECRET_KEY` with a purpose label, so the same
 secret signing Message-IDs never doubles as this key. Rotating the secret needs the previous one:
@@ -7,19 +8,15 @@ secret signing Message-IDs never doubles as this key. Rotating the secret needs 
 
 from __future__ import annotations
 
-import base64
 from collections.abc import Sequence
 
-from cryptography.fernet import Fernet, InvalidToken, MultiFernet
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from chassis import sealed
 from mail_gateway.imap import ImapFailure
 
 _INFO = b"helpdesk mail-gateway imap password v1"
 # OAuth2 tokens, client secrets and PKCE verifiers: a key of their own (decision 0225)
 OAUTH = b"helpdesk mail-gateway oauth2 v1"
-PREFIX = "fernet:"  # marks a stored value as ciphertext (the migration and `is_encrypted` use it)
+PREFIX = sealed.PREFIX  # marks a stored value as ciphertext (the migration and `is_encrypted` use it)
 
 
 class SecretUnreadable(ImapFailure):
@@ -29,13 +26,8 @@ class SecretUnreadable(ImapFailure):
         super().__init__("config", reason)
 
 
-def _fernet(secret: str, info: bytes = _INFO) -> Fernet:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=info).derive(secret.encode("utf-8"))
-    return Fernet(base64.urlsafe_b64encode(key))
-
-
 def encrypt(plaintext: str, *, secret: str, info: bytes = _INFO) -> str:
-    return PREFIX + _fernet(secret, info).encrypt(plaintext.encode("utf-8")).decode("ascii")
+    return sealed.seal(plaintext, secret=secret, purpose=info)
 
 
 def is_encrypted(stored: str | None) -> bool:
@@ -48,8 +40,7 @@ def decrypt(stored: str | None, *, secret: str, previous: Sequence[str] = (), in
         return ""
     if not is_encrypted(stored):
         raise SecretUnreadable("the stored IMAP password is not encrypted (run `mail_gateway migrate`)")
-    keys = MultiFernet([_fernet(s, info) for s in (secret, *previous)])
     try:
-        return keys.decrypt(stored[len(PREFIX) :].encode("ascii")).decode("utf-8")
-    except InvalidToken:
+        return sealed.unseal(stored, secret=secret, purpose=info, previous=previous)
+    except sealed.SealBroken:
         raise SecretUnreadable() from None

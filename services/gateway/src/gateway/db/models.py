@@ -114,3 +114,15 @@ class AuditEntry(Base):
     before: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     after: Mapped[Any | None] = mapped_column(JSONType, nullable=True)
     request_id: Mapped[str] = mapped_column(String(100))
+
+
+class TrustedImageSender(Base):
+    """A sender whose remote images one agent chose to always see (decision 0245): per agent, by address."""
+
+    __tablename__ = "trusted_image_sender"
+    __table_args__ = (UniqueConstraint("agent_id", "sender", name="uq_trusted_image_sender_agent_id_sender"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    agent_id: Mapped[int] = mapped_column(Integer)
+    sender: Mapped[str] = mapped_column(String(320))  # lower-cased address
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,4 +1,5 @@
 // Live notifications for the signed-in agent (E2, C7): a Server-Sent Events stream, no reload needed.
+// The bell's dropdown (decision 0233) lists them, newest first, with "Mark read" and "Mark all read".
 (function () {
   "use strict";
   var badge = document.getElementById("notif-count");
@@ -26,24 +27,65 @@
     show(unread);
   });
   var seen = {};
+
+  // marking read: the API marks the given notification and every older one (up_to_id), or all without one;
+  // a browser session sends its CSRF token as a header (decision 0105)
+  function markRead(upTo) {
+    var token = document.querySelector("input[name=csrf_token]");
+    return fetch("/api/v1/notifications/read", {
+      method: "POST",
+      credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
+      body: JSON.stringify(upTo === undefined ? {} : { up_to_id: upTo })
+    }).then(function (resp) { return resp.ok ? resp.json() : Promise.reject(resp.status); })
+      .then(function (result) {
+        if (!list) { return; }
+        Array.prototype.forEach.call(list.children, function (li) {
+          if (upTo === undefined || Number(li.dataset.id) <= upTo) { asRead(li); }
+        });
+        unread = Math.max(0, unread - (result.marked || 0));
+        show(unread);
+      });
+  }
+  function asRead(li) {
+    li.classList.add("notif-read");
+    var mark = li.querySelector(".notif-mark");
+    if (mark) { mark.remove(); }
+  }
+
   // one list item; textContent, never innerHTML: a case title is customer input
   function item(n, id, isRead) {
     var li = document.createElement("li");
     li.dataset.id = String(id);
     if (isRead) { li.className = "notif-read"; }
+    var text = document.createElement("div");
+    text.className = "notif-text";
     var link = document.createElement("a");
     link.href = "/cases/" + n.case_id;
     link.textContent = (LABELS[n.kind] || n.kind) + ": #" + n.case_number + " " + n.title;
-    li.appendChild(link);
+    text.appendChild(link);
     if (n.detail) {
       // which task, which SLA target and when, what the note that named me says
       var detail = document.createElement("span");
       detail.className = "notif-detail";
       detail.textContent = n.detail;
-      li.appendChild(detail);
+      text.appendChild(detail);
+    }
+    li.appendChild(text);
+    if (!isRead && id !== undefined) {
+      var mark = document.createElement("button");
+      mark.type = "button";
+      mark.className = "btn btn-sm btn-ghost-secondary notif-mark";
+      mark.textContent = "Mark read";
+      mark.setAttribute("aria-label", "Mark read: " + link.textContent);
+      mark.addEventListener("click", function () { markRead(Number(id)).catch(function () {}); });
+      li.appendChild(mark);
     }
     return li;
   }
+  var all = document.getElementById("notif-read-all");
+  if (all) { all.addEventListener("click", function () { markRead(undefined).catch(function () {}); }); }
+
   source.addEventListener("notification", function (e) {
     var n = JSON.parse(e.data);
     var id = n.notification_id;
@@ -53,7 +95,6 @@
     show(unread);
     if (!list) { return; }
     list.insertBefore(item(n, id, false), list.firstChild);
-    list.hidden = false;
   });
   // the notifications that came before this page was opened (newest first), read ones dimmed
   if (list && window.fetch) {
@@ -68,7 +109,6 @@
           fragment.appendChild(item(n, n.id, Boolean(n.read_at)));
         });
         list.appendChild(fragment);  // below whatever the stream delivered meanwhile (newer)
-        if (list.children.length) { list.hidden = false; }
         unread = Math.max(unread, page.unread || 0);
         show(unread);
         document.body.dataset.notifications = "loaded";

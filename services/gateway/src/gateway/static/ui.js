@@ -5,13 +5,52 @@
 (function () {
   "use strict";
 
-  // "Use in reply": copy a canned reply into the reply box
+  // "Insert canned reply": put a canned text (a <template>) into the reply or note box at the cursor
   document.addEventListener("click", function (event) {
     var button = event.target.closest ? event.target.closest("[data-canned]") : null;
-    var reply = document.getElementById("reply-body");
-    if (!button || !reply) { return; }
-    reply.value = document.getElementById(button.dataset.canned).textContent;
-    reply.focus();
+    if (!button) { return; }
+    var box = document.getElementById(button.dataset.into || "reply-body");
+    var source = document.getElementById(button.dataset.canned);
+    if (!box || !source) { return; }
+    var text = source.content ? source.content.textContent : source.textContent;
+    var at = typeof box.selectionStart === "number" ? box.selectionStart : box.value.length;
+    var end = typeof box.selectionEnd === "number" ? box.selectionEnd : at;
+    box.value = box.value.slice(0, at) + text + box.value.slice(end);
+    box.focus();
+    box.setSelectionRange(at + text.length, at + text.length);
+  });
+
+  // a tab named by the address's #fragment opens (after a form in a tab posted, the page comes back to it)
+  function openTabOfHash() {
+    var id = window.location.hash.slice(1);
+    if (!id || !/^[A-Za-z][\w-]*$/.test(id)) { return; }
+    var tab = document.querySelector('[data-bs-toggle="tab"][data-bs-target="#' + id + '"]');
+    if (tab) { tab.click(); }
+  }
+  window.addEventListener("hashchange", openTabOfHash);
+
+  // the side panel answers a refused change (409 stale version, 422 bad value) with itself and the message
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var status = event.detail.xhr.status;
+    if ((status === 409 || status === 422) && event.detail.target && event.detail.target.id === "case-fields") {
+      event.detail.shouldSwap = true;
+      event.detail.isError = false;
+    }
+  });
+
+  // after the side panel is swapped, the control the agent is on keeps the focus (keyboard users stay put)
+  var focused = null;
+  document.addEventListener("htmx:beforeSwap", function (event) {
+    var active = document.activeElement;
+    var inPanel = event.detail.target && event.detail.target.id === "case-fields" && active && active.id;
+    focused = inPanel && active.closest("#case-fields") ? active.id.replace(/-ts-control$/, "") : null;
+  });
+  document.addEventListener("htmx:afterSettle", function (event) {
+    if (!focused || !event.detail.target || event.detail.target.id !== "case-fields") { return; }
+    var again = document.getElementById(focused);
+    focused = null;
+    if (!again) { return; }
+    if (again.tomselect) { again.tomselect.focus(); } else { again.focus(); }
   });
 
   // forms that ask first (deleting something), with the question in data-confirm
@@ -55,5 +94,6 @@
       bar.style.setProperty("--w", bar.dataset.width + "%");
     });
   }
-  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", sizeBars); } else { sizeBars(); }
+  function ready() { sizeBars(); openTabOfHash(); }
+  if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", ready); } else { ready(); }
 }());

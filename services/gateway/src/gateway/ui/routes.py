@@ -18,7 +18,7 @@ from contracts import errors
 from gateway import case_work
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import dashboard_data, inbox, list_query
+from gateway.ui import case_panel, composer, dashboard_data, inbox, list_query, mail_images
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -180,11 +180,13 @@ async def _case_page(
     error: str | None = None,
     status_code: int = 200,
     template: str = "case_detail.html",
+    saved: str | None = None,
 ) -> Response:
+    viewer = inbox.page_viewer(s.signed_in(request))
     try:
         fetched, messages, agents, groups = await asyncio.gather(
-            ctx.cases.get_case(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
-            ctx.cases.list_messages(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
+            ctx.cases.get_case(case_id=case_id, viewer=viewer),
+            ctx.cases.list_messages(case_id=case_id, viewer=viewer),
             ctx.cases.list_agents(),
             ctx.cases.list_groups(),
         )
@@ -201,14 +203,22 @@ async def _case_page(
         "priorities": list(c.Priority),
         "sources": list(c.Source),
         "error": error,
+        "saved": saved,
     }
-    work, sla = await asyncio.gather(
-        case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
+    agent_id = int((s.signed_in(request) or {}).get("id") or 0)
+    work, sla, fields, images = await asyncio.gather(
+        case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
+        case_panel.panel_context(ctx.cases, fetched, viewer, agent_id),  # side panel and composer (0231)
+        mail_images.page_images(request, ctx, messages),  # whose remote images show (0245)
     )
     context.update(work)
     context.update(sla)
-    return s.render(request, template, context, status_code=status_code)
+    context.update(fields)
+    context["images"] = images
+    response = s.render(request, template, context, status_code=status_code)
+    mail_images.allow_remote_images(response, images, messages)
+    return response
 
 
 @router.get("/cases/{case_id}")
@@ -216,48 +226,71 @@ async def case_page(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -
     return await _case_page(request, ctx, case_id)
 
 
+CONFLICT_MESSAGE = (
+    "Someone else changed this case while you were looking at it. "
+    "Here is the current version; please check and save again."
+)
+
+
 @router.post("/cases/{case_id}")
 async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """The side panel: htmx posts it when one control changes (HX-Trigger-Name names it, decision 0231);
+    without script it is posted whole. Either way only changed fields go, with the version read (If-Match)."""
     form = await checked_form(request)
+    inline = request.headers.get("hx-request") == "true"
+    only = request.headers.get("hx-trigger-name") if inline else None
+
+    async def answer(error: str | None, status_code: int, saved: str | None = None) -> Response:
+        if inline:
+            return await _case_page(
+                request, ctx, case_id, error=error, status_code=status_code, template="_case_fields.html", saved=saved
+            )
+        return await _case_page(request, ctx, case_id, error=error, status_code=status_code)
+
     version = _optional_int(form, "version")
-    current = await ctx.cases.get_case(case_id=case_id)
-    wanted: dict[str, Any] = {
-        "status": _text(form, "status") or current.status.value,
-        "priority": _text(form, "priority") or current.priority.value,
-        "assignee_id": _optional_int(form, "assignee_id"),
-        "group_id": _optional_int(form, "group_id"),
-    }
-    now = {
-        "status": current.status.value,
-        "priority": current.priority.value,
-        "assignee_id": current.assignee.id if current.assignee else None,
-        "group_id": current.group.id if current.group else None,
-    }
-    # send only what the agent changed, so history records real changes only
-    changes = {k: v for k, v in wanted.items() if v != now[k]}
-    if not changes:
-        return _see_other(f"/cases/{case_id}")
     try:
+        current, statuses = await asyncio.gather(
+            ctx.cases.get_case(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
+            ctx.cases.list_case_statuses(),
+        )
+        changes = case_panel.changes_from_form(form, current, statuses, only)
+        if not changes:
+            return await answer(None, 200) if inline else _see_other(f"/cases/{case_id}")
         update = c.CaseUpdate.model_validate(changes)
         await ctx.cases.update_case(case_id=case_id, changes=update, expected_version=version, actor=s.actor(agent))
     except ValidationError as exc:
-        return await _case_page(request, ctx, case_id, error=_describe(exc), status_code=422)
+        return await answer(_describe(exc), 422)
     except errors.DomainError as exc:
+        if exc.code == errors.NOT_FOUND:
+            return error_page(request, 404, "Case not found", f"There is no case with id {case_id}.")
         if exc.code == errors.VERSION_CONFLICT:
-            message = (
-                "Someone else changed this case while you were looking at it. "
-                "Here is the current version; please check and save again."
-            )
-            return await _case_page(request, ctx, case_id, error=message, status_code=409)
-        if exc.code in {errors.VALIDATION_ERROR, errors.INVALID_TRANSITION, errors.LIGHT_AGENT_NOT_ASSIGNABLE}:
-            return await _case_page(request, ctx, case_id, error=exc.message, status_code=422)
-        raise
+            return await answer(CONFLICT_MESSAGE, 409)
+        if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        return await answer(_refusal(exc), 422)
+    if inline:
+        return await answer(None, 200, saved=f"Saved: {', '.join(_label(k) for k in changes if k != 'dormant')}.")
     s.flash(request, "Case updated.")
     return _see_other(f"/cases/{case_id}")
 
 
+def _label(field: str) -> str:
+    return field.removesuffix("_id").replace("_", " ")
+
+
+def _refusal(exc: errors.DomainError) -> str:
+    """A refused change, said for people: which required fields are empty, or the service's message."""
+    if exc.code == errors.REQUIRED_FIELD_MISSING and isinstance(exc.details, dict):
+        missing = [str(m).removeprefix("custom_fields.") for m in exc.details.get("missing", [])]
+        if missing:
+            return f"Not saved: {', '.join(_label(m) for m in missing)} is required and cannot be empty."
+    return exc.message
+
+
 @router.post("/cases/{case_id}/messages")
 async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """The composer: a reply or a note, with new files and files already on the case, and the status to set
+    after sending ("send and set status"; decision 0232)."""
     form = await checked_form(request)
     visibility = c.Visibility.INTERNAL if _text(form, "visibility") == "internal" else c.Visibility.PUBLIC
     try:
@@ -266,9 +299,18 @@ async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent
         raise s.RoleForbiddenPage(exc.message) from None
     body = str(form.get("body") or "").strip()
     error = None
+    done = "Internal note added." if visibility is c.Visibility.INTERNAL else "Reply sent."
     if body:
-        data = c.MessageCreate(body=body, visibility=visibility)
-        await ctx.cases.add_message(case_id=case_id, data=data, actor=s.actor(agent))
+        try:
+            done = await composer.send(ctx, agent, case_id, form, body=body, visibility=visibility) or done
+        except ValidationError as exc:
+            error = _describe(exc)
+        except composer.StatusNotSet as exc:
+            error = str(exc)
+        except errors.DomainError as exc:
+            if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+                raise
+            error = exc.message
     else:
         error = "Write something first."
     if request.headers.get("hx-request") == "true":
@@ -277,7 +319,7 @@ async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent
     if error:
         s.flash(request, error, "error")
     else:
-        s.flash(request, "Internal note added." if visibility is c.Visibility.INTERNAL else "Reply sent.")
+        s.flash(request, done)
     return _see_other(f"/cases/{case_id}#conversation")
 
 

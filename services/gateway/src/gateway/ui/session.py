@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Any
 
-import nh3
 from fastapi import Path as PathParam
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -17,18 +16,25 @@ from chassis.web_security import ensure_csrf_token
 from contracts import cases as c
 from contracts.bounds import LaxId
 from gateway.accounts import session_owner
+from gateway.domain.mail_images import PageImages
 
 # an id in a page's address: a number the database can hold, else the page answers 404 (app.py)
 PageId = Annotated[LaxId, PathParam()]
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
 
 
-def _sanitize(html: str | None) -> Markup:
-    """HTML bodies are sanitised upstream; cleaning again here costs little and guards the agents' browsers."""
-    return Markup(nh3.clean(html or ""))  # noqa: S704 - nh3 output is safe by construction
+def _mail_body(message: c.MessageRead, images: object = None) -> dict[str, Any]:
+    """A message's HTML body for the page (remote images blocked unless `images` shows them, decision 0245).
+
+    A page that passes no `images` (an htmx fragment) shows no remote image: the safe default."""
+    page = images if isinstance(images, PageImages) else PageImages()
+    body = page.body(message)
+    # nh3 output is safe by construction; every img src in it was decided by gateway.domain.mail_images
+    html = Markup(body.html)  # noqa: S704
+    return {"html": html, "blocked": body.blocked, "shown": body.shown, "trusted": page.trusts(message)}
 
 
-TEMPLATES.env.filters["sanitize"] = _sanitize
+TEMPLATES.env.globals["mail_body"] = _mail_body
 AGENT_KEY = "agent"
 
 

@@ -1,0 +1,182 @@
+"""The agent's case page around the conversation: what its side panel and composer need (the admin's statuses,
+types, field configuration, custom fields, organisations, contacts, tag suggestions, the signature), and reading
+the side panel's controls into the API's `CaseUpdate` (decision 0231). Same use cases as the REST API: one typed
+call to the cases service each, never the API over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+from starlette.datastructures import FormData
+
+from contracts import case_config as cc
+from contracts import cases as c
+from contracts import errors
+from contracts.case_work import ResolvedSignature
+from contracts.search import Viewer
+
+# the side panel's controls, named as the API's fields; built-ins an admin may hide or require (cases' H2 rules)
+CONFIGURABLE = ("type_id", "category", "solution", "due_at", "external_ref", "organisation_id", "follower_ids", "tags")
+_IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id")
+_TEXTS = ("category", "solution", "external_ref")
+CUSTOM_PREFIX = "custom_fields."
+DORMANT = "dormant"
+TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
+
+
+async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
+    """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
+    statuses, types, configs, custom, organisations, contacts, recent, signature = await asyncio.gather(
+        cases.list_case_statuses(),
+        cases.list_case_types(),
+        cases.list_field_configs(),
+        cases.list_custom_fields(),
+        cases.list_organisations(),
+        cases.list_contacts(limit=100),
+        cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
+        _signature(cases, agent_id, case.mailbox),
+    )
+    rules = {f.field: f for f in configs}
+    shown = {name: not (rules[name].hidden or not rules[name].used) if name in rules else True for name in CONFIGURABLE}
+    required = {
+        name: bool(rules[name].required and rules[name].used) if name in rules else False for name in CONFIGURABLE
+    }
+    tags = sorted({t for other in recent.items for t in other.tags} | set(case.tags))
+    follower_choices = {f.id: f.name or f.email or f"contact {f.id}" for f in case.followers}
+    for person in contacts.items:
+        follower_choices.setdefault(person.id, person.name or (person.emails[0] if person.emails else str(person.id)))
+    return {
+        "statuses": sorted(statuses, key=lambda s: (s.position, s.id)),
+        "case_types": [t for t in types if t.active or (case.type and case.type.id == t.id)],
+        "shown": shown,
+        "required": required,
+        "custom_defs": [d for d in custom if d.used and not d.hidden],
+        "organisations": organisations,
+        "follower_choices": sorted(follower_choices.items(), key=lambda kv: kv[1].lower()),
+        "tag_suggestions": tags,
+        "signature": signature,
+    }
+
+
+async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
+    """The greeting and signature a public reply of this agent gets (None when it cannot be read now)."""
+    try:
+        resolved: ResolvedSignature = await cases.resolve_signature(agent_id=agent_id, mailbox=mailbox)
+    except errors.DomainError:
+        return None
+    return resolved
+
+
+def _text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _id(raw: str, name: str) -> int | None:
+    if not raw:
+        return None
+    if not raw.isdigit() or len(raw) > 18:
+        raise errors.ValidationFailed(message=f"{name} must be an id", details={name: raw})
+    return int(raw)
+
+
+def _when(raw: str, name: str) -> datetime | None:
+    """A date or `YYYY-MM-DDTHH:MM` from the page, read as UTC (the page shows times in UTC)."""
+    if not raw:
+        return None
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise errors.ValidationFailed(
+            message=f"{name} must be a date, e.g. 2031-05-04 or 2031-05-04T09:30", details={name: raw}
+        ) from None
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+
+
+def current_values(case: c.CaseRead) -> dict[str, Any]:
+    """The case's fields as the side panel's controls carry them (to send only what the agent changed)."""
+    return {
+        "title": case.title,
+        "description": case.description,
+        "status": case.status.value,
+        "status_id": case.status_id,
+        "priority": case.priority.value,
+        "assignee_id": case.assignee.id if case.assignee else None,
+        "group_id": case.group.id if case.group else None,
+        "type_id": case.type.id if case.type else None,
+        "category": case.category,
+        "solution": case.solution,
+        "due_at": case.due_at,
+        "external_ref": case.external_ref,
+        "organisation_id": case.organisation.id if case.organisation else None,
+        "tags": sorted(case.tags),
+        "follower_ids": sorted(f.id for f in case.followers),
+        **{f"{CUSTOM_PREFIX}{k}": v for k, v in case.custom_fields.items()},
+    }
+
+
+def read_field(form: FormData, name: str) -> Any:
+    """One control's value as the API's field takes it ('' clears an optional field)."""
+    raw = _text(form, name)
+    if name in _IDS:
+        return _id(raw, name)
+    if name in _TEXTS:
+        return raw or None
+    if name == "due_at":
+        return _when(raw, name)
+    if name == "tags":
+        return sorted({t.strip() for t in form.getlist("tags") if isinstance(t, str) and t.strip()})
+    if name == "follower_ids":
+        return sorted({i for v in form.getlist("follower_ids") if isinstance(v, str) and (i := _id(v.strip(), name))})
+    if name.startswith(CUSTOM_PREFIX):
+        return raw or None
+    return raw  # title, description, status, priority
+
+
+def dormancy(form: FormData) -> c.Dormancy:
+    """Dormant until a date, for a number of days, or until further notice."""
+    until, days = _text(form, "dormant.until"), _text(form, "dormant.days")
+    if until:
+        return c.Dormancy(mode=c.DormantMode.UNTIL_DATE, until=_when(until, "dormant.until"))
+    if days:
+        if not days.isdigit():
+            raise errors.ValidationFailed(message="dormant for a whole number of days", details={"days": days})
+        return c.Dormancy(mode=c.DormantMode.FOR_PERIOD, days=int(days))
+    return c.Dormancy(mode=c.DormantMode.UNTIL_FURTHER_NOTICE)
+
+
+def changes_from_form(
+    form: FormData, case: c.CaseRead, statuses: list[cc.CaseStatusRead], only: str | None
+) -> dict[str, Any]:
+    """The `CaseUpdate` fields the form changes: the one control that changed (`only`, htmx's HX-Trigger-Name),
+    or, posted as a whole, every control whose value differs from the case's."""
+    if only == DORMANT or (only is None and DORMANT in form):
+        chosen = _id(_text(form, "dormant.status_id"), "status_id")
+        sleeping = [s for s in statuses if s.category is c.Status.DORMANT]
+        status_id = chosen if chosen in {s.id for s in sleeping} else (sleeping[0].id if sleeping else None)
+        if status_id is None:
+            raise errors.ValidationFailed(message="there is no dormant status to put the case in")
+        return {"status_id": status_id, "dormant": dormancy(form).model_dump(mode="json", exclude_none=True)}
+    now = current_values(case)
+    names = [only] if only else [k for k in form if k in now or k.startswith(CUSTOM_PREFIX) or k in ("tags",)]
+    changes: dict[str, Any] = {}
+    custom: dict[str, Any] = {}
+    for name in dict.fromkeys(names):
+        if name not in now and not name.startswith(CUSTOM_PREFIX):
+            continue
+        value = read_field(form, name)
+        if name == "status" and not value:
+            continue
+        if value == now.get(name) or (value in (None, "") and now.get(name) in (None, "")):
+            continue
+        if name.startswith(CUSTOM_PREFIX):
+            custom[name.removeprefix(CUSTOM_PREFIX)] = value
+        else:
+            changes[name] = value
+    if custom:
+        changes["custom_fields"] = custom
+    if "status_id" in changes and "status" in changes:
+        changes.pop("status")  # the admin's status names its category
+    return changes
