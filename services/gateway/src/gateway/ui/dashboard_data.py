@@ -3,9 +3,9 @@
 Every figure comes from what already exists: the inbox views' counts and the SLA at-risk count (cases service,
 current), and the open-cases report (reports service: by status and by assignee, a read model that follows
 the cases' events a moment behind). The data access is all here, so a richer report read model can replace it
-without touching the page. One page load makes at most six RPC calls, whatever the number of cases or agents:
-views, SLA at-risk count, groups (not for admins) + the report, one page of open cases for the planner, and
-the agents' names (admins only).
+without touching the page. One page load makes five RPC calls, whatever the number of cases or agents:
+views, SLA at-risk count, the report, one page of open cases for the planner, and either the groups (an
+agent: the report leaves out restricted groups they are not in) or the agents' names (an admin).
 """
 
 from __future__ import annotations
