@@ -13,9 +13,15 @@ class GroupCount(BaseModel):
     count: int
 
 
+class AssigneeCount(BaseModel):
+    assignee_id: int | None  # None: unassigned
+    count: int
+
+
 class OpenCasesReport(BaseModel):
-    """Open (not resolved/closed) cases by status and by group."""
+    """Open (not resolved/closed) cases by status, by group and by assignee."""
 
     total: int
     by_status: dict[str, int]
     by_group: list[GroupCount]
+    by_assignee: list[AssigneeCount] = []  # biggest first; an older reports service sends none

@@ -144,7 +144,11 @@ def open_cases_report(
         .where(*where)
         .group_by(CaseSummary.group_id)
     ).all()
+    by_assignee = session.execute(
+        select(CaseSummary.assignee_id, func.count()).where(*where).group_by(CaseSummary.assignee_id)
+    ).all()
     return build_report(
         by_status=[(status, count) for status, count in by_status],
         by_group=[(gid, name, count) for gid, name, count in by_group],
+        by_assignee=[(aid, count) for aid, count in by_assignee],
     )

@@ -101,5 +101,10 @@ def test_a_caller_sees_no_group_hidden_from_them_but_their_own_cases(rpc: SyncRp
     assert hidden["total"] == everything["total"] - 2 == sum(hidden["by_status"].values())
     assignee = rpc.call("reports", "open_cases_report", hidden_group_ids=[9_001], agent_id=77)
     assert [g["count"] for g in assignee["by_group"] if g["group_id"] == 9_001] == [1]
+    # by assignee keeps the same scope: agent 77's case is counted for them, left out for anyone else
+    assert {"assignee_id": 77, "count": 1} in everything["by_assignee"]
+    assert {"assignee_id": 77, "count": 1} in assignee["by_assignee"]
+    assert all(a["assignee_id"] != 77 for a in hidden["by_assignee"])
+    assert sum(a["count"] for a in hidden["by_assignee"]) == hidden["total"]
     assert assignee["total"] == everything["total"] - 1
     assert rpc.call("reports", "open_cases_report", hidden_group_ids=[]) == everything

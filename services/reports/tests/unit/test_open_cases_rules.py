@@ -22,3 +22,8 @@ def test_report_lists_every_open_category_and_sorts_groups() -> None:
         (7, "Billing", 1),
         (None, "No group", 1),
     ]
+
+
+def test_report_counts_by_assignee_biggest_first_without_empty_ones() -> None:
+    report = build_report(by_status=[("open", 4)], by_group=[], by_assignee=[(None, 1), (5, 2), (9, 0), (3, 2)])
+    assert [(a.assignee_id, a.count) for a in report.by_assignee] == [(3, 2), (5, 2), (None, 1)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
@@ -14,10 +15,10 @@ from starlette.responses import Response
 from chassis.web_security import CSRF_FIELD, csrf_token_ok
 from contracts import cases as c
 from contracts import errors
-from gateway import case_work, handlers
+from gateway import case_work
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import case_panel, composer, inbox, list_query, mail_images
+from gateway.ui import case_panel, composer, dashboard_data, inbox, list_query, mail_images
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -327,6 +328,10 @@ async def post_message(case_id: PageId, request: Request, ctx: Ctx, agent: Agent
 
 @router.get("/dashboard")
 async def dashboard(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    report = await handlers.open_cases_report(rpc=ctx.rpc, cases=ctx.cases, viewer=inbox.viewer_of(agent))
+    board = await dashboard_data.load(
+        rpc=ctx.rpc, cases=ctx.cases, viewer=inbox.viewer_of(agent), labels=dict(STATUS_LABELS), now=datetime.now(UTC)
+    )
+    report = board.report
     largest = max([*report.by_status.values(), *(g.count for g in report.by_group), 1])
-    return s.render(request, "dashboard.html", {"report": report, "largest": largest, "labels": STATUS_LABELS})
+    context = {"board": board, "report": report, "largest": largest, "labels": STATUS_LABELS}
+    return s.render(request, "dashboard.html", context)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from contracts.cases import Status
-from contracts.reports import GroupCount, OpenCasesReport
+from contracts.reports import AssigneeCount, GroupCount, OpenCasesReport
 
 CLOSED_STATUSES = frozenset({Status.RESOLVED.value, Status.CLOSED.value})
 OPEN_STATUSES = tuple(s.value for s in Status if s.value not in CLOSED_STATUSES)
@@ -17,7 +17,10 @@ def is_open(status: str) -> bool:
 
 
 def build_report(
-    *, by_status: Iterable[tuple[str, int]], by_group: Iterable[tuple[int | None, str | None, int]]
+    *,
+    by_status: Iterable[tuple[str, int]],
+    by_group: Iterable[tuple[int | None, str | None, int]],
+    by_assignee: Iterable[tuple[int | None, int]] = (),
 ) -> OpenCasesReport:
     """Assemble counts of open cases; every open category is listed, groups biggest first."""
     statuses = dict.fromkeys(OPEN_STATUSES, 0)
@@ -30,4 +33,6 @@ def build_report(
         if count
     ]
     groups.sort(key=lambda g: (-g.count, g.group_id is None, g.group_name))
-    return OpenCasesReport(total=sum(statuses.values()), by_status=statuses, by_group=groups)
+    assignees = [AssigneeCount(assignee_id=aid, count=count) for aid, count in by_assignee if count]
+    assignees.sort(key=lambda a: (-a.count, a.assignee_id is None, a.assignee_id or 0))
+    return OpenCasesReport(total=sum(statuses.values()), by_status=statuses, by_group=groups, by_assignee=assignees)
