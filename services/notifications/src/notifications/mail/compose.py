@@ -211,17 +211,7 @@ def magic_link(
         f"<p>The link works once and expires at {html.escape(expiry)}. "
         "If you did not ask for it, ignore this email.</p>"
     )
-    return _render(
-        subject=subject,
-        to=to,
-        sender=sender,
-        message_id=message_id,
-        threading=ThreadHeaders(None, []),
-        date=date,
-        text=text,
-        html_body=body,
-        extra=AUTO_GENERATED,
-    )
+    return _notice(subject=subject, to=to, sender=sender, message_id=message_id, date=date, text=text, html_body=body)
 
 
 def agent_access_link(
@@ -249,17 +239,7 @@ def agent_access_link(
         f"<p>The link works once and expires at {html.escape(expiry)}. "
         "If you did not expect this email, ignore it.</p>"
     )
-    return _render(
-        subject=subject,
-        to=to,
-        sender=sender,
-        message_id=message_id,
-        threading=ThreadHeaders(None, []),
-        date=date,
-        text=text,
-        html_body=body,
-        extra=AUTO_GENERATED,
-    )
+    return _notice(subject=subject, to=to, sender=sender, message_id=message_id, date=date, text=text, html_body=body)
 
 
 def agent_alert(
@@ -282,17 +262,7 @@ def agent_alert(
         + (f"<p>{html.escape(_one_line(detail))}</p>" if detail else "")
         + f'<p><a href="{html.escape(case_url, quote=True)}">Open the case</a></p>'
     )
-    return _render(
-        subject=subject,
-        to=to,
-        sender=sender,
-        message_id=message_id,
-        threading=ThreadHeaders(None, []),
-        date=date,
-        text=text,
-        html_body=body,
-        extra=AUTO_GENERATED,
-    )
+    return _notice(subject=subject, to=to, sender=sender, message_id=message_id, date=date, text=text, html_body=body)
 
 
 def mailbox_alert(
@@ -314,6 +284,27 @@ def mailbox_alert(
         f"<p>{html.escape(what)}</p><p>{html.escape(after)}</p>"
         f'<p><a href="{html.escape(page_url, quote=True)}">Open the mailbox</a></p>'
     )
+    return _notice(subject=subject, to=to, sender=sender, message_id=message_id, date=date, text=text, html_body=body)
+
+
+def mailbox_test(*, to: Mailbox, sender: Mailbox, message_id: str, date: datetime, relay: str) -> OutgoingMail:
+    """The message of a mailbox's "send test mail" (decision 0229): which server it left through."""
+    text = f"This is a test message from {sender.email}, sent through {relay} by the help desk.\n"
+    return _notice(
+        subject=f"Test message from {sender.email}",
+        to=to,
+        sender=sender,
+        message_id=message_id,
+        date=date,
+        text=text,
+        html_body=f"<p>{html.escape(text)}</p>",
+    )
+
+
+def _notice(
+    *, subject: str, to: Mailbox, sender: Mailbox, message_id: str, date: datetime, text: str, html_body: str
+) -> OutgoingMail:
+    """An automatic mail on no thread: sign-in links, alerts, test mail."""
     return _render(
         subject=subject,
         to=to,
@@ -322,23 +313,7 @@ def mailbox_alert(
         threading=ThreadHeaders(None, []),
         date=date,
         text=text,
-        html_body=body,
-        extra=AUTO_GENERATED,
-    )
-
-
-def mailbox_test(*, to: Mailbox, sender: Mailbox, message_id: str, date: datetime, relay: str) -> OutgoingMail:
-    """The message of a mailbox's "send test mail" (decision 0229): which server it left through."""
-    text = f"This is a test message from {sender.email}, sent through {relay} by the help desk.\n"
-    return _render(
-        subject=f"Test message from {sender.email}",
-        to=to,
-        sender=sender,
-        message_id=message_id,
-        threading=ThreadHeaders(None, []),
-        date=date,
-        text=text,
-        html_body=f"<p>{html.escape(text)}</p>",
+        html_body=html_body,
         extra=AUTO_GENERATED,
     )
 

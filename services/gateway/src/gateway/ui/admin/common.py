@@ -129,3 +129,19 @@ def with_ids(data: Any, names: tuple[str, ...]) -> Any:
         if isinstance(value, str) and value.isdigit():
             out[name] = int(value)
     return out
+
+
+def contact_form(form: FormData) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A contact form's fields as `ContactWrite` values, and as shown again when refused (emails as typed).
+    One reading for the admin console's contact page and the agents' one."""
+    emails = [e.strip() for e in text(form, "emails").replace(",", "\n").splitlines() if e.strip()]
+    org = text(form, "organisation_id")
+    values: dict[str, Any] = {
+        "name": text(form, "name"),
+        "emails": emails,
+        "phone": text(form, "phone"),  # empty clears it
+        "organisation_id": int(org) if org.isdigit() else (org or None),
+        "preferred_channel": text(form, "preferred_channel") or None,
+        "approved": form.get("approved") is not None,
+    }
+    return values, {**values, "emails": text(form, "emails")}

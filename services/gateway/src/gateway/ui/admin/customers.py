@@ -394,17 +394,7 @@ async def save_contact(contact_id: PageId, request: Request, ctx: Ctx, admin: Ad
         if exc.code == errors.NOT_FOUND:
             return common.not_found(request, "contact")
         raise
-    emails = [e.strip() for e in common.text(form, "emails").replace(",", "\n").splitlines() if e.strip()]
-    org = common.text(form, "organisation_id")
-    values: dict[str, Any] = {
-        "name": common.text(form, "name"),
-        "emails": emails,
-        "phone": common.text(form, "phone"),  # empty clears it
-        "organisation_id": int(org) if org.isdigit() else (org or None),
-        "preferred_channel": common.text(form, "preferred_channel") or None,
-        "approved": form.get("approved") is not None,
-    }
-    shown = {**values, "emails": common.text(form, "emails")}
+    values, shown = common.contact_form(form)
     try:
         data = directory.ContactWrite.model_validate(values)
         saved = await _change_contact(ctx, admin, data, contact_id, common.text(form, "version") or None)

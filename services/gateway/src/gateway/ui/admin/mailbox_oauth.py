@@ -9,6 +9,7 @@ client secret: neither ever reaches this process."""
 from __future__ import annotations
 
 import hmac
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -131,21 +132,29 @@ async def oauth_callback(request: Request, ctx: Ctx, admin: Admin) -> Response:
         return await admin_objects.mailbox(ctx, mailbox_id)
 
     try:
-        saved = await guarded_change(
-            ctx,
-            actor=ChangeActor.web(admin),
-            object_type="mailbox",
-            object_id=mailbox_id,
-            action="update",
-            expected_version=None,
-            load_before=lambda: admin_objects.mailbox(ctx, mailbox_id),
-            apply=complete,
-        )
+        saved = await _change_mailbox(ctx, admin, mailbox_id, complete)
     except errors.DomainError as exc:
         return error_page(request, errors.http_status(exc.code), "The mailbox was not connected", exc.message)
     provider = saved.oauth.provider.value if saved.oauth is not None else "custom"
     s.flash(request, f"Mailbox {saved.address} is connected with {PROVIDER_NAMES[provider]}.", "ok")
     return RedirectResponse(f"{BASE}/{mailbox_id}", status_code=303)
+
+
+async def _change_mailbox(
+    ctx: AppContext, admin: dict[str, Any], mailbox_id: int, apply: Callable[[], Awaitable[mg.MailboxRead]]
+) -> mg.MailboxRead:
+    """A connection change of a mailbox, in the audit log like every console change (no version to check:
+    the provider's answer or the button names no version)."""
+    return await guarded_change(
+        ctx,
+        actor=ChangeActor.web(admin),
+        object_type="mailbox",
+        object_id=mailbox_id,
+        action="update",
+        expected_version=None,
+        load_before=lambda: admin_objects.mailbox(ctx, mailbox_id),
+        apply=apply,
+    )
 
 
 async def disconnect_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, admin: Admin) -> Response:
@@ -156,16 +165,7 @@ async def disconnect_mailbox(mailbox_id: PageId, request: Request, ctx: Ctx, adm
         return await admin_objects.mailbox(ctx, mailbox_id)
 
     try:
-        saved = await guarded_change(
-            ctx,
-            actor=ChangeActor.web(admin),
-            object_type="mailbox",
-            object_id=mailbox_id,
-            action="update",
-            expected_version=None,
-            load_before=lambda: admin_objects.mailbox(ctx, mailbox_id),
-            apply=disconnect,
-        )
+        saved = await _change_mailbox(ctx, admin, mailbox_id, disconnect)
     except errors.DomainError as exc:
         return error_page(request, errors.http_status(exc.code), "The mailbox was not changed", exc.message)
     s.flash(request, f"Mailbox {saved.address} no longer signs in with OAuth2: it uses its password.", "ok")
