@@ -319,8 +319,9 @@ def test_case_page_in_chromium(stack: Stack, api: httpx.Client) -> None:
             page.get_by_label("Password").fill(stack.admin_password)
             page.get_by_role("button", name="Sign in").click()
             side = page.locator("#case-side")
-            expect(side.get_by_text("PO-42")).to_be_visible()
-            expect(side.get_by_text("Hardware")).to_be_visible()
+            # the side panel edits the fields in place: their values are in the controls named as in the API
+            expect(side.locator("[name=external_ref]")).to_have_value("PO-42")
+            expect(side.locator("[name=category]")).to_have_value("Hardware")
             expect(side.get_by_text("Book the van")).to_be_visible()
             page.screenshot(path=str(shots / "case-model.png"), full_page=True)
             page.get_by_role("link", name="History of changes").click()
