@@ -38,7 +38,7 @@ class NotificationsSettings(ServiceSettings):
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_timeout: float = 10.0
-    # a CA bundle the certificates of mailboxes' own SMTP servers may also chain to (besides the system's)
+    # a CA bundle the certificates of our SMTP servers (the global relay and mailboxes' own) may also chain to
     smtp_ca_file: str = ""
     # seconds an OAuth2 mailbox's token request to mail-gateway may take (decision 0227)
     mail_gateway_rpc_timeout: float = 5.0

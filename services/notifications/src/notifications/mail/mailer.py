@@ -46,8 +46,8 @@ def xoauth2(user: str, token: str) -> str:
 class SmtpMailer:
     """One SMTP connection, opened on the first send and reused for the rest of a batch.
 
-    `security`: "none", "starttls" or "ssl" (implicit TLS), under `tls_context` (the relays of mailboxes get
-    one that checks the certificate). With `token`, the login is SASL XOAUTH2 as `user` with the
+    `security`: "none", "starttls" or "ssl" (implicit TLS), under `tls_context` (`verifying_tls_context`, which
+    checks the certificate). With `token`, the login is SASL XOAUTH2 as `user` with the
     access token it gives (called once per connection).
     """
 
@@ -119,7 +119,6 @@ class SmtpMailer:
             raise _at("auth", exc) from None
 
     def _context(self) -> ssl.SSLContext | None:
-        # None: smtplib's own default, as the global relay always had; a mailbox's server gets a verifying one
         return self.tls_context
 
     def send(self, *, delivery_id: int, sender: str, recipient: str, message_id: str, raw: bytes) -> None:
@@ -169,6 +168,15 @@ class FileMailer:
         return None
 
 
+def verifying_tls_context(settings: NotificationsSettings) -> ssl.SSLContext:
+    """TLS that checks the server's certificate and name: the system's CAs, plus NOTIFICATIONS_SMTP_CA_FILE
+    for a relay with a private CA. smtplib's own default checks neither, so a relay could be impersonated."""
+    context = ssl.create_default_context()
+    if settings.smtp_ca_file:
+        context.load_verify_locations(cafile=settings.smtp_ca_file)
+    return context
+
+
 def mailer_from_settings(settings: NotificationsSettings) -> Mailer:
     """SMTP when HELPDESK_SMTP_RELAY (host:port) is set, otherwise the outbox folder."""
     if not settings.smtp_relay:
@@ -181,6 +189,7 @@ def mailer_from_settings(settings: NotificationsSettings) -> Mailer:
         password=settings.smtp_password,
         starttls=settings.smtp_starttls,
         timeout=settings.smtp_timeout,
+        tls_context=verifying_tls_context(settings) if settings.smtp_starttls else None,
     )
 
 

@@ -7,14 +7,13 @@ failed is remembered as down for the rest of the round, so its other mails wait 
 
 from __future__ import annotations
 
-import ssl
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from chassis import sealed
-from notifications.mail.mailer import Mailer, SmtpMailer
+from notifications.mail.mailer import Mailer, SmtpMailer, verifying_tls_context
 from notifications.relays import replica
 from notifications.relays.rules import Relay, relay_for
 from notifications.relays.tokens import AccessTokens, TokenUnavailable
@@ -69,9 +68,7 @@ class RelayMailers:
 
 def smtp_mailer(relay: Relay, *, settings: NotificationsSettings, tokens: AccessTokens | None) -> SmtpMailer:
     """The mailer of a mailbox's own server: its certificate checked, its password opened only here."""
-    context = ssl.create_default_context()
-    if settings.smtp_ca_file:
-        context.load_verify_locations(cafile=settings.smtp_ca_file)
+    context = verifying_tls_context(settings)
     token: Callable[[], str] | None = None
     refused: Callable[[], None] | None = None
     password = ""
