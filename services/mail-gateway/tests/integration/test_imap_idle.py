@@ -210,7 +210,9 @@ def test_a_dropped_idle_connection_is_reopened_and_mail_still_arrives_in_seconds
         with contextlib.suppress(ProcessLookupError):  # a short-lived session (a poll's) may end on its own
             os.kill(pid, signal.SIGKILL)
     box = wait_until(lambda: (b := _box(rpc, saved["id"]))["imap_last_error"] and b, what="the drop noticed")
-    assert box["imap_last_error"].startswith("idle:")
+    # The first poll's session may die in the same sweep and record its own error first; the mail arriving by
+    # IDLE below is what proves the watcher noticed its drop and came back.
+    assert box["imap_last_error"].startswith(("idle:", "connection:")), box["imap_last_error"]
     wait_until(lambda: _box(rpc, saved["id"])["imap_idle_active"], what="idle watcher again")  # back-off 2 s
     mid = stack.unique("dropped")
     began = time.monotonic()
