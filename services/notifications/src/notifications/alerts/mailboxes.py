@@ -4,21 +4,15 @@ it again. A mail to each admin, whatever their alert preferences: this concerns 
 
 from __future__ import annotations
 
-from email.utils import make_msgid
-
 from sqlalchemy.orm import Session
 
-from chassis.db import utcnow
 from chassis.logging import get_logger
 from contracts.cases import AgentRead, AgentRole
 from contracts.envelope import Envelope
 from contracts.mail_gateway import MailboxOAuthFailed
-from notifications.deliveries import bookkeeping
 from notifications.mail import compose
-from notifications.mail.context import own_addresses, service_sender
+from notifications.mail.service_mail import Build, queue_service_mail
 from notifications.ratelimit import Counter
-from notifications.safety.rules import suppression_reason
-from notifications.safety.suppressions import guard
 from notifications.settings import NotificationsSettings
 
 log = get_logger(__name__)
@@ -38,28 +32,29 @@ def mail_admins(
     event = envelope.open(MailboxOAuthFailed)
     page_url = f"{settings.agent_ui_url.rstrip('/')}/admin/mailboxes/{event.mailbox_id}"
     admins = sorted((a for a in agents if a.role is AgentRole.ADMIN), key=lambda a: a.id)
-    queued = 0
-    for admin in admins:
-        base = {"kind": KIND, "recipient": admin.email, "envelope": envelope, "case_id": None}
-        reason = suppression_reason(admin.email, own_addresses=own_addresses(settings)) or guard(
-            session=session, settings=settings, counter=counter, kind=KIND, recipient=admin.email, case_id=None
-        )
-        if reason:
-            bookkeeping.record_suppressed(session=session, reason=reason, **base)
-            continue
-        now = utcnow()
-        # not a case mail: a plain Message-ID, so a reply to it can never thread onto a case
-        message_id = make_msgid(idstring="mbx", domain=settings.mail_domain).strip("<>")
-        mail = compose.mailbox_alert(
-            to=compose.Mailbox(admin.email, admin.name),
-            sender=service_sender(settings),
+
+    def alert(to: compose.Mailbox) -> Build:
+        return lambda sender, message_id, date: compose.mailbox_alert(
+            to=to,
+            sender=sender,
             address=event.address,
             reason=event.reason,
             page_url=page_url,
             message_id=message_id,
-            date=now,
+            date=date,
         )
-        bookkeeping.queue_mail(session=session, mail=mail, case_message_id=None, now=now, **base)
-        queued += 1
+
+    queued = 0
+    for admin in admins:
+        queued += queue_service_mail(
+            session=session,
+            settings=settings,
+            envelope=envelope,
+            counter=counter,
+            kind=KIND,
+            recipient=admin.email,
+            idstring="mbx",
+            build=alert(compose.Mailbox(admin.email, admin.name)),
+        )
     log.info("mailbox_oauth_failure_alerted", mailbox_id=event.mailbox_id, admins=queued)
     return queued

@@ -6,19 +6,14 @@ Like the portal's sign-in link, the mail is a bearer credential: its bytes are d
 from __future__ import annotations
 
 from datetime import datetime
-from email.utils import make_msgid
 
 from sqlalchemy.orm import Session
 
-from chassis.db import utcnow
 from contracts.envelope import Envelope
 from contracts.gateway import AgentInvited, AgentPasswordResetRequested
-from notifications.deliveries import bookkeeping
 from notifications.mail import compose
-from notifications.mail.context import own_addresses, service_sender
+from notifications.mail.service_mail import queue_service_mail
 from notifications.ratelimit import Counter
-from notifications.safety.rules import suppression_reason
-from notifications.safety.suppressions import guard
 from notifications.settings import NotificationsSettings
 
 INVITE_KIND = "agent_invite"
@@ -80,25 +75,23 @@ def _mail(
     link_url: str,
     expires_at: datetime,
 ) -> None:
-    base = {"kind": kind, "recipient": to.email, "envelope": envelope, "case_id": None}
-    reason = suppression_reason(to.email, own_addresses=own_addresses(settings)) or guard(
-        session=session, settings=settings, counter=counter, kind=kind, recipient=to.email, case_id=None
+    queue_service_mail(
+        session=session,
+        settings=settings,
+        envelope=envelope,
+        counter=counter,
+        kind=kind,
+        recipient=to.email,
+        idstring="ag",
+        build=lambda sender, message_id, date: compose.agent_access_link(
+            to=to,
+            sender=sender,
+            subject=subject,
+            intro=intro,
+            action=action,
+            link_url=link_url,
+            expires_at=expires_at,
+            message_id=message_id,
+            date=date,
+        ),
     )
-    if reason:
-        bookkeeping.record_suppressed(session=session, reason=reason, **base)
-        return
-    now = utcnow()
-    # not a case mail: a plain Message-ID, so a reply to it can never thread onto a case
-    message_id = make_msgid(idstring="ag", domain=settings.mail_domain).strip("<>")
-    mail = compose.agent_access_link(
-        to=to,
-        sender=service_sender(settings),
-        subject=subject,
-        intro=intro,
-        action=action,
-        link_url=link_url,
-        expires_at=expires_at,
-        message_id=message_id,
-        date=now,
-    )
-    bookkeeping.queue_mail(session=session, mail=mail, case_message_id=None, now=now, **base)

@@ -358,7 +358,7 @@ async def _contact_page(
         "values": values if values is not None else _contact_values(contact),
         "errors": errors_ or {},
         "cases": cases,
-        "status_labels": STATUS_LABELS,
+        "labels": STATUS_LABELS,
         "next_url": f"{CONTACTS}/{contact.id}?{urlencode({'cursor': cases.next})}#cases" if cases.next else None,
         "first_url": f"{CONTACTS}/{contact.id}#cases" if cursor else None,
     }
