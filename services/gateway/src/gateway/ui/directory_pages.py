@@ -22,6 +22,7 @@ from contracts import cases as c
 from contracts import directory, errors
 from gateway import admin_changes, admin_objects
 from gateway.context import AppContext, get_context
+from gateway.ui import directory_changes
 from gateway.ui import session as s
 from gateway.ui.admin import common
 from gateway.ui.admin.crud import Field
@@ -35,8 +36,6 @@ Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
 
 PAGE = 25
 MEMBERS = 100  # an organisation page lists this many members; the contacts search finds the rest
-CONTACT_FIELDS = ("name", "emails", "phone", "organisation_id", "preferred_channel", "approved")
-CHANNEL_LABELS = [(ch.value, "Email" if ch == c.ContactChannel.EMAIL else ch.value.upper()) for ch in c.ContactChannel]
 
 
 def _may_edit(agent: dict[str, Any]) -> bool:
@@ -129,7 +128,10 @@ async def _contact_page(
             "f": Field("organisation_id", "Organisation", kind="select"),
             "options": [(str(o.id), o.name) for o in sorted(organisations, key=lambda o: o.name.casefold())],
         },
-        {"f": Field("preferred_channel", "Preferred channel", kind="select", required=True), "options": CHANNEL_LABELS},
+        {
+            "f": Field("preferred_channel", "Preferred channel", kind="select", required=True),
+            "options": directory_changes.CHANNEL_LABELS,
+        },
         {"f": Field("approved", "Approved (mail from this contact opens cases)", kind="checkbox"), "options": []},
     ]
     context = {
@@ -174,22 +176,15 @@ async def save_contact(contact_id: PageId, request: Request, ctx: Ctx, agent: Ag
     values, shown = common.contact_form(form)
     try:
         data = directory.ContactWrite.model_validate(values)
-        saved = await admin_changes.guarded_change(
-            ctx,
-            actor=admin_changes.ChangeActor.web(agent),
-            object_type="contact",
-            object_id=contact_id,
-            action="update",
-            expected_version=common.text(form, "version") or None,
-            load_before=lambda: admin_objects.contact(ctx, contact_id),
-            apply=lambda: ctx.cases.save_contact(data=data, actor=s.actor(agent), contact_id=contact_id),
+        saved = await directory_changes.change_contact(
+            ctx, agent, data, contact_id, common.text(form, "version") or None
         )
     except admin_changes.VersionConflict:
         current = await ctx.cases.get_contact(contact_id=contact_id)
         problems = {common.FORM_ERROR: _conflict("contact")}
         return await _contact_page(request, ctx, agent, current, problems=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
-        problems = common.field_errors(exc, set(CONTACT_FIELDS))
+        problems = common.field_errors(exc, set(directory_changes.CONTACT_FIELDS))
         if isinstance(exc, errors.DomainError) and exc.code == errors.NOT_FOUND:
             problems = {"organisation_id": exc.message}  # the organisation went away after the form was made
         return await _contact_page(
@@ -266,15 +261,8 @@ async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ct
         data = directory.OrganisationWrite(
             name=name, domains=found.domains, colleagues_join_publicly=found.colleagues_join_publicly
         )
-        saved = await admin_changes.guarded_change(
-            ctx,
-            actor=admin_changes.ChangeActor.web(agent),
-            object_type="organisation",
-            object_id=organisation_id,
-            action="update",
-            expected_version=common.text(form, "version") or None,
-            load_before=lambda: admin_objects.organisation(ctx, organisation_id),
-            apply=lambda: ctx.cases.save_organisation(data=data, organisation_id=organisation_id),
+        saved = await directory_changes.change_organisation(
+            ctx, agent, data, organisation_id, common.text(form, "version")
         )
     except admin_changes.VersionConflict:
         current = await admin_objects.organisation(ctx, organisation_id)

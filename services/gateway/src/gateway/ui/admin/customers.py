@@ -17,6 +17,7 @@ from contracts import case_config, directory, errors
 from contracts import cases as c
 from gateway import admin_changes, admin_objects
 from gateway.context import AppContext
+from gateway.ui import directory_changes
 from gateway.ui import session as s
 from gateway.ui.admin import common, customer_mail
 from gateway.ui.admin.common import Admin, Ctx
@@ -65,48 +66,7 @@ def _org_shown(values: dict[str, Any]) -> dict[str, Any]:
     return {**values, "domains": "\n".join(values.get("domains") or [])}
 
 
-CONTACT_FIELDS = ("name", "emails", "phone", "organisation_id", "preferred_channel", "approved")
-CHANNEL_LABELS = [(ch.value, "Email" if ch == c.ContactChannel.EMAIL else ch.value.upper()) for ch in c.ContactChannel]
-
-
 # -- the one place each kind of change is made (the audit log is wired here) ----------------------------------
-
-
-async def _change_organisation(
-    ctx: AppContext, admin: dict[str, Any], data: directory.OrganisationWrite, organisation_id: int | None, version: str
-) -> directory.OrganisationRead:
-    """Create (no id) or rename, with the version check and the audit entry of the API's."""
-    return await admin_changes.guarded_change(
-        ctx,
-        actor=admin_changes.ChangeActor.web(admin),
-        object_type="organisation",
-        object_id=organisation_id,
-        action="update" if organisation_id else "create",
-        expected_version=version or None,
-        load_before=(lambda: admin_objects.organisation(ctx, organisation_id)) if organisation_id else None,
-        apply=lambda: ctx.cases.save_organisation(data=data, organisation_id=organisation_id),
-    )
-
-
-async def _change_contact(
-    ctx: AppContext,
-    admin: dict[str, Any],
-    data: directory.ContactWrite,
-    contact_id: int,
-    version: str | None,
-    action: str = "update",
-) -> directory.ContactDetail:
-    """Edit or approve (which releases the held cases), with the version check and the audit entry of the API's."""
-    return await admin_changes.guarded_change(
-        ctx,
-        actor=admin_changes.ChangeActor.web(admin),
-        object_type="contact",
-        object_id=contact_id,
-        action=action,
-        expected_version=version,
-        load_before=lambda: admin_objects.contact(ctx, contact_id),
-        apply=lambda: ctx.cases.save_contact(data=data, actor=s.actor(admin), contact_id=contact_id),
-    )
 
 
 async def _change_hold(ctx: AppContext, admin: dict[str, Any], hold: bool) -> case_config.CaseSettings:
@@ -150,7 +110,9 @@ async def create_organisation(request: Request, ctx: Ctx, admin: Admin) -> Respo
     form = await checked_form(request)
     values = _org_form(form)
     try:
-        created = await _change_organisation(ctx, admin, directory.OrganisationWrite.model_validate(values), None, "")
+        created = await directory_changes.change_organisation(
+            ctx, admin, directory.OrganisationWrite.model_validate(values), None, ""
+        )
     except (ValidationError, errors.DomainError) as exc:
         problems = common.field_errors(exc, ORG_FIELD_NAMES)
         shown = _org_shown(values)
@@ -213,7 +175,9 @@ async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ct
     values = _org_form(form)
     try:
         data = directory.OrganisationWrite.model_validate(values)
-        saved = await _change_organisation(ctx, admin, data, organisation_id, common.text(form, "version"))
+        saved = await directory_changes.change_organisation(
+            ctx, admin, data, organisation_id, common.text(form, "version")
+        )
     except admin_changes.VersionConflict:
         current = await _organisation(ctx, organisation_id)
         if current is None:
@@ -299,7 +263,9 @@ async def approve_contact(contact_id: PageId, request: Request, ctx: Ctx, admin:
     if contact.approved:
         s.flash(request, f"{contact.name or contact.emails[0]} was already approved.", "info")
     else:
-        await _change_contact(ctx, admin, directory.ContactWrite(approved=True), contact_id, None, action="approve")
+        await directory_changes.change_contact(
+            ctx, admin, directory.ContactWrite(approved=True), contact_id, None, action="approve"
+        )
         s.flash(request, f"{contact.name or contact.emails[0]} approved: their held cases are released.", "ok")
     return RedirectResponse(_back(form, CONTACTS + "?show=held"), status_code=303)
 
@@ -345,7 +311,10 @@ async def _contact_page(
             "f": Field("organisation_id", "Organisation", kind="select"),
             "options": [(str(o.id), o.name) for o in organisations],
         },
-        {"f": Field("preferred_channel", "Preferred channel", kind="select", required=True), "options": CHANNEL_LABELS},
+        {
+            "f": Field("preferred_channel", "Preferred channel", kind="select", required=True),
+            "options": directory_changes.CHANNEL_LABELS,
+        },
         {
             "f": Field("approved", "Approved (mail from this contact opens cases)", kind="checkbox"),
             "options": [],
@@ -397,13 +366,15 @@ async def save_contact(contact_id: PageId, request: Request, ctx: Ctx, admin: Ad
     values, shown = common.contact_form(form)
     try:
         data = directory.ContactWrite.model_validate(values)
-        saved = await _change_contact(ctx, admin, data, contact_id, common.text(form, "version") or None)
+        saved = await directory_changes.change_contact(
+            ctx, admin, data, contact_id, common.text(form, "version") or None
+        )
     except admin_changes.VersionConflict:
         current = await ctx.cases.get_contact(contact_id=contact_id)
         problems = {common.FORM_ERROR: common.conflict_message("contact")}
         return await _contact_page(request, ctx, admin, current, errors_=problems, status_code=409)
     except (ValidationError, errors.DomainError) as exc:
-        problems = common.field_errors(exc, set(CONTACT_FIELDS))
+        problems = common.field_errors(exc, set(directory_changes.CONTACT_FIELDS))
         if isinstance(exc, errors.DomainError) and exc.code == errors.NOT_FOUND:
             problems = {"organisation_id": exc.message}  # the organisation went away after the form was made
         return await _contact_page(
