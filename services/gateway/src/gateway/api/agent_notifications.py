@@ -8,6 +8,7 @@ import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -180,7 +181,9 @@ async def stream(
         finally:
             streams.unsubscribe(agent_id, queue, case_id=case_id)
             if watch is not None:
-                await watch.close()
+                # a closed tab cancels this generator: leave anyway, or the viewer stays until the TTL
+                with anyio.CancelScope(shield=True):
+                    await watch.close()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
