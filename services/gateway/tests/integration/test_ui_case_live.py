@@ -70,10 +70,12 @@ def _case(api: httpx.Client, **extra: Any) -> dict[str, Any]:
     return dict(made.json())
 
 
-def _shoot(page: Page, name: str) -> None:
+def _shoot(page: Page, name: str, selector: str) -> None:
+    """Screenshots at desk and phone width with `selector` (what changed) in view."""
     for width in (1400, 390):
         page.set_viewport_size({"width": width, "height": 900})
         assert page.evaluate("document.documentElement.scrollWidth") <= width, f"{name} scrolls sideways at {width}"
+        page.locator(selector).scroll_into_view_if_needed()
         page.screenshot(path=str(SCREENSHOTS / f"{name}-{width}.png"), full_page=False)
     page.set_viewport_size({"width": 1400, "height": 900})
 
@@ -131,7 +133,7 @@ def test_two_agents_on_one_case_see_each_other_and_settle_a_conflict(
         expect(choice).to_contain_text("Ingrid set priority to Low meanwhile.", timeout=LONG)
         expect(b.locator("#f-priority")).to_have_value("low")  # the panel shows theirs meanwhile
         assert b.evaluate(SERIOUS) == []
-        _shoot(b, "case-conflict")
+        _shoot(b, "case-conflict", "#case-fields .field-conflict")
         choice.get_by_role("button", name="Keep mine: Urgent").click()
         expect(b.locator("#case-fields .field-saved")).to_contain_text("priority")
         expect(b.locator("#f-priority")).to_have_value("urgent")
@@ -150,7 +152,7 @@ def test_two_agents_on_one_case_see_each_other_and_settle_a_conflict(
 
         expect(b.locator("#case-presence")).to_contain_text("Ingrid")
         assert b.evaluate(SERIOUS) == []
-        _shoot(b, "case-presence")
+        _shoot(b, "case-presence", "#case-presence")
     # the pages closed: the viewers API lists nobody once the streams noticed (no waiting for the TTL)
     wait_until(lambda: api.get(f"/api/v1/cases/{case['id']}/viewers").json()["items"] == [], what="the pages to leave")
 
@@ -171,7 +173,7 @@ def test_the_list_counts_new_and_changed_cases_its_filters_show(
         expect(bar).to_be_visible(timeout=LONG)
         expect(bar).to_contain_text("1 case in this list new or changed.")
         assert page.evaluate(SERIOUS) == []
-        _shoot(page, "case-list-live")
+        _shoot(page, "case-list-live", "#list-live")
         page.set_viewport_size({"width": 1400, "height": 900})
         bar.get_by_role("button", name="Show").click()
         expect(page.get_by_role("link", name=f"Urgent one {tag}")).to_be_visible()
