@@ -1,4 +1,5 @@
-"""What open pages are told about a case change (0248), and a refused side-panel edit said as a choice (0249)."""
+"""What open pages are told about a case change and which streams get it (0248, 0250), and a refused side-panel
+edit said as a choice (0249)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from starlette.datastructures import FormData
 from contracts import cases as c
 from contracts.case_config import HistoryEntry
 from gateway.domain import live
+from gateway.realtime import EVENT_KEY, AgentStreams
 from gateway.ui import case_conflict
 
 T0 = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
@@ -113,3 +115,23 @@ def test_values_are_shown_as_people_read_them() -> None:
     assert len(case_conflict.shown_value(case, "description")) == case_conflict.TOO_LONG
     choice = case_conflict.Conflict(field="assignee_id", label="assignee", mine=[""], who="Ola", theirs="Ada")
     assert case_conflict.mine_shown(choice, {"assignee_id": {"3": "Ada"}}) == "empty"
+
+
+def test_a_change_reaches_the_streams_of_its_case_and_the_lists_only() -> None:
+    streams = AgentStreams("amqp://unused")
+    on_case = streams.subscribe(1, case_id=7)
+    other_case = streams.subscribe(2, case_id=8)
+    on_list = streams.subscribe(3, case_list=True)
+    bell_only = streams.subscribe(4)
+    streams.deliver_case_event("case_updated", {"case": CASE, "changes": {"priority": {}}})
+    pushed = on_case.get_nowait()
+    assert pushed[EVENT_KEY] == "case" and pushed["fields"] == ["priority"]
+    assert on_list.get_nowait() == {EVENT_KEY: "cases"}  # a nudge without an id
+    assert other_case.empty() and bell_only.empty() and on_case.empty()
+    # a task changes a case's page, not the list's rows
+    streams.deliver_case_event("task_changed", {"task": {"case_id": 7}})
+    assert on_case.get_nowait()["kind"] == "task_changed" and on_list.empty()
+    streams.unsubscribe(1, on_case, case_id=7)
+    streams.unsubscribe(3, on_list)
+    streams.deliver_case_event("case_updated", {"case": CASE, "changes": {}})
+    assert on_case.empty() and on_list.empty()

@@ -218,7 +218,6 @@ async def _case_page(
     context.update(sla)
     context.update(fields)
     context["images"] = images
-    context["rendered_at"] = datetime.now(UTC).isoformat()
     if conflict is not None:
         context["conflict"] = conflict
         context["conflict_mine"] = case_conflict.mine_shown(conflict, case_conflict.choices(context))
