@@ -260,7 +260,7 @@
     }
     source.addEventListener("cases", function () {
       if (waiting) { return; }
-      waiting = setTimeout(function () { waiting = null; ask(); }, 1000);  // a burst of changes: one question
+      waiting = setTimeout(function () { waiting = null; ask(); }, 3000);  // a burst of changes: one question
     });
     bar.addEventListener("click", function (e) {
       if (e.target.closest && e.target.closest("[data-reload]")) { window.location.reload(); }
