@@ -149,8 +149,13 @@ class CaseWatch:
         self._shown: list[dict[str, Any]] | None = None
 
     @classmethod
-    async def start(cls, presence: Presence, *, case_id: int, agent_id: int, name: str) -> CaseWatch:
-        return cls(presence, await presence.enter(case_id=case_id, agent_id=agent_id, name=name))
+    async def start(cls, presence: Presence, *, case_id: int, agent_id: int, name: str) -> CaseWatch | None:
+        """The page's presence; None while Redis is away (the stream still carries the case's changes)."""
+        try:
+            return cls(presence, await presence.enter(case_id=case_id, agent_id=agent_id, name=name))
+        except RedisError as exc:
+            log.warning("presence_unavailable", error=str(exc))
+            return None
 
     async def tick(self) -> list[dict[str, Any]] | None:
         """The other viewers when they changed since last told (the first call always tells); None otherwise.

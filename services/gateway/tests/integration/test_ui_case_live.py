@@ -137,6 +137,7 @@ def test_two_agents_on_one_case_see_each_other_and_settle_a_conflict(
         choice.get_by_role("button", name="Keep mine: Urgent").click()
         expect(b.locator("#case-fields .field-saved")).to_contain_text("priority")
         expect(b.locator("#f-priority")).to_have_value("urgent")
+        expect(b.locator("#f-priority")).to_be_focused()  # the keyboard stays on the control
         assert api.get(f"/api/v1/cases/{case['id']}").json()["priority"] == "urgent"
 
         # take theirs: the choice goes, their value stays, nothing is sent

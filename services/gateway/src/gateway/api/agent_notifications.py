@@ -189,7 +189,7 @@ async def stream(
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
 
 
-async def _case_watch(request: Request, ctx: AppContext, agent_id: int, case_id: int) -> CaseWatch:
+async def _case_watch(request: Request, ctx: AppContext, agent_id: int, case_id: int) -> CaseWatch | None:
     """The caller's presence on the case, once the case was read as them (404 when it is unknown or hidden)."""
     agent = None if request.headers.get("authorization") else signed_in(request)
     if agent is not None:

@@ -222,6 +222,23 @@
       setTimeout(function () { if (!editing()) { schedule(); } }, 400);
     });
 
+    // "Keep mine": once saved, the focus goes back to the control (the button it was on is gone with the choice)
+    var kept = null;
+    document.addEventListener("htmx:beforeRequest", function (e) {
+      var box = e.target.closest ? e.target.closest(".field-conflict") : null;
+      var chosen = box ? box.querySelector("[data-take-theirs]") : null;
+      kept = chosen ? chosen.dataset.takeTheirs : null;
+    });
+    document.addEventListener("htmx:afterSettle", function (e) {
+      if (!kept || !e.detail.target || e.detail.target.id !== "case-fields") { return; }
+      var name = window.CSS.escape(kept);
+      kept = null;
+      var field = document.querySelector('#case-fields form.case-fields-form [name="' + name + '"]');
+      if (field && !document.querySelector("#case-fields .field-conflict")) {
+        if (field.tomselect) { field.tomselect.focus(); } else { field.focus(); }
+      }
+    });
+
     // "Take theirs": the controls show theirs already; the choice goes, the control gets the focus back
     document.addEventListener("click", function (e) {
       var button = e.target.closest ? e.target.closest("[data-take-theirs]") : null;
