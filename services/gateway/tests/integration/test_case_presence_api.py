@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
 import uuid
 from collections.abc import Iterator
@@ -22,6 +23,14 @@ from gateway import access
 from gateway.domain import api_keys
 from gateway.presence import Presence
 from gateway.settings import GatewaySettings
+
+PASSWORD = "correct horse battery staple 8"
+
+
+def _csrf(html: str) -> str:
+    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert match, "no CSRF token in the page"
+    return match.group(1)
 
 
 def _key(stack: Stack, email: str, base_url: str | None = None) -> httpx.Client:
@@ -225,3 +234,40 @@ def test_two_gateway_processes_share_viewers_and_changes(
         push = _next_event(lines, "case", lambda d: d["kind"] == "case_updated")
         assert push["fields"] == ["title"] and push["version"] == changed.json()["version"]
         assert time.monotonic() - started < 30
+
+
+def test_the_pages_typing_ping_needs_the_csrf_token_and_an_open_page(
+    stack: Stack, api: httpx.Client, team: dict[str, Any]
+) -> None:
+    """The browser's own routes: typing (`POST /cases/{id}/typing`) and the list's "what changed" question."""
+    case_id = team["case"]["id"]
+    access.set_agent_password(factory=stack.db(), email=team["ada"]["email"], password=PASSWORD)
+    with httpx.Client(base_url=stack.base_url, timeout=30) as browser:
+        login = browser.get("/login").text
+        signed = browser.post(
+            "/login",
+            data={"email": team["ada"]["email"], "password": PASSWORD, "csrf_token": _csrf(login), "next": "/"},
+        )
+        assert signed.status_code == 303, signed.text
+        token = _csrf(browser.get(f"/cases/{case_id}").text)
+        assert browser.post(f"/cases/{case_id}/typing").status_code == 403  # no token: refused, nothing stored
+        refused = browser.post(f"/cases/{case_id}/typing", headers={"X-CSRF-Token": token})
+        assert refused.status_code == 409 and refused.json()["error"]["code"] == "not_viewing"
+        assert _viewers(api, case_id) == []
+        with browser.stream("GET", f"/api/v1/stream?case_id={case_id}") as stream:  # the page's stream, by cookie
+            lines = stream.iter_lines()
+            _next_event(lines, "viewers")
+            assert browser.post(f"/cases/{case_id}/typing", headers={"X-CSRF-Token": token}).status_code == 204
+            assert [(v["name"], v["typing"]) for v in _viewers(api, case_id)] == [("Ada", True)]
+
+        # the list's question: only an ISO time is taken; the count is of the list as asked
+        bad = browser.get("/cases/changed?since=yesterday")
+        assert bad.status_code == 422 and bad.json()["error"]["code"] == "validation_error"
+        since = api.get(f"/api/v1/cases/{case_id}").json()["updated_at"]
+        title = f"Changed since {uuid.uuid4().hex[:6]}"
+        made = api.post("/api/v1/cases", json={"title": title, "priority": "urgent"})
+        assert made.status_code == 201, made.text
+        counted = browser.get("/cases/changed", params={"since": since, "priority": "urgent", "q": ""})
+        assert counted.status_code == 200 and counted.json() == {"count": 1}, counted.text
+        none = browser.get("/cases/changed", params={"since": since, "priority": "low"})
+        assert none.json() == {"count": 0}
