@@ -45,6 +45,8 @@ OAUTH_STATE_INVALID = "oauth_state_invalid"
 OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
 # -- bulk changes to cases: one request names at most 500 cases
 TOO_MANY_CASES = "too_many_cases"
+# -- presence: "typing" on a case the caller has no page of open
+NOT_VIEWING = "not_viewing"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -77,6 +79,7 @@ HTTP_STATUS: dict[str, int] = {
     OAUTH_STATE_INVALID: 400,
     OAUTH_PROVIDER_REFUSED: 502,
     TOO_MANY_CASES: 422,
+    NOT_VIEWING: 409,
 }
 
 

@@ -32,6 +32,7 @@ from gateway.api.agent_notifications import router as agent_notifications_router
 from gateway.api.audit import router as audit_router
 from gateway.api.case_list import router as case_list_router
 from gateway.api.case_model import router as case_model_router
+from gateway.api.case_presence import router as case_presence_router
 from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
 from gateway.api.deliveries import router as deliveries_router
@@ -162,6 +163,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(customer_mail_router)
     app.include_router(twilio_router)
     app.include_router(agent_notifications_router)
+    app.include_router(case_presence_router)  # who else has a case open (0247)
     app.include_router(push_router)  # Web Push for agents
     app.include_router(inbound_mail_router)  # inbound-mail audit, mailboxes
     app.include_router(sla_router)  # SLA (B13)

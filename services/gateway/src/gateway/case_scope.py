@@ -34,6 +34,7 @@ SELF_SCOPED = frozenset(
         ("GET", "/api/v1/cases/{case_id}"),
         ("GET", "/api/v1/cases/{case_id}/messages"),
         ("GET", "/api/v1/cases/{case_id}/sla"),
+        ("GET", "/api/v1/cases/{case_id}/viewers"),
         ("GET", "/cases/{case_id}"),
     }
 )

@@ -23,6 +23,7 @@ from contracts.cases_client import CasesClient
 from gateway import access
 from gateway.db.models import OutboxMessage
 from gateway.key_cache import VerifiedKeys
+from gateway.presence import Presence
 from gateway.realtime import AgentStreams
 from gateway.settings import GatewaySettings
 
@@ -80,6 +81,8 @@ class AppContext:
     redis: AsyncRedis = field(init=False, repr=False)
     sessions: SessionStore = field(init=False, repr=False)
     limits: AccountLimits = field(init=False, repr=False)
+    # who has which case open and who is typing on it, shared by every gateway process (decision 0247)
+    presence: Presence = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         self.cases = CasesClient(self.rpc)
@@ -89,6 +92,12 @@ class AppContext:
             self.redis, prefix=self.settings.redis_prefix, max_age=self.settings.session_max_age
         )
         self.limits = AccountLimits.build(self.redis, self.settings)
+        self.presence = Presence(
+            self.redis,
+            prefix=self.settings.redis_prefix,
+            ttl_seconds=self.settings.presence_ttl_seconds,
+            typing_seconds=self.settings.typing_seconds,
+        )
 
     @classmethod
     def build(cls, settings: GatewaySettings) -> AppContext:

@@ -28,6 +28,10 @@ class GatewaySettings(ServiceSettings):
     reset_requests_per_account: int = Field(default=3, ge=1)
     reset_requests_per_address: int = Field(default=20, ge=1)
     reset_window_seconds: int = Field(default=3600, ge=1)
+    # who has a case open (decision 0247): an open page's entry lives this long without a refresh, so a closed
+    # tab or a dead process drops out by itself; a typing ping lasts typing_seconds
+    presence_ttl_seconds: float = Field(default=45.0, ge=3, le=600)
+    typing_seconds: float = Field(default=8.0, ge=1, le=60)
     # seed inputs: the demo admin's password and an API key with exactly this secret
     admin_password: str = Field(default="", validation_alias=AliasChoices("HELPDESK_ADMIN_PASSWORD"))
     api_key: str = Field(default="", validation_alias=AliasChoices("HELPDESK_API_KEY"))

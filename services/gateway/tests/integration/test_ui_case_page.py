@@ -188,13 +188,15 @@ def test_the_side_panel_saves_each_field_on_change_and_refuses_a_stale_version(
     history = {h["field"] for h in api.get(f"/api/v1/cases/{case['id']}/history").json()["items"]}
     assert {"priority", "category", "custom_fields.seats", "tags", "title"} <= history
 
-    # someone else changes the case meanwhile: the panel's next save is refused with a message, nothing changes
+    # the case changes meanwhile while the agent is on the priority (the page takes other changes in live, but
+    # never over the control being edited): the save is refused with a choice, nothing changes (decision 0249)
+    panel.get_by_label("Priority").focus()
     changed = api.patch(
         f"/api/v1/cases/{case['id']}", json={"priority": "low"}, headers={"If-Match": str(now["version"])}
     )
     assert changed.status_code == 200, changed.text
     panel.get_by_label("Priority").select_option("urgent")
-    expect(page.locator("#case-fields .field-error")).to_contain_text("Someone else changed this case")
+    expect(page.locator("#case-fields .field-conflict")).to_contain_text("set priority to Low meanwhile")
     assert api.get(f"/api/v1/cases/{case['id']}").json()["priority"] == "low"
     # the panel now shows the current case; the agent's next change goes through
     expect(panel.get_by_label("Priority")).to_have_value("low")

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
+import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
 from pydantic import BaseModel
@@ -16,13 +18,16 @@ from chassis.db import unit_of_work
 from chassis.web_security import csrf_token_ok
 from contracts import cases as c
 from contracts import errors
-from contracts.bounds import Flag, Id
+from contracts.bounds import Flag, Id, LaxId
 from contracts.notifications import AgentNotificationPage
 from gateway import accounts
+from gateway.api import search as search_api
 from gateway.api.deps import principal, writer
 from gateway.api.responses import COMMON
 from gateway.context import AppContext, get_context
-from gateway.realtime import END_OF_STREAM
+from gateway.presence import CaseWatch
+from gateway.realtime import END_OF_STREAM, EVENT_KEY
+from gateway.ui.inbox import viewer_of
 from gateway.ui.session import signed_in
 
 router = APIRouter(prefix="/api/v1", tags=["notifications"], responses=COMMON)
@@ -119,13 +124,28 @@ async def set_preference(
     return result
 
 
-@router.get("/stream", response_class=StreamingResponse)
-async def stream(request: Request, ctx: Ctx, agent_id: AgentId) -> StreamingResponse:
-    """Server-Sent Events: `unread` (the count) first, then one `notification` per new notification."""
+@router.get("/stream", response_class=StreamingResponse, responses={404: {"description": "Unknown or hidden case"}})
+async def stream(
+    request: Request,
+    ctx: Ctx,
+    agent_id: AgentId,
+    case_id: Annotated[
+        LaxId | None,
+        Query(description="The case page this stream belongs to: makes me one of its viewers while it is open"),
+    ] = None,
+    cases: Annotated[bool, Query(description="Also nudge me (`cases`) when any case is created or changes")] = False,
+) -> StreamingResponse:
+    """Server-Sent Events: `unread` (the count) first, then one `notification` per new notification.
+
+    With `case_id` (a case page; the case is read as the caller, so a hidden one answers 404 as reading it does):
+    also `viewers` (the other agents who have the case open, and who of them is typing) whenever that changes, and
+    `case` (kind, fields, by whom, new version) when the case changes. With `cases=true` (the case list): `cases`,
+    an empty nudge to ask the list again (decision 0248)."""
     if ctx.streams is None:
         raise errors.DomainError(errors.SERVICE_UNAVAILABLE, "real-time stream not running")
     streams = ctx.streams
-    queue = streams.subscribe(agent_id)
+    watch = await _case_watch(request, ctx, agent_id, case_id) if case_id is not None else None
+    queue = streams.subscribe(agent_id, case_id=case_id, case_list=cases)
     try:
         page = await ctx.rpc.call("notifications", "list_agent_notifications", agent_id=agent_id, limit=1)
         unread = int(page.get("unread", 0))
@@ -135,23 +155,50 @@ async def stream(request: Request, ctx: Ctx, agent_id: AgentId) -> StreamingResp
     async def events() -> AsyncIterator[str]:
         try:
             yield _sse("unread", {"unread": unread})
+            if watch is not None and (seen := await watch.tick()) is not None:
+                yield _sse("viewers", {"viewers": seen})
+            spoke = time.monotonic()  # when the stream last had a keepalive
             while not await request.is_disconnected():
+                wait = watch.poll_seconds if watch is not None else KEEPALIVE_SECONDS
                 try:
-                    item = await asyncio.wait_for(queue.get(), KEEPALIVE_SECONDS)
+                    item: dict[str, Any] | None = await asyncio.wait_for(queue.get(), wait)
                 except TimeoutError:
-                    # deactivated through another gateway process: ends here within a keepalive
-                    if await run_in_threadpool(_deactivated, ctx, agent_id):
-                        return
-                    yield ": keepalive\n\n"
-                    continue
+                    item = None
                 if item is END_OF_STREAM:  # deactivated through this process
                     return
-                yield _sse("notification", item)
+                if item is not None:
+                    data = {k: v for k, v in item.items() if k != EVENT_KEY}
+                    yield _sse(str(item.get(EVENT_KEY, "notification")), data)
+                if watch is not None and (seen := await watch.tick()) is not None:
+                    yield _sse("viewers", {"viewers": seen})
+                if time.monotonic() - spoke < KEEPALIVE_SECONDS:
+                    continue
+                spoke = time.monotonic()
+                # deactivated through another gateway process: ends here within a keepalive
+                if await run_in_threadpool(_deactivated, ctx, agent_id):
+                    return
+                yield ": keepalive\n\n"
         finally:
-            streams.unsubscribe(agent_id, queue)
+            streams.unsubscribe(agent_id, queue, case_id=case_id)
+            if watch is not None:
+                # a closed tab cancels this generator: leave anyway, or the viewer stays until the TTL
+                with anyio.CancelScope(shield=True):
+                    await watch.close()
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)
+
+
+async def _case_watch(request: Request, ctx: AppContext, agent_id: int, case_id: int) -> CaseWatch | None:
+    """The caller's presence on the case, once the case was read as them (404 when it is unknown or hidden)."""
+    agent = None if request.headers.get("authorization") else signed_in(request)
+    if agent is not None:
+        who, name = viewer_of(agent), str(agent.get("name") or agent.get("email") or "")
+    else:
+        key = await principal(request)
+        who, name = await search_api.viewer(key, ctx), (await writer(key, ctx)).name
+    await ctx.cases.get_case(case_id=case_id, viewer=who)
+    return await CaseWatch.start(ctx.presence, case_id=case_id, agent_id=agent_id, name=name)
 
 
 def _deactivated(ctx: AppContext, agent_id: int) -> bool:

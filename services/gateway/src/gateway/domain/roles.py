@@ -19,6 +19,9 @@ LIGHT_AGENT_WRITES = frozenset(
         # internal notes only: the routes refuse a public reply (`refuse_public_reply`)
         ("POST", "/api/v1/cases/{case_id}/messages"),
         ("POST", "/cases/{case_id}/messages"),
+        # "typing a note" on a case they have open (shown to its other viewers)
+        ("POST", "/api/v1/cases/{case_id}/typing"),
+        ("POST", "/cases/{case_id}/typing"),
         # their own saved searches, notifications and devices
         ("POST", "/api/v1/saved-searches"),
         ("PATCH", "/api/v1/saved-searches/{search_id}"),

@@ -19,8 +19,13 @@
     badge.hidden = count === 0;
   }
   var unread = 0;
-  // EventSource reconnects by itself after a dropped connection; the server resends the count
-  var source = new EventSource("/api/v1/stream");
+  // EventSource reconnects by itself after a dropped connection; the server resends the count. One stream per
+  // page: a case page's also carries its viewers and changes, the list's its nudges (live.js, decision 0248)
+  var params = [];
+  if (document.body.dataset.streamCase) { params.push("case_id=" + encodeURIComponent(document.body.dataset.streamCase)); }
+  if (document.body.dataset.streamCases) { params.push("cases=true"); }
+  var source = new EventSource("/api/v1/stream" + (params.length ? "?" + params.join("&") : ""));
+  window.helpdeskStream = source;
   source.onopen = function () { document.body.dataset.stream = "open"; };
   source.addEventListener("unread", function (e) {
     unread = JSON.parse(e.data).unread;

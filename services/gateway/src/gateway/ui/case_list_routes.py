@@ -5,11 +5,12 @@ Included before `gateway.ui.routes`, whose `GET /cases/{case_id}` would otherwis
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from chassis.web_security import safe_next
 from contracts import errors
@@ -17,10 +18,10 @@ from gateway import case_bulk, case_export
 from gateway.context import AppContext, get_context
 from gateway.domain.case_bulk import MAX_CASES, BulkChanges, BulkRequest
 from gateway.domain.case_export import ExportFormat
-from gateway.ui import list_query
+from gateway.ui import inbox, list_query
 from gateway.ui import session as s
 from gateway.ui.inbox import viewer_of
-from gateway.ui.routes import checked_form, error_page
+from gateway.ui.routes import PAGE_SIZE, checked_form, error_page
 
 router = APIRouter(include_in_schema=False)
 Ctx = Annotated[AppContext, Depends(get_context)]
@@ -43,6 +44,31 @@ async def export_cases(request: Request, ctx: Ctx, agent: Agent, format: str = "
         return await case_export.export(ctx, filters=filters, viewer=who, fmt=fmt)
     except errors.DomainError as exc:
         return error_page(request, errors.http_status(exc.code), "Nothing exported", exc.message)
+
+
+@router.get("/cases/changed")
+async def changed_cases(
+    request: Request, ctx: Ctx, agent: Agent, since: str = "", cursor: str = "", view: str = "", saved: str = ""
+) -> Response:
+    """How many cases of the list as shown (its view, saved search, search or filters and sort, and page) were
+    created or changed after `since`: the list's live bar asks this when its stream says cases changed (0250)."""
+    try:
+        after = datetime.fromisoformat(since)
+    except ValueError:
+        raise errors.ValidationFailed(message="since must be an ISO date and time", details={"since": since}) from None
+    if after.tzinfo is None:
+        after = after.replace(tzinfo=UTC)
+    found = await inbox.inbox(
+        ctx,
+        agent,
+        view=view,
+        query=list_query.parse(request.query_params),
+        cursor=cursor or None,
+        limit=PAGE_SIZE,
+        saved=int(saved) if saved.isdigit() else None,
+    )
+    count = sum(1 for case in found["page"].items if case.updated_at > after)
+    return JSONResponse({"count": count}, headers={"Cache-Control": "no-store"})
 
 
 def _changes(form: Any) -> dict[str, Any]:

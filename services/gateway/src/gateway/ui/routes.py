@@ -18,7 +18,7 @@ from contracts import errors
 from gateway import case_work
 from gateway.context import AppContext, get_context
 from gateway.domain import roles
-from gateway.ui import case_panel, composer, dashboard_data, inbox, list_query, mail_images
+from gateway.ui import case_conflict, case_panel, composer, dashboard_data, inbox, list_query, mail_images
 from gateway.ui import session as s
 from gateway.ui.session import PageId
 
@@ -114,6 +114,7 @@ async def case_list(
         "priorities": list(c.Priority),
         "sources": list(c.Source),
         "sla_choices": SLA_CHOICES,
+        "rendered_at": datetime.now(UTC).isoformat(),  # what the list's live bar counts changes since (0250)
     }
     return s.render(request, "case_list.html", context)
 
@@ -181,6 +182,7 @@ async def _case_page(
     status_code: int = 200,
     template: str = "case_detail.html",
     saved: str | None = None,
+    conflict: case_conflict.Conflict | None = None,
 ) -> Response:
     viewer = inbox.page_viewer(s.signed_in(request))
     try:
@@ -216,6 +218,9 @@ async def _case_page(
     context.update(sla)
     context.update(fields)
     context["images"] = images
+    if conflict is not None:
+        context["conflict"] = conflict
+        context["conflict_mine"] = case_conflict.mine_shown(conflict, case_conflict.choices(context))
     response = s.render(request, template, context, status_code=status_code)
     mail_images.allow_remote_images(response, images, messages)
     return response
@@ -224,6 +229,22 @@ async def _case_page(
 @router.get("/cases/{case_id}")
 async def case_page(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
     return await _case_page(request, ctx, case_id)
+
+
+@router.get("/cases/{case_id}/live")
+async def case_live(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """What an open case page swaps in when its stream says the case changed (decision 0248): the conversation,
+    head, side panel and SLA as they are now. The page keeps what the agent is editing."""
+    return await _case_page(request, ctx, case_id, template="_case_live.html")
+
+
+@router.post("/cases/{case_id}/typing", status_code=204)
+async def case_typing(case_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """The composer's "I am typing" ping, shown to the case's other viewers (decision 0247)."""
+    if not csrf_token_ok(request.session, request.headers.get("x-csrf-token")):
+        raise CsrfFailed()
+    await ctx.presence.typing(case_id=case_id, agent_id=int(agent["id"]))
+    return Response(status_code=204)
 
 
 CONFLICT_MESSAGE = (
@@ -240,10 +261,19 @@ async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent)
     inline = request.headers.get("hx-request") == "true"
     only = request.headers.get("hx-trigger-name") if inline else None
 
-    async def answer(error: str | None, status_code: int, saved: str | None = None) -> Response:
+    async def answer(
+        error: str | None, status_code: int, saved: str | None = None, conflict: case_conflict.Conflict | None = None
+    ) -> Response:
         if inline:
             return await _case_page(
-                request, ctx, case_id, error=error, status_code=status_code, template="_case_fields.html", saved=saved
+                request,
+                ctx,
+                case_id,
+                error=error,
+                status_code=status_code,
+                template="_case_fields.html",
+                saved=saved,
+                conflict=conflict,
             )
         return await _case_page(request, ctx, case_id, error=error, status_code=status_code)
 
@@ -264,7 +294,13 @@ async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent)
         if exc.code == errors.NOT_FOUND:
             return error_page(request, 404, "Case not found", f"There is no case with id {case_id}.")
         if exc.code == errors.VERSION_CONFLICT:
-            return await answer(CONFLICT_MESSAGE, 409)
+            # one control refused: the agent chooses between their value and the one set meanwhile (0249)
+            choice = None
+            if inline:
+                history = await ctx.cases.get_case_history(case_id=case_id)
+                latest = await ctx.cases.get_case(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request)))
+                choice = case_conflict.conflict(form, only, latest, history)
+            return await answer(None if choice else CONFLICT_MESSAGE, 409, conflict=choice)
         if exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
             raise
         return await answer(_refusal(exc), 422)
