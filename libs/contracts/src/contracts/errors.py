@@ -45,6 +45,13 @@ OAUTH_STATE_INVALID = "oauth_state_invalid"
 OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
 # -- bulk changes to cases: one request names at most 500 cases
 TOO_MANY_CASES = "too_many_cases"
+# -- department forms: a definition that cannot be rendered or mapped (details.path names the bad part)
+FORM_DUPLICATE_KEY = "form_duplicate_key"
+FORM_OPTIONS_INVALID = "form_options_invalid"
+FORM_UNKNOWN_MAPS_TO = "form_unknown_maps_to"
+FORM_MAPS_TO_MISMATCH = "form_maps_to_mismatch"
+FORM_SHOW_IF_INVALID = "form_show_if_invalid"
+FORM_UNKNOWN_GROUP = "form_unknown_group"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -77,6 +84,12 @@ HTTP_STATUS: dict[str, int] = {
     OAUTH_STATE_INVALID: 400,
     OAUTH_PROVIDER_REFUSED: 502,
     TOO_MANY_CASES: 422,
+    FORM_DUPLICATE_KEY: 422,
+    FORM_OPTIONS_INVALID: 422,
+    FORM_UNKNOWN_MAPS_TO: 422,
+    FORM_MAPS_TO_MISMATCH: 422,
+    FORM_SHOW_IF_INVALID: 422,
+    FORM_UNKNOWN_GROUP: 422,
 }
 
 
@@ -148,3 +161,12 @@ class AgentRequired(DomainError):
     """A personal view or saved search asked for by a caller that is not an agent."""
 
     code = AGENT_REQUIRED
+
+
+# -- department forms
+
+
+class InvalidForm(DomainError):
+    """A form definition refused; `details.path` is where in it (e.g. `pages[1].fields[0].show_if.key`)."""
+
+    code = FORM_OPTIONS_INVALID
