@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import ConfigDict, Field
 
+from contracts import cases as cases_module
 from contracts.bounds import MAX_OPTIONS, Flag, Id
 from contracts.cases import CaseRead, CasesModel
 
@@ -155,3 +156,7 @@ class CaseDetail(CaseRead):
     """One case as `get_case` answers it: the case, and the answers of the form it was opened with."""
 
     form: CaseForm | None = None
+
+
+# CaseRead's annotations name models declared after it in contracts.cases: resolve them there
+CaseDetail.model_rebuild(_types_namespace=vars(cases_module))

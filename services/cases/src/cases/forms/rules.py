@@ -158,7 +158,10 @@ def _text(value: Any) -> str:
 
 def summary(answers: Sequence[FormAnswer]) -> str:
     """The answers as plain text, for a case whose form maps no description (mail and search read it)."""
-    return "\n".join(f"{a.label}: {_text(a.value)}" for a in answers if _text(a.value))
+    # a question ending in "?" or ":" needs no colon of ours
+    return "\n".join(
+        f"{a.label}{'' if a.label.endswith(('?', ':')) else ':'} {_text(a.value)}" for a in answers if _text(a.value)
+    )
 
 
 def map_answers(*, form_name: str, answers: Sequence[FormAnswer]) -> MappedCase:

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from cases.attachments import rules as attachment_rules
 from cases.attachments.tables import CaseAttachment
 from cases.case import writes as case_writes
+from cases.case.tables import Message
 from cases.common.rows import get_row
 from cases.config.rules import FieldDef, custom_value
 from cases.config.tables import CaseType, CustomField
@@ -22,7 +23,7 @@ from chassis.blobstore import BlobStore
 from chassis.db import utcnow
 from contracts import errors
 from contracts.case_config import CustomFieldType
-from contracts.cases import Actor, AuthorType, CaseCreate, Channel, Source
+from contracts.cases import Actor, AttachmentRef, AuthorType, CaseCreate, Channel, Source, Visibility
 from contracts.errors import InvalidForm, VersionConflict
 from contracts.forms import FormPatch, FormRead, FormWrite
 from contracts.portal import FormSubmitted
@@ -116,6 +117,16 @@ def apply_form_submitted(
     )
     name = contact.name if contact is not None else ""
     actor = Actor(type=AuthorType.CONTACT, id=payload.contact_id, name=name, channel=Channel.PORTAL)
+    # the customer's request opens the conversation, as a mail's first message does, and carries the files
+    message = Message(
+        author_type=AuthorType.CONTACT.value,
+        author_id=contact.id if contact is not None else None,
+        author_name=name,
+        visibility=Visibility.PUBLIC.value,
+        channel=Channel.PORTAL.value,
+        body_text=rules.summary(payload.answers)[: rules.DESCRIPTION_MAX] or payload.form_name,
+        attachments=[],
+    )
     # a form answer never refuses a customer's case (decision 0110): missing required fields go to the history
     case = case_writes.open_case(
         session,
@@ -123,6 +134,7 @@ def apply_form_submitted(
         data=data,
         requester_id=contact.id if contact is not None else None,
         actor=actor,
+        first_message=message,
         correlation_id=correlation_id,
         intake=True,
     )
@@ -137,7 +149,9 @@ def apply_form_submitted(
         )
     )
     if payload.files:
-        _attach_files(session, case_id=case.id, payload=payload, store=store)
+        message.attachments = _attach_files(
+            session, case_id=case.id, message_id=message.id, payload=payload, store=store
+        )
 
 
 def _usable_custom_values(session: Session, values: dict[str, Any]) -> dict[str, Any]:
@@ -155,18 +169,26 @@ def _usable_custom_values(session: Session, values: dict[str, Any]) -> dict[str,
     return usable
 
 
-def _attach_files(session: Session, *, case_id: int, payload: FormSubmitted, store: BlobStore) -> None:
-    """The file answers become the case's attachments (the portal bounded their size and type)."""
+def _attach_files(
+    session: Session, *, case_id: int, message_id: int, payload: FormSubmitted, store: BlobStore
+) -> list[dict[str, Any]]:
+    """The file answers become attachments of the request's message (the portal bounded their size and type)."""
+    refs: list[dict[str, Any]] = []
     for file in payload.files:
         data = base64.b64decode(file.content_base64)
-        session.add(
-            CaseAttachment(
-                case_id=case_id,
-                message_id=None,
-                filename=attachment_rules.clean_filename(file.filename),
-                content_type=attachment_rules.clean_content_type(file.content_type),
-                size=len(data),
-                sha256=store.put(data),
-                created_at=utcnow(),
-            )
+        row = CaseAttachment(
+            case_id=case_id,
+            message_id=message_id,
+            filename=attachment_rules.clean_filename(file.filename),
+            content_type=attachment_rules.clean_content_type(file.content_type),
+            size=len(data),
+            sha256=store.put(data),
+            created_at=utcnow(),
         )
+        session.add(row)
+        session.flush()
+        ref = AttachmentRef(
+            filename=row.filename, content_type=row.content_type, size=row.size, sha256=row.sha256, attachment_id=row.id
+        )
+        refs.append(ref.model_dump(mode="json"))
+    return refs
