@@ -166,8 +166,9 @@ def test_replace_change_unpublish_and_delete(api: httpx.Client, support_group: d
     published = api.patch(f"/api/v1/forms/{form_id}", json={"published": True})
     assert published.status_code == 200 and published.json()["published"] is True
     assert published.json()["pages"] == replaced.json()["pages"]
-    unpublished = api.patch(f"/api/v1/forms/{form_id}", json={"published": False})
-    assert unpublished.json()["published"] is False
+    unpublished = api.patch(f"/api/v1/forms/{form_id}", json={"published": False, "name": None})
+    assert unpublished.status_code == 200, unpublished.text
+    assert (unpublished.json()["published"], unpublished.json()["name"]) == (False, "Facilities desk")
     bad_patch = api.patch(
         f"/api/v1/forms/{form_id}",
         json={

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 from typing import TYPE_CHECKING, Any
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,7 +25,7 @@ from chassis.db import utcnow
 from contracts import errors
 from contracts.case_config import CustomFieldType
 from contracts.cases import Actor, AttachmentRef, AuthorType, CaseCreate, Channel, Source, Visibility
-from contracts.errors import InvalidForm, VersionConflict
+from contracts.errors import InvalidForm, ValidationFailed, VersionConflict
 from contracts.forms import FormPatch, FormRead, FormWrite
 from contracts.portal import FormSubmitted
 
@@ -76,9 +77,16 @@ def change_form(*, runtime: Runtime, form_id: int, changes: FormPatch, expected_
     """Change some parts (PATCH), e.g. `{"published": false}` unpublishes; the result is checked as a whole."""
     with runtime.transaction() as session:
         current = form_read(get_row(session, Form, form_id, "form"))
-    merged = FormWrite.model_validate(
-        {**current.model_dump(include=set(FormWrite.model_fields)), **changes.model_dump(exclude_unset=True)}
-    )
+    given = changes.model_dump(exclude_unset=True)
+    # null keeps a part as it is, except the group, where null means "no group"
+    given = {key: value for key, value in given.items() if value is not None or key == "group_id"}
+    try:
+        merged = FormWrite.model_validate({**current.model_dump(include=set(FormWrite.model_fields)), **given})
+    except ValidationError as exc:
+        raise ValidationFailed(
+            message="the changed form is invalid",
+            details={"errors": [{"loc": list(e["loc"]), "msg": e["msg"]} for e in exc.errors()]},
+        ) from None
     return save_form(
         runtime=runtime, data=merged, form_id=form_id, expected_version=expected_version or current.version
     )
