@@ -42,7 +42,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             cases.start(timeout=60)
             portal.start(timeout=30)
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")
-            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id)
+            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id, cases)
         finally:
             portal.stop()
             cases.stop()
