@@ -108,3 +108,18 @@ def test_a_form_sent_while_cases_is_down_opens_its_case_when_cases_is_back(stack
     ]
     # the draft is gone: the form starts empty again
     assert f"Broken door {tag}" not in cara.http.get(f"/forms/{form['id']}").text
+
+
+def test_sending_is_rate_limited_per_contact_and_the_answers_stay(stack: Stack, form: dict[str, Any]) -> None:
+    dan, contact_id = _contact(stack, "dan")
+    tag = uuid.uuid4().hex[:6]
+    for n in range(3):
+        assert _post(dan, form["id"], 0, "next", subject=f"Request {n} {tag}").status_code == 303
+        sent = _post(dan, form["id"], 1, "send", note=f"note {n}")
+        if n < 2:  # PORTAL_FORM_SUBMIT_RATE_LIMIT in conftest
+            assert sent.status_code == 303, sent.text
+    assert sent.status_code == 429
+    assert "Your answers are kept" in sent.text and "note 2" in sent.text
+    assert f"Request 2 {tag}" in dan.http.get(f"/forms/{form['id']}?page=0").text
+    events = stack.events.wait_for("form_submitted", count=2, timeout=15, contact_id=contact_id)
+    assert len(events) == 2
