@@ -66,6 +66,9 @@ def test_a_draft_is_its_contacts_only_and_every_post_needs_the_csrf_token(stack:
     forged = ann.http.post(f"/forms/{form['id']}", data={"page": "0", "go": "next", "f_subject": "forged"})
     assert forged.status_code == 403
     assert f"Ann secret {tag}" in ann.http.get(f"/forms/{form['id']}?page=0").text
+    # a body far larger than the form's files can weigh is refused before it is read
+    huge = ann.http.post(f"/forms/{form['id']}", data={"page": "0", "f_subject": "x" * (3 * 1024 * 1024)})
+    assert huge.status_code == 413 and "Files too large" in huge.text
     # signed out: the sign-in page; unknown or unpublished: not found
     anonymous = stack.client()
     assert anonymous.http.get(f"/forms/{form['id']}").headers["location"] == "/login"

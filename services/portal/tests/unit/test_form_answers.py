@@ -129,3 +129,7 @@ def test_uploads_are_bounded_by_size_and_type(upload: rules.Upload, message: str
 
 def test_an_allowed_upload_passes() -> None:
     assert rules.check_upload(rules.Upload("Scan.PDF", "application/pdf", 1000), max_bytes=10_000) is None
+
+
+def test_the_body_ceiling_grows_with_the_file_questions_of_the_busiest_page() -> None:
+    assert rules.body_ceiling(FORM, 10) == 1 * 10 * 2 + 2 * 1024 * 1024

@@ -206,5 +206,11 @@ def check_upload(upload: Upload, *, max_bytes: int) -> str | None:
     return None
 
 
+def body_ceiling(form: FormRead, max_file_bytes: int) -> int:
+    """The largest POST a page of this form can need: twice each file's limit, and room for the text."""
+    files = max(len([f for f in p.fields if f.type == FormFieldType.FILE]) for p in form.pages)
+    return files * max_file_bytes * 2 + 2 * 1024 * 1024
+
+
 def page_keys(page: FormPageDef) -> Sequence[str]:
     return [f.key for f in page.fields]

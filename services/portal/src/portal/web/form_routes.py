@@ -57,14 +57,21 @@ async def form_page(
 @router.post("/forms/{form_id}")
 async def post_page(request: Request, ctx: Ctx, contact: Contact, form_id: FormId) -> Response:
     _full_contact(request, contact)
-    data = await request.form(max_files=rules.MAX_FILES_PER_PAGE, max_fields=500)
-    check_csrf(request, _one(data, "csrf_token"))
     draft = await asyncio.to_thread(
         form_handlers.load_draft, session_factory=ctx.session_factory, contact_id=contact.id, form_id=form_id
     )
     if draft is None:  # sent already, or never opened: start again from the form's first page
         return RedirectResponse(f"/forms/{form_id}", status_code=303)
     form = draft.form
+    # a body far over what the form's files may weigh is refused before it is read (a file a little too large
+    # is read up to the limit and refused next to its field, keeping the page's answers)
+    ceiling = rules.body_ceiling(form, ctx.settings.form_upload_max_bytes)
+    if int(request.headers.get("content-length") or 0) > ceiling:
+        message = f"The files were far larger than {ctx.settings.form_upload_max_bytes // (1024 * 1024)} MB each."
+        page = {"title": "Files too large", "message": f"{message} Go back and attach smaller files."}
+        return render(request, "error.html", page, status_code=413)
+    data = await request.form(max_files=rules.MAX_FILES_PER_PAGE, max_fields=500)
+    check_csrf(request, _one(data, "csrf_token"))
     try:
         index = int(_one(data, "page"))
     except ValueError:
