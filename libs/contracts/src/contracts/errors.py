@@ -34,6 +34,13 @@ ROLE_FORBIDDEN = "role_forbidden"
 LIGHT_AGENT_NOT_ASSIGNABLE = "light_agent_not_assignable"
 # -- API keys: the desk keeps one way in for an admin (decision 0191)
 LAST_ADMIN_CREDENTIAL = "last_admin_credential"
+# -- department forms: a definition that cannot be rendered or mapped (details.path names the bad part)
+FORM_DUPLICATE_KEY = "form_duplicate_key"
+FORM_OPTIONS_INVALID = "form_options_invalid"
+FORM_UNKNOWN_MAPS_TO = "form_unknown_maps_to"
+FORM_MAPS_TO_MISMATCH = "form_maps_to_mismatch"
+FORM_SHOW_IF_INVALID = "form_show_if_invalid"
+FORM_UNKNOWN_GROUP = "form_unknown_group"
 # -- organisations: a free-mail domain (gmail.com, ...) is nobody's company (decision 0220)
 FREE_MAIL_DOMAIN = "free_mail_domain"
 # -- a mail from someone not on the case: only such an entry can be made public or its sender added
@@ -45,13 +52,6 @@ OAUTH_STATE_INVALID = "oauth_state_invalid"
 OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
 # -- bulk changes to cases: one request names at most 500 cases
 TOO_MANY_CASES = "too_many_cases"
-# -- department forms: a definition that cannot be rendered or mapped (details.path names the bad part)
-FORM_DUPLICATE_KEY = "form_duplicate_key"
-FORM_OPTIONS_INVALID = "form_options_invalid"
-FORM_UNKNOWN_MAPS_TO = "form_unknown_maps_to"
-FORM_MAPS_TO_MISMATCH = "form_maps_to_mismatch"
-FORM_SHOW_IF_INVALID = "form_show_if_invalid"
-FORM_UNKNOWN_GROUP = "form_unknown_group"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -78,18 +78,18 @@ HTTP_STATUS: dict[str, int] = {
     ROLE_FORBIDDEN: 403,
     LIGHT_AGENT_NOT_ASSIGNABLE: 422,
     LAST_ADMIN_CREDENTIAL: 409,
-    FREE_MAIL_DOMAIN: 422,
-    NOT_FROM_OUTSIDER: 422,
-    OAUTH_NOT_CONNECTED: 409,
-    OAUTH_STATE_INVALID: 400,
-    OAUTH_PROVIDER_REFUSED: 502,
-    TOO_MANY_CASES: 422,
     FORM_DUPLICATE_KEY: 422,
     FORM_OPTIONS_INVALID: 422,
     FORM_UNKNOWN_MAPS_TO: 422,
     FORM_MAPS_TO_MISMATCH: 422,
     FORM_SHOW_IF_INVALID: 422,
     FORM_UNKNOWN_GROUP: 422,
+    FREE_MAIL_DOMAIN: 422,
+    NOT_FROM_OUTSIDER: 422,
+    OAUTH_NOT_CONNECTED: 409,
+    OAUTH_STATE_INVALID: 400,
+    OAUTH_PROVIDER_REFUSED: 502,
+    TOO_MANY_CASES: 422,
 }
 
 
