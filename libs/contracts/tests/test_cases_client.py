@@ -126,5 +126,9 @@ def test_the_contact_client_has_only_the_contact_scoped_methods_and_shows_only_p
         "list_cases_for_contact",
         "get_case_for_contact",
         "add_contact_message",
+        # published department forms: the same for every contact, never an unpublished one
+        "list_published_forms",
+        "get_published_form",
     }
     assert not hasattr(cases, "get_case")
+    assert not hasattr(cases, "get_form") and not hasattr(cases, "save_form")

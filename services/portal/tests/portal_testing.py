@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 
 from chassis.settings import repo_root
-from chassis.testing import EventCollector, SyncRpc
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -42,6 +42,8 @@ class Stack:
     events: EventCollector
     agent: dict[str, Any]
     run_id: str
+    # the cases worker itself, for tests that stop it (None where a test builds a Stack without it)
+    cases_process: ServiceProcess | None = None
 
     def email(self, name: str) -> str:
         """A test address; each stack has its own Redis prefix, so rate limits never leak between runs."""

@@ -34,6 +34,13 @@ ROLE_FORBIDDEN = "role_forbidden"
 LIGHT_AGENT_NOT_ASSIGNABLE = "light_agent_not_assignable"
 # -- API keys: the desk keeps one way in for an admin (decision 0191)
 LAST_ADMIN_CREDENTIAL = "last_admin_credential"
+# -- department forms: a definition that cannot be rendered or mapped (details.path names the bad part)
+FORM_DUPLICATE_KEY = "form_duplicate_key"
+FORM_OPTIONS_INVALID = "form_options_invalid"
+FORM_UNKNOWN_MAPS_TO = "form_unknown_maps_to"
+FORM_MAPS_TO_MISMATCH = "form_maps_to_mismatch"
+FORM_SHOW_IF_INVALID = "form_show_if_invalid"
+FORM_UNKNOWN_GROUP = "form_unknown_group"
 # -- organisations: a free-mail domain (gmail.com, ...) is nobody's company (decision 0220)
 FREE_MAIL_DOMAIN = "free_mail_domain"
 # -- a mail from someone not on the case: only such an entry can be made public or its sender added
@@ -73,6 +80,12 @@ HTTP_STATUS: dict[str, int] = {
     ROLE_FORBIDDEN: 403,
     LIGHT_AGENT_NOT_ASSIGNABLE: 422,
     LAST_ADMIN_CREDENTIAL: 409,
+    FORM_DUPLICATE_KEY: 422,
+    FORM_OPTIONS_INVALID: 422,
+    FORM_UNKNOWN_MAPS_TO: 422,
+    FORM_MAPS_TO_MISMATCH: 422,
+    FORM_SHOW_IF_INVALID: 422,
+    FORM_UNKNOWN_GROUP: 422,
     FREE_MAIL_DOMAIN: 422,
     NOT_FROM_OUTSIDER: 422,
     OAUTH_NOT_CONNECTED: 409,
@@ -151,3 +164,12 @@ class AgentRequired(DomainError):
     """A personal view or saved search asked for by a caller that is not an agent."""
 
     code = AGENT_REQUIRED
+
+
+# -- department forms
+
+
+class InvalidForm(DomainError):
+    """A form definition refused; `details.path` is where in it (e.g. `pages[1].fields[0].show_if.key`)."""
+
+    code = FORM_OPTIONS_INVALID

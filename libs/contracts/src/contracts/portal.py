@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from contracts.envelope import EventPayload
+from contracts.forms import FormAnswer, FormFile
 
 SERVICE = "portal"
 
@@ -18,3 +19,17 @@ class MagicLinkRequested(EventPayload):
     name: str = ""
     link_url: str
     expires_at: datetime
+
+
+class FormSubmitted(EventPayload):
+    """A signed-in contact sent a department form; cases opens their case from it (once per `submission_id`)."""
+
+    EVENT_TYPE = "form_submitted"
+    submission_id: str
+    contact_id: int
+    form_id: int
+    form_name: str
+    group_id: int | None = None
+    answers: list[FormAnswer]
+    files: list[FormFile] = []
+    submitted_at: datetime

@@ -13,6 +13,7 @@ from cases.case import tables as case
 from cases.common import tables as common
 from cases.config import tables as config
 from cases.directory import tables as directory
+from cases.forms import tables as forms
 from cases.links import tables as links
 from cases.search import tables as search
 from cases.sla import tables as sla
@@ -20,6 +21,6 @@ from cases.tasks import tables as tasks
 from cases.templates import tables as templates
 from cases.time import tables as time
 
-MODULES = (common, directory, config, case, tasks, time, templates, links, attachments, search, sla)
+MODULES = (common, directory, config, case, tasks, time, templates, links, attachments, search, sla, forms)
 
 metadata: MetaData = common.Base.metadata

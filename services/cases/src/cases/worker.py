@@ -17,6 +17,7 @@ from cases.case.rpc import CaseRpc
 from cases.common.tables import OutboxMessage, ProcessedEvent
 from cases.config.rpc import ConfigRpc
 from cases.directory.rpc import DirectoryRpc
+from cases.forms.rpc import FormsRpc
 from cases.intake.rpc import IntakeRpc
 from cases.links.rpc import LinksRpc
 from cases.search.rpc import SearchRpc
@@ -43,6 +44,7 @@ class CasesService(
     SearchRpc,
     SlaRpc,
     BulkRpc,
+    FormsRpc,
 ):
     name = "cases"
 

@@ -16,6 +16,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts import case_config, directory, errors
 from contracts import case_work as cw
 from contracts import cases as c
+from contracts import forms as f
 from contracts import mail_gateway as mg
 from contracts.notifications import CustomerMailSettingsRead, SuppressionRead
 from contracts.sla import BusinessCalendarRead, SlaPolicyRead
@@ -36,6 +37,10 @@ def _pick(items: Iterable[T], object_id: object, what: str, key: str = "id") -> 
 
 async def case_type(ctx: AppContext, type_id: int) -> case_config.CaseTypeRead:
     return _pick(await ctx.cases.list_case_types(), type_id, "type")
+
+
+async def form(ctx: AppContext, form_id: int) -> f.FormRead:
+    return await ctx.cases.get_form(form_id=form_id)
 
 
 async def case_status(ctx: AppContext, status_id: int) -> case_config.CaseStatusRead:

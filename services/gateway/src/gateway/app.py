@@ -36,6 +36,7 @@ from gateway.api.case_presence import router as case_presence_router
 from gateway.api.case_work import router as case_work_router
 from gateway.api.customer_mail import router as customer_mail_router
 from gateway.api.deliveries import router as deliveries_router
+from gateway.api.forms import router as forms_router
 from gateway.api.inbound_mail import router as inbound_mail_router
 from gateway.api.keys import router as keys_router
 from gateway.api.push import router as push_router
@@ -158,6 +159,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_list_router)  # export, bulk: before api_router's /cases/{case_id}
     app.include_router(api_router)
     app.include_router(case_model_router)
+    app.include_router(forms_router)  # department forms (A3)
     app.include_router(case_work_router)
     app.include_router(deliveries_router)
     app.include_router(customer_mail_router)

@@ -26,7 +26,7 @@ from chassis.web_security import SecurityHeadersMiddleware, security_headers
 from contracts.cases_client import ContactCasesClient
 from portal.db.models import OutboxMessage
 from portal.settings import PortalSettings
-from portal.web import auth_routes, case_link_routes, case_routes
+from portal.web import auth_routes, case_link_routes, case_routes, form_routes
 from portal.web.context import PortalContext
 from portal.web.errors import install_portal_error_handlers
 
@@ -68,6 +68,12 @@ def create_app(settings: PortalSettings) -> FastAPI:
             cases=ContactCasesClient(rpc),
             link_limiter=limiter,
             sessions=SessionStore(redis, prefix=settings.redis_prefix, max_age=settings.session_max_age_seconds),
+            form_limiter=RateLimiter(
+                redis,
+                prefix=settings.redis_prefix,
+                limit=settings.form_submit_rate_limit,
+                window_seconds=settings.form_submit_rate_window_seconds,
+            ),
         )
         log.info("portal_started", host=settings.host, port=settings.port, public_url=settings.public_url)
         freeze_startup_heap()  # decision 0161
@@ -112,6 +118,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.include_router(auth_routes.router)
     app.include_router(case_routes.router)
     app.include_router(case_link_routes.router)
+    app.include_router(form_routes.router)  # department forms
     return app
 
 

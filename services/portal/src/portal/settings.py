@@ -25,6 +25,11 @@ class PortalSettings(ServiceSettings):
     session_cookie: str = "portal_session"
     rpc_timeout_seconds: float = 10.0
     page_size: int = 25
+    # department forms: one file answer at most this large; a contact sends at most
+    # `form_submit_rate_limit` forms per `form_submit_rate_window_seconds`
+    form_upload_max_bytes: int = 10 * 1024 * 1024
+    form_submit_rate_limit: int = 10
+    form_submit_rate_window_seconds: int = 3600
 
     @model_validator(mode="after")
     def _fill_host(self) -> "PortalSettings":

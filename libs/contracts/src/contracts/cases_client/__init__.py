@@ -11,6 +11,7 @@ from __future__ import annotations
 from contracts.cases_client.case import CaseRpc, ContactScopedRpc
 from contracts.cases_client.config import ConfigRpc
 from contracts.cases_client.directory import DirectoryRpc
+from contracts.cases_client.forms import FormRpc, PublishedFormRpc
 from contracts.cases_client.replies import AttachmentLimit, ClosedWithChildren, ContactCaseView, ContactPage, Health
 from contracts.cases_client.search import SearchRpc
 from contracts.cases_client.sla import FactsRpc, SlaRpc
@@ -40,6 +41,8 @@ class CasesRpc(
     SearchRpc,
     DirectoryRpc,
     ConfigRpc,
+    FormRpc,
+    PublishedFormRpc,
     TaskRpc,
     AttachmentRpc,
     TimeRpc,
@@ -60,8 +63,9 @@ class CasesClient(CasesRpc, AsyncRpcClient):
         super().__init__(transport)
 
 
-class ContactCasesClient(ContactScopedRpc, AsyncRpcClient):
-    """Only the portal's contact-scoped methods: a customer-facing process cannot reach an agent's."""
+class ContactCasesClient(ContactScopedRpc, PublishedFormRpc, AsyncRpcClient):
+    """Only the portal's contact-scoped methods and published forms: a customer-facing process cannot reach an
+    agent's."""
 
     service = SERVICE
 

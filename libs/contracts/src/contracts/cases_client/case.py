@@ -19,6 +19,7 @@ from contracts.cases import (
     Visibility,
 )
 from contracts.cases_client.replies import ContactCaseView, Health
+from contracts.forms import CaseDetail
 from contracts.rpc import rpc, rpc_json
 from contracts.search import Viewer
 
@@ -31,8 +32,9 @@ class CaseRpc:
     def create_case(self, *, data: CaseCreate, actor: Actor, idempotency_key: str | None = None) -> CaseRead: ...
 
     @rpc_json
-    def get_case(self, *, case_id: int, viewer: Viewer | None = None) -> CaseRead:
-        """NotFound when unknown, or in a restricted group `viewer` may not see (None: no scoping)."""
+    def get_case(self, *, case_id: int, viewer: Viewer | None = None) -> CaseDetail:
+        """NotFound when unknown, or in a restricted group `viewer` may not see (None: no scoping); `form`: the
+        answers of the department form that opened it."""
 
     @rpc_json
     def list_cases(self, *, filters: CaseFilter | None = None, viewer: Viewer | None = None) -> CasePage: ...

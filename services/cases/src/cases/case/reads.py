@@ -11,11 +11,13 @@ from cases.case.tables import Case, CaseHistory, Message
 from cases.common import case_rows as case_reads
 from cases.common import repo
 from cases.common.case_rows import CaseRows
+from cases.forms import reads as form_reads
 from cases.search import reads_filters as search_filters
 from cases.search import reads_listing as listing
 from contracts.case_config import HistoryEntry
-from contracts.cases import CaseFilter, CaseRead, MessageRead, Visibility
+from contracts.cases import CaseFilter, MessageRead, Source, Visibility
 from contracts.errors import NotFound
+from contracts.forms import CaseDetail
 from contracts.search import Viewer
 
 
@@ -29,15 +31,18 @@ def _visible_case(session: Session, case_id: int, viewer: Viewer | None) -> Case
     return case
 
 
-def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseRead:
-    """Two statements for the case, one for the visibility check (cases.common.case_rows)."""
+def get_case(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseDetail:
+    """Two statements for the case, one for the visibility check (cases.common.case_rows); a portal case's form
+    answers with one more."""
     read = case_reads.read_case(session, case_id)
     if read is None:
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
     group_id, assignee_id = (read.group.id if read.group else None), (read.assignee.id if read.assignee else None)
     if not search_filters.may_see_case(session, viewer, group_id, assignee_id):
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
-    return read
+    # only the portal opens cases from forms: no extra statement for the others
+    form = form_reads.case_form(session, case_id) if read.source == Source.PORTAL else None
+    return CaseDetail.model_construct(read.model_fields_set | {"form"}, **dict(read), form=form)
 
 
 def list_cases(*, session: Session, filters: CaseFilter, viewer: Viewer | None = None) -> CaseRows:

@@ -17,6 +17,7 @@ from contracts import case_work as cw
 from contracts.bounds import LaxId
 from contracts.case_config import HistoryEntry
 from contracts.cases import Actor, CaseCreate, CaseFilter, CaseRead, CaseUpdate, MessageCreate, MessageRead, Visibility
+from contracts.forms import CaseDetail
 from contracts.search import Viewer
 
 # how often dormant cases are woken (B2; nameko fixes a timer's interval at import)
@@ -29,7 +30,7 @@ class CaseRpc(RpcBase):
         return case_writes.create_case(runtime=self.runtime, data=data, actor=actor, idempotency_key=idempotency_key)
 
     @typed_rpc
-    def get_case(self, *, case_id: LaxId, viewer: Viewer | None = None) -> CaseRead:
+    def get_case(self, *, case_id: LaxId, viewer: Viewer | None = None) -> CaseDetail:
         with self._read_session() as session:
             return case_reads.get_case(session=session, case_id=case_id, viewer=viewer)
 

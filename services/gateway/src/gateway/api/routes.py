@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts import cases as c
 from contracts import errors
 from contracts.bounds import LaxId
+from contracts.forms import CaseDetail
 from contracts.reports import OpenCasesReport
 from gateway import handlers, idempotency
 from gateway.access import ApiPrincipal
@@ -50,9 +51,11 @@ def _case_response(case: c.CaseRead | dict[str, Any], status_code: int = 200, **
 
 
 # the hottest read first: a router's routes are tried in the order they are defined (decision 0165)
-@router.get("/cases/{case_id}", response_model=c.CaseRead, responses={404: _ERROR})
+@router.get("/cases/{case_id}", response_model=CaseDetail, responses={404: _ERROR})
 async def get_case(case_id: CaseId, ctx: Ctx, who: Reader) -> Response:
-    """One case; its `ETag` is the version to send back in `If-Match` when changing it."""
+    """One case; its `ETag` is the version to send back in `If-Match` when changing it. A case a customer opened
+    with a department form carries `form`: the form's name and every answer (`key`, `label`, `type`, `page`,
+    `value`, `maps_to`) as asked; other cases have `"form": null`."""
     viewer = await search_api.viewer(who, ctx)  # restricted groups
     # the cases service's answer as it came (a CaseRead it validated; decision 0136): not validated again,
     # and its bytes leave as they arrived, read only for the ETag's version, not encoded again (0159)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Path, Query, Request
@@ -30,12 +31,19 @@ async def my_cases(
     if contact.case_scope is not None:
         # opened by a case link: that case is all this session may see
         return RedirectResponse(f"/cases/{contact.case_scope}", status_code=303)
-    page = await ctx.cases.list_cases_for_contact(
-        contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size
+    page, forms = await asyncio.gather(
+        ctx.cases.list_cases_for_contact(contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size),
+        ctx.cases.list_published_forms(),
     )
     active = [c for c in page.items if c.status in ACTIVE_STATUSES]
     finished = [c for c in page.items if c.status not in ACTIVE_STATUSES]
-    context = {"active": active, "finished": finished, "next_cursor": page.next, "paged": bool(cursor)}
+    context = {
+        "active": active,
+        "finished": finished,
+        "next_cursor": page.next,
+        "paged": bool(cursor),
+        "forms": forms,  # department tiles (_form_tiles.html)
+    }
     return render(request, "cases.html", context)
 
 

@@ -30,6 +30,8 @@ class PortalContext:
     link_limiter: RateLimiter
     # who is signed in: server-side sessions, ended on sign-out (decision 0190)
     sessions: SessionStore
+    # department forms sent per contact (None: unlimited, in tests that build a context by hand)
+    form_limiter: RateLimiter | None = None
 
 
 def get_context(request: Request) -> PortalContext:

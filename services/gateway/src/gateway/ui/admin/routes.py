@@ -14,6 +14,7 @@ from gateway.ui.admin import (
     common,
     customer_mail,
     customers,
+    forms,
     mail_health,
     mailboxes,
     people,
@@ -40,6 +41,7 @@ case_fields.install(router)
 sla.install(router)
 case_work.install(router)
 customers.install(router)
+forms.install(router)
 api_keys.install(router)
 mail_health.install(router)
 audit.install(router)
