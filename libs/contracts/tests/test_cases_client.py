@@ -126,5 +126,9 @@ def test_the_contact_client_has_only_the_contact_scoped_methods_and_shows_only_p
         "list_cases_for_contact",
         "get_case_for_contact",
         "add_contact_message",
+        "get_portal_contact",
+        "register_contact",
+        "get_portal_branding",
     }
     assert not hasattr(cases, "get_case")
+    assert not hasattr(cases, "save_portal_branding")  # branding is set in the admin console only

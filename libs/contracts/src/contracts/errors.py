@@ -45,6 +45,9 @@ OAUTH_STATE_INVALID = "oauth_state_invalid"
 OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
 # -- bulk changes to cases: one request names at most 500 cases
 TOO_MANY_CASES = "too_many_cases"
+# -- the portal: an address that may not register (decision 0252); an upload of a type we do not take
+REGISTRATION_REFUSED = "registration_refused"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -77,6 +80,8 @@ HTTP_STATUS: dict[str, int] = {
     OAUTH_STATE_INVALID: 400,
     OAUTH_PROVIDER_REFUSED: 502,
     TOO_MANY_CASES: 422,
+    REGISTRATION_REFUSED: 403,
+    UNSUPPORTED_MEDIA_TYPE: 415,
 }
 
 

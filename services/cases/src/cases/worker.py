@@ -19,6 +19,7 @@ from cases.config.rpc import ConfigRpc
 from cases.directory.rpc import DirectoryRpc
 from cases.intake.rpc import IntakeRpc
 from cases.links.rpc import LinksRpc
+from cases.portal.rpc import PortalRpc
 from cases.search.rpc import SearchRpc
 from cases.settings import CasesSettings
 from cases.sla import writes_hooks
@@ -43,6 +44,7 @@ class CasesService(
     SearchRpc,
     SlaRpc,
     BulkRpc,
+    PortalRpc,
 ):
     name = "cases"
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from contracts.cases_client.case import CaseRpc, ContactScopedRpc
 from contracts.cases_client.config import ConfigRpc
 from contracts.cases_client.directory import DirectoryRpc
+from contracts.cases_client.portal import BrandingAdminRpc, PortalRpc
 from contracts.cases_client.replies import AttachmentLimit, ClosedWithChildren, ContactCaseView, ContactPage, Health
 from contracts.cases_client.search import SearchRpc
 from contracts.cases_client.sla import FactsRpc, SlaRpc
@@ -47,6 +48,8 @@ class CasesRpc(
     TemplateRpc,
     SlaRpc,
     FactsRpc,
+    PortalRpc,
+    BrandingAdminRpc,
 ):
     """Every RPC of the cases service: name, keyword parameters, result."""
 
@@ -60,7 +63,7 @@ class CasesClient(CasesRpc, AsyncRpcClient):
         super().__init__(transport)
 
 
-class ContactCasesClient(ContactScopedRpc, AsyncRpcClient):
+class ContactCasesClient(ContactScopedRpc, PortalRpc, AsyncRpcClient):
     """Only the portal's contact-scoped methods: a customer-facing process cannot reach an agent's."""
 
     service = SERVICE
