@@ -37,6 +37,7 @@ from gateway.api.customer_mail import router as customer_mail_router
 from gateway.api.deliveries import router as deliveries_router
 from gateway.api.inbound_mail import router as inbound_mail_router
 from gateway.api.keys import router as keys_router
+from gateway.api.portal_branding import router as portal_branding_router
 from gateway.api.push import router as push_router
 from gateway.api.routes import router as api_router
 from gateway.api.search import router as search_router
@@ -160,6 +161,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_work_router)
     app.include_router(deliveries_router)
     app.include_router(customer_mail_router)
+    app.include_router(portal_branding_router)
     app.include_router(twilio_router)
     app.include_router(agent_notifications_router)
     app.include_router(push_router)  # Web Push for agents
