@@ -31,6 +31,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PORTAL_OPS_PORT": str(portal_port),
             "PORTAL_PUBLIC_URL": portal_url,
             "PORTAL_REDIS_PREFIX": f"test-portal-{run_id}",
+            "PORTAL_REGISTRATION": "open",
+            "PORTAL_SIGNIN_FAILURES_PER_ACCOUNT": "3",
+            "PORTAL_BRANDING_CACHE_SECONDS": "0",
         }
         run_command("portal", "migrate", portal_env)
         # bound before the portal starts, so no event can be published before we listen
@@ -42,7 +45,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             cases.start(timeout=60)
             portal.start(timeout=30)
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")
-            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id)
+            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id, portal_env, log_dir)
         finally:
             portal.stop()
             cases.stop()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases.case.tables import Case, CaseHistory, Message
@@ -72,16 +72,29 @@ def list_cases_for_contact(
     `organisation`, their organisation's cases instead, when it lets its members see them (else their own).
     `closed`: only resolved and closed cases (True) or only active ones (False); `q`: full text."""
     statuses = [] if closed is None else sorted(_FINISHED if closed else set(Status) - _FINISHED)
-    scope: dict[str, Any] = {"requester_id": contact_id}
-    if organisation:
-        organisation_id = _shared_organisation(session, contact_id)
-        if organisation_id is not None:
-            scope = {"organisation_id": organisation_id}
-    filters = CaseFilter(cursor=cursor, limit=limit, q=q or None, statuses=statuses, **scope)
-    return list_cases(session=session, filters=filters)
+    filters = CaseFilter(cursor=cursor, limit=limit, q=q or None, statuses=statuses)
+    where = listing.filter_conditions(session, filters, search_filters.UNSCOPED)
+    organisation_id = _shared_organisation(session, contact_id) if organisation else None
+    if organisation_id is None:
+        where.append(Case.requester_id == contact_id)
+    else:
+        # a case is the organisation's when its requester is one of its contacts (or it was filed under it)
+        members = select(Contact.id).where(Contact.organisation_id == organisation_id)
+        where.append(or_(Case.requester_id.in_(members), Case.organisation_id == organisation_id))
+    return listing.page(session, where, filters.sort, filters.cursor, filters.limit)
 
 
 _FINISHED = {Status.RESOLVED, Status.CLOSED}
+
+
+def _organisations_case(session: Session, case: Case, contact_id: int) -> bool:
+    organisation_id = _shared_organisation(session, contact_id)
+    if organisation_id is None:
+        return False
+    if case.organisation_id == organisation_id:
+        return True
+    requester = session.get(Contact, case.requester_id) if case.requester_id is not None else None
+    return requester is not None and requester.organisation_id == organisation_id
 
 
 def _shared_organisation(session: Session, contact_id: int) -> int | None:
@@ -98,11 +111,7 @@ def get_case_for_contact(*, session: Session, case_id: int, contact_id: int) -> 
     """A case and its public conversation, only if the contact is its requester, or the case is their
     organisation's and the organisation shares its cases with its members (D4/D10)."""
     case = session.get(Case, case_id)
-    shared = case is not None and case.requester_id != contact_id and case.organisation_id is not None
-    if case is None or (
-        case.requester_id != contact_id
-        and not (shared and case.organisation_id == _shared_organisation(session, contact_id))
-    ):
+    if case is None or (case.requester_id != contact_id and not _organisations_case(session, case, contact_id)):
         # the same answer as a missing case: never reveal that someone else's case exists
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
     messages = list_messages(session=session, case_id=case_id, visibility=Visibility.PUBLIC)
