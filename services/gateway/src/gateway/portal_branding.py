@@ -60,6 +60,7 @@ async def change(
     logo: BrandingLogo | None = None,
     remove_logo: bool = False,
     expected_version: str | None = None,
+    request_id: str | None = None,
 ) -> PortalBranding:
     """Save texts and colours (`data`; None keeps them), a new logo or none; in the audit log."""
 
@@ -82,6 +83,7 @@ async def change(
         expected_version=expected_version,
         load_before=before,
         apply=apply,
+        request_id=request_id,
     )
 
 

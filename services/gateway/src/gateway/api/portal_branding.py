@@ -5,21 +5,20 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Path, Request
+from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import Response
 
 from contracts import errors
 from contracts.bounds import LaxId
 from contracts.portal import LOGO_MAX_BYTES, LOGO_TYPES, BrandingWrite
 from gateway import portal_branding as branding
-from gateway.admin_changes import ChangeActor
-from gateway.api.changes import versioned
+from gateway.api.changes import AdminChange, ApiChange, versioned
 from gateway.api.deliveries import Admin, Ctx
 from gateway.api.deps import principal
 from gateway.api.responses import FORBIDDEN
 
 _ERROR = {"description": "Error", "content": {"application/json": {"example": {"error": {"code": "forbidden"}}}}}
-_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 422: _ERROR, 503: _ERROR}
+_COMMON: dict[int | str, dict[str, Any]] = {401: _ERROR, 403: FORBIDDEN, 409: _ERROR, 422: _ERROR, 503: _ERROR}
 _LOGO_ERRORS: dict[int | str, dict[str, Any]] = {413: _ERROR, 415: _ERROR}
 _LOGO_BODY: dict[str, Any] = {
     "requestBody": {
@@ -32,9 +31,13 @@ _LOGO_BODY: dict[str, Any] = {
 router = APIRouter(prefix="/api/v1", tags=["portal branding"], responses=_COMMON, dependencies=[Depends(principal)])
 
 OrganisationId = Annotated[LaxId, Path(description="A customer organisation's id")]
-IfMatch = Annotated[str | None, Header(description="The `ETag` of the branding read before changing it")]
 DEFAULT = "/settings/portal-branding"
 ORG = "/organisations/{organisation_id}/portal-branding"
+
+
+def _guard(change: ApiChange) -> dict[str, Any]:
+    """The caller's If-Match and X-Request-ID, as every admin write of the API takes them."""
+    return {"expected_version": change.expected_version, "request_id": change.request_id}
 
 
 async def _logo_upload(request: Request) -> tuple[str, bytes]:
@@ -65,26 +68,26 @@ async def get_default_branding(ctx: Ctx, _who: Admin) -> Response:
 
 
 @router.put(DEFAULT, response_model=branding.PortalBranding, responses={409: _ERROR})
-async def put_default_branding(data: BrandingWrite, ctx: Ctx, who: Admin, if_match: IfMatch = None) -> Response:
+async def put_default_branding(data: BrandingWrite, change: AdminChange) -> Response:
     """Replace the default's texts and colours (the logo stays). 422 `validation_error` for a colour that is not
     `#rrggbb`, or an accent colour white text cannot be read on."""
-    saved = await branding.change(ctx, ChangeActor.api(who), None, data=data, expected_version=if_match)
+    saved = await branding.change(change.ctx, change.actor, None, data=data, **_guard(change))
     return versioned(saved)
 
 
 @router.put(DEFAULT + "/logo", response_model=branding.PortalBranding, responses=_LOGO_ERRORS, openapi_extra=_LOGO_BODY)
-async def put_default_logo(request: Request, ctx: Ctx, who: Admin) -> Response:
+async def put_default_logo(request: Request, change: AdminChange) -> Response:
     """Replace the default logo. 413 `payload_too_large` above 256 KB; 415 `unsupported_media_type` for another
     type, or a file that is not the image its `Content-Type` says."""
     kind, data = await _logo_upload(request)
-    saved = await branding.change(ctx, ChangeActor.api(who), None, logo=branding.logo_of(kind, data))
+    saved = await branding.change(change.ctx, change.actor, None, logo=branding.logo_of(kind, data), **_guard(change))
     return versioned(saved)
 
 
 @router.delete(DEFAULT + "/logo", response_model=branding.PortalBranding)
-async def delete_default_logo(ctx: Ctx, who: Admin) -> Response:
+async def delete_default_logo(change: AdminChange) -> Response:
     """Remove the default logo: the portal shows its title only."""
-    return versioned(await branding.change(ctx, ChangeActor.api(who), None, remove_logo=True))
+    return versioned(await branding.change(change.ctx, change.actor, None, remove_logo=True, **_guard(change)))
 
 
 # -- one organisation ---------------------------------------------------------------------------------------
@@ -98,10 +101,10 @@ async def get_organisation_branding(organisation_id: OrganisationId, ctx: Ctx, _
 
 @router.put(ORG, response_model=branding.PortalBranding, responses={404: _ERROR, 409: _ERROR})
 async def put_organisation_branding(
-    organisation_id: OrganisationId, data: BrandingWrite, ctx: Ctx, who: Admin, if_match: IfMatch = None
+    organisation_id: OrganisationId, data: BrandingWrite, change: AdminChange
 ) -> Response:
     """Replace the organisation's texts and colours; an empty one falls back to the default's."""
-    saved = await branding.change(ctx, ChangeActor.api(who), organisation_id, data=data, expected_version=if_match)
+    saved = await branding.change(change.ctx, change.actor, organisation_id, data=data, **_guard(change))
     return versioned(saved)
 
 
@@ -111,14 +114,16 @@ async def put_organisation_branding(
     responses={404: _ERROR, **_LOGO_ERRORS},
     openapi_extra=_LOGO_BODY,
 )
-async def put_organisation_logo(organisation_id: OrganisationId, request: Request, ctx: Ctx, who: Admin) -> Response:
+async def put_organisation_logo(organisation_id: OrganisationId, request: Request, change: AdminChange) -> Response:
     """Replace the organisation's logo (413, 415 as for the default)."""
     kind, data = await _logo_upload(request)
-    saved = await branding.change(ctx, ChangeActor.api(who), organisation_id, logo=branding.logo_of(kind, data))
+    logo = branding.logo_of(kind, data)
+    saved = await branding.change(change.ctx, change.actor, organisation_id, logo=logo, **_guard(change))
     return versioned(saved)
 
 
 @router.delete(ORG + "/logo", response_model=branding.PortalBranding, responses={404: _ERROR})
-async def delete_organisation_logo(organisation_id: OrganisationId, ctx: Ctx, who: Admin) -> Response:
+async def delete_organisation_logo(organisation_id: OrganisationId, change: AdminChange) -> Response:
     """Remove the organisation's logo: its contacts see the default's."""
-    return versioned(await branding.change(ctx, ChangeActor.api(who), organisation_id, remove_logo=True))
+    saved = await branding.change(change.ctx, change.actor, organisation_id, remove_logo=True, **_guard(change))
+    return versioned(saved)
