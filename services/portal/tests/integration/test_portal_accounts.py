@@ -313,9 +313,14 @@ def test_branding_default_and_per_organisation_in_pages_stylesheet_and_logo(stac
 
     stack.contact_in("pia@acme.example", acme["id"])
     pia = sign_in(stack, "pia@acme.example").http.get("/").text
+    assert f"/branding.css?o={acme['id']}&amp;v=" in pia
     assert "Acme Service Desk" in pia and "Open 8-16" in pia  # the organisation's title, the default's footer
-    org_css = stack.client().http.get(f"/branding.css?o={acme['id']}").text
+    pia_client = sign_in(stack, "pia@acme.example")
+    org_css = pia_client.http.get(f"/branding.css?o={acme['id']}").text
     assert "--header-bg: #102040;" in org_css and "--header-ink: #ffffff;" in org_css and "#5a2d82" in org_css
+    # an organisation's branding is its contacts' only: anyone else asking by its id gets the default
+    guessed = stack.client().http.get(f"/branding.css?o={acme['id']}").text
+    assert "#102040" not in guessed and "--accent: #5a2d82;" in guessed
 
 
 def test_branding_refuses_what_it_cannot_store_or_show(stack: Stack) -> None:

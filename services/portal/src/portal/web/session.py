@@ -26,6 +26,7 @@ class SignedInContact:
     case_scope: int | None = None
     # the contact's organisation lets its members see each other's cases (D10), as cases said at sign-in
     sees_organisation_cases: bool = False
+    organisation_id: int | None = None
 
     def may_open(self, case_id: int) -> bool:
         return self.case_scope is None or self.case_scope == case_id
@@ -60,6 +61,7 @@ def current_contact(request: Request) -> SignedInContact | None:
         email=str(data.get("email", "")),
         case_scope=scope if isinstance(scope, int) else None,
         sees_organisation_cases=data.get("sees_organisation_cases") is True,
+        organisation_id=organisation if isinstance(organisation := data.get("organisation_id"), int) else None,
     )
 
 
