@@ -349,3 +349,15 @@ def test_branding_refuses_what_it_cannot_store_or_show(stack: Stack) -> None:
             stack.rpc.call("cases", "save_portal_branding", organisation_id=None, data=data, logo=logo)
         assert caught.value.code == code, (data, logo, caught.value)
     assert stack.rpc.call("cases", "get_portal_branding", organisation_id=None) == before
+
+
+def test_a_customer_signed_in_by_link_sets_a_password_from_the_header(stack: Stack) -> None:
+    email = stack.email("link-only")
+    stack.create_case(email=email, title="Signed in by link")
+    client = sign_in(stack, email)
+    home = client.http.get("/").text
+    assert 'href="/password-reset">Password</a>' in home
+    page = client.http.get("/password-reset").text
+    assert f'value="{email}"' in page  # their address is filled in
+    assert client.post_form("/password-reset", {"email": email}).status_code == 200
+    assert stack.password_link(email)["purpose"] == "register"

@@ -21,7 +21,7 @@ from portal.domain.forms import FormError, clean_name, normalize_email
 from portal.settings import Registration
 from portal.web.auth_routes import client_address, contact_or_none, profile_of, too_many
 from portal.web.context import PortalContext, get_context
-from portal.web.session import check_csrf, session_owner, sign_in
+from portal.web.session import check_csrf, current_contact, session_owner, sign_in
 from portal.web.templating import render
 
 log = get_logger(__name__)
@@ -71,7 +71,9 @@ def _sent(request: Request, ctx: PortalContext, address: str, *, registering: bo
 
 @router.get("/password-reset")
 async def reset_page(request: Request) -> Response:
-    return render(request, "password_reset.html", {"email": ""})
+    """Also where a signed-in customer sets a password: their address is filled in."""
+    contact = current_contact(request)
+    return render(request, "password_reset.html", {"email": contact.email if contact else ""})
 
 
 @router.post("/password-reset")
