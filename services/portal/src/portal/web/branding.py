@@ -21,6 +21,7 @@ from contracts.portal import BrandingRead, header_ink
 log = get_logger(__name__)
 
 DEFAULT_TITLE = "Support portal"
+FAILURE_PAUSE_SECONDS = 15.0
 
 
 @dataclass(frozen=True)
@@ -82,12 +83,13 @@ class BrandingCache:
 
     cases: ContactCasesClient
     ttl: float
+    # organisation -> (good until, on the monotonic clock; the branding)
     _entries: dict[int | None, tuple[float, Branding]] = field(default_factory=dict)
 
     async def get(self, organisation_id: int | None) -> Branding:
         now = time.monotonic()
         cached = self._entries.get(organisation_id)
-        if cached is not None and now - cached[0] < self.ttl:
+        if cached is not None and now < cached[0]:
             return cached[1]
         try:
             read = await self.cases.get_portal_branding(organisation_id=organisation_id, effective=True)
@@ -95,13 +97,13 @@ class BrandingCache:
             log.warning("branding_unavailable", code=exc.code, organisation_id=organisation_id)
             if exc.code == errors.NOT_FOUND and organisation_id is not None:
                 return await self.get(None)  # the organisation is gone: the default
-            return cached[1] if cached else Branding()
+            fallback = cached[1] if cached else Branding()
+            # while cases does not answer, pages do not each wait for it: ask again after a pause
+            self._entries[organisation_id] = (now + FAILURE_PAUSE_SECONDS, fallback)
+            return fallback
         branding = from_read(read)
-        self._entries[organisation_id] = (now, branding)
+        self._entries[organisation_id] = (now + self.ttl, branding)
         return branding
-
-    def forget(self) -> None:
-        self._entries.clear()
 
 
 class BrandingMiddleware:
