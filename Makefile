@@ -47,4 +47,4 @@ clean:
 screenshots: setup
 	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium
 	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/gateway/tests/integration/test_agent_ui.py services/gateway/tests/integration/test_admin_console.py services/gateway/tests/integration/test_ui_profile.py services/gateway/tests/integration/test_admin_mailbox_oauth.py services/gateway/tests/integration/test_ui_dashboard.py services/gateway/tests/integration/test_mailbox_sending.py
-	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/portal/tests/integration/test_browser.py
+	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/portal/tests/integration/test_browser.py services/portal/tests/integration/test_browser_accounts.py

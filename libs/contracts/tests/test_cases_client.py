@@ -129,6 +129,10 @@ def test_the_contact_client_has_only_the_contact_scoped_methods_and_shows_only_p
         # published department forms: the same for every contact, never an unpublished one
         "list_published_forms",
         "get_published_form",
+        "get_portal_contact",
+        "register_contact",
+        "get_portal_branding",
     }
     assert not hasattr(cases, "get_case")
     assert not hasattr(cases, "get_form") and not hasattr(cases, "save_form")
+    assert not hasattr(cases, "save_portal_branding")  # branding is set in the admin console only

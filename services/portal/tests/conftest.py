@@ -33,6 +33,9 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             "PORTAL_REDIS_PREFIX": f"test-portal-{run_id}",
             # a low ceiling, so a test reaches it in a few sends (test_form_pages)
             "PORTAL_FORM_SUBMIT_RATE_LIMIT": "2",
+            "PORTAL_REGISTRATION": "open",
+            "PORTAL_SIGNIN_FAILURES_PER_ACCOUNT": "3",
+            "PORTAL_BRANDING_CACHE_SECONDS": "0",
         }
         run_command("portal", "migrate", portal_env)
         # bound before the portal starts, so no event can be published before we listen
@@ -44,7 +47,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             cases.start(timeout=60)
             portal.start(timeout=30)
             agent = rpc.call("cases", "get_agent_by_email", email="admin@example.com")
-            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id, cases)
+            yield Stack(amqp_uri, portal_url, portal_db, rpc, events, agent, run_id, portal_env, log_dir, cases)
         finally:
             portal.stop()
             cases.stop()

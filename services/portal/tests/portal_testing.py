@@ -9,13 +9,15 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from chassis.settings import repo_root
-from chassis.testing import EventCollector, ServiceProcess, SyncRpc
+from chassis.testing import EventCollector, ServiceProcess, SyncRpc, free_port
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
@@ -42,8 +44,59 @@ class Stack:
     events: EventCollector
     agent: dict[str, Any]
     run_id: str
+    portal_env: dict[str, str]
+    log_dir: Path
     # the cases worker itself, for tests that stop it (None where a test builds a Stack without it)
     cases_process: ServiceProcess | None = None
+
+    @contextlib.contextmanager
+    def other_portal(self, name: str, **settings: str) -> Iterator[str]:
+        """A second portal on the same database and broker with other settings (registration off, tighter
+        limits), its own Redis prefix; yields its address."""
+        port = free_port()
+        url = f"http://127.0.0.1:{port}"
+        env = {
+            **self.portal_env,
+            "PORTAL_PORT": str(port),
+            "PORTAL_OPS_PORT": str(port),
+            "PORTAL_PUBLIC_URL": url,
+            "PORTAL_REDIS_PREFIX": f"test-portal-{self.run_id}-{name}",
+            **settings,
+        }
+        process = ServiceProcess("portal", "web", env, f"{url}/healthz", self.log_dir)
+        process.start(timeout=30)
+        try:
+            yield url
+        finally:
+            process.stop()
+
+    def password_link(self, email: str, count: int = 1) -> dict[str, Any]:
+        """The payload of the `count`-th contact_password_link_requested event for `email`."""
+        events = self.events.wait_for("contact_password_link_requested", count=count, timeout=15, email=email)
+        payload: dict[str, Any] = events[count - 1]["payload"]
+        return payload
+
+    def password_link_events(self, email: str, settle: float = 0.5) -> list[dict[str, Any]]:
+        """The contact_password_link_requested events for `email` that arrived within `settle` seconds."""
+        deadline = time.monotonic() + settle
+        while (remaining := deadline - time.monotonic()) > 0:
+            with contextlib.suppress(socket.timeout, TimeoutError):
+                self.events.conn.drain_events(timeout=remaining)
+        return [
+            e
+            for e in self.events.events
+            if e.get("event_type") == "contact_password_link_requested" and e["payload"].get("email") == email
+        ]
+
+    def organisation(self, name: str, domain: str, *, shares_cases: bool) -> dict[str, Any]:
+        data = {"name": name, "domains": [domain], "members_see_cases": shares_cases}
+        result: dict[str, Any] = self.rpc.call("cases", "save_organisation", data=data)
+        return result
+
+    def contact_in(self, email: str, organisation_id: int, name: str = "") -> dict[str, Any]:
+        data = {"name": name or email.split("@")[0].title(), "emails": [email], "organisation_id": organisation_id}
+        result: dict[str, Any] = self.rpc.call("cases", "save_contact", data=data, actor=self.agent_actor())
+        return result
 
     def email(self, name: str) -> str:
         """A test address; each stack has its own Redis prefix, so rate limits never leak between runs."""
@@ -64,8 +117,8 @@ class Stack:
     def agent_actor(self) -> dict[str, Any]:
         return {"type": "agent", "id": self.agent["id"], "name": self.agent["name"], "email": self.agent["email"]}
 
-    def client(self) -> PortalClient:
-        return PortalClient(self.portal_url)
+    def client(self, url: str | None = None) -> PortalClient:
+        return PortalClient(url or self.portal_url)
 
     def magic_link_events(self, email: str, settle: float = 0.3) -> list[dict[str, Any]]:
         """The magic_link_requested events for `email` that arrived within `settle` seconds from now."""
@@ -96,6 +149,14 @@ class PortalClient:
     def request_link(self, email: str) -> httpx.Response:
         token = self.csrf("/login")
         return self.http.post("/login", data={"email": email, "csrf_token": token})
+
+    def post_form(self, path: str, data: dict[str, str], page: str | None = None) -> httpx.Response:
+        """Post a form as a browser does: with the CSRF token of the page it is on."""
+        token = self.csrf(page or path)
+        return self.http.post(path, data={**data, "csrf_token": token})
+
+    def sign_in_with_password(self, email: str, password: str) -> httpx.Response:
+        return self.post_form("/login", {"email": email, "password": password, "method": "password"}, "/login")
 
     def close(self) -> None:
         self.http.close()

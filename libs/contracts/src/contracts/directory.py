@@ -32,6 +32,8 @@ class OrganisationWrite(CasesModel):
     domains: list[Annotated[str, Field(min_length=1, max_length=253)]] = Field(default_factory=list, max_length=50)
     # a reply on a member's case from another address at one of `domains` joins publicly and follows
     colleagues_join_publicly: Flag = False
+    # its contacts see all of the organisation's cases in the portal, not only their own (D10)
+    members_see_cases: Flag = False
 
 
 class OrganisationRead(CasesModel):
@@ -39,6 +41,7 @@ class OrganisationRead(CasesModel):
     name: str
     domains: list[str] = []
     colleagues_join_publicly: bool = False
+    members_see_cases: bool = False
 
 
 class ContactDetail(CasesModel):

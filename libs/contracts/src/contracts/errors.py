@@ -54,6 +54,9 @@ OAUTH_PROVIDER_REFUSED = "oauth_provider_refused"
 TOO_MANY_CASES = "too_many_cases"
 # -- presence: "typing" on a case the caller has no page of open
 NOT_VIEWING = "not_viewing"
+# -- the portal: an address that may not register (decision 0252); an upload of a type we do not take
+REGISTRATION_REFUSED = "registration_refused"
+UNSUPPORTED_MEDIA_TYPE = "unsupported_media_type"
 
 HTTP_STATUS: dict[str, int] = {
     NOT_FOUND: 404,
@@ -93,6 +96,8 @@ HTTP_STATUS: dict[str, int] = {
     OAUTH_PROVIDER_REFUSED: 502,
     TOO_MANY_CASES: 422,
     NOT_VIEWING: 409,
+    REGISTRATION_REFUSED: 403,
+    UNSUPPORTED_MEDIA_TYPE: 415,
 }
 
 

@@ -15,12 +15,13 @@ from cases.config import tables as config
 from cases.directory import tables as directory
 from cases.forms import tables as forms
 from cases.links import tables as links
+from cases.portal import tables as portal
 from cases.search import tables as search
 from cases.sla import tables as sla
 from cases.tasks import tables as tasks
 from cases.templates import tables as templates
 from cases.time import tables as time
 
-MODULES = (common, directory, config, case, tasks, time, templates, links, attachments, search, sla, forms)
+MODULES = (common, directory, config, case, tasks, time, templates, links, attachments, search, sla, forms, portal)
 
 metadata: MetaData = common.Base.metadata

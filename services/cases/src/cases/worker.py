@@ -20,6 +20,7 @@ from cases.directory.rpc import DirectoryRpc
 from cases.forms.rpc import FormsRpc
 from cases.intake.rpc import IntakeRpc
 from cases.links.rpc import LinksRpc
+from cases.portal.rpc import PortalRpc
 from cases.search.rpc import SearchRpc
 from cases.settings import CasesSettings
 from cases.sla import writes_hooks
@@ -45,6 +46,7 @@ class CasesService(
     SlaRpc,
     BulkRpc,
     FormsRpc,
+    PortalRpc,
 ):
     name = "cases"
 

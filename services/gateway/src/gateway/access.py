@@ -10,11 +10,12 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from chassis import passwords
 from chassis.db import unit_of_work, utcnow
 from contracts.cases import AgentRole
 from gateway import accounts
 from gateway.db.models import AgentCredential, ApiKey
-from gateway.domain import api_keys, passwords, roles
+from gateway.domain import api_keys, roles
 
 # last_used_at is a hint for operators, not an audit log: one write a minute per key is plenty
 LAST_USED_RESOLUTION = timedelta(minutes=1)

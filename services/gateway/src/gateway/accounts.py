@@ -12,12 +12,13 @@ from datetime import datetime
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from chassis import passwords
 from chassis.db import unit_of_work, utcnow
 from chassis.outbox import add_event
 from contracts.envelope import EventPayload
 from contracts.gateway import SERVICE, AgentInvited, AgentPasswordResetRequested
 from gateway.db.models import AgentAccessToken, AgentCredential, OutboxMessage
-from gateway.domain import access_links, passwords
+from gateway.domain import access_links
 from gateway.domain.access_links import LinkState, Purpose
 
 

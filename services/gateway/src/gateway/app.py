@@ -39,6 +39,7 @@ from gateway.api.deliveries import router as deliveries_router
 from gateway.api.forms import router as forms_router
 from gateway.api.inbound_mail import router as inbound_mail_router
 from gateway.api.keys import router as keys_router
+from gateway.api.portal_branding import router as portal_branding_router
 from gateway.api.push import router as push_router
 from gateway.api.routes import router as api_router
 from gateway.api.search import router as search_router
@@ -163,6 +164,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(case_work_router)
     app.include_router(deliveries_router)
     app.include_router(customer_mail_router)
+    app.include_router(portal_branding_router)
     app.include_router(twilio_router)
     app.include_router(agent_notifications_router)
     app.include_router(case_presence_router)  # who else has a case open (0247)

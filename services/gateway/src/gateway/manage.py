@@ -9,11 +9,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from chassis import passwords
 from chassis.db import make_engine, make_sessionmaker
 from chassis.migrations import upgrade
 from gateway import access, audit_log
 from gateway.context import ADMIN_EMAIL, SEEDED_KEY_NAME
-from gateway.domain import api_keys, passwords
+from gateway.domain import api_keys
 from gateway.domain.audit import Outcome, redact
 from gateway.settings import GatewaySettings
 

@@ -185,11 +185,13 @@ def test_add_and_rename_an_organisation_with_a_field_error_first(admin_http: htt
             "name": name + " Ltd",
             "domains": "Acme.example\nacme-group.example",
             "colleagues_join_publicly": "1",
+            "members_see_cases": "1",
         },
     )
     assert domains.status_code == 303
     saved = next(o for o in api.get("/api/v1/organisations").json()["items"] if o["id"] == org_id)
     assert saved["domains"] == ["acme.example", "acme-group.example"] and saved["colleagues_join_publicly"] is True
+    assert saved["members_see_cases"] is True
 
 
 def test_an_organisation_overrides_customer_mail_and_a_bad_sender_is_shown_by_its_field(

@@ -219,7 +219,12 @@ def test_an_agent_renames_an_organisation_and_its_mail_domains_stay(
     org = _made(
         api.post(
             "/api/v1/organisations",
-            json={"name": f"Harbour {tag}", "domains": [f"harbour-{tag}.example"], "colleagues_join_publicly": True},
+            json={
+                "name": f"Harbour {tag}",
+                "domains": [f"harbour-{tag}.example"],
+                "colleagues_join_publicly": True,
+                "members_see_cases": True,
+            },
         )
     )
     agent = _made(api.post("/api/v1/agents", json={"email": f"ag-{tag}@example.com", "name": "Agnes"}))
@@ -234,6 +239,7 @@ def test_an_agent_renames_an_organisation_and_its_mail_domains_stay(
     stored = _made(api.get(f"/api/v1/organisations/{org['id']}"))
     assert stored["name"] == f"Harbour Ltd {tag}"
     assert (stored["domains"], stored["colleagues_join_publicly"]) == ([f"harbour-{tag}.example"], True)
+    assert stored["members_see_cases"] is True  # who sees the organisation's cases in the portal stays too
 
 
 def test_a_light_agent_reads_only_and_sees_only_their_groups_cases(

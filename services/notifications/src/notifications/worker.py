@@ -147,6 +147,13 @@ class NotificationsService:
     def on_magic_link_requested(self, session: Session, envelope: Envelope) -> None:
         magic_links.mail_magic_link(session=session, settings=self.settings, envelope=envelope, counter=self.counter)
 
+    @event_handler("portal", "contact_password_link_requested", requeue_on_error=True)
+    @idempotent
+    def on_contact_password_link_requested(self, session: Session, envelope: Envelope) -> None:
+        agent_access.mail_contact_password_link(
+            session=session, settings=self.settings, envelope=envelope, counter=self.counter
+        )
+
     @event_handler("gateway", "agent_invited", requeue_on_error=True)
     @idempotent
     def on_agent_invited(self, session: Session, envelope: Envelope) -> None:

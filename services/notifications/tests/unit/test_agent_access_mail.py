@@ -7,7 +7,7 @@ from email import message_from_bytes, policy
 
 from notifications.deliveries.rules import SECRET_KINDS
 from notifications.mail import compose
-from notifications.mail.agent_access import INVITE_KIND, RESET_KIND
+from notifications.mail.agent_access import CONTACT_KIND, INVITE_KIND, RESET_KIND
 from notifications.safety.rules import is_automatic
 
 LINK = "https://desk.example.com/set-password/abc.def"
@@ -36,6 +36,6 @@ def test_the_link_mail_names_the_agent_the_link_and_its_expiry() -> None:
 
 
 def test_link_mails_are_automatic_and_their_bytes_are_dropped_once_sent() -> None:
-    for kind in (INVITE_KIND, RESET_KIND):
+    for kind in (INVITE_KIND, RESET_KIND, CONTACT_KIND):
         assert is_automatic(kind)
         assert kind in SECRET_KINDS

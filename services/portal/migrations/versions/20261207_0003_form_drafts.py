@@ -1,7 +1,7 @@
 """form drafts: a contact's answers to a department form until it is sent, and their files
 
 Revision ID: 0003_form_drafts
-Revises: 91c46d784d77
+Revises: 0002_contact_passwords
 Create Date: 2026-12-07 23:00:00
 
 Hand-written (decision 0258). The lead re-chains it after another branch's 0002 at merge.
@@ -16,7 +16,7 @@ import chassis.db
 from chassis.db import JSONType
 
 revision: str = "0003_form_drafts"
-down_revision: str | Sequence[str] | None = "91c46d784d77"
+down_revision: str | Sequence[str] | None = "0002_contact_passwords"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

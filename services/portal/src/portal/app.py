@@ -26,8 +26,9 @@ from chassis.web_security import SecurityHeadersMiddleware, security_headers
 from contracts.cases_client import ContactCasesClient
 from portal.db.models import OutboxMessage
 from portal.settings import PortalSettings
-from portal.web import auth_routes, case_link_routes, case_routes, form_routes
-from portal.web.context import PortalContext
+from portal.web import auth_routes, branding_routes, case_link_routes, case_routes, form_routes, password_routes
+from portal.web.branding import BrandingCache, BrandingMiddleware
+from portal.web.context import PortalContext, SignInLimits
 from portal.web.errors import install_portal_error_handlers
 
 log = get_logger(__name__)
@@ -58,6 +59,7 @@ def create_app(settings: PortalSettings) -> FastAPI:
             limit=settings.magic_link_rate_limit,
             window_seconds=settings.magic_link_rate_window_seconds,
         )
+        cases = ContactCasesClient(rpc)
         app.state.ctx = PortalContext(
             settings=settings,
             engine=engine,
@@ -65,9 +67,11 @@ def create_app(settings: PortalSettings) -> FastAPI:
             relay=relay,
             relay_thread=relay_thread,
             rpc=rpc,
-            cases=ContactCasesClient(rpc),
+            cases=cases,
             link_limiter=limiter,
             sessions=SessionStore(redis, prefix=settings.redis_prefix, max_age=settings.session_max_age_seconds),
+            limits=SignInLimits.build(redis, settings),
+            branding=BrandingCache(cases, ttl=settings.branding_cache_seconds),
             form_limiter=RateLimiter(
                 redis,
                 prefix=settings.redis_prefix,
@@ -100,6 +104,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
 
     install_portal_error_handlers(app)
     mount_ops(app, settings.service_name, {"database": database, "broker": broker, "outbox_relay": outbox_relay})
+    # innermost: the signed-in contact's organisation (from the session) decides which branding a page shows
+    app.add_middleware(BrandingMiddleware, skip_prefixes=("/static/", "/healthz", "/metrics", "/branding"))
     # inside the cookie's middleware: looks the cookie's session id up in Redis, once per request
     app.add_middleware(
         ServerSessionMiddleware, store=_session_store, skip_prefixes=("/static/", "/healthz", "/metrics")
@@ -116,6 +122,8 @@ def create_app(settings: PortalSettings) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware, headers=security_headers(referrer_policy="no-referrer"))
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     app.include_router(auth_routes.router)
+    app.include_router(password_routes.router)
+    app.include_router(branding_routes.router)
     app.include_router(case_routes.router)
     app.include_router(case_link_routes.router)
     app.include_router(form_routes.router)  # department forms

@@ -1,9 +1,19 @@
 """Settings of the portal service (env prefix PORTAL_, shared ones HELPDESK_)."""
 
-from pydantic import model_validator
+from enum import StrEnum
+
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from chassis.settings import ServiceSettings
+
+
+class Registration(StrEnum):
+    """Who may set up a password account themselves (decision 0252)."""
+
+    OFF = "off"  # nobody: magic links only, and passwords already set
+    INVITE = "invite"  # contacts already in the directory (an agent added them, or they wrote to us)
+    OPEN = "open"  # those too, and anyone at a known organisation's mail domain (never a free-mail one)
 
 
 class PortalSettings(ServiceSettings):
@@ -23,6 +33,19 @@ class PortalSettings(ServiceSettings):
     redis_prefix: str = "portal"
     session_max_age_seconds: int = 7 * 24 * 3600
     session_cookie: str = "portal_session"
+    # PORTAL_REGISTRATION: off | invite | open
+    registration: Registration = Registration.INVITE
+    # failed password sign-ins, per e-mail address typed in and per client address, within the window
+    signin_failures_per_account: int = Field(default=10, ge=1)
+    signin_failures_per_address: int = Field(default=50, ge=1)
+    signin_window_seconds: int = Field(default=15 * 60, ge=1)
+    # mails with a link to set a password (registration, reset), per e-mail address and per client address
+    password_links_per_account: int = Field(default=3, ge=1)
+    password_links_per_address: int = Field(default=20, ge=1)
+    password_links_window_seconds: int = Field(default=3600, ge=1)
+    password_link_ttl_seconds: int = Field(default=3600, ge=60)
+    # how long a page reuses the branding it fetched from cases before asking again
+    branding_cache_seconds: float = 30.0
     rpc_timeout_seconds: float = 10.0
     page_size: int = 25
     # department forms: one file answer at most this large; a contact sends at most

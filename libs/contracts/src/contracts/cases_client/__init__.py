@@ -12,6 +12,7 @@ from contracts.cases_client.case import CaseRpc, ContactScopedRpc
 from contracts.cases_client.config import ConfigRpc
 from contracts.cases_client.directory import DirectoryRpc
 from contracts.cases_client.forms import FormRpc, PublishedFormRpc
+from contracts.cases_client.portal import BrandingAdminRpc, PortalRpc
 from contracts.cases_client.replies import AttachmentLimit, ClosedWithChildren, ContactCaseView, ContactPage, Health
 from contracts.cases_client.search import SearchRpc
 from contracts.cases_client.sla import FactsRpc, SlaRpc
@@ -50,6 +51,8 @@ class CasesRpc(
     TemplateRpc,
     SlaRpc,
     FactsRpc,
+    PortalRpc,
+    BrandingAdminRpc,
 ):
     """Every RPC of the cases service: name, keyword parameters, result."""
 
@@ -63,7 +66,7 @@ class CasesClient(CasesRpc, AsyncRpcClient):
         super().__init__(transport)
 
 
-class ContactCasesClient(ContactScopedRpc, PublishedFormRpc, AsyncRpcClient):
+class ContactCasesClient(ContactScopedRpc, PortalRpc, PublishedFormRpc, AsyncRpcClient):
     """Only the portal's contact-scoped methods and published forms: a customer-facing process cannot reach an
     agent's."""
 

@@ -73,11 +73,21 @@ class ContactScopedRpc:
         """The contact signing in with this address; NotFound for an address nobody uses."""
 
     @rpc_json
-    def list_cases_for_contact(self, *, contact_id: int, cursor: str | None = None, limit: int = 25) -> CasePage: ...
+    def list_cases_for_contact(
+        self,
+        *,
+        contact_id: int,
+        cursor: str | None = None,
+        limit: int = 25,
+        q: str | None = None,
+        closed: bool | None = None,
+        organisation: bool = False,
+    ) -> CasePage:
+        """Own cases; `organisation`: the organisation's when it shares them (D10); `closed`; `q` full text."""
 
     @rpc
     def get_case_for_contact(self, *, case_id: int, contact_id: int) -> ContactCaseView:
-        """NotFound when the case is not this contact's; only public messages."""
+        """NotFound unless the case is this contact's (or their sharing organisation's); only public messages."""
 
     @rpc
     def add_contact_message(self, *, case_id: int, contact_id: int, body: str) -> MessageRead: ...

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from cases.case.tables import Case, CaseHistory, Message
 from cases.common import case_rows as case_reads
 from cases.common import repo
 from cases.common.case_rows import CaseRows
+from cases.directory.tables import Contact, Organisation
 from cases.forms import reads as form_reads
 from cases.search import reads_filters as search_filters
 from cases.search import reads_listing as listing
 from contracts.case_config import HistoryEntry
-from contracts.cases import CaseFilter, MessageRead, Source, Visibility
+from contracts.cases import CaseFilter, MessageRead, Source, Status, Visibility
 from contracts.errors import NotFound
 from contracts.forms import CaseDetail
 from contracts.search import Viewer
@@ -62,15 +63,60 @@ def list_messages(
     return [repo.message_read(m) for m in session.scalars(query.order_by(Message.id))]
 
 
-def list_cases_for_contact(*, session: Session, contact_id: int, cursor: str | None, limit: int) -> CaseRows:
-    """The contact's own cases (D2/D10): the requester filter is forced, never taken from the caller."""
-    return list_cases(session=session, filters=CaseFilter(requester_id=contact_id, cursor=cursor, limit=limit))
+def list_cases_for_contact(
+    *,
+    session: Session,
+    contact_id: int,
+    cursor: str | None,
+    limit: int,
+    q: str | None = None,
+    closed: bool | None = None,
+    organisation: bool = False,
+) -> CaseRows:
+    """The contact's own cases (D2/D10): the requester filter is forced, never taken from the caller. With
+    `organisation`, their organisation's cases instead, when it lets its members see them (else their own).
+    `closed`: only resolved and closed cases (True) or only active ones (False); `q`: full text."""
+    statuses = [] if closed is None else sorted(_FINISHED if closed else set(Status) - _FINISHED)
+    filters = CaseFilter(cursor=cursor, limit=limit, q=q or None, statuses=statuses)
+    where = listing.filter_conditions(session, filters, search_filters.UNSCOPED)
+    organisation_id = _shared_organisation(session, contact_id) if organisation else None
+    if organisation_id is None:
+        where.append(Case.requester_id == contact_id)
+    else:
+        # a case is the organisation's when its requester is one of its contacts (or it was filed under it)
+        members = select(Contact.id).where(Contact.organisation_id == organisation_id)
+        where.append(or_(Case.requester_id.in_(members), Case.organisation_id == organisation_id))
+    return listing.page(session, where, filters.sort, filters.cursor, filters.limit)
+
+
+_FINISHED = {Status.RESOLVED, Status.CLOSED}
+
+
+def _organisations_case(session: Session, case: Case, contact_id: int) -> bool:
+    organisation_id = _shared_organisation(session, contact_id)
+    if organisation_id is None:
+        return False
+    if case.organisation_id == organisation_id:
+        return True
+    requester = session.get(Contact, case.requester_id) if case.requester_id is not None else None
+    return requester is not None and requester.organisation_id == organisation_id
+
+
+def _shared_organisation(session: Session, contact_id: int) -> int | None:
+    """The contact's organisation when it shows its members each other's cases (D10), else None."""
+    row = session.execute(
+        select(Organisation.id)
+        .join(Contact, Contact.organisation_id == Organisation.id)
+        .where(Contact.id == contact_id, Organisation.members_see_cases.is_(True))
+    ).first()
+    return int(row[0]) if row else None
 
 
 def get_case_for_contact(*, session: Session, case_id: int, contact_id: int) -> dict[str, Any]:
-    """A case and its public conversation, only if the contact is its requester (D4/D10)."""
+    """A case and its public conversation, only if the contact is its requester, or the case is their
+    organisation's and the organisation shares its cases with its members (D4/D10)."""
     case = session.get(Case, case_id)
-    if case is None or case.requester_id != contact_id:
+    if case is None or (case.requester_id != contact_id and not _organisations_case(session, case, contact_id)):
         # the same answer as a missing case: never reveal that someone else's case exists
         raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
     messages = list_messages(session=session, case_id=case_id, visibility=Visibility.PUBLIC)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from nameko.timer import timer
+from pydantic import Field
 
 from cases.case import reads as case_reads
 from cases.case import writes as case_writes
@@ -61,9 +62,26 @@ class CaseRpc(RpcBase):
             return case_reads.list_messages(session=session, case_id=case_id, visibility=visibility, viewer=viewer)
 
     @typed_rpc
-    def list_cases_for_contact(self, *, contact_id: LaxId, cursor: str | None = None, limit: PageLimit = 25) -> Any:
+    def list_cases_for_contact(
+        self,
+        *,
+        contact_id: LaxId,
+        cursor: str | None = None,
+        limit: PageLimit = 25,
+        q: Annotated[str, Field(max_length=200)] | None = None,
+        closed: bool | None = None,
+        organisation: bool = False,
+    ) -> Any:
         with self._read_session() as session:
-            return case_reads.list_cases_for_contact(session=session, contact_id=contact_id, cursor=cursor, limit=limit)
+            return case_reads.list_cases_for_contact(
+                session=session,
+                contact_id=contact_id,
+                cursor=cursor,
+                limit=limit,
+                q=q,
+                closed=closed,
+                organisation=organisation,
+            )
 
     @typed_rpc
     def get_case_for_contact(self, *, case_id: LaxId, contact_id: LaxId) -> dict[str, Any]:

@@ -36,6 +36,7 @@ def organisation_read(row: Organisation) -> OrganisationRead:
         name=row.name,
         domains=list(row.domains or []),
         colleagues_join_publicly=bool(row.colleagues_join_publicly),
+        members_see_cases=bool(row.members_see_cases),
     )
 
 

@@ -106,3 +106,5 @@ class Organisation(Base):
     # its mail domains (lower-case) and whether a colleague's reply on a member's case joins publicly (0220)
     domains: Mapped[list[Any]] = mapped_column(JSONType, default=list, server_default="[]")
     colleagues_join_publicly: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # its contacts see each other's cases in the portal (D10)
+    members_see_cases: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

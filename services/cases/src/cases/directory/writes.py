@@ -42,6 +42,7 @@ def save_organisation(
         row.name = data.name.strip()
         row.domains = domains
         row.colleagues_join_publicly = data.colleagues_join_publicly
+        row.members_see_cases = data.members_see_cases
         session.add(row)
         check_unique(session, "name", data.name)
         return organisation_read(row)

@@ -321,22 +321,29 @@ async def get_organisation(organisation_id: Id, ctx: Ctx, _who: DirectoryReader)
 
 def _mail_trust(organisation: directory.OrganisationWrite | directory.OrganisationRead | None) -> tuple[object, ...]:
     if organisation is None:
-        return ((), False)
-    return (tuple(sorted(d.strip().lower() for d in organisation.domains)), organisation.colleagues_join_publicly)
+        return ((), False, False)
+    return (
+        tuple(sorted(d.strip().lower() for d in organisation.domains)),
+        organisation.colleagues_join_publicly,
+        organisation.members_see_cases,
+    )
 
 
 def _only_admins_change_mail_trust(
     who: ApiPrincipal, data: directory.OrganisationWrite, current: directory.OrganisationRead | None
 ) -> None:
-    """An organisation's mail domains decide whose replies join its cases publicly: only an admin sets them."""
+    """An organisation's mail domains decide whose replies join its cases publicly, and `members_see_cases` who
+    sees its cases in the portal: only an admin sets them."""
     if _mail_trust(data) != _mail_trust(current):
-        roles.require_admin(who.role, "changing an organisation's mail domains or whether colleagues join publicly")
+        roles.require_admin(
+            who.role, "changing an organisation's mail domains, whether colleagues join publicly or see its cases"
+        )
 
 
 @router.post("/organisations", status_code=201, response_model=directory.OrganisationRead, responses={403: FORBIDDEN})
 async def create_organisation(data: directory.OrganisationWrite, change: WriterCreate) -> Response:
-    """Add an organisation (in the audit log). Mail domains and `colleagues_join_publicly` need an admin
-    (403 `role_forbidden`)."""
+    """Add an organisation (in the audit log). Mail domains, `colleagues_join_publicly` and `members_see_cases`
+    (its contacts see all its cases in the portal) need an admin (403 `role_forbidden`)."""
     _only_admins_change_mail_trust(change.who, data, None)
     saved = await change(
         "organisation", None, "create", load_before=None, apply=lambda: change.ctx.cases.save_organisation(data=data)
@@ -351,8 +358,9 @@ async def create_organisation(data: directory.OrganisationWrite, change: WriterC
 )
 async def update_organisation(organisation_id: Id, data: directory.OrganisationWrite, change: WriterChange) -> Response:
     """Change an organisation: name, mail domains, colleagues joining publicly (in the audit log; 422
-    `free_mail_domain` for a free-mail domain). Changing the mail domains or `colleagues_join_publicly` needs an
-    admin (403 `role_forbidden`); an agent may rename."""
+    `free_mail_domain` for a free-mail domain). Changing the mail domains, `colleagues_join_publicly` or
+    `members_see_cases` (its contacts see all its cases in the portal) needs an admin (403 `role_forbidden`); an
+    agent may rename."""
     ctx = change.ctx
     _only_admins_change_mail_trust(change.who, data, await objects.organisation(ctx, organisation_id))
     saved = await change(

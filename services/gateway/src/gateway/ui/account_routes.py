@@ -12,6 +12,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.responses import Response
 
+from chassis import passwords
 from chassis.logging import get_logger
 from chassis.ratelimit import RateDecision
 from chassis.sessions import SessionStoreUnavailable
@@ -20,7 +21,6 @@ from contracts import cases as c
 from contracts import errors
 from gateway import access, accounts
 from gateway.context import AppContext, get_context
-from gateway.domain import passwords
 from gateway.domain.access_links import LinkState, Purpose
 from gateway.ui import session as s
 from gateway.ui.routes import checked_form

@@ -259,7 +259,10 @@ async def rename_organisation(organisation_id: PageId, request: Request, ctx: Ct
     name = common.text(form, "name")
     try:
         data = directory.OrganisationWrite(
-            name=name, domains=found.domains, colleagues_join_publicly=found.colleagues_join_publicly
+            name=name,
+            domains=found.domains,
+            colleagues_join_publicly=found.colleagues_join_publicly,
+            members_see_cases=found.members_see_cases,
         )
         saved = await directory_changes.change_organisation(
             ctx, agent, data, organisation_id, common.text(form, "version")

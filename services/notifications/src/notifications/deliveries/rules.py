@@ -10,7 +10,7 @@ from datetime import timedelta
 # a delivery in one of these states is sent once its next_attempt_at has come
 DUE_STATUSES = ("queued", "failed")
 # mail whose body is a bearer credential: its bytes are dropped once the delivery has ended
-SECRET_KINDS = frozenset({"magic_link", "agent_invite", "password_reset"})
+SECRET_KINDS = frozenset({"magic_link", "agent_invite", "password_reset", "portal_password"})
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Use cases: mail an agent the link where they set a password (an invitation, a reset).
+"""Use cases: mail the link where someone sets a password: an agent (an invitation, a reset), a customer of
+the portal (a registration, a reset).
 
 Like the portal's sign-in link, the mail is a bearer credential: its bytes are dropped once delivered.
 """
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from contracts.envelope import Envelope
 from contracts.gateway import AgentInvited, AgentPasswordResetRequested
+from contracts.portal import ContactPasswordLinkRequested, PasswordLinkPurpose
 from notifications.mail import compose
 from notifications.mail.service_mail import queue_service_mail
 from notifications.ratelimit import Counter
@@ -18,6 +20,7 @@ from notifications.settings import NotificationsSettings
 
 INVITE_KIND = "agent_invite"
 RESET_KIND = "password_reset"
+CONTACT_KIND = "portal_password"
 
 
 def mail_invitation(
@@ -56,6 +59,31 @@ def mail_password_reset(
         subject="Reset your help desk password",
         intro="Someone asked to reset the password of your help desk account.",
         action="Choose a new password",
+        link_url=event.link_url,
+        expires_at=event.expires_at,
+    )
+
+
+def mail_contact_password_link(
+    *, session: Session, settings: NotificationsSettings, envelope: Envelope, counter: Counter | None = None
+) -> None:
+    """On `contact_password_link_requested`: mail a portal customer the link where they choose a password."""
+    event = envelope.open(ContactPasswordLinkRequested)
+    registering = event.purpose is PasswordLinkPurpose.REGISTER
+    _mail(
+        session=session,
+        settings=settings,
+        envelope=envelope,
+        counter=counter,
+        kind=CONTACT_KIND,
+        to=compose.Mailbox(event.email, event.name),
+        subject="Set up your support portal account" if registering else "Reset your support portal password",
+        intro=(
+            "You asked for an account on our support portal. Choose a password to finish."
+            if registering
+            else "Someone asked to reset the password of your support portal account."
+        ),
+        action="Choose your password" if registering else "Choose a new password",
         link_url=event.link_url,
         expires_at=event.expires_at,
     )

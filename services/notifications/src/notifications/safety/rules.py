@@ -40,6 +40,7 @@ AUTOMATIC_KINDS = frozenset(
         "magic_link",
         "agent_invite",
         "password_reset",
+        "portal_password",
         "resolved_notice",
         "closed_notice",
         "completion_request",

@@ -31,3 +31,13 @@ def clean_reply(raw: str) -> str:
     if len(text) > MAX_REPLY_CHARS:
         raise FormError(f"The message is too long (at most {MAX_REPLY_CHARS:,} characters).")
     return text
+
+
+def clean_name(raw: str) -> str:
+    """A person's name for a new account: required, one line, at most 200 characters."""
+    text = " ".join(raw.split())
+    if not text:
+        raise FormError("Enter your name.")
+    if len(text) > 200:
+        raise FormError("The name is too long (at most 200 characters).")
+    return text

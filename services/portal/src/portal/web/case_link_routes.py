@@ -10,6 +10,7 @@ from starlette.responses import RedirectResponse, Response
 
 from chassis.logging import get_logger
 from contracts.tokens import CaseLinkRefused, read_case_link_token
+from portal.web.auth_routes import profile_of
 from portal.web.context import PortalContext, get_context
 from portal.web.session import open_case_by_link
 from portal.web.templating import render
@@ -31,6 +32,9 @@ async def open_case_link(request: Request, ctx: Ctx, token: str) -> Response:
     # ownership is checked by cases (not_found -> 404 page) before any session is opened
     view = await ctx.cases.get_case_for_contact(case_id=case_id, contact_id=contact_id)
     email = view.case.requester.email if view.case.requester and view.case.requester.email else ""
-    await open_case_by_link(request, ctx.sessions, contact_id=contact_id, case_id=case_id, email=email or "")
+    profile = await profile_of(ctx, contact_id)
+    await open_case_by_link(
+        request, ctx.sessions, contact_id=contact_id, case_id=case_id, email=email or "", profile=profile
+    )
     log.info("case_link_opened", case_id=case_id, contact_id=contact_id)
     return RedirectResponse(f"/cases/{case_id}", status_code=303)

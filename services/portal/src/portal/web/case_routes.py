@@ -13,7 +13,7 @@ from contracts.cases import AuthorType
 from contracts.cases_client import ContactCaseView
 from portal.domain.forms import FormError, clean_reply
 from portal.web.context import PortalContext, get_context
-from portal.web.session import SignedInContact, SignInRequired, check_csrf, require_contact
+from portal.web.session import SignedInContact, SignInRequired, check_csrf, current_contact, require_contact
 from portal.web.templating import ACTIVE_STATUSES, render
 
 router = APIRouter()
@@ -24,25 +24,55 @@ Contact = Annotated[SignedInContact, Depends(require_contact)]
 CaseId = Annotated[LaxId, Path()]
 
 
+# what the home page shows beside the cases: each tile is a partial of its own (department forms, notices...)
+HOME_TILES: list[str] = ["_form_tiles.html"]
+SHOWS = ("all", "active", "closed")
+
+
 @router.get("/")
 async def my_cases(
-    request: Request, ctx: Ctx, contact: Contact, cursor: Annotated[str | None, Query(max_length=500)] = None
+    request: Request,
+    ctx: Ctx,
+    contact: Contact,
+    cursor: Annotated[str | None, Query(max_length=500)] = None,
+    q: Annotated[str, Query(max_length=200)] = "",
+    show: Annotated[str, Query(max_length=10)] = "all",
+    scope: Annotated[str, Query(max_length=20)] = "mine",
 ) -> Response:
+    """The home page: the contact's cases (D2), active and closed, searchable; their organisation's too when it
+    shares them (D10). Unknown `show`/`scope` values fall back to the defaults, they are only links."""
     if contact.case_scope is not None:
         # opened by a case link: that case is all this session may see
         return RedirectResponse(f"/cases/{contact.case_scope}", status_code=303)
+    show = show if show in SHOWS else "all"
+    organisation = scope == "organisation" and contact.sees_organisation_cases
+    query = " ".join(q.split())
     page, forms = await asyncio.gather(
-        ctx.cases.list_cases_for_contact(contact_id=contact.id, cursor=cursor or None, limit=ctx.settings.page_size),
+        ctx.cases.list_cases_for_contact(
+            contact_id=contact.id,
+            cursor=cursor or None,
+            limit=ctx.settings.page_size,
+            q=query or None,
+            closed=None if show == "all" else show == "closed",
+            organisation=organisation,
+        ),
         ctx.cases.list_published_forms(),
     )
     active = [c for c in page.items if c.status in ACTIVE_STATUSES]
     finished = [c for c in page.items if c.status not in ACTIVE_STATUSES]
+    filters = {"q": query, "show": show, "scope": "organisation" if organisation else "mine"}
     context = {
         "active": active,
         "finished": finished,
         "next_cursor": page.next,
         "paged": bool(cursor),
         "forms": forms,  # department tiles (_form_tiles.html)
+        "filters": filters,
+        "filtered": bool(query) or show != "all",
+        "organisation": organisation,
+        "may_see_organisation": contact.sees_organisation_cases,
+        "home_tiles": HOME_TILES,
+        "password_set": request.query_params.get("password_set") == "1",
     }
     return render(request, "cases.html", context)
 
@@ -88,8 +118,12 @@ def _render_case(
     first = view.messages[0].body_text.strip() if view.messages else ""
     # an e-mail case's description repeats its first message; show it only when it adds something
     description = view.case.description.strip()
+    contact = current_contact(request)
+    own = contact is not None and view.case.requester is not None and view.case.requester.id == contact.id
     context = {
         "case": view.case,
+        # a colleague's case (D10) is shown, but only its requester replies on it
+        "own": own,
         "messages": view.messages,
         "description": description if description and description != first else "",
         "contact_author": AuthorType.CONTACT,

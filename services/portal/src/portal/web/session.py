@@ -24,6 +24,9 @@ class SignedInContact:
     email: str
     # set when a signed case link (D5) opened the session: it may see this one case only
     case_scope: int | None = None
+    # the contact's organisation lets its members see each other's cases (D10), as cases said at sign-in
+    sees_organisation_cases: bool = False
+    organisation_id: int | None = None
 
     def may_open(self, case_id: int) -> bool:
         return self.case_scope is None or self.case_scope == case_id
@@ -57,6 +60,8 @@ def current_contact(request: Request) -> SignedInContact | None:
         id=contact_id,
         email=str(data.get("email", "")),
         case_scope=scope if isinstance(scope, int) else None,
+        sees_organisation_cases=data.get("sees_organisation_cases") is True,
+        organisation_id=organisation if isinstance(organisation := data.get("organisation_id"), int) else None,
     )
 
 
@@ -85,21 +90,31 @@ async def _start(request: Request, store: SessionStore, contact_id: int, data: d
     set_session_data(request, {"contact_id": contact_id, **data})
 
 
-async def sign_in(request: Request, store: SessionStore, *, contact_id: int, email: str) -> str:
-    """Start a fresh session for the contact (a new CSRF token too); returns where to go next."""
+async def sign_in(
+    request: Request, store: SessionStore, *, contact_id: int, email: str, profile: dict[str, object] | None = None
+) -> str:
+    """Start a fresh session for the contact (a new CSRF token too); returns where to go next.
+
+    `profile`: what cases said of the contact (organisation, whether it shares its cases), kept for the session."""
     target = safe_next(request.session.get("next"))
-    await _start(request, store, contact_id, {"email": email})
+    await _start(request, store, contact_id, {"email": email, **(profile or {})})
     return target
 
 
 async def open_case_by_link(
-    request: Request, store: SessionStore, *, contact_id: int, case_id: int, email: str
+    request: Request,
+    store: SessionStore,
+    *,
+    contact_id: int,
+    case_id: int,
+    email: str,
+    profile: dict[str, object] | None = None,
 ) -> None:
     """A signed case link (D5): a session limited to that case, unless this contact is fully signed in already."""
     current = current_contact(request)
     if current is not None and current.id == contact_id and current.case_scope is None:
         return
-    await _start(request, store, contact_id, {"email": email, "case_scope": case_id})
+    await _start(request, store, contact_id, {"email": email, "case_scope": case_id, **(profile or {})})
 
 
 async def sign_out(request: Request, store: SessionStore) -> None:

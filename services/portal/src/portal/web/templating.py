@@ -11,6 +11,7 @@ from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
 from contracts.cases import Status
+from portal.web.branding import Branding
 from portal.web.session import csrf_token, current_contact
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().parents[1] / "templates"))
@@ -36,7 +37,13 @@ TEMPLATES.env.globals["status_label"] = lambda status: STATUS_LABELS.get(status,
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None, *, status_code: int = 200) -> Response:
     """A page; private pages must not be cached by browsers or proxies."""
-    page = {"contact": current_contact(request), "csrf_token": csrf_token(request), **(context or {})}
+    branding = getattr(request.state, "branding", None) or Branding()
+    page = {
+        "contact": current_contact(request),
+        "csrf_token": csrf_token(request),
+        "branding": branding,
+        **(context or {}),
+    }
     response = TEMPLATES.TemplateResponse(request, name, page, status_code=status_code)
     response.headers["Cache-Control"] = "no-store"
     return response

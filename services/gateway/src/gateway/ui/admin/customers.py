@@ -48,8 +48,16 @@ ORG_FIELDS = [
         ),
         "options": [],
     },
+    {
+        "f": Field(
+            "members_see_cases",
+            "Its contacts see all of the organisation's cases in the customer portal, not only their own",
+            kind="checkbox",
+        ),
+        "options": [],
+    },
 ]
-ORG_FIELD_NAMES = {"name", "domains", "colleagues_join_publicly"}
+ORG_FIELD_NAMES = {"name", "domains", "colleagues_join_publicly", "members_see_cases"}
 
 
 def _org_form(form: FormData) -> dict[str, Any]:
@@ -59,6 +67,7 @@ def _org_form(form: FormData) -> dict[str, Any]:
         "name": common.text(form, "name"),
         "domains": [d for d in (line.strip() for line in lines) if d],
         "colleagues_join_publicly": form.get("colleagues_join_publicly") is not None,
+        "members_see_cases": form.get("members_see_cases") is not None,
     }
 
 
@@ -141,7 +150,12 @@ async def _organisation_page(
         "values": _org_shown(
             name
             if name is not None
-            else {"name": org.name, "domains": org.domains, "colleagues_join_publicly": org.colleagues_join_publicly}
+            else {
+                "name": org.name,
+                "domains": org.domains,
+                "colleagues_join_publicly": org.colleagues_join_publicly,
+                "members_see_cases": org.members_see_cases,
+            }
         ),
         "errors": name_errors or {},
         "contacts": contacts,

@@ -18,6 +18,7 @@ from gateway.ui.admin import (
     mail_health,
     mailboxes,
     people,
+    portal_branding,
     signatures,
     sla,
 )
@@ -36,6 +37,7 @@ people.install(router)
 mailboxes.install(router)
 signatures.install(router)
 customer_mail.install(router)
+portal_branding.install(router)
 case_config.install(router)
 case_fields.install(router)
 sla.install(router)

@@ -6,7 +6,7 @@ import hashlib
 
 import pytest
 
-from gateway.domain import passwords
+from chassis import passwords
 
 
 def _scrypt_hash(password: str) -> str:

@@ -1,4 +1,5 @@
-"""Agent passwords: Argon2id hashes through argon2-cffi, and the rules a new password must pass (decision 0188).
+"""Passwords of agents and customers: Argon2id hashes through argon2-cffi, and the rules a new password must
+pass (decisions 0188, 0251).
 
 Hashes made before Argon2 (`scrypt$n$r$p$salt$hash`, standard library) still verify; `needs_rehash` says so,
 and the next successful sign-in stores an Argon2id hash instead.
@@ -87,7 +88,7 @@ _TACKED_ON = "0123456789!@#$%^&*()_+-=.,;:?~ "
 
 
 def password_problem(password: str, *, email: str = "") -> str | None:
-    """Why `password` may not be an agent's password, or None when it may."""
+    """Why `password` may not be used (too short, too long, too common, the e-mail address), or None."""
     if len(password) < MIN_LENGTH:
         return f"Use at least {MIN_LENGTH} characters."
     if len(password) > MAX_LENGTH:
