@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
 from contracts.filenames import FileName
+from contracts.notifications import ConversationMode
 
 SERVICE = "cases"
 
@@ -34,6 +35,8 @@ class Priority(StrEnum):
 
 
 class Source(StrEnum):
+    """The sources the system itself sets; admins add their own to the list agents choose from (A7)."""
+
     EMAIL = "email"
     PORTAL = "portal"
     PHONE = "phone"
@@ -41,6 +44,17 @@ class Source(StrEnum):
     SMS = "sms"
     AGENT = "agent"
     SCHEDULED = "scheduled"
+
+
+# a case's source: the key of an entry of the admin's list of sources (`list_case_sources`); the built-in
+# ones are the values of `Source`
+SourceKey = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z][a-z0-9_]*$")]
+
+INFORM_CONTACT_DESCRIPTION = (
+    "How the contact hears about this case (B16): `never` (no mail), `link` (a short mail with the signed link "
+    "to the case, never the conversation's text), `full` (the replies in full, threaded). null: the "
+    "organisation's customer mail setting decides (and, without one, the workspace's)."
+)
 
 
 class Visibility(StrEnum):
@@ -132,7 +146,7 @@ class CaseRead(CasesModel):
     description: str = ""
     status: Status
     priority: Priority
-    source: Source
+    source: str
     requester: ContactRef | None = None
     assignee: AgentRef | None = None
     group: GroupRef | None = None
@@ -160,15 +174,19 @@ class CaseRead(CasesModel):
     # -- SLA (B13): values of contracts.sla.SlaState; the nearest due time of a running target
     sla_state: str = "none"
     sla_due_at: datetime | None = None
-    # the mailbox address an email case came in on (None for other sources); customer mail uses it
+    # the mailbox address an email case came in on, or an agent's new email went out from (None for other
+    # sources); customer mail is sent from it
     mailbox: str | None = None
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
 
 
 class CaseCreate(CasesModel):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=100_000)
     priority: Priority = Priority.MEDIUM
-    source: Source = Source.API
+    source: SourceKey = Field(
+        default="api", description="A key of the admin's list of sources (`GET /api/v1/sources`)."
+    )
     requester_email: EmailStr | None = None
     requester_name: Name = ""
     assignee_id: Id | None = None
@@ -184,6 +202,9 @@ class CaseCreate(CasesModel):
     tags: Tags = []
     follower_ids: Ids = []
     custom_fields: FieldValues = {}
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
+    # the mailbox customer mail of the case is sent from (an agent's new email, A7); mail's own cases set it
+    mailbox: EmailStr | None = None
 
 
 class CaseUpdate(CasesModel):
@@ -210,6 +231,9 @@ class CaseUpdate(CasesModel):
     follower_ids: Ids | None = None
     custom_fields: FieldValues | None = None
     dormant: Dormancy | None = None
+    source: SourceKey | None = Field(default=None, description="A key of the admin's list of sources.")
+    # an explicit null returns the case to the organisation's setting
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
 
 
 class MessageRead(CasesModel):
@@ -282,7 +306,7 @@ class CaseFilter(CasesModel):
     # -- advanced search (see docs/search.md)
     statuses: list[Status] = Field(default=[], max_length=10)
     priorities: list[Priority] = Field(default=[], max_length=10)
-    sources: list[Source] = Field(default=[], max_length=10)
+    sources: list[SourceKey] = Field(default=[], max_length=10)
     group_ids: list[Id] = Field(default=[], max_length=100)
     category: str | None = Field(default=None, max_length=200)
     type_id: Id | None = None

@@ -38,6 +38,11 @@ async def case_type(ctx: AppContext, type_id: int) -> case_config.CaseTypeRead:
     return _pick(await ctx.cases.list_case_types(), type_id, "type")
 
 
+async def case_source(ctx: AppContext, key: str) -> case_config.CaseSourceRead | None:
+    """The source under `key`, or None: a PUT of a new key creates it."""
+    return next((s for s in await ctx.cases.list_case_sources() if s.key == key), None)
+
+
 async def case_status(ctx: AppContext, status_id: int) -> case_config.CaseStatusRead:
     return _pick(await ctx.cases.list_case_statuses(), status_id, "status")
 

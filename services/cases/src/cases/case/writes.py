@@ -19,7 +19,7 @@ from cases.case import rules as workflow
 from cases.case import writes_automation as case_rules
 from cases.case import writes_edit as case_edit
 from cases.case.tables import Case, IdempotencyKey, Message
-from cases.common import repo
+from cases.common import model_repo, repo
 from cases.common.case_state import stamp_status, touch
 from cases.common.runtime import Runtime
 from chassis.db import utcnow
@@ -152,7 +152,7 @@ def build_case(
         description=data.description,
         status=Status.NEW.value,
         priority=data.priority.value,
-        source=data.source.value,
+        source=data.source,
         requester_id=requester_id,
         assignee_id=data.assignee_id,
         group_id=data.group_id,
@@ -160,8 +160,10 @@ def build_case(
         created_at=now,
         updated_at=now,
         held_for_approval=held,
-        mailbox=mailbox,
+        mailbox=mailbox or (str(data.mailbox).lower() if data.mailbox else None),
     )
+    if not intake and data.source not in {s.value for s in Source}:
+        model_repo.require_source(session, data.source)  # the system's own sources need no entry
     created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
     return NewCase(case=case, created=created, actor=actor)
 
@@ -270,7 +272,7 @@ def follow_up(
     data = CaseCreate(
         title=closed.title,
         description=message.body_text[:100_000],
-        source=Source(closed.source),
+        source=closed.source,
         group_id=closed.group_id,
     )
     case = open_case(

@@ -20,15 +20,22 @@ from contracts.search import Viewer
 # the side panel's controls, named as the API's fields; built-ins an admin may hide or require (cases' H2 rules)
 CONFIGURABLE = ("type_id", "category", "solution", "due_at", "external_ref", "organisation_id", "follower_ids", "tags")
 _IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id")
-_TEXTS = ("category", "solution", "external_ref")
+_TEXTS = ("category", "solution", "external_ref", "inform_contact")  # '' clears it (inform_contact: the org's)
 CUSTOM_PREFIX = "custom_fields."
 DORMANT = "dormant"
+# how the case's contact is informed (B16); '' follows the organisation's customer mail setting
+INFORM_CHOICES = [
+    ("", "Organisation's setting"),
+    ("full", "Email conversation"),
+    ("link", "Link only"),
+    ("never", "Never"),
+]
 TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
 
 
 async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
     """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
-    statuses, types, configs, custom, organisations, contacts, recent, signature = await asyncio.gather(
+    statuses, types, configs, custom, organisations, contacts, recent, signature, sources = await asyncio.gather(
         cases.list_case_statuses(),
         cases.list_case_types(),
         cases.list_field_configs(),
@@ -37,6 +44,7 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         cases.list_contacts(limit=100),
         cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
         _signature(cases, agent_id, case.mailbox),
+        cases.list_case_sources(),
     )
     rules = {f.field: f for f in configs}
     shown = {name: not (rules[name].hidden or not rules[name].used) if name in rules else True for name in CONFIGURABLE}
@@ -57,6 +65,11 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         "follower_choices": sorted(follower_choices.items(), key=lambda kv: kv[1].lower()),
         "tag_suggestions": tags,
         "signature": signature,
+        # the admin's active sources, and the case's own even when an admin has hidden it since (A7)
+        "case_sources": [src for src in sources if src.active or src.key == case.source],
+        "inform_choices": INFORM_CHOICES,
+        "source_name": next((src.name for src in sources if src.key == case.source), case.source),
+        "inform_label": dict(INFORM_CHOICES)[case.inform_contact.value if case.inform_contact else ""],
     }
 
 
@@ -113,6 +126,8 @@ def current_values(case: c.CaseRead) -> dict[str, Any]:
         "organisation_id": case.organisation.id if case.organisation else None,
         "tags": sorted(case.tags),
         "follower_ids": sorted(f.id for f in case.followers),
+        "source": case.source,
+        "inform_contact": case.inform_contact.value if case.inform_contact else None,
         **{f"{CUSTOM_PREFIX}{k}": v for k, v in case.custom_fields.items()},
     }
 
@@ -167,7 +182,7 @@ def changes_from_form(
         if name not in now and not name.startswith(CUSTOM_PREFIX):
             continue
         value = read_field(form, name)
-        if name == "status" and not value:
+        if name in ("status", "source") and not value:
             continue
         if value == now.get(name) or (value in (None, "") and now.get(name) in (None, "")):
             continue

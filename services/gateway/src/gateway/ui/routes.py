@@ -112,7 +112,6 @@ async def case_list(
         "cursor": cursor,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
-        "sources": list(c.Source),
         "sla_choices": SLA_CHOICES,
     }
     return s.render(request, "case_list.html", context)
@@ -120,8 +119,12 @@ async def case_list(
 
 async def case_list_options(ctx: AppContext) -> dict[str, Any]:
     """The choices of the list's filter pickers and bulk bar (agents, groups, types, organisations)."""
-    agents, groups, types, organisations = await asyncio.gather(
-        ctx.cases.list_agents(), ctx.cases.list_groups(), ctx.cases.list_case_types(), ctx.cases.list_organisations()
+    agents, groups, types, organisations, sources = await asyncio.gather(
+        ctx.cases.list_agents(),
+        ctx.cases.list_groups(),
+        ctx.cases.list_case_types(),
+        ctx.cases.list_organisations(),
+        ctx.cases.list_case_sources(),
     )
     return {
         "agents": sorted(agents, key=lambda a: a.name.casefold()),
@@ -129,6 +132,7 @@ async def case_list_options(ctx: AppContext) -> dict[str, Any]:
         "groups": sorted(groups, key=lambda g: g.name.casefold()),
         "types": [t for t in types if t.active],
         "organisations": sorted(organisations, key=lambda o: o.name.casefold()),
+        "sources": sources,  # hidden ones too: cases keep them, and the list finds them
     }
 
 
@@ -201,7 +205,6 @@ async def _case_page(
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
-        "sources": list(c.Source),
         "error": error,
         "saved": saved,
     }

@@ -221,9 +221,12 @@ def case_link_url(*, portal_url: str, case: CaseRead, secret: str, ttl_seconds: 
 # -- who gets which mail (E1, E4) --------------------------------------------------------------
 
 
-def confirmation_recipient(case: CaseRead) -> str | None:
-    """The address a confirmation would go to: only email cases with a requester email get one."""
+def confirmation_recipient(case: CaseRead, started_by: AuthorType | None = None) -> str | None:
+    """The address a confirmation would go to: only email cases with a requester email get one, and never a
+    case an agent started by writing to the contact (A7): the agent's own mail is what the contact gets."""
     if case.source != Source.EMAIL or case.requester is None or not case.requester.email:
+        return None
+    if started_by is AuthorType.AGENT:
         return None
     return case.requester.email
 
