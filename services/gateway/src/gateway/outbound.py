@@ -98,6 +98,10 @@ async def start_email_case(
     ctx: AppContext, *, actor: c.Actor, data: EmailCaseCreate, uploads: list[Upload]
 ) -> tuple[c.CaseRead, c.MessageRead]:
     """Open the case and post the agent's mail as its first public reply (notifications sends it)."""
+    if actor.type is not c.AuthorType.AGENT:  # only an agent's public reply is mailed to the contact
+        raise errors.DomainError(
+            errors.AGENT_REQUIRED, "a new email is written by an agent: use an API key linked to an agent"
+        )
     if data.inform_contact is ConversationMode.NEVER:
         raise errors.ValidationFailed(
             message="a new email needs a contact who is informed: choose link or full, or the organisation's",
