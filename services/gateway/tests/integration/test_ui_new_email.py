@@ -1,4 +1,4 @@
-""""New email" (A7), the admin's list of sources and the side panel's source and "inform the contact" (B16) in a
+""" "New email" (A7), the admin's list of sources and the side panel's source and "inform the contact" (B16) in a
 real Chromium against the real gateway, cases and mail gateway: an agent writes to a contact from a mailbox with
 a file, the case opens with the mail as its first reply; a mailbox that is not ours is refused with what was
 typed kept; the side panel changes the source and how the contact is informed; axe-core finds nothing serious."""
@@ -115,3 +115,31 @@ def test_an_agent_writes_to_a_contact_and_sets_how_they_are_informed(page: Page,
         page.goto(f"/cases/{case_id}")
         page.locator("#case-fields").screenshot(path=str(SCREENSHOTS / f"side-panel-{width}.png"))
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.mark.browser
+def test_a_solution_of_a_resolved_case_like_this_one_goes_into_the_reply(page: Page, api: httpx.Client) -> None:
+    tag = uuid.uuid4().hex[:6]
+    me = next(a for a in api.get("/api/v1/agents").json()["items"] if a["email"] == "admin@example.com")
+    category = f"Printers {tag}"
+    solved = api.post(
+        "/api/v1/cases",
+        json={"title": f"Paper jam {tag}", "category": category, "solution": "Open tray 2 and pull the roller."},
+    ).json()
+    changed = api.patch(
+        f"/api/v1/cases/{solved['id']}",
+        json={"assignee_id": me["id"], "status": "resolved"},
+        headers={"If-Match": str(solved["version"])},
+    )
+    assert changed.status_code == 200, changed.text
+    other = api.post("/api/v1/cases", json={"title": "Unrelated", "category": "Phones", "solution": "Not this."})
+    assert other.status_code == 201, other.text
+    case = api.post("/api/v1/cases", json={"title": f"Jammed again {tag}", "category": category}).json()
+
+    page.goto(f"/cases/{case['id']}")
+    page.get_by_role("button", name="Insert suggested solution").click()
+    menu = page.locator("#solutions .dropdown-menu")
+    expect(menu.get_by_role("button")).to_have_count(1)
+    menu.get_by_role("button", name=re.compile(f"Paper jam {tag}")).click()
+    expect(page.locator("#reply-body")).to_have_value("Open tray 2 and pull the roller.")
+    _no_serious(page)

@@ -30,12 +30,25 @@ INFORM_CHOICES = [
     ("link", "Link only"),
     ("never", "Never"),
 ]
+SOLVED_LOOKED_AT = 25  # how many resolved cases like this one the suggested solutions are picked from
+SUGGESTIONS = 5
 TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
 
 
 async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
     """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
-    statuses, types, configs, custom, organisations, contacts, recent, signature, sources = await asyncio.gather(
+    (
+        statuses,
+        types,
+        configs,
+        custom,
+        organisations,
+        contacts,
+        recent,
+        signature,
+        sources,
+        solved,
+    ) = await asyncio.gather(
         cases.list_case_statuses(),
         cases.list_case_types(),
         cases.list_field_configs(),
@@ -45,6 +58,7 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
         _signature(cases, agent_id, case.mailbox),
         cases.list_case_sources(),
+        cases.list_cases(filters=solved_like(case), viewer=viewer),
     )
     rules = {f.field: f for f in configs}
     shown = {name: not (rules[name].hidden or not rules[name].used) if name in rules else True for name in CONFIGURABLE}
@@ -68,9 +82,38 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         # the admin's active sources, and the case's own even when an admin has hidden it since (A7)
         "case_sources": [src for src in sources if src.active or src.key == case.source],
         "inform_choices": INFORM_CHOICES,
+        "suggested_solutions": suggested_solutions(case, solved.items),
         "source_name": next((src.name for src in sources if src.key == case.source), case.source),
         "inform_label": dict(INFORM_CHOICES)[case.inform_contact.value if case.inform_contact else ""],
     }
+
+
+def solved_like(case: c.CaseRead) -> c.CaseFilter:
+    """Resolved and closed cases like this one (B16's suggested solutions): of its category, else of its type,
+    else matching its title; the most recently changed first."""
+    like: dict[str, Any] = {"q": case.title[:200]}
+    if case.category:
+        like = {"category": case.category}
+    elif case.type is not None:
+        like = {"type_id": case.type.id}
+    return c.CaseFilter(
+        statuses=[c.Status.RESOLVED, c.Status.CLOSED], sort=c.CaseSort.UPDATED_DESC, limit=SOLVED_LOOKED_AT, **like
+    )
+
+
+def suggested_solutions(case: c.CaseRead, solved: list[c.CaseRead]) -> list[tuple[c.CaseRead, str]]:
+    """The solutions those cases recorded, each text once, at most `SUGGESTIONS`, to insert into a reply."""
+    seen: set[str] = set()
+    picked: list[tuple[c.CaseRead, str]] = []
+    for other in solved:
+        text = (other.solution or "").strip()
+        if other.id == case.id or not text or text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        picked.append((other, text))
+        if len(picked) == SUGGESTIONS:
+            break
+    return picked
 
 
 async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
