@@ -143,3 +143,16 @@ def test_a_solution_of_a_resolved_case_like_this_one_goes_into_the_reply(page: P
     menu.get_by_role("button", name=re.compile(f"Paper jam {tag}")).click()
     expect(page.locator("#reply-body")).to_have_value("Open tray 2 and pull the roller.")
     _no_serious(page)
+
+
+@pytest.mark.browser
+def test_a_new_case_takes_its_source_from_the_list(page: Page, api: httpx.Client) -> None:
+    title = f"Came to the desk {uuid.uuid4().hex[:6]}"
+    page.goto("/cases/new")
+    expect(page.get_by_label("Source")).to_have_value("agent")
+    page.get_by_label("Title").fill(title)
+    page.get_by_label("Source").select_option(label="Walk-in")
+    page.get_by_role("button", name="Create case").click()
+    expect(page).to_have_url(re.compile(r"/cases/\d+$"))
+    case = api.get(f"/api/v1/cases/{page.url.rsplit('/', 1)[1]}").json()
+    assert (case["title"], case["source"]) == (title, "walk_in")

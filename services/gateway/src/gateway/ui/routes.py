@@ -136,30 +136,36 @@ async def case_list_options(ctx: AppContext) -> dict[str, Any]:
     }
 
 
+async def _new_case_choices(ctx: AppContext) -> dict[str, Any]:
+    groups, sources = await asyncio.gather(ctx.cases.list_groups(), ctx.cases.list_case_sources())
+    return {"groups": groups, "priorities": list(c.Priority), "sources": [x for x in sources if x.active]}
+
+
 @router.get("/cases/new")
 async def new_case_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    groups = await ctx.cases.list_groups()
-    return s.render(request, "case_new.html", {"groups": groups, "priorities": list(c.Priority), "values": {}})
+    return s.render(request, "case_new.html", {**await _new_case_choices(ctx), "values": {}})
 
 
 @router.post("/cases/new")
 async def new_case(request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
-    values = {k: _text(form, k) for k in ("title", "description", "priority", "requester_email", "requester_name")}
+    names = ("title", "description", "priority", "requester_email", "requester_name", "source")
+    values = {k: _text(form, k) for k in names}
     try:
         data = c.CaseCreate(
             title=values["title"],
             description=values["description"],
             priority=c.Priority(values["priority"] or "medium"),
-            source=c.Source.AGENT,
+            source=values["source"] or c.Source.AGENT.value,  # one of the admin's list (A7)
             requester_email=values["requester_email"] or None,
             requester_name=values["requester_name"],
             group_id=_optional_int(form, "group_id"),
         )
         case = await ctx.cases.create_case(data=data, actor=s.actor(agent))
-    except (ValidationError, ValueError, errors.ValidationFailed) as exc:
-        groups = await ctx.cases.list_groups()
-        context = {"groups": groups, "priorities": list(c.Priority), "values": values, "error": _describe(exc)}
+    except (ValidationError, ValueError, errors.DomainError) as exc:
+        if isinstance(exc, errors.DomainError) and exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        context = {**await _new_case_choices(ctx), "values": values, "error": _describe(exc)}
         return s.render(request, "case_new.html", context, status_code=422)
     s.flash(request, f"Case #{case.number} created.")
     return _see_other(f"/cases/{case.id}")
