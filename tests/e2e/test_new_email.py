@@ -101,6 +101,8 @@ def test_a_new_email_goes_out_from_its_mailbox_and_the_answer_joins_the_case(sys
             what="the answer on the case",
         )
         assert "we accept the offer" in bodies[1]
+        # by now a confirmation would long have gone: the contact got the agent's mail and nothing else
+        assert len(_mail_to(own_server, contact)) == 1 and _mail_to(global_sink, contact) == []
     finally:
         own_server.stop()
 
@@ -146,3 +148,27 @@ def test_the_cases_choice_decides_what_the_contact_gets(system):
         refused = api.patch(f"/api/v1/cases/{case['id']}", json={"source": source}, headers=ANY)
         assert refused.status_code == 422, refused.text
     assert api.get(f"/api/v1/cases/{case['id']}").json()["source"] == "walk_in"
+
+
+def test_a_source_set_to_confirm_mails_the_requester_the_case_link(system):
+    sys_, sink = system
+    api = sys_.api()
+    contact = f"per.{uuid.uuid4().hex[:8]}@customer.example"
+    quiet = f"kim.{uuid.uuid4().hex[:8]}@customer.example"
+    # before: a case an agent takes on the phone is not confirmed (only mail was)
+    made = api.post("/api/v1/cases", json={"title": "Called about VPN", "requester_email": quiet, "source": "phone"})
+    assert made.status_code == 201, made.text
+    changed = api.put("/api/v1/sources/phone", json={"name": "Phone", "confirm": True})
+    assert changed.status_code == 200, changed.text
+    assert changed.json()["confirm"] is True
+    try:
+        made = api.post(
+            "/api/v1/cases", json={"title": "Called about the VPN", "requester_email": contact, "source": "phone"}
+        )
+        assert made.status_code == 201, made.text
+        [confirmation] = wait_until(lambda: _mail_to(sink, contact), what="the confirmation of a phone case")
+        assert f"#{made.json()['number']}" in confirmation["Subject"]
+        assert f"{sys_.portal_url}/c/" in _text(confirmation)
+        assert _mail_to(sink, quiet) == []
+    finally:
+        api.put("/api/v1/sources/phone", json={"name": "Phone", "confirm": False})

@@ -104,6 +104,7 @@ class CaseSourceRead(CasesModel):
     builtin: bool = False
     active: bool = True  # offered to agents (and accepted from API callers) when they set a source
     position: int = 0
+    confirm: bool = False  # a new case of this source mails its requester a confirmation with the case link (E1)
 
 
 class CaseSourceWrite(CasesModel):
@@ -112,6 +113,7 @@ class CaseSourceWrite(CasesModel):
     name: str = Field(min_length=1, max_length=100)
     active: Flag = True
     position: int | None = Field(default=None, ge=0, le=10_000)
+    confirm: Flag = False
 
 
 class CaseSettings(CasesModel):

@@ -205,6 +205,11 @@ class CaseCreate(CasesModel):
     inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
     # the mailbox customer mail of the case is sent from (an agent's new email, A7); mail's own cases set it
     mailbox: EmailStr | None = None
+    confirm: Flag | None = Field(
+        default=None,
+        description="Mail the requester a confirmation with the signed case link (E1): null follows the "
+        "source's setting in the admin's list of sources.",
+    )
 
 
 class CaseUpdate(CasesModel):
@@ -354,6 +359,9 @@ class CaseCreated(EventPayload):
     actor: Actor | None = None
     # the inbound mail (mail gateway's id) whose first message this is, so its audit names the case
     inbound_mail_id: int | None = None
+    # whether the requester gets a confirmation (E1): the source's setting, or the creator's choice; None from
+    # producers older than the setting, for whom only email cases are confirmed
+    confirm: bool | None = None
 
 
 class CaseUpdated(EventPayload):

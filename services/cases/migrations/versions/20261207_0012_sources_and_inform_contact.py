@@ -5,7 +5,8 @@ Revises: 0011_outsider_replies
 Create Date: 2026-12-07 23:20:00
 
 Hand-written (decision 0234): `case_source` holds the sources agents pick from (A7), seeded with the ones the
-system sets itself (built-in) and a few common others; `case.inform_contact` is the per-case choice of how the
+system sets itself (built-in) and a few common others, each with whether its new cases are confirmed (E1,
+decision 0235: email only, as before); `case.inform_contact` is the per-case choice of how the
 contact hears about it (B16): null, for every existing case, follows the organisation's customer mail setting.
 """
 
@@ -43,13 +44,15 @@ def upgrade() -> None:
         sa.Column("builtin", sa.Boolean(), nullable=False),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
+        sa.Column("confirm", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_case_source")),
         sa.UniqueConstraint("key", name=op.f("uq_case_source_key")),
     )
     op.bulk_insert(
         source,
         [
-            {"key": key, "name": name, "builtin": builtin, "active": True, "position": i}
+            # only mail was confirmed before the setting existed: email keeps it, the others start without
+            {"key": key, "name": name, "builtin": builtin, "active": True, "position": i, "confirm": key == "email"}
             for i, (key, name, builtin) in enumerate(SOURCES, start=1)
         ],
     )

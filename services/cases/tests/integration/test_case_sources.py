@@ -21,6 +21,8 @@ def test_the_list_is_seeded_and_admins_add_rename_and_hide_sources(cases: Any, a
     listed = {s["key"]: s for s in cases.call("list_case_sources")}
     assert {"email", "phone", "portal", "web", "walk_in", "chat", "api", "sms", "agent", "scheduled"} <= set(listed)
     assert listed["email"]["builtin"] and not listed["walk_in"]["builtin"]
+    # only mail was confirmed before the setting existed: email keeps it, the others start without (E1)
+    assert [k for k, s in listed.items() if s["confirm"]] == ["email"]
 
     key = f"fair_{uuid.uuid4().hex[:6]}"
     added = cases.call("save_case_source", key=key, data={"name": "Trade fair"})
@@ -85,3 +87,20 @@ def test_inform_contact_is_set_changed_and_cleared(cases: Any, admin: dict[str, 
         )
     )
     assert bad.code == "validation_error"
+
+
+def test_case_created_says_whether_the_requester_is_confirmed(cases: Any, admin: dict[str, Any]) -> None:
+    cases.call("save_case_source", key="phone", data={"name": "Phone", "confirm": True})
+    try:
+        by_phone = cases.call("create_case", data={"title": "Called in", "source": "phone"}, actor=admin)
+        by_chat = cases.call("create_case", data={"title": "Chatted", "source": "chat"}, actor=admin)
+        chosen = cases.call(
+            "create_case", data={"title": "Asked not to", "source": "phone", "confirm": False}, actor=admin
+        )
+    finally:
+        cases.call("save_case_source", key="phone", data={"name": "Phone"})
+    seen = {}
+    for case in (by_phone, by_chat, chosen):
+        [event] = cases.events.wait_for("case_created", case__id=case["id"])
+        seen[case["id"]] = event["payload"]["confirm"]
+    assert seen == {by_phone["id"]: True, by_chat["id"]: False, chosen["id"]: False}

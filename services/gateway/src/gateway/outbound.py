@@ -126,6 +126,7 @@ async def start_email_case(
         assignee_id=actor.id if actor.type is c.AuthorType.AGENT else None,
         inform_contact=data.inform_contact,
         mailbox=mailbox,
+        confirm=False,  # the contact gets the agent's mail itself, not "we received your request"
     )
     case = await ctx.cases.create_case(data=create, actor=actor)
     try:

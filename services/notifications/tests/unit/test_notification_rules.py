@@ -158,6 +158,13 @@ def test_a_case_an_agent_started_by_mail_gets_no_confirmation() -> None:
     assert confirmation_recipient(_case(), AuthorType.CONTACT) == "a@x.example"
 
 
+def test_the_sources_setting_decides_the_confirmation_when_the_event_carries_it() -> None:
+    # E1: the admin's list says which sources confirm their new cases; cases puts the answer in the event
+    assert confirmation_recipient(_case(source="phone"), AuthorType.AGENT, True) == "a@x.example"
+    assert confirmation_recipient(_case(source="email"), AuthorType.CONTACT, False) is None
+    assert confirmation_recipient(_case(source="api", requester=None), None, True) is None
+
+
 def test_the_first_mail_of_a_case_is_no_reply() -> None:
     mail = compose.agent_reply(
         case=_case(title="Your new laptop"),

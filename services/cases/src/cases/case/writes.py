@@ -129,6 +129,7 @@ class NewCase:
     actor: Actor
     first_message: Message | None = None
     correlation_id: str | None = None
+    confirm: bool | None = None  # the creator's choice of a confirmation (E1); None: the source's setting
 
 
 def build_case(
@@ -165,7 +166,7 @@ def build_case(
     if not intake and data.source not in {s.value for s in Source}:
         model_repo.require_source(session, data.source)  # the system's own sources need no entry
     created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
-    return NewCase(case=case, created=created, actor=actor)
+    return NewCase(case=case, created=created, actor=actor, confirm=data.confirm)
 
 
 def record_new_case(session: Session, new: NewCase) -> None:
@@ -190,6 +191,7 @@ def announce_new_case(runtime: Runtime, session: Session, new: NewCase) -> None:
         first_message=first_read,
         actor=new.actor,
         inbound_mail_id=first.inbound_mail_id if first else None,
+        confirm=new.confirm if new.confirm is not None else model_repo.source_confirms(session, new.case.source),
     )
     runtime.emit(session, created, new.correlation_id)
 

@@ -29,11 +29,20 @@ def _load_statuses(session: Session) -> list[StatusDef]:
 
 def source_keys(session: Session) -> dict[str, bool]:
     """Every source of the admin's list: key -> offered to agents and API callers (active)."""
+    return {key: active for key, (active, _confirm) in _sources(session).items()}
+
+
+def source_confirms(session: Session, key: str) -> bool:
+    """Whether a new case of source `key` mails its requester a confirmation (E1); unknown keys do not."""
+    return _sources(session).get(key, (False, False))[1]
+
+
+def _sources(session: Session) -> dict[str, tuple[bool, bool]]:
     return dict(config_cache.cached(session, "sources", _load_sources))  # decision 0112
 
 
-def _load_sources(session: Session) -> dict[str, bool]:
-    return {row.key: row.active for row in session.scalars(select(CaseSource))}
+def _load_sources(session: Session) -> dict[str, tuple[bool, bool]]:
+    return {row.key: (row.active, bool(row.confirm)) for row in session.scalars(select(CaseSource))}
 
 
 def require_source(session: Session, key: str) -> None:

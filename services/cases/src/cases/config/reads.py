@@ -47,7 +47,13 @@ def list_types(*, session: Session) -> list[CaseTypeRead]:
 
 def source_read(row: CaseSource) -> CaseSourceRead:
     return CaseSourceRead(
-        id=row.id, key=row.key, name=row.name, builtin=row.builtin, active=row.active, position=row.position or 0
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        builtin=row.builtin,
+        active=row.active,
+        position=row.position or 0,
+        confirm=bool(row.confirm),
     )
 
 

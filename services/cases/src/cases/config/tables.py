@@ -33,6 +33,8 @@ class CaseSource(Base):
     builtin: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     position: Mapped[int] = mapped_column(Integer, default=0)
+    # a new case of this source mails its requester a confirmation with the signed case link (E1)
+    confirm: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CaseStatus(Base):

@@ -53,7 +53,7 @@ def save_source(*, runtime: Runtime, key: str, data: CaseSourceWrite) -> CaseSou
             last = session.scalar(select(func.max(CaseSource.position)))
             row = CaseSource(key=key, builtin=False, position=(last or 0) + 1)
             session.add(row)
-        row.name, row.active = data.name.strip(), data.active
+        row.name, row.active, row.confirm = data.name.strip(), data.active, data.confirm
         if data.position is not None:
             row.position = data.position
         session.flush()

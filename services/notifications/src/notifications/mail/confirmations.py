@@ -95,7 +95,7 @@ def prepare_confirmations(
     for envelope in envelopes:
         with contextlib.suppress(ValidationError):  # a malformed event fails in its handler, alone
             events.append((envelope.event_id, envelope.open(CaseCreated)))
-    recipients = [confirmation_recipient(event.case, _started_by(event)) for _, event in events]
+    recipients = [confirmation_recipient(event.case, _started_by(event), event.confirm) for _, event in events]
     orgs = {event.case.organisation.id for _, event in events if event.case.organisation}
     lookups = confirm_group.begin(
         session,
@@ -128,7 +128,7 @@ def _confirmation_gate(
     if lookups is not None and event_id in lookups.gates:
         return lookups.gates[event_id]
     case, first = event.case, event.first_message
-    recipient = confirmation_recipient(case, _started_by(event))
+    recipient = confirmation_recipient(case, _started_by(event), event.confirm)
     gate: Gate | None = None
     if recipient is not None:
         ctx = customer_context(session=session, settings=settings, case=case)

@@ -40,7 +40,7 @@ class SourceForm(cc.CaseSourceWrite):
 
 async def _save_source(ctx: AppContext, data: BaseModel, item_id: int | None) -> cc.CaseSourceRead:
     assert isinstance(data, SourceForm)
-    write = cc.CaseSourceWrite(name=data.name, active=data.active, position=data.position)
+    write = cc.CaseSourceWrite(name=data.name, active=data.active, position=data.position, confirm=data.confirm)
     if item_id is None:
         if data.key is None:
             raise ValidationFailed(message="a new source needs a key", details={"key": None})
@@ -133,9 +133,22 @@ SOURCES = Area(
         ),
         Field("name", "Name", required=True),
         Field("active", "Active (offered to agents)", kind="checkbox"),
+        Field(
+            "confirm",
+            "Confirm new cases",
+            kind="checkbox",
+            help="A new case from this source mails its requester a confirmation with the link to follow it.",
+        ),
         Field("position", "Position", kind="number", help="Pickers show sources from the lowest position up."),
     ),
-    columns=(("position", "Position"), ("name", "Name"), ("key", "Key"), ("active", "Active"), ("builtin", "Built in")),
+    columns=(
+        ("position", "Position"),
+        ("name", "Name"),
+        ("key", "Key"),
+        ("active", "Active"),
+        ("confirm", "Confirmed"),
+        ("builtin", "Built in"),
+    ),
     defaults={"active": True},
     write_model=SourceForm,
     list_items=_sources,
