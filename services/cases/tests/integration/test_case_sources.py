@@ -45,6 +45,8 @@ def test_the_list_is_seeded_and_admins_add_rename_and_hide_sources(cases: Any, a
 
 def test_an_unknown_source_changes_nothing(cases: Any, admin: dict[str, Any]) -> None:
     case = cases.call("create_case", data={"title": "Walk-in", "source": "walk_in"}, actor=admin)
+    found = cases.call("list_cases", filters={"sources": ["walk_in", "nothing_yet"], "limit": 100})["items"]
+    assert case["id"] in [c["id"] for c in found] and {c["source"] for c in found} == {"walk_in"}
     error = _error(lambda: cases.call("create_case", data={"title": "Faxed", "source": "fax"}, actor=admin))
     assert error.code == "validation_error"
     error = _error(
