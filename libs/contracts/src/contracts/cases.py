@@ -381,6 +381,9 @@ class MessageAdded(EventPayload):
     in_reply_to: str | None = None
     # the inbound mail (mail gateway's id) this message is, so its audit names the case
     inbound_mail_id: int | None = None
+    # an agent's public reply that is the case's first message (an agent's new email, A7): its mail starts
+    # the thread ("<token> <title>", not "Re: ...")
+    first_in_case: bool = False
 
 
 # -- references to configured things, and dormancy -----------------------------------------

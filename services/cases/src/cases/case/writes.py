@@ -292,6 +292,12 @@ def follow_up(
     return repo.message_read(message)
 
 
+def _only_message(session: Session, case_id: int, message_id: int) -> bool:
+    """No other message on the case (an agent's reply that starts the conversation)."""
+    other = select(Message.id).where(Message.case_id == case_id, Message.id != message_id).limit(1)
+    return session.scalar(other) is None
+
+
 def post_message(
     session: Session,
     runtime: Runtime,
@@ -333,7 +339,11 @@ def post_message(
         update = CaseUpdated(case=case_read, changes=delta, actor=actor, message_id=message_read.id)
         runtime.emit(session, update, correlation_id)
     added = MessageAdded(
-        case=case_read, message=message_read, in_reply_to=message.in_reply_to, inbound_mail_id=message.inbound_mail_id
+        case=case_read,
+        message=message_read,
+        in_reply_to=message.in_reply_to,
+        inbound_mail_id=message.inbound_mail_id,
+        first_in_case=public and author == AuthorType.AGENT and _only_message(session, case.id, message.id),
     )
     runtime.emit(session, added, correlation_id)
     return message_read
