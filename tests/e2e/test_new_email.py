@@ -143,6 +143,11 @@ def test_the_cases_choice_decides_what_the_contact_gets(system):
     assert suppressed[0]["last_error"] == "case setting: never email the customer"
     assert len(_mail_to(sink, contact)) == 1
 
+    # a case's mailbox must be one of ours: mail never leaves from someone else's address
+    spoofed = api.post("/api/v1/cases", json={"title": "Spoof", "requester_email": contact, "mailbox": "ceo@x.example"})
+    assert spoofed.status_code == 422, spoofed.text
+    assert spoofed.json()["error"]["details"] == {"mailbox": "ceo@x.example"}
+
     # an unknown or malformed source is refused, and nothing changes
     for source in ("fax", "Walk-In"):
         refused = api.patch(f"/api/v1/cases/{case['id']}", json={"source": source}, headers=ANY)

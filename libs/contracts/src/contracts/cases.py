@@ -203,8 +203,11 @@ class CaseCreate(CasesModel):
     follower_ids: Ids = []
     custom_fields: FieldValues = {}
     inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
-    # the mailbox customer mail of the case is sent from (an agent's new email, A7); mail's own cases set it
-    mailbox: EmailStr | None = None
+    mailbox: EmailStr | None = Field(
+        default=None,
+        description="The address of one of our active mailboxes that customer mail of the case is sent from "
+        "(and through its server); null: the organisation's or workspace's sender.",
+    )
     confirm: Flag | None = Field(
         default=None,
         description="Mail the requester a confirmation with the signed case link (E1): null follows the "
