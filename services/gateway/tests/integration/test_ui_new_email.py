@@ -19,6 +19,7 @@ from conftest import Stack, agent_page, wait_until
 from playwright.sync_api import Browser, Page, expect
 
 from chassis.settings import repo_root
+from chassis.testing import ServiceProcess
 
 AXE = repo_root() / "node_modules" / "axe-core" / "axe.min.js"
 SERIOUS = """async () => {
@@ -41,7 +42,9 @@ def _no_serious(page: Page) -> None:
 
 
 @pytest.mark.browser
-def test_an_agent_writes_to_a_contact_and_sets_how_they_are_informed(page: Page, api: httpx.Client) -> None:
+def test_an_agent_writes_to_a_contact_and_sets_how_they_are_informed(
+    page: Page, api: httpx.Client, notifications: ServiceProcess
+) -> None:
     tag = uuid.uuid4().hex[:6]
     contact = f"eva-{tag}@customer.example"
     # the admin adds a source of their own in the console; agents pick it
@@ -95,6 +98,8 @@ def test_an_agent_writes_to_a_contact_and_sets_how_they_are_informed(page: Page,
     inform = page.locator("select[name=inform_contact]")
     expect(source).to_have_value(f"fair_{tag}")
     expect(inform).to_have_value("link")
+    # what the organisation's setting means for this case now (no organisation: the workspace's, full)
+    expect(inform.locator("option[value='']")).to_have_text("Default (email conversation)")
     inform.select_option("never")
     # each change waits for the panel that answers it (it carries the new version for the next one)
     expect(page.locator(".field-saved")).to_contain_text("inform contact")

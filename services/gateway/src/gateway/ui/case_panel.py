@@ -25,11 +25,12 @@ CUSTOM_PREFIX = "custom_fields."
 DORMANT = "dormant"
 # how the case's contact is informed (B16); '' follows the organisation's customer mail setting
 INFORM_CHOICES = [
-    ("", "Organisation's setting"),
+    ("", "Default"),
     ("full", "Email conversation"),
     ("link", "Link only"),
     ("never", "Never"),
 ]
+INHERITED_TIMEOUT = 0.5  # seconds the case page gives notifications for the hint beside "Default" (inform_contact)
 SOLVED_LOOKED_AT = 25  # how many resolved cases like this one the suggested solutions are picked from
 SUGGESTIONS = 5
 TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
@@ -114,6 +115,21 @@ def suggested_solutions(case: c.CaseRead, solved: list[c.CaseRead]) -> list[tupl
         if len(picked) == SUGGESTIONS:
             break
     return picked
+
+
+async def inherited_conversation(rpc: Any, case: c.CaseRead) -> str | None:
+    """What "Default" of inform_contact means for this case now (the organisation's customer mail setting, else the
+    workspace's), as the side panel names it; None when notifications does not answer at once (the page does
+    not wait for a hint)."""
+    org_id = case.organisation.id if case.organisation else None
+    try:
+        found = await rpc.call(
+            "notifications", "get_customer_mail_settings", organisation_id=org_id, timeout=INHERITED_TIMEOUT
+        )
+        mode = str(found["effective"]["conversation"])
+    except (errors.DomainError, KeyError, TypeError):
+        return None
+    return dict(INFORM_CHOICES).get(mode)
 
 
 async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:

@@ -27,7 +27,7 @@ Agent = Annotated[dict[str, Any], Depends(s.require_agent)]
 FIELDS = ("to_email", "to_name", "subject", "body", "mailbox", "source", "group_id", "inform_contact")
 # how the contact hears about the case (B16); "never" makes no sense for a case that starts with a mail
 INFORM_CHOICES = [
-    ("", "Organisation's setting"),
+    ("", "Default (the organisation's setting)"),
     (ConversationMode.FULL.value, "Email conversation"),
     (ConversationMode.LINK.value, "Link only"),
 ]

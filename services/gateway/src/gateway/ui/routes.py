@@ -215,16 +215,18 @@ async def _case_page(
         "saved": saved,
     }
     agent_id = int((s.signed_in(request) or {}).get("id") or 0)
-    work, sla, fields, images = await asyncio.gather(
+    work, sla, fields, images, inherited = await asyncio.gather(
         case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
         case_panel.panel_context(ctx.cases, fetched, viewer, agent_id),  # side panel and composer (0231)
         mail_images.page_images(request, ctx, messages),  # whose remote images show (0245)
+        case_panel.inherited_conversation(ctx.rpc, fetched),  # what "Default" means now (0239)
     )
     context.update(work)
     context.update(sla)
     context.update(fields)
     context["images"] = images
+    context["inherited_inform"] = inherited
     response = s.render(request, template, context, status_code=status_code)
     mail_images.allow_remote_images(response, images, messages)
     return response
