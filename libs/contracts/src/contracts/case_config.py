@@ -94,6 +94,28 @@ class ClosedReplyAction(StrEnum):
     FOLLOW_UP = "follow_up"
 
 
+class CaseSourceRead(CasesModel):
+    """One entry of the admin's list of sources (A7): `key` is what a case's `source` holds."""
+
+    id: int
+    key: str
+    name: str
+    # the system sets it itself (mail, portal, SMS, API, ...): it cannot be removed, only hidden from agents
+    builtin: bool = False
+    active: bool = True  # offered to agents (and accepted from API callers) when they set a source
+    position: int = 0
+    confirm: bool = False  # a new case of this source mails its requester a confirmation with the case link (E1)
+
+
+class CaseSourceWrite(CasesModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=100)
+    active: Flag = True
+    position: int | None = Field(default=None, ge=0, le=10_000)
+    confirm: Flag = False
+
+
 class CaseSettings(CasesModel):
     """Workspace automation and concurrency settings of the cases service (B3, B11, B15)."""
 

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, EmailStr, Field, computed_field
 from contracts.bounds import MAX_FIELD_VALUE, MAX_TAG, FieldValues, Flag, Id, Ids, Name, Tags
 from contracts.envelope import EventPayload
 from contracts.filenames import FileName
+from contracts.notifications import ConversationMode
 
 SERVICE = "cases"
 
@@ -34,6 +35,8 @@ class Priority(StrEnum):
 
 
 class Source(StrEnum):
+    """The sources the system itself sets; admins add their own to the list agents choose from (A7)."""
+
     EMAIL = "email"
     PORTAL = "portal"
     PHONE = "phone"
@@ -41,6 +44,17 @@ class Source(StrEnum):
     SMS = "sms"
     AGENT = "agent"
     SCHEDULED = "scheduled"
+
+
+# a case's source: the key of an entry of the admin's list of sources (`list_case_sources`); the built-in
+# ones are the values of `Source`
+SourceKey = Annotated[str, Field(min_length=1, max_length=20, pattern=r"^[a-z][a-z0-9_]*$")]
+
+INFORM_CONTACT_DESCRIPTION = (
+    "How the contact hears about this case (B16): `never` (no mail), `link` (a short mail with the signed link "
+    "to the case, never the conversation's text), `full` (the replies in full, threaded). null: the "
+    "organisation's customer mail setting decides (and, without one, the workspace's)."
+)
 
 
 class Visibility(StrEnum):
@@ -132,7 +146,7 @@ class CaseRead(CasesModel):
     description: str = ""
     status: Status
     priority: Priority
-    source: Source
+    source: str
     requester: ContactRef | None = None
     assignee: AgentRef | None = None
     group: GroupRef | None = None
@@ -160,15 +174,19 @@ class CaseRead(CasesModel):
     # -- SLA (B13): values of contracts.sla.SlaState; the nearest due time of a running target
     sla_state: str = "none"
     sla_due_at: datetime | None = None
-    # the mailbox address an email case came in on (None for other sources); customer mail uses it
+    # the mailbox address an email case came in on, or an agent's new email went out from (None for other
+    # sources); customer mail is sent from it
     mailbox: str | None = None
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
 
 
 class CaseCreate(CasesModel):
     title: str = Field(min_length=1, max_length=500)
     description: str = Field(default="", max_length=100_000)
     priority: Priority = Priority.MEDIUM
-    source: Source = Source.API
+    source: SourceKey = Field(
+        default="api", description="A key of the admin's list of sources (`GET /api/v1/sources`)."
+    )
     requester_email: EmailStr | None = None
     requester_name: Name = ""
     assignee_id: Id | None = None
@@ -184,6 +202,17 @@ class CaseCreate(CasesModel):
     tags: Tags = []
     follower_ids: Ids = []
     custom_fields: FieldValues = {}
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
+    mailbox: EmailStr | None = Field(
+        default=None,
+        description="The address of one of our active mailboxes that customer mail of the case is sent from "
+        "(and through its server); null: the organisation's or workspace's sender.",
+    )
+    confirm: Flag | None = Field(
+        default=None,
+        description="Mail the requester a confirmation with the signed case link (E1): null follows the "
+        "source's setting in the admin's list of sources.",
+    )
 
 
 class CaseUpdate(CasesModel):
@@ -210,6 +239,9 @@ class CaseUpdate(CasesModel):
     follower_ids: Ids | None = None
     custom_fields: FieldValues | None = None
     dormant: Dormancy | None = None
+    source: SourceKey | None = Field(default=None, description="A key of the admin's list of sources.")
+    # an explicit null returns the case to the organisation's setting
+    inform_contact: ConversationMode | None = Field(default=None, description=INFORM_CONTACT_DESCRIPTION)
 
 
 class MessageRead(CasesModel):
@@ -282,7 +314,7 @@ class CaseFilter(CasesModel):
     # -- advanced search (see docs/search.md)
     statuses: list[Status] = Field(default=[], max_length=10)
     priorities: list[Priority] = Field(default=[], max_length=10)
-    sources: list[Source] = Field(default=[], max_length=10)
+    sources: list[SourceKey] = Field(default=[], max_length=10)
     group_ids: list[Id] = Field(default=[], max_length=100)
     category: str | None = Field(default=None, max_length=200)
     type_id: Id | None = None
@@ -330,6 +362,9 @@ class CaseCreated(EventPayload):
     actor: Actor | None = None
     # the inbound mail (mail gateway's id) whose first message this is, so its audit names the case
     inbound_mail_id: int | None = None
+    # whether the requester gets a confirmation (E1): the source's setting, or the creator's choice; None from
+    # producers older than the setting, for whom only email cases are confirmed
+    confirm: bool | None = None
 
 
 class CaseUpdated(EventPayload):
@@ -349,6 +384,9 @@ class MessageAdded(EventPayload):
     in_reply_to: str | None = None
     # the inbound mail (mail gateway's id) this message is, so its audit names the case
     inbound_mail_id: int | None = None
+    # an agent's public reply that is the case's first message (an agent's new email, A7): its mail starts
+    # the thread ("<token> <title>", not "Re: ...")
+    first_in_case: bool = False
 
 
 # -- references to configured things, and dormancy -----------------------------------------

@@ -1,7 +1,7 @@
 """department forms: definitions, and the answers a case was opened with
 
 Revision ID: 0013_forms
-Revises: 0011_outsider_replies
+Revises: 0012_sources_and_inform_contact
 Create Date: 2026-12-07 23:00:00
 
 Hand-written (decisions 0257, 0258): `form` holds each definition's pages as JSON; `case_form` keeps a
@@ -17,7 +17,7 @@ import chassis.db
 from chassis.db import JSONType
 
 revision: str = "0013_forms"
-down_revision: str | Sequence[str] | None = "0011_outsider_replies"
+down_revision: str | Sequence[str] | None = "0012_sources_and_inform_contact"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -43,6 +43,11 @@ async def form(ctx: AppContext, form_id: int) -> f.FormRead:
     return await ctx.cases.get_form(form_id=form_id)
 
 
+async def case_source(ctx: AppContext, key: str) -> case_config.CaseSourceRead | None:
+    """The source under `key`, or None: a PUT of a new key creates it."""
+    return next((s for s in await ctx.cases.list_case_sources() if s.key == key), None)
+
+
 async def case_status(ctx: AppContext, status_id: int) -> case_config.CaseStatusRead:
     return _pick(await ctx.cases.list_case_statuses(), status_id, "status")
 

@@ -52,6 +52,7 @@ from gateway.ui import (
     directory_pages,  # contacts and organisations
     inbox_routes,  # saving searches from the inbox
     mail_image_routes,  # always show a sender's images
+    outbound_routes,  # New email (A7)
     profile,  # the signed-in agent's own settings
 )
 from gateway.ui import case_model as ui_case_model
@@ -177,6 +178,7 @@ def create_app(settings: GatewaySettings | None = None) -> FastAPI:
     app.include_router(ui_case_model.router)  # before ui.router, whose /cases/{id} is broader
     app.include_router(case_list_routes.router)  # /cases/export, /cases/bulk: before ui.router too
     app.include_router(account_routes.router)  # sign-in, sign-out, password reset, mailed links
+    app.include_router(outbound_routes.router)  # New email: before ui.router's /cases/{case_id}
     app.include_router(ui.router)
     app.include_router(case_work_ui.router)
     app.include_router(mail_image_routes.router)

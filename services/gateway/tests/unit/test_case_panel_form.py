@@ -11,7 +11,7 @@ from starlette.datastructures import FormData
 from contracts import case_config as cc
 from contracts import cases as c
 from contracts import errors
-from gateway.ui.case_panel import changes_from_form
+from gateway.ui.case_panel import changes_from_form, solved_like, suggested_solutions
 
 NOW = datetime(2030, 1, 1, tzinfo=UTC)
 STATUSES = [
@@ -88,3 +88,31 @@ def test_bad_values_are_refused_with_the_field_named(name: str, value: str) -> N
     with pytest.raises(errors.ValidationFailed) as refused:
         changes_from_form(_form((name, value)), _case(), STATUSES, name)
     assert name in str(refused.value.details)
+
+
+def test_source_and_inform_contact_are_read_as_the_api_names_them() -> None:
+    case = _case(source="email", inform_contact="link")
+    form = FormData([("source", "walk_in"), ("inform_contact", "")])
+    assert changes_from_form(form, case, STATUSES, None) == {"source": "walk_in", "inform_contact": None}
+    assert changes_from_form(FormData([("inform_contact", "never")]), case, STATUSES, "inform_contact") == {
+        "inform_contact": "never"
+    }
+    assert changes_from_form(FormData([("source", "")]), case, STATUSES, "source") == {}  # a source is never cleared
+
+
+def test_suggested_solutions_come_from_resolved_cases_like_this_one_each_text_once() -> None:
+    case = _case(category="Printers")
+    like = solved_like(case)
+    assert (like.category, like.type_id, like.q) == ("Printers", None, None)
+    assert like.statuses == [c.Status.RESOLVED, c.Status.CLOSED]
+    assert solved_like(_case()).q == "Printer"  # neither category nor type: cases with its words
+    solved = [
+        _case(id=7, solution="Its own solution"),
+        _case(id=8, number=8, solution="Restart the spooler."),
+        _case(id=9, number=9, solution="  restart the SPOOLER.  "),
+        _case(id=10, number=10, solution=None),
+        *(_case(id=20 + i, number=20 + i, solution=f"Fix {i}") for i in range(6)),
+    ]
+    picked = suggested_solutions(case, solved)
+    assert [(other.id, text) for other, text in picked][:2] == [(8, "Restart the spooler."), (20, "Fix 0")]
+    assert len(picked) == 5

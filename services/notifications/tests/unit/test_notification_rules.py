@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from contracts.cases import CaseRead, MessageRead
+from contracts.cases import AuthorType, CaseRead, MessageRead
 from notifications.deliveries.rules import backoff, classify
 from notifications.mail import compose
 from notifications.mail.rules import (
@@ -150,3 +150,32 @@ def test_rendered_reply_is_a_threaded_multipart_message() -> None:
     assert parsed["In-Reply-To"] == "<c1@x>"
     assert "&lt;b&gt;Line 2&lt;/b&gt;" in parsed.get_body(("html",)).get_content()
     assert "<b>Line 2</b>" in parsed.get_body(("plain",)).get_content()
+
+
+def test_a_case_an_agent_started_by_mail_gets_no_confirmation() -> None:
+    # A7: the agent's own mail is the first thing the contact sees; "we received your mail" would be false
+    assert confirmation_recipient(_case(), AuthorType.AGENT) is None
+    assert confirmation_recipient(_case(), AuthorType.CONTACT) == "a@x.example"
+
+
+def test_the_sources_setting_decides_the_confirmation_when_the_event_carries_it() -> None:
+    # E1: the admin's list says which sources confirm their new cases; cases puts the answer in the event
+    assert confirmation_recipient(_case(source="phone"), AuthorType.AGENT, True) == "a@x.example"
+    assert confirmation_recipient(_case(source="email"), AuthorType.CONTACT, False) is None
+    assert confirmation_recipient(_case(source="api", requester=None), None, True) is None
+
+
+def test_the_first_mail_of_a_case_is_no_reply() -> None:
+    mail = compose.agent_reply(
+        case=_case(title="Your new laptop"),
+        message=_msg(body_text="It is ready."),
+        to=compose.Mailbox("a@x.example", "A"),
+        sender=compose.Mailbox("support@example.com", "Support"),
+        message_id="hd.1.9.abcd@hd.example",
+        threading=ThreadHeaders(None, []),
+        date=T0,
+        first=True,
+    )
+    parsed = message_from_bytes(mail.raw, policy=policy.default)
+    assert parsed["Subject"] == "Your new laptop [#1001]"
+    assert parsed["In-Reply-To"] is None

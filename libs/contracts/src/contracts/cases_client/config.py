@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from contracts.case_config import (
     CaseSettings,
+    CaseSourceRead,
+    CaseSourceWrite,
     CaseStatusRead,
     CaseStatusWrite,
     CaseTypeRead,
@@ -24,6 +26,12 @@ class ConfigRpc:
 
     @rpc
     def save_case_type(self, *, data: CaseTypeWrite, type_id: int | None = None) -> CaseTypeRead: ...
+
+    @rpc
+    def list_case_sources(self) -> list[CaseSourceRead]: ...
+
+    @rpc
+    def save_case_source(self, *, key: str, data: CaseSourceWrite) -> CaseSourceRead: ...
 
     @rpc
     def list_case_statuses(self) -> list[CaseStatusRead]: ...

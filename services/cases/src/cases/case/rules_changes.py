@@ -23,6 +23,8 @@ EDITABLE = (
     "external_ref",
     "organisation_id",
     "parent_id",
+    "source",
+    "inform_contact",
 )
 
 

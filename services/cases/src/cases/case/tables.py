@@ -82,6 +82,8 @@ class Case(Base):
     sla_due_at: Mapped[datetime | None] = mapped_column(index=True)
     # migration 0006: the mailbox (address) the case came in on; customer mail is sent from it
     mailbox: Mapped[str | None] = mapped_column(String(254))
+    # migration 0012: how the contact hears about the case (B16, a ConversationMode); None: the organisation's
+    inform_contact: Mapped[str | None] = mapped_column(String(10))
     # migration 0007: the import key of a bulk-imported case; never changed after the import
     import_source: Mapped[str | None] = mapped_column(String(100))
     import_external_id: Mapped[str | None] = mapped_column(String(200))

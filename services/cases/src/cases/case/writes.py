@@ -19,7 +19,7 @@ from cases.case import rules as workflow
 from cases.case import writes_automation as case_rules
 from cases.case import writes_edit as case_edit
 from cases.case.tables import Case, IdempotencyKey, Message
-from cases.common import repo
+from cases.common import model_repo, repo
 from cases.common.case_state import stamp_status, touch
 from cases.common.runtime import Runtime
 from chassis.db import utcnow
@@ -129,6 +129,7 @@ class NewCase:
     actor: Actor
     first_message: Message | None = None
     correlation_id: str | None = None
+    confirm: bool | None = None  # the creator's choice of a confirmation (E1); None: the source's setting
 
 
 def build_case(
@@ -152,7 +153,7 @@ def build_case(
         description=data.description,
         status=Status.NEW.value,
         priority=data.priority.value,
-        source=data.source.value,
+        source=data.source,
         requester_id=requester_id,
         assignee_id=data.assignee_id,
         group_id=data.group_id,
@@ -160,10 +161,12 @@ def build_case(
         created_at=now,
         updated_at=now,
         held_for_approval=held,
-        mailbox=mailbox,
+        mailbox=mailbox or (str(data.mailbox).lower() if data.mailbox else None),
     )
+    if not intake and data.source not in {s.value for s in Source}:
+        model_repo.require_source(session, data.source)  # the system's own sources need no entry
     created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
-    return NewCase(case=case, created=created, actor=actor)
+    return NewCase(case=case, created=created, actor=actor, confirm=data.confirm)
 
 
 def record_new_case(session: Session, new: NewCase) -> None:
@@ -188,6 +191,7 @@ def announce_new_case(runtime: Runtime, session: Session, new: NewCase) -> None:
         first_message=first_read,
         actor=new.actor,
         inbound_mail_id=first.inbound_mail_id if first else None,
+        confirm=new.confirm if new.confirm is not None else model_repo.source_confirms(session, new.case.source),
     )
     runtime.emit(session, created, new.correlation_id)
 
@@ -270,7 +274,7 @@ def follow_up(
     data = CaseCreate(
         title=closed.title,
         description=message.body_text[:100_000],
-        source=Source(closed.source),
+        source=closed.source,
         group_id=closed.group_id,
     )
     case = open_case(
@@ -286,6 +290,12 @@ def follow_up(
     repo.record_history(session, case=case, field="follow_up_of", old=None, new=closed.number, actor=actor)
     repo.record_history(session, case=closed, field="follow_up", old=None, new=case.number, actor=actor)
     return repo.message_read(message)
+
+
+def _only_message(session: Session, case_id: int, message_id: int) -> bool:
+    """No other message on the case (an agent's reply that starts the conversation)."""
+    other = select(Message.id).where(Message.case_id == case_id, Message.id != message_id).limit(1)
+    return session.scalar(other) is None
 
 
 def post_message(
@@ -329,7 +339,11 @@ def post_message(
         update = CaseUpdated(case=case_read, changes=delta, actor=actor, message_id=message_read.id)
         runtime.emit(session, update, correlation_id)
     added = MessageAdded(
-        case=case_read, message=message_read, in_reply_to=message.in_reply_to, inbound_mail_id=message.inbound_mail_id
+        case=case_read,
+        message=message_read,
+        in_reply_to=message.in_reply_to,
+        inbound_mail_id=message.inbound_mail_id,
+        first_in_case=public and author == AuthorType.AGENT and _only_message(session, case.id, message.id),
     )
     runtime.emit(session, added, correlation_id)
     return message_read

@@ -36,6 +36,7 @@ NULLABLE = frozenset(
         "external_ref",
         "organisation_id",
         "parent_id",
+        "inform_contact",
     }
 )
 # the history name of each collection an update may replace
@@ -81,6 +82,8 @@ def update_case(
         if not (delta or collection_delta or custom_delta or wake_change):
             return repo.case_read(case)
         _validate(session, case, actor=actor, requested=requested, delta=delta, collections=collections)
+        if "source" in delta:
+            model_repo.require_source(session, delta["source"]["new"])
         fields.check_required(
             rules=model_repo.field_rules(session),
             definitions=model_repo.field_defs(session),
@@ -143,6 +146,8 @@ def editable_values(case: Case) -> dict[str, Any]:
         "external_ref": case.external_ref,
         "organisation_id": case.organisation_id,
         "parent_id": case.parent_id,
+        "source": case.source,
+        "inform_contact": case.inform_contact,
     }
 
 
@@ -276,7 +281,16 @@ def apply_create_fields(
     do not refuse the case: they are returned, for the caller to record; otherwise RequiredFieldMissing.
     """
     values = data.model_dump(
-        include={"type_id", "category", "due_at", "external_ref", "organisation_id", "parent_id", "solution"}
+        include={
+            "type_id",
+            "category",
+            "due_at",
+            "external_ref",
+            "organisation_id",
+            "parent_id",
+            "solution",
+            "inform_contact",
+        }
     )
     collections = {"tags": fields.tags(data.tags), "follower_ids": sorted(set(data.follower_ids))}
     model_repo.require_refs(session, values)

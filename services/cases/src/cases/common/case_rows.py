@@ -136,6 +136,7 @@ def _build_cases_select() -> Select[Any]:
             c.sla_due_at,
             c.mailbox,
             c.priority_rank,
+            c.inform_contact,
             _one(Contact.name, Contact.id == c.requester_id).label("requester_name"),
             _one(Contact.phone, Contact.id == c.requester_id).label("requester_phone"),
             _one(Contact.preferred_channel, Contact.id == c.requester_id).label("requester_channel"),
@@ -263,7 +264,7 @@ def _fields(
         id_, number, title, description, status, priority, source, requester_id, assignee_id, group_id, version,
         created_at, updated_at, first_response_at, resolved_at, closed_at, status_id, type_id, category, solution,
         due_at, external_ref, organisation_id, parent_id, dormant_until, held_for_approval, sla_state, sla_due_at,
-        mailbox, _priority_rank, requester_name, requester_phone, requester_channel, requester_email,
+        mailbox, _priority_rank, inform_contact, requester_name, requester_phone, requester_channel, requester_email,
         organisation_name, *_arrays,
     ) = r  # fmt: skip
     assignee = names.agents.get(assignee_id) if assignee_id is not None else None
@@ -307,6 +308,7 @@ def _fields(
         "sla_state": sla_state or "none",
         "sla_due_at": sla_due_at,
         "mailbox": mailbox,
+        "inform_contact": inform_contact,
     }
 
 

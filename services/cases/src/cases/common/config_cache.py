@@ -17,14 +17,14 @@ from typing import Any, TypeVar
 from sqlalchemy.orm import Session
 
 from cases.common.write_invalidated import WriteInvalidatedCache
-from cases.config.tables import CaseStatus, CustomField, FieldConfig, Setting
+from cases.config.tables import CaseSource, CaseStatus, CustomField, FieldConfig, Setting
 from cases.settings import CasesSettings
 
 T = TypeVar("T")
 
 TTL_SECONDS = CasesSettings().config_cache_seconds
-MAX_ENTRIES = 64  # four names per database
-CONFIG_MODELS: tuple[type[Any], ...] = (Setting, FieldConfig, CustomField, CaseStatus)
+MAX_ENTRIES = 80  # five names per database
+CONFIG_MODELS: tuple[type[Any], ...] = (Setting, FieldConfig, CustomField, CaseStatus, CaseSource)
 
 _cache = WriteInvalidatedCache("config", CONFIG_MODELS, ttl_seconds=TTL_SECONDS, max_entries=MAX_ENTRIES)
 

@@ -11,7 +11,7 @@ from cases.case.tables import Case, CaseCustomValue, CaseFollower, CaseHistory, 
 from cases.common import config_cache
 from cases.config.rules import FieldDef, FieldRule
 from cases.config.rules_statuses import StatusDef
-from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig, Setting
+from cases.config.tables import CaseSource, CaseStatus, CaseType, CustomField, FieldConfig, Setting
 from cases.directory.tables import Contact, Organisation
 from contracts.case_config import CaseSettings, CustomFieldType
 from contracts.cases import Status
@@ -25,6 +25,30 @@ def statuses(session: Session) -> list[StatusDef]:
 def _load_statuses(session: Session) -> list[StatusDef]:
     rows = session.scalars(select(CaseStatus).order_by(CaseStatus.position, CaseStatus.id))
     return [StatusDef(id=s.id, name=s.name, category=Status(s.category), builtin=s.builtin) for s in rows]
+
+
+def source_keys(session: Session) -> dict[str, bool]:
+    """Every source of the admin's list: key -> offered to agents and API callers (active)."""
+    return {key: active for key, (active, _confirm) in _sources(session).items()}
+
+
+def source_confirms(session: Session, key: str) -> bool:
+    """Whether a new case of source `key` mails its requester a confirmation (E1); unknown keys do not."""
+    return _sources(session).get(key, (False, False))[1]
+
+
+def _sources(session: Session) -> dict[str, tuple[bool, bool]]:
+    return dict(config_cache.cached(session, "sources", _load_sources))  # decision 0112
+
+
+def _load_sources(session: Session) -> dict[str, tuple[bool, bool]]:
+    return {row.key: (row.active, bool(row.confirm)) for row in session.scalars(select(CaseSource))}
+
+
+def require_source(session: Session, key: str) -> None:
+    """A source an agent or API caller sets must be an active entry of the admin's list (A7)."""
+    if not source_keys(session).get(key):
+        raise ValidationFailed(message=f"source {key!r} is not in the list of sources", details={"source": key})
 
 
 def field_defs(session: Session) -> list[FieldDef]:

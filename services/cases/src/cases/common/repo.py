@@ -219,7 +219,8 @@ def _case_model_fields(case: Case) -> dict[str, Any]:
         "held_for_approval": bool(case.held_for_approval),
         "sla_state": case.sla_state or "none",
         "sla_due_at": case.sla_due_at,
-        "mailbox": case.mailbox,  # the mailbox it came in on
+        "mailbox": case.mailbox,  # the mailbox it came in on (or an agent's new email went out from)
+        "inform_contact": case.inform_contact,
     }
 
 

@@ -7,8 +7,15 @@ from sqlalchemy.orm import Session
 
 from cases.common import model_repo
 from cases.config.rules import OPTIONAL_FIELDS
-from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig
-from contracts.case_config import CaseSettings, CaseStatusRead, CaseTypeRead, CustomFieldRead, FieldConfigRead
+from cases.config.tables import CaseSource, CaseStatus, CaseType, CustomField, FieldConfig
+from contracts.case_config import (
+    CaseSettings,
+    CaseSourceRead,
+    CaseStatusRead,
+    CaseTypeRead,
+    CustomFieldRead,
+    FieldConfigRead,
+)
 
 
 def type_read(row: CaseType) -> CaseTypeRead:
@@ -36,6 +43,22 @@ def field_read(row: CustomField) -> CustomFieldRead:
 
 def list_types(*, session: Session) -> list[CaseTypeRead]:
     return [type_read(t) for t in session.scalars(select(CaseType).order_by(CaseType.position, CaseType.id))]
+
+
+def source_read(row: CaseSource) -> CaseSourceRead:
+    return CaseSourceRead(
+        id=row.id,
+        key=row.key,
+        name=row.name,
+        builtin=row.builtin,
+        active=row.active,
+        position=row.position or 0,
+        confirm=bool(row.confirm),
+    )
+
+
+def list_sources(*, session: Session) -> list[CaseSourceRead]:
+    return [source_read(s) for s in session.scalars(select(CaseSource).order_by(CaseSource.position, CaseSource.key))]
 
 
 def list_statuses(*, session: Session) -> list[CaseStatusRead]:

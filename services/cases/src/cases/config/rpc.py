@@ -9,6 +9,8 @@ from chassis.typed_rpc import typed_rpc
 from contracts.bounds import LaxId
 from contracts.case_config import (
     CaseSettings,
+    CaseSourceRead,
+    CaseSourceWrite,
     CaseStatusRead,
     CaseStatusWrite,
     CaseTypeRead,
@@ -17,6 +19,7 @@ from contracts.case_config import (
     CustomFieldWrite,
     FieldConfigRead,
 )
+from contracts.cases import SourceKey
 
 
 class ConfigRpc(RpcBase):
@@ -28,6 +31,15 @@ class ConfigRpc(RpcBase):
     @typed_rpc
     def save_case_type(self, *, data: CaseTypeWrite, type_id: LaxId | None = None) -> CaseTypeRead:
         return config_writes.save_type(runtime=self.runtime, data=data, type_id=type_id)
+
+    @typed_rpc
+    def list_case_sources(self) -> list[CaseSourceRead]:
+        with self._session() as session:
+            return config_reads.list_sources(session=session)
+
+    @typed_rpc
+    def save_case_source(self, *, key: SourceKey, data: CaseSourceWrite) -> CaseSourceRead:
+        return config_writes.save_source(runtime=self.runtime, key=key, data=data)
 
     @typed_rpc
     def list_case_statuses(self) -> list[CaseStatusRead]:

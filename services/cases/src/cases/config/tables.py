@@ -22,6 +22,21 @@ class CaseType(Base):
     position: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class CaseSource(Base):
+    """An entry of the admin's list of sources (A7); a case's `source` holds its key."""
+
+    __tablename__ = "case_source"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(20), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    builtin: Mapped[bool] = mapped_column(Boolean, default=False)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    # a new case of this source mails its requester a confirmation with the signed case link (E1)
+    confirm: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
 class CaseStatus(Base):
     """An admin-named status mapped onto one fixed category (B2)."""
 

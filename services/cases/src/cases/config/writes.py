@@ -8,12 +8,14 @@ from sqlalchemy import func, select
 
 from cases.case.tables import Case
 from cases.common import model_repo
-from cases.config.reads import field_read, status_read, type_read
+from cases.config.reads import field_read, source_read, status_read, type_read
 from cases.config.rules import OPTIONAL_FIELDS
-from cases.config.tables import CaseStatus, CaseType, CustomField, FieldConfig, Setting
+from cases.config.tables import CaseSource, CaseStatus, CaseType, CustomField, FieldConfig, Setting
 from chassis.db import utcnow
 from contracts.case_config import (
     CaseSettings,
+    CaseSourceRead,
+    CaseSourceWrite,
     CaseStatusRead,
     CaseStatusWrite,
     CaseTypeRead,
@@ -40,6 +42,22 @@ def save_type(*, runtime: Runtime, data: CaseTypeWrite, type_id: int | None = No
         session.add(row)
         check_unique(session, "name", data.name)
         return type_read(row)
+
+
+def save_source(*, runtime: Runtime, key: str, data: CaseSourceWrite) -> CaseSourceRead:
+    """Add a source to the admin's list, or rename, hide or move one (A7); entries are never deleted: cases keep
+    their source, and a hidden one is no longer offered."""
+    with runtime.transaction() as session:
+        row = session.scalar(select(CaseSource).where(CaseSource.key == key).with_for_update())
+        if row is None:
+            last = session.scalar(select(func.max(CaseSource.position)))
+            row = CaseSource(key=key, builtin=False, position=(last or 0) + 1)
+            session.add(row)
+        row.name, row.active, row.confirm = data.name.strip(), data.active, data.confirm
+        if data.position is not None:
+            row.position = data.position
+        session.flush()
+        return source_read(row)
 
 
 def save_status(*, runtime: Runtime, data: CaseStatusWrite, status_id: int | None = None) -> CaseStatusRead:

@@ -193,7 +193,7 @@ def conditions(session: Session, filters: CaseFilter) -> list[ColumnElement[bool
         where.append(Case.status.in_(sorted(statuses)) if len(statuses) > 1 else Case.status == next(iter(statuses)))
     for column, values in (
         (Case.priority, [p.value for p in filters.priorities]),
-        (Case.source, [s.value for s in filters.sources]),
+        (Case.source, list(filters.sources)),
         (Case.sla_state, _sla_states(filters.sla_states)),
     ):
         if values:

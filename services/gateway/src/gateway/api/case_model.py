@@ -114,6 +114,32 @@ async def update_type(type_id: Id, data: case_config.CaseTypeWrite, change: Admi
     return versioned(saved)
 
 
+SourceList = _List[v.CaseSourceItem]
+SourceKeyPath = Annotated[str, Path(min_length=1, max_length=20, pattern=r"^[a-z][a-z0-9_]*$")]
+
+
+@router.get("/sources", response_model=SourceList)
+async def list_sources(ctx: Ctx, _who: Reader) -> SourceList:
+    """The admin's list of sources (A7): how cases come in. A case's `source` is one of the keys; agents and API
+    callers choose from the active ones; built-in ones are those the system sets itself (mail, portal, SMS...)."""
+    return SourceList.model_validate({"items": v.with_versions(await ctx.cases.list_case_sources())})
+
+
+@router.put("/sources/{key}", response_model=case_config.CaseSourceRead, responses=CONFLICT)
+async def save_source(key: SourceKeyPath, data: case_config.CaseSourceWrite, change: AdminChange) -> Response:
+    """Add a source under `key` (lower-case letters, digits, `_`), or rename, hide (`active: false`) or move one
+    (admin). Sources are never deleted: cases keep theirs."""
+    ctx = change.ctx
+    saved = await change(
+        "case_source",
+        key,
+        "update",
+        load_before=lambda: objects.case_source(ctx, key),
+        apply=lambda: ctx.cases.save_case_source(key=key, data=data),
+    )
+    return versioned(saved)
+
+
 @router.get("/case-statuses", response_model=StatusList)
 async def list_statuses(ctx: Ctx, _who: Reader) -> StatusList:
     """Statuses and the fixed category each belongs to (new/open/waiting/dormant/resolved/closed)."""

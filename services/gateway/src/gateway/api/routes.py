@@ -14,7 +14,7 @@ from contracts import errors
 from contracts.bounds import LaxId
 from contracts.forms import CaseDetail
 from contracts.reports import OpenCasesReport
-from gateway import handlers, idempotency
+from gateway import handlers, idempotency, outbound
 from gateway.access import ApiPrincipal
 from gateway.api import search as search_api
 from gateway.api.deps import principal, require, writer
@@ -73,6 +73,8 @@ async def create_case(
     """Open a case. With an Idempotency-Key, a retry returns the first answer instead of a second case."""
     actor = await writer(who, ctx)
     create = c.CaseCreate.model_validate(data.model_dump())
+    if create.mailbox is not None:  # customer mail of the case goes out from it: only one of ours
+        create = create.model_copy(update={"mailbox": await outbound.check_mailbox(ctx, str(create.mailbox))})
     if idempotency_key is None:
         case = await ctx.cases.create_case(data=create, actor=actor)
         return _case_response(case, 201, Location=case_location(case.id))
@@ -103,6 +105,26 @@ async def create_case(
         message = "this Idempotency-Key was used with a different request body"
         raise errors.DomainError(errors.IDEMPOTENCY_CONFLICT, message, {"key": idempotency_key})
     return _case_response(stored.body, stored.status_code, Location=case_location(int(stored.body["id"])))
+
+
+@router.post("/cases/email", status_code=201, response_model=c.CaseRead, responses={413: _ERROR})
+async def start_email_case(data: outbound.EmailCaseCreate, ctx: Ctx, who: Writer) -> JSONResponse:
+    """Start a case by writing to a contact (A7): the case (`source` from the admin's list, `email` by default)
+    gets the contact as requester and `body` as its first public reply, which is mailed from `mailbox` with our
+    signed Message-ID, so the contact's answer threads back onto the case. `inform_contact` may not be `never`.
+    """
+    actor = await writer(who, ctx)
+    uploads = outbound.decoded(data.attachments)
+    try:
+        case, _message = await outbound.start_email_case(ctx, actor=actor, data=data, uploads=uploads)
+    except outbound.MailNotSent as exc:
+        raise errors.DomainError(
+            errors.SERVICE_UNAVAILABLE,
+            f"case #{exc.case.number} was created, but its mail was not posted: {exc.reason}",
+            {"case_id": exc.case.id},
+        ) from exc
+    fresh = await ctx.cases.get_case(case_id=case.id)  # after the reply: its status and first response
+    return _case_response(fresh, 201, Location=case_location(case.id))
 
 
 @router.get("/cases", response_model=c.CasePage)

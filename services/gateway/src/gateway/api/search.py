@@ -64,7 +64,7 @@ def _custom_fields(values: list[str]) -> dict[str, str]:
 def case_filters(
     status: Annotated[list[c.Status], Query(description="Status category; repeat for any of several")] = [],  # noqa: B006
     priority: Annotated[list[c.Priority], Query()] = [],  # noqa: B006
-    source: Annotated[list[c.Source], Query()] = [],  # noqa: B006
+    source: Annotated[list[c.SourceKey], Query()] = [],  # noqa: B006
     group: Annotated[list[LaxId], Query(max_length=100, description="Group id; repeat for any of several")] = [],  # noqa: B006
     assignee: Annotated[LaxId | None, Query(description="Assignee agent id")] = None,
     unassigned: Annotated[FlagText | None, Query(description="true: nobody assigned; false: someone is")] = None,

@@ -31,6 +31,10 @@ class CaseTypeItem(case_config.CaseTypeRead, _Version):
     pass
 
 
+class CaseSourceItem(case_config.CaseSourceRead, _Version):
+    pass
+
+
 class CaseStatusItem(case_config.CaseStatusRead, _Version):
     pass
 

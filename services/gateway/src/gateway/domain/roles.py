@@ -45,6 +45,7 @@ LIGHT_AGENT_READS_REFUSED = frozenset(
         ("GET", "/api/v1/reports/open-cases"),
         ("GET", "/dashboard"),
         ("GET", "/cases/new"),
+        ("GET", "/cases/new-email"),
         ("GET", "/templates"),
     }
 )

@@ -20,15 +20,36 @@ from contracts.search import Viewer
 # the side panel's controls, named as the API's fields; built-ins an admin may hide or require (cases' H2 rules)
 CONFIGURABLE = ("type_id", "category", "solution", "due_at", "external_ref", "organisation_id", "follower_ids", "tags")
 _IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id")
-_TEXTS = ("category", "solution", "external_ref")
+_TEXTS = ("category", "solution", "external_ref", "inform_contact")  # '' clears it (inform_contact: the org's)
 CUSTOM_PREFIX = "custom_fields."
 DORMANT = "dormant"
+# how the case's contact is informed (B16); '' follows the organisation's customer mail setting
+INFORM_CHOICES = [
+    ("", "Default"),
+    ("full", "Email conversation"),
+    ("link", "Link only"),
+    ("never", "Never"),
+]
+INHERITED_TIMEOUT = 0.5  # seconds the case page gives notifications for the hint beside "Default" (inform_contact)
+SOLVED_LOOKED_AT = 25  # how many resolved cases like this one the suggested solutions are picked from
+SUGGESTIONS = 5
 TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
 
 
 async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
     """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
-    statuses, types, configs, custom, organisations, contacts, recent, signature = await asyncio.gather(
+    (
+        statuses,
+        types,
+        configs,
+        custom,
+        organisations,
+        contacts,
+        recent,
+        signature,
+        sources,
+        solved,
+    ) = await asyncio.gather(
         cases.list_case_statuses(),
         cases.list_case_types(),
         cases.list_field_configs(),
@@ -37,6 +58,8 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         cases.list_contacts(limit=100),
         cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
         _signature(cases, agent_id, case.mailbox),
+        cases.list_case_sources(),
+        cases.list_cases(filters=solved_like(case), viewer=viewer),
     )
     rules = {f.field: f for f in configs}
     shown = {name: not (rules[name].hidden or not rules[name].used) if name in rules else True for name in CONFIGURABLE}
@@ -57,7 +80,56 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         "follower_choices": sorted(follower_choices.items(), key=lambda kv: kv[1].lower()),
         "tag_suggestions": tags,
         "signature": signature,
+        # the admin's active sources, and the case's own even when an admin has hidden it since (A7)
+        "case_sources": [src for src in sources if src.active or src.key == case.source],
+        "inform_choices": INFORM_CHOICES,
+        "suggested_solutions": suggested_solutions(case, solved.items),
+        "source_name": next((src.name for src in sources if src.key == case.source), case.source),
+        "inform_label": dict(INFORM_CHOICES)[case.inform_contact.value if case.inform_contact else ""],
     }
+
+
+def solved_like(case: c.CaseRead) -> c.CaseFilter:
+    """Resolved and closed cases like this one (B16's suggested solutions): of its category, else of its type,
+    else matching its title; the most recently changed first."""
+    like: dict[str, Any] = {"q": case.title[:200]}
+    if case.category:
+        like = {"category": case.category}
+    elif case.type is not None:
+        like = {"type_id": case.type.id}
+    return c.CaseFilter(
+        statuses=[c.Status.RESOLVED, c.Status.CLOSED], sort=c.CaseSort.UPDATED_DESC, limit=SOLVED_LOOKED_AT, **like
+    )
+
+
+def suggested_solutions(case: c.CaseRead, solved: list[c.CaseRead]) -> list[tuple[c.CaseRead, str]]:
+    """The solutions those cases recorded, each text once, at most `SUGGESTIONS`, to insert into a reply."""
+    seen: set[str] = set()
+    picked: list[tuple[c.CaseRead, str]] = []
+    for other in solved:
+        text = (other.solution or "").strip()
+        if other.id == case.id or not text or text.casefold() in seen:
+            continue
+        seen.add(text.casefold())
+        picked.append((other, text))
+        if len(picked) == SUGGESTIONS:
+            break
+    return picked
+
+
+async def inherited_conversation(rpc: Any, case: c.CaseRead) -> str | None:
+    """What "Default" of inform_contact means for this case now (the organisation's customer mail setting, else the
+    workspace's), as the side panel names it; None when notifications does not answer at once (the page does
+    not wait for a hint)."""
+    org_id = case.organisation.id if case.organisation else None
+    try:
+        found = await rpc.call(
+            "notifications", "get_customer_mail_settings", organisation_id=org_id, timeout=INHERITED_TIMEOUT
+        )
+        mode = str(found["effective"]["conversation"])
+    except (errors.DomainError, KeyError, TypeError):
+        return None
+    return dict(INFORM_CHOICES).get(mode)
 
 
 async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
@@ -113,6 +185,8 @@ def current_values(case: c.CaseRead) -> dict[str, Any]:
         "organisation_id": case.organisation.id if case.organisation else None,
         "tags": sorted(case.tags),
         "follower_ids": sorted(f.id for f in case.followers),
+        "source": case.source,
+        "inform_contact": case.inform_contact.value if case.inform_contact else None,
         **{f"{CUSTOM_PREFIX}{k}": v for k, v in case.custom_fields.items()},
     }
 
@@ -167,7 +241,7 @@ def changes_from_form(
         if name not in now and not name.startswith(CUSTOM_PREFIX):
             continue
         value = read_field(form, name)
-        if name == "status" and not value:
+        if name in ("status", "source") and not value:
             continue
         if value == now.get(name) or (value in (None, "") and now.get(name) in (None, "")):
             continue

@@ -8,6 +8,7 @@ the list shows what the rest of the URL asks for (decision 0238).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -26,6 +27,7 @@ SLA_FILTERS: dict[str, list[str]] = {
     "met": ["met"],
     "none": ["none"],
 }
+_SOURCE_KEY = re.compile(r"^[a-z][a-z0-9_]{0,19}$")  # contracts.cases.SourceKey
 SORTABLE = {"number", "priority", "updated", "created", "sla_due"}
 UNASSIGNED = "none"
 
@@ -68,7 +70,7 @@ class ListQuery:
 
     statuses: list[c.Status] = field(default_factory=list)
     priorities: list[c.Priority] = field(default_factory=list)
-    sources: list[c.Source] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)  # keys of the admin's list of sources
     group_ids: list[int] = field(default_factory=list)
     assignee_id: int | None = None
     unassigned: bool = False
@@ -123,7 +125,7 @@ class ListQuery:
         chosen = self.sort if sort == "same" else sort
         pairs: list[tuple[str, str]] = [("status", s.value) for s in self.statuses]
         pairs += [("priority", p.value) for p in self.priorities]
-        pairs += [("source", x.value) for x in self.sources]
+        pairs += [("source", x) for x in self.sources]
         pairs += [("group", str(g)) for g in self.group_ids]
         if self.unassigned:
             pairs.append(("assignee", UNASSIGNED))
@@ -209,7 +211,7 @@ def parse(values: MultiDict | Mapping[str, Any]) -> ListQuery:
         requester_id=_one_id(get("requester")),
         organisation_id=_one_id(get("organisation")),
         type_id=_one_id(get("type")),
-        sources=list(dict.fromkeys(c.Source(v) for v in get("source") if v in set(c.Source))),
+        sources=list(dict.fromkeys(v for v in get("source") if isinstance(v, str) and _SOURCE_KEY.match(v)))[:10],
         tags=_texts(get("tag")),
         category=str((get("category") or [""])[0]).strip()[:200],
         custom_fields=_custom_fields(get("custom_field")),

@@ -112,7 +112,6 @@ async def case_list(
         "cursor": cursor,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
-        "sources": list(c.Source),
         "sla_choices": SLA_CHOICES,
         "rendered_at": datetime.now(UTC).isoformat(),  # what the list's live bar counts changes since (0250)
     }
@@ -121,8 +120,12 @@ async def case_list(
 
 async def case_list_options(ctx: AppContext) -> dict[str, Any]:
     """The choices of the list's filter pickers and bulk bar (agents, groups, types, organisations)."""
-    agents, groups, types, organisations = await asyncio.gather(
-        ctx.cases.list_agents(), ctx.cases.list_groups(), ctx.cases.list_case_types(), ctx.cases.list_organisations()
+    agents, groups, types, organisations, sources = await asyncio.gather(
+        ctx.cases.list_agents(),
+        ctx.cases.list_groups(),
+        ctx.cases.list_case_types(),
+        ctx.cases.list_organisations(),
+        ctx.cases.list_case_sources(),
     )
     return {
         "agents": sorted(agents, key=lambda a: a.name.casefold()),
@@ -130,33 +133,40 @@ async def case_list_options(ctx: AppContext) -> dict[str, Any]:
         "groups": sorted(groups, key=lambda g: g.name.casefold()),
         "types": [t for t in types if t.active],
         "organisations": sorted(organisations, key=lambda o: o.name.casefold()),
+        "sources": sources,  # hidden ones too: cases keep them, and the list finds them
     }
+
+
+async def _new_case_choices(ctx: AppContext) -> dict[str, Any]:
+    groups, sources = await asyncio.gather(ctx.cases.list_groups(), ctx.cases.list_case_sources())
+    return {"groups": groups, "priorities": list(c.Priority), "sources": [x for x in sources if x.active]}
 
 
 @router.get("/cases/new")
 async def new_case_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
-    groups = await ctx.cases.list_groups()
-    return s.render(request, "case_new.html", {"groups": groups, "priorities": list(c.Priority), "values": {}})
+    return s.render(request, "case_new.html", {**await _new_case_choices(ctx), "values": {}})
 
 
 @router.post("/cases/new")
 async def new_case(request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
-    values = {k: _text(form, k) for k in ("title", "description", "priority", "requester_email", "requester_name")}
+    names = ("title", "description", "priority", "requester_email", "requester_name", "source")
+    values = {k: _text(form, k) for k in names}
     try:
         data = c.CaseCreate(
             title=values["title"],
             description=values["description"],
             priority=c.Priority(values["priority"] or "medium"),
-            source=c.Source.AGENT,
+            source=values["source"] or c.Source.AGENT.value,  # one of the admin's list (A7)
             requester_email=values["requester_email"] or None,
             requester_name=values["requester_name"],
             group_id=_optional_int(form, "group_id"),
         )
         case = await ctx.cases.create_case(data=data, actor=s.actor(agent))
-    except (ValidationError, ValueError, errors.ValidationFailed) as exc:
-        groups = await ctx.cases.list_groups()
-        context = {"groups": groups, "priorities": list(c.Priority), "values": values, "error": _describe(exc)}
+    except (ValidationError, ValueError, errors.DomainError) as exc:
+        if isinstance(exc, errors.DomainError) and exc.code in {errors.INTERNAL_ERROR, errors.SERVICE_UNAVAILABLE}:
+            raise
+        context = {**await _new_case_choices(ctx), "values": values, "error": _describe(exc)}
         return s.render(request, "case_new.html", context, status_code=422)
     s.flash(request, f"Case #{case.number} created.")
     return _see_other(f"/cases/{case.id}")
@@ -203,21 +213,22 @@ async def _case_page(
         "groups": groups,
         "labels": STATUS_LABELS,
         "priorities": list(c.Priority),
-        "sources": list(c.Source),
         "error": error,
         "saved": saved,
     }
     agent_id = int((s.signed_in(request) or {}).get("id") or 0)
-    work, sla, fields, images = await asyncio.gather(
+    work, sla, fields, images, inherited = await asyncio.gather(
         case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
         inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
         case_panel.panel_context(ctx.cases, fetched, viewer, agent_id),  # side panel and composer (0231)
         mail_images.page_images(request, ctx, messages),  # whose remote images show (0245)
+        case_panel.inherited_conversation(ctx.rpc, fetched),  # what "Default" means now (0239)
     )
     context.update(work)
     context.update(sla)
     context.update(fields)
     context["images"] = images
+    context["inherited_inform"] = inherited
     if conflict is not None:
         context["conflict"] = conflict
         context["conflict_mine"] = case_conflict.mine_shown(conflict, case_conflict.choices(context))

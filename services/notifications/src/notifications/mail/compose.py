@@ -117,17 +117,20 @@ def agent_reply(
     link_url: str | None = None,
     attachments: Sequence[MailAttachment] = (),
     not_attached: Sequence[str] = (),
+    first: bool = False,
 ) -> OutgoingMail:
     """An agent's public reply, as mail that threads back onto the case when answered (B4, E6).
+
+    `first`: nothing of the case reached the contact by mail before (an agent's new email, A7): no "Re:".
 
     `attachments` go with the mail; `not_attached` (over the size limit) are named in it (decision 0102).
 
     `link_url` (E3 "link only"): the mail says there is an answer and links to it, without its text.
     """
     subject = (
-        case_subject(title=case.title, token=aids.subject_token, reply=True)
+        case_subject(title=case.title, token=aids.subject_token, reply=not first)
         if aids
-        else f"Re: {_one_line(case.title)} [#{case.number}]"
+        else f"{'' if first else 'Re: '}{_one_line(case.title)} [#{case.number}]"
     )
     footer_text = f"\n\n--\nCase #{case.number}. Reply to this email to answer.\n"
     closing = signoff.text() if signoff else ""

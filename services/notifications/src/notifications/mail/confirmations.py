@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from sqlalchemy.orm import Session
 
 from chassis.db import utcnow
-from contracts.cases import CaseCreated
+from contracts.cases import AuthorType, CaseCreated
 from contracts.envelope import Envelope
 from contracts.tokens import make_message_id
 from notifications.deliveries import bookkeeping
@@ -95,7 +95,7 @@ def prepare_confirmations(
     for envelope in envelopes:
         with contextlib.suppress(ValidationError):  # a malformed event fails in its handler, alone
             events.append((envelope.event_id, envelope.open(CaseCreated)))
-    recipients = [confirmation_recipient(event.case) for _, event in events]
+    recipients = [confirmation_recipient(event.case, _started_by(event), event.confirm) for _, event in events]
     orgs = {event.case.organisation.id for _, event in events if event.case.organisation}
     lookups = confirm_group.begin(
         session,
@@ -128,7 +128,7 @@ def _confirmation_gate(
     if lookups is not None and event_id in lookups.gates:
         return lookups.gates[event_id]
     case, first = event.case, event.first_message
-    recipient = confirmation_recipient(case)
+    recipient = confirmation_recipient(case, _started_by(event), event.confirm)
     gate: Gate | None = None
     if recipient is not None:
         ctx = customer_context(session=session, settings=settings, case=case)
@@ -140,3 +140,7 @@ def _confirmation_gate(
     if lookups is not None:
         lookups.gates[event_id] = gate
     return gate
+
+
+def _started_by(event: CaseCreated) -> AuthorType | None:
+    return event.actor.type if event.actor is not None else None

@@ -33,6 +33,7 @@ SignatureLookup = Callable[[int, str], ResolvedSignature]
 
 
 NEVER_REASON = "organisation setting: never email the customer"
+CASE_NEVER_REASON = "case setting: never email the customer"
 
 
 @dataclass(frozen=True)
@@ -46,10 +47,14 @@ class CustomerContext:
     # B12 + E3: the organisation's own greeting beats the agent's levels; the workspace one is the fallback
     organisation_greeting: str | None
     workspace_greeting: str
+    # the case's own choice (B16) made `conversation`, not the organisation's setting
+    chosen_on_case: bool = False
 
     @property
     def never_reason(self) -> str | None:
-        return NEVER_REASON if self.conversation == ConversationMode.NEVER else None
+        if self.conversation != ConversationMode.NEVER:
+            return None
+        return CASE_NEVER_REASON if self.chosen_on_case else NEVER_REASON
 
 
 def customer_context(*, session: Session, settings: NotificationsSettings, case: CaseRead) -> CustomerContext:
@@ -61,10 +66,12 @@ def customer_context(*, session: Session, settings: NotificationsSettings, case:
     return CustomerContext(
         sender=sender,
         aids=aids_for(settings=settings, case=case, sender=sender),
-        conversation=eff.conversation,
+        # B16: the case's own choice beats the organisation's setting, which beats the workspace's
+        conversation=case.inform_contact or eff.conversation,
         cc_followers=eff.cc_followers,
         organisation_greeting=found.organisation_greeting,
         workspace_greeting=eff.closing_greeting,
+        chosen_on_case=case.inform_contact is not None,
     )
 
 

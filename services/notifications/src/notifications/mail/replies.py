@@ -100,6 +100,8 @@ def mail_agent_reply(
         link_url=link_for(settings=settings, case=case, ctx=ctx),
         attachments=files,
         not_attached=not_attached,
+        # nothing of the case reached the contact by mail: the agent's new email starts the thread (A7)
+        first=event.first_in_case and threading.in_reply_to is None and not threading.references,
     )
     bookkeeping.queue_mail(session=session, mail=mail, case_message_id=message.id, now=now, **base)
     for copy in cc:  # E3: the same message, one delivery per follower (each logged, retried, bounced alone)

@@ -221,11 +221,17 @@ def case_link_url(*, portal_url: str, case: CaseRead, secret: str, ttl_seconds: 
 # -- who gets which mail (E1, E4) --------------------------------------------------------------
 
 
-def confirmation_recipient(case: CaseRead) -> str | None:
-    """The address a confirmation would go to: only email cases with a requester email get one."""
-    if case.source != Source.EMAIL or case.requester is None or not case.requester.email:
+def confirmation_recipient(
+    case: CaseRead, started_by: AuthorType | None = None, confirm: bool | None = None
+) -> str | None:
+    """The address a confirmation goes to, if any: the requester's, when the case's source confirms its new
+    cases or its creator asked for one (`confirm`, E1). Without `confirm` (events from before the setting):
+    email cases only, never one an agent started by writing to the contact (A7)."""
+    if case.requester is None or not case.requester.email:
         return None
-    return case.requester.email
+    if confirm is None:
+        confirm = case.source == Source.EMAIL and started_by is not AuthorType.AGENT
+    return case.requester.email if confirm else None
 
 
 def confirmation_blocker(
