@@ -14,9 +14,12 @@
     sla_warning: "SLA warning",
     sla_breached: "SLA breached"
   };
+  var bell = document.getElementById("notif-bell");
   function show(count) {
     badge.textContent = String(count);
     badge.hidden = count === 0;
+    // the name must contain the visible text ("Notifications 3") for speech input to find the button
+    if (bell) { bell.setAttribute("aria-label", count ? "Notifications " + count + " unread" : "Notifications"); }
   }
   var unread = 0;
   // EventSource reconnects by itself after a dropped connection; the server resends the count. One stream per
