@@ -45,6 +45,7 @@ clean:
 	rm -rf var/ .venv/ node_modules/
 
 screenshots: setup
-	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium
-	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/gateway/tests/integration/test_agent_ui.py services/gateway/tests/integration/test_admin_console.py services/gateway/tests/integration/test_ui_profile.py services/gateway/tests/integration/test_admin_mailbox_oauth.py services/gateway/tests/integration/test_ui_dashboard.py services/gateway/tests/integration/test_mailbox_sending.py
+	@bash scripts/ensure-infra.sh postgres rabbitmq redis chromium dovecot
+	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/gateway/tests/integration/test_agent_ui.py services/gateway/tests/integration/test_admin_console.py services/gateway/tests/integration/test_ui_profile.py services/gateway/tests/integration/test_admin_mailbox_oauth.py services/gateway/tests/integration/test_ui_dashboard.py services/gateway/tests/integration/test_mailbox_sending.py services/gateway/tests/integration/test_ui_new_email.py
 	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q services/portal/tests/integration/test_browser.py services/portal/tests/integration/test_browser_accounts.py
+	HELPDESK_SCREENSHOT_DIR=$(CURDIR)/docs/screenshots .venv/bin/python -m pytest -q tests/e2e/test_department_forms.py
