@@ -23,6 +23,7 @@ EDITABLE = (
     "external_ref",
     "organisation_id",
     "parent_id",
+    "requester_id",
 )
 
 
