@@ -127,6 +127,7 @@ async def case_list_options(ctx: AppContext) -> dict[str, Any]:
         "agents": sorted(agents, key=lambda a: a.name.casefold()),
         "assignable": sorted((a for a in agents if a.role != c.AgentRole.LIGHT_AGENT), key=lambda a: a.name.casefold()),
         "groups": sorted(groups, key=lambda g: g.name.casefold()),
+        "group_names": {g.id: g.name for g in groups},
         "types": [t for t in types if t.active],
         "organisations": sorted(organisations, key=lambda o: o.name.casefold()),
     }
