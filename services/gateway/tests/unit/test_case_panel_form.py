@@ -88,3 +88,11 @@ def test_bad_values_are_refused_with_the_field_named(name: str, value: str) -> N
     with pytest.raises(errors.ValidationFailed) as refused:
         changes_from_form(_form((name, value)), _case(), STATUSES, name)
     assert name in str(refused.value.details)
+
+
+def test_the_requester_control_sends_another_contact_and_an_empty_one_nothing() -> None:
+    case = _case(requester={"id": 5, "email": "nina@example.org", "name": "Nina"})
+    assert changes_from_form(_form(("requester_id", "12")), case, STATUSES, "requester_id") == {"requester_id": 12}
+    assert changes_from_form(_form(("requester_id", "5")), case, STATUSES, "requester_id") == {}
+    with pytest.raises(errors.ValidationFailed):
+        changes_from_form(_form(("requester_id", "x")), case, STATUSES, "requester_id")

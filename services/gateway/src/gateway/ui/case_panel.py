@@ -19,7 +19,7 @@ from contracts.search import Viewer
 
 # the side panel's controls, named as the API's fields; built-ins an admin may hide or require (cases' H2 rules)
 CONFIGURABLE = ("type_id", "category", "solution", "due_at", "external_ref", "organisation_id", "follower_ids", "tags")
-_IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id")
+_IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id", "requester_id")
 _TEXTS = ("category", "solution", "external_ref")
 CUSTOM_PREFIX = "custom_fields."
 DORMANT = "dormant"
@@ -28,13 +28,12 @@ TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are 
 
 async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
     """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
-    statuses, types, configs, custom, organisations, contacts, recent, signature = await asyncio.gather(
+    statuses, types, configs, custom, organisations, recent, signature = await asyncio.gather(
         cases.list_case_statuses(),
         cases.list_case_types(),
         cases.list_field_configs(),
         cases.list_custom_fields(),
         cases.list_organisations(),
-        cases.list_contacts(limit=100),
         cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
         _signature(cases, agent_id, case.mailbox),
     )
@@ -44,9 +43,8 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         name: bool(rules[name].required and rules[name].used) if name in rules else False for name in CONFIGURABLE
     }
     tags = sorted({t for other in recent.items for t in other.tags} | set(case.tags))
-    follower_choices = {f.id: f.name or f.email or f"contact {f.id}" for f in case.followers}
-    for person in contacts.items:
-        follower_choices.setdefault(person.id, person.name or (person.emails[0] if person.emails else str(person.id)))
+    # the pickers of people carry the chosen ones only; others are searched in the directory as one types
+    follower_choices = {f.id: _person(f) for f in case.followers}
     return {
         "statuses": sorted(statuses, key=lambda s: (s.position, s.id)),
         "case_types": [t for t in types if t.active or (case.type and case.type.id == t.id)],
@@ -55,9 +53,17 @@ async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, age
         "custom_defs": [d for d in custom if d.used and not d.hidden],
         "organisations": organisations,
         "follower_choices": sorted(follower_choices.items(), key=lambda kv: kv[1].lower()),
+        "requester_choice": _person(case.requester) if case.requester else None,
         "tag_suggestions": tags,
         "signature": signature,
     }
+
+
+def _person(contact: c.ContactRef) -> str:
+    """A contact as the people pickers show one: "Name <address>", or whichever of the two it has."""
+    if contact.name and contact.email:
+        return f"{contact.name} <{contact.email}>"
+    return contact.name or contact.email or f"contact {contact.id}"
 
 
 async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
@@ -111,6 +117,7 @@ def current_values(case: c.CaseRead) -> dict[str, Any]:
         "due_at": case.due_at,
         "external_ref": case.external_ref,
         "organisation_id": case.organisation.id if case.organisation else None,
+        "requester_id": case.requester.id if case.requester else None,
         "tags": sorted(case.tags),
         "follower_ids": sorted(f.id for f in case.followers),
         **{f"{CUSTOM_PREFIX}{k}": v for k, v in case.custom_fields.items()},
