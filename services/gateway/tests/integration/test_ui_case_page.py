@@ -321,6 +321,24 @@ def test_requester_and_followers_are_picked_by_searching_the_directory(page: Pag
     expect(page.locator("#case-fields .field-saved")).to_contain_text("follower")
     assert [f["id"] for f in api.get(f"/api/v1/cases/{case['id']}").json()["followers"]] == [many[1].json()["id"]]
 
+    # the organisation picker likewise: the page carries the chosen one, typing searches them all
+    org = api.post("/api/v1/organisations", json={"name": f"Vestland Kraft {tag}"})
+    assert org.status_code == 201, org.text
+    page.keyboard.press("Escape")
+    expect(panel.locator("#f-organisation option")).to_have_count(1)  # "No organisation"
+    page.locator("#f-organisation + .ts-wrapper .ts-control").click()
+    page.keyboard.type(f"kraft {tag}")
+    choice = page.locator(".ts-dropdown .option", has_text=f"Vestland Kraft {tag}")
+    expect(choice).to_be_visible(timeout=10_000)
+    choice.click()
+    expect(page.locator("#case-fields .field-saved")).to_contain_text("organisation")
+    assert api.get(f"/api/v1/cases/{case['id']}").json()["organisation"]["id"] == org.json()["id"]
+    expect(page.locator("#f-organisation")).to_have_value(str(org.json()["id"]))
+    # the list's organisation filter keeps the chosen one (it too is searched, not listed)
+    page.goto(f"/?organisation={org.json()['id']}")
+    expect(page.locator("#f-organisation")).to_have_value(str(org.json()["id"]))
+    expect(page.get_by_role("table").get_by_role("link", name=case["title"])).to_be_visible()
+
 
 @pytest.mark.browser
 def test_the_bell_opens_a_dropdown_with_mark_read_and_mark_all_read(

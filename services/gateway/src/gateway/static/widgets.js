@@ -23,13 +23,13 @@
           .then(function (page) {
             callback((page.items || []).map(function (c) {
               var email = c.email || "";
-              var text = c.name && email ? c.name + " <" + email + ">" : (c.name || email || "contact " + c.id);
+              var text = c.name && email ? c.name + " <" + email + ">" : (c.name || email || String(c.id));
               return { value: String(c.id), text: text };
             }));
           })
           .catch(function () { callback(); });
       },
-      render: { no_results: function (data, escape) { return '<div class="no-results">No contact matches "' + escape(data.input) + '"</div>'; } },
+      render: { no_results: function (data, escape) { return '<div class="no-results">Nothing matches "' + escape(data.input) + '"</div>'; } },
     };
   }
 

@@ -111,6 +111,19 @@ async def contact_choices(request: Request, ctx: Ctx, agent: Agent) -> JSONRespo
     return JSONResponse({"items": items}, headers={"Cache-Control": "no-store"})
 
 
+@router.get("/organisations/choices")
+async def organisation_choices(request: Request, ctx: Ctx, agent: Agent) -> JSONResponse:
+    """The organisation pickers (case page, list filter): the organisations whose name contains `q`, from the
+    kept list (decision 0210), as `{"items": [{"id", "name"}]}`."""
+    q = request.query_params.get("q", "").strip()[:200].casefold()
+    if len(q) < 2:
+        return JSONResponse({"items": []})
+    found = [o for o in await ctx.reference.organisations() if q in o.name.casefold()]
+    found.sort(key=lambda o: (not o.name.casefold().startswith(q), o.name.casefold()))
+    items = [{"id": o.id, "name": o.name} for o in found[:CHOICES]]
+    return JSONResponse({"items": items}, headers={"Cache-Control": "no-store"})
+
+
 # -- a contact ---------------------------------------------------------------------------------------------
 
 
