@@ -235,6 +235,8 @@ class CaseUpdate(CasesModel):
     external_ref: str | None = Field(default=None, max_length=200)
     organisation_id: Id | None = None
     parent_id: Id | None = None
+    # another contact as the requester (a case always keeps one once it has one: null leaves it as is)
+    requester_id: Id | None = None
     tags: Tags | None = None
     follower_ids: Ids | None = None
     custom_fields: FieldValues | None = None

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.bounds import Flag
+from contracts.bounds import Flag, Id
 from contracts.cases import CaseFilter, CaseRead
 
 
@@ -75,7 +75,10 @@ class SavedSearchWrite(_Model):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=200)
-    shared: Flag = False
+    shared: Flag = Field(default=False, description="Shared with every agent (read-only to all but its owner)")
+    shared_group_id: Id | None = Field(
+        default=None, description="Shared with the members of this group only (read-only to them); not with `shared`"
+    )
     filters: SearchFilters = SearchFilters()
 
 
@@ -84,6 +87,7 @@ class SavedSearchUpdate(_Model):
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
     shared: Flag | None = None
+    shared_group_id: Id | None = Field(default=None, description="A group to share with; null: with no group")
     filters: SearchFilters | None = None
 
 
@@ -91,6 +95,7 @@ class SavedSearchRead(_Model):
     id: int
     name: str
     shared: bool
+    shared_group_id: int | None = None
     owner_agent_id: int
     filters: dict[str, Any]
     created_at: datetime

@@ -1,7 +1,7 @@
 """portal: organisations sharing their cases with their members, and the portal's branding
 
 Revision ID: 0015_portal_branding
-Revises: 0013_forms
+Revises: 0014_saved_search_group
 Create Date: 2026-12-07 23:00:00
 
 Hand-written (decisions 0252, 0253): an organisation's setting that its contacts see each other's cases in the
@@ -16,7 +16,7 @@ from alembic import op
 import chassis.db
 
 revision: str = "0015_portal_branding"
-down_revision: str | Sequence[str] | None = "0013_forms"
+down_revision: str | Sequence[str] | None = "0014_saved_search_group"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

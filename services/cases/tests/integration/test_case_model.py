@@ -277,3 +277,38 @@ def test_directory(cases: Any, admin: dict[str, Any]) -> None:
     assert agent["group_ids"] == [group["id"]] and agent["is_admin"] is True
     assert any(g["id"] == group["id"] for g in cases.call("list_groups_detail"))
     assert _error(lambda: cases.call("save_group", group_id=999999, data={"name": "x"})).code == "not_found"
+
+
+def test_a_case_for_a_contact_of_an_organisation_belongs_to_it_and_its_requester_can_change(
+    cases: Any, admin: dict[str, Any]
+) -> None:
+    tag = uuid.uuid4().hex[:6]
+    org = cases.call("save_organisation", data={"name": f"Fjord {tag}"})
+    other_org = cases.call("save_organisation", data={"name": f"Bay {tag}"})
+    liv = cases.call(
+        "save_contact",
+        data={"name": "Liv", "emails": [f"liv{tag}@fjord.example"], "organisation_id": org["id"]},
+        actor=admin,
+    )
+    ola = cases.call("save_contact", data={"name": "Ola", "emails": [f"ola{tag}@else.example"]}, actor=admin)
+
+    # no organisation given: the requester's; one given: that one; a contact of none: none
+    made = _new_case(cases, admin, requester_email=f"liv{tag}@fjord.example")
+    assert made["organisation"] == {"id": org["id"], "name": org["name"]}
+    assert _new_case(cases, admin, requester_email=f"liv{tag}@fjord.example", organisation_id=other_org["id"])[
+        "organisation"
+    ] == {"id": other_org["id"], "name": other_org["name"]}
+    assert _new_case(cases, admin, requester_email=f"ola{tag}@else.example")["organisation"] is None
+
+    # another requester, recorded in the history by name and address
+    changed = _update(cases, admin, made, requester_id=ola["id"])
+    assert changed["requester"]["id"] == ola["id"], changed
+    assert changed["version"] > made["version"], (changed["version"], made["version"])
+    assert ("requester_id", f"Liv <liv{tag}@fjord.example>", f"Ola <ola{tag}@else.example>") in _history(
+        cases, made["id"]
+    )
+    # a contact that does not exist is refused and changes nothing; null leaves the requester as it is
+    assert _error(lambda: _update(cases, admin, changed, requester_id=424242)).code == "validation_error"
+    assert _update(cases, admin, changed, requester_id=None) == changed
+    assert cases.call("get_case", case_id=made["id"])["requester"]["id"] == ola["id"]
+    assert liv["id"] != ola["id"]

@@ -162,6 +162,8 @@ async def guarded_change(
     except BaseException:
         await _finish(ctx, entry_id, Outcome.UNKNOWN)
         raise
+    finally:
+        ctx.reference.forget()  # decision 0210: the next page shows the change (also one of unknown outcome)
     created = _created_id(result) if object_id is None else None
     await _finish(ctx, entry_id, Outcome.SUCCEEDED, after=redact(result), object_id=created)
     return result

@@ -25,6 +25,7 @@ from gateway.db.models import OutboxMessage
 from gateway.key_cache import VerifiedKeys
 from gateway.presence import Presence
 from gateway.realtime import AgentStreams
+from gateway.reference_cache import ReferenceLists
 from gateway.settings import GatewaySettings
 
 log = get_logger(__name__)
@@ -71,6 +72,8 @@ class AppContext:
     cases: CasesClient = field(init=False, repr=False)
     # decision 0134: verified API keys, trusted for settings.api_key_cache_seconds
     keys: VerifiedKeys = field(default_factory=VerifiedKeys)
+    # decision 0210: the admin's reference lists, kept for settings.reference_cache_seconds
+    reference: ReferenceLists = field(init=False, repr=False)
     _connector: asyncio.Task[None] | None = field(default=None, repr=False)
     # publishes the gateway's own events (sms_received) from its outbox
     relay: OutboxRelay | None = field(default=None, repr=False)
@@ -86,6 +89,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         self.cases = CasesClient(self.rpc)
+        self.reference = ReferenceLists(self.cases, ttl=self.settings.reference_cache_seconds)
         # connects on first use: the app starts (and serves /healthz) without Redis
         self.redis = AsyncRedis.from_url(self.settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
         self.sessions = SessionStore(

@@ -16,6 +16,9 @@ class GatewaySettings(ServiceSettings):
     rpc_timeout: float = 10.0
     # decision 0134: how long a verified API key is trusted without reading the database; 0: always read
     api_key_cache_seconds: float = Field(default=1.0, ge=0, le=60)
+    # decision 0210: how long the agent UI keeps the admin's reference lists (statuses, types, field
+    # configuration, agents, groups) without asking the cases service; 0: always ask
+    reference_cache_seconds: float = Field(default=5.0, ge=0, le=300)
     # agent UI sessions live in Redis (decision 0190): an absolute lifetime, ended early by sign-out
     session_max_age: int = 8 * 3600
     # Redis keys start with this, so several gateways (or test runs) can share one Redis

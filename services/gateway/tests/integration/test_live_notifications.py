@@ -39,6 +39,29 @@ def test_a_new_case_in_my_group_is_counted_and_can_be_marked_read(
     assert my_notifications(api)["unread"] == 0
 
 
+def test_marking_one_notification_read_leaves_the_older_ones_unread(
+    api: httpx.Client, partner: httpx.Client, support_group: dict[str, Any], notifications: ServiceProcess
+) -> None:
+    api.post("/api/v1/notifications/read", json={})
+    titles = [f"One of two {n} {uuid.uuid4().hex[:6]}" for n in range(2)]
+    for title in titles:
+        assert partner.post("/api/v1/cases", json={"title": title, "group_id": support_group["id"]}).status_code == 201
+    page = wait_until(lambda: (p := my_notifications(api)) and p["unread"] == 2 and p, timeout=20, what="two alerts")
+    newer, older = (next(n for n in page["items"] if n["title"] == t) for t in reversed(titles))
+    assert newer["id"] > older["id"]
+
+    marked = api.post("/api/v1/notifications/read", json={"id": newer["id"]})
+    assert marked.status_code == 200 and marked.json() == {"marked": 1}
+    now = {n["id"]: n["read_at"] for n in my_notifications(api)["items"]}
+    assert now[newer["id"]] is not None and now[older["id"]] is None
+    # someone else's notification, or one already read, marks nothing
+    assert api.post("/api/v1/notifications/read", json={"id": newer["id"]}).json() == {"marked": 0}
+    # one way at a time: a body asking both is refused and changes nothing
+    both = api.post("/api/v1/notifications/read", json={"id": older["id"], "up_to_id": older["id"]})
+    assert both.status_code == 422 and both.json()["error"]["code"] == "validation_error", both.text
+    assert my_notifications(api)["unread"] == 1
+
+
 def test_my_preferences_can_be_read_and_changed(api: httpx.Client, notifications: ServiceProcess) -> None:
     prefs = api.get("/api/v1/notifications/preferences")
     assert prefs.status_code == 200, prefs.text

@@ -176,6 +176,45 @@ def test_saved_searches(api: httpx.Client, people: dict[str, Any]) -> None:
     assert ada.get(f"/api/v1/saved-searches/{mine['id']}").status_code == 404
 
 
+def test_a_saved_search_shared_with_a_group_is_read_only_to_its_members_and_hidden_from_others(
+    api: httpx.Client, people: dict[str, Any]
+) -> None:
+    ada, bo = people["ada_api"], people["bo_api"]
+    payroll = people["payroll"]  # Bo is a member, Ada is not
+    made = api.post("/api/v1/saved-searches", json={"name": f"Payroll {people['tag']}", "filters": {"q": "lønn"}})
+    assert made.status_code == 201, made.text
+    search = made.json()
+    assert (search["shared"], search["shared_group_id"]) == (False, None)
+
+    shared = api.patch(f"/api/v1/saved-searches/{search['id']}", json={"shared_group_id": payroll["id"]})
+    assert shared.status_code == 200 and shared.json()["shared_group_id"] == payroll["id"], shared.text
+    listed = [f["id"] for f in bo.get("/api/v1/saved-searches").json()["items"]]
+    assert search["id"] in listed
+    assert bo.get(f"/api/v1/saved-searches/{search['id']}/count").status_code == 200
+    assert bo.patch(f"/api/v1/saved-searches/{search['id']}", json={"name": "Bo's now"}).status_code == 403
+    assert bo.delete(f"/api/v1/saved-searches/{search['id']}").status_code == 403
+    # not a member: as if it did not exist
+    assert search["id"] not in [f["id"] for f in ada.get("/api/v1/saved-searches").json()["items"]]
+    assert ada.get(f"/api/v1/saved-searches/{search['id']}").status_code == 404
+    assert ada.get(f"/api/v1/saved-searches/{search['id']}/cases").status_code == 404
+
+    # everyone and one group at once, or a group that does not exist: refused, nothing changed
+    both = api.patch(f"/api/v1/saved-searches/{search['id']}", json={"shared": True})
+    assert both.status_code == 422 and both.json()["error"]["code"] == "validation_error", both.text
+    missing = api.patch(f"/api/v1/saved-searches/{search['id']}", json={"shared_group_id": 99_999_999})
+    assert missing.status_code == 422, missing.text
+    now = api.get(f"/api/v1/saved-searches/{search['id']}").json()
+    assert (now["shared"], now["shared_group_id"]) == (False, payroll["id"])
+
+    # shared with everyone instead; then personal again (null takes the group off)
+    team = api.patch(f"/api/v1/saved-searches/{search['id']}", json={"shared": True, "shared_group_id": None})
+    assert team.status_code == 200 and (team.json()["shared"], team.json()["shared_group_id"]) == (True, None)
+    assert ada.get(f"/api/v1/saved-searches/{search['id']}").status_code == 200
+    personal = api.patch(f"/api/v1/saved-searches/{search['id']}", json={"shared": False})
+    assert personal.status_code == 200
+    assert bo.get(f"/api/v1/saved-searches/{search['id']}").status_code == 404
+
+
 def test_agent_ui_inbox_sidebar_and_search(stack: Stack, api: httpx.Client, admin_agent: dict[str, Any]) -> None:
     import re
 

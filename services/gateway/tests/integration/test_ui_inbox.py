@@ -274,3 +274,71 @@ def test_sla_panel_follows_a_reply_posted_in_place(page: Page, stack: Stack, inb
     expect(page.locator("#conversation")).to_contain_text("Vi ser på det nå.")
     expect(first.locator("summary")).to_contain_text("met")
     assert page.evaluate("window.__samePage === true")
+
+
+def _signed_in(browser: Browser, stack: Stack, email: str, password: str) -> Page:
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, base_url=stack.base_url)
+    signed = context.new_page()
+    signed.goto("/login")
+    signed.get_by_label("Email").fill(email)
+    signed.get_by_label("Password").fill(password)
+    signed.get_by_role("button", name="Sign in").click()
+    expect(signed.get_by_role("heading", name="Cases")).to_be_visible()
+    return signed
+
+
+@pytest.mark.browser
+def test_share_a_saved_search_with_a_group_whose_members_use_it_read_only(
+    page: Page, stack: Stack, inbox: dict[str, Any]
+) -> None:
+    from gateway import access
+
+    api = stack.client()
+    tag = inbox["tag"]
+    bo = _made(api.post("/api/v1/agents", json={"email": f"bo-{tag}@example.com", "name": f"Bo {tag}"}))
+    team = _made(api.post("/api/v1/groups", json={"name": f"Skrivergjengen {tag}", "member_ids": [bo["id"]]}))
+    password = f"Bo-{uuid.uuid4().hex}"
+    access.set_agent_password(factory=stack.db(), email=bo["email"], password=password)
+    browser = page.context.browser
+    assert browser is not None
+    desk = _signed_in(browser, stack, ADMIN_EMAIL, stack.admin_password)
+    try:
+        desk.goto(f"/?q={tag}&status=new")
+        save = desk.get_by_role("form", name="Save this search")
+        save.get_by_label("Save this search as").fill(f"Gjengen {tag}")
+        save.get_by_label("Shared with").select_option(label=f"Group: Skrivergjengen {tag}")
+        save.get_by_role("button", name="Save search").click()
+        expect(desk.locator("main")).to_contain_text(f"(shared with Skrivergjengen {tag})")
+        found = next(s for s in api.get("/api/v1/saved-searches").json()["items"] if s["name"] == f"Gjengen {tag}")
+        assert (found["shared"], found["shared_group_id"]) == (False, team["id"])
+
+        # the owner changes whom it is shared with: every agent, then the group again
+        share = desk.get_by_role("form", name="Share this saved search")
+        share.get_by_label("Shared with").select_option(label="Every agent")
+        share.get_by_role("button", name="Share").click()
+        expect(desk.get_by_role("status").filter(has_text="now shared with every agent")).to_be_visible()
+        share = desk.get_by_role("form", name="Share this saved search")
+        share.get_by_label("Shared with").select_option(label=f"Group: Skrivergjengen {tag}")
+        share.get_by_role("button", name="Share").click()
+        expect(desk.get_by_role("status").filter(has_text="now shared with a group")).to_be_visible()
+        expect(share.get_by_label("Shared with")).to_have_value(f"group:{team['id']}")
+    finally:
+        desk.context.close()
+
+    member = _signed_in(browser, stack, bo["email"], password)
+    try:
+        folder = _view_link(member, f"Gjengen {tag}")
+        expect(folder).to_contain_text("(shared with you)")
+        folder.click()
+        expect(member.locator("main")).to_contain_text("Shared with you: you can use it; only its owner changes it.")
+        for name in ("Rename this saved search", "Share this saved search", "Delete this saved search"):
+            expect(member.get_by_role("form", name=name)).to_have_count(0)
+        # and the service refuses a change by hand all the same
+        token = member.locator("input[name=csrf_token]").first.input_value()
+        refused = member.request.post(
+            f"/saved-searches/{found['id']}/rename", form={"csrf_token": token, "name": "Mine now"}
+        )
+        assert refused.status == 403, refused.status
+        assert api.get(f"/api/v1/saved-searches/{found['id']}").json()["name"] == f"Gjengen {tag}"
+    finally:
+        member.context.close()

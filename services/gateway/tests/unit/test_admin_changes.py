@@ -33,8 +33,24 @@ def _entries(factory: sessionmaker[Session]) -> list[AuditEntry]:
         return list(session.scalars(select(AuditEntry).order_by(AuditEntry.id)))
 
 
-def _change(factory: sessionmaker[Session], apply: Any, expected: str | None = None, before: Any = None) -> Any:
-    ctx = cast(AppContext, SimpleNamespace(db=factory))
+class Forgetful:
+    """Stands in for the kept reference lists (decision 0210): counts how often an admin change forgot them."""
+
+    def __init__(self) -> None:
+        self.forgotten = 0
+
+    def forget(self) -> None:
+        self.forgotten += 1
+
+
+def _change(
+    factory: sessionmaker[Session],
+    apply: Any,
+    expected: str | None = None,
+    before: Any = None,
+    reference: Forgetful | None = None,
+) -> Any:
+    ctx = cast(AppContext, SimpleNamespace(db=factory, reference=reference or Forgetful()))
     current = before if before is not None else {"id": 7, "name": "old", "imap_password": "hunter2"}
 
     async def load() -> Any:
@@ -101,3 +117,24 @@ def test_a_stale_version_changes_nothing_and_writes_nothing(factory: sessionmake
     assert raised.value.code == "version_conflict"
     assert raised.value.details["current"]["imap_password"] == "[redacted]"
     assert applied == [] and _entries(factory) == []
+
+
+def test_a_change_made_or_refused_forgets_the_kept_reference_lists(factory: sessionmaker[Session]) -> None:
+    kept = Forgetful()
+
+    async def ok() -> dict[str, Any]:
+        return {"id": 7, "name": "new"}
+
+    _change(factory, ok, reference=kept)
+    assert kept.forgotten == 1
+
+    async def refused() -> dict[str, Any]:
+        raise errors.DomainError(errors.VALIDATION_ERROR, "no")
+
+    with pytest.raises(errors.DomainError):
+        _change(factory, refused, reference=kept)
+    assert kept.forgotten == 2
+    # a stale version is refused before anything is changed: nothing to forget
+    with pytest.raises(VersionConflict):
+        _change(factory, ok, expected="stale", reference=kept)
+    assert kept.forgotten == 2

@@ -116,3 +116,11 @@ def test_suggested_solutions_come_from_resolved_cases_like_this_one_each_text_on
     picked = suggested_solutions(case, solved)
     assert [(other.id, text) for other, text in picked][:2] == [(8, "Restart the spooler."), (20, "Fix 0")]
     assert len(picked) == 5
+
+
+def test_the_requester_control_sends_another_contact_and_an_empty_one_nothing() -> None:
+    case = _case(requester={"id": 5, "email": "nina@example.org", "name": "Nina"})
+    assert changes_from_form(_form(("requester_id", "12")), case, STATUSES, "requester_id") == {"requester_id": 12}
+    assert changes_from_form(_form(("requester_id", "5")), case, STATUSES, "requester_id") == {}
+    with pytest.raises(errors.ValidationFailed):
+        changes_from_form(_form(("requester_id", "x")), case, STATUSES, "requester_id")

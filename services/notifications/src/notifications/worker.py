@@ -326,9 +326,11 @@ class NotificationsService:
             return inbox.list_for_agent(session=session, agent_id=agent_id, limit=limit)
 
     @typed_rpc
-    def mark_agent_notifications_read(self, agent_id: int, up_to_id: int | None = None) -> dict[str, Any]:
+    def mark_agent_notifications_read(
+        self, agent_id: int, up_to_id: int | None = None, only_id: int | None = None
+    ) -> dict[str, Any]:
         with self.runtime.transaction() as session:
-            changed = inbox.mark_read(session=session, agent_id=agent_id, up_to_id=up_to_id)
+            changed = inbox.mark_read(session=session, agent_id=agent_id, up_to_id=up_to_id, only_id=only_id)
         return {"marked": changed}
 
     # -- customer mail settings (E3): the workspace level (organisation_id None) and customer organisations.

@@ -19,7 +19,7 @@ def attachment_read(row: CaseAttachment) -> AttachmentRead:
 
 
 def list_attachments(*, session: Session, case_id: int) -> list[AttachmentRead]:
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     rows = session.scalars(select(CaseAttachment).where(CaseAttachment.case_id == case_id).order_by(CaseAttachment.id))
     return [attachment_read(r) for r in rows]
 

@@ -128,7 +128,7 @@ def get_case_for_contact(*, session: Session, case_id: int, contact_id: int) -> 
 
 def list_history(*, session: Session, case_id: int) -> list[HistoryEntry]:
     """The append-only change log of a case, oldest first (B10)."""
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     rows = session.scalars(select(CaseHistory).where(CaseHistory.case_id == case_id).order_by(CaseHistory.id))
     return [
         HistoryEntry(

@@ -25,6 +25,7 @@ EDITABLE = (
     "parent_id",
     "source",
     "inform_contact",
+    "requester_id",
 )
 
 

@@ -22,6 +22,7 @@ from cases.case.tables import Case, IdempotencyKey, Message
 from cases.common import model_repo, repo
 from cases.common.case_state import stamp_status, touch
 from cases.common.runtime import Runtime
+from cases.directory.tables import Contact
 from chassis.db import utcnow
 from contracts import errors
 from contracts.cases import (
@@ -166,6 +167,11 @@ def build_case(
     if not intake and data.source not in {s.value for s in Source}:
         model_repo.require_source(session, data.source)  # the system's own sources need no entry
     created = case_edit.apply_create_fields(session, case, data=data, actor=actor, intake=intake)
+    if case.organisation_id is None and requester_id is not None:
+        # a case for a contact of an organisation belongs to it unless the caller chose otherwise; the
+        # contact was just read or created in this session, so this is no extra statement
+        requester = session.get(Contact, requester_id)
+        case.organisation_id = requester.organisation_id if requester else None
     return NewCase(case=case, created=created, actor=actor, confirm=data.confirm)
 
 

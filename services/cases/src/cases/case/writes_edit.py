@@ -148,6 +148,7 @@ def editable_values(case: Case) -> dict[str, Any]:
         "parent_id": case.parent_id,
         "source": case.source,
         "inform_contact": case.inform_contact,
+        "requester_id": case.requester_id,
     }
 
 
@@ -259,7 +260,17 @@ def _history_pair(session: Session, name: str, change: dict[str, Any]) -> dict[s
             "old": model_repo.status_name(session, change["old"]),
             "new": model_repo.status_name(session, change["new"]),
         }
+    if name == "requester_id":  # and people's names and addresses
+        return {"old": _contact_label(session, change["old"]), "new": _contact_label(session, change["new"])}
     return {"old": change["old"], "new": change["new"]}
+
+
+def _contact_label(session: Session, contact_id: int | None) -> str | None:
+    contact = session.get(Contact, contact_id) if contact_id is not None else None
+    if contact is None:
+        return None
+    email = contact.primary_email
+    return f"{contact.name} <{email}>" if contact.name and email else (contact.name or email or f"contact {contact.id}")
 
 
 def _jsonable(changes: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:

@@ -100,8 +100,9 @@ def require(session: Session, model: type[Any], ident: int, field: str) -> Any:
 
 
 def require_refs(session: Session, values: dict[str, Any], *, case_id: int | None = None) -> None:
-    """Every id an update or create points at exists (type, organisation, parent case, followers)."""
-    for field, model in (("type_id", CaseType), ("organisation_id", Organisation), ("parent_id", Case)):
+    """Every id an update or create points at exists (type, organisation, parent case, requester, followers)."""
+    refs = (("type_id", CaseType), ("organisation_id", Organisation), ("parent_id", Case), ("requester_id", Contact))
+    for field, model in refs:
         if values.get(field) is not None:
             require(session, model, values[field], field)
     if case_id is not None and values.get("parent_id") == case_id:

@@ -71,6 +71,13 @@ def get_case(session: Session, case_id: int) -> Case:
     return case
 
 
+def require_case(session: Session, case_id: int) -> None:
+    """NotFound unless the case exists: one indexed statement, for reads of a case's parts that do not need the
+    case itself (loading it with its tags, custom values and followers costs several statements)."""
+    if session.scalar(select(Case.id).where(Case.id == case_id)) is None:
+        raise NotFound(message=f"case {case_id} not found", details={"case_id": case_id})
+
+
 def lock_case(session: Session, case_id: int) -> Case:
     """The case row, locked for this transaction (SELECT ... FOR UPDATE on PostgreSQL)."""
     case = session.scalars(

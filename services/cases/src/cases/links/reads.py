@@ -37,7 +37,7 @@ def visible_ids(session: Session, ids: set[int], viewer: Viewer | None) -> set[i
 
 def case_links(*, session: Session, case_id: int, viewer: Viewer | None = None) -> CaseLinks:
     """The links of a case; with a viewer, linked cases they may not see are left out (decision 0125)."""
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     outgoing = session.scalars(select(CaseLink).where(CaseLink.case_id == case_id)).all()
     incoming = session.scalars(select(CaseLink).where(CaseLink.other_case_id == case_id)).all()
     related = {r.other_case_id for r in outgoing if r.kind == LinkKind.RELATED.value}

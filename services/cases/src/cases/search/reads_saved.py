@@ -30,6 +30,7 @@ def saved_read(row: SavedSearch, count: Count | None = None) -> SavedSearchRead:
         id=row.id,
         name=row.name,
         shared=row.shared,
+        shared_group_id=row.shared_group_id,
         owner_agent_id=row.owner_agent_id,
         filters=row.filters,
         created_at=row.created_at,
@@ -43,9 +44,14 @@ def _not_found(search_id: int) -> NotFound:
     return NotFound(message=f"saved search {search_id} not found", details={"saved_search_id": search_id})
 
 
+def visible(scope: Scope, owner_agent_id: int, shared: bool, shared_group_id: int | None) -> bool:
+    """Whose a saved search is: its owner's, every agent's when shared, a group's members' when shared with it."""
+    return shared or owner_agent_id == agent_id_of(scope) or shared_group_id in scope.group_ids
+
+
 def get_saved(session: Session, search_id: int, scope: Scope) -> SavedSearch:
     row = session.get(SavedSearch, search_id)
-    if row is None or not (row.shared or row.owner_agent_id == agent_id_of(scope)):
+    if row is None or not visible(scope, row.owner_agent_id, row.shared, row.shared_group_id):
         # someone else's personal search looks the same as a missing one
         raise _not_found(search_id)
     return row
@@ -68,7 +74,7 @@ KEPT_MODELS: tuple[type[Any], ...] = (SavedSearch, CustomField)
 _cache = WriteInvalidatedCache("saved_searches", KEPT_MODELS, ttl_seconds=TTL_SECONDS, max_entries=MAX_ENTRIES)
 
 
-_ROW = select(SavedSearch.owner_agent_id, SavedSearch.shared, SavedSearch.filters).where(
+_ROW = select(SavedSearch.owner_agent_id, SavedSearch.shared, SavedSearch.filters, SavedSearch.shared_group_id).where(
     SavedSearch.id == bindparam("search_id")
 )
 
@@ -81,22 +87,23 @@ class _Kept:
     owner_agent_id: int
     shared: bool
     filters: SearchFilters
+    shared_group_id: int | None
     counts: dict[Scope, Select[Any]] = field(default_factory=dict)
 
 
 def _kept(session: Session, search_id: int, scope: Scope) -> _Kept:
     """The saved search `search_id` as the caller may use it (one Core statement, or none while kept)."""
-    me = agent_id_of(scope)
+    agent_id_of(scope)  # an API key without an agent is told so before anything is read
 
     def load(s: Session) -> _Kept:
         row = s.connection().execute(_ROW, {"search_id": search_id}).first()
         if row is None:  # never kept: a search created by another worker a moment later is found at once
             raise _not_found(search_id)
-        return _Kept(search_id, row[0], bool(row[1]), SearchFilters.model_validate(row[2]))
+        return _Kept(search_id, row[0], bool(row[1]), SearchFilters.model_validate(row[2]), row[3])
 
     _cache.ttl_seconds, _cache.max_entries = TTL_SECONDS, MAX_ENTRIES  # the module's knobs win (tests set them)
     kept = _cache.cached(session, search_id, load)
-    if not (kept.shared or kept.owner_agent_id == me):
+    if not visible(scope, kept.owner_agent_id, kept.shared, kept.shared_group_id):
         raise _not_found(search_id)  # someone else's personal search looks the same as a missing one
     return kept
 
@@ -137,13 +144,13 @@ def cases(session: Session, scope: Scope, search_id: int, cursor: str | None, li
 
 
 def list_for(session: Session, scope: Scope, with_counts: bool) -> SavedSearchList:
-    """The caller's own searches and every shared one, by name; with counts when used as folders."""
+    """The caller's own searches, every shared one and those shared with the caller's groups, by name; with
+    counts when used as folders."""
     me = agent_id_of(scope)
-    rows = session.scalars(
-        select(SavedSearch)
-        .where(or_(SavedSearch.owner_agent_id == me, SavedSearch.shared.is_(True)))
-        .order_by(SavedSearch.name, SavedSearch.id)
-    )
+    whose = [SavedSearch.owner_agent_id == me, SavedSearch.shared.is_(True)]
+    if scope.group_ids:
+        whose.append(SavedSearch.shared_group_id.in_(sorted(scope.group_ids)))
+    rows = session.scalars(select(SavedSearch).where(or_(*whose)).order_by(SavedSearch.name, SavedSearch.id))
     rows_ = list(rows)
     if not with_counts or not rows_:
         return SavedSearchList(items=[saved_read(r) for r in rows_])

@@ -22,15 +22,21 @@ from chassis.db import JSONType, utcnow
 
 
 class SavedSearch(Base):
-    """A named filter set (C2): personal to its owner, or shared with every agent."""
+    """A named filter set (C2): personal to its owner, shared with every agent, or with one group's members."""
 
     __tablename__ = "saved_search"
-    __table_args__ = (Index("ix_saved_search_owner", "owner_agent_id"), Index("ix_saved_search_shared", "shared"))
+    __table_args__ = (
+        Index("ix_saved_search_owner", "owner_agent_id"),
+        Index("ix_saved_search_shared", "shared"),
+        Index("ix_saved_search_shared_group", "shared_group_id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_agent_id: Mapped[int] = mapped_column(ForeignKey("agent.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    # shared with the members of this group only (decision 0244); a deleted group leaves it personal
+    shared_group_id: Mapped[int | None] = mapped_column(ForeignKey("group.id", ondelete="SET NULL"), nullable=True)
     filters: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -15,7 +15,7 @@ def task_read(task: CaseTask) -> TaskRead:
 
 
 def list_tasks(*, session: Session, case_id: int) -> list[TaskRead]:
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     rows = session.scalars(select(CaseTask).where(CaseTask.case_id == case_id).order_by(CaseTask.id))
     return [task_read(t) for t in rows]
 

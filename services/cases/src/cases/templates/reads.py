@@ -28,7 +28,7 @@ def get_template(*, session: Session, template_id: int) -> CaseTemplate:
 
 def template_of_case(*, session: Session, case_id: int) -> TemplateRead | None:
     """The template a case was made from (its instructions help the agent), or None."""
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     origin = session.get(CaseOrigin, case_id)
     if origin is None or origin.template_id is None:
         return None

@@ -20,7 +20,7 @@ def time_entry_read(row: TimeEntry) -> TimeEntryRead:
 
 def case_time(*, session: Session, case_id: int) -> TimeTotals:
     """Entries of a case with totals, overall and per agent (running timers listed, not counted)."""
-    repo.get_case(session, case_id)
+    repo.require_case(session, case_id)
     rows = list(session.scalars(select(TimeEntry).where(TimeEntry.case_id == case_id).order_by(TimeEntry.id)))
     minutes, billable, by_agent = timer.totals(timer.Entry(r.agent_id, r.minutes, r.billable, r.running) for r in rows)
     return TimeTotals(

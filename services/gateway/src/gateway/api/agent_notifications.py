@@ -11,7 +11,7 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from chassis.db import unit_of_work
@@ -69,7 +69,18 @@ WritingAgentId = Annotated[int, Depends(writing_agent)]
 
 
 class MarkRead(BaseModel):
-    up_to_id: Id | None = None  # the newest notification the agent saw; none: all
+    """Which of my unread notifications to mark read: one (`id`), those up to one (`up_to_id`), or all."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: Id | None = Field(default=None, description="Only this notification")
+    up_to_id: Id | None = Field(default=None, description="This one and every older one (the newest the agent saw)")
+
+    @model_validator(mode="after")
+    def _one_way(self) -> MarkRead:
+        if self.id is not None and self.up_to_id is not None:
+            raise ValueError("give id or up_to_id, not both")
+        return self
 
 
 class Marked(BaseModel):
@@ -89,7 +100,7 @@ async def list_notifications(
 async def mark_read(ctx: Ctx, agent_id: WritingAgentId, body: MarkRead) -> Marked:
     """Mark my notifications read."""
     result = await ctx.rpc.call(
-        "notifications", "mark_agent_notifications_read", agent_id=agent_id, up_to_id=body.up_to_id
+        "notifications", "mark_agent_notifications_read", agent_id=agent_id, up_to_id=body.up_to_id, only_id=body.id
     )
     return Marked.model_validate(result)
 

@@ -36,20 +36,20 @@
   });
   var seen = {};
 
-  // marking read: the API marks the given notification and every older one (up_to_id), or all without one;
+  // marking read: the API marks the one notification given (and only it), or all of them without one;
   // a browser session sends its CSRF token as a header (decision 0105)
-  function markRead(upTo) {
+  function markRead(id) {
     var token = document.querySelector("input[name=csrf_token]");
     return fetch("/api/v1/notifications/read", {
       method: "POST",
       credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": token ? token.value : "" },
-      body: JSON.stringify(upTo === undefined ? {} : { up_to_id: upTo })
+      body: JSON.stringify(id === undefined ? {} : { id: id })
     }).then(function (resp) { return resp.ok ? resp.json() : Promise.reject(resp.status); })
       .then(function (result) {
         if (!list) { return; }
         Array.prototype.forEach.call(list.children, function (li) {
-          if (upTo === undefined || Number(li.dataset.id) <= upTo) { asRead(li); }
+          if (id === undefined || Number(li.dataset.id) === id) { asRead(li); }
         });
         unread = Math.max(0, unread - (result.marked || 0));
         show(unread);

@@ -6,6 +6,7 @@ call to the cases service each, never the API over HTTP."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,10 +17,11 @@ from contracts import cases as c
 from contracts import errors
 from contracts.case_work import ResolvedSignature
 from contracts.search import Viewer
+from gateway.reference_cache import ReferenceLists
 
 # the side panel's controls, named as the API's fields; built-ins an admin may hide or require (cases' H2 rules)
 CONFIGURABLE = ("type_id", "category", "solution", "due_at", "external_ref", "organisation_id", "follower_ids", "tags")
-_IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id")
+_IDS = ("assignee_id", "group_id", "type_id", "organisation_id", "status_id", "requester_id")
 _TEXTS = ("category", "solution", "external_ref", "inform_contact")  # '' clears it (inform_contact: the org's)
 CUSTOM_PREFIX = "custom_fields."
 DORMANT = "dormant"
@@ -36,55 +38,61 @@ SUGGESTIONS = 5
 TAG_SUGGESTIONS = 50  # how many recently changed cases the tag suggestions are gathered from
 
 
-async def panel_context(cases: Any, case: c.CaseRead, viewer: Viewer | None, agent_id: int) -> dict[str, Any]:
-    """The side panel's and the composer's choices; each read on its own, so one slow list does not block."""
-    (
-        statuses,
-        types,
-        configs,
-        custom,
-        organisations,
-        contacts,
-        recent,
-        signature,
-        sources,
-        solved,
-    ) = await asyncio.gather(
-        cases.list_case_statuses(),
-        cases.list_case_types(),
-        cases.list_field_configs(),
-        cases.list_custom_fields(),
-        cases.list_organisations(),
-        cases.list_contacts(limit=100),
+@dataclass(frozen=True)
+class PanelLists:
+    """What the side panel and the composer offer that does not depend on the case (read beside it)."""
+
+    statuses: list[cc.CaseStatusRead]
+    types: list[cc.CaseTypeRead]
+    configs: list[cc.FieldConfigRead]
+    custom: list[cc.CustomFieldRead]
+    recent_tags: set[str]
+    sources: list[cc.CaseSourceRead]
+
+
+async def panel_lists(cases: Any, reference: ReferenceLists, viewer: Viewer | None) -> PanelLists:
+    """The admin's lists (kept by `reference`, decision 0210) and the tags of recently changed cases; each read
+    on its own, so one slow list does not block."""
+    statuses, types, configs, custom, recent, sources = await asyncio.gather(
+        reference.statuses(),
+        reference.case_types(),
+        reference.field_configs(),
+        reference.custom_fields(),
         cases.list_cases(filters=c.CaseFilter(sort=c.CaseSort.UPDATED_DESC, limit=TAG_SUGGESTIONS), viewer=viewer),
-        _signature(cases, agent_id, case.mailbox),
-        cases.list_case_sources(),
-        cases.list_cases(filters=solved_like(case), viewer=viewer),
+        reference.case_sources(),
     )
-    rules = {f.field: f for f in configs}
+    tags = {t for other in recent.items for t in other.tags}
+    return PanelLists(statuses, types, configs, custom, tags, sources)
+
+
+def panel_context(
+    case: c.CaseRead, lists: PanelLists, signature: ResolvedSignature | None, solved: list[c.CaseRead]
+) -> dict[str, Any]:
+    """The side panel's and the composer's choices for this case (`solved`: resolved cases like it)."""
+    rules = {f.field: f for f in lists.configs}
     shown = {name: not (rules[name].hidden or not rules[name].used) if name in rules else True for name in CONFIGURABLE}
     required = {
         name: bool(rules[name].required and rules[name].used) if name in rules else False for name in CONFIGURABLE
     }
-    tags = sorted({t for other in recent.items for t in other.tags} | set(case.tags))
-    follower_choices = {f.id: f.name or f.email or f"contact {f.id}" for f in case.followers}
-    for person in contacts.items:
-        follower_choices.setdefault(person.id, person.name or (person.emails[0] if person.emails else str(person.id)))
+    # the pickers of people carry the chosen ones only; others are searched in the directory as one types
+    follower_choices = {f.id: _person(f) for f in case.followers}
     return {
-        "statuses": sorted(statuses, key=lambda s: (s.position, s.id)),
-        "case_types": [t for t in types if t.active or (case.type and case.type.id == t.id)],
+        "statuses": sorted(lists.statuses, key=lambda s: (s.position, s.id)),
+        "case_types": [t for t in lists.types if t.active or (case.type and case.type.id == t.id)],
         "shown": shown,
         "required": required,
-        "custom_defs": [d for d in custom if d.used and not d.hidden],
-        "organisations": organisations,
+        "custom_defs": [d for d in lists.custom if d.used and not d.hidden],
+        # the picker carries the chosen one only; others are searched as one types (/organisations/choices)
+        "organisations": [case.organisation] if case.organisation else [],
         "follower_choices": sorted(follower_choices.items(), key=lambda kv: kv[1].lower()),
-        "tag_suggestions": tags,
+        "requester_choice": _person(case.requester) if case.requester else None,
+        "tag_suggestions": sorted(lists.recent_tags | set(case.tags)),
         "signature": signature,
         # the admin's active sources, and the case's own even when an admin has hidden it since (A7)
-        "case_sources": [src for src in sources if src.active or src.key == case.source],
+        "case_sources": [src for src in lists.sources if src.active or src.key == case.source],
         "inform_choices": INFORM_CHOICES,
-        "suggested_solutions": suggested_solutions(case, solved.items),
-        "source_name": next((src.name for src in sources if src.key == case.source), case.source),
+        "suggested_solutions": suggested_solutions(case, solved),
+        "source_name": next((src.name for src in lists.sources if src.key == case.source), case.source),
         "inform_label": dict(INFORM_CHOICES)[case.inform_contact.value if case.inform_contact else ""],
     }
 
@@ -132,7 +140,14 @@ async def inherited_conversation(rpc: Any, case: c.CaseRead) -> str | None:
     return dict(INFORM_CHOICES).get(mode)
 
 
-async def _signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
+def _person(contact: c.ContactRef) -> str:
+    """A contact as the people pickers show one: "Name <address>", or whichever of the two it has."""
+    if contact.name and contact.email:
+        return f"{contact.name} <{contact.email}>"
+    return contact.name or contact.email or f"contact {contact.id}"
+
+
+async def signature(cases: Any, agent_id: int, mailbox: str | None) -> ResolvedSignature | None:
     """The greeting and signature a public reply of this agent gets (None when it cannot be read now)."""
     try:
         resolved: ResolvedSignature = await cases.resolve_signature(agent_id=agent_id, mailbox=mailbox)
@@ -183,6 +198,7 @@ def current_values(case: c.CaseRead) -> dict[str, Any]:
         "due_at": case.due_at,
         "external_ref": case.external_ref,
         "organisation_id": case.organisation.id if case.organisation else None,
+        "requester_id": case.requester.id if case.requester else None,
         "tags": sorted(case.tags),
         "follower_ids": sorted(f.id for f in case.followers),
         "source": case.source,

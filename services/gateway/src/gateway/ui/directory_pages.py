@@ -14,7 +14,7 @@ from typing import Annotated, Any
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from pydantic import ValidationError
 from starlette.responses import Response
 
@@ -88,6 +88,39 @@ async def contacts_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
         "first_url": f"/contacts?{urlencode(keep)}" if cursor else None,
     }
     return s.render(request, "contacts.html", context)
+
+
+CHOICES = 20  # contacts a people picker offers for what was typed
+
+
+@router.get("/contacts/choices")
+async def contact_choices(request: Request, ctx: Ctx, agent: Agent) -> JSONResponse:
+    """The case page's people pickers (requester, followers) search the directory as the agent types: the
+    contacts whose name or address contains `q`, as `{"items": [{"id", "name", "email"}]}` (decision 0211)."""
+    q = request.query_params.get("q", "").strip()[:200]
+    if len(q) < 2:
+        return JSONResponse({"items": []})
+    try:
+        page = await ctx.cases.list_contacts(q=q, limit=CHOICES)
+    except errors.DomainError as exc:
+        if exc.code not in (errors.VALIDATION_ERROR, errors.INVALID_FILTER):
+            raise
+        return JSONResponse({"items": []})
+    items = [{"id": p.id, "name": p.name, "email": p.emails[0] if p.emails else None} for p in page.items]
+    return JSONResponse({"items": items}, headers={"Cache-Control": "no-store"})
+
+
+@router.get("/organisations/choices")
+async def organisation_choices(request: Request, ctx: Ctx, agent: Agent) -> JSONResponse:
+    """The organisation pickers (case page, list filter): the organisations whose name contains `q`, from the
+    kept list (decision 0210), as `{"items": [{"id", "name"}]}`."""
+    q = request.query_params.get("q", "").strip()[:200].casefold()
+    if len(q) < 2:
+        return JSONResponse({"items": []})
+    found = [o for o in await ctx.reference.organisations() if q in o.name.casefold()]
+    found.sort(key=lambda o: (not o.name.casefold().startswith(q), o.name.casefold()))
+    items = [{"id": o.id, "name": o.name} for o in found[:CHOICES]]
+    return JSONResponse({"items": items}, headers={"Cache-Control": "no-store"})
 
 
 # -- a contact ---------------------------------------------------------------------------------------------

@@ -89,10 +89,16 @@ def search_filters(query: ListQuery) -> s.SearchFilters:
 
 
 async def save_search(
-    ctx: AppContext, agent: dict[str, Any], *, name: str, shared: bool, filters: s.SearchFilters
+    ctx: AppContext,
+    agent: dict[str, Any],
+    *,
+    name: str,
+    shared: bool,
+    filters: s.SearchFilters,
+    group_id: int | None = None,
 ) -> int:
-    """Save the list as a folder of this agent (or shared with everyone); its id."""
-    data = s.SavedSearchWrite(name=name, shared=shared, filters=filters)
+    """Save the list as a folder of this agent (or shared with everyone, or with one group); its id."""
+    data = s.SavedSearchWrite(name=name, shared=shared, shared_group_id=group_id, filters=filters)
     made: s.SavedSearchRead = await ctx.cases.create_saved_search(viewer=viewer_of(agent), data=data)
     return made.id
 
@@ -103,6 +109,17 @@ async def rename_search(ctx: AppContext, agent: dict[str, Any], search_id: int, 
         viewer=viewer_of(agent),
         search_id=search_id,
         changes=s.SavedSearchUpdate(name=name),
+    )
+
+
+async def share_search(
+    ctx: AppContext, agent: dict[str, Any], search_id: int, *, shared: bool, group_id: int | None
+) -> s.SavedSearchRead:
+    """Share a folder with every agent or one group, or with nobody (same rule as renaming)."""
+    return await ctx.cases.update_saved_search(
+        viewer=viewer_of(agent),
+        search_id=search_id,
+        changes=s.SavedSearchUpdate(shared=shared, shared_group_id=group_id),
     )
 
 

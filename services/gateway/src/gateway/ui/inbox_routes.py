@@ -1,5 +1,5 @@
-"""Pages of the inbox that change something: saving the list shown as a folder, renaming and
-deleting a folder (decision 0145)."""
+"""Pages of the inbox that change something: saving the list shown as a folder, renaming, sharing and
+deleting a folder (decisions 0145, 0244)."""
 
 from __future__ import annotations
 
@@ -34,11 +34,26 @@ async def save_search(request: Request, ctx: Ctx, agent: Agent) -> Response:
     if not name:
         return error_page(request, 422, "Name missing", "Give the saved search a name.")
     try:
-        saved_id = await inbox.save_search(ctx, agent, name=name, shared=form.get("shared") == "on", filters=filters)
+        shared, group_id = _sharing(form)
+        saved_id = await inbox.save_search(ctx, agent, name=name, shared=shared, group_id=group_id, filters=filters)
+    except ValueError as exc:
+        return error_page(request, 422, "Search not saved", str(exc))
     except errors.DomainError as exc:
         return error_page(request, 422, "Search not saved", exc.message)
     s.flash(request, f"Saved search “{name}” added to your folders.")
     return Response(status_code=303, headers={"location": f"/?saved={saved_id}"})
+
+
+def _sharing(form: Any) -> tuple[bool, int | None]:
+    """The "Shared with" choice: only me (""), every agent ("all") or one group ("group:<id>")."""
+    choice = _field(form, "share")
+    if choice == "all":
+        return True, None
+    if choice.startswith("group:") and choice.removeprefix("group:").isdigit():
+        return False, int(choice.removeprefix("group:"))
+    if choice:
+        raise ValueError("Share with yourself, every agent or one group.")
+    return False, None
 
 
 def _folder_error(request: Request, exc: errors.DomainError, what: str) -> Response:
@@ -70,3 +85,19 @@ async def delete_search(search_id: PageId, request: Request, ctx: Ctx, agent: Ag
         return _folder_error(request, exc, "deleted")
     s.flash(request, f"Saved search “{name}” deleted.")
     return Response(status_code=303, headers={"location": "/"})
+
+
+@router.post("/saved-searches/{search_id}/share")
+async def share_search(search_id: PageId, request: Request, ctx: Ctx, agent: Agent) -> Response:
+    """Share a folder with every agent or one group, or make it personal again (its owner, or an admin)."""
+    form = await checked_form(request)
+    try:
+        shared, group_id = _sharing(form)
+        changed = await inbox.share_search(ctx, agent, search_id, shared=shared, group_id=group_id)
+    except ValueError as exc:
+        return error_page(request, 422, "Search not shared", str(exc))
+    except errors.DomainError as exc:
+        return _folder_error(request, exc, "shared")
+    whom = "every agent" if changed.shared else "a group" if changed.shared_group_id else "nobody else"
+    s.flash(request, f"Saved search “{changed.name}” is now shared with {whom}.")
+    return Response(status_code=303, headers={"location": f"/?saved={search_id}"})

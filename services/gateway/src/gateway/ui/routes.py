@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -121,16 +122,17 @@ async def case_list(
 async def case_list_options(ctx: AppContext) -> dict[str, Any]:
     """The choices of the list's filter pickers and bulk bar (agents, groups, types, organisations)."""
     agents, groups, types, organisations, sources = await asyncio.gather(
-        ctx.cases.list_agents(),
-        ctx.cases.list_groups(),
-        ctx.cases.list_case_types(),
-        ctx.cases.list_organisations(),
-        ctx.cases.list_case_sources(),
+        ctx.reference.agents(),
+        ctx.reference.groups(),
+        ctx.reference.case_types(),
+        ctx.reference.organisations(),
+        ctx.reference.case_sources(),
     )
     return {
         "agents": sorted(agents, key=lambda a: a.name.casefold()),
         "assignable": sorted((a for a in agents if a.role != c.AgentRole.LIGHT_AGENT), key=lambda a: a.name.casefold()),
         "groups": sorted(groups, key=lambda g: g.name.casefold()),
+        "group_names": {g.id: g.name for g in groups},
         "types": [t for t in types if t.active],
         "organisations": sorted(organisations, key=lambda o: o.name.casefold()),
         "sources": sources,  # hidden ones too: cases keep them, and the list finds them
@@ -183,6 +185,18 @@ def _describe(exc: Exception) -> str:
 # -- case page ---------------------------------------------------------------------------------
 
 
+async def _together(*reads: Awaitable[Any]) -> list[Any]:
+    """Every read's answer, in order; when one fails the others are cancelled (and awaited) before it is raised."""
+    tasks = [asyncio.ensure_future(r) for r in reads]
+    try:
+        return list(await asyncio.gather(*tasks))
+    except BaseException:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        raise
+
+
 async def _case_page(
     request: Request,
     ctx: AppContext,
@@ -194,13 +208,52 @@ async def _case_page(
     saved: str | None = None,
     conflict: case_conflict.Conflict | None = None,
 ) -> Response:
-    viewer = inbox.page_viewer(s.signed_in(request))
+    agent = s.signed_in(request)
+    viewer = inbox.page_viewer(agent)
+    agent_id = int((agent or {}).get("id") or 0)
+    # every read at once (decision 0210); the signature waits for the case (its mailbox), the images for the
+    # messages (their senders)
+    case_read = asyncio.ensure_future(ctx.cases.get_case(case_id=case_id, viewer=viewer))
+    messages_read = asyncio.ensure_future(ctx.cases.list_messages(case_id=case_id, viewer=viewer))
+
+    async def signature() -> Any:
+        return await case_panel.signature(ctx.cases, agent_id, (await case_read).mailbox)
+
+    async def images() -> Any:
+        return await mail_images.page_images(request, ctx, await messages_read)  # whose remote images show (0245)
+
+    async def solved() -> Any:  # resolved cases like this one, for the suggested solutions (0240)
+        found = await ctx.cases.list_cases(filters=case_panel.solved_like(await case_read), viewer=viewer)
+        return found.items
+
+    async def inherited() -> Any:  # what "Default" of inform_contact means now (0239)
+        return await case_panel.inherited_conversation(ctx.rpc, await case_read)
+
     try:
-        fetched, messages, agents, groups = await asyncio.gather(
-            ctx.cases.get_case(case_id=case_id, viewer=viewer),
-            ctx.cases.list_messages(case_id=case_id, viewer=viewer),
-            ctx.cases.list_agents(),
-            ctx.cases.list_groups(),
+        (
+            fetched,
+            messages,
+            agents,
+            groups,
+            work,
+            sla,
+            lists,
+            signed,
+            shown_images,
+            solved_cases,
+            inherited_inform,
+        ) = await _together(
+            case_read,
+            messages_read,
+            ctx.reference.agents(),
+            ctx.reference.groups(),
+            case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
+            inbox.case_sla(ctx, agent, case_id),  # the SLA panel
+            case_panel.panel_lists(ctx.cases, ctx.reference, viewer),  # side panel and composer (0231)
+            signature(),
+            images(),
+            solved(),
+            inherited(),
         )
     except errors.DomainError as exc:
         if exc.code == errors.NOT_FOUND:
@@ -215,25 +268,17 @@ async def _case_page(
         "priorities": list(c.Priority),
         "error": error,
         "saved": saved,
+        **work,
+        **sla,
+        **case_panel.panel_context(fetched, lists, signed, solved_cases),
+        "images": shown_images,
+        "inherited_inform": inherited_inform,
     }
-    agent_id = int((s.signed_in(request) or {}).get("id") or 0)
-    work, sla, fields, images, inherited = await asyncio.gather(
-        case_work.page_context(cases=ctx.cases, case_id=case_id, viewer=viewer),
-        inbox.case_sla(ctx, s.signed_in(request), case_id),  # the SLA panel
-        case_panel.panel_context(ctx.cases, fetched, viewer, agent_id),  # side panel and composer (0231)
-        mail_images.page_images(request, ctx, messages),  # whose remote images show (0245)
-        case_panel.inherited_conversation(ctx.rpc, fetched),  # what "Default" means now (0239)
-    )
-    context.update(work)
-    context.update(sla)
-    context.update(fields)
-    context["images"] = images
-    context["inherited_inform"] = inherited
     if conflict is not None:
         context["conflict"] = conflict
         context["conflict_mine"] = case_conflict.mine_shown(conflict, case_conflict.choices(context))
     response = s.render(request, template, context, status_code=status_code)
-    mail_images.allow_remote_images(response, images, messages)
+    mail_images.allow_remote_images(response, shown_images, messages)
     return response
 
 
@@ -292,7 +337,7 @@ async def change_case(case_id: PageId, request: Request, ctx: Ctx, agent: Agent)
     try:
         current, statuses = await asyncio.gather(
             ctx.cases.get_case(case_id=case_id, viewer=inbox.page_viewer(s.signed_in(request))),
-            ctx.cases.list_case_statuses(),
+            ctx.reference.statuses(),
         )
         changes = case_panel.changes_from_form(form, current, statuses, only)
         if not changes:

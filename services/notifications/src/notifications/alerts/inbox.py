@@ -30,10 +30,12 @@ def list_for_agent(*, session: Session, agent_id: int, limit: int = 20) -> Agent
     return AgentNotificationPage(items=items, unread=int(rows[0][1]) if rows else 0)
 
 
-def mark_read(*, session: Session, agent_id: int, up_to_id: int | None = None) -> int:
-    """Mark an agent's notifications read (all, or those up to an id); returns how many changed."""
+def mark_read(*, session: Session, agent_id: int, up_to_id: int | None = None, only_id: int | None = None) -> int:
+    """Mark an agent's notifications read (all, those up to an id, or just one); returns how many changed."""
     stmt = update(AgentNotification).where(AgentNotification.agent_id == agent_id, AgentNotification.read_at.is_(None))
     if up_to_id is not None:
         stmt = stmt.where(AgentNotification.id <= up_to_id)
+    if only_id is not None:
+        stmt = stmt.where(AgentNotification.id == only_id)
     result = session.execute(stmt.values(read_at=utcnow()))
     return int(getattr(result, "rowcount", 0) or 0)
