@@ -50,7 +50,7 @@ def test_an_agent_writes_to_a_contact_and_sets_how_they_are_informed(
     # the admin adds a source of their own in the console; agents pick it
     page.goto("/admin/sources")
     expect(page.get_by_role("heading", name="Sources")).to_be_visible()
-    page.get_by_label("Key").fill(f"fair_{tag}")
+    page.get_by_label("Key", exact=True).fill(f"fair_{tag}")
     page.get_by_label("Name").fill(f"Trade fair {tag}")
     page.get_by_role("button", name="Add source").click()
     expect(page.get_by_role("cell", name=f"Trade fair {tag}", exact=True)).to_be_visible()
