@@ -228,8 +228,11 @@ def chromium() -> Iterator[Browser]:
 
 @contextlib.contextmanager
 def agent_page(chromium: Browser, stack: Stack) -> Iterator[Page]:
-    """A fresh browser context signed in as the seeded admin, on the cases list; closed afterwards."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 860}, base_url=stack.base_url)
+    """A fresh browser context signed in as the seeded admin, on the cases list; closed afterwards. Reduced motion:
+    axe must judge colours at rest, not halfway through a button's hover transition."""
+    context = chromium.new_context(
+        viewport={"width": 1280, "height": 860}, base_url=stack.base_url, reduced_motion="reduce"
+    )
     try:
         page = context.new_page()
         page.goto("/login")

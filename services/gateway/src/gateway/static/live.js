@@ -131,6 +131,9 @@
       if (!panel || !fresh) { return; }
       var form = panel.querySelector("form.case-fields-form");
       if (form && form.classList.contains("htmx-request")) { return; }  // its own answer brings it up to date
+      // the panel's own answer already brought this version (the agent's own change, its push come in after):
+      // swapping it again would only drop the "Saved" line, or a control the agent has just moved on to
+      if (versionOf(fresh) === versionOf(panel)) { return; }
       var control = editing();
       if (!control && !panel.querySelector(".field-conflict")) {
         swap("case-fields", fresh);

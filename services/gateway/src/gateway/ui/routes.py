@@ -152,7 +152,7 @@ async def new_case_page(request: Request, ctx: Ctx, agent: Agent) -> Response:
 @router.post("/cases/new")
 async def new_case(request: Request, ctx: Ctx, agent: Agent) -> Response:
     form = await checked_form(request)
-    names = ("title", "description", "priority", "requester_email", "requester_name", "source")
+    names = ("title", "description", "priority", "requester_email", "requester_name", "source", "group_id")
     values = {k: _text(form, k) for k in names}
     try:
         data = c.CaseCreate(
