@@ -117,6 +117,12 @@ def test_two_agents_on_one_case_see_each_other_and_settle_a_conflict(
         def meanwhile(value: str) -> None:
             """B is on the Priority control while A sets it: B's control is left alone, the rest moves on."""
             b.locator("#f-priority").focus()
+            # A acts on the case as it is now: A's focus is still on Priority from the last round, so A's page kept
+            # its version when B changed priority (by design: A's edit would be the stale one), so A reloads
+            a.reload()
+            current = str(api.get(f"/api/v1/cases/{case['id']}").json()["version"])
+            a_version = a.locator("#case-fields form.case-fields-form input[name=version]").first
+            expect(a_version).to_have_value(current, timeout=LONG)
             a.get_by_role("form", name="Change case").get_by_label("Priority").select_option(value)
             now = wait_until(
                 lambda: (c := api.get(f"/api/v1/cases/{case['id']}").json())["priority"] == value and c,

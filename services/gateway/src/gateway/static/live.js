@@ -131,9 +131,10 @@
       if (!panel || !fresh) { return; }
       var form = panel.querySelector("form.case-fields-form");
       if (form && form.classList.contains("htmx-request")) { return; }  // its own answer brings it up to date
-      // the panel's own answer already brought this version (the agent's own change, its push come in after):
-      // swapping it again would only drop the "Saved" line, or a control the agent has just moved on to
-      if (versionOf(fresh) === versionOf(panel)) { return; }
+      // never back, never sideways: a read begun before the panel's own answer can bring an older version, and
+      // the one that answer brought needs no swap (it would only drop the "Saved" line, or a control the agent
+      // has just moved on to)
+      if (Number(versionOf(fresh)) <= Number(versionOf(panel))) { return; }
       var control = editing();
       if (!control && !panel.querySelector(".field-conflict")) {
         swap("case-fields", fresh);
