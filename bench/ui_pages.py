@@ -1,4 +1,4 @@
-"""The agent UI's server time for the case list page and the case page at 100,000 cases (issue 16: p95 <= 50 ms).
+"""The agent UI's server time for the case list page and the case page at 100,000 cases (the target: p95 <= 50 ms).
 
 Starts the cases worker and the gateway against the search benchmark's database (`bench/dataset.py`, built the
 first time, then kept), signs in to the agent UI as the busiest agent (a password set in the gateway's
